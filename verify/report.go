@@ -1,0 +1,180 @@
+// Package verify is trustsign's offline validation policy: it turns what a format library (xades, pades) found
+// in a signed file into an ETSI EN 319 102-1 style report (indication, sub-indication, checks, signer, time,
+// trusted-profile identity, what is covered), builds certificate chains to configured trust roots, and applies
+// algorithm constraints. It never touches the network.
+//
+// It is not a format parser: XML and PDF parsing and the cryptographic checks of each format live in the xades and
+// pades packages.
+package verify
+
+import "time"
+
+// Indication is the main status of a validation (ETSI EN 319 102-1, 5.1.3).
+type Indication string
+
+// Indications, ordered from best to worst by Severity.
+const (
+	TotalPassed   Indication = "TOTAL_PASSED"
+	Indeterminate Indication = "INDETERMINATE"
+	TotalFailed   Indication = "TOTAL_FAILED"
+	// NoSignature is used for a file report when the file holds no signature at all.
+	NoSignature Indication = "NO_SIGNATURE_FOUND"
+)
+
+// Severity orders indications: a larger value is worse.
+func (i Indication) Severity() int {
+	switch i {
+	case TotalPassed:
+		return 0
+	case NoSignature:
+		return 1
+	case Indeterminate:
+		return 2
+	case TotalFailed:
+		return 3
+	}
+	return 3
+}
+
+// Worse returns the worse of two indications.
+func Worse(a, b Indication) Indication {
+	if b.Severity() > a.Severity() {
+		return b
+	}
+	return a
+}
+
+// SubIndication refines an indication (ETSI EN 319 102-1, 5.1.3, table 6).
+type SubIndication string
+
+// Sub-indications used by trustsign.
+const (
+	FormatFailure                  SubIndication = "FORMAT_FAILURE"
+	HashFailure                    SubIndication = "HASH_FAILURE"
+	SigCryptoFailure               SubIndication = "SIG_CRYPTO_FAILURE"
+	Revoked                        SubIndication = "REVOKED"
+	SigConstraintsFailure          SubIndication = "SIG_CONSTRAINTS_FAILURE"
+	ChainConstraintsFailure        SubIndication = "CHAIN_CONSTRAINTS_FAILURE"
+	CertificateChainGeneralFailure SubIndication = "CERTIFICATE_CHAIN_GENERAL_FAILURE"
+	CryptoConstraintsFailureNoPOE  SubIndication = "CRYPTO_CONSTRAINTS_FAILURE_NO_POE"
+	OutOfBoundsNoPOE               SubIndication = "OUT_OF_BOUNDS_NO_POE"
+	NoCertificateChainFound        SubIndication = "NO_CERTIFICATE_CHAIN_FOUND"
+	NoSigningCertificateFound      SubIndication = "NO_SIGNING_CERTIFICATE_FOUND"
+	SignedDataNotFound             SubIndication = "SIGNED_DATA_NOT_FOUND"
+)
+
+// Check is the outcome of one group of checks.
+type Check string
+
+// Check outcomes.
+const (
+	Passed     Check = "passed"
+	Failed     Check = "failed"
+	NotChecked Check = "not-checked"
+)
+
+// Checks groups the outcome of each kind of check made on one signature.
+type Checks struct {
+	Structure          Check `json:"structure"`
+	Digests            Check `json:"digests"`
+	SignatureValue     Check `json:"signatureValue"`
+	SigningCertificate Check `json:"signingCertificate"`
+	Chain              Check `json:"chain"`
+}
+
+// Signer describes the certificate that produced a signature. Subject and Issuer are RFC 4514 strings, Serial is
+// decimal.
+type Signer struct {
+	Subject   string    `json:"subject"`
+	Issuer    string    `json:"issuer"`
+	Serial    string    `json:"serial"`
+	NotBefore time.Time `json:"notBefore"`
+	NotAfter  time.Time `json:"notAfter"`
+}
+
+// TrustedProfile is the trusted-profile identity carried as signed data by a trusted signature.
+type TrustedProfile struct {
+	FirstName  string `json:"firstName"`
+	SecondName string `json:"secondName,omitempty"`
+	Surname    string `json:"surname"`
+	PESEL      string `json:"pesel"`
+	ProfileID  string `json:"profileId"`
+	Login      string `json:"login"`
+	// DateOfBirth is set when the newer podpis_zaufany format carries it (YYYY-MM-DD).
+	DateOfBirth string `json:"dateOfBirth,omitempty"`
+}
+
+// WrappedFile describes a non-XML file carried inside trustsign's XML container (docs/wrapper.md).
+type WrappedFile struct {
+	Name     string `json:"name"`
+	MIMEType string `json:"mimeType"`
+	Size     int64  `json:"size"`
+	// SHA256 is the hex SHA-256 digest of the wrapped file's bytes.
+	SHA256 string `json:"sha256"`
+}
+
+// Change is one thing a later PDF revision did after a signature.
+type Change struct {
+	Revision int    `json:"revision"`
+	Kind     string `json:"kind"`
+	Allowed  bool   `json:"allowed"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+// SignatureReport is the validation result of one signature.
+type SignatureReport struct {
+	ID             string          `json:"id"`
+	Indication     Indication      `json:"indication"`
+	SubIndication  SubIndication   `json:"subIndication,omitempty"`
+	Signer         *Signer         `json:"signer"`
+	SigningTime    *time.Time      `json:"signingTime"`
+	TrustedProfile *TrustedProfile `json:"trustedProfile"`
+	Covered        []string        `json:"covered"`
+	Checks         Checks          `json:"checks"`
+	// Reasons explains, one short sentence each, why the indication is not TOTAL_PASSED (and notes otherwise).
+	Reasons []string `json:"reasons,omitempty"`
+	// Algorithm is the signature algorithm, e.g. "RSA-SHA256" or "ECDSA-SHA256".
+	Algorithm string `json:"algorithm,omitempty"`
+	// Level names the signature form, e.g. "XAdES-B-B", "XMLDSig", "PAdES-B-B", "CAdES/PKCS#7".
+	Level             string            `json:"level,omitempty"`
+	WrappedFile       *WrappedFile      `json:"wrappedFile,omitempty"`
+	CounterSignatures []SignatureReport `json:"counterSignatures,omitempty"`
+	// Changes lists what later PDF revisions did (PDF only).
+	Changes []Change `json:"changes,omitempty"`
+	// Modified is true when the signed content was changed after signing in a way the signature does not allow.
+	Modified bool `json:"modified,omitempty"`
+}
+
+// FileReport is the validation result of one file.
+type FileReport struct {
+	File       string            `json:"file"`
+	Format     string            `json:"format"`
+	Indication Indication        `json:"indication"`
+	Signatures []SignatureReport `json:"signatures"`
+	// Error is set when the file could not be validated at all (for example it is not XML or PDF).
+	Error string `json:"error,omitempty"`
+}
+
+// Summarize sets r.Indication to the worst indication of its signatures (NoSignature when there are none and no
+// error).
+func (r *FileReport) Summarize() {
+	if r.Signatures == nil {
+		r.Signatures = []SignatureReport{}
+	}
+	if len(r.Signatures) == 0 {
+		if r.Error != "" {
+			r.Indication = TotalFailed
+		} else {
+			r.Indication = NoSignature
+		}
+		return
+	}
+	ind := TotalPassed
+	for _, s := range r.Signatures {
+		ind = Worse(ind, s.Indication)
+		for _, c := range s.CounterSignatures {
+			ind = Worse(ind, c.Indication)
+		}
+	}
+	r.Indication = ind
+}
