@@ -143,6 +143,8 @@ type SignatureReport struct {
 	Changes []Change `json:"changes,omitempty"`
 	// Modified is true when the signed content was changed after signing in a way the signature does not allow.
 	Modified bool `json:"modified,omitempty"`
+
+	findings []Finding
 }
 
 // FileReport is the validation result of one file.

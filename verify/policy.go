@@ -1,0 +1,163 @@
+package verify
+
+import (
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Policy holds what a validation trusts and how strict it is. The zero value trusts nothing.
+type Policy struct {
+	// Roots are the trust anchors. A chain must end in one of them.
+	Roots []*x509.Certificate
+	// Intermediates are extra certificates that may be used to build chains (never trusted by themselves).
+	Intermediates []*x509.Certificate
+	// Now returns the validation time; nil means time.Now.
+	Now func() time.Time
+	// MinRSABits is the smallest RSA modulus accepted as strong (default 2048).
+	MinRSABits int
+}
+
+func (p *Policy) now() time.Time {
+	if p != nil && p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Policy) minRSABits() int {
+	if p == nil || p.MinRSABits == 0 {
+		return 2048
+	}
+	return p.MinRSABits
+}
+
+// Finding is one reason why a signature is not TOTAL_PASSED.
+type Finding struct {
+	Indication    Indication
+	SubIndication SubIndication
+	Reason        string
+}
+
+// Add records a finding on the report; Conclude later picks the worst one as the signature's indication.
+func (r *SignatureReport) Add(ind Indication, sub SubIndication, reason string) {
+	r.findings = append(r.findings, Finding{ind, sub, reason})
+	r.Reasons = append(r.Reasons, reason)
+}
+
+// Conclude sets Indication and SubIndication from the recorded findings: the first finding of the worst indication
+// wins; no findings means TOTAL_PASSED.
+func (r *SignatureReport) Conclude() {
+	r.Indication, r.SubIndication = TotalPassed, ""
+	for _, f := range r.findings {
+		if f.Indication.Severity() > r.Indication.Severity() {
+			r.Indication, r.SubIndication = f.Indication, f.SubIndication
+		}
+	}
+	if r.Covered == nil {
+		r.Covered = []string{}
+	}
+}
+
+// SignerOf describes a certificate for a report.
+func SignerOf(c *x509.Certificate) *Signer {
+	if c == nil {
+		return nil
+	}
+	return &Signer{
+		Subject:   c.Subject.String(),
+		Issuer:    c.Issuer.String(),
+		Serial:    c.SerialNumber.String(),
+		NotBefore: c.NotBefore.UTC(),
+		NotAfter:  c.NotAfter.UTC(),
+	}
+}
+
+// KeyStrength returns a non-empty description when the certificate's key is below the policy's strength
+// (RSA below MinRSABits, elliptic curves below 256 bits).
+func (p *Policy) KeyStrength(c *x509.Certificate) string {
+	if c == nil {
+		return ""
+	}
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < p.minRSABits() {
+			return fmt.Sprintf("RSA key of %d bits is below the %d-bit minimum", k.N.BitLen(), p.minRSABits())
+		}
+	case *ecdsa.PublicKey:
+		if k.Curve.Params().BitSize < 256 {
+			return fmt.Sprintf("elliptic-curve key of %d bits is too weak", k.Curve.Params().BitSize)
+		}
+	}
+	return ""
+}
+
+// ErrNoChain is returned by Chain when no path leads to a trust root.
+var ErrNoChain = errors.New("no certificate chain to a trusted root")
+
+// ChainResult is the outcome of building and checking a signer's chain.
+type ChainResult struct {
+	Check         Check
+	Indication    Indication
+	SubIndication SubIndication
+	Reason        string
+	Path          []*x509.Certificate
+}
+
+// Chain builds a path from leaf to one of the policy's roots using the policy's intermediates and the
+// certificates that came with the signature (embedded), and checks each certificate's validity at signingTime (the
+// claimed signing time; zero means the validation time). It never fetches anything.
+func (p *Policy) Chain(leaf *x509.Certificate, embedded []*x509.Certificate, signingTime time.Time) ChainResult {
+	if leaf == nil {
+		return ChainResult{Check: NotChecked, Indication: Indeterminate, SubIndication: NoSigningCertificateFound,
+			Reason: "no signing certificate to build a chain from"}
+	}
+	at := signingTime
+	if at.IsZero() {
+		at = p.now()
+	}
+	roots := x509.NewCertPool()
+	nroots := 0
+	if p != nil {
+		for _, r := range p.Roots {
+			roots.AddCert(r)
+			nroots++
+		}
+	}
+	if nroots == 0 {
+		return ChainResult{Check: Failed, Indication: Indeterminate, SubIndication: NoCertificateChainFound,
+			Reason: "no trust roots configured"}
+	}
+	inter := x509.NewCertPool()
+	if p != nil {
+		for _, c := range p.Intermediates {
+			inter.AddCert(c)
+		}
+	}
+	for _, c := range embedded {
+		if c != nil && !c.Equal(leaf) {
+			inter.AddCert(c)
+		}
+	}
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
+	chains, err := leaf.Verify(opts)
+	if err == nil && len(chains) > 0 {
+		return ChainResult{Check: Passed, Indication: TotalPassed, Path: chains[0]}
+	}
+	var inv x509.CertificateInvalidError
+	if errors.As(err, &inv) && inv.Reason == x509.Expired {
+		// The chain exists but a certificate was outside its validity period at the signing time.
+		return ChainResult{Check: Failed, Indication: Indeterminate, SubIndication: OutOfBoundsNoPOE,
+			Reason: fmt.Sprintf("certificate not valid at the signing time %s: %v", at.UTC().Format(time.RFC3339), err)}
+	}
+	if errors.As(err, &inv) && inv.Reason == x509.NotAuthorizedToSign {
+		return ChainResult{Check: Failed, Indication: Indeterminate, SubIndication: ChainConstraintsFailure,
+			Reason: "chain constraints not met: " + err.Error()}
+	}
+	return ChainResult{Check: Failed, Indication: Indeterminate, SubIndication: NoCertificateChainFound,
+		Reason: "signing certificate does not chain to a trusted root"}
+}
