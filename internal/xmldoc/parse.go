@@ -1,0 +1,856 @@
+// Package xmldoc is trustsign's XML reader for signature processing: a single-pass, allocation-light parser that
+// builds a read-only tree with namespace resolution, Id lookup and the byte offsets of every element, and the W3C
+// canonicalization algorithms (C14N 1.0/1.1 and exclusive C14N, with or without comments) over a document subset.
+//
+// It is hardened for hostile input: DOCTYPE declarations (and so entities of any kind) are refused, as are
+// non-UTF-8 encodings, excessive depth, attribute counts and node counts. It is not a general XML library: no
+// DTDs, no XPath, no editing; documents are built by writing bytes, not by changing the tree.
+package xmldoc
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits bound the resources a parse may use. Zero fields take the defaults.
+type Limits struct {
+	MaxBytes      int // default 12 MiB
+	MaxDepth      int // default 256
+	MaxAttributes int // per element, default 256
+	MaxNodes      int // default 4,000,000
+}
+
+// DefaultLimits are used when a zero Limits is given.
+var DefaultLimits = Limits{MaxBytes: 12 << 20, MaxDepth: 256, MaxAttributes: 256, MaxNodes: 4_000_000}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes == 0 {
+		l.MaxBytes = DefaultLimits.MaxBytes
+	}
+	if l.MaxDepth == 0 {
+		l.MaxDepth = DefaultLimits.MaxDepth
+	}
+	if l.MaxAttributes == 0 {
+		l.MaxAttributes = DefaultLimits.MaxAttributes
+	}
+	if l.MaxNodes == 0 {
+		l.MaxNodes = DefaultLimits.MaxNodes
+	}
+	return l
+}
+
+// Errors for refused input. Parse wraps them in a *SyntaxError with the byte offset.
+var (
+	ErrDOCTYPE  = errors.New("DOCTYPE declarations are not accepted (no DTDs, no entities)")
+	ErrTooLarge = errors.New("document exceeds the size limit")
+	ErrTooDeep  = errors.New("element nesting exceeds the depth limit")
+	ErrTooMany  = errors.New("too many attributes or nodes")
+	ErrEncoding = errors.New("only UTF-8 documents are accepted")
+)
+
+// SyntaxError is a parse failure at a byte offset.
+type SyntaxError struct {
+	Offset int
+	Err    error
+}
+
+func (e *SyntaxError) Error() string { return fmt.Sprintf("XML error at byte %d: %v", e.Offset, e.Err) }
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
+// Kind is the type of a node.
+type Kind uint8
+
+// Node kinds.
+const (
+	ElementNode Kind = iota + 1
+	TextNode
+	CommentNode
+	ProcInstNode
+)
+
+// Attr is an attribute that is not a namespace declaration. Value is normalized and entity-decoded.
+type Attr struct {
+	Prefix, Local, Space, Value string
+}
+
+// NS is a namespace declaration: Prefix "" is the default namespace.
+type NS struct {
+	Prefix, URI string
+}
+
+// Node is an element, text, comment or processing instruction.
+type Node struct {
+	Kind Kind
+	// Element: Prefix, Local and Space (namespace URI). Processing instruction: Local is the target.
+	Prefix, Local, Space string
+	// Text: decoded character data. Comment: its content. Processing instruction: its data.
+	Data string
+	// Attrs excludes namespace declarations, which are in Decls.
+	Attrs []Attr
+	Decls []NS
+
+	Parent, FirstChild, LastChild, Next *Node
+	// Start is the offset of the element's '<'; End is just past its closing '>'; Inner is the offset of its end
+	// tag's '<' (-1 for an empty-element tag).
+	Start, Inner, End int
+	Depth             int
+	cdata             bool
+}
+
+// Document is a parsed XML document.
+type Document struct {
+	// Src is the source text; node offsets index into it.
+	Src string
+	// Root is the document element.
+	Root *Node
+	// Prolog and Epilog are the comments and processing instructions before and after the root element.
+	Prolog, Epilog []*Node
+	// XMLDecl is the end offset of the XML declaration (0 when absent).
+	XMLDecl int
+	ids     map[string][]*Node
+	nodes   [][]Node
+	nnodes  int
+}
+
+// Parse reads a complete document.
+func Parse(src []byte, lim Limits) (*Document, error) {
+	return ParseString(string(src), lim)
+}
+
+// ParseString is Parse over a string (no copy).
+func ParseString(src string, lim Limits) (*Document, error) {
+	lim = lim.withDefaults()
+	if len(src) > lim.MaxBytes {
+		return nil, &SyntaxError{lim.MaxBytes, ErrTooLarge}
+	}
+	p := parser{s: src, lim: lim, doc: &Document{Src: src}}
+	if err := p.parse(); err != nil {
+		return nil, err
+	}
+	return p.doc, nil
+}
+
+type parser struct {
+	s   string
+	pos int
+	lim Limits
+	doc *Document
+	cur *Node
+	buf []byte
+}
+
+func (p *parser) fail(err error) error { return &SyntaxError{p.pos, err} }
+func (p *parser) failf(format string, a ...any) error {
+	return &SyntaxError{p.pos, fmt.Errorf(format, a...)}
+}
+
+func (p *parser) newNode() (*Node, error) {
+	d := p.doc
+	d.nnodes++
+	if d.nnodes > p.lim.MaxNodes {
+		return nil, p.fail(ErrTooMany)
+	}
+	if len(d.nodes) == 0 || len(d.nodes[len(d.nodes)-1]) == cap(d.nodes[len(d.nodes)-1]) {
+		n := 64
+		if k := len(d.nodes); k > 0 {
+			n = min(cap(d.nodes[k-1])*2, 8192)
+		}
+		d.nodes = append(d.nodes, make([]Node, 0, n))
+	}
+	last := &d.nodes[len(d.nodes)-1]
+	*last = append(*last, Node{})
+	return &(*last)[len(*last)-1], nil
+}
+
+func (p *parser) appendChild(n *Node) {
+	parent := p.cur
+	n.Parent = parent
+	if parent.LastChild == nil {
+		parent.FirstChild = n
+	} else {
+		parent.LastChild.Next = n
+	}
+	parent.LastChild = n
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func (p *parser) skipSpace() {
+	for p.pos < len(p.s) && isSpace(p.s[p.pos]) {
+		p.pos++
+	}
+}
+
+func (p *parser) parse() error {
+	s := p.s
+	if !utf8.ValidString(s) {
+		return p.fail(ErrEncoding)
+	}
+	if strings.HasPrefix(s, "\uFEFF") {
+		p.pos = 3
+	}
+	if strings.HasPrefix(s[p.pos:], "<?xml") && len(s) > p.pos+5 && isSpace(s[p.pos+5]) {
+		end := strings.Index(s[p.pos:], "?>")
+		if end < 0 {
+			return p.failf("unterminated XML declaration")
+		}
+		decl := s[p.pos : p.pos+end]
+		if i := strings.Index(decl, "encoding"); i >= 0 {
+			rest := strings.TrimLeft(decl[i+8:], " \t\r\n=")
+			rest = strings.TrimLeft(rest, " \t\r\n")
+			if len(rest) > 0 && (rest[0] == '"' || rest[0] == '\'') {
+				if j := strings.IndexByte(rest[1:], rest[0]); j >= 0 {
+					enc := strings.ToUpper(rest[1 : 1+j])
+					if enc != "UTF-8" && enc != "UTF8" && enc != "US-ASCII" && enc != "ASCII" {
+						return p.fail(ErrEncoding)
+					}
+				}
+			}
+		}
+		if strings.Contains(decl, "version=\"1.1\"") || strings.Contains(decl, "version='1.1'") {
+			return p.failf("XML 1.1 is not supported")
+		}
+		p.pos += end + 2
+		p.doc.XMLDecl = p.pos
+	}
+	for p.pos < len(s) {
+		c := s[p.pos]
+		if c != '<' {
+			if p.cur == nil {
+				if !isSpace(c) {
+					return p.failf("text outside the root element")
+				}
+				p.pos++
+				continue
+			}
+			if err := p.text(); err != nil {
+				return err
+			}
+			continue
+		}
+		if p.pos+1 >= len(s) {
+			return p.failf("unexpected end of document")
+		}
+		switch s[p.pos+1] {
+		case '/':
+			if err := p.endTag(); err != nil {
+				return err
+			}
+		case '?':
+			if err := p.procInst(); err != nil {
+				return err
+			}
+		case '!':
+			switch {
+			case strings.HasPrefix(s[p.pos:], "<!--"):
+				if err := p.comment(); err != nil {
+					return err
+				}
+			case strings.HasPrefix(s[p.pos:], "<![CDATA["):
+				if p.cur == nil {
+					return p.failf("CDATA outside the root element")
+				}
+				if err := p.cdata(); err != nil {
+					return err
+				}
+			case strings.HasPrefix(s[p.pos:], "<!DOCTYPE"):
+				return p.fail(ErrDOCTYPE)
+			default:
+				return p.failf("markup declarations are not accepted")
+			}
+		default:
+			if p.cur == nil && p.doc.Root != nil {
+				return p.failf("more than one root element")
+			}
+			if err := p.startTag(); err != nil {
+				return err
+			}
+		}
+	}
+	if p.doc.Root == nil {
+		return p.failf("no root element")
+	}
+	if p.cur != nil {
+		return p.failf("element <%s> is not closed", qname(p.cur.Prefix, p.cur.Local))
+	}
+	return nil
+}
+
+func qname(prefix, local string) string {
+	if prefix == "" {
+		return local
+	}
+	return prefix + ":" + local
+}
+
+func (p *parser) misc(n *Node) {
+	if p.cur == nil {
+		if p.doc.Root == nil {
+			p.doc.Prolog = append(p.doc.Prolog, n)
+		} else {
+			p.doc.Epilog = append(p.doc.Epilog, n)
+		}
+		return
+	}
+	p.appendChild(n)
+}
+
+func (p *parser) comment() error {
+	start := p.pos
+	end := strings.Index(p.s[p.pos+4:], "-->")
+	if end < 0 {
+		return p.failf("unterminated comment")
+	}
+	body := p.s[p.pos+4 : p.pos+4+end]
+	if strings.Contains(body, "--") || strings.HasSuffix(body, "-") {
+		return p.failf("'--' inside a comment")
+	}
+	n, err := p.newNode()
+	if err != nil {
+		return err
+	}
+	n.Kind, n.Data, n.Start = CommentNode, normalizeEOL(body), start
+	p.pos += 4 + end + 3
+	n.End, n.Inner = p.pos, p.pos
+	p.misc(n)
+	return nil
+}
+
+func (p *parser) procInst() error {
+	start := p.pos
+	end := strings.Index(p.s[p.pos+2:], "?>")
+	if end < 0 {
+		return p.failf("unterminated processing instruction")
+	}
+	body := p.s[p.pos+2 : p.pos+2+end]
+	i := 0
+	for i < len(body) && !isSpace(body[i]) {
+		i++
+	}
+	target := body[:i]
+	if target == "" || strings.EqualFold(target, "xml") {
+		return p.failf("invalid processing instruction target %q", target)
+	}
+	for i < len(body) && isSpace(body[i]) {
+		i++
+	}
+	n, err := p.newNode()
+	if err != nil {
+		return err
+	}
+	n.Kind, n.Local, n.Data, n.Start = ProcInstNode, target, normalizeEOL(body[i:]), start
+	p.pos += 2 + end + 2
+	n.End, n.Inner = p.pos, p.pos
+	p.misc(n)
+	return nil
+}
+
+func (p *parser) cdata() error {
+	start := p.pos
+	end := strings.Index(p.s[p.pos+9:], "]]>")
+	if end < 0 {
+		return p.failf("unterminated CDATA section")
+	}
+	n, err := p.newNode()
+	if err != nil {
+		return err
+	}
+	n.Kind, n.Data, n.Start, n.cdata = TextNode, normalizeEOL(p.s[p.pos+9:p.pos+9+end]), start, true
+	p.pos += 9 + end + 3
+	n.End, n.Inner = p.pos, p.pos
+	p.appendChild(n)
+	return nil
+}
+
+func normalizeEOL(s string) string {
+	if strings.IndexByte(s, '\r') < 0 {
+		return s
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.ReplaceAll(s, "\r", "\n")
+}
+
+func (p *parser) text() error {
+	start := p.pos
+	end := strings.IndexByte(p.s[p.pos:], '<')
+	if end < 0 {
+		end = len(p.s) - p.pos
+	}
+	raw := p.s[p.pos : p.pos+end]
+	if strings.Contains(raw, "]]>") {
+		return p.failf("']]>' in character data")
+	}
+	data := raw
+	if strings.IndexByte(raw, '&') >= 0 || strings.IndexByte(raw, '\r') >= 0 {
+		var err error
+		data, err = p.decode(raw, false)
+		if err != nil {
+			return err
+		}
+	}
+	p.pos += end
+	// Adjacent text (after a CDATA section) is kept as separate nodes; canonical output is the same.
+	n, err := p.newNode()
+	if err != nil {
+		return err
+	}
+	n.Kind, n.Data, n.Start, n.End, n.Inner = TextNode, data, start, p.pos, p.pos
+	p.appendChild(n)
+	return nil
+}
+
+// decode expands references and normalizes line ends (and, in attribute values, white space).
+func (p *parser) decode(raw string, attr bool) (string, error) {
+	b := p.buf[:0]
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == '&':
+			j := strings.IndexByte(raw[i:], ';')
+			if j < 0 || j > 12 {
+				return "", p.failf("unterminated character or entity reference")
+			}
+			ref := raw[i+1 : i+j]
+			switch ref {
+			case "lt":
+				b = append(b, '<')
+			case "gt":
+				b = append(b, '>')
+			case "amp":
+				b = append(b, '&')
+			case "apos":
+				b = append(b, '\'')
+			case "quot":
+				b = append(b, '"')
+			default:
+				if len(ref) < 2 || ref[0] != '#' {
+					return "", p.failf("undefined entity &%s;", ref)
+				}
+				var r rune
+				var ok bool
+				if ref[1] == 'x' {
+					r, ok = parseRune(ref[2:], 16)
+				} else {
+					r, ok = parseRune(ref[1:], 10)
+				}
+				if !ok || !isXMLChar(r) {
+					return "", p.failf("invalid character reference &%s;", ref)
+				}
+				b = utf8.AppendRune(b, r)
+			}
+			i += j
+		case c == '\r':
+			if i+1 < len(raw) && raw[i+1] == '\n' {
+				i++
+			}
+			if attr {
+				b = append(b, ' ')
+			} else {
+				b = append(b, '\n')
+			}
+		case attr && (c == '\n' || c == '\t'):
+			b = append(b, ' ')
+		case c < 0x20 && c != '\n' && c != '\t':
+			return "", p.failf("control character %#x", c)
+		default:
+			b = append(b, c)
+		}
+	}
+	p.buf = b
+	return string(b), nil
+}
+
+func parseRune(s string, base int) (rune, bool) {
+	if s == "" || len(s) > 8 {
+		return 0, false
+	}
+	var r rune
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var d int
+		switch {
+		case c >= '0' && c <= '9':
+			d = int(c - '0')
+		case base == 16 && c >= 'a' && c <= 'f':
+			d = int(c-'a') + 10
+		case base == 16 && c >= 'A' && c <= 'F':
+			d = int(c-'A') + 10
+		default:
+			return 0, false
+		}
+		r = r*rune(base) + rune(d)
+		if r > 0x10FFFF {
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+func isXMLChar(r rune) bool {
+	return r == 0x9 || r == 0xA || r == 0xD || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) ||
+		(r >= 0x10000 && r <= 0x10FFFF)
+}
+
+// name delimiters: white space and markup characters
+func isNameEnd(c byte) bool {
+	return isSpace(c) || c == '/' || c == '>' || c == '=' || c == '<' || c == '"' || c == '\''
+}
+
+func (p *parser) name() (prefix, local string, err error) {
+	start := p.pos
+	colon := -1
+	for p.pos < len(p.s) && !isNameEnd(p.s[p.pos]) {
+		if p.s[p.pos] == ':' {
+			if colon >= 0 {
+				return "", "", p.failf("invalid name")
+			}
+			colon = p.pos
+		}
+		p.pos++
+	}
+	if p.pos == start {
+		return "", "", p.failf("missing name")
+	}
+	c := p.s[start]
+	if c == '-' || c == '.' || (c >= '0' && c <= '9') || colon == start || colon == p.pos-1 {
+		return "", "", p.failf("invalid name %q", p.s[start:p.pos])
+	}
+	if colon < 0 {
+		return "", p.s[start:p.pos], nil
+	}
+	return p.s[start:colon], p.s[colon+1 : p.pos], nil
+}
+
+const xmlNS = "http://www.w3.org/XML/1998/namespace"
+const xmlnsNS = "http://www.w3.org/2000/xmlns/"
+
+func (p *parser) startTag() error {
+	start := p.pos
+	p.pos++
+	prefix, local, err := p.name()
+	if err != nil {
+		return err
+	}
+	n, err := p.newNode()
+	if err != nil {
+		return err
+	}
+	n.Kind, n.Prefix, n.Local, n.Start = ElementNode, prefix, local, start
+	type rawAttr struct{ prefix, local, value string }
+	var attrs [16]rawAttr
+	list := attrs[:0]
+	empty := false
+	for {
+		hadSpace := p.pos < len(p.s) && isSpace(p.s[p.pos])
+		p.skipSpace()
+		if p.pos >= len(p.s) {
+			return p.failf("unterminated start tag")
+		}
+		c := p.s[p.pos]
+		if c == '>' {
+			p.pos++
+			break
+		}
+		if c == '/' {
+			if p.pos+1 >= len(p.s) || p.s[p.pos+1] != '>' {
+				return p.failf("expected '/>'")
+			}
+			p.pos += 2
+			empty = true
+			break
+		}
+		if !hadSpace {
+			return p.failf("missing white space before attribute")
+		}
+		ap, al, err := p.name()
+		if err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.pos >= len(p.s) || p.s[p.pos] != '=' {
+			return p.failf("expected '=' after attribute name")
+		}
+		p.pos++
+		p.skipSpace()
+		if p.pos >= len(p.s) || (p.s[p.pos] != '"' && p.s[p.pos] != '\'') {
+			return p.failf("attribute value must be quoted")
+		}
+		q := p.s[p.pos]
+		end := strings.IndexByte(p.s[p.pos+1:], q)
+		if end < 0 {
+			return p.failf("unterminated attribute value")
+		}
+		raw := p.s[p.pos+1 : p.pos+1+end]
+		if strings.IndexByte(raw, '<') >= 0 {
+			return p.failf("'<' in attribute value")
+		}
+		val := raw
+		if strings.IndexByte(raw, '&') >= 0 || strings.ContainsAny(raw, "\r\n\t") {
+			val, err = p.decode(raw, true)
+			if err != nil {
+				return err
+			}
+		}
+		p.pos += end + 2
+		if len(list) >= p.lim.MaxAttributes {
+			return p.fail(ErrTooMany)
+		}
+		for _, a := range list {
+			if a.prefix == ap && a.local == al {
+				return p.failf("duplicate attribute %s", qname(ap, al))
+			}
+		}
+		list = append(list, rawAttr{ap, al, val})
+	}
+	// namespace declarations first
+	nd := 0
+	for _, a := range list {
+		if a.prefix == "xmlns" || (a.prefix == "" && a.local == "xmlns") {
+			nd++
+		}
+	}
+	if nd > 0 {
+		n.Decls = make([]NS, 0, nd)
+		for _, a := range list {
+			switch {
+			case a.prefix == "" && a.local == "xmlns":
+				if a.value == xmlNS || a.value == xmlnsNS {
+					return p.failf("reserved namespace bound to the default prefix")
+				}
+				n.Decls = append(n.Decls, NS{"", a.value})
+			case a.prefix == "xmlns":
+				if a.local == "xmlns" || (a.local == "xml" && a.value != xmlNS) || (a.local != "xml" && a.value == xmlNS) {
+					return p.failf("invalid declaration of prefix %s", a.local)
+				}
+				if a.value == "" {
+					return p.failf("namespace prefix %s undeclared (XML 1.1 only)", a.local)
+				}
+				n.Decls = append(n.Decls, NS{a.local, a.value})
+			}
+		}
+	}
+	n.Parent = p.cur
+	if n.Space, err = p.resolve(n, prefix, true); err != nil {
+		return err
+	}
+	if len(list)-nd > 0 {
+		n.Attrs = make([]Attr, 0, len(list)-nd)
+		for _, a := range list {
+			if a.prefix == "xmlns" || (a.prefix == "" && a.local == "xmlns") {
+				continue
+			}
+			sp := ""
+			if a.prefix != "" {
+				if sp, err = p.resolve(n, a.prefix, false); err != nil {
+					return err
+				}
+			}
+			for _, b := range n.Attrs {
+				if b.Space == sp && b.Local == a.local && sp != "" {
+					return p.failf("duplicate attribute {%s}%s", sp, a.local)
+				}
+			}
+			n.Attrs = append(n.Attrs, Attr{a.prefix, a.local, sp, a.value})
+			if (a.prefix == "" && (a.local == "Id" || a.local == "ID" || a.local == "id")) || (sp == xmlNS && a.local == "id") {
+				if p.doc.ids == nil {
+					p.doc.ids = make(map[string][]*Node)
+				}
+				p.doc.ids[a.value] = append(p.doc.ids[a.value], n)
+			}
+		}
+	}
+	if p.cur == nil {
+		n.Depth = 1
+		p.doc.Root = n
+	} else {
+		n.Depth = p.cur.Depth + 1
+		if n.Depth > p.lim.MaxDepth {
+			return p.fail(ErrTooDeep)
+		}
+		p.appendChild(n)
+	}
+	if empty {
+		n.Inner, n.End = -1, p.pos // an empty-element tag has no end tag
+		return nil
+	}
+	p.cur = n
+	return nil
+}
+
+// resolve finds the namespace URI bound to prefix at n (n's own declarations included).
+func (p *parser) resolve(n *Node, prefix string, element bool) (string, error) {
+	if prefix == "xml" {
+		return xmlNS, nil
+	}
+	if prefix == "xmlns" {
+		return "", p.failf("element or attribute uses the reserved prefix xmlns")
+	}
+	uri, ok := LookupNamespace(n, prefix)
+	if !ok && prefix != "" {
+		return "", p.failf("undeclared namespace prefix %q", prefix)
+	}
+	return uri, nil
+}
+
+// LookupNamespace returns the namespace URI bound to prefix in scope at element n.
+func LookupNamespace(n *Node, prefix string) (string, bool) {
+	if prefix == "xml" {
+		return xmlNS, true
+	}
+	for e := n; e != nil; e = e.Parent {
+		for i := len(e.Decls) - 1; i >= 0; i-- {
+			if e.Decls[i].Prefix == prefix {
+				return e.Decls[i].URI, true
+			}
+		}
+	}
+	return "", false
+}
+
+func (p *parser) endTag() error {
+	start := p.pos
+	p.pos += 2
+	prefix, local, err := p.name()
+	if err != nil {
+		return err
+	}
+	p.skipSpace()
+	if p.pos >= len(p.s) || p.s[p.pos] != '>' {
+		return p.failf("expected '>' in end tag")
+	}
+	p.pos++
+	if p.cur == nil || p.cur.Prefix != prefix || p.cur.Local != local {
+		return p.failf("end tag </%s> does not match", qname(prefix, local))
+	}
+	p.cur.Inner, p.cur.End = start, p.pos
+	p.cur = p.cur.Parent
+	return nil
+}
+
+// ByID returns the elements whose Id, ID, id or xml:id attribute equals id.
+func (d *Document) ByID(id string) []*Node { return d.ids[id] }
+
+// Attr returns the value of the unqualified attribute name and whether it is present.
+func (n *Node) Attr(name string) (string, bool) {
+	for _, a := range n.Attrs {
+		if a.Space == "" && a.Local == name {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// Is reports whether n is an element with the given namespace and local name.
+func (n *Node) Is(space, local string) bool {
+	return n != nil && n.Kind == ElementNode && n.Local == local && n.Space == space
+}
+
+// Elements returns n's child elements.
+func (n *Node) Elements() []*Node {
+	var out []*Node
+	for c := n.FirstChild; c != nil; c = c.Next {
+		if c.Kind == ElementNode {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Child returns the first child element with the namespace and local name, or nil.
+func (n *Node) Child(space, local string) *Node {
+	for c := n.FirstChild; c != nil; c = c.Next {
+		if c.Kind == ElementNode && c.Local == local && c.Space == space {
+			return c
+		}
+	}
+	return nil
+}
+
+// Children returns the child elements with the namespace and local name.
+func (n *Node) Children(space, local string) []*Node {
+	var out []*Node
+	for c := n.FirstChild; c != nil; c = c.Next {
+		if c.Kind == ElementNode && c.Local == local && c.Space == space {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Text returns the concatenated character data of n's descendants.
+func (n *Node) Text() string {
+	if n.Kind == TextNode {
+		return n.Data
+	}
+	if n.FirstChild != nil && n.FirstChild == n.LastChild && n.FirstChild.Kind == TextNode {
+		return n.FirstChild.Data
+	}
+	var b strings.Builder
+	var walk func(*Node)
+	walk = func(m *Node) {
+		for c := m.FirstChild; c != nil; c = c.Next {
+			switch c.Kind {
+			case TextNode:
+				b.WriteString(c.Data)
+			case ElementNode:
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return b.String()
+}
+
+// Descendants calls fn for every element below n (n excluded) in document order; fn returning false skips the
+// element's subtree.
+func (n *Node) Descendants(fn func(*Node) bool) {
+	for c := n.FirstChild; c != nil; c = c.Next {
+		if c.Kind == ElementNode && fn(c) {
+			c.Descendants(fn)
+		}
+	}
+}
+
+// IsAncestorOf reports whether n is m or an ancestor of m.
+func (n *Node) IsAncestorOf(m *Node) bool {
+	for ; m != nil; m = m.Parent {
+		if m == n {
+			return true
+		}
+	}
+	return false
+}
+
+// Path returns a short location of the element, like /wniosek/ds:Signature[2].
+func (n *Node) Path() string {
+	if n == nil {
+		return ""
+	}
+	var parts []string
+	for e := n; e != nil; e = e.Parent {
+		name := qname(e.Prefix, e.Local)
+		if e.Parent != nil {
+			idx, count := 0, 0
+			for c := e.Parent.FirstChild; c != nil; c = c.Next {
+				if c.Kind == ElementNode && c.Local == e.Local && c.Space == e.Space {
+					count++
+					if c == e {
+						idx = count
+					}
+				}
+			}
+			if count > 1 {
+				name = fmt.Sprintf("%s[%d]", name, idx)
+			}
+		}
+		parts = append(parts, name)
+	}
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		b.WriteByte('/')
+		b.WriteString(parts[i])
+	}
+	return b.String()
+}
