@@ -161,3 +161,5 @@ func (p *Policy) Chain(leaf *x509.Certificate, embedded []*x509.Certificate, sig
 	return ChainResult{Check: Failed, Indication: Indeterminate, SubIndication: NoCertificateChainFound,
 		Reason: "signing certificate does not chain to a trusted root"}
 }
+
+var zeroTime time.Time

@@ -60,6 +60,9 @@ func Verify(pub *rsa.PublicKey, hash crypto.Hash, hashed, sig []byte) (Form, err
 	if !ok || len(hashed) != hash.Size() || pub == nil || pub.N == nil || pub.E < 2 {
 		return 0, ErrVerification
 	}
+	if hash != crypto.MD5 && rsa.VerifyPKCS1v15(pub, hash, hashed, sig) == nil {
+		return WithNULL, nil // the standard form, through the standard library's fast path
+	}
 	k := (pub.N.BitLen() + 7) / 8
 	if len(sig) != k || k < 11 {
 		return 0, ErrVerification

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bytes"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trustsign/trustsign/profile"
+	"github.com/trustsign/trustsign/signer"
+	"github.com/trustsign/trustsign/xades"
+)
+
+type signFlags struct {
+	key, cert, format, profile, output, hash, mimeType, signingTime string
+	chain                                                           []string
+	certV2                                                          bool
+	pades                                                           padesFlags
+}
+
+func newSignCmd() *cobra.Command {
+	f := &signFlags{}
+	cmd := &cobra.Command{
+		Use:   "sign --key KEY.pem --cert CERT.pem --format FORMAT [flags] IN -o OUT",
+		Short: "Sign a document in XAdES or PAdES",
+		Long: `Sign IN with the seal key and write the signed document to OUT.
+
+Formats:
+  xades             enveloped XAdES (the trusted-profile service's shape); non-XML files are wrapped first
+  xades-enveloping  the document inside the signature
+  xades-detached    a separate signature over IN's bytes, referencing IN by its file name
+  pades             PDF signature (incremental update)
+
+Keys are PEM (PKCS#8, PKCS#1 or SEC1). --profile binds a trusted-profile identity given as JSON:
+  {"firstName":"ANNA","surname":"KOWALSKA","pesel":"44051401359","profileId":"123","login":"akowalska"}`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErr("sign needs exactly one input file (got %d)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runSign(cmd, f, args[0]) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.key, "key", "", "private key `FILE` (PEM)")
+	fl.StringVar(&f.cert, "cert", "", "signer certificate `FILE` (PEM)")
+	fl.StringSliceVar(&f.chain, "chain", nil, "intermediate certificates `FILE` (PEM), repeatable")
+	fl.StringVar(&f.format, "format", "xades", "xades, xades-enveloping, xades-detached or pades")
+	fl.StringVar(&f.profile, "profile", "", "trusted-profile binding `FILE` (JSON)")
+	fl.StringVarP(&f.output, "output", "o", "", "output `FILE` (- for standard output)")
+	fl.StringVar(&f.hash, "hash", "sha256", "digest: sha256, sha384 or sha512")
+	fl.BoolVar(&f.certV2, "signing-certificate-v2", false, "write xades:SigningCertificateV2 instead of SigningCertificate")
+	fl.StringVar(&f.mimeType, "mime-type", "", "MIME type of the input (default: guessed from the name and content)")
+	fl.StringVar(&f.signingTime, "time", "", "signing time (RFC 3339; default now)")
+	addPadesFlags(fl, &f.pades)
+	return cmd
+}
+
+// profileJSON is the --profile file.
+type profileJSON struct {
+	FirstName  string `json:"firstName"`
+	SecondName string `json:"secondName"`
+	Surname    string `json:"surname"`
+	PESEL      string `json:"pesel"`
+	ProfileID  string `json:"profileId"`
+	Login      string `json:"login"`
+}
+
+func loadProfile(path string) (*xades.Profile, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, failErr(exitNoInput, fmt.Errorf("cannot read profile: %w", err))
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var p profileJSON
+	if err := dec.Decode(&p); err != nil {
+		return nil, usageErr("profile %s is not valid JSON of the expected shape: %v", path, err)
+	}
+	var missing []string
+	for name, v := range map[string]string{"firstName": p.FirstName, "surname": p.Surname, "pesel": p.PESEL,
+		"profileId": p.ProfileID, "login": p.Login} {
+		if strings.TrimSpace(v) == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, usageErr("profile %s lacks %s", path, strings.Join(missing, ", "))
+	}
+	if _, err := profile.ParsePESEL(p.PESEL); err != nil {
+		return nil, usageErr("profile %s: %v", path, err)
+	}
+	return &xades.Profile{FirstName: p.FirstName, SecondName: p.SecondName, Surname: p.Surname, PESEL: p.PESEL,
+		ProfileID: p.ProfileID, Login: p.Login}, nil
+}
+
+func parseHash(s string) (crypto.Hash, error) {
+	switch strings.ToLower(strings.ReplaceAll(s, "-", "")) {
+	case "sha256":
+		return crypto.SHA256, nil
+	case "sha384":
+		return crypto.SHA384, nil
+	case "sha512":
+		return crypto.SHA512, nil
+	}
+	return 0, usageErr("unsupported --hash %q (sha256, sha384 or sha512)", s)
+}
+
+func runSign(cmd *cobra.Command, f *signFlags, in string) error {
+	if f.key == "" || f.cert == "" {
+		return usageErr("sign needs --key and --cert")
+	}
+	if f.output == "" {
+		return usageErr("sign needs -o OUT")
+	}
+	h, err := parseHash(f.hash)
+	if err != nil {
+		return err
+	}
+	var when time.Time
+	if f.signingTime != "" {
+		if when, err = time.Parse(time.RFC3339, f.signingTime); err != nil {
+			return usageErr("--time must be RFC 3339, e.g. 2026-01-02T15:04:05Z")
+		}
+	}
+	for _, p := range append([]string{f.key, f.cert}, f.chain...) {
+		if _, err := os.Stat(p); err != nil {
+			return failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", p, errors.Unwrap(err)))
+		}
+	}
+	seal, err := signer.LoadSealFiles(f.key, f.cert, f.chain...)
+	if err != nil {
+		return failErr(exitFailed, err)
+	}
+	var prof *xades.Profile
+	if f.profile != "" {
+		if prof, err = loadProfile(f.profile); err != nil {
+			return err
+		}
+	}
+	if f.format == "pades" {
+		return runSignPades(cmd, f, seal, prof, h, when, in)
+	}
+	if err := checkNoPadesFlags(cmd); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(in)
+	if err != nil {
+		return failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", in, errors.Unwrap(err)))
+	}
+	opts := xades.SignOptions{Signer: seal.Key, Certificate: seal.Certificate, Chain: seal.Chain[1:], Hash: h,
+		SigningTime: when, Profile: prof, SigningCertificateV2: f.certV2, MIMEType: f.mimeType}
+	switch f.format {
+	case "xades", "xades-enveloped":
+		opts.Format = xades.Enveloped
+	case "xades-enveloping":
+		opts.Format = xades.Enveloping
+	case "xades-detached":
+		opts.Format = xades.Detached
+		opts.DetachedURI = filepath.Base(in)
+		if opts.MIMEType == "" {
+			opts.MIMEType = guessMIME(in, data)
+		}
+	default:
+		return usageErr("unknown --format %q (xades, xades-enveloping, xades-detached or pades)", f.format)
+	}
+	if opts.Format != xades.Detached && !looksLikeXML(data) {
+		// non-XML files travel in trustsign's container (docs/wrapper.md)
+		mt := f.mimeType
+		if mt == "" {
+			mt = guessMIME(in, data)
+		}
+		data = xades.Wrap(filepath.Base(in), mt, data)
+		opts.MIMEType = "text/xml"
+	}
+	out, err := xades.Sign(data, opts)
+	if err != nil {
+		if errors.Is(err, xades.ErrNotXML) {
+			return failErr(exitFailed, fmt.Errorf("%s: %v (files that are not XML are wrapped; this one starts like XML but is malformed)", in, err))
+		}
+		return failErr(exitFailed, err)
+	}
+	return writeOutput(cmd, f.output, out)
+}
+
+// looksLikeXML reports whether data starts (after a BOM and white space) with markup.
+func looksLikeXML(data []byte) bool {
+	d := bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
+	d = bytes.TrimLeft(d, " \t\r\n")
+	return len(d) > 0 && d[0] == '<'
+}
+
+func guessMIME(name string, data []byte) string {
+	if t := mime.TypeByExtension(strings.ToLower(filepath.Ext(name))); t != "" {
+		return strings.SplitN(t, ";", 2)[0]
+	}
+	return strings.SplitN(http.DetectContentType(data), ";", 2)[0]
+}
+
+// writeOutput writes data to path atomically (a temporary file renamed over the target), or to stdout for "-".
+func writeOutput(cmd *cobra.Command, path string, data []byte) error {
+	if path == "-" {
+		_, err := cmd.OutOrStdout().Write(data)
+		return err
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".trustsign-*")
+	if err != nil {
+		return failErr(exitFailed, fmt.Errorf("cannot write %s: %w", path, errors.Unwrap(err)))
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return failErr(exitFailed, fmt.Errorf("cannot write %s: %w", path, err))
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return failErr(exitFailed, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return failErr(exitFailed, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return failErr(exitFailed, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return failErr(exitFailed, fmt.Errorf("cannot write %s: %w", path, err))
+	}
+	return nil
+}

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trustsign/trustsign/signer"
+	"github.com/trustsign/trustsign/verify"
+)
+
+type verifyFlags struct {
+	trust, intermediates, detached []string
+	json                           bool
+	maxSize                        int
+	at                             string
+}
+
+func newVerifyCmd() *cobra.Command {
+	f := &verifyFlags{}
+	cmd := &cobra.Command{
+		Use:   "verify --trust ROOTS.pem [--intermediates CERTS.pem] [--detached-content FILE] [--json] FILE...",
+		Short: "Verify XAdES and PAdES signatures offline",
+		Long: `Verify every signature in each FILE (XML or PDF) offline and print who signed, when, what the signature
+covers and the verdict (ETSI EN 319 102-1 indications).
+
+Exit codes: 0 every signature TOTAL_PASSED; 1 any TOTAL_FAILED (a malformed file counts as TOTAL_FAILED);
+2 the worst is INDETERMINATE; 3 no signature found; 64 usage error; 66 a file cannot be read.
+With several files the worst wins (1, then 66, then 2, then 3).`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErr("verify needs at least one file")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runVerify(cmd, f, args) },
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.trust, "trust", nil, "trusted root certificates `FILE` (PEM), repeatable")
+	fl.StringSliceVar(&f.intermediates, "intermediates", nil, "extra intermediate certificates `FILE` (PEM), repeatable")
+	fl.StringSliceVar(&f.detached, "detached-content", nil, "content `FILE` of a detached signature, repeatable")
+	fl.BoolVar(&f.json, "json", false, "print a JSON report (one object per line per file)")
+	fl.IntVar(&f.maxSize, "max-xml-size", verify.DefaultMaxXMLBytes, "largest XML document accepted, in bytes")
+	fl.StringVar(&f.at, "at", "", "validation time (RFC 3339; default now)")
+	return cmd
+}
+
+func loadCertFiles(paths []string, what string) ([]*verifyCert, error) {
+	var out []*verifyCert
+	for _, p := range paths {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return nil, failErr(exitNoInput, fmt.Errorf("cannot read %s file %s: %w", what, p, errors.Unwrap(err)))
+		}
+		certs, err := signer.LoadCertificates(raw)
+		if err != nil {
+			return nil, usageErr("%s file %s: %v", what, p, err)
+		}
+		for _, c := range certs {
+			out = append(out, &verifyCert{c})
+		}
+	}
+	return out, nil
+}
+
+func runVerify(cmd *cobra.Command, f *verifyFlags, files []string) error {
+	policy := &verify.Policy{}
+	roots, err := loadCertFiles(f.trust, "trust")
+	if err != nil {
+		return err
+	}
+	inter, err := loadCertFiles(f.intermediates, "intermediates")
+	if err != nil {
+		return err
+	}
+	for _, c := range roots {
+		policy.Roots = append(policy.Roots, c.Certificate)
+	}
+	for _, c := range inter {
+		policy.Intermediates = append(policy.Intermediates, c.Certificate)
+	}
+	if f.at != "" {
+		t, err := time.Parse(time.RFC3339, f.at)
+		if err != nil {
+			return usageErr("--at must be RFC 3339")
+		}
+		policy.Now = func() time.Time { return t }
+	}
+	if f.maxSize <= 0 {
+		return usageErr("--max-xml-size must be positive")
+	}
+	detached := map[string][]byte{}
+	for _, p := range f.detached {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return failErr(exitNoInput, fmt.Errorf("cannot read detached content %s: %w", p, errors.Unwrap(err)))
+		}
+		detached[filepath.Base(p)] = b
+	}
+	worst := exitOK
+	out := cmd.OutOrStdout()
+	for _, file := range files {
+		rep, code := verifyFile(file, policy, verify.XMLOptions{Detached: detached, MaxBytes: f.maxSize})
+		worst = worseExit(worst, code)
+		if rep == nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "trustsign: cannot read %s\n", file)
+			continue
+		}
+		if f.json {
+			b, _ := json.Marshal(rep)
+			out.Write(append(b, '\n'))
+		} else {
+			printReport(out, rep)
+		}
+	}
+	if worst != exitOK {
+		return &exitError{code: worst, err: errors.New("")}
+	}
+	return nil
+}
+
+func verifyFile(file string, policy *verify.Policy, xo verify.XMLOptions) (*verify.FileReport, int) {
+	fh, err := os.Open(file)
+	if err != nil {
+		return nil, exitNoInput
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil || st.IsDir() {
+		return nil, exitNoInput
+	}
+	head := make([]byte, 1024)
+	n, _ := io.ReadFull(fh, head)
+	head = head[:n]
+	var rep verify.FileReport
+	if isPDF(head) {
+		rep = verifyPDF(file, fh, st.Size(), policy)
+	} else {
+		if st.Size() > int64(xo.MaxBytes) {
+			rep = verify.FileReport{File: file, Format: "xades", Error: fmt.Sprintf("XML document of %d bytes exceeds the %d-byte limit", st.Size(), xo.MaxBytes)}
+			rep.Signatures = []verify.SignatureReport{{Indication: verify.TotalFailed, SubIndication: verify.FormatFailure,
+				Covered: []string{}, Checks: verify.Checks{Structure: verify.Failed, Digests: verify.NotChecked,
+					SignatureValue: verify.NotChecked, SigningCertificate: verify.NotChecked, Chain: verify.NotChecked},
+				Reasons: []string{rep.Error}}}
+			rep.Indication = verify.TotalFailed
+		} else {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return nil, exitNoInput
+			}
+			rep = verify.XML(file, data, policy, xo)
+		}
+	}
+	return &rep, exitFor(rep.Indication)
+}
+
+func isPDF(head []byte) bool {
+	return bytes.Contains(head, []byte("%PDF-"))
+}
+
+func exitFor(ind verify.Indication) int {
+	switch ind {
+	case verify.TotalPassed:
+		return exitOK
+	case verify.Indeterminate:
+		return exitIndeterminate
+	case verify.NoSignature:
+		return exitNoSignature
+	}
+	return exitFailed
+}
+
+// worseExit orders exit codes: 1 (failed), 66 (unreadable), 2 (indeterminate), 3 (no signature), 0.
+func worseExit(a, b int) int {
+	rank := func(c int) int {
+		switch c {
+		case exitFailed:
+			return 4
+		case exitNoInput:
+			return 3
+		case exitIndeterminate:
+			return 2
+		case exitNoSignature:
+			return 1
+		}
+		return 0
+	}
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}
+
+func printReport(w io.Writer, r *verify.FileReport) {
+	fmt.Fprintf(w, "%s (%s): %s\n", r.File, r.Format, r.Indication)
+	if r.Error != "" {
+		fmt.Fprintf(w, "  error: %s\n", r.Error)
+	}
+	if len(r.Signatures) == 0 && r.Error == "" {
+		fmt.Fprintln(w, "  no signature found")
+	}
+	for i, s := range r.Signatures {
+		printSignature(w, &s, i+1, "  ")
+	}
+}
+
+func printSignature(w io.Writer, s *verify.SignatureReport, n int, indent string) {
+	verdict := string(s.Indication)
+	if s.SubIndication != "" {
+		verdict += " / " + string(s.SubIndication)
+	}
+	fmt.Fprintf(w, "%sSignature %d %s: %s\n", indent, n, s.ID, verdict)
+	in := indent + "  "
+	if s.Signer != nil {
+		fmt.Fprintf(w, "%sSigner:    %s\n", in, s.Signer.Subject)
+		fmt.Fprintf(w, "%sIssuer:    %s (serial %s)\n", in, s.Signer.Issuer, s.Signer.Serial)
+	} else {
+		fmt.Fprintf(w, "%sSigner:    unknown (no signing certificate)\n", in)
+	}
+	if p := s.TrustedProfile; p != nil {
+		name := strings.TrimSpace(strings.Join([]string{p.FirstName, p.SecondName, p.Surname}, " "))
+		name = strings.Join(strings.Fields(name), " ")
+		fmt.Fprintf(w, "%sProfile:   %s, PESEL %s, trusted profile %s, login %s\n", in, name, p.PESEL, p.ProfileID, p.Login)
+	}
+	if s.SigningTime != nil {
+		fmt.Fprintf(w, "%sSigned at: %s (claimed)\n", in, s.SigningTime.UTC().Format(time.RFC3339))
+	}
+	if s.Level != "" || s.Algorithm != "" {
+		fmt.Fprintf(w, "%sForm:      %s %s\n", in, s.Level, s.Algorithm)
+	}
+	for i, c := range s.Covered {
+		label := "Covers:   "
+		if i > 0 {
+			label = "          "
+		}
+		fmt.Fprintf(w, "%s%s %s\n", in, label, c)
+	}
+	if s.WrappedFile != nil {
+		fmt.Fprintf(w, "%sWrapped:   %s (%s, %d bytes, SHA-256 %s)\n", in, s.WrappedFile.Name, s.WrappedFile.MIMEType, s.WrappedFile.Size, s.WrappedFile.SHA256)
+	}
+	for _, c := range s.Changes {
+		allowed := "allowed"
+		if !c.Allowed {
+			allowed = "NOT allowed"
+		}
+		fmt.Fprintf(w, "%sChange:    revision %d: %s (%s) %s\n", in, c.Revision, c.Kind, allowed, c.Detail)
+	}
+	ch := s.Checks
+	fmt.Fprintf(w, "%sChecks:    structure %s, digests %s, signature value %s, signing certificate %s, chain %s\n", in,
+		ch.Structure, ch.Digests, ch.SignatureValue, ch.SigningCertificate, ch.Chain)
+	for _, r := range s.Reasons {
+		fmt.Fprintf(w, "%sWhy:       %s\n", in, r)
+	}
+	for i, c := range s.CounterSignatures {
+		fmt.Fprintf(w, "%sCounter-signature:\n", in)
+		printSignature(w, &c, i+1, in+"  ")
+	}
+}

@@ -1,0 +1,193 @@
+package verify
+
+import (
+	"crypto/x509"
+	"fmt"
+	"strings"
+
+	"github.com/trustsign/trustsign/internal/xmldoc"
+	"github.com/trustsign/trustsign/xades"
+)
+
+// XMLOptions configures XML validation.
+type XMLOptions struct {
+	// Detached content by file name (see xades.VerifyOptions.Detached).
+	Detached map[string][]byte
+	// MaxBytes bounds the document size (default a little above 10 MB, the real service's document limit).
+	MaxBytes int
+}
+
+// DefaultMaxXMLBytes is the default XML size limit: the real service accepts documents up to 10 MB.
+const DefaultMaxXMLBytes = 10<<20 + 512<<10
+
+// XML validates every signature of an XML document under the policy.
+func XML(name string, data []byte, p *Policy, o XMLOptions) FileReport {
+	rep := FileReport{File: name, Format: "xades"}
+	max := o.MaxBytes
+	if max == 0 {
+		max = DefaultMaxXMLBytes
+	}
+	var extra []*x509.Certificate
+	if p != nil {
+		extra = append(append(extra, p.Intermediates...), p.Roots...)
+	}
+	res, err := xades.Verify(data, xades.VerifyOptions{Detached: o.Detached, ExtraCertificates: extra,
+		Limits: xmldoc.Limits{MaxBytes: max}})
+	if err != nil {
+		rep.Error = "not a well-formed, acceptable XML document: " + err.Error()
+		rep.Signatures = []SignatureReport{{
+			ID: "", Indication: TotalFailed, SubIndication: FormatFailure, Covered: []string{},
+			Checks:  Checks{Failed, NotChecked, NotChecked, NotChecked, NotChecked},
+			Reasons: []string{rep.Error},
+		}}
+		rep.Indication = TotalFailed
+		return rep
+	}
+	allXMLDSig := len(res.Signatures) > 0
+	for _, s := range res.Signatures {
+		rep.Signatures = append(rep.Signatures, xmlSignature(s, res, p))
+		allXMLDSig = allXMLDSig && !s.XAdES
+	}
+	if allXMLDSig {
+		rep.Format = "xmldsig"
+	}
+	rep.Summarize()
+	return rep
+}
+
+func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) SignatureReport {
+	r := SignatureReport{ID: s.ID, Algorithm: s.Algorithm, Signer: SignerOf(s.Certificate), SigningTime: s.SigningTime,
+		Covered: []string{}}
+	if s.Profile != nil {
+		r.TrustedProfile = &TrustedProfile{FirstName: s.Profile.FirstName, SecondName: s.Profile.SecondName,
+			Surname: s.Profile.Surname, PESEL: s.Profile.PESEL, ProfileID: s.Profile.ProfileID, Login: s.Profile.Login,
+			DateOfBirth: s.Profile.DateOfBirth}
+	}
+	r.Level = "XMLDSig"
+	if s.XAdES {
+		r.Level = "XAdES-B-B"
+	}
+	if r.ID == "" {
+		r.ID = s.Path
+	}
+
+	// structure
+	r.Checks.Structure = Passed
+	for _, msg := range s.Structure {
+		r.Checks.Structure = Failed
+		r.Add(TotalFailed, FormatFailure, msg)
+	}
+	// references
+	r.Checks.Digests = Passed
+	if len(s.References) == 0 {
+		r.Checks.Digests = NotChecked
+	}
+	wholeDoc := false
+	for _, ref := range s.References {
+		if ref.Covered != "" && !ref.SignedProperties {
+			r.Covered = append(r.Covered, ref.Covered)
+		}
+		switch ref.Status {
+		case xades.RefOK:
+			if ref.URI == "" || ref.URI == "#xpointer(/)" {
+				wholeDoc = true
+			}
+		case xades.RefRefused:
+			r.Checks.Structure = Failed
+			r.Add(TotalFailed, FormatFailure, fmt.Sprintf("reference %q refused: %s", ref.URI, ref.Detail))
+		case xades.RefMismatch:
+			r.Checks.Digests = Failed
+			r.Add(TotalFailed, HashFailure, fmt.Sprintf("reference %q: %s", ref.URI, ref.Detail))
+		case xades.RefNotFound:
+			if r.Checks.Digests == Passed {
+				r.Checks.Digests = NotChecked
+			}
+			r.Add(Indeterminate, SignedDataNotFound, fmt.Sprintf("reference %q: %s", ref.URI, ref.Detail))
+		}
+	}
+	if res.Wrapped != nil && wholeDoc {
+		w := res.Wrapped
+		r.WrappedFile = &WrappedFile{Name: w.Name, MIMEType: w.MIMEType, Size: int64(len(w.Content)),
+			SHA256: xades.WrapperDigest(w.Content)}
+		r.Covered = append(r.Covered, fmt.Sprintf("wrapped file %s (%s, %d bytes, SHA-256 %s)", w.Name, w.MIMEType,
+			len(w.Content), r.WrappedFile.SHA256))
+	}
+	// signature value
+	switch {
+	case s.SignatureChecked && s.SignatureValid:
+		r.Checks.SignatureValue = Passed
+	case s.SignatureChecked:
+		r.Checks.SignatureValue = Failed
+		r.Add(TotalFailed, SigCryptoFailure, s.SignatureDetail)
+	default:
+		r.Checks.SignatureValue = NotChecked
+	}
+	// signing certificate
+	switch {
+	case s.KeyValueOnly:
+		r.Checks.SigningCertificate = NotChecked
+		r.Add(Indeterminate, NoSigningCertificateFound, "the signature carries only a public key (KeyValue), no certificate")
+	case s.SigningCertificate == xades.CertRefMatch:
+		r.Checks.SigningCertificate = Passed
+	case s.SigningCertificate == xades.CertRefMismatch:
+		r.Checks.SigningCertificate = Failed
+		r.Add(TotalFailed, SigConstraintsFailure, "the SigningCertificate reference does not match the certificate that verified the signature (certificate swapped?)")
+	case s.SigningCertificate == xades.CertRefMissing:
+		r.Checks.SigningCertificate = NotChecked
+		r.Add(Indeterminate, NoSigningCertificateFound, "the signing certificate named in the signed properties is not available")
+	case s.Certificate == nil:
+		r.Checks.SigningCertificate = NotChecked
+		if s.SignatureChecked || len(s.Structure) == 0 {
+			r.Add(Indeterminate, NoSigningCertificateFound, "no signing certificate found")
+		}
+	case s.XAdES:
+		r.Checks.SigningCertificate = Failed
+		r.Add(TotalFailed, FormatFailure, "XAdES signature without the SigningCertificate property")
+	default:
+		// plain XMLDSig: nothing binds the certificate, the chain check below is what identifies the signer
+		r.Checks.SigningCertificate = NotChecked
+	}
+	// algorithms
+	if len(s.Weak) > 0 {
+		r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, "weak algorithm: "+strings.Join(dedupe(s.Weak), ", "))
+	}
+	if s.Certificate != nil {
+		if w := p.KeyStrength(s.Certificate); w != "" {
+			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, w)
+		}
+	}
+	// chain
+	if s.Certificate != nil && !s.KeyValueOnly {
+		var at = s.SigningTime
+		var t0 = zeroTime
+		if at != nil {
+			t0 = *at
+		}
+		cr := p.Chain(s.Certificate, s.Certificates, t0)
+		r.Checks.Chain = cr.Check
+		if cr.Check != Passed {
+			r.Add(cr.Indication, cr.SubIndication, cr.Reason)
+		}
+	} else {
+		r.Checks.Chain = NotChecked
+	}
+	for _, c := range s.CounterSignatures {
+		cs := xmlSignature(c, &xades.Result{}, p)
+		cs.Level = "counter-signature"
+		r.CounterSignatures = append(r.CounterSignatures, cs)
+	}
+	r.Conclude()
+	return r
+}
+
+func dedupe(in []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

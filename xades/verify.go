@@ -1,0 +1,970 @@
+package xades
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/base64"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/trustsign/trustsign/internal/pkcs1"
+	"github.com/trustsign/trustsign/internal/xmldoc"
+)
+
+// NSXAdES122 is the older XAdES 1.2.2 namespace, still read.
+const NSXAdES122 = "http://uri.etsi.org/01903/v1.2.2#"
+
+// VerifyOptions configures Verify.
+type VerifyOptions struct {
+	// Detached maps a Reference URI (or the file's base name) to its content. When exactly one entry is given
+	// and exactly one reference is external, that entry is used for it whatever its name.
+	Detached map[string][]byte
+	// ExtraCertificates may hold the signer's certificate when the signature does not carry it.
+	ExtraCertificates []*x509.Certificate
+	// Limits bound parsing.
+	Limits xmldoc.Limits
+	// MaxReferences per signature (default 32) and MaxSignatures per document (default 64).
+	MaxReferences, MaxSignatures int
+}
+
+// RefStatus is the outcome of one Reference.
+type RefStatus int
+
+// Reference outcomes.
+const (
+	RefOK       RefStatus = iota // the digest matches
+	RefMismatch                  // the digest does not match
+	RefNotFound                  // the referenced data cannot be found (SIGNED_DATA_NOT_FOUND)
+	RefRefused                   // a transform, URI or algorithm that is not accepted, or a malformed reference
+)
+
+// ReferenceResult is what one ds:Reference covers and whether its digest matched.
+type ReferenceResult struct {
+	URI     string
+	Type    string
+	Covered string
+	Digest  string // digest algorithm name
+	Weak    bool
+	Status  RefStatus
+	Detail  string
+	// SignedProperties is set when the reference points to this signature's xades:SignedProperties.
+	SignedProperties bool
+}
+
+// CertRef is the outcome of matching the XAdES SigningCertificate(V2) reference.
+type CertRef int
+
+// SigningCertificate outcomes.
+const (
+	CertRefAbsent   CertRef = iota // no SigningCertificate(V2) property
+	CertRefMatch                   // the reference names the certificate that verified the signature value
+	CertRefMismatch                // the reference names another certificate
+	CertRefMissing                 // the referenced certificate is not available, so the signature cannot be checked
+)
+
+// SignatureResult holds the facts found about one signature.
+type SignatureResult struct {
+	ID   string
+	Path string
+	// Structure lists shape defects (FORMAT_FAILURE).
+	Structure  []string
+	References []ReferenceResult
+	Algorithm  string
+	Hash       crypto.Hash
+	// SignatureChecked is false when no key was available; SignatureValid is the outcome otherwise.
+	SignatureChecked, SignatureValid bool
+	SignatureDetail                  string
+	DigestInfoWithoutNULL            bool
+	// Certificate verified the signature value (or, when it did not verify, the declared signer).
+	Certificate *x509.Certificate
+	// Certificates are all certificates the signature carries (KeyInfo and CertificateValues).
+	Certificates []*x509.Certificate
+	KeyValueOnly bool
+	XAdES        bool
+	// SigningCertificateVersion is 1 or 2 when the property is present.
+	SigningCertificateVersion int
+	SigningCertificate        CertRef
+	SigningTime               *time.Time
+	Profile                   *Profile
+	Weak                      []string
+	CounterSignatures         []*SignatureResult
+	keyValue                  crypto.PublicKey
+}
+
+// Result is what Verify found in a document.
+type Result struct {
+	Signatures []*SignatureResult
+	// Wrapped is set when the document is a trustsign container.
+	Wrapped *WrappedFile
+	// RootName is the qualified name of the document element.
+	RootName string
+}
+
+// Verify parses an XML document and checks every signature in it (counter-signatures included). It returns an
+// error only when the document cannot be parsed; problems with a signature are facts in its SignatureResult.
+func Verify(data []byte, opts VerifyOptions) (*Result, error) {
+	doc, err := xmldoc.Parse(data, opts.Limits)
+	if err != nil {
+		return nil, err
+	}
+	return VerifyDocument(doc, opts), nil
+}
+
+// VerifyDocument is Verify over a parsed document.
+func VerifyDocument(doc *xmldoc.Document, opts VerifyOptions) *Result {
+	if opts.MaxReferences == 0 {
+		opts.MaxReferences = 32
+	}
+	if opts.MaxSignatures == 0 {
+		opts.MaxSignatures = 64
+	}
+	res := &Result{RootName: qname(doc.Root.Prefix, doc.Root.Local)}
+	if w, err := unwrapNode(doc.Root); err == nil {
+		res.Wrapped = w
+	}
+	v := &verifier{doc: doc, opts: opts}
+	v.countExternal()
+	var top []*xmldoc.Node
+	for _, s := range allSignaturesDeep(doc) {
+		if !hasSignatureAncestor(s) {
+			top = append(top, s)
+		}
+	}
+	for i, s := range top {
+		if i >= opts.MaxSignatures {
+			res.Signatures = append(res.Signatures, &SignatureResult{Path: s.Path(),
+				Structure: []string{fmt.Sprintf("more than %d signatures in one document", opts.MaxSignatures)}})
+			continue
+		}
+		res.Signatures = append(res.Signatures, v.signature(s, nil, 0))
+	}
+	return res
+}
+
+func allSignaturesDeep(doc *xmldoc.Document) []*xmldoc.Node {
+	var out []*xmldoc.Node
+	if doc.Root.Is(NSDSig, "Signature") {
+		out = append(out, doc.Root)
+	}
+	doc.Root.Descendants(func(n *xmldoc.Node) bool {
+		if n.Is(NSDSig, "Signature") {
+			out = append(out, n)
+		}
+		return true
+	})
+	return out
+}
+
+func hasSignatureAncestor(n *xmldoc.Node) bool {
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p.Is(NSDSig, "Signature") {
+			return true
+		}
+	}
+	return false
+}
+
+type verifier struct {
+	doc       *xmldoc.Document
+	opts      VerifyOptions
+	nExternal int
+}
+
+func (v *verifier) countExternal() {
+	v.doc.Root.Descendants(func(n *xmldoc.Node) bool {
+		if n.Is(NSDSig, "Reference") {
+			if u, ok := n.Attr("URI"); ok && u != "" && !strings.HasPrefix(u, "#") {
+				v.nExternal++
+			}
+		}
+		return true
+	})
+	if v.doc.Root.Is(NSDSig, "Signature") {
+		// Descendants does not visit the root itself; references are never the root, nothing to add
+		return
+	}
+}
+
+func (v *verifier) signature(sig *xmldoc.Node, countersigned *xmldoc.Node, depth int) *SignatureResult {
+	r := &SignatureResult{Path: sig.Path()}
+	r.ID, _ = sig.Attr("Id")
+	fail := func(format string, a ...any) { r.Structure = append(r.Structure, fmt.Sprintf(format, a...)) }
+
+	// Shape: SignedInfo, SignatureValue, KeyInfo?, Object*
+	var signedInfo, sigValue, keyInfo *xmldoc.Node
+	var objects []*xmldoc.Node
+	for i, c := range sig.Elements() {
+		switch {
+		case c.Is(NSDSig, "SignedInfo") && i == 0:
+			signedInfo = c
+		case c.Is(NSDSig, "SignatureValue") && i == 1:
+			sigValue = c
+		case c.Is(NSDSig, "KeyInfo") && i == 2:
+			keyInfo = c
+		case c.Is(NSDSig, "Object") && i >= 2:
+			objects = append(objects, c)
+		default:
+			fail("unexpected element %s at position %d of ds:Signature", qname(c.Prefix, c.Local), i+1)
+		}
+	}
+	for c := sig.FirstChild; c != nil; c = c.Next {
+		if c.Kind == xmldoc.TextNode && strings.TrimSpace(c.Data) != "" {
+			fail("character data directly inside ds:Signature")
+			break
+		}
+	}
+	if signedInfo == nil || sigValue == nil {
+		fail("ds:Signature lacks ds:SignedInfo or ds:SignatureValue in the required order")
+		return r
+	}
+	siEls := signedInfo.Elements()
+	if len(siEls) < 3 || !siEls[0].Is(NSDSig, "CanonicalizationMethod") || !siEls[1].Is(NSDSig, "SignatureMethod") {
+		fail("ds:SignedInfo must hold CanonicalizationMethod, SignatureMethod and at least one Reference")
+		return r
+	}
+	var refs []*xmldoc.Node
+	for _, e := range siEls[2:] {
+		if !e.Is(NSDSig, "Reference") {
+			fail("unexpected element %s in ds:SignedInfo", qname(e.Prefix, e.Local))
+			continue
+		}
+		refs = append(refs, e)
+	}
+	if len(refs) > v.opts.MaxReferences {
+		fail("%d references exceed the limit of %d", len(refs), v.opts.MaxReferences)
+		return r
+	}
+	c14nURI, _ := siEls[0].Attr("Algorithm")
+	c14n, ok := xmldoc.MethodFor(c14nURI)
+	if !ok {
+		fail("canonicalization method %q is not accepted", c14nURI)
+		return r
+	}
+	c14n.InclusivePrefixes = inclusivePrefixes(siEls[0])
+	smURI, _ := siEls[1].Attr("Algorithm")
+	alg, ok := sigAlgByURI(smURI)
+	if !ok {
+		fail("signature method %q is not accepted", smURI)
+		return r
+	}
+	r.Algorithm, r.Hash = alg.name, alg.hash
+	if alg.kind == keyHMAC {
+		fail("HMAC signature methods are not accepted for public-key signatures (%s)", alg.name)
+		return r
+	}
+	if IsWeakHash(alg.hash) {
+		r.Weak = append(r.Weak, alg.name)
+	}
+
+	// XAdES qualifying properties
+	qp := v.qualifyingProperties(r, sig, objects)
+
+	// References
+	for _, ref := range refs {
+		r.References = append(r.References, v.reference(r, sig, ref, qp, countersigned))
+	}
+	if qp != nil && qp.signedProps != nil {
+		covered, typed := false, false
+		for _, rr := range r.References {
+			if rr.SignedProperties {
+				covered = true
+				typed = typed || rr.Type == TypeSignedProperties
+			}
+		}
+		switch {
+		case !covered:
+			fail("xades:SignedProperties are not covered by any reference")
+		case !typed:
+			fail("the reference to xades:SignedProperties lacks Type=%q", TypeSignedProperties)
+		}
+	}
+	if countersigned != nil {
+		ok := false
+		for _, rr := range r.References {
+			if rr.Type == TypeCountersignedSignature || strings.HasPrefix(rr.Covered, "signature value") {
+				ok = true
+			}
+		}
+		if !ok {
+			fail("counter-signature does not reference the countersigned signature value")
+		}
+	}
+
+	// Keys and the signature value
+	v.keys(r, keyInfo, qp)
+	raw, err := base64.StdEncoding.DecodeString(stripSpace(sigValue.Text()))
+	if err != nil {
+		fail("ds:SignatureValue is not valid base64")
+		return r
+	}
+	var si bytes.Buffer
+	if err := xmldoc.Canonicalize(&si, xmldoc.Subset{Doc: v.doc, Apex: signedInfo, Comments: true}, c14n); err != nil {
+		fail("canonicalizing SignedInfo: %v", err)
+		return r
+	}
+	h := alg.hash.New()
+	h.Write(si.Bytes())
+	digest := h.Sum(nil)
+	v.checkSignatureValue(r, alg, digest, raw, qp)
+
+	// Counter-signatures
+	if qp != nil && qp.unsignedSig != nil && depth < 4 {
+		for _, cs := range qp.unsignedSig.Children(qp.ns, "CounterSignature") {
+			for _, inner := range cs.Children(NSDSig, "Signature") {
+				r.CounterSignatures = append(r.CounterSignatures, v.signature(inner, sigValue, depth+1))
+			}
+		}
+	}
+	return r
+}
+
+func inclusivePrefixes(method *xmldoc.Node) []string {
+	for c := method.FirstChild; c != nil; c = c.Next {
+		if c.Kind == xmldoc.ElementNode && c.Local == "InclusiveNamespaces" && c.Space == xmldoc.ExcC14NNamespace {
+			list, _ := c.Attr("PrefixList")
+			return strings.Fields(list)
+		}
+	}
+	return nil
+}
+
+// qualifying holds the located XAdES properties of a signature.
+type qualifying struct {
+	ns          string
+	node        *xmldoc.Node
+	signedProps *xmldoc.Node
+	unsignedSig *xmldoc.Node
+	certRefs    []certRef
+	certVersion int
+}
+
+type certRef struct {
+	hash   crypto.Hash
+	digest []byte
+	serial *big.Int
+}
+
+func (v *verifier) qualifyingProperties(r *SignatureResult, sig *xmldoc.Node, objects []*xmldoc.Node) *qualifying {
+	var found []*xmldoc.Node
+	var ns string
+	for _, o := range objects {
+		for _, c := range o.Elements() {
+			if c.Local == "QualifyingProperties" && (c.Space == NSXAdES || c.Space == NSXAdES122) {
+				found = append(found, c)
+				ns = c.Space
+			}
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	r.XAdES = true
+	if len(found) > 1 {
+		r.Structure = append(r.Structure, "more than one xades:QualifyingProperties")
+		return nil
+	}
+	q := &qualifying{ns: ns, node: found[0]}
+	if target, _ := q.node.Attr("Target"); r.ID == "" || target != "#"+r.ID {
+		r.Structure = append(r.Structure, fmt.Sprintf("xades:QualifyingProperties Target %q does not name this signature", target))
+	}
+	sps := q.node.Children(ns, "SignedProperties")
+	if len(sps) != 1 {
+		r.Structure = append(r.Structure, "xades:QualifyingProperties must hold exactly one SignedProperties")
+		return q
+	}
+	q.signedProps = sps[0]
+	if up := q.node.Child(ns, "UnsignedProperties"); up != nil {
+		q.unsignedSig = up.Child(ns, "UnsignedSignatureProperties")
+	}
+	ssp := q.signedProps.Child(ns, "SignedSignatureProperties")
+	if ssp == nil {
+		return q
+	}
+	if st := ssp.Child(ns, "SigningTime"); st != nil {
+		if t, err := parseDateTime(strings.TrimSpace(st.Text())); err == nil {
+			r.SigningTime = &t
+		} else {
+			r.Structure = append(r.Structure, "xades:SigningTime is not a valid xs:dateTime")
+		}
+	}
+	for _, name := range []string{"SigningCertificate", "SigningCertificateV2"} {
+		sc := ssp.Child(ns, name)
+		if sc == nil {
+			continue
+		}
+		if q.certVersion != 0 {
+			r.Structure = append(r.Structure, "both SigningCertificate and SigningCertificateV2 are present")
+		}
+		q.certVersion = 1
+		if name == "SigningCertificateV2" {
+			q.certVersion = 2
+		}
+		for _, c := range sc.Children(ns, "Cert") {
+			cd := c.Child(ns, "CertDigest")
+			if cd == nil {
+				r.Structure = append(r.Structure, "xades:Cert without CertDigest")
+				continue
+			}
+			dm, dv := cd.Child(NSDSig, "DigestMethod"), cd.Child(NSDSig, "DigestValue")
+			if dm == nil || dv == nil {
+				r.Structure = append(r.Structure, "xades:CertDigest lacks DigestMethod or DigestValue")
+				continue
+			}
+			uri, _ := dm.Attr("Algorithm")
+			da, ok := digestByURI(uri)
+			if !ok {
+				r.Structure = append(r.Structure, fmt.Sprintf("certificate digest algorithm %q is not accepted", uri))
+				continue
+			}
+			d, err := base64.StdEncoding.DecodeString(stripSpace(dv.Text()))
+			if err != nil {
+				r.Structure = append(r.Structure, "certificate digest is not valid base64")
+				continue
+			}
+			ref := certRef{hash: da.hash, digest: d}
+			if is := c.Child(ns, "IssuerSerial"); is != nil {
+				if sn := is.Child(NSDSig, "X509SerialNumber"); sn != nil {
+					if n, ok := new(big.Int).SetString(strings.TrimSpace(sn.Text()), 10); ok {
+						ref.serial = n
+					}
+				}
+			} else if is := c.Child(ns, "IssuerSerialV2"); is != nil {
+				if der, err := base64.StdEncoding.DecodeString(stripSpace(is.Text())); err == nil {
+					var v struct {
+						Issuer asn1.RawValue
+						Serial *big.Int
+					}
+					if _, err := asn1.Unmarshal(der, &v); err == nil {
+						ref.serial = v.Serial
+					}
+				}
+			}
+			q.certRefs = append(q.certRefs, ref)
+		}
+		r.SigningCertificateVersion = q.certVersion
+	}
+	for _, roleName := range []string{"SignerRole", "SignerRoleV2"} {
+		if sr := ssp.Child(ns, roleName); sr != nil {
+			if crs := sr.Child(ns, "ClaimedRoles"); crs != nil {
+				for _, cr := range crs.Children(ns, "ClaimedRole") {
+					if p := profileFromClaimedRole(cr); p != nil && r.Profile == nil {
+						r.Profile = p
+					}
+				}
+			}
+		}
+	}
+	return q
+}
+
+// parseDateTime reads xs:dateTime; a value without a zone is taken as UTC.
+func parseDateTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("invalid xs:dateTime %q", s)
+}
+
+// data is the input or output of a transform: a node-set or octets.
+type data struct {
+	set    *xmldoc.Subset
+	octets []byte
+}
+
+func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qualifying, countersigned *xmldoc.Node) ReferenceResult {
+	rr := ReferenceResult{}
+	uri, hasURI := ref.Attr("URI")
+	rr.URI = uri
+	rr.Type, _ = ref.Attr("Type")
+	refused := func(format string, a ...any) ReferenceResult {
+		rr.Status, rr.Detail = RefRefused, fmt.Sprintf(format, a...)
+		return rr
+	}
+	var transforms []*xmldoc.Node
+	var dm, dv *xmldoc.Node
+	for i, c := range ref.Elements() {
+		switch {
+		case c.Is(NSDSig, "Transforms") && i == 0:
+			transforms = c.Elements()
+		case c.Is(NSDSig, "DigestMethod") && dm == nil:
+			dm = c
+		case c.Is(NSDSig, "DigestValue") && dm != nil && dv == nil:
+			dv = c
+		default:
+			return refused("unexpected element %s in ds:Reference", qname(c.Prefix, c.Local))
+		}
+	}
+	if dm == nil || dv == nil {
+		return refused("ds:Reference lacks DigestMethod or DigestValue")
+	}
+	dmURI, _ := dm.Attr("Algorithm")
+	da, ok := digestByURI(dmURI)
+	if !ok {
+		return refused("digest method %q is not accepted", dmURI)
+	}
+	rr.Digest, rr.Weak = da.name, da.weak
+	if da.weak {
+		r.Weak = append(r.Weak, da.name)
+	}
+	want, err := base64.StdEncoding.DecodeString(stripSpace(dv.Text()))
+	if err != nil || len(want) != da.hash.Size() {
+		rr.Status, rr.Detail = RefMismatch, "DigestValue is not a valid "+da.name+" digest"
+		return rr
+	}
+	if len(transforms) > 8 {
+		return refused("too many transforms (%d)", len(transforms))
+	}
+
+	// Dereference
+	var in data
+	switch {
+	case !hasURI:
+		rr.Status, rr.Detail = RefNotFound, "reference without URI: the signed data is not identified"
+		return rr
+	case uri == "":
+		in.set = &xmldoc.Subset{Doc: v.doc}
+		rr.Covered = "whole document <" + qname(v.doc.Root.Prefix, v.doc.Root.Local) + ">"
+	case uri == "#xpointer(/)":
+		in.set = &xmldoc.Subset{Doc: v.doc, Comments: true}
+		rr.Covered = "whole document <" + qname(v.doc.Root.Prefix, v.doc.Root.Local) + "> with comments"
+	case strings.HasPrefix(uri, "#"):
+		id, comments := uri[1:], false
+		if strings.HasPrefix(id, "xpointer(id(") && strings.HasSuffix(id, "))") {
+			id = strings.Trim(id[len("xpointer(id(") : len(id)-2], `'"`)
+			comments = true
+		}
+		targets := v.doc.ByID(id)
+		switch len(targets) {
+		case 0:
+			rr.Status, rr.Detail = RefNotFound, fmt.Sprintf("no element with Id %q", id)
+			return rr
+		case 1:
+		default:
+			return refused("Id %q is carried by %d elements (ambiguous reference, possible signature wrapping)", id, len(targets))
+		}
+		t := targets[0]
+		if why := misplaced(t); why != "" {
+			rr.Status, rr.Detail = RefNotFound, why
+			return rr
+		}
+		if rr.Type == TypeSignedProperties || (qp != nil && t == qp.signedProps) {
+			if qp == nil || t != qp.signedProps {
+				return refused("reference of type SignedProperties does not point to this signature's SignedProperties")
+			}
+			rr.SignedProperties = true
+		}
+		if countersigned != nil && t == countersigned {
+			rr.Covered = "signature value " + id + " of the countersigned signature"
+		} else if rr.Type == TypeCountersignedSignature && countersigned != nil {
+			return refused("counter-signature reference does not point to the countersigned signature value")
+		} else {
+			rr.Covered = describeElement(t, id)
+		}
+		in.set = &xmldoc.Subset{Doc: v.doc, Apex: t, Comments: comments}
+	default:
+		content, name, ok := v.detached(uri)
+		if !ok {
+			rr.Status = RefNotFound
+			if strings.Contains(uri, "://") || strings.HasPrefix(uri, "file:") {
+				rr.Detail = fmt.Sprintf("external reference %q is never fetched", uri)
+			} else {
+				rr.Detail = fmt.Sprintf("detached content %q was not provided", uri)
+			}
+			return rr
+		}
+		in.octets = content
+		rr.Covered = fmt.Sprintf("detached file %s (%d bytes, SHA-256 %s)", name, len(content), WrapperDigest(content))
+	}
+
+	// Transforms
+	excluded := 0
+	for _, t := range transforms {
+		if !t.Is(NSDSig, "Transform") {
+			return refused("unexpected element %s in ds:Transforms", qname(t.Prefix, t.Local))
+		}
+		alg, _ := t.Attr("Algorithm")
+		switch {
+		case alg == TransformEnveloped:
+			if in.set == nil || in.set.Doc != v.doc || (in.set.Apex != nil && !in.set.Apex.IsAncestorOf(sig)) {
+				return refused("enveloped-signature transform on data that does not contain the signature")
+			}
+			in.set.Exclude = append(in.set.Exclude, sig)
+			excluded++
+		case alg == TransformFilter2:
+			if in.set == nil {
+				return refused("XPath Filter 2.0 on octets")
+			}
+			n, err := v.filter2(in.set, t, sig)
+			if err != nil {
+				return refused("%v", err)
+			}
+			excluded += n
+		case alg == TransformBase64:
+			var text string
+			if in.set != nil {
+				if in.set.Apex != nil {
+					text = in.set.Apex.Text()
+				} else {
+					text = v.doc.Root.Text()
+				}
+			} else {
+				text = string(in.octets)
+			}
+			b, err := base64.StdEncoding.DecodeString(stripSpace(text))
+			if err != nil {
+				rr.Status, rr.Detail = RefMismatch, "base64 transform input is not valid base64"
+				return rr
+			}
+			in = data{octets: b}
+		default:
+			m, ok := xmldoc.MethodFor(alg)
+			if !ok {
+				switch alg {
+				case TransformXPath:
+					return refused("XPath 1.0 transforms are not accepted")
+				case TransformXSLT:
+					return refused("XSLT transforms are not accepted")
+				}
+				return refused("transform %q is not accepted", alg)
+			}
+			m.InclusivePrefixes = inclusivePrefixes(t)
+			if in.set == nil {
+				d, err := xmldoc.Parse(in.octets, v.opts.Limits)
+				if err != nil {
+					rr.Status, rr.Detail = RefMismatch, "referenced content is not XML: "+err.Error()
+					return rr
+				}
+				in.set = &xmldoc.Subset{Doc: d, Comments: true}
+			}
+			var buf bytes.Buffer
+			if err := xmldoc.Canonicalize(&buf, *in.set, m); err != nil {
+				return refused("canonicalization failed: %v", err)
+			}
+			in = data{octets: buf.Bytes()}
+		}
+	}
+	if excluded > 0 && rr.Covered != "" {
+		rr.Covered += fmt.Sprintf(", excluding %d signature element(s)", excluded)
+	}
+	h := da.hash.New()
+	if in.set != nil {
+		if err := xmldoc.Canonicalize(h, *in.set, xmldoc.Method{}); err != nil {
+			return refused("canonicalization failed: %v", err)
+		}
+	} else {
+		h.Write(in.octets)
+	}
+	if subtle.ConstantTimeCompare(h.Sum(nil), want) == 1 {
+		rr.Status = RefOK
+	} else {
+		rr.Status, rr.Detail = RefMismatch, "digest of "+rr.Covered+" does not match"
+	}
+	return rr
+}
+
+// misplaced returns why an element referenced by Id is not where signed data may be: every ds:Object on its path
+// must be a direct child of a ds:Signature (an Object moved elsewhere is the signature-wrapping pattern).
+func misplaced(t *xmldoc.Node) string {
+	for e := t; e != nil; e = e.Parent {
+		if e.Is(NSDSig, "Object") && (e.Parent == nil || !e.Parent.Is(NSDSig, "Signature")) {
+			return fmt.Sprintf("signed object found at %s, not as a ds:Object of a signature (signature wrapping)", t.Path())
+		}
+	}
+	return ""
+}
+
+func describeElement(t *xmldoc.Node, id string) string {
+	name := qname(t.Prefix, t.Local)
+	switch {
+	case t.Local == "SignedProperties":
+		return "signed properties #" + id
+	case t.Is(NSDSig, "Object"):
+		if first := t.Elements(); len(first) == 1 {
+			return fmt.Sprintf("ds:Object #%s holding <%s>", id, qname(first[0].Prefix, first[0].Local))
+		}
+		return fmt.Sprintf("ds:Object #%s", id)
+	}
+	return fmt.Sprintf("element <%s> #%s at %s", name, id, t.Path())
+}
+
+func (v *verifier) detached(uri string) ([]byte, string, bool) {
+	if len(v.opts.Detached) == 0 {
+		return nil, "", false
+	}
+	if b, ok := v.opts.Detached[uri]; ok {
+		return b, uri, true
+	}
+	if u, err := unescapeURI(uri); err == nil {
+		if b, ok := v.opts.Detached[u]; ok {
+			return b, u, true
+		}
+		base := u[strings.LastIndexAny(u, "/\\")+1:]
+		if b, ok := v.opts.Detached[base]; ok {
+			return b, base, true
+		}
+	}
+	if len(v.opts.Detached) == 1 && v.nExternal == 1 && !strings.Contains(uri, "://") {
+		for name, b := range v.opts.Detached {
+			return b, name, true
+		}
+	}
+	return nil, "", false
+}
+
+func (v *verifier) filter2(set *xmldoc.Subset, t *xmldoc.Node, sig *xmldoc.Node) (int, error) {
+	n := 0
+	xps := t.Elements()
+	if len(xps) == 0 {
+		return 0, fmt.Errorf("XPath Filter 2.0 transform without XPath")
+	}
+	for _, xp := range xps {
+		if !xp.Is(NSFilter2, "XPath") {
+			return 0, fmt.Errorf("unexpected element in XPath Filter 2.0 transform")
+		}
+		filter, _ := xp.Attr("Filter")
+		expr := strings.Join(strings.Fields(xp.Text()), "")
+		prefix, isSigSet := "", false
+		for _, form := range []string{"/descendant::", "//"} {
+			if strings.HasPrefix(expr, form) && strings.HasSuffix(expr, ":Signature") {
+				prefix = strings.TrimSuffix(strings.TrimPrefix(expr, form), ":Signature")
+				isSigSet = true
+			}
+		}
+		here := false
+		if strings.HasPrefix(expr, "here()/ancestor::") && strings.HasSuffix(expr, ":Signature[1]") {
+			prefix = strings.TrimSuffix(strings.TrimPrefix(expr, "here()/ancestor::"), ":Signature[1]")
+			here = true
+		}
+		if isSigSet || here {
+			if u, ok := xmldoc.LookupNamespace(xp, prefix); !ok || u != NSDSig {
+				return 0, fmt.Errorf("XPath prefix %q is not bound to the XML Signature namespace", prefix)
+			}
+		}
+		switch {
+		case filter == "subtract" && isSigSet:
+			for _, s := range allSignaturesDeep(set.Doc) {
+				if set.Apex == nil || set.Apex.IsAncestorOf(s) {
+					set.Exclude = append(set.Exclude, s)
+					n++
+				}
+			}
+		case filter == "subtract" && here:
+			set.Exclude = append(set.Exclude, sig)
+			n++
+		case (filter == "intersect" || filter == "union") && expr == "/":
+		default:
+			return 0, fmt.Errorf("XPath Filter 2.0 %s %q is not accepted (only signature exclusion is)", filter, expr)
+		}
+	}
+	return n, nil
+}
+
+// keys collects the certificates and keys a signature carries.
+func (v *verifier) keys(r *SignatureResult, keyInfo *xmldoc.Node, qp *qualifying) {
+	if keyInfo != nil {
+		keyInfo.Descendants(func(n *xmldoc.Node) bool {
+			if n.Is(NSDSig, "KeyValue") && r.keyValue == nil {
+				r.keyValue = parseKeyValue(n)
+				return false
+			}
+			if n.Is(NSDSig, "X509Certificate") {
+				der, err := base64.StdEncoding.DecodeString(stripSpace(n.Text()))
+				if err == nil {
+					if c, err := x509.ParseCertificate(der); err == nil {
+						r.Certificates = append(r.Certificates, c)
+						return false
+					}
+				}
+				r.Structure = append(r.Structure, "ds:X509Certificate cannot be parsed")
+			}
+			return true
+		})
+	}
+	if qp != nil && qp.unsignedSig != nil {
+		if cv := qp.unsignedSig.Child(qp.ns, "CertificateValues"); cv != nil {
+			for _, e := range cv.Children(qp.ns, "EncapsulatedX509Certificate") {
+				if der, err := base64.StdEncoding.DecodeString(stripSpace(e.Text())); err == nil {
+					if c, err := x509.ParseCertificate(der); err == nil {
+						r.Certificates = append(r.Certificates, c)
+					}
+				}
+			}
+		}
+	}
+}
+
+func certMatches(c *x509.Certificate, ref certRef) bool {
+	h := ref.hash.New()
+	h.Write(c.Raw)
+	if subtle.ConstantTimeCompare(h.Sum(nil), ref.digest) != 1 {
+		return false
+	}
+	return ref.serial == nil || ref.serial.Cmp(c.SerialNumber) == 0
+}
+
+func (v *verifier) checkSignatureValue(r *SignatureResult, alg sigAlg, digest, sig []byte, qp *qualifying) {
+	var refs []certRef
+	if qp != nil {
+		refs = qp.certRefs
+	}
+	matchesRef := func(c *x509.Certificate) bool {
+		for _, ref := range refs {
+			if certMatches(c, ref) {
+				return true
+			}
+		}
+		return false
+	}
+	// candidates: certificates named by SigningCertificate first, then the rest of KeyInfo
+	var cands []*x509.Certificate
+	seen := map[*x509.Certificate]bool{}
+	add := func(c *x509.Certificate) {
+		if !seen[c] {
+			seen[c] = true
+			cands = append(cands, c)
+		}
+	}
+	for _, c := range r.Certificates {
+		if matchesRef(c) {
+			add(c)
+		}
+	}
+	for _, c := range v.opts.ExtraCertificates {
+		if len(refs) > 0 && matchesRef(c) {
+			add(c)
+		}
+	}
+	for _, c := range r.Certificates {
+		add(c)
+	}
+	for _, c := range cands {
+		ok, noNull := verifyWith(c.PublicKey, alg, digest, sig)
+		if ok {
+			r.SignatureChecked, r.SignatureValid, r.Certificate, r.DigestInfoWithoutNULL = true, true, c, noNull
+			switch {
+			case len(refs) == 0:
+				r.SigningCertificate = CertRefAbsent
+			case matchesRef(c):
+				r.SigningCertificate = CertRefMatch
+			default:
+				r.SigningCertificate = CertRefMismatch
+			}
+			return
+		}
+	}
+	if len(cands) > 0 {
+		anyRef := false
+		for _, c := range cands {
+			if matchesRef(c) {
+				anyRef = true
+				r.Certificate = c
+				break
+			}
+		}
+		if len(refs) > 0 && !anyRef {
+			// the declared signing certificate is not here: the value cannot be checked
+			r.SigningCertificate = CertRefMissing
+			r.SignatureDetail = "the signing certificate named in SigningCertificate is not available"
+			return
+		}
+		if r.Certificate == nil {
+			r.Certificate = cands[0]
+		}
+		r.SignatureChecked = true
+		r.SignatureDetail = "the signature value does not verify with the signing certificate's key"
+		if len(refs) > 0 {
+			r.SigningCertificate = CertRefMatch
+		}
+		return
+	}
+	if len(refs) > 0 {
+		r.SigningCertificate = CertRefMissing
+	}
+	// no certificate: a bare KeyValue
+	if pub := keyValue(r); pub != nil {
+		r.KeyValueOnly = true
+		r.SignatureChecked = true
+		ok, noNull := verifyWith(pub, alg, digest, sig)
+		r.SignatureValid, r.DigestInfoWithoutNULL = ok, noNull
+		if !ok {
+			r.SignatureDetail = "the signature value does not verify with the KeyValue key"
+		}
+		return
+	}
+	r.SignatureDetail = "no certificate or key to check the signature value with"
+}
+
+func keyValue(r *SignatureResult) crypto.PublicKey { return r.keyValue }
+
+// parseKeyValue reads a ds:KeyValue/ds:RSAKeyValue.
+func parseKeyValue(kv *xmldoc.Node) crypto.PublicKey {
+	rkv := kv.Child(NSDSig, "RSAKeyValue")
+	if rkv == nil {
+		return nil
+	}
+	mod, exp := rkv.Child(NSDSig, "Modulus"), rkv.Child(NSDSig, "Exponent")
+	if mod == nil || exp == nil {
+		return nil
+	}
+	m, err1 := base64.StdEncoding.DecodeString(stripSpace(mod.Text()))
+	e, err2 := base64.StdEncoding.DecodeString(stripSpace(exp.Text()))
+	if err1 != nil || err2 != nil || len(e) == 0 || len(e) > 4 || len(m) > 2048 {
+		return nil
+	}
+	ev := 0
+	for _, b := range e {
+		ev = ev<<8 | int(b)
+	}
+	return &rsa.PublicKey{N: new(big.Int).SetBytes(m), E: ev}
+}
+
+func verifyWith(pub crypto.PublicKey, alg sigAlg, digest, sig []byte) (ok, withoutNULL bool) {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if alg.kind != keyRSA {
+			return false, false
+		}
+		form, err := pkcs1.Verify(k, alg.hash, digest, sig)
+		return err == nil, form == pkcs1.WithoutNULL
+	case *ecdsa.PublicKey:
+		if alg.kind != keyECDSA {
+			return false, false
+		}
+		size := (k.Curve.Params().BitSize + 7) / 8
+		if len(sig) != 2*size {
+			return false, false
+		}
+		rr, ss := new(big.Int).SetBytes(sig[:size]), new(big.Int).SetBytes(sig[size:])
+		return ecdsa.Verify(k, digest, rr, ss), false
+	}
+	return false, false
+}
+
+func unescapeURI(s string) (string, error) {
+	if !strings.Contains(s, "%") {
+		return s, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			var x byte
+			if _, err := fmt.Sscanf(s[i+1:i+3], "%02x", &x); err != nil {
+				return "", err
+			}
+			b.WriteByte(x)
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String(), nil
+}
