@@ -630,7 +630,16 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			if !ok {
 				switch alg {
 				case TransformXPath:
-					return refused("XPath 1.0 transforms are not accepted")
+					if in.set == nil || !isSignatureExclusionXPath(t) {
+						return refused("XPath 1.0 transforms are not accepted (except not(ancestor-or-self::ds:Signature))")
+					}
+					for _, s := range allSignaturesDeep(in.set.Doc) {
+						if in.set.Apex == nil || in.set.Apex.IsAncestorOf(s) {
+							in.set.Exclude = append(in.set.Exclude, s)
+							excluded++
+						}
+					}
+					continue
 				case TransformXSLT:
 					return refused("XSLT transforms are not accepted")
 				}
@@ -967,4 +976,20 @@ func unescapeURI(s string) (string, error) {
 		b.WriteByte(s[i])
 	}
 	return b.String(), nil
+}
+
+// isSignatureExclusionXPath recognizes the one XPath 1.0 transform in common use, not(ancestor-or-self::ds:Signature)
+// (every node outside any signature), with ds bound to the XML Signature namespace. No XPath is evaluated.
+func isSignatureExclusionXPath(t *xmldoc.Node) bool {
+	xs := t.Elements()
+	if len(xs) != 1 || !xs[0].Is(NSDSig, "XPath") {
+		return false
+	}
+	expr := strings.Join(strings.Fields(xs[0].Text()), "")
+	if !strings.HasPrefix(expr, "not(ancestor-or-self::") || !strings.HasSuffix(expr, ":Signature)") {
+		return false
+	}
+	prefix := strings.TrimSuffix(strings.TrimPrefix(expr, "not(ancestor-or-self::"), ":Signature)")
+	u, ok := xmldoc.LookupNamespace(xs[0], prefix)
+	return ok && u == NSDSig
 }
