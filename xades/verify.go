@@ -539,7 +539,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 	case strings.HasPrefix(uri, "#"):
 		id, comments := uri[1:], false
 		if strings.HasPrefix(id, "xpointer(id(") && strings.HasSuffix(id, "))") {
-			id = strings.Trim(id[len("xpointer(id(") : len(id)-2], `'"`)
+			id = strings.Trim(id[len("xpointer(id("):len(id)-2], `'"`)
 			comments = true
 		}
 		targets := v.doc.ByID(id)

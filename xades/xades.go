@@ -24,14 +24,14 @@ import (
 
 // Namespaces.
 const (
-	NSDSig      = "http://www.w3.org/2000/09/xmldsig#"
-	NSXAdES     = "http://uri.etsi.org/01903/v1.3.2#"
-	NSXAdES141  = "http://uri.etsi.org/01903/v1.4.1#"
-	NSFilter2   = "http://www.w3.org/2002/06/xmldsig-filter2"
-	NSPPZP      = "http://crd.gov.pl/xml/schematy/ppzp/"
-	NSOsoba     = "http://crd.gov.pl/xml/schematy/osoba/2009/03/06/"
-	NSPZNew     = "http://crd.gov.pl/xml/schematy/podpis_zaufany/"
-	NSWrapper   = "urn:trustsign:wrapper:1"
+	NSDSig                     = "http://www.w3.org/2000/09/xmldsig#"
+	NSXAdES                    = "http://uri.etsi.org/01903/v1.3.2#"
+	NSXAdES141                 = "http://uri.etsi.org/01903/v1.4.1#"
+	NSFilter2                  = "http://www.w3.org/2002/06/xmldsig-filter2"
+	NSPPZP                     = "http://crd.gov.pl/xml/schematy/ppzp/"
+	NSOsoba                    = "http://crd.gov.pl/xml/schematy/osoba/2009/03/06/"
+	NSPZNew                    = "http://crd.gov.pl/xml/schematy/podpis_zaufany/"
+	NSWrapper                  = "urn:trustsign:wrapper:1"
 	TypeSignedProperties       = "http://uri.etsi.org/01903#SignedProperties"
 	TypeCountersignedSignature = "http://uri.etsi.org/01903#CountersignedSignature"
 )
