@@ -1,6 +1,7 @@
 package cms
 
 import (
+	"bytes"
 	"crypto"
 	"os"
 	"os/exec"
@@ -27,9 +28,9 @@ func openssl(t *testing.T) string {
 	return path
 }
 
-// TestOpenSSLInterop checks that OpenSSL verifies our signatures, including the chain to the root and the
-// signingCertificateV2 attribute (OpenSSL 3 checks it against the signer), decodes them with -cmsout -print, and
-// rejects them when the content changes.
+// TestOpenSSLInterop checks that OpenSSL verifies our signatures, including the chain to the root, decodes them
+// with -cmsout -print, and rejects them when the content changes. (OpenSSL's cms -verify does not check the
+// signingCertificateV2 attribute; TestOpenSSLSignaturesVerify compares our encoding of it with OpenSSL's.)
 func TestOpenSSLInterop(t *testing.T) {
 	bin := openssl(t)
 	p := testpki.New()
@@ -94,7 +95,8 @@ func TestOpenSSLInterop(t *testing.T) {
 }
 
 // TestOpenSSLSignaturesVerify checks the other direction: signatures made by OpenSSL (with signing-time, SMIME
-// capabilities and an ESS signingCertificateV2 via -cades) parse and verify here.
+// capabilities and, with -cades, an ESS signingCertificateV2) parse and verify here, and OpenSSL's
+// signingCertificateV2 is byte for byte the one SignDetached writes.
 func TestOpenSSLSignaturesVerify(t *testing.T) {
 	bin := openssl(t)
 	p := testpki.New()
@@ -129,6 +131,12 @@ func TestOpenSSLSignaturesVerify(t *testing.T) {
 				}
 				if cades && (res.SigningCertificateRef != CertRefV2 || res.Level != LevelCAdESBaseline) {
 					t.Errorf("-cades: ref %v level %v", res.SigningCertificateRef, res.Level)
+				}
+				if cades {
+					v, err := singleValue(mustParse(t, der).SignerInfo.SignedAttributes, oidAttrSigningCertificateV2, "")
+					if err != nil || !bytes.Equal(v, derSigningCertificateV2(id.Cert, crypto.SHA256)) {
+						t.Errorf("OpenSSL's signingCertificateV2 differs from ours (%v):\n%x\n%x", err, v, derSigningCertificateV2(id.Cert, crypto.SHA256))
+					}
 				}
 				if !cades && res.Level != LevelPKCS7 {
 					t.Errorf("level %v, want %v", res.Level, LevelPKCS7)
