@@ -9,6 +9,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -40,13 +41,15 @@ func usageErr(format string, a ...any) error {
 func failErr(code int, err error) error { return &exitError{code, err} }
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run executes the command line and returns the exit code.
-func run(args []string) int {
+func run(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.Execute()
 	if err == nil {
 		return exitOK
@@ -54,16 +57,16 @@ func run(args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintln(os.Stderr, "trustsign: "+ee.err.Error())
+			fmt.Fprintln(stderr, "trustsign: "+ee.err.Error())
 		}
 		if ee.code == exitUsage {
-			fmt.Fprintln(os.Stderr, "Run 'trustsign help' for usage.")
+			fmt.Fprintln(stderr, "Run 'trustsign help' for usage.")
 		}
 		return ee.code
 	}
 	// cobra's own errors (unknown command or flag) are usage errors
-	fmt.Fprintln(os.Stderr, "trustsign: "+err.Error())
-	fmt.Fprintln(os.Stderr, "Run 'trustsign help' for usage.")
+	fmt.Fprintln(stderr, "trustsign: "+err.Error())
+	fmt.Fprintln(stderr, "Run 'trustsign help' for usage.")
 	return exitUsage
 }
 
