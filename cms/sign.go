@@ -33,7 +33,8 @@ type SignOptions struct {
 	// the time in the signature dictionary's /M instead.
 	SigningTime *time.Time
 	// PAdES makes the signed attributes exactly contentType (id-data), messageDigest and signingCertificateV2, the
-	// PAdES baseline B-B shape; SigningTime must then be nil. When false (CAdES), a signing-time is allowed.
+	// PAdES baseline B-B shape; SigningTime must then be nil. When false (CAdES) the same three are written, plus
+	// signing-time when SigningTime is set (CAdES baseline B-B wants it).
 	PAdES bool
 	// Rand is the randomness source for the signature; nil means crypto/rand.Reader.
 	Rand io.Reader
