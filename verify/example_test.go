@@ -1,0 +1,28 @@
+package verify_test
+
+import (
+	"crypto/x509"
+	"fmt"
+
+	"github.com/trustsign/trustsign/internal/testpki"
+	"github.com/trustsign/trustsign/verify"
+	"github.com/trustsign/trustsign/xades"
+)
+
+// Validate an XML signature against a trust root.
+func ExampleXML() {
+	pki := testpki.New()
+	signed, err := xades.Sign([]byte(`<a>tekst</a>`), xades.SignOptions{Signer: pki.RSA.Key, Certificate: pki.RSA.Cert, Chain: pki.RSA.Chain})
+	if err != nil {
+		panic(err)
+	}
+	rep := verify.XML("a.xml", signed, &verify.Policy{Roots: []*x509.Certificate{pki.Root}}, verify.XMLOptions{})
+	fmt.Println(rep.Indication, rep.Signatures[0].Checks.Chain)
+
+	// the same signature without the trust root: the math holds, the chain does not
+	rep = verify.XML("a.xml", signed, &verify.Policy{}, verify.XMLOptions{})
+	fmt.Println(rep.Indication, rep.Signatures[0].SubIndication, rep.Signatures[0].Checks.SignatureValue)
+	// Output:
+	// TOTAL_PASSED passed
+	// INDETERMINATE NO_CERTIFICATE_CHAIN_FOUND passed
+}
