@@ -16,6 +16,9 @@ func main() {
 	}
 	p, err := testpki.Fresh()
 	if err == nil {
+		err = os.MkdirAll(os.Args[1], 0o755)
+	}
+	if err == nil {
 		err = p.WriteDir(os.Args[1])
 	}
 	if err != nil {
