@@ -947,3 +947,6 @@ func (st *objStm) object(num uint32, idx int, lim *Limits) (Object, error) {
 	p := &parser{lexer: newMemLexer(st.data[st.first+st.offs[idx]:]), lim: lim}
 	return p.object(0)
 }
+
+// ReadAt reads raw bytes of the file.
+func (r *Reader) ReadAt(b []byte, off int64) (int, error) { return r.r.ReadAt(b, off) }
