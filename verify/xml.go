@@ -37,7 +37,7 @@ func XML(name string, data []byte, p *Policy, o XMLOptions) FileReport {
 		rep.Error = "not a well-formed, acceptable XML document: " + err.Error()
 		rep.Signatures = []SignatureReport{{
 			ID: "", Indication: TotalFailed, SubIndication: FormatFailure, Covered: []string{},
-			Checks:  Checks{Failed, NotChecked, NotChecked, NotChecked, NotChecked},
+			Checks:  Checks{Structure: Failed, Digests: NotChecked, SignatureValue: NotChecked, SigningCertificate: NotChecked, Chain: NotChecked},
 			Reasons: []string{rep.Error},
 		}}
 		rep.Indication = TotalFailed

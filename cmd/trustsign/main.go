@@ -81,7 +81,7 @@ trusted profile into the signature, and verifies XAdES and PAdES signatures offl
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
-	root.AddCommand(newSignCmd(), newVerifyCmd(), newVersionCmd())
+	root.AddCommand(newSignCmd(), newVerifyCmd(), newServeCmd(), newVersionCmd())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	}

@@ -1,0 +1,187 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/trustsign/trustsign/verify"
+)
+
+// Context keys.
+const (
+	ctxRequestID  = "requestID"
+	ctxErrorCause = "errorCause"
+)
+
+// Clock is the source of time.
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Config holds the API's dependencies and limits.
+type Config struct {
+	Logger *slog.Logger
+	Clock  Clock
+	// MaxDocumentBytes bounds uploaded documents (default 10 MiB, the real service's limit).
+	MaxDocumentBytes int64
+	// VerifyPolicy is the trust used by POST /v1/verify (configured roots plus the service's own seal chain).
+	VerifyPolicy *verify.Policy
+	// Ready reports whether the service can serve (the store is open, ...); nil means always ready.
+	Ready func(ctx context.Context) error
+	// Registry receives the metrics; nil means a new registry.
+	Registry *prometheus.Registry
+	// PublicVerifyPerMinute rate-limits unauthenticated verification per client address (default 60).
+	PublicVerifyPerMinute int
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg     Config
+	engine  *gin.Engine
+	metrics *metrics
+	limits  *rateLimiter
+}
+
+// New builds the API handler.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = systemClock{}
+	}
+	if cfg.MaxDocumentBytes == 0 {
+		cfg.MaxDocumentBytes = 10 << 20
+	}
+	if cfg.VerifyPolicy == nil {
+		cfg.VerifyPolicy = &verify.Policy{}
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.PublicVerifyPerMinute == 0 {
+		cfg.PublicVerifyPerMinute = 60
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{cfg: cfg, engine: gin.New(), metrics: newMetrics(cfg.Registry), limits: newRateLimiter(cfg.Clock)}
+	e := s.engine
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	e.Use(s.requestID, s.accessLog, s.recover, s.securityHeaders)
+	e.NoRoute(func(c *gin.Context) { writeProblem(c, errNotFound) })
+	e.NoMethod(func(c *gin.Context) {
+		writeProblem(c, newProblem(405, "method-not-allowed", "Method not allowed", ""))
+	})
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// Routes lists the registered method and path pairs (for the OpenAPI agreement test).
+func (s *Server) Routes() [][2]string {
+	var out [][2]string
+	for _, r := range s.engine.Routes() {
+		out = append(out, [2]string{r.Method, r.Path})
+	}
+	return out
+}
+
+func (s *Server) routes() {
+	e := s.engine
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})))
+	e.GET("/openapi.json", s.openapi)
+	e.POST("/v1/verify", s.verifyDocument)
+}
+
+func (s *Server) healthz(c *gin.Context) { c.JSON(200, gin.H{"status": "ok"}) }
+
+func (s *Server) readyz(c *gin.Context) {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(c.Request.Context()); err != nil {
+			writeProblem(c, newProblem(503, "not-ready", "Service not ready", ""))
+			return
+		}
+	}
+	c.JSON(200, gin.H{"status": "ready"})
+}
+
+func newID() string {
+	b := make([]byte, 12)
+	rand.Read(b) //nolint:errcheck // crypto/rand never fails on supported platforms
+	return hex.EncodeToString(b)
+}
+
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-Id")
+	if id == "" || len(id) > 64 || strings.ContainsAny(id, "\r\n\"") {
+		id = newID()
+	}
+	c.Set(ctxRequestID, id)
+	c.Header("X-Request-Id", id)
+	c.Next()
+}
+
+// accessLog logs one JSON line per request, and counts it. Bodies and query strings are never logged (a PESEL
+// must not reach the logs), only the route pattern.
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	status := c.Writer.Status()
+	d := time.Since(start)
+	s.metrics.observe(c.Request.Method, route, status, d)
+	attrs := []any{"requestId", c.GetString(ctxRequestID), "method", c.Request.Method, "route", route,
+		"status", status, "durationMs", float64(d.Microseconds()) / 1000, "bytesOut", c.Writer.Size()}
+	if cause := c.GetString(ctxErrorCause); cause != "" {
+		attrs = append(attrs, "cause", cause)
+	}
+	level := slog.LevelInfo
+	if len(c.Errors) > 0 {
+		level = slog.LevelError
+		attrs = append(attrs, "error", c.Errors.String())
+	}
+	s.cfg.Logger.Log(c.Request.Context(), level, "request", attrs...)
+}
+
+// recover turns a panic into a 500 problem; the stack goes to the log only.
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if err, ok := r.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(r)
+			}
+			s.cfg.Logger.Error("panic", "requestId", c.GetString(ctxRequestID), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			writeProblem(c, errInternal)
+		}
+	}()
+	c.Next()
+}
+
+func (s *Server) securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	c.Next()
+}

@@ -1,0 +1,24 @@
+package api
+
+import (
+	"bytes"
+	"mime/multipart"
+
+	"github.com/trustsign/trustsign/verify"
+)
+
+type multipartFile = multipart.File
+
+// verifyBytes validates an XML or PDF document.
+func verifyBytes(name string, data []byte, p *verify.Policy, detached map[string][]byte) verify.FileReport {
+	if bytes.HasPrefix(bytes.TrimLeft(data, "\x00\t\r\n "), []byte("%PDF-")) {
+		return verifyPDFBytes(name, data, p)
+	}
+	return verify.XML(name, data, p, verify.XMLOptions{Detached: detached})
+}
+
+func verifyPDFBytes(name string, data []byte, p *verify.Policy) verify.FileReport {
+	rep := verify.FileReport{File: name, Format: "pades", Error: "PDF verification is not available in this build yet"}
+	rep.Summarize()
+	return rep
+}

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/trustsign/trustsign/api"
+	"github.com/trustsign/trustsign/signer"
+	"github.com/trustsign/trustsign/verify"
+)
+
+// serveConfig is every setting of `trustsign serve`; each flag also reads TRUSTSIGN_<NAME> from the environment.
+type serveConfig struct {
+	addr, data, outbox          string
+	sealKey, sealCert           string
+	sealChain, trust            []string
+	maxDocument                 int64
+	publicVerifyPerMinute       int
+	shutdownTimeout             time.Duration
+	smtpAddr, smtpUser, smtpPwd string
+	smtpFrom                    string
+	smsURL, smsToken            string
+}
+
+func newServeCmd() *cobra.Command {
+	c := &serveConfig{}
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "Run the trusted-signature service (REST API and web pages)",
+		Long: `Run the service. Defaults work on a fresh machine: listen on 127.0.0.1:8080, keep data in ./data (an
+embedded bbolt file), write every outgoing message (e-mail and SMS) to ./data/outbox, and generate a development
+seal key and certificate on first start (NOT for production: give --seal-key/--seal-cert).
+
+Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIGN_ADDR, TRUSTSIGN_DATA).`,
+		Args: noArgs,
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			return flagsFromEnv(cmd.Flags())
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd, c) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address `HOST:PORT`")
+	fl.StringVar(&c.data, "data", "data", "data `DIR` (bbolt store, development seal)")
+	fl.StringVar(&c.outbox, "outbox", "", "outbox `DIR` for messages when no SMTP/SMS gateway is set (default DATA/outbox)")
+	fl.StringVar(&c.sealKey, "seal-key", "", "seal private key `FILE` (PEM); default: a generated development key")
+	fl.StringVar(&c.sealCert, "seal-cert", "", "seal certificate `FILE` (PEM)")
+	fl.StringSliceVar(&c.sealChain, "seal-chain", nil, "seal intermediate certificates `FILE` (PEM)")
+	fl.StringSliceVar(&c.trust, "trust", nil, "trusted roots `FILE` for verification (PEM); the seal chain is always trusted")
+	fl.Int64Var(&c.maxDocument, "max-document-size", 10<<20, "largest document accepted, in bytes")
+	fl.IntVar(&c.publicVerifyPerMinute, "public-verify-per-minute", 60, "unauthenticated verifications per client address per minute")
+	fl.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to wait for requests on SIGTERM")
+	fl.StringVar(&c.smtpAddr, "smtp-addr", "", "SMTP server `HOST:PORT` for e-mail (default: outbox)")
+	fl.StringVar(&c.smtpUser, "smtp-user", "", "SMTP user")
+	fl.StringVar(&c.smtpPwd, "smtp-password", "", "SMTP password")
+	fl.StringVar(&c.smtpFrom, "smtp-from", "trustsign@localhost", "sender address")
+	fl.StringVar(&c.smsURL, "sms-gateway-url", "", "SMS HTTP gateway `URL` (default: outbox)")
+	fl.StringVar(&c.smsToken, "sms-gateway-token", "", "SMS gateway bearer token")
+	return cmd
+}
+
+// flagsFromEnv fills every flag not given on the command line from TRUSTSIGN_<NAME>.
+func flagsFromEnv(fl *pflag.FlagSet) error {
+	var err error
+	fl.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil {
+			return
+		}
+		name := "TRUSTSIGN_" + envName(f.Name)
+		if v, ok := os.LookupEnv(name); ok {
+			if e := fl.Set(f.Name, v); e != nil {
+				err = usageErr("%s: %v", name, e)
+			}
+		}
+	})
+	return err
+}
+
+func envName(flag string) string {
+	b := []byte(flag)
+	for i, c := range b {
+		switch {
+		case c == '-':
+			b[i] = '_'
+		case c >= 'a' && c <= 'z':
+			b[i] = c - 32
+		}
+	}
+	return string(b)
+}
+
+func runServe(cmd *cobra.Command, c *serveConfig) error {
+	logger := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+	if err := os.MkdirAll(c.data, 0o700); err != nil {
+		return failErr(exitFailed, fmt.Errorf("data directory: %w", err))
+	}
+	if c.outbox == "" {
+		c.outbox = filepath.Join(c.data, "outbox")
+	}
+	seal, err := loadOrCreateSeal(c, logger)
+	if err != nil {
+		return failErr(exitFailed, err)
+	}
+	policy := &verify.Policy{}
+	for _, p := range c.trust {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return failErr(exitNoInput, fmt.Errorf("trust file: %w", err))
+		}
+		certs, err := signer.LoadCertificates(raw)
+		if err != nil {
+			return usageErr("trust file %s: %v", p, err)
+		}
+		policy.Roots = append(policy.Roots, certs...)
+	}
+	// the service's own seal chain is trusted for verification: its last certificate is the anchor
+	policy.Roots = append(policy.Roots, seal.Chain[len(seal.Chain)-1])
+	policy.Intermediates = append(policy.Intermediates, seal.Chain...)
+
+	srv, err := newService(c, seal, policy, logger)
+	if err != nil {
+		return failErr(exitFailed, err)
+	}
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return failErr(exitFailed, fmt.Errorf("listen on %s: %w", c.addr, err))
+	}
+	hs := &http.Server{Handler: srv.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	logger.Info("trustsign serving", "addr", ln.Addr().String(), "data", c.data, "outbox", c.outbox)
+	select {
+	case err := <-errc:
+		return failErr(exitFailed, err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return failErr(exitFailed, fmt.Errorf("shutdown: %w", err))
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return failErr(exitFailed, err)
+	}
+	return nil
+}
+
+// loadOrCreateSeal loads the configured seal, or creates a development one under DATA/dev-seal.
+func loadOrCreateSeal(c *serveConfig, logger *slog.Logger) (*signer.Seal, error) {
+	if c.sealKey != "" || c.sealCert != "" {
+		if c.sealKey == "" || c.sealCert == "" {
+			return nil, usageErr("--seal-key and --seal-cert go together")
+		}
+		return signer.LoadSealFiles(c.sealKey, c.sealCert, c.sealChain...)
+	}
+	dir := filepath.Join(c.data, "dev-seal")
+	keyPath, certPath, caPath := filepath.Join(dir, "seal.key"), filepath.Join(dir, "seal.pem"), filepath.Join(dir, "ca.pem")
+	if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
+		if err := createDevSeal(dir, keyPath, certPath, caPath); err != nil {
+			return nil, fmt.Errorf("creating the development seal: %w", err)
+		}
+	}
+	logger.Warn("using a DEVELOPMENT seal key generated in " + dir + ": signatures made with it prove nothing; configure --seal-key and --seal-cert for production")
+	return signer.LoadSealFiles(keyPath, certPath, caPath)
+}
+
+func createDevSeal(dir, keyPath, certPath, caPath string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	serial := func() *big.Int { n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127)); return n }
+	caTmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{Country: []string{"PL"}, Organization: []string{"trustsign development"},
+		CommonName: "trustsign DEVELOPMENT CA (not for production)"}, NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(10, 0, 0),
+		IsCA: true, BasicConstraintsValid: true, MaxPathLenZero: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
+	if err != nil {
+		return err
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	tmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{Country: []string{"PL"}, Organization: []string{"trustsign development"},
+		CommonName: "trustsign DEVELOPMENT seal (not for production)"}, NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(3, 0, 0),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, key.Public(), caKey)
+	if err != nil {
+		return err
+	}
+	pk, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk}), 0o600); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(caPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
+		return err
+	}
+	return writeFileAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// service is the running service's parts.
+type service struct {
+	handler http.Handler
+	close   []func() error
+}
+
+func (s *service) Close() {
+	for i := len(s.close) - 1; i >= 0; i-- {
+		s.close[i]() //nolint:errcheck
+	}
+}
+
+func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger *slog.Logger) (*service, error) {
+	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy,
+		PublicVerifyPerMinute: c.publicVerifyPerMinute})
+	if err != nil {
+		return nil, err
+	}
+	_ = crypto.SHA256
+	return &service{handler: a}, nil
+}
