@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -50,10 +51,13 @@ type Config struct {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg     Config
-	engine  *gin.Engine
-	metrics *metrics
-	limits  *rateLimiter
+	cfg         Config
+	engine      *gin.Engine
+	metrics     *metrics
+	limits      *rateLimiter
+	docs        []routeEntry
+	openapiOnce sync.Once
+	openapiJSON []byte
 }
 
 // New builds the API handler.
@@ -103,12 +107,15 @@ func (s *Server) Routes() [][2]string {
 }
 
 func (s *Server) routes() {
-	e := s.engine
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})))
-	e.GET("/openapi.json", s.openapi)
-	e.POST("/v1/verify", s.verifyDocument)
+	ops := []string{"operations"}
+	s.handle("GET", "/healthz", op{Summary: "Liveness", Responses: map[int]string{200: "Health"}, Tags: ops}, s.healthz)
+	s.handle("GET", "/readyz", op{Summary: "Readiness", Responses: map[int]string{200: "Health", 503: "problem"}, Tags: ops}, s.readyz)
+	s.handle("GET", "/metrics", op{Summary: "Prometheus metrics", Responses: map[int]string{200: "text"}, Tags: ops},
+		gin.WrapH(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})))
+	s.handle("GET", "/openapi.json", op{Summary: "This OpenAPI description", Responses: map[int]string{200: ""}, Tags: ops}, s.openapi)
+	s.handle("POST", "/v1/verify", op{Summary: "Verify the signatures of an XML or PDF document (offline rules, same report as trustsign verify --json)",
+		Auth: "", Request: "document", Responses: map[int]string{200: "VerificationReport", 400: "problem", 413: "problem", 415: "problem", 429: "problem"},
+		Tags: []string{"verification"}}, s.verifyDocument)
 }
 
 func (s *Server) healthz(c *gin.Context) { c.JSON(200, gin.H{"status": "ok"}) }
