@@ -29,9 +29,9 @@ type embeddedFont struct {
 }
 
 var (
-	fontsOnce           sync.Once
+	fontsOnce             sync.Once
 	fontRegular, fontBold *embeddedFont
-	fontsErr            error
+	fontsErr              error
 )
 
 func stampFonts() (*embeddedFont, *embeddedFont, error) {

@@ -1,0 +1,534 @@
+package pades
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/trustsign/trustsign/cms"
+	"github.com/trustsign/trustsign/pdf"
+)
+
+// VerifyOptions configures Verify.
+type VerifyOptions struct {
+	// Limits bounds the parser; nil means pdf's defaults.
+	Limits *pdf.Limits
+}
+
+// Result is what Verify found in a file: facts, not a verdict.
+type Result struct {
+	// Size is the file size.
+	Size int64
+	// Revisions lists the document's revisions, oldest first.
+	Revisions []RevisionInfo
+	// TrailingBytes counts bytes after the last revision's %%EOF (and its end-of-line marker).
+	TrailingBytes int64
+	// Signatures lists the signatures found, in the order of the revisions they cover.
+	Signatures []*Signature
+	// DocMDP is the P of the document's certification signature (1, 2 or 3), 0 when there is none.
+	DocMDP int
+}
+
+// RevisionInfo describes one revision.
+type RevisionInfo struct {
+	Number     int
+	Start, End int64
+	// Xref is "table" or "stream".
+	Xref string
+}
+
+// Signature is the facts about one signature.
+type Signature struct {
+	// FieldName is the signature field's (fully qualified) name.
+	FieldName string
+	// Object is the signature dictionary's object number.
+	Object uint32
+	// Revision is the revision that added the signature dictionary.
+	Revision int
+
+	// Type is the dictionary's /Type ("Sig", "DocTimeStamp", or empty), Filter and SubFilter its entries.
+	Type, Filter, SubFilter string
+	// ByteRange is the /ByteRange as found (nil if missing or not an array of integers).
+	ByteRange []int64
+	// ByteRangeShapeOK: four integers [0 a b c] with 0 < a < b and c >= 0.
+	ByteRangeShapeOK bool
+	// GapIsContents: the gap [a, b) is exactly this dictionary's /Contents hex string, delimiters included.
+	GapIsContents bool
+	// InsideFile: both ranges lie inside the file.
+	InsideFile bool
+	// CoveredRevision is the revision whose end (%%EOF, optionally with its end-of-line) the ByteRange reaches; 0
+	// when it reaches no revision's end.
+	CoveredRevision int
+	// CoversWholeFile: the ByteRange reaches the end of the file.
+	CoversWholeFile bool
+	// Problems lists structural problems, one fixed sentence each.
+	Problems []string
+
+	// M is the /M signing time (nil if absent or unparsable); MRaw is the text as found.
+	M    *time.Time
+	MRaw string
+	// Name, Reason, Location and ContactInfo are the dictionary's text entries, as signed.
+	Name, Reason, Location, ContactInfo string
+	// Profile is the trusted-profile identity read from Reason, nil when Reason is not in that form.
+	Profile *Profile
+
+	// Contents is the /Contents string (the CMS, usually zero-padded).
+	Contents []byte
+	// CMS is the parsed SignedData; nil when CMSErr is set.
+	CMS *cms.SignedData
+	// CMSErr is why /Contents could not be parsed.
+	CMSErr error
+	// CMSResult holds the cryptographic facts; nil when CMS is nil or the ranges could not be hashed.
+	CMSResult *cms.Result
+	// Digest is the digest of the ByteRange under the SignerInfo's digest algorithm.
+	Digest []byte
+
+	// Certification: this is the document's certification signature (/Perms /DocMDP points to it); DocMDP is its
+	// P.
+	Certification bool
+	DocMDP        int
+	// EffectiveDocMDP is the DocMDP P that applies to changes after this signature (from a certification
+	// signature at or before it), 0 if none.
+	EffectiveDocMDP int
+
+	// DictionaryRewritten: a later revision replaced this signature dictionary with different content.
+	DictionaryRewritten bool
+	// Changes lists what the revisions after CoveredRevision did.
+	Changes []Change
+	// Modified: a change not allowed, a rewritten dictionary, or unsigned bytes after the signed revision.
+	Modified bool
+}
+
+// ChangeKind classifies what a later revision did.
+type ChangeKind string
+
+// Change kinds.
+const (
+	ChangeSignature     ChangeKind = "signature"
+	ChangeDSS           ChangeKind = "dss"
+	ChangeFormFill      ChangeKind = "form-fill"
+	ChangeAnnotation    ChangeKind = "annotation"
+	ChangePageContent   ChangeKind = "page-content"
+	ChangePageAdded     ChangeKind = "page-added"
+	ChangeSignatureDict ChangeKind = "signature-dictionary"
+	ChangeUnsignedBytes ChangeKind = "unsigned-bytes"
+	ChangeOther         ChangeKind = "other"
+)
+
+// Change is one kind of change one revision made after a signature.
+type Change struct {
+	Revision int
+	Kind     ChangeKind
+	Allowed  bool
+	Detail   string
+}
+
+// ErrNoPDF wraps failures to read the file as a PDF at all.
+var ErrNoPDF = errors.New("pades: cannot read the file as a PDF")
+
+// Verify reads the PDF in (size bytes) and reports the facts about every signature: structure, coverage, the
+// signed dictionary, the CMS checks against the streamed digest of the ByteRange, DocMDP and the changes made
+// after each signature. It returns an error only when the file cannot be read as a PDF (wrapping ErrNoPDF and the
+// pdf package's error) or is encrypted (ErrEncrypted); a file without signatures gives a Result with none.
+func Verify(ctx context.Context, in io.ReaderAt, size int64, opts VerifyOptions) (*Result, error) {
+	r, err := pdf.Open(in, size, opts.Limits)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNoPDF, err)
+	}
+	if r.Encrypted() {
+		return nil, ErrEncrypted
+	}
+	res := &Result{Size: size}
+	revs := r.Revisions()
+	for _, rv := range revs {
+		res.Revisions = append(res.Revisions, RevisionInfo{Number: rv.Number, Start: rv.Start, End: rv.End, Xref: rv.Kind.String()})
+	}
+	if last := revs[len(revs)-1]; last.End >= 0 && last.End < size {
+		res.TrailingBytes = size - last.End
+	}
+	found, err := findSignatures(r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNoPDF, err)
+	}
+	cl := newClassifier(r)
+	// DocMDP: the certification signature named by the catalog's /Perms.
+	var certRef pdf.Ref
+	if cat, _, err := r.Latest().Catalog(); err == nil {
+		if perms, err := r.Latest().Dict(cat["Perms"]); err == nil && perms != nil {
+			certRef, _ = perms["DocMDP"].(pdf.Ref)
+		}
+	}
+	for _, f := range found {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s := checkSignature(r, in, f)
+		if certRef.Num != 0 && certRef == f.ref {
+			s.Certification = true
+			if sd, ok := s.signed.(pdf.Dict); ok {
+				s.DocMDP = docMDPOf(r.At(max(s.CoveredRevision, 1)), sd)
+			}
+			if s.DocMDP == 0 {
+				s.DocMDP = 2
+			}
+			res.DocMDP = s.DocMDP
+		}
+		res.Signatures = append(res.Signatures, s.Signature)
+	}
+	sort.SliceStable(res.Signatures, func(i, j int) bool {
+		a, b := res.Signatures[i], res.Signatures[j]
+		ka, kb := a.CoveredRevision, b.CoveredRevision
+		if ka == 0 {
+			ka = a.Revision
+		}
+		if kb == 0 {
+			kb = b.Revision
+		}
+		return ka < kb
+	})
+	// Effective DocMDP and changes.
+	certRev := 0
+	for _, s := range res.Signatures {
+		if s.Certification {
+			certRev = max(s.CoveredRevision, s.Revision)
+		}
+	}
+	for _, s := range res.Signatures {
+		if res.DocMDP > 0 && certRev > 0 && max(s.CoveredRevision, s.Revision) >= certRev {
+			s.EffectiveDocMDP = res.DocMDP
+		}
+		if s.CoveredRevision > 0 {
+			changes, err := cl.changesAfter(ctx, s.CoveredRevision, s.EffectiveDocMDP)
+			if err != nil {
+				s.Problems = append(s.Problems, "the revisions after the signature could not be analysed: "+err.Error())
+				s.Modified = true
+			}
+			s.Changes = append(s.Changes, changes...)
+			if res.TrailingBytes > 0 {
+				s.Changes = append(s.Changes, Change{Revision: len(revs), Kind: ChangeUnsignedBytes, Allowed: false,
+					Detail: fmt.Sprintf("%d bytes after the end of the last revision", res.TrailingBytes)})
+			}
+		}
+		if s.DictionaryRewritten {
+			s.Modified = true
+		}
+		for _, c := range s.Changes {
+			if !c.Allowed {
+				s.Modified = true
+			}
+		}
+	}
+	return res, nil
+}
+
+// foundSig is a signature field pointing to a signature dictionary.
+type foundSig struct {
+	ref   pdf.Ref
+	name  string
+	first int // first revision in which the field names it
+}
+
+// findSignatures collects the signature dictionaries named by signature fields in every revision (a field
+// removed later still counts: its signature is verified and the removal reported).
+func findSignatures(r *pdf.Reader) ([]foundSig, error) {
+	var out []foundSig
+	idx := map[pdf.Ref]int{}
+	for _, rv := range r.Revisions() {
+		v := r.At(rv.Number)
+		cat, _, err := v.Catalog()
+		if err != nil {
+			if rv.Number == len(r.Revisions()) {
+				return nil, err
+			}
+			continue
+		}
+		af, err := v.Dict(cat["AcroForm"])
+		if err != nil || af == nil {
+			continue
+		}
+		fo, err := v.Resolve(af["Fields"])
+		if err != nil {
+			continue
+		}
+		fields, _ := fo.(pdf.Array)
+		seen := map[pdf.Ref]bool{}
+		var walk func(o pdf.Object, prefix string, ft pdf.Name, depth int)
+		walk = func(o pdf.Object, prefix string, ft pdf.Name, depth int) {
+			if depth > 32 || len(seen) > 100000 {
+				return
+			}
+			if ref, ok := o.(pdf.Ref); ok {
+				if seen[ref] {
+					return
+				}
+				seen[ref] = true
+			}
+			d, err := v.Dict(o)
+			if err != nil || d == nil {
+				return
+			}
+			name := prefix
+			if t := pdf.Text(d["T"]); t != "" {
+				if name != "" {
+					name += "."
+				}
+				name += t
+			}
+			if n, ok := d.Name("FT"); ok {
+				ft = n
+			}
+			if ft == "Sig" {
+				if ref, ok := d["V"].(pdf.Ref); ok {
+					if i, ok := idx[ref]; ok {
+						out[i].name = name
+					} else {
+						idx[ref] = len(out)
+						out = append(out, foundSig{ref: ref, name: name, first: rv.Number})
+					}
+				}
+			}
+			if kids, err := v.Resolve(d["Kids"]); err == nil {
+				if ka, ok := kids.(pdf.Array); ok {
+					for _, k := range ka {
+						walk(k, name, ft, depth+1)
+					}
+				}
+			}
+		}
+		for _, f := range fields {
+			walk(f, "", "", 0)
+		}
+	}
+	return out, nil
+}
+
+// checked carries a Signature and the signed dictionary it was read from.
+type checked struct {
+	*Signature
+	signed pdf.Object
+}
+
+func (s *Signature) problem(p string) { s.Problems = append(s.Problems, p) }
+
+// checkSignature establishes the facts about one signature dictionary.
+func checkSignature(r *pdf.Reader, in io.ReaderAt, f foundSig) checked {
+	s := &Signature{FieldName: f.name, Object: f.ref.Num, Revision: f.first}
+	c := checked{Signature: s}
+	revs := r.Revisions()
+	latestObj, err := r.Latest().Get(f.ref)
+	if err != nil {
+		s.problem("the signature dictionary cannot be read: " + err.Error())
+		return c
+	}
+	// The first revision holding the dictionary.
+	for _, rv := range revs {
+		if o, err := r.At(rv.Number).Get(f.ref); err == nil && o != nil {
+			s.Revision = rv.Number
+			break
+		}
+	}
+	latest, ok := latestObj.(pdf.Dict)
+	if !ok {
+		// The field may name a dictionary that a later revision deleted; fall back to the first version.
+		if o, err := r.At(s.Revision).Get(f.ref); err == nil {
+			latest, ok = o.(pdf.Dict)
+		}
+		if !ok {
+			s.problem("the signature value is not a dictionary")
+			return c
+		}
+	}
+	// Locate the signed version: the one in the revision the ByteRange reaches.
+	br := byteRange(latest["ByteRange"])
+	signed := latest
+	if len(br) == 4 {
+		end := br[2] + br[3]
+		for _, rv := range revs {
+			if rv.End >= 0 && (end == rv.End || end == rv.EOF+5) {
+				s.CoveredRevision = rv.Number
+				break
+			}
+		}
+		if s.CoveredRevision > 0 {
+			o, err := r.At(s.CoveredRevision).Get(f.ref)
+			if d, ok := o.(pdf.Dict); err == nil && ok {
+				signed = d
+			}
+		}
+	}
+	// Any later version that differs from the signed one rewrites the dictionary.
+	from := max(s.CoveredRevision, s.Revision)
+	for k := from + 1; k <= len(revs); k++ {
+		o, err := r.At(k).Get(f.ref)
+		if err != nil || o == nil {
+			s.DictionaryRewritten = true
+			s.Changes = append(s.Changes, Change{Revision: k, Kind: ChangeSignatureDict, Detail: "signature dictionary deleted or unreadable"})
+			break
+		}
+		if !pdf.Equal(o, signed) {
+			s.DictionaryRewritten = true
+			d, _ := o.(pdf.Dict)
+			s.Changes = append(s.Changes, Change{Revision: k, Kind: ChangeSignatureDict,
+				Detail: "signature dictionary rewritten after signing: " + keyList(pdf.DiffKeys(signed, d))})
+			break
+		}
+	}
+	c.signed = signed
+	readDictionary(s, signed)
+	br = byteRange(signed["ByteRange"])
+	s.ByteRange = br
+	size := r.Size()
+	switch {
+	case signed["ByteRange"] == nil:
+		s.problem("/ByteRange is missing")
+	case br == nil:
+		s.problem("/ByteRange is not an array of integers")
+	case len(br) != 4:
+		s.problem(fmt.Sprintf("/ByteRange has %d numbers instead of 4", len(br)))
+	default:
+		a, b, cc := br[1], br[2]-br[1], br[3]
+		_ = b
+		s.ByteRangeShapeOK = br[0] == 0 && br[1] > 0 && br[2] > br[1] && br[3] >= 0
+		if !s.ByteRangeShapeOK {
+			switch {
+			case br[0] != 0:
+				s.problem("/ByteRange does not start at 0")
+			case br[2] <= br[1]:
+				s.problem("/ByteRange ranges overlap or are out of order")
+			default:
+				s.problem("/ByteRange has a negative or zero length")
+			}
+		}
+		s.InsideFile = br[0] >= 0 && a >= 0 && br[2] >= 0 && cc >= 0 && br[0]+a <= size && br[2]+cc <= size
+		if !s.InsideFile {
+			s.problem("/ByteRange reaches outside the file")
+		}
+		s.CoversWholeFile = br[2]+cc == size
+		if s.CoveredRevision == 0 {
+			s.problem("/ByteRange does not end at the end of a revision")
+		}
+	}
+	cs, isStr := signed["Contents"].(pdf.String)
+	switch {
+	case signed["Contents"] == nil:
+		s.problem("/Contents is missing")
+	case !isStr:
+		s.problem("/Contents is not a string")
+	default:
+		s.Contents = cs.Value
+		if len(br) == 4 {
+			s.GapIsContents = cs.Hex && cs.Pos.Start >= 0 && cs.Pos.Start == br[1] && cs.Pos.End == br[2]
+			if !s.GapIsContents {
+				switch {
+				case !cs.Hex:
+					s.problem("/Contents is not a hexadecimal string")
+				case cs.Pos.Start < 0:
+					s.problem("the signature dictionary is inside an object stream")
+				case br[2]-br[1] > cs.Pos.End-cs.Pos.Start:
+					s.problem("the /ByteRange gap is larger than the /Contents string")
+				default:
+					s.problem("the /ByteRange gap is not the /Contents string of the signature dictionary")
+				}
+			}
+		}
+		if len(cs.Value) == 0 {
+			s.problem("/Contents is empty")
+		}
+	}
+	if len(s.Contents) > 0 {
+		sd, err := cms.Parse(s.Contents)
+		if err != nil {
+			s.CMSErr = err
+		} else {
+			s.CMS = sd
+		}
+	}
+	if s.CMS != nil && len(br) == 4 && s.InsideFile && br[1] >= 0 && br[3] >= 0 {
+		res, err := s.CMS.Verify(func(h crypto.Hash) ([]byte, error) {
+			d, err := hashRanges(in, h, br)
+			if err == nil {
+				s.Digest = d
+			}
+			return d, err
+		})
+		if err != nil {
+			s.CMSErr = err
+		} else {
+			s.CMSResult = res
+		}
+	}
+	return c
+}
+
+func keyList(keys []pdf.Name) string {
+	out := ""
+	for i, k := range keys {
+		if i > 0 {
+			out += ", "
+		}
+		out += "/" + string(k)
+	}
+	if out == "" {
+		out = "(re-saved)"
+	}
+	return out
+}
+
+func readDictionary(s *Signature, d pdf.Dict) {
+	if t, ok := d.Name("Type"); ok {
+		s.Type = string(t)
+	}
+	if f, ok := d.Name("Filter"); ok {
+		s.Filter = string(f)
+	}
+	if f, ok := d.Name("SubFilter"); ok {
+		s.SubFilter = string(f)
+	}
+	if m, ok := d["M"].(pdf.String); ok {
+		s.MRaw = pdf.DecodeText(m.Value)
+		if t, err := pdf.ParseDate(s.MRaw); err == nil {
+			s.M = &t
+		}
+	}
+	s.Name = pdf.Text(d["Name"])
+	s.Reason = pdf.Text(d["Reason"])
+	s.Location = pdf.Text(d["Location"])
+	s.ContactInfo = pdf.Text(d["ContactInfo"])
+	s.Profile = ParseReason(s.Reason)
+}
+
+// byteRange returns the /ByteRange integers, or nil if it is not an array of integers.
+func byteRange(o pdf.Object) []int64 {
+	a, ok := o.(pdf.Array)
+	if !ok || len(a) > 64 {
+		return nil
+	}
+	out := make([]int64, 0, len(a))
+	for _, e := range a {
+		n, ok := e.(pdf.Integer)
+		if !ok {
+			return nil
+		}
+		out = append(out, int64(n))
+	}
+	return out
+}
+
+// hashRanges streams the two ranges of a ByteRange through h.
+func hashRanges(in io.ReaderAt, h crypto.Hash, br []int64) ([]byte, error) {
+	if h == 0 || !h.Available() {
+		return nil, fmt.Errorf("hash %v not available", h)
+	}
+	w := h.New()
+	buf := make([]byte, 1<<20)
+	for i := 0; i+1 < len(br); i += 2 {
+		if _, err := io.CopyBuffer(w, io.NewSectionReader(in, br[i], br[i+1]), buf); err != nil {
+			return nil, err
+		}
+	}
+	return w.Sum(nil), nil
+}

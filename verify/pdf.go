@@ -1,0 +1,219 @@
+package verify
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/trustsign/trustsign/cms"
+	"github.com/trustsign/trustsign/pades"
+)
+
+// PDF validates every signature of a PDF file under the policy. The file is read through r and never held in
+// memory; the ByteRange of each signature is hashed as a stream. Set the report's File yourself.
+//
+// A file that cannot be read as a PDF (or is encrypted) gives a report with Error set and TOTAL_FAILED; a readable
+// PDF without signatures gives no signatures and NO_SIGNATURE_FOUND.
+func PDF(ctx context.Context, r io.ReaderAt, size int64, p *Policy) FileReport {
+	rep := FileReport{Format: "pades"}
+	res, err := pades.Verify(ctx, r, size, pades.VerifyOptions{})
+	if err != nil {
+		switch {
+		case errors.Is(err, pades.ErrEncrypted):
+			rep.Error = "encrypted PDF files cannot be verified"
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			rep.Error = "verification interrupted: " + err.Error()
+		default:
+			rep.Error = "not a readable PDF file: " + err.Error()
+		}
+		rep.Summarize()
+		return rep
+	}
+	for _, s := range res.Signatures {
+		rep.Signatures = append(rep.Signatures, pdfSignature(s, res, p))
+	}
+	rep.Summarize()
+	return rep
+}
+
+func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureReport {
+	r := SignatureReport{ID: s.FieldName, Covered: []string{}}
+	if r.ID == "" {
+		r.ID = fmt.Sprintf("signature object %d", s.Object)
+	}
+	r.Checks = Checks{Structure: Passed, Digests: NotChecked, SignatureValue: NotChecked, SigningCertificate: NotChecked, Chain: NotChecked}
+	var cert = certOf(s)
+	r.Signer = SignerOf(cert)
+	if s.CMSResult != nil {
+		r.Algorithm = s.CMSResult.Algorithm
+	}
+	// Time: the CMS signing-time when present (CAdES), else /M.
+	switch {
+	case s.CMS != nil && s.CMS.SignerInfo.SigningTime != nil:
+		t := s.CMS.SignerInfo.SigningTime.UTC()
+		r.SigningTime = &t
+	case s.M != nil:
+		t := *s.M
+		r.SigningTime = &t
+	}
+	if s.Profile != nil {
+		r.TrustedProfile = &TrustedProfile{FirstName: s.Profile.FirstName, SecondName: s.Profile.SecondName,
+			Surname: s.Profile.Surname, PESEL: s.Profile.PESEL, ProfileID: s.Profile.ProfileID, Login: s.Profile.Login}
+	}
+	r.Level = "CAdES/PKCS#7"
+	if s.SubFilter == "ETSI.CAdES.detached" && s.CMSResult != nil && s.CMSResult.Level == cms.LevelPAdESBaseline &&
+		s.CMSResult.SigningCertificateRef == cms.CertRefV2 {
+		r.Level = "PAdES-B-B"
+	}
+	if len(s.ByteRange) == 4 {
+		cov := fmt.Sprintf("bytes %d-%d and %d-%d of %d", s.ByteRange[0], s.ByteRange[0]+s.ByteRange[1]-1,
+			s.ByteRange[2], s.ByteRange[2]+s.ByteRange[3]-1, res.Size)
+		switch {
+		case s.CoveredRevision > 0 && s.CoversWholeFile:
+			cov += fmt.Sprintf(" (revision %d of %d, the whole file)", s.CoveredRevision, len(res.Revisions))
+		case s.CoveredRevision > 0:
+			cov += fmt.Sprintf(" (revision %d of %d)", s.CoveredRevision, len(res.Revisions))
+		default:
+			cov += " (not a complete revision)"
+		}
+		r.Covered = append(r.Covered, cov)
+	}
+
+	// structure
+	for _, msg := range s.Problems {
+		r.Checks.Structure = Failed
+		r.Add(TotalFailed, FormatFailure, msg)
+	}
+	switch s.SubFilter {
+	case "ETSI.CAdES.detached", "adbe.pkcs7.detached":
+	case "adbe.pkcs7.sha1":
+		r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, "SubFilter adbe.pkcs7.sha1 signs a SHA-1 digest of the document (weak)")
+	case "ETSI.RFC3161":
+		r.Add(Indeterminate, SignedDataNotFound, "document time-stamps (ETSI.RFC3161) are not validated")
+	case "":
+		r.Checks.Structure = Failed
+		r.Add(TotalFailed, FormatFailure, "the signature dictionary has no /SubFilter")
+	default:
+		r.Checks.Structure = Failed
+		r.Add(TotalFailed, FormatFailure, "unsupported /SubFilter "+s.SubFilter)
+	}
+	if s.Type != "" && s.Type != "Sig" && s.Type != "DocTimeStamp" {
+		r.Checks.Structure = Failed
+		r.Add(TotalFailed, FormatFailure, "the signature dictionary's /Type is /"+s.Type)
+	}
+
+	// CMS
+	switch {
+	case s.CMS == nil && s.CMSErr != nil && s.SubFilter != "ETSI.RFC3161" && s.SubFilter != "adbe.pkcs7.sha1":
+		r.Checks.Structure = Failed
+		r.Add(TotalFailed, FormatFailure, "the CMS signature cannot be used: "+s.CMSErr.Error())
+	case s.CMSResult != nil:
+		c := s.CMSResult
+		if !c.ContentTypeOK {
+			r.Checks.Structure = Failed
+			r.Add(TotalFailed, FormatFailure, "the CMS content type is not id-data")
+		}
+		si := s.CMS.SignerInfo
+		if si.HasSignedAttributes {
+			if c.DigestOK {
+				r.Checks.Digests = Passed
+			} else {
+				r.Checks.Digests = Failed
+				r.Add(TotalFailed, HashFailure, "the message digest does not match the signed byte ranges")
+			}
+		}
+		switch {
+		case c.SignatureOK:
+			r.Checks.SignatureValue = Passed
+			if !si.HasSignedAttributes {
+				r.Checks.Digests = Passed
+			}
+		case c.SignerCert == nil:
+			r.Add(Indeterminate, NoSigningCertificateFound, "the signer's certificate is not in the signature")
+		default:
+			r.Checks.SignatureValue = Failed
+			if !si.HasSignedAttributes {
+				r.Checks.Digests = Failed
+				r.Add(TotalFailed, HashFailure, "the signature does not verify over the digest of the signed byte ranges")
+			} else {
+				r.Add(TotalFailed, SigCryptoFailure, "the signature value does not verify: "+errText(c.SignatureErr))
+			}
+		}
+		switch {
+		case c.SigningCertificateRef == cms.CertRefNone:
+		case c.SigningCertificateMatch:
+			r.Checks.SigningCertificate = Passed
+		default:
+			r.Checks.SigningCertificate = Failed
+			r.Add(TotalFailed, SigConstraintsFailure, "the signing-certificate attribute does not name the certificate that signed (certificate swapped?)")
+		}
+		if len(c.Weak) > 0 {
+			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, "weak algorithm: "+strings.Join(dedupe(c.Weak), ", "))
+		}
+	}
+	if cert != nil {
+		if w := p.KeyStrength(cert); w != "" {
+			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, w)
+		}
+		var at time.Time
+		if r.SigningTime != nil {
+			at = *r.SigningTime
+		}
+		var embedded []*x509.Certificate
+		if s.CMS != nil {
+			embedded = s.CMS.Certificates
+		}
+		cr := p.Chain(cert, embedded, at)
+		r.Checks.Chain = cr.Check
+		if cr.Check != Passed {
+			r.Add(cr.Indication, cr.SubIndication, cr.Reason)
+		}
+	}
+
+	// changes after signing
+	for _, c := range s.Changes {
+		r.Changes = append(r.Changes, Change{Revision: c.Revision, Kind: string(c.Kind), Allowed: c.Allowed, Detail: c.Detail})
+	}
+	r.Modified = s.Modified
+	if s.Modified {
+		named := false
+		for _, c := range s.Changes {
+			if !c.Allowed || c.Kind == pades.ChangeSignatureDict {
+				named = true
+				r.Add(TotalFailed, FormatFailure, fmt.Sprintf("modified after signing: revision %d: %s (%s)", c.Revision, c.Kind, c.Detail))
+			}
+		}
+		if !named {
+			r.Add(TotalFailed, FormatFailure, "modified after signing")
+		}
+	}
+	if s.Certification {
+		r.Reasons = append(r.Reasons, fmt.Sprintf("certification signature (DocMDP P=%d)", s.DocMDP))
+	}
+	r.Conclude()
+	return r
+}
+
+// certOf returns the certificate that signed: the one the CMS verification used, or the one the SignerInfo names.
+func certOf(s *pades.Signature) *x509.Certificate {
+	if s.CMSResult != nil && s.CMSResult.SignerCert != nil {
+		return s.CMSResult.SignerCert
+	}
+	if s.CMS != nil {
+		if c, err := s.CMS.SignerCertificate(); err == nil {
+			return c
+		}
+	}
+	return nil
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
+}
