@@ -149,7 +149,7 @@ func sigObjects(t testing.TB, b []byte) (sig, widget int) {
 		t.Fatal("no signature")
 	}
 	sig = int(res.Signatures[len(res.Signatures)-1].Object)
-	m := regexp.MustCompile(`(?s)(\d+) 0 obj\n<</Type /Annot[^\n]*?/V ` + strconv.Itoa(sig) + ` 0 R`).FindAllSubmatch(b, -1)
+	m := regexp.MustCompile(`(?s)(\d+) 0 obj\n<</Type /Annot[^\n]*?/V `+strconv.Itoa(sig)+` 0 R`).FindAllSubmatch(b, -1)
 	if len(m) == 0 {
 		t.Fatal("widget not found")
 	}
@@ -187,3 +187,6 @@ func certsOf(ids ...testpki.Identity) []*x509.Certificate {
 }
 
 var _ = crypto.SHA256
+
+// streamObj is an uncompressed stream object with the given data.
+func streamObj(data string) pdftest.Object { return pdftest.StreamObj("<< >>", []byte(data)) }
