@@ -1,0 +1,154 @@
+// Package audit is trustsign's tamper-evident audit log: a hash chain of records (every record carries the
+// SHA-256 hash of the previous one), appended in the same store transaction as the change it records, and sealed at
+// intervals by a signed head made with the service's seal key, so that changing, removing or reordering records, or
+// cutting off sealed ones, shows. It exports the log as JSON Lines and verifies an export offline.
+//
+// It is not a general logger and holds no personal numbers or codes: callers put keyed hashes in Details (Append
+// refuses a value that looks like a PESEL). It stores nothing itself: the Log and Source interfaces are satisfied by
+// the store (store.Tx, store.DB).
+//
+// Record hash: hex(SHA-256("trustsign-audit-v1\n" || JSON of {seq, time, kind, actor, subject, details,
+// prevHash})), with the fields in that order, details keys sorted, Go's encoding/json escaping, and time in RFC 3339
+// with nanoseconds in UTC as stored. The first record's prevHash is 64 zeros. A seal is a record of kind
+// KindSeal whose details carry the signed head (see Sealer).
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// KindSeal is the kind of the records that carry a signed head.
+const KindSeal = "audit.seal"
+
+// GenesisHash is the prevHash of the first record.
+var GenesisHash = strings.Repeat("0", 64)
+
+var (
+	// ErrBroken is matched (errors.Is) by every *BrokenError.
+	ErrBroken = errors.New("audit: chain broken")
+	// ErrSensitive is returned by Append for an event that carries what looks like a PESEL in clear.
+	ErrSensitive = errors.New("audit: event carries a personal number in clear")
+	// ErrEvent is returned by Append for an event without time or kind.
+	ErrEvent = errors.New("audit: event needs a time and a kind")
+)
+
+// Event is what a caller records: the change, who made it, and what it concerns.
+type Event struct {
+	Time time.Time
+	// Kind names the change, dotted: "profile.register", "code.redeem", "signature.create", "lookup.pesel"...
+	Kind string
+	// Actor is who acted: "holder:<id>", "officer:<id>", "client:<id>", "admin", "system".
+	Actor string
+	// Subject is what it concerns: a profile id, a signing request id.
+	Subject string
+	// Details are extra facts; personal numbers and codes only as keyed hashes.
+	Details map[string]string
+}
+
+// Record is one link of the chain, as stored and as exported (one JSON object per line).
+type Record struct {
+	Seq      uint64            `json:"seq"`
+	Time     string            `json:"time"`
+	Kind     string            `json:"kind"`
+	Actor    string            `json:"actor"`
+	Subject  string            `json:"subject"`
+	Details  map[string]string `json:"details"`
+	PrevHash string            `json:"prevHash"`
+	Hash     string            `json:"hash"`
+}
+
+type hashedFields struct {
+	Seq      uint64            `json:"seq"`
+	Time     string            `json:"time"`
+	Kind     string            `json:"kind"`
+	Actor    string            `json:"actor"`
+	Subject  string            `json:"subject"`
+	Details  map[string]string `json:"details"`
+	PrevHash string            `json:"prevHash"`
+}
+
+// ComputeHash returns the hash the record must carry.
+func (r *Record) ComputeHash() string {
+	d := r.Details
+	if d == nil {
+		d = map[string]string{}
+	}
+	b, _ := json.Marshal(hashedFields{r.Seq, r.Time, r.Kind, r.Actor, r.Subject, d, r.PrevHash})
+	h := sha256.New()
+	h.Write([]byte("trustsign-audit-v1\n"))
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// TimeValue parses the record's time.
+func (r *Record) TimeValue() (time.Time, error) { return time.Parse(time.RFC3339Nano, r.Time) }
+
+// Log is the store side of appending: the last record and a put that must extend the chain by one. store.Tx
+// satisfies it.
+type Log interface {
+	// AuditLast returns the last record's seq and encoding, or 0 and nil for an empty log.
+	AuditLast() (seq uint64, rec []byte, err error)
+	// AuditPut stores the record with seq last+1 (anything else is a conflict).
+	AuditPut(seq uint64, rec []byte) error
+}
+
+// peselLike matches a value that is a PESEL (11 digits) or carries one in the PNOPL- form of certificates.
+// Hex hashes are not matched: only a whole value of 11 digits is taken for a PESEL.
+var peselLike = regexp.MustCompile(`^[0-9]{11}$|PNOPL-[0-9]{11}`)
+
+// Append adds the event to the chain in the caller's transaction and returns the record written.
+func Append(l Log, e Event) (Record, error) {
+	if e.Time.IsZero() || e.Kind == "" {
+		return Record{}, ErrEvent
+	}
+	if peselLike.MatchString(e.Subject) || peselLike.MatchString(e.Actor) {
+		return Record{}, ErrSensitive
+	}
+	for k, v := range e.Details {
+		if peselLike.MatchString(v) || peselLike.MatchString(k) {
+			return Record{}, fmt.Errorf("%w (detail %q)", ErrSensitive, k)
+		}
+	}
+	seq, raw, err := l.AuditLast()
+	if err != nil {
+		return Record{}, err
+	}
+	prev := GenesisHash
+	if raw != nil {
+		var last Record
+		if err := json.Unmarshal(raw, &last); err != nil {
+			return Record{}, fmt.Errorf("%w: last record unreadable: %v", ErrBroken, err)
+		}
+		prev = last.Hash
+	}
+	d := make(map[string]string, len(e.Details))
+	for k, v := range e.Details {
+		d[k] = v
+	}
+	r := Record{Seq: seq + 1, Time: e.Time.UTC().Format(time.RFC3339Nano), Kind: e.Kind, Actor: e.Actor,
+		Subject: e.Subject, Details: d, PrevHash: prev}
+	r.Hash = r.ComputeHash()
+	enc, err := json.Marshal(r)
+	if err != nil {
+		return Record{}, err
+	}
+	if err := l.AuditPut(r.Seq, enc); err != nil {
+		return Record{}, err
+	}
+	return r, nil
+}
+
+// SeqKey is the store key of a sequence number (8 bytes big-endian), for backends.
+func SeqKey(seq uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], seq)
+	return b[:]
+}

@@ -1,0 +1,273 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// BrokenError names the first broken record. errors.Is(err, ErrBroken) holds for it.
+type BrokenError struct {
+	// Seq is the sequence number where the chain breaks (the expected one when a record is missing).
+	Seq uint64
+	// Line is the 1-based line in an export (0 when verifying a store).
+	Line   int
+	Reason string
+}
+
+func (e *BrokenError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("audit: chain broken at record %d (line %d): %s", e.Seq, e.Line, e.Reason)
+	}
+	return fmt.Sprintf("audit: chain broken at record %d: %s", e.Seq, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrBroken) true.
+func (e *BrokenError) Is(target error) bool { return target == ErrBroken }
+
+// VerifyOptions configures verification.
+type VerifyOptions struct {
+	// TrustedKeys, when set, are the only keys whose seals are accepted (pin the service's seal certificate here;
+	// without it a seal proves only that whoever wrote the log held some key).
+	TrustedKeys []crypto.PublicKey
+	// Heads are signed heads known from elsewhere (the store's head copies, an earlier export): each must match
+	// the chain, and one past its end shows that the log was cut.
+	Heads []Record
+}
+
+// Report summarises an intact log.
+type Report struct {
+	Records  uint64 `json:"records"`
+	LastSeq  uint64 `json:"lastSeq"`
+	LastHash string `json:"lastHash"`
+	Seals    int    `json:"seals"`
+	// SealedSeq is the last record covered by a valid seal; Unsealed counts the records after it (they could be
+	// cut off without a trace unless a later head is known).
+	SealedSeq uint64   `json:"sealedSeq"`
+	Unsealed  uint64   `json:"unsealed"`
+	KeyIDs    []string `json:"keyIds,omitempty"`
+}
+
+// Verifier checks records one by one, in order.
+type Verifier struct {
+	opts  VerifyOptions
+	heads map[uint64]Record
+	prev  *Record
+	rep   Report
+	keys  map[string]bool
+	err   error
+}
+
+// NewVerifier starts a verification.
+func NewVerifier(o VerifyOptions) *Verifier {
+	v := &Verifier{opts: o, heads: map[uint64]Record{}, keys: map[string]bool{}}
+	for _, h := range o.Heads {
+		v.heads[h.Seq] = h
+	}
+	return v
+}
+
+// Next checks the next record; line is its line in an export (0 if none). After the first error every call
+// returns it.
+func (v *Verifier) Next(r Record, line int) error {
+	if v.err != nil {
+		return v.err
+	}
+	fail := func(seq uint64, format string, a ...any) error {
+		v.err = &BrokenError{Seq: seq, Line: line, Reason: fmt.Sprintf(format, a...)}
+		return v.err
+	}
+	want, prevHash := uint64(1), GenesisHash
+	if v.prev != nil {
+		want, prevHash = v.prev.Seq+1, v.prev.Hash
+	}
+	switch {
+	case r.Seq < want:
+		return fail(r.Seq, "out of order or repeated: expected record %d, found %d", want, r.Seq)
+	case r.Seq > want:
+		return fail(want, "record %d missing (next present is %d)", want, r.Seq)
+	}
+	if r.PrevHash != prevHash {
+		return fail(r.Seq, "prevHash does not match the previous record's hash")
+	}
+	if got := r.ComputeHash(); got != r.Hash {
+		return fail(r.Seq, "content changed: hash %s recorded, %s computed", short(r.Hash), short(got))
+	}
+	if _, err := r.TimeValue(); err != nil {
+		return fail(r.Seq, "time %q is not RFC 3339", r.Time)
+	}
+	if h, ok := v.heads[r.Seq]; ok && h.Hash != r.Hash {
+		return fail(r.Seq, "differs from the signed head known for it")
+	}
+	if r.Kind == KindSeal {
+		kid, err := verifySeal(&r, v.opts.TrustedKeys)
+		if err != nil {
+			return fail(r.Seq, "%v", err)
+		}
+		v.rep.Seals++
+		v.rep.SealedSeq = r.Seq
+		v.keys[kid] = true
+	}
+	rc := r
+	v.prev = &rc
+	v.rep.Records++
+	v.rep.LastSeq, v.rep.LastHash = r.Seq, r.Hash
+	return nil
+}
+
+// Done finishes: a known signed head past the end of the log means the log was cut.
+func (v *Verifier) Done() (Report, error) {
+	if v.err != nil {
+		return v.rep, v.err
+	}
+	seqs := make([]uint64, 0, len(v.heads))
+	for s := range v.heads {
+		if s > v.rep.LastSeq {
+			seqs = append(seqs, s)
+		}
+	}
+	if len(seqs) > 0 {
+		sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+		v.err = &BrokenError{Seq: v.rep.LastSeq + 1, Reason: fmt.Sprintf(
+			"log truncated: it ends at record %d but a signed head exists for record %d", v.rep.LastSeq, seqs[len(seqs)-1])}
+		return v.rep, v.err
+	}
+	v.rep.Unsealed = v.rep.LastSeq - v.rep.SealedSeq
+	for k := range v.keys {
+		v.rep.KeyIDs = append(v.rep.KeyIDs, k)
+	}
+	sort.Strings(v.rep.KeyIDs)
+	return v.rep, nil
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	return h
+}
+
+// MaxLineBytes bounds one exported line (a seal with an RSA-4096 certificate is a few kilobytes).
+const MaxLineBytes = 1 << 20
+
+// ReadJSONLines reads an export strictly (one JSON object per line with exactly the Record fields, no blank
+// lines) and calls fn for each record with its line number. A line that is not a record is a *BrokenError.
+func ReadJSONLines(r io.Reader, fn func(rec Record, line int) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), MaxLineBytes)
+	line, lastSeq := 0, uint64(0)
+	for sc.Scan() {
+		line++
+		b := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
+		rec, err := decodeLine(b)
+		if err != nil {
+			return &BrokenError{Seq: lastSeq + 1, Line: line, Reason: "not an audit record: " + err.Error()}
+		}
+		lastSeq = rec.Seq
+		if err := fn(rec, line); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return &BrokenError{Seq: lastSeq + 1, Line: line + 1, Reason: "unreadable line: " + err.Error()}
+	}
+	return nil
+}
+
+func decodeLine(b []byte) (Record, error) {
+	var rec Record
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rec); err != nil {
+		return rec, err
+	}
+	if dec.More() {
+		return rec, errors.New("trailing data")
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return rec, err
+	}
+	for _, k := range []string{"seq", "time", "kind", "actor", "subject", "details", "prevHash", "hash"} {
+		if _, ok := raw[k]; !ok {
+			return rec, fmt.Errorf("field %s missing", k)
+		}
+	}
+	return rec, nil
+}
+
+// VerifyJSONLines verifies an export.
+func VerifyJSONLines(r io.Reader, o VerifyOptions) (Report, error) {
+	v := NewVerifier(o)
+	if err := ReadJSONLines(r, v.Next); err != nil {
+		return v.rep, err
+	}
+	return v.Done()
+}
+
+// Source reads a stored log. store.DB satisfies it.
+type Source interface {
+	// ScanAudit calls fn for each record from seq from on, in order.
+	ScanAudit(ctx context.Context, from uint64, fn func(seq uint64, rec []byte) error) error
+	// ScanAuditHeads calls fn for each stored copy of a signed head.
+	ScanAuditHeads(ctx context.Context, fn func(seq uint64, rec []byte) error) error
+}
+
+// VerifyStore verifies a stored log, including the stored copies of signed heads (o.Heads are added to them).
+// Records are checked under their storage key: a record stored under another seq is broken.
+func VerifyStore(ctx context.Context, src Source, o VerifyOptions) (Report, error) {
+	err := src.ScanAuditHeads(ctx, func(seq uint64, raw []byte) error {
+		var h Record
+		if err := json.Unmarshal(raw, &h); err != nil || h.Seq != seq {
+			return &BrokenError{Seq: seq, Reason: "stored signed head unreadable"}
+		}
+		o.Heads = append(o.Heads, h)
+		return nil
+	})
+	if err != nil {
+		return Report{}, err
+	}
+	v := NewVerifier(o)
+	err = src.ScanAudit(ctx, 1, func(seq uint64, raw []byte) error {
+		var r Record
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return &BrokenError{Seq: seq, Reason: "stored record unreadable"}
+		}
+		if r.Seq != seq {
+			return &BrokenError{Seq: seq, Reason: fmt.Sprintf("stored under seq %d but says %d", seq, r.Seq)}
+		}
+		return v.Next(r, 0)
+	})
+	if err != nil {
+		return v.rep, err
+	}
+	return v.Done()
+}
+
+// Export writes every stored record as one JSON object per line (seal records, which carry the signed heads,
+// included) and returns how many it wrote.
+func Export(ctx context.Context, src Source, w io.Writer) (int, error) {
+	bw := bufio.NewWriter(w)
+	n := 0
+	err := src.ScanAudit(ctx, 1, func(seq uint64, raw []byte) error {
+		if !json.Valid(raw) || bytes.ContainsAny(raw, "\n\r") {
+			// Keep the line structure: a damaged record becomes a line the verifier will name.
+			raw, _ = json.Marshal(map[string]any{"seq": seq, "damaged": string(raw)})
+		}
+		n++
+		if _, err := bw.Write(raw); err != nil {
+			return err
+		}
+		return bw.WriteByte('\n')
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, bw.Flush()
+}

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/trustsign/trustsign/audit"
+)
+
+// AuditLast returns the last audit record's seq and encoding (0, nil for an empty log). It satisfies audit.Log.
+func (tx *Tx) AuditLast() (uint64, []byte, error) {
+	k, v, err := tx.kv.Last(bAudit)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(k) != 8 {
+		return 0, nil, fmt.Errorf("%w: audit key", ErrCorrupt)
+	}
+	return binary.BigEndian.Uint64(k), append([]byte(nil), v...), nil
+}
+
+// AuditPut stores an audit record; seq must be the last seq + 1 (ErrConflict otherwise).
+func (tx *Tx) AuditPut(seq uint64, rec []byte) error {
+	last, _, err := tx.AuditLast()
+	if err != nil {
+		return err
+	}
+	if seq != last+1 {
+		return conflict("audit", fmt.Sprintf("seq %d after %d", seq, last))
+	}
+	return tx.kv.Put(bAudit, audit.SeqKey(seq), rec)
+}
+
+// AuditPutHead stores a copy of a signed head (a seal record) apart from the chain.
+func (tx *Tx) AuditPutHead(seq uint64, rec []byte) error {
+	return tx.kv.Put(bAuditHeads, audit.SeqKey(seq), rec)
+}
+
+// Audit appends an audit event in this transaction.
+func (tx *Tx) Audit(e audit.Event) error {
+	_, err := audit.Append(tx, e)
+	return err
+}
+
+func (tx *Tx) auditAll(events []audit.Event) error {
+	for _, e := range events {
+		if err := tx.Audit(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpdateAudit runs fn in a read-write transaction (audit.Updater, for the sealer).
+func (db *DB) UpdateAudit(ctx context.Context, fn func(audit.HeadLog) error) error {
+	return db.Update(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// ScanAudit visits audit records from seq from on, in order, in one read transaction (audit.Source).
+func (db *DB) ScanAudit(ctx context.Context, from uint64, fn func(seq uint64, rec []byte) error) error {
+	return db.View(ctx, func(tx *Tx) error { return scanSeq(ctx, tx.kv, bAudit, from, fn) })
+}
+
+// ScanAuditHeads visits the stored signed heads in order (audit.Source).
+func (db *DB) ScanAuditHeads(ctx context.Context, fn func(seq uint64, rec []byte) error) error {
+	return db.View(ctx, func(tx *Tx) error { return scanSeq(ctx, tx.kv, bAuditHeads, 0, fn) })
+}
+
+// AppendAudit appends one audit event in its own transaction.
+func (db *DB) AppendAudit(ctx context.Context, e audit.Event) error {
+	return db.Update(ctx, func(tx *Tx) error { return tx.Audit(e) })
+}
+
+func scanSeq(ctx context.Context, kv KVTx, bucket string, from uint64, fn func(uint64, []byte) error) error {
+	n := 0
+	return kv.Scan(bucket, nil, audit.SeqKey(from), func(k, v []byte) (bool, error) {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		if len(k) != 8 {
+			return false, fmt.Errorf("%w: audit key", ErrCorrupt)
+		}
+		return true, fn(binary.BigEndian.Uint64(k), append([]byte(nil), v...))
+	})
+}

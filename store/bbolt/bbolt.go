@@ -1,0 +1,205 @@
+// Package bbolt is trustsign's embedded store backend: one bbolt file, fsync on every commit, one bucket per
+// record kind or index (the layout is in package store). It implements store.Backend, and DB embeds *store.DB so
+// that everything the typed store offers (profiles, codes, sessions, signing requests, maintenance windows, the
+// audit log) is available on the value Open returns.
+//
+// It is not safe for several processes: bbolt locks the file, so a second process (an admin command while the
+// server runs) gets store.ErrLocked after Options.LockTimeout instead of waiting for ever.
+package bbolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/trustsign/trustsign/store"
+)
+
+// Options configures Open.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to release the file (default 1 s).
+	LockTimeout time.Duration
+	// MaxBatchDelay and MaxBatchSize tune Batch coalescing (defaults: 2 ms, 500 calls).
+	MaxBatchDelay time.Duration
+	MaxBatchSize  int
+	// NoBatch makes Batch behave as Update (one commit per call), for measurements.
+	NoBatch bool
+	// ReadOnly opens the file for reading only (audit export and verify); writes fail.
+	ReadOnly bool
+	// FileMode for a new file (default 0600).
+	FileMode os.FileMode
+}
+
+// DB is an open bbolt store. Its embedded *store.DB gives the typed API.
+type DB struct {
+	*store.DB
+	bolt *bolt.DB
+	opts Options
+}
+
+// Open opens or creates the store file at path (its directory is created with mode 0700 if missing).
+func Open(path string, opts Options) (*DB, error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = time.Second
+	}
+	if opts.MaxBatchDelay <= 0 {
+		opts.MaxBatchDelay = 2 * time.Millisecond
+	}
+	if opts.MaxBatchSize <= 0 {
+		opts.MaxBatchSize = 500
+	}
+	if opts.FileMode == 0 {
+		opts.FileMode = 0o600
+	}
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	b, err := bolt.Open(path, opts.FileMode, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly,
+		NoSync: false, NoFreelistSync: false})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("%w: %s", store.ErrLocked, path)
+		}
+		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+	}
+	b.MaxBatchDelay = opts.MaxBatchDelay
+	b.MaxBatchSize = opts.MaxBatchSize
+	db := &DB{bolt: b, opts: opts}
+	db.DB = store.New(backend{db})
+	return db, nil
+}
+
+// Path returns the file's path.
+func (db *DB) Path() string { return db.bolt.Path() }
+
+// Bolt exposes the bbolt handle (for stats and tests).
+func (db *DB) Bolt() *bolt.DB { return db.bolt }
+
+// backend adapts DB to store.Backend without exporting View/Update over raw KV on DB itself (those names are
+// taken by the typed layer).
+type backend struct{ db *DB }
+
+func (b backend) View(ctx context.Context, fn func(store.KVTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return mapErr(b.db.bolt.View(func(t *bolt.Tx) error { return fn(kvTx{t}) }))
+}
+
+func (b backend) Update(ctx context.Context, fn func(store.KVTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return mapErr(b.db.bolt.Update(func(t *bolt.Tx) error { return fn(kvTx{t}) }))
+}
+
+func (b backend) Batch(ctx context.Context, fn func(store.KVTx) error) error {
+	if b.db.opts.NoBatch {
+		return b.Update(ctx, fn)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return mapErr(b.db.bolt.Batch(func(t *bolt.Tx) error { return fn(kvTx{t}) }))
+}
+
+func (b backend) Close() error { return b.db.bolt.Close() }
+
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, bolterrors.ErrDatabaseNotOpen):
+		return fmt.Errorf("%w: %v", store.ErrClosed, err)
+	case errors.Is(err, bolterrors.ErrTxNotWritable), errors.Is(err, bolterrors.ErrDatabaseReadOnly):
+		return fmt.Errorf("%w: read-only transaction", store.ErrInvalid)
+	}
+	return err
+}
+
+type kvTx struct{ t *bolt.Tx }
+
+func (k kvTx) Get(bucket string, key []byte) ([]byte, error) {
+	b := k.t.Bucket([]byte(bucket))
+	if b == nil {
+		return nil, store.ErrNotFound
+	}
+	v := b.Get(key)
+	if v == nil {
+		return nil, store.ErrNotFound
+	}
+	return v, nil
+}
+
+func (k kvTx) Put(bucket string, key, value []byte) error {
+	if !k.t.Writable() {
+		return fmt.Errorf("%w: read-only transaction", store.ErrInvalid)
+	}
+	b, err := k.t.CreateBucketIfNotExists([]byte(bucket))
+	if err != nil {
+		return err
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	return b.Put(key, value)
+}
+
+func (k kvTx) Delete(bucket string, key []byte) error {
+	if !k.t.Writable() {
+		return fmt.Errorf("%w: read-only transaction", store.ErrInvalid)
+	}
+	b := k.t.Bucket([]byte(bucket))
+	if b == nil {
+		return nil
+	}
+	return b.Delete(key)
+}
+
+func (k kvTx) Scan(bucket string, prefix, start []byte, fn func(k, v []byte) (bool, error)) error {
+	b := k.t.Bucket([]byte(bucket))
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
+	seek := prefix
+	if string(start) > string(seek) {
+		seek = start
+	}
+	var key, val []byte
+	if len(seek) == 0 {
+		key, val = c.First()
+	} else {
+		key, val = c.Seek(seek)
+	}
+	for ; key != nil; key, val = c.Next() {
+		if len(prefix) > 0 && (len(key) < len(prefix) || string(key[:len(prefix)]) != string(prefix)) {
+			return nil
+		}
+		more, err := fn(key, val)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k kvTx) Last(bucket string) ([]byte, []byte, error) {
+	b := k.t.Bucket([]byte(bucket))
+	if b == nil {
+		return nil, nil, store.ErrNotFound
+	}
+	key, val := b.Cursor().Last()
+	if key == nil {
+		return nil, nil, store.ErrNotFound
+	}
+	return key, val, nil
+}

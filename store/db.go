@@ -1,0 +1,163 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Bucket names: the whole layout of the store. Index buckets map a key to a record id; time indexes use an
+// 8-byte big-endian Unix-nanosecond prefix so a Scan visits them in time order.
+const (
+	bProfiles        = "profiles"          // id → Profile
+	bLoginIndex      = "idx_login"         // loginKey → "p:"+profileID | "o:"+officerID (holders and officers share logins)
+	bPESELIndex      = "idx_pesel"         // keyed PESEL hash → profileID
+	bAppNoIndex      = "idx_appno"         // application number → profileID
+	bAppExpiryIndex  = "idx_app_expiry"    // be64(applicationExpires)+id → "" (pending only)
+	bProfileExpiry   = "idx_profile_exp"   // be64(expires)+id → "" (active only)
+	bOfficers        = "officers"          // id → Officer
+	bClients         = "clients"           // id → Client
+	bClientKeyIndex  = "idx_client_key"    // key hash → clientID
+	bCodes           = "codes"             // profileID 0x00 purpose → Code
+	bCodeCounters    = "code_counters"     // profileID → CodeCounters
+	bSessions        = "sessions"          // token hash → Session
+	bSessionSubject  = "idx_session_subj"  // subjectID 0x00 token hash → ""
+	bLoginThrottle   = "login_throttle"    // loginKey → LoginThrottle
+	bSigReq          = "sigreq"            // id → SigningRequest (metadata)
+	bSigReqDoc       = "sigreq_doc"        // id → document bytes
+	bSigReqSigned    = "sigreq_signed"     // id → signed bytes
+	bSigReqExpiry    = "idx_sigreq_exp"    // be64(expires)+id → ""
+	bSigReqBatch     = "idx_sigreq_batch"  // clientID 0x00 batchID 0x00 id → ""
+	bMaintenance     = "maintenance"       // be64(start)+id → MaintenanceWindow
+	bMaintenanceByID = "idx_maintenance"   // id → be64(start)+id
+	bAudit           = "audit"             // be64(seq) → encoded audit record
+	bAuditHeads      = "audit_heads"       // be64(seq) → encoded signed head
+)
+
+// DB is the typed store over a Backend. Its methods open their own transactions; View, Update and Batch give
+// callers a Tx to combine several changes (and an audit record) atomically.
+type DB struct {
+	kv Backend
+}
+
+// New wraps a backend.
+func New(kv Backend) *DB { return &DB{kv: kv} }
+
+// Backend returns the underlying key-value backend.
+func (db *DB) Backend() Backend { return db.kv }
+
+// Close closes the backend.
+func (db *DB) Close() error { return db.kv.Close() }
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
+	return db.kv.View(ctx, func(kv KVTx) error { return fn(&Tx{kv: kv}) })
+}
+
+// Update runs fn in a read-write transaction: all of fn's writes commit together, or none when fn returns an
+// error. fn may be called more than once and must not have effects outside the transaction.
+func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
+	return db.kv.Update(ctx, func(kv KVTx) error { return fn(&Tx{kv: kv}) })
+}
+
+// Batch is Update that the backend may coalesce with concurrent calls into one commit (higher throughput,
+// a few milliseconds more latency). fn may be called more than once.
+func (db *DB) Batch(ctx context.Context, fn func(*Tx) error) error {
+	return db.kv.Batch(ctx, func(kv KVTx) error { return fn(&Tx{kv: kv}) })
+}
+
+// Tx is a typed transaction. Methods that write fail on a read-only transaction.
+type Tx struct {
+	kv KVTx
+}
+
+// KV exposes the raw key-value transaction (for backends' own tests and migrations).
+func (tx *Tx) KV() KVTx { return tx.kv }
+
+func be64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
+}
+
+func timeKey(t time.Time, id string) []byte {
+	n := t.UnixNano()
+	if n < 0 {
+		n = 0
+	}
+	return append(be64(uint64(n)), id...)
+}
+
+func join(parts ...string) []byte {
+	return []byte(joinStr(parts...))
+}
+
+func joinStr(parts ...string) string {
+	var b bytes.Buffer
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+func (tx *Tx) getJSON(bucket string, key []byte, what string, v any) error {
+	raw, err := tx.kv.Get(bucket, key)
+	if errors.Is(err, ErrNotFound) {
+		return notFound(what)
+	}
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, what, err)
+	}
+	return nil
+}
+
+func (tx *Tx) putJSON(bucket string, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return tx.kv.Put(bucket, key, raw)
+}
+
+func (tx *Tx) exists(bucket string, key []byte) (bool, error) {
+	_, err := tx.kv.Get(bucket, key)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (tx *Tx) getString(bucket string, key []byte) (string, error) {
+	v, err := tx.kv.Get(bucket, key)
+	if err != nil {
+		return "", err
+	}
+	return string(v), nil
+}
+
+// scanTime lists the ids of a time index whose time is before t (at most limit when limit > 0), oldest first.
+func (tx *Tx) scanTime(bucket string, before time.Time, limit int) ([]string, error) {
+	end := before.UnixNano()
+	var ids []string
+	err := tx.kv.Scan(bucket, nil, nil, func(k, _ []byte) (bool, error) {
+		if len(k) < 8 || int64(binary.BigEndian.Uint64(k[:8])) >= end {
+			return false, nil
+		}
+		if limit > 0 && len(ids) >= limit {
+			return false, nil
+		}
+		ids = append(ids, string(k[8:]))
+		return true, nil
+	})
+	return ids, err
+}

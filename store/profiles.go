@@ -1,0 +1,360 @@
+package store
+
+import (
+	"errors"
+	"strings"
+	"time"
+)
+
+// The two profile statuses the store indexes by time: pending applications by ApplicationExpires and active
+// profiles by Expires, so that lapsed ones can be found without a full scan.
+const (
+	ProfilePending = "pending"
+	ProfileActive  = "active"
+)
+
+// Login index value prefixes: holders and officers share one login namespace.
+const (
+	LoginHolder  = "p"
+	LoginOfficer = "o"
+)
+
+func (tx *Tx) indexProfileTimes(p *Profile) error {
+	if p.Status == ProfilePending {
+		if err := tx.kv.Put(bAppExpiryIndex, timeKey(p.ApplicationExpires, p.ID), nil); err != nil {
+			return err
+		}
+	}
+	if p.Status == ProfileActive && p.Expires != nil {
+		if err := tx.kv.Put(bProfileExpiry, timeKey(*p.Expires, p.ID), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (tx *Tx) unindexProfileTimes(p *Profile) error {
+	if err := tx.kv.Delete(bAppExpiryIndex, timeKey(p.ApplicationExpires, p.ID)); err != nil {
+		return err
+	}
+	if p.Expires != nil {
+		return tx.kv.Delete(bProfileExpiry, timeKey(*p.Expires, p.ID))
+	}
+	return nil
+}
+
+// CreateProfile stores a new profile with its unique indexes (login shared with officers, PESEL hash,
+// application number). It returns a *ConflictError naming the first taken index, or ErrConflict if the id exists.
+func (tx *Tx) CreateProfile(p Profile) error {
+	if p.ID == "" || p.LoginKey == "" || len(p.PESELHash) == 0 || p.ApplicationNumber == "" {
+		return invalid("profile needs id, login key, PESEL hash and application number")
+	}
+	if ok, err := tx.exists(bProfiles, []byte(p.ID)); err != nil || ok {
+		return firstErr(err, conflict("id", ""))
+	}
+	if ok, err := tx.exists(bLoginIndex, []byte(p.LoginKey)); err != nil || ok {
+		return firstErr(err, conflict("login", ""))
+	}
+	if ok, err := tx.exists(bPESELIndex, p.PESELHash); err != nil || ok {
+		return firstErr(err, conflict("pesel", ""))
+	}
+	if ok, err := tx.exists(bAppNoIndex, []byte(p.ApplicationNumber)); err != nil || ok {
+		return firstErr(err, conflict("applicationNumber", ""))
+	}
+	for _, kv := range []struct {
+		b    string
+		k, v []byte
+	}{
+		{bLoginIndex, []byte(p.LoginKey), []byte(LoginHolder + ":" + p.ID)},
+		{bPESELIndex, p.PESELHash, []byte(p.ID)},
+		{bAppNoIndex, []byte(p.ApplicationNumber), []byte(p.ID)},
+	} {
+		if err := tx.kv.Put(kv.b, kv.k, kv.v); err != nil {
+			return err
+		}
+	}
+	if err := tx.indexProfileTimes(&p); err != nil {
+		return err
+	}
+	return tx.putJSON(bProfiles, []byte(p.ID), p)
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// GetProfile reads a profile by id.
+func (tx *Tx) GetProfile(id string) (Profile, error) {
+	var p Profile
+	err := tx.getJSON(bProfiles, []byte(id), "profile", &p)
+	return p, err
+}
+
+// ResolveLogin tells whose a login key is: LoginHolder or LoginOfficer and the id, or ErrNotFound.
+func (tx *Tx) ResolveLogin(loginKey string) (kind, id string, err error) {
+	v, err := tx.getString(bLoginIndex, []byte(loginKey))
+	if errors.Is(err, ErrNotFound) {
+		return "", "", notFound("login")
+	}
+	if err != nil {
+		return "", "", err
+	}
+	kind, id, ok := strings.Cut(v, ":")
+	if !ok {
+		return "", "", ErrCorrupt
+	}
+	return kind, id, nil
+}
+
+// GetProfileByLogin reads the profile holding a login key (ErrNotFound when none, or when an officer holds it).
+func (tx *Tx) GetProfileByLogin(loginKey string) (Profile, error) {
+	kind, id, err := tx.ResolveLogin(loginKey)
+	if err != nil {
+		return Profile{}, err
+	}
+	if kind != LoginHolder {
+		return Profile{}, notFound("profile")
+	}
+	return tx.GetProfile(id)
+}
+
+// GetProfileByPESELHash reads the profile the PESEL index points to.
+func (tx *Tx) GetProfileByPESELHash(h []byte) (Profile, error) {
+	id, err := tx.getString(bPESELIndex, h)
+	if err != nil {
+		return Profile{}, firstErr(notFoundIf(err, "profile"), err)
+	}
+	return tx.GetProfile(id)
+}
+
+// GetProfileByApplicationNumber reads the profile of an application number.
+func (tx *Tx) GetProfileByApplicationNumber(n string) (Profile, error) {
+	id, err := tx.getString(bAppNoIndex, []byte(n))
+	if err != nil {
+		return Profile{}, firstErr(notFoundIf(err, "application"), err)
+	}
+	return tx.GetProfile(id)
+}
+
+func notFoundIf(err error, what string) error {
+	if errors.Is(err, ErrNotFound) {
+		return notFound(what)
+	}
+	return nil
+}
+
+// ReleasePESEL removes the PESEL index entry if it points to profile id, so that a new application may take the
+// PESEL (the old profile stays, no longer found by PESEL). It is the consumer's decision when that is allowed.
+func (tx *Tx) ReleasePESEL(h []byte, id string) error {
+	cur, err := tx.getString(bPESELIndex, h)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cur != id {
+		return conflict("pesel", "index points to another profile")
+	}
+	return tx.kv.Delete(bPESELIndex, h)
+}
+
+// UpdateProfile replaces a stored profile, keeping its time indexes in step. Id, login, PESEL hash and
+// application number are immutable (ErrInvalid).
+func (tx *Tx) UpdateProfile(p Profile) error {
+	old, err := tx.GetProfile(p.ID)
+	if err != nil {
+		return err
+	}
+	if old.LoginKey != p.LoginKey || string(old.PESELHash) != string(p.PESELHash) ||
+		old.ApplicationNumber != p.ApplicationNumber {
+		return invalid("login, PESEL and application number of a profile cannot change")
+	}
+	if err := tx.unindexProfileTimes(&old); err != nil {
+		return err
+	}
+	if err := tx.indexProfileTimes(&p); err != nil {
+		return err
+	}
+	return tx.putJSON(bProfiles, []byte(p.ID), p)
+}
+
+// DeleteProfile removes a profile, its indexes (those still pointing to it), its codes, counters and sessions.
+func (tx *Tx) DeleteProfile(id string) error {
+	p, err := tx.GetProfile(id)
+	if err != nil {
+		return err
+	}
+	if err := tx.unindexProfileTimes(&p); err != nil {
+		return err
+	}
+	if v, err := tx.getString(bLoginIndex, []byte(p.LoginKey)); err == nil && v == LoginHolder+":"+id {
+		if err := tx.kv.Delete(bLoginIndex, []byte(p.LoginKey)); err != nil {
+			return err
+		}
+	}
+	if err := tx.ReleasePESEL(p.PESELHash, id); err != nil && !errors.Is(err, ErrConflict) {
+		return err
+	}
+	if err := tx.kv.Delete(bAppNoIndex, []byte(p.ApplicationNumber)); err != nil {
+		return err
+	}
+	var codeKeys [][]byte
+	if err := tx.kv.Scan(bCodes, append([]byte(id), 0), nil, func(k, _ []byte) (bool, error) {
+		codeKeys = append(codeKeys, append([]byte(nil), k...))
+		return true, nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range codeKeys {
+		if err := tx.kv.Delete(bCodes, k); err != nil {
+			return err
+		}
+	}
+	if err := tx.kv.Delete(bCodeCounters, []byte(id)); err != nil {
+		return err
+	}
+	if err := tx.DeleteSessionsOf(id); err != nil {
+		return err
+	}
+	return tx.kv.Delete(bProfiles, []byte(id))
+}
+
+// ApplicationsExpiredBefore lists pending profiles whose application lapsed before t (oldest first, at most
+// limit when limit > 0).
+func (tx *Tx) ApplicationsExpiredBefore(t time.Time, limit int) ([]Profile, error) {
+	return tx.profilesFromIndex(bAppExpiryIndex, t, limit)
+}
+
+// ProfilesExpiredBefore lists active profiles whose validity ended before t.
+func (tx *Tx) ProfilesExpiredBefore(t time.Time, limit int) ([]Profile, error) {
+	return tx.profilesFromIndex(bProfileExpiry, t, limit)
+}
+
+func (tx *Tx) profilesFromIndex(bucket string, t time.Time, limit int) ([]Profile, error) {
+	ids, err := tx.scanTime(bucket, t, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Profile, 0, len(ids))
+	for _, id := range ids {
+		p, err := tx.GetProfile(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// CreateOfficer stores an officer; the login must be free among holders and officers.
+func (tx *Tx) CreateOfficer(o Officer) error {
+	if o.ID == "" || o.LoginKey == "" {
+		return invalid("officer needs id and login key")
+	}
+	if ok, err := tx.exists(bOfficers, []byte(o.ID)); err != nil || ok {
+		return firstErr(err, conflict("id", ""))
+	}
+	if ok, err := tx.exists(bLoginIndex, []byte(o.LoginKey)); err != nil || ok {
+		return firstErr(err, conflict("login", ""))
+	}
+	if err := tx.kv.Put(bLoginIndex, []byte(o.LoginKey), []byte(LoginOfficer+":"+o.ID)); err != nil {
+		return err
+	}
+	return tx.putJSON(bOfficers, []byte(o.ID), o)
+}
+
+// GetOfficer reads an officer by id.
+func (tx *Tx) GetOfficer(id string) (Officer, error) {
+	var o Officer
+	err := tx.getJSON(bOfficers, []byte(id), "officer", &o)
+	return o, err
+}
+
+// GetOfficerByLogin reads the officer holding a login key.
+func (tx *Tx) GetOfficerByLogin(loginKey string) (Officer, error) {
+	kind, id, err := tx.ResolveLogin(loginKey)
+	if err != nil {
+		return Officer{}, err
+	}
+	if kind != LoginOfficer {
+		return Officer{}, notFound("officer")
+	}
+	return tx.GetOfficer(id)
+}
+
+// UpdateOfficer replaces an officer (the login cannot change).
+func (tx *Tx) UpdateOfficer(o Officer) error {
+	old, err := tx.GetOfficer(o.ID)
+	if err != nil {
+		return err
+	}
+	if old.LoginKey != o.LoginKey {
+		return invalid("an officer's login cannot change")
+	}
+	return tx.putJSON(bOfficers, []byte(o.ID), o)
+}
+
+// CreateClient stores an integrator client and indexes its key hash.
+func (tx *Tx) CreateClient(c Client) error {
+	if c.ID == "" || len(c.KeyHash) == 0 {
+		return invalid("client needs id and key hash")
+	}
+	if ok, err := tx.exists(bClients, []byte(c.ID)); err != nil || ok {
+		return firstErr(err, conflict("id", ""))
+	}
+	if ok, err := tx.exists(bClientKeyIndex, c.KeyHash); err != nil || ok {
+		return firstErr(err, conflict("key", ""))
+	}
+	if err := tx.kv.Put(bClientKeyIndex, c.KeyHash, []byte(c.ID)); err != nil {
+		return err
+	}
+	return tx.putJSON(bClients, []byte(c.ID), c)
+}
+
+// GetClient reads a client by id.
+func (tx *Tx) GetClient(id string) (Client, error) {
+	var c Client
+	err := tx.getJSON(bClients, []byte(id), "client", &c)
+	return c, err
+}
+
+// GetClientByKeyHash reads the client whose key hashes to h.
+func (tx *Tx) GetClientByKeyHash(h []byte) (Client, error) {
+	id, err := tx.getString(bClientKeyIndex, h)
+	if err != nil {
+		return Client{}, firstErr(notFoundIf(err, "client"), err)
+	}
+	return tx.GetClient(id)
+}
+
+// UpdateClient replaces a client (the key hash cannot change).
+func (tx *Tx) UpdateClient(c Client) error {
+	old, err := tx.GetClient(c.ID)
+	if err != nil {
+		return err
+	}
+	if string(old.KeyHash) != string(c.KeyHash) {
+		return invalid("a client's key cannot change; create a new client")
+	}
+	return tx.putJSON(bClients, []byte(c.ID), c)
+}
+
+// Clients lists every client in id order.
+func (tx *Tx) Clients() ([]Client, error) {
+	var out []Client
+	err := tx.kv.Scan(bClients, nil, nil, func(_, v []byte) (bool, error) {
+		var c Client
+		if err := jsonDecode(v, &c, "client"); err != nil {
+			return false, err
+		}
+		out = append(out, c)
+		return true, nil
+	})
+	return out, err
+}
