@@ -873,6 +873,10 @@ func (w *walker) markAcroForm(o pdf.Object) {
 // markKid marks a page tree kid as a page or an intermediate node.
 func (w *walker) markKid(o pdf.Object) {
 	d, _ := w.v.Dict(o)
+	if d == nil {
+		w.mark(o, rPage) // unreadable: judged (and refused) as a page
+		return
+	}
 	if t, _ := d.Name("Type"); t == "Page" || (t == "" && d["Kids"] == nil) {
 		w.mark(o, rPage)
 		return
@@ -884,6 +888,7 @@ func (w *walker) markKid(o pdf.Object) {
 func (w *walker) markAnnot(o pdf.Object) {
 	d, _ := w.v.Dict(o)
 	if d == nil {
+		w.mark(o, rAnnot|rOther) // unreadable or not a dictionary: any change to it is refused
 		return
 	}
 	if st, _ := d.Name("Subtype"); st == "Widget" {
@@ -901,6 +906,7 @@ func (w *walker) markAnnot(o pdf.Object) {
 func (w *walker) markField(o pdf.Object, inherited pdf.Name) {
 	d, _ := w.v.Dict(o)
 	if d == nil {
+		w.mark(o, rField|rOther) // unreadable or not a dictionary: any change to it is refused
 		return
 	}
 	ft := inherited

@@ -18,8 +18,8 @@ import (
 	"github.com/trustsign/trustsign/pdf/pdftest"
 )
 
-// signTime is the fixed signing time of the tests.
-var signTime = time.Date(2026, 3, 14, 10, 30, 0, 0, time.FixedZone("CET", 3600))
+// signTime is the signing time of the tests: now (the test PKI is valid from an hour ago), in a fixed zone.
+var signTime = time.Now().Add(-time.Minute).Truncate(time.Second).In(time.FixedZone("CET", 3600))
 
 var testProfile = &pades.Profile{FirstName: "ANNA", Surname: "TESTOWA-ŻÓŁĆ", PESEL: "44051401359", ProfileID: "987654321", Login: "atestowa"}
 

@@ -428,7 +428,7 @@ func checkSignature(r *pdf.Reader, in io.ReaderAt, f foundSig) checked {
 					s.problem("/Contents is not a hexadecimal string")
 				case cs.Pos.Start < 0:
 					s.problem("the signature dictionary is inside an object stream")
-				case br[2]-br[1] > cs.Pos.End-cs.Pos.Start:
+				case br[1] <= cs.Pos.Start && br[2] >= cs.Pos.End:
 					s.problem("the /ByteRange gap is larger than the /Contents string")
 				default:
 					s.problem("the /ByteRange gap is not the /Contents string of the signature dictionary")

@@ -144,7 +144,7 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 			}
 		}
 		switch {
-		case c.SigningCertificateRef == cms.CertRefNone:
+		case c.SigningCertificateRef == cms.CertRefNone, c.SignerCert == nil:
 		case c.SigningCertificateMatch:
 			r.Checks.SigningCertificate = Passed
 		default:

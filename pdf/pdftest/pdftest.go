@@ -35,6 +35,8 @@ type Options struct {
 	Trailer string
 	// Header replaces "%PDF-1.7".
 	Header string
+	// ObjStmData, when set, replaces the compressed data of the object stream (for deflate bombs and the like).
+	ObjStmData []byte
 }
 
 // Build writes a complete file. objs maps object numbers to objects; root is the catalog's number.
@@ -120,9 +122,12 @@ func write(b *bytes.Buffer, objs map[int]Object, root int, prev int64, o Options
 			body.WriteString("\n")
 			entries[n] = entry{typ: 2, off: stmNum, idx: i}
 		}
-		data := append(hdr.Bytes(), body.Bytes()...)
+		data := Deflate(append(hdr.Bytes(), body.Bytes()...))
+		if o.ObjStmData != nil {
+			data = o.ObjStmData
+		}
 		entries[stmNum] = entry{typ: 1, off: b.Len()}
-		writeObj(b, stmNum, StreamObj(fmt.Sprintf("<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode >>", len(compressed), hdr.Len()), Deflate(data)))
+		writeObj(b, stmNum, StreamObj(fmt.Sprintf("<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode >>", len(compressed), hdr.Len()), data))
 	}
 	rest := fmt.Sprintf("/Root %d 0 R", root)
 	if prev >= 0 {
