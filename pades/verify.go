@@ -155,27 +155,27 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts VerifyOptions)
 		return nil, fmt.Errorf("%w: %w", ErrNoPDF, err)
 	}
 	cl := newClassifier(r)
-	// DocMDP: the certification signature named by the catalog's /Perms.
-	var certRef pdf.Ref
-	if cat, _, err := r.Latest().Catalog(); err == nil {
-		if perms, err := r.Latest().Dict(cat["Perms"]); err == nil && perms != nil {
-			certRef, _ = perms["DocMDP"].(pdf.Ref)
-		}
-	}
 	for _, f := range found {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		s := checkSignature(r, in, f)
-		if certRef.Num != 0 && certRef == f.ref {
-			s.Certification = true
-			if sd, ok := s.signed.(pdf.Dict); ok {
-				s.DocMDP = docMDPOf(r.At(max(s.CoveredRevision, 1)), sd)
+		// A certification signature is named by /Perms /DocMDP in the catalog of the revision it signed (a later
+		// revision removing /Perms does not undo it; that change is reported on its own).
+		if s.CoveredRevision > 0 {
+			v := r.At(s.CoveredRevision)
+			if cat, _, err := v.Catalog(); err == nil {
+				if perms, err := v.Dict(cat["Perms"]); err == nil && perms != nil && perms["DocMDP"] == f.ref {
+					s.Certification = true
+					if sd, ok := s.signed.(pdf.Dict); ok {
+						s.DocMDP = docMDPOf(v, sd)
+					}
+					if s.DocMDP == 0 {
+						s.DocMDP = 2
+					}
+					res.DocMDP = s.DocMDP
+				}
 			}
-			if s.DocMDP == 0 {
-				s.DocMDP = 2
-			}
-			res.DocMDP = s.DocMDP
 		}
 		res.Signatures = append(res.Signatures, s.Signature)
 	}
