@@ -106,6 +106,11 @@ func (o *SignOptions) hash() (crypto.Hash, error) {
 // placeholder. The input is read once, streamed into out and the hash at the same time; only the update (a few
 // kilobytes, plus the stamp's font subset) is held in memory.
 func Sign(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts SignOptions) (*SignResult, error) {
+	return sign(ctx, in, size, out, opts, func(h io.Writer) error { return copyHashed(ctx, in, size, h, out) })
+}
+
+// sign prepares the update, lets stream hash the original into h while it lands in out, and appends the update.
+func sign(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts SignOptions, stream func(h io.Writer) error) (*SignResult, error) {
 	hash, err := opts.hash()
 	if err != nil {
 		return nil, err
@@ -133,7 +138,7 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts S
 	upd := pl.update
 
 	h := hash.New()
-	if err := copyHashed(ctx, in, size, h, out); err != nil {
+	if err := stream(h); err != nil {
 		return nil, err
 	}
 	h.Write(upd[:pl.gapStart])
@@ -163,17 +168,83 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts S
 	return &res, nil
 }
 
-// copyHashed streams in[0:size) into both h and out.
+const chunkSize = 1 << 20
+
+// copyHashed streams in[0:size) into both h and out. Reading, hashing and writing run as a three-stage pipeline
+// over a few 1 MB buffers, so hashing and writing overlap.
 func copyHashed(ctx context.Context, in io.ReaderAt, size int64, h io.Writer, out io.Writer) error {
-	buf := make([]byte, 1<<20)
+	const nbuf = 4
+	free := make(chan []byte, nbuf)
+	for i := 0; i < nbuf; i++ {
+		free <- make([]byte, chunkSize)
+	}
+	toHash := make(chan []byte, nbuf)
+	toWrite := make(chan []byte, nbuf)
+	werr := make(chan error, 1)
+	stop := make(chan struct{})
+	go func() {
+		for b := range toHash {
+			h.Write(b)
+			toWrite <- b
+		}
+		close(toWrite)
+	}()
+	go func() {
+		var err error
+		for b := range toWrite {
+			if err == nil {
+				if _, e := out.Write(b); e != nil {
+					err = fmt.Errorf("pades: writing: %w", e)
+					close(stop)
+				}
+			}
+			free <- b[:cap(b)]
+		}
+		werr <- err
+	}()
+	var rerr error
+read:
+	for off := int64(0); off < size; {
+		if err := ctx.Err(); err != nil {
+			rerr = err
+			break
+		}
+		var b []byte
+		select {
+		case b = <-free:
+		case <-stop:
+			break read
+		}
+		n := int64(len(b))
+		if off+n > size {
+			n = size - off
+		}
+		m, err := in.ReadAt(b[:n], off)
+		if int64(m) < n {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			rerr = fmt.Errorf("pades: reading: %w", err)
+			break
+		}
+		toHash <- b[:n]
+		off += n
+	}
+	close(toHash)
+	if err := <-werr; err != nil {
+		return err
+	}
+	return rerr
+}
+
+// hashRange streams in[0:size) into h.
+func hashRange(ctx context.Context, in io.ReaderAt, size int64, h io.Writer) error {
+	buf := make([]byte, chunkSize)
 	for off := int64(0); off < size; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n := int64(len(buf))
-		if off+n > size {
-			n = size - off
-		}
+		n := min(int64(len(buf)), size-off)
 		m, err := in.ReadAt(buf[:n], off)
 		if int64(m) < n {
 			if err == nil {
@@ -182,9 +253,6 @@ func copyHashed(ctx context.Context, in io.ReaderAt, size int64, h io.Writer, ou
 			return fmt.Errorf("pades: reading: %w", err)
 		}
 		h.Write(buf[:n])
-		if _, err := out.Write(buf[:n]); err != nil {
-			return fmt.Errorf("pades: writing: %w", err)
-		}
 		off += n
 	}
 	return nil
@@ -213,7 +281,28 @@ func SignFile(ctx context.Context, inPath, outPath string, opts SignOptions) (*S
 			os.Remove(tmp.Name())
 		}
 	}()
-	res, err := Sign(ctx, in, st.Size(), tmp, opts)
+	size := st.Size()
+	// The original lands in the output by a kernel-side copy (copy_file_range where available) while it is hashed.
+	stream := func(h io.Writer) error {
+		errc := make(chan error, 1)
+		go func() {
+			if _, err := in.Seek(0, io.SeekStart); err != nil {
+				errc <- err
+				return
+			}
+			n, err := tmp.ReadFrom(io.LimitReader(in, size))
+			if err == nil && n != size {
+				err = io.ErrUnexpectedEOF
+			}
+			errc <- err
+		}()
+		herr := hashRange(ctx, in, size, h)
+		if err := <-errc; err != nil {
+			return fmt.Errorf("pades: copying: %w", err)
+		}
+		return herr
+	}
+	res, err := sign(ctx, in, size, tmp, opts, stream)
 	if err != nil {
 		return nil, err
 	}
