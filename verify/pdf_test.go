@@ -4,12 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/x509"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/trustsign/trustsign/internal/interoptest"
+	"github.com/trustsign/trustsign/internal/testpki"
+	"github.com/trustsign/trustsign/pades"
+	"github.com/trustsign/trustsign/pdf/pdftest"
 	"github.com/trustsign/trustsign/verify"
 )
 
@@ -74,4 +79,23 @@ func TestPDFCorpus(t *testing.T) {
 	if rows == 0 {
 		t.Fatal("no PDF rows in expectations.tsv")
 	}
+}
+
+// PDF validates every signature of a PDF; the report says who signed, when, what bytes and revision each
+// signature covers, and what was changed afterwards.
+func ExamplePDF() {
+	p := testpki.New()
+	in := pdftest.Build(pdftest.Simple(1, "Umowa"), 1, pdftest.Options{})
+	var signed bytes.Buffer
+	if _, err := pades.Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &signed, pades.SignOptions{
+		Signer: p.RSA.Key, Certificate: p.RSA.Cert, Chain: p.RSA.Chain,
+	}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	b := signed.Bytes()
+	rep := verify.PDF(context.Background(), bytes.NewReader(b), int64(len(b)), &verify.Policy{Roots: []*x509.Certificate{p.Root}})
+	s := rep.Signatures[0]
+	fmt.Println(rep.Format, rep.Indication, s.Level, s.Checks.Chain)
+	// Output: pades TOTAL_PASSED PAdES-B-B passed
 }
