@@ -430,3 +430,43 @@ func TestNoSignature(t *testing.T) {
 		t.Errorf("Verify on garbage: %v", err)
 	}
 }
+
+// TestAttackFieldMDP: a signature whose FieldMDP transform locks fields makes later changes to those fields
+// not allowed, while other fields may still be filled.
+func TestAttackFieldMDP(t *testing.T) {
+	p := testpki.New()
+	doc := func(action, fields string) []byte {
+		dict := "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange " + brPlaceholder +
+			" /Contents " + contentsPlaceholder + " /Reference [<< /Type /SigRef /TransformMethod /FieldMDP" +
+			" /TransformParams << /Type /TransformParams /Action /" + action + " /Fields [" + fields + "] /V /1.2 >> >>] >>"
+		b := craftedDoc(dict, map[int]pdftest.Object{
+			1:  pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R 20 0 R 22 0 R] /SigFlags 3 >> >>"),
+			4:  pdftest.Dict("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R /Annots [7 0 R 20 0 R 22 0 R] >>"),
+			20: pdftest.Dict("<< /Type /Annot /Subtype /Widget /FT /Tx /T (kwota) /Rect [72 600 300 620] /P 4 0 R >>"),
+			22: pdftest.Dict("<< /Type /Annot /Subtype /Widget /FT /Tx /T (uwagi) /Rect [72 560 300 580] /P 4 0 R >>"),
+		})
+		s, _ := contentsSpan(t, b)
+		return seal(t, b, standardRange(t, b), s, p.RSA)
+	}
+	fill := func(num int, name string) func(b []byte) []byte {
+		return func(b []byte) []byte {
+			field := object(t, b, num)
+			if !strings.Contains(field, "/T ("+name+")") {
+				t.Fatalf("object %d is %s", num, field)
+			}
+			return update(t, b, map[int]pdftest.Object{num: pdftest.Dict(strings.Replace(field, "/Type /Annot", "/Type /Annot /V (1000000 PLN)", 1))})
+		}
+	}
+	runAttacks(t, []attack{
+		{"locked field filled (Include)", func(t *testing.T) []byte { return fill(20, "kwota")(doc("Include", "(kwota)")) },
+			verify.TotalFailed, hasChange(pades.ChangeFormFill, false)},
+		{"other field filled (Include)", func(t *testing.T) []byte { return fill(22, "uwagi")(doc("Include", "(kwota)")) },
+			verify.TotalPassed, hasChange(pades.ChangeFormFill, true)},
+		{"field filled (All)", func(t *testing.T) []byte { return fill(22, "uwagi")(doc("All", "")) },
+			verify.TotalFailed, hasChange(pades.ChangeFormFill, false)},
+		{"excluded field filled (Exclude)", func(t *testing.T) []byte { return fill(22, "uwagi")(doc("Exclude", "(uwagi)")) },
+			verify.TotalPassed, hasChange(pades.ChangeFormFill, true)},
+		{"not excluded field filled (Exclude)", func(t *testing.T) []byte { return fill(20, "kwota")(doc("Exclude", "(uwagi)")) },
+			verify.TotalFailed, hasChange(pades.ChangeFormFill, false)},
+	})
+}

@@ -79,20 +79,26 @@ type verdict struct {
 	kind   ChangeKind
 	permit permit
 	detail string
+	field  string // the fully qualified name of the form field concerned, if any
+}
+
+func mkVerdict(kind ChangeKind, p permit, detail string) verdict {
+	return verdict{kind: kind, permit: p, detail: detail}
 }
 
 type classifier struct {
 	r     *pdf.Reader
 	roles map[int]map[uint32]role
+	names map[int]map[uint32]string // fully qualified field names per revision
 	revs  map[int][]verdict
 }
 
 func newClassifier(r *pdf.Reader) *classifier {
-	return &classifier{r: r, roles: map[int]map[uint32]role{}, revs: map[int][]verdict{}}
+	return &classifier{r: r, roles: map[int]map[uint32]role{}, names: map[int]map[uint32]string{}, revs: map[int][]verdict{}}
 }
 
 // changesAfter lists the changes of every revision after rev, judged under DocMDP permissions p (0: none).
-func (c *classifier) changesAfter(ctx context.Context, rev, p int) ([]Change, error) {
+func (c *classifier) changesAfter(ctx context.Context, rev, p int, lock *FieldLock) ([]Change, error) {
 	var out []Change
 	for k := rev + 1; k <= len(c.r.Revisions()); k++ {
 		if err := ctx.Err(); err != nil {
@@ -110,7 +116,12 @@ func (c *classifier) changesAfter(ctx context.Context, rev, p int) ([]Change, er
 		var order []key
 		details := map[key][]string{}
 		for _, v := range vs {
-			k := key{v.kind, allowed(v.permit, p)}
+			ok := allowed(v.permit, p)
+			if ok && v.permit == permitFormFill && lock.Locks(v.field) {
+				ok = false
+				v.detail += fmt.Sprintf(" (field %q is locked by the signature)", v.field)
+			}
+			k := key{v.kind, ok}
 			if _, ok := details[k]; !ok {
 				order = append(order, k)
 			}
@@ -166,7 +177,7 @@ func (c *classifier) revision(k int) ([]verdict, error) {
 		cb, _, errB := before.Catalog()
 		ca, _, errA := after.Catalog()
 		if errB != nil || errA != nil {
-			out = append(out, verdict{ChangeOther, permitNever, "document catalog replaced by an unreadable one"})
+			out = append(out, mkVerdict(ChangeOther, permitNever, "document catalog replaced by an unreadable one"))
 		} else {
 			out = append(out, c.catalogDiff(cb, ca, before, after)...)
 		}
@@ -228,7 +239,7 @@ func (c *classifier) judge(num uint32, ob, oa pdf.Object, rb, ra role, before, a
 	da, _ := dictOf(oa)
 	obj := fmt.Sprintf("object %d", num)
 	var out []verdict
-	add := func(kind ChangeKind, p permit, detail string) { out = append(out, verdict{kind, p, detail}) }
+	add := func(kind ChangeKind, p permit, detail string) { out = append(out, mkVerdict(kind, p, detail)) }
 	never := func(kind ChangeKind, detail string) { add(kind, permitNever, detail) }
 	if ob == nil && oa != nil && rb == 0 {
 		// A new object: judged by what it is used for now.
@@ -313,9 +324,19 @@ func (c *classifier) judge(num uint32, ob, oa pdf.Object, rb, ra role, before, a
 		}
 	}
 	if roles&(rField|rSigField) != 0 {
-		out = append(out, c.fieldDiff(obj, db, da, roles&rSigField != 0, before, after)...)
+		fv := c.fieldDiff(obj, db, da, roles&rSigField != 0, before, after)
+		for i := range fv {
+			fv[i].field = c.fieldName(num, before, after)
+		}
+		out = append(out, fv...)
 	} else if roles&(rWidget|rSigWidget) != 0 {
-		out = append(out, widgetDiff(obj, db, da, roles&rSigWidget != 0)...)
+		wv := widgetDiff(obj, db, da, roles&rSigWidget != 0)
+		if name := c.widgetField(da, after); name != "" {
+			for i := range wv {
+				wv[i].field = name
+			}
+		}
+		out = append(out, wv...)
 	}
 	if roles&rAnnot != 0 {
 		add(ChangeAnnotation, permitAnnotation, obj+": annotation changed")
@@ -342,6 +363,22 @@ func (c *classifier) judge(num uint32, ob, oa pdf.Object, rb, ra role, before, a
 		add(ChangeOther, permitMetadata, obj+": XMP metadata updated")
 	}
 	return out
+}
+
+// fieldName returns the fully qualified name of field num as of before (or after) the revision.
+func (c *classifier) fieldName(num uint32, before, after pdf.View) string {
+	if n := c.names[before.Revision()][num]; n != "" {
+		return n
+	}
+	return c.names[after.Revision()][num]
+}
+
+// widgetField returns the name of the field a (kid) widget belongs to.
+func (c *classifier) widgetField(d pdf.Dict, after pdf.View) string {
+	if p, ok := d["Parent"].(pdf.Ref); ok {
+		return c.names[after.Revision()][p.Num]
+	}
+	return ""
 }
 
 func kindOfRoles(r role) ChangeKind {
@@ -388,7 +425,7 @@ func (c *classifier) catalogDiff(db, da pdf.Dict, before, after pdf.View) []verd
 			fa, _ := after.Dict(da[k])
 			out = append(out, c.acroFormDiff(fb, fa, before, after)...)
 		case "DSS", "Extensions":
-			out = append(out, verdict{ChangeDSS, permitDSS, "catalog /" + string(k) + " updated"})
+			out = append(out, mkVerdict(ChangeDSS, permitDSS, "catalog /" + string(k) + " updated"))
 		case "Names":
 			_, rb := db[k].(pdf.Ref)
 			_, ra := da[k].(pdf.Ref)
@@ -399,9 +436,9 @@ func (c *classifier) catalogDiff(db, da pdf.Dict, before, after pdf.View) []verd
 			na, _ := after.Dict(da[k])
 			out = append(out, c.namesDiff(nb, na)...)
 		case "Metadata", "Version":
-			out = append(out, verdict{ChangeOther, permitMetadata, "catalog /" + string(k) + " updated"})
+			out = append(out, mkVerdict(ChangeOther, permitMetadata, "catalog /" + string(k) + " updated"))
 		default:
-			out = append(out, verdict{ChangeOther, permitNever, "catalog /" + string(k) + " changed"})
+			out = append(out, mkVerdict(ChangeOther, permitNever, "catalog /" + string(k) + " changed"))
 		}
 	}
 	return out
@@ -414,10 +451,10 @@ func (c *classifier) namesDiff(db, da pdf.Dict) []verdict {
 	var out []verdict
 	for _, k := range pdf.DiffKeys(db, da) {
 		if k == "AP" {
-			out = append(out, verdict{ChangeAnnotation, permitAnnotation, "named annotation appearances (/Names /AP) updated"})
+			out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, "named annotation appearances (/Names /AP) updated"))
 			continue
 		}
-		out = append(out, verdict{ChangeOther, permitNever, "catalog /Names /" + string(k) + " changed"})
+		out = append(out, mkVerdict(ChangeOther, permitNever, "catalog /Names /" + string(k) + " changed"))
 	}
 	return out
 }
@@ -436,11 +473,11 @@ func (c *classifier) acroFormDiff(db, da pdf.Dict, before, after pdf.View) []ver
 			fa, _ := after.Resolve(da[k])
 			out = append(out, c.fieldsDiff(fb, fa, before, after)...)
 		case "SigFlags":
-			out = append(out, verdict{ChangeSignature, permitSignature, "form /SigFlags set"})
+			out = append(out, mkVerdict(ChangeSignature, permitSignature, "form /SigFlags set"))
 		case "DR", "DA", "NeedAppearances":
-			out = append(out, verdict{ChangeFormFill, permitFormFill, "form /" + string(k) + " changed"})
+			out = append(out, mkVerdict(ChangeFormFill, permitFormFill, "form /" + string(k) + " changed"))
 		default:
-			out = append(out, verdict{ChangeOther, permitNever, "form /" + string(k) + " changed"})
+			out = append(out, mkVerdict(ChangeOther, permitNever, "form /" + string(k) + " changed"))
 		}
 	}
 	return out
@@ -478,15 +515,15 @@ func (c *classifier) fieldsDiff(ob, oa pdf.Object, before, after pdf.View) []ver
 		}
 		d, _ := after.Dict(r)
 		if ft, _ := d.Name("FT"); ft == "Sig" {
-			out = append(out, verdict{ChangeSignature, permitSignature, fmt.Sprintf("signature field %q added", pdf.Text(d["T"]))})
+			out = append(out, mkVerdict(ChangeSignature, permitSignature, fmt.Sprintf("signature field %q added", pdf.Text(d["T"]))))
 		} else {
-			out = append(out, verdict{ChangeAnnotation, permitAnnotation, fmt.Sprintf("form field %q added", pdf.Text(d["T"]))})
+			out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, fmt.Sprintf("form field %q added", pdf.Text(d["T"]))))
 		}
 	}
 	for r := range old {
 		if !now[r] {
 			d, _ := before.Dict(r)
-			out = append(out, verdict{ChangeOther, permitNever, fmt.Sprintf("form field %q removed", pdf.Text(d["T"]))})
+			out = append(out, mkVerdict(ChangeOther, permitNever, fmt.Sprintf("form field %q removed", pdf.Text(d["T"]))))
 		}
 	}
 	return out
@@ -509,14 +546,14 @@ func (c *classifier) annotsDiff(ob, oa pdf.Object, before, after pdf.View) []ver
 		d, _ := after.Dict(r)
 		if st, _ := d.Name("Subtype"); st == "Widget" {
 			if fieldType(after, d) == "Sig" {
-				out = append(out, verdict{ChangeSignature, permitSignature, "signature widget added to a page"})
+				out = append(out, mkVerdict(ChangeSignature, permitSignature, "signature widget added to a page"))
 			} else {
-				out = append(out, verdict{ChangeAnnotation, permitAnnotation, "form widget added to a page"})
+				out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, "form widget added to a page"))
 			}
 			continue
 		}
 		st, _ := d.Name("Subtype")
-		out = append(out, verdict{ChangeAnnotation, permitAnnotation, fmt.Sprintf("/%s annotation added", st)})
+		out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, fmt.Sprintf("/%s annotation added", st)))
 	}
 	for r := range old {
 		if now[r] {
@@ -524,9 +561,9 @@ func (c *classifier) annotsDiff(ob, oa pdf.Object, before, after pdf.View) []ver
 		}
 		d, _ := before.Dict(r)
 		if st, _ := d.Name("Subtype"); st == "Widget" {
-			out = append(out, verdict{ChangeOther, permitNever, "form widget removed from a page"})
+			out = append(out, mkVerdict(ChangeOther, permitNever, "form widget removed from a page"))
 		} else {
-			out = append(out, verdict{ChangeAnnotation, permitAnnotation, fmt.Sprintf("/%s annotation removed", st)})
+			out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, fmt.Sprintf("/%s annotation removed", st)))
 		}
 	}
 	return out
@@ -556,9 +593,9 @@ func (c *classifier) fieldDiff(obj string, db, da pdf.Dict, sig bool, before, af
 		switch {
 		case k == "V" && sig:
 			if db["V"] == nil {
-				out = append(out, verdict{ChangeSignature, permitSignature, obj + ": signature field signed"})
+				out = append(out, mkVerdict(ChangeSignature, permitSignature, obj + ": signature field signed"))
 			} else {
-				out = append(out, verdict{ChangeSignatureDict, permitNever, obj + ": signed field's signature replaced or removed"})
+				out = append(out, mkVerdict(ChangeSignatureDict, permitNever, obj + ": signed field's signature replaced or removed"))
 			}
 		case k == "Kids":
 			_, rb := db[k].(pdf.Ref)
@@ -568,14 +605,14 @@ func (c *classifier) fieldDiff(obj string, db, da pdf.Dict, sig bool, before, af
 			}
 		case fillKeys[k]:
 			if sig {
-				out = append(out, verdict{ChangeSignature, permitSignature, obj + ": signature field /" + string(k) + " changed"})
+				out = append(out, mkVerdict(ChangeSignature, permitSignature, obj + ": signature field /" + string(k) + " changed"))
 			} else {
-				out = append(out, verdict{ChangeFormFill, permitFormFill, obj + ": field /" + string(k) + " changed"})
+				out = append(out, mkVerdict(ChangeFormFill, permitFormFill, obj + ": field /" + string(k) + " changed"))
 			}
 		case widgetKeys[k]:
-			out = append(out, verdict{ChangeAnnotation, permitAnnotation, obj + ": widget /" + string(k) + " changed"})
+			out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, obj + ": widget /" + string(k) + " changed"))
 		default:
-			out = append(out, verdict{ChangeOther, permitNever, obj + ": field /" + string(k) + " changed"})
+			out = append(out, mkVerdict(ChangeOther, permitNever, obj + ": field /" + string(k) + " changed"))
 		}
 	}
 	return out
@@ -586,13 +623,13 @@ func widgetDiff(obj string, db, da pdf.Dict, sig bool) []verdict {
 	for _, k := range pdf.DiffKeys(db, da) {
 		switch {
 		case fillKeys[k] && sig:
-			out = append(out, verdict{ChangeSignature, permitSignature, obj + ": signature widget /" + string(k) + " changed"})
+			out = append(out, mkVerdict(ChangeSignature, permitSignature, obj + ": signature widget /" + string(k) + " changed"))
 		case fillKeys[k]:
-			out = append(out, verdict{ChangeFormFill, permitFormFill, obj + ": widget /" + string(k) + " changed"})
+			out = append(out, mkVerdict(ChangeFormFill, permitFormFill, obj + ": widget /" + string(k) + " changed"))
 		case widgetKeys[k]:
-			out = append(out, verdict{ChangeAnnotation, permitAnnotation, obj + ": widget /" + string(k) + " changed"})
+			out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, obj + ": widget /" + string(k) + " changed"))
 		default:
-			out = append(out, verdict{ChangeOther, permitNever, obj + ": widget /" + string(k) + " changed"})
+			out = append(out, mkVerdict(ChangeOther, permitNever, obj + ": widget /" + string(k) + " changed"))
 		}
 	}
 	return out
@@ -603,7 +640,7 @@ func (c *classifier) rolesOf(rev int) (map[uint32]role, error) {
 	if m, ok := c.roles[rev]; ok {
 		return m, nil
 	}
-	w := &walker{v: c.r.At(rev), roles: map[uint32]role{}}
+	w := &walker{v: c.r.At(rev), roles: map[uint32]role{}, names: map[uint32]string{}}
 	t := w.v.Trailer()
 	w.mark(t["Info"], rInfo)
 	w.mark(t["Root"], rCatalog)
@@ -619,6 +656,7 @@ func (c *classifier) rolesOf(rev int) (map[uint32]role, error) {
 		for len(w.queue) > 0 {
 			it := w.queue[len(w.queue)-1]
 			w.queue = w.queue[:len(w.queue)-1]
+			w.cur = it.ref.Num
 			o, err := w.v.Get(it.ref)
 			if err != nil {
 				// An unreadable object in an old revision must not hide the rest: it simply has no children.
@@ -630,6 +668,7 @@ func (c *classifier) rolesOf(rev int) (map[uint32]role, error) {
 		}
 	}
 	c.roles[rev] = w.roles
+	c.names[rev] = w.names
 	return w.roles, nil
 }
 
@@ -645,6 +684,8 @@ type walker struct {
 	deferred []deferredMark
 	late     bool // phase 2: catch-all roles are applied
 	steps    int
+	names    map[uint32]string // fully qualified names of form fields
+	cur      uint32            // the object being processed
 }
 
 type deferredMark struct {
@@ -701,7 +742,7 @@ func (w *walker) process(o pdf.Object, r role, depth int) error {
 				return nil
 			case rFieldsArray:
 				for _, e := range a {
-					w.markField(e, "")
+					w.markField(e, "", "")
 				}
 				return nil
 			case rPagesNode:
@@ -817,7 +858,7 @@ func (w *walker) process(o pdf.Object, r role, depth int) error {
 				kids, _ := w.v.Resolve(x)
 				if a, ok := kids.(pdf.Array); ok {
 					for _, e := range a {
-						w.markField(e, ft)
+						w.markField(e, ft, w.names[w.cur])
 					}
 				}
 			case "V", "DV", "Lock", "SV":
@@ -844,7 +885,7 @@ func (w *walker) process(o pdf.Object, r role, depth int) error {
 				fields, _ := w.v.Resolve(x)
 				if a, ok := fields.(pdf.Array); ok {
 					for _, e := range a {
-						w.markField(e, "")
+						w.markField(e, "", "")
 					}
 				}
 			case "DR":
@@ -903,8 +944,20 @@ func (w *walker) markAnnot(o pdf.Object) {
 }
 
 // markField marks a form field (and, when it is merged with its widget, the widget).
-func (w *walker) markField(o pdf.Object, inherited pdf.Name) {
+func (w *walker) markField(o pdf.Object, inherited pdf.Name, parent string) {
 	d, _ := w.v.Dict(o)
+	if ref, ok := o.(pdf.Ref); ok && d != nil {
+		name := parent
+		if t := pdf.Text(d["T"]); t != "" {
+			if name != "" {
+				name += "."
+			}
+			name += t
+		}
+		if _, seen := w.names[ref.Num]; !seen {
+			w.names[ref.Num] = name
+		}
+	}
 	if d == nil {
 		w.mark(o, rField|rOther) // unreadable or not a dictionary: any change to it is refused
 		return

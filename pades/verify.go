@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/trustsign/trustsign/cms"
@@ -94,6 +95,8 @@ type Signature struct {
 	// EffectiveDocMDP is the DocMDP P that applies to changes after this signature (from a certification
 	// signature at or before it), 0 if none.
 	EffectiveDocMDP int
+	// FieldLock is the signature's FieldMDP transform (fields that may not change after it), nil if none.
+	FieldLock *FieldLock
 
 	// DictionaryRewritten: a later revision replaced this signature dictionary with different content.
 	DictionaryRewritten bool
@@ -101,6 +104,72 @@ type Signature struct {
 	Changes []Change
 	// Modified: a change not allowed, a rewritten dictionary, or unsigned bytes after the signed revision.
 	Modified bool
+}
+
+// FieldLock is a FieldMDP transform: Action "All" locks every field, "Include" the named ones, "Exclude" all but
+// the named ones.
+type FieldLock struct {
+	Action string
+	Fields []string
+}
+
+// Locks reports whether the field with the given fully qualified name is locked (a field under a locked name is
+// locked too).
+func (l *FieldLock) Locks(field string) bool {
+	if l == nil || field == "" {
+		return false
+	}
+	named := false
+	for _, f := range l.Fields {
+		if field == f || strings.HasPrefix(field, f+".") {
+			named = true
+			break
+		}
+	}
+	switch l.Action {
+	case "All":
+		return true
+	case "Include":
+		return named
+	case "Exclude":
+		return !named
+	}
+	return true // an unknown action locks everything
+}
+
+// fieldLockOf reads the FieldMDP transform of a signature dictionary.
+func fieldLockOf(v pdf.View, sd pdf.Dict) *FieldLock {
+	refs, err := v.Resolve(sd["Reference"])
+	if err != nil {
+		return nil
+	}
+	arr, _ := refs.(pdf.Array)
+	for _, e := range arr {
+		d, err := v.Dict(e)
+		if err != nil || d == nil {
+			continue
+		}
+		if m, _ := d.Name("TransformMethod"); m != "FieldMDP" {
+			continue
+		}
+		l := &FieldLock{Action: "All"}
+		tp, _ := v.Dict(d["TransformParams"])
+		if tp != nil {
+			if a, ok := tp.Name("Action"); ok {
+				l.Action = string(a)
+			}
+			if fo, err := v.Resolve(tp["Fields"]); err == nil {
+				fa, _ := fo.(pdf.Array)
+				for _, f := range fa {
+					if x, err := v.Resolve(f); err == nil {
+						l.Fields = append(l.Fields, pdf.Text(x))
+					}
+				}
+			}
+		}
+		return l
+	}
+	return nil
 }
 
 // ChangeKind classifies what a later revision did.
@@ -160,6 +229,9 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts VerifyOptions)
 			return nil, err
 		}
 		s := checkSignature(r, in, f)
+		if sd, ok := s.signed.(pdf.Dict); ok && s.CoveredRevision > 0 {
+			s.FieldLock = fieldLockOf(r.At(s.CoveredRevision), sd)
+		}
 		// A certification signature is named by /Perms /DocMDP in the catalog of the revision it signed (a later
 		// revision removing /Perms does not undo it; that change is reported on its own).
 		if s.CoveredRevision > 0 {
@@ -202,7 +274,7 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts VerifyOptions)
 			s.EffectiveDocMDP = res.DocMDP
 		}
 		if s.CoveredRevision > 0 {
-			changes, err := cl.changesAfter(ctx, s.CoveredRevision, s.EffectiveDocMDP)
+			changes, err := cl.changesAfter(ctx, s.CoveredRevision, s.EffectiveDocMDP, s.FieldLock)
 			if err != nil {
 				s.Problems = append(s.Problems, "the revisions after the signature could not be analysed: "+err.Error())
 				s.Modified = true
