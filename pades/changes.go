@@ -425,7 +425,7 @@ func (c *classifier) catalogDiff(db, da pdf.Dict, before, after pdf.View) []verd
 			fa, _ := after.Dict(da[k])
 			out = append(out, c.acroFormDiff(fb, fa, before, after)...)
 		case "DSS", "Extensions":
-			out = append(out, mkVerdict(ChangeDSS, permitDSS, "catalog /" + string(k) + " updated"))
+			out = append(out, mkVerdict(ChangeDSS, permitDSS, "catalog /"+string(k)+" updated"))
 		case "Names":
 			_, rb := db[k].(pdf.Ref)
 			_, ra := da[k].(pdf.Ref)
@@ -436,9 +436,9 @@ func (c *classifier) catalogDiff(db, da pdf.Dict, before, after pdf.View) []verd
 			na, _ := after.Dict(da[k])
 			out = append(out, c.namesDiff(nb, na)...)
 		case "Metadata", "Version":
-			out = append(out, mkVerdict(ChangeOther, permitMetadata, "catalog /" + string(k) + " updated"))
+			out = append(out, mkVerdict(ChangeOther, permitMetadata, "catalog /"+string(k)+" updated"))
 		default:
-			out = append(out, mkVerdict(ChangeOther, permitNever, "catalog /" + string(k) + " changed"))
+			out = append(out, mkVerdict(ChangeOther, permitNever, "catalog /"+string(k)+" changed"))
 		}
 	}
 	return out
@@ -454,7 +454,7 @@ func (c *classifier) namesDiff(db, da pdf.Dict) []verdict {
 			out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, "named annotation appearances (/Names /AP) updated"))
 			continue
 		}
-		out = append(out, mkVerdict(ChangeOther, permitNever, "catalog /Names /" + string(k) + " changed"))
+		out = append(out, mkVerdict(ChangeOther, permitNever, "catalog /Names /"+string(k)+" changed"))
 	}
 	return out
 }
@@ -475,9 +475,9 @@ func (c *classifier) acroFormDiff(db, da pdf.Dict, before, after pdf.View) []ver
 		case "SigFlags":
 			out = append(out, mkVerdict(ChangeSignature, permitSignature, "form /SigFlags set"))
 		case "DR", "DA", "NeedAppearances":
-			out = append(out, mkVerdict(ChangeFormFill, permitFormFill, "form /" + string(k) + " changed"))
+			out = append(out, mkVerdict(ChangeFormFill, permitFormFill, "form /"+string(k)+" changed"))
 		default:
-			out = append(out, mkVerdict(ChangeOther, permitNever, "form /" + string(k) + " changed"))
+			out = append(out, mkVerdict(ChangeOther, permitNever, "form /"+string(k)+" changed"))
 		}
 	}
 	return out
@@ -593,9 +593,9 @@ func (c *classifier) fieldDiff(obj string, db, da pdf.Dict, sig bool, before, af
 		switch {
 		case k == "V" && sig:
 			if db["V"] == nil {
-				out = append(out, mkVerdict(ChangeSignature, permitSignature, obj + ": signature field signed"))
+				out = append(out, mkVerdict(ChangeSignature, permitSignature, obj+": signature field signed"))
 			} else {
-				out = append(out, mkVerdict(ChangeSignatureDict, permitNever, obj + ": signed field's signature replaced or removed"))
+				out = append(out, mkVerdict(ChangeSignatureDict, permitNever, obj+": signed field's signature replaced or removed"))
 			}
 		case k == "Kids":
 			_, rb := db[k].(pdf.Ref)
@@ -605,14 +605,14 @@ func (c *classifier) fieldDiff(obj string, db, da pdf.Dict, sig bool, before, af
 			}
 		case fillKeys[k]:
 			if sig {
-				out = append(out, mkVerdict(ChangeSignature, permitSignature, obj + ": signature field /" + string(k) + " changed"))
+				out = append(out, mkVerdict(ChangeSignature, permitSignature, obj+": signature field /"+string(k)+" changed"))
 			} else {
-				out = append(out, mkVerdict(ChangeFormFill, permitFormFill, obj + ": field /" + string(k) + " changed"))
+				out = append(out, mkVerdict(ChangeFormFill, permitFormFill, obj+": field /"+string(k)+" changed"))
 			}
 		case widgetKeys[k]:
-			out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, obj + ": widget /" + string(k) + " changed"))
+			out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, obj+": widget /"+string(k)+" changed"))
 		default:
-			out = append(out, mkVerdict(ChangeOther, permitNever, obj + ": field /" + string(k) + " changed"))
+			out = append(out, mkVerdict(ChangeOther, permitNever, obj+": field /"+string(k)+" changed"))
 		}
 	}
 	return out
@@ -623,13 +623,13 @@ func widgetDiff(obj string, db, da pdf.Dict, sig bool) []verdict {
 	for _, k := range pdf.DiffKeys(db, da) {
 		switch {
 		case fillKeys[k] && sig:
-			out = append(out, mkVerdict(ChangeSignature, permitSignature, obj + ": signature widget /" + string(k) + " changed"))
+			out = append(out, mkVerdict(ChangeSignature, permitSignature, obj+": signature widget /"+string(k)+" changed"))
 		case fillKeys[k]:
-			out = append(out, mkVerdict(ChangeFormFill, permitFormFill, obj + ": widget /" + string(k) + " changed"))
+			out = append(out, mkVerdict(ChangeFormFill, permitFormFill, obj+": widget /"+string(k)+" changed"))
 		case widgetKeys[k]:
-			out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, obj + ": widget /" + string(k) + " changed"))
+			out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, obj+": widget /"+string(k)+" changed"))
 		default:
-			out = append(out, mkVerdict(ChangeOther, permitNever, obj + ": widget /" + string(k) + " changed"))
+			out = append(out, mkVerdict(ChangeOther, permitNever, obj+": widget /"+string(k)+" changed"))
 		}
 	}
 	return out
