@@ -1,5 +1,14 @@
-// Package profile is the trusted-profile domain: the identity data a trusted signature binds (names, PESEL,
-// profile id, login) and the rules that make it valid.
+// Package profile is the trusted-profile domain (Profil Zaufany): registration with the real service's rules
+// (login, password, names, PESEL, contact, preferred code channel), the four confirmation paths (in person by an
+// officer, an identity provider's signed assertion, a qualified-certificate signature, a temporary profile by
+// video call), the life cycle (pending, active, expired, revoked, invalid) with extension, revocation and
+// invalidation, one-time codes for contact confirmation, extension and signing (bound to a request and document
+// digest, with a verification phrase), login sessions with throttling, officers, integrator clients and the
+// audited lookup by PESEL. Every change is written with its audit record in one store transaction.
+//
+// It is not an HTTP layer (package api maps its errors once), not a signer (the caller signs after
+// RedeemSigningCode succeeds) and not a store: it declares Store and Sender and takes a Clock and a random source,
+// so tests control time and codes.
 package profile
 
 import (

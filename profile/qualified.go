@@ -1,0 +1,134 @@
+package profile
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/trustsign/trustsign/internal/xmldoc"
+	"github.com/trustsign/trustsign/store"
+	"github.com/trustsign/trustsign/verify"
+	"github.com/trustsign/trustsign/xades"
+)
+
+// ConfirmationNamespace is the namespace of the self-confirmation document.
+const ConfirmationNamespace = "urn:trustsign:profile-confirmation:v1"
+
+// maxConfirmationBytes bounds a signed confirmation document.
+const maxConfirmationBytes = 1 << 20
+
+func xmlText(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+// ConfirmationDocument returns the XML an applicant signs with a qualified electronic signature (enveloped
+// XAdES) to confirm the application without visiting a confirmation point:
+//
+//	<PotwierdzenieProfiluZaufanego xmlns="urn:trustsign:profile-confirmation:v1">
+//	  <NumerWniosku>PZ-…</NumerWniosku><PESEL>…</PESEL><Imie>…</Imie><Nazwisko>…</Nazwisko><Login>…</Login>
+//	  <Oswiadczenie>…</Oswiadczenie>
+//	</PotwierdzenieProfiluZaufanego>
+func (s *Service) ConfirmationDocument(ctx context.Context, applicationNumber string) ([]byte, error) {
+	p, err := s.GetByApplicationNumber(ctx, applicationNumber)
+	if err != nil {
+		return nil, err
+	}
+	if p.Status != Pending {
+		return nil, ErrTransition
+	}
+	doc := `<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
+		`<PotwierdzenieProfiluZaufanego xmlns="` + ConfirmationNamespace + `">` +
+		`<NumerWniosku>` + xmlText(p.ApplicationNumber) + `</NumerWniosku>` +
+		`<PESEL>` + xmlText(p.PESEL) + `</PESEL>` +
+		`<Imie>` + xmlText(p.FirstName) + `</Imie>` +
+		`<Nazwisko>` + xmlText(p.Surname) + `</Nazwisko>` +
+		`<Login>` + xmlText(p.Login) + `</Login>` +
+		`<Oswiadczenie>Potwierdzam wniosek o założenie profilu zaufanego.</Oswiadczenie>` +
+		`</PotwierdzenieProfiluZaufanego>` + "\n"
+	return []byte(doc), nil
+}
+
+// qualifiedEvidence checks a signed confirmation document and returns the signer certificate's facts.
+func (s *Service) qualifiedEvidence(signed []byte, p store.Profile, now time.Time) (store.Confirmation, error) {
+	fail := func(why string) (store.Confirmation, error) {
+		return store.Confirmation{}, fmt.Errorf("%w: %s", ErrAssertion, why)
+	}
+	if len(signed) > maxConfirmationBytes {
+		return fail("document too large")
+	}
+	if len(s.o.QualifiedRoots) == 0 {
+		return fail("no qualified trust roots configured")
+	}
+	pol := &verify.Policy{Roots: s.o.QualifiedRoots, Intermediates: s.o.QualifiedIntermediates, Now: func() time.Time { return now }}
+	rep := verify.XML("confirmation.xml", signed, pol, verify.XMLOptions{MaxBytes: maxConfirmationBytes})
+	if rep.Indication != verify.TotalPassed || len(rep.Signatures) != 1 {
+		return fail("the signature is not valid under the qualified trust roots")
+	}
+	res, err := xades.Verify(signed, xades.VerifyOptions{Limits: xmldoc.Limits{MaxBytes: maxConfirmationBytes}})
+	if err != nil || len(res.Signatures) != 1 || !res.Signatures[0].SignatureValid || res.Signatures[0].Certificate == nil {
+		return fail("exactly one valid signature expected")
+	}
+	sig := res.Signatures[0]
+	whole := false
+	for _, r := range sig.References {
+		if r.SignedProperties {
+			continue
+		}
+		if r.Status != xades.RefOK {
+			return fail("a reference does not verify")
+		}
+		if r.URI == "" {
+			whole = true
+		}
+	}
+	if !whole {
+		return fail("the signature must cover the whole document (enveloped)")
+	}
+	cert := sig.Certificate
+	serial := cert.Subject.SerialNumber
+	if serial != "PNOPL-"+p.PESEL && serial != p.PESEL {
+		return fail("the certificate's serialNumber does not carry the applicant's PESEL")
+	}
+	doc, err := xmldoc.Parse(signed, xmldoc.Limits{MaxBytes: maxConfirmationBytes})
+	if err != nil || !doc.Root.Is(ConfirmationNamespace, "PotwierdzenieProfiluZaufanego") {
+		return fail("not a confirmation document")
+	}
+	field := func(name string) (string, bool) {
+		ns := doc.Root.Children(ConfirmationNamespace, name)
+		if len(ns) != 1 {
+			return "", false
+		}
+		return strings.TrimSpace(ns[0].Text()), true
+	}
+	if n, ok := field("NumerWniosku"); !ok || NormalizeApplicationNumber(n) != p.ApplicationNumber {
+		return fail("the document names another application")
+	}
+	if v, ok := field("PESEL"); !ok || v != p.PESEL {
+		return fail("the document names another PESEL")
+	}
+	fp := sha256.Sum256(cert.Raw)
+	return store.Confirmation{Method: string(QualifiedCertificate), By: "certificate:" + hex.EncodeToString(fp[:16]),
+		Details: map[string]string{"certificateSHA256": hex.EncodeToString(fp[:]), "issuer": cert.Issuer.String(),
+			"subjectCN": cert.Subject.CommonName}}, nil
+}
+
+// ConfirmWithQualifiedSignature confirms an application with the document from ConfirmationDocument signed
+// (enveloped XAdES, whole document) with a qualified certificate that chains to Options.QualifiedRoots and whose
+// subject serialNumber is the applicant's PESEL ("PNOPL-<pesel>" or bare). The document's application number and
+// PESEL must be this application's. The profile is valid for 3 years.
+func (s *Service) ConfirmWithQualifiedSignature(ctx context.Context, applicationNumber string, signed []byte) (Profile, error) {
+	return s.confirm(ctx, applicationNumber, false, func(tx *store.Tx, p store.Profile, now time.Time) (store.Confirmation, error) {
+		c, err := s.qualifiedEvidence(signed, p, now)
+		if err != nil && !errors.Is(err, ErrAssertion) {
+			return c, fmt.Errorf("%w: %v", ErrAssertion, err)
+		}
+		return c, err
+	})
+}
