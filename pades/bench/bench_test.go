@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digitorus/pdfsign"
+
 	"github.com/trustsign/trustsign/internal/testpki"
 	"github.com/trustsign/trustsign/pades"
 	"github.com/trustsign/trustsign/verify"
@@ -279,4 +281,28 @@ func loadKey(t *testing.T, path string) crypto.Signer {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// BenchmarkPdfsignSign signs the same file with digitorus/pdfsign v1.0.0-rc2, for comparison: it reads and
+// writes the whole document in memory, which is why trustsign has its own streaming writer.
+func BenchmarkPdfsignSign(b *testing.B) {
+	p := bigPDF(b)
+	id := testpki.New().RSA
+	out := filepath.Join(b.TempDir(), "pdfsign.pdf")
+	b.SetBytes(fileSize(b, p))
+	for b.Loop() {
+		doc, err := pdfsign.OpenFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		doc.Sign(id.Key, id.Cert, id.Chain[1:]...).Format(pdfsign.PAdES_B)
+		f, err := os.Create(out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := doc.Write(f); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
 }
