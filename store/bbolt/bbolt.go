@@ -43,6 +43,21 @@ type DB struct {
 	opts Options
 }
 
+// FileName is the store file's name inside a data directory.
+const FileName = "trustsign.db"
+
+// OpenDir opens the store file of a data directory (dir/trustsign.db). With ReadOnly, a missing file is an error
+// (os.ErrNotExist) rather than created.
+func OpenDir(dir string, opts Options) (*DB, error) {
+	path := filepath.Join(dir, FileName)
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, err
+		}
+	}
+	return Open(path, opts)
+}
+
 // Open opens or creates the store file at path (its directory is created with mode 0700 if missing).
 func Open(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
