@@ -105,6 +105,16 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 			r.Add(Indeterminate, SignedDataNotFound, fmt.Sprintf("reference %q: %s", ref.URI, ref.Detail))
 		}
 	}
+	if len(s.References) > 0 && len(s.Structure) == 0 {
+		data := false
+		for _, ref := range s.References {
+			data = data || !ref.SignedProperties
+		}
+		if !data {
+			// self-contained: such a signature could be pasted into any document and still verify
+			r.Add(Indeterminate, SignedDataNotFound, "the signature covers no data, only its own signed properties")
+		}
+	}
 	if res.Wrapped != nil && wholeDoc {
 		w := res.Wrapped
 		r.WrappedFile = &WrappedFile{Name: w.Name, MIMEType: w.MIMEType, Size: int64(len(w.Content)),

@@ -10,6 +10,7 @@ import (
 	"encoding/asn1"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"math/big"
 	"strings"
 	"time"
@@ -131,6 +132,12 @@ func VerifyDocument(doc *xmldoc.Document, opts VerifyOptions) *Result {
 	}
 	v := &verifier{doc: doc, opts: opts}
 	v.countExternal()
+	// Work on references is bounded by a multiple of the input size, so that many references to a large
+	// document cannot make verification take much longer than reading it.
+	v.digestBudget = 64<<20 + 32*int64(len(doc.Src))
+	for _, b := range opts.Detached {
+		v.digestBudget += 32 * int64(len(b))
+	}
 	var top []*xmldoc.Node
 	for _, s := range allSignaturesDeep(doc) {
 		if !hasSignatureAncestor(s) {
@@ -140,8 +147,9 @@ func VerifyDocument(doc *xmldoc.Document, opts VerifyOptions) *Result {
 	for i, s := range top {
 		if i >= opts.MaxSignatures {
 			res.Signatures = append(res.Signatures, &SignatureResult{Path: s.Path(),
-				Structure: []string{fmt.Sprintf("more than %d signatures in one document", opts.MaxSignatures)}})
-			continue
+				Structure: []string{fmt.Sprintf("%d signatures in one document, more than the limit of %d: the others are not checked",
+					len(top), opts.MaxSignatures)}})
+			break
 		}
 		res.Signatures = append(res.Signatures, v.signature(s, nil, 0))
 	}
@@ -162,6 +170,27 @@ func allSignaturesDeep(doc *xmldoc.Document) []*xmldoc.Node {
 	return out
 }
 
+// signaturesIn returns the outermost ds:Signature elements of a subset (its apex included): excluding them excludes
+// every signature in it. Only the subset is walked, and not the inside of signatures.
+func signaturesIn(set *xmldoc.Subset) []*xmldoc.Node {
+	top := set.Doc.Root
+	if set.Apex != nil {
+		top = set.Apex
+	}
+	if top.Is(NSDSig, "Signature") {
+		return []*xmldoc.Node{top}
+	}
+	var out []*xmldoc.Node
+	top.Descendants(func(n *xmldoc.Node) bool {
+		if n.Is(NSDSig, "Signature") {
+			out = append(out, n)
+			return false
+		}
+		return true
+	})
+	return out
+}
+
 func hasSignatureAncestor(n *xmldoc.Node) bool {
 	for p := n.Parent; p != nil; p = p.Parent {
 		if p.Is(NSDSig, "Signature") {
@@ -175,6 +204,23 @@ type verifier struct {
 	doc       *xmldoc.Document
 	opts      VerifyOptions
 	nExternal int
+	// nSignatures counts the signatures checked, counter-signatures included (at most opts.MaxSignatures).
+	nSignatures int
+	// digested counts the bytes canonicalized, decoded or hashed for references, up to digestBudget.
+	digested, digestBudget int64
+	// positions caches element positions among same-name siblings for path.
+	positions map[*xmldoc.Node]siblingPosition
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n *int64
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	*c.n += int64(len(p))
+	return c.w.Write(p)
 }
 
 func (v *verifier) countExternal() {
@@ -193,7 +239,8 @@ func (v *verifier) countExternal() {
 }
 
 func (v *verifier) signature(sig *xmldoc.Node, countersigned *xmldoc.Node, depth int) *SignatureResult {
-	r := &SignatureResult{Path: sig.Path()}
+	v.nSignatures++
+	r := &SignatureResult{Path: v.path(sig)}
 	r.ID, _ = sig.Attr("Id")
 	fail := func(format string, a ...any) { r.Structure = append(r.Structure, fmt.Sprintf(format, a...)) }
 
@@ -316,8 +363,14 @@ func (v *verifier) signature(sig *xmldoc.Node, countersigned *xmldoc.Node, depth
 
 	// Counter-signatures
 	if qp != nil && qp.unsignedSig != nil && depth < 4 {
+	counter:
 		for _, cs := range qp.unsignedSig.Children(qp.ns, "CounterSignature") {
 			for _, inner := range cs.Children(NSDSig, "Signature") {
+				if v.nSignatures >= v.opts.MaxSignatures {
+					fail("more than %d signatures in one document, counter-signatures included: the others are not checked",
+						v.opts.MaxSignatures)
+					break counter
+				}
 				r.CounterSignatures = append(r.CounterSignatures, v.signature(inner, sigValue, depth+1))
 			}
 		}
@@ -524,6 +577,10 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 		return refused("too many transforms (%d)", len(transforms))
 	}
 
+	if v.digested > v.digestBudget {
+		return refused("the references of this document together exceed the processing limit (%d MiB)", v.digestBudget>>20)
+	}
+
 	// Dereference
 	var in data
 	switch {
@@ -552,10 +609,6 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			return refused("Id %q is carried by %d elements (ambiguous reference, possible signature wrapping)", id, len(targets))
 		}
 		t := targets[0]
-		if why := misplaced(t); why != "" {
-			rr.Status, rr.Detail = RefNotFound, why
-			return rr
-		}
 		if rr.Type == TypeSignedProperties || (qp != nil && t == qp.signedProps) {
 			if qp == nil || t != qp.signedProps {
 				return refused("reference of type SignedProperties does not point to this signature's SignedProperties")
@@ -567,7 +620,11 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 		} else if rr.Type == TypeCountersignedSignature && countersigned != nil {
 			return refused("counter-signature reference does not point to the countersigned signature value")
 		} else {
-			rr.Covered = describeElement(t, id)
+			if why := v.misplaced(t, sig); why != "" {
+				rr.Status, rr.Detail = RefNotFound, why
+				return rr
+			}
+			rr.Covered = v.describeElement(t, id)
 		}
 		in.set = &xmldoc.Subset{Doc: v.doc, Apex: t, Comments: comments}
 	default:
@@ -619,6 +676,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			} else {
 				text = string(in.octets)
 			}
+			v.digested += int64(len(text))
 			b, err := base64.StdEncoding.DecodeString(stripSpace(text))
 			if err != nil {
 				rr.Status, rr.Detail = RefMismatch, "base64 transform input is not valid base64"
@@ -633,11 +691,9 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 					if in.set == nil || !isSignatureExclusionXPath(t) {
 						return refused("XPath 1.0 transforms are not accepted (except not(ancestor-or-self::ds:Signature))")
 					}
-					for _, s := range allSignaturesDeep(in.set.Doc) {
-						if in.set.Apex == nil || in.set.Apex.IsAncestorOf(s) {
-							in.set.Exclude = append(in.set.Exclude, s)
-							excluded++
-						}
+					for _, s := range signaturesIn(in.set) {
+						in.set.Exclude = append(in.set.Exclude, s)
+						excluded++
 					}
 					continue
 				case TransformXSLT:
@@ -655,7 +711,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 				in.set = &xmldoc.Subset{Doc: d, Comments: true}
 			}
 			var buf bytes.Buffer
-			if err := xmldoc.Canonicalize(&buf, *in.set, m); err != nil {
+			if err := xmldoc.Canonicalize(countingWriter{&buf, &v.digested}, *in.set, m); err != nil {
 				return refused("canonicalization failed: %v", err)
 			}
 			in = data{octets: buf.Bytes()}
@@ -666,10 +722,11 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 	}
 	h := da.hash.New()
 	if in.set != nil {
-		if err := xmldoc.Canonicalize(h, *in.set, xmldoc.Method{}); err != nil {
+		if err := xmldoc.Canonicalize(countingWriter{h, &v.digested}, *in.set, xmldoc.Method{}); err != nil {
 			return refused("canonicalization failed: %v", err)
 		}
 	} else {
+		v.digested += int64(len(in.octets))
 		h.Write(in.octets)
 	}
 	if subtle.ConstantTimeCompare(h.Sum(nil), want) == 1 {
@@ -680,18 +737,27 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 	return rr
 }
 
-// misplaced returns why an element referenced by Id is not where signed data may be: every ds:Object on its path
-// must be a direct child of a ds:Signature (an Object moved elsewhere is the signature-wrapping pattern).
-func misplaced(t *xmldoc.Node) string {
+// misplaced returns why an element referenced by Id from signature sig is not where signed data may be: every
+// ds:Object on its path must be a direct child of a ds:Signature, and the nearest one a child of sig itself (an
+// Object moved elsewhere, or under another, possibly bogus, ds:Signature, is the signature-wrapping pattern).
+func (v *verifier) misplaced(t, sig *xmldoc.Node) string {
+	nearest := true
 	for e := t; e != nil; e = e.Parent {
-		if e.Is(NSDSig, "Object") && (e.Parent == nil || !e.Parent.Is(NSDSig, "Signature")) {
-			return fmt.Sprintf("signed object found at %s, not as a ds:Object of a signature (signature wrapping)", t.Path())
+		if !e.Is(NSDSig, "Object") {
+			continue
 		}
+		if e.Parent == nil || !e.Parent.Is(NSDSig, "Signature") {
+			return fmt.Sprintf("signed object found at %s, not as a ds:Object of a signature (signature wrapping)", v.path(t))
+		}
+		if nearest && e.Parent != sig {
+			return fmt.Sprintf("signed object found at %s, in a ds:Object of another signature (signature wrapping)", v.path(t))
+		}
+		nearest = false
 	}
 	return ""
 }
 
-func describeElement(t *xmldoc.Node, id string) string {
+func (v *verifier) describeElement(t *xmldoc.Node, id string) string {
 	name := qname(t.Prefix, t.Local)
 	switch {
 	case t.Local == "SignedProperties":
@@ -702,7 +768,56 @@ func describeElement(t *xmldoc.Node, id string) string {
 		}
 		return fmt.Sprintf("ds:Object #%s", id)
 	}
-	return fmt.Sprintf("element <%s> #%s at %s", name, id, t.Path())
+	return fmt.Sprintf("element <%s> #%s at %s", name, id, v.path(t))
+}
+
+// path is xmldoc's Node.Path, with the positions among same-name siblings computed once per parent and
+// verification: describing many elements of a long list stays linear in the document's size.
+func (v *verifier) path(n *xmldoc.Node) string {
+	var parts []string
+	for e := n; e != nil; e = e.Parent {
+		name := qname(e.Prefix, e.Local)
+		if e.Parent != nil {
+			if pos := v.siblingPosition(e); pos.count > 1 {
+				name = fmt.Sprintf("%s[%d]", name, pos.index)
+			}
+		}
+		parts = append(parts, name)
+	}
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		b.WriteByte('/')
+		b.WriteString(parts[i])
+	}
+	return b.String()
+}
+
+type siblingPosition struct{ index, count int }
+
+func (v *verifier) siblingPosition(e *xmldoc.Node) siblingPosition {
+	if pos, ok := v.positions[e]; ok {
+		return pos
+	}
+	if v.positions == nil {
+		v.positions = make(map[*xmldoc.Node]siblingPosition)
+	}
+	type name struct{ space, local string }
+	counts := make(map[name]int)
+	for c := e.Parent.FirstChild; c != nil; c = c.Next {
+		if c.Kind == xmldoc.ElementNode {
+			k := name{c.Space, c.Local}
+			counts[k]++
+			v.positions[c] = siblingPosition{index: counts[k]}
+		}
+	}
+	for c := e.Parent.FirstChild; c != nil; c = c.Next {
+		if c.Kind == xmldoc.ElementNode {
+			pos := v.positions[c]
+			pos.count = counts[name{c.Space, c.Local}]
+			v.positions[c] = pos
+		}
+	}
+	return v.positions[e]
 }
 
 func (v *verifier) detached(uri string) ([]byte, string, bool) {
@@ -760,11 +875,9 @@ func (v *verifier) filter2(set *xmldoc.Subset, t *xmldoc.Node, sig *xmldoc.Node)
 		}
 		switch {
 		case filter == "subtract" && isSigSet:
-			for _, s := range allSignaturesDeep(set.Doc) {
-				if set.Apex == nil || set.Apex.IsAncestorOf(s) {
-					set.Exclude = append(set.Exclude, s)
-					n++
-				}
+			for _, s := range signaturesIn(set) {
+				set.Exclude = append(set.Exclude, s)
+				n++
 			}
 		case filter == "subtract" && here:
 			set.Exclude = append(set.Exclude, sig)

@@ -88,8 +88,10 @@ type canon struct {
 	s        Subset
 	comments bool
 	rendered []NS // exclusive mode: namespace declarations rendered by output ancestors
-	nsTmp    []NS
-	atTmp    []Attr
+	// excludeSet holds s.Exclude when it is long
+	excludeSet map[*Node]struct{}
+	nsTmp      []NS
+	atTmp      []Attr
 }
 
 func (c *canon) flush() {
@@ -143,6 +145,17 @@ func (c *canon) misc(n *Node) bool {
 }
 
 func (c *canon) excluded(n *Node) bool {
+	if len(c.s.Exclude) > 8 {
+		// a set, so that many excluded subtrees (a document full of signatures) keep canonicalization linear
+		if c.excludeSet == nil {
+			c.excludeSet = make(map[*Node]struct{}, len(c.s.Exclude))
+			for _, e := range c.s.Exclude {
+				c.excludeSet[e] = struct{}{}
+			}
+		}
+		_, ok := c.excludeSet[n]
+		return ok
+	}
 	for _, e := range c.s.Exclude {
 		if e == n {
 			return true

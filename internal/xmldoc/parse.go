@@ -20,10 +20,13 @@ type Limits struct {
 	MaxDepth      int // default 256
 	MaxAttributes int // per element, default 256
 	MaxNodes      int // default 4,000,000
+	// MaxNamespaces bounds the namespace declarations in scope at any element (default 256), so that resolving a
+	// prefix stays cheap.
+	MaxNamespaces int
 }
 
 // DefaultLimits are used when a zero Limits is given.
-var DefaultLimits = Limits{MaxBytes: 12 << 20, MaxDepth: 256, MaxAttributes: 256, MaxNodes: 4_000_000}
+var DefaultLimits = Limits{MaxBytes: 12 << 20, MaxDepth: 256, MaxAttributes: 256, MaxNodes: 4_000_000, MaxNamespaces: 256}
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxBytes == 0 {
@@ -38,6 +41,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxNodes == 0 {
 		l.MaxNodes = DefaultLimits.MaxNodes
 	}
+	if l.MaxNamespaces == 0 {
+		l.MaxNamespaces = DefaultLimits.MaxNamespaces
+	}
 	return l
 }
 
@@ -46,7 +52,7 @@ var (
 	ErrDOCTYPE  = errors.New("DOCTYPE declarations are not accepted (no DTDs, no entities)")
 	ErrTooLarge = errors.New("document exceeds the size limit")
 	ErrTooDeep  = errors.New("element nesting exceeds the depth limit")
-	ErrTooMany  = errors.New("too many attributes or nodes")
+	ErrTooMany  = errors.New("too many attributes, namespace declarations or nodes")
 	ErrEncoding = errors.New("only UTF-8 documents are accepted")
 )
 
@@ -139,6 +145,8 @@ type parser struct {
 	doc *Document
 	cur *Node
 	buf []byte
+	// nsInScope counts the namespace declarations of the open elements
+	nsInScope int
 }
 
 func (p *parser) fail(err error) error { return &SyntaxError{p.pos, err} }
@@ -611,6 +619,9 @@ func (p *parser) startTag() error {
 			nd++
 		}
 	}
+	if p.nsInScope+nd > p.lim.MaxNamespaces {
+		return p.fail(ErrTooMany)
+	}
 	if nd > 0 {
 		n.Decls = make([]NS, 0, nd)
 		for _, a := range list {
@@ -676,6 +687,7 @@ func (p *parser) startTag() error {
 		return nil
 	}
 	p.cur = n
+	p.nsInScope += len(n.Decls)
 	return nil
 }
 
@@ -725,6 +737,7 @@ func (p *parser) endTag() error {
 		return p.failf("end tag </%s> does not match", qname(prefix, local))
 	}
 	p.cur.Inner, p.cur.End = start, p.pos
+	p.nsInScope -= len(p.cur.Decls)
 	p.cur = p.cur.Parent
 	return nil
 }
