@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"mime/multipart"
 
 	"github.com/trustsign/trustsign/verify"
@@ -18,7 +19,7 @@ func verifyBytes(name string, data []byte, p *verify.Policy, detached map[string
 }
 
 func verifyPDFBytes(name string, data []byte, p *verify.Policy) verify.FileReport {
-	rep := verify.FileReport{File: name, Format: "pades", Error: "PDF verification is not available in this build yet"}
-	rep.Summarize()
+	rep := verify.PDF(context.Background(), bytes.NewReader(data), int64(len(data)), p)
+	rep.File = name
 	return rep
 }

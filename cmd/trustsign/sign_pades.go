@@ -3,11 +3,16 @@ package main
 import (
 	"crypto"
 	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/trustsign/trustsign/pades"
 	"github.com/trustsign/trustsign/signer"
 	"github.com/trustsign/trustsign/xades"
 )
@@ -43,5 +48,61 @@ func checkNoPadesFlags(cmd *cobra.Command) error {
 }
 
 func runSignPades(cmd *cobra.Command, f *signFlags, seal *signer.Seal, prof *xades.Profile, h crypto.Hash, when time.Time, in string) error {
-	return failErr(exitFailed, errors.New("PAdES signing is not available in this build yet"))
+	if cmd.Flags().Changed("signing-certificate-v2") || cmd.Flags().Changed("mime-type") {
+		return usageErr("--signing-certificate-v2 and --mime-type apply to XAdES only (PAdES always uses signingCertificateV2)")
+	}
+	p := &f.pades
+	opts := pades.SignOptions{Signer: seal.Key, Certificate: seal.Certificate, Chain: seal.Chain[1:], Hash: h, Time: when,
+		Name: p.name, Reason: p.reason, Location: p.location, ContactInfo: p.contact, Page: p.page, DocMDP: p.certify}
+	if prof != nil {
+		opts.Profile = &pades.Profile{FirstName: prof.FirstName, SecondName: prof.SecondName, Surname: prof.Surname,
+			PESEL: prof.PESEL, ProfileID: prof.ProfileID, Login: prof.Login}
+	}
+	if cmd.Flags().Changed("visible") {
+		v := p.visible
+		opts.Visible = &v
+	}
+	if p.certify < 0 || p.certify > 3 {
+		return usageErr("--certify takes 1, 2 or 3")
+	}
+	if p.page < 0 {
+		return usageErr("--page must be positive")
+	}
+	if p.rect != "" {
+		var r [4]float64
+		parts := strings.Split(p.rect, ",")
+		if len(parts) != 4 {
+			return usageErr("--rect needs x,y,w,h")
+		}
+		for i, s := range parts {
+			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil || v < 0 || (i >= 2 && v == 0) {
+				return usageErr("--rect needs four numbers x,y,w,h with positive width and height")
+			}
+			r[i] = v
+		}
+		opts.Rect = &r
+	}
+	if _, err := os.Stat(in); err != nil {
+		return failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", in, errors.Unwrap(err)))
+	}
+	if f.output == "-" {
+		src, err := os.Open(in)
+		if err != nil {
+			return failErr(exitNoInput, err)
+		}
+		defer src.Close()
+		st, err := src.Stat()
+		if err != nil {
+			return failErr(exitNoInput, err)
+		}
+		if _, err := pades.Sign(cmd.Context(), src, st.Size(), cmd.OutOrStdout(), opts); err != nil {
+			return failErr(exitFailed, fmt.Errorf("%s: %w", in, err))
+		}
+		return nil
+	}
+	if _, err := pades.SignFile(cmd.Context(), in, f.output, opts); err != nil {
+		return failErr(exitFailed, fmt.Errorf("%s: %w", in, err))
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"os"
 
@@ -11,7 +12,7 @@ type verifyCert struct{ *x509.Certificate }
 
 // verifyPDF validates a PDF's signatures.
 func verifyPDF(name string, f *os.File, size int64, p *verify.Policy) verify.FileReport {
-	rep := verify.FileReport{File: name, Format: "pades", Error: "PDF verification is not available in this build yet"}
-	rep.Summarize()
+	rep := verify.PDF(context.Background(), f, size, p)
+	rep.File = name
 	return rep
 }
