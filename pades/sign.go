@@ -121,6 +121,15 @@ func sign(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts S
 	if opts.DocMDP < 0 || opts.DocMDP > 3 {
 		return nil, fmt.Errorf("%w: DocMDP must be 0, 1, 2 or 3", ErrInvalidOptions)
 	}
+	// Catch what would only fail after the document has been streamed out.
+	switch opts.Signer.Public().(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey:
+	default:
+		return nil, fmt.Errorf("%w: %T keys are not supported (RSA or ECDSA)", ErrInvalidOptions, opts.Signer.Public())
+	}
+	if pk, ok := opts.Signer.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pk.Equal(opts.Certificate.PublicKey) {
+		return nil, fmt.Errorf("%w: the signer's key is not the certificate's", ErrInvalidOptions)
+	}
 	if opts.Time.IsZero() {
 		opts.Time = time.Now()
 	}

@@ -227,6 +227,7 @@ func TestSignOptionsErrors(t *testing.T) {
 		{"no signer", in, func(o *pades.SignOptions) { o.Signer = nil }, pades.ErrInvalidOptions},
 		{"no certificate", in, func(o *pades.SignOptions) { o.Certificate = nil }, pades.ErrInvalidOptions},
 		{"MD5", in, func(o *pades.SignOptions) { o.Hash = crypto.MD5 }, pades.ErrInvalidOptions},
+		{"key of another certificate", in, func(o *pades.SignOptions) { o.Signer = p.EC256.Key }, pades.ErrInvalidOptions},
 		{"DocMDP 4", in, func(o *pades.SignOptions) { o.DocMDP = 4 }, pades.ErrInvalidOptions},
 		{"page 3 of 2", in, func(o *pades.SignOptions) { o.Page = 3 }, pades.ErrNoSuchPage},
 		{"negative page", in, func(o *pades.SignOptions) { o.Page = -1 }, pades.ErrNoSuchPage},
