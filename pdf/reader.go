@@ -281,6 +281,15 @@ func (r *Reader) findEOF(from int64) (eof, end int64) {
 	return eof, end
 }
 
+// hasPrefixAfterWS reports whether s follows the current position after white space, without consuming.
+func (l *lexer) hasPrefixAfterWS(s string) bool {
+	save := l.pos
+	l.skipWSNoComment()
+	ok := l.hasPrefix(s)
+	l.pos = save
+	return ok
+}
+
 func (l *lexer) skipWSNoComment() {
 	for {
 		c, ok := l.peek()
@@ -342,6 +351,11 @@ func (r *Reader) readTable(l *lexer, off int64) (*section, error) {
 		total += int(count)
 		if total > int(r.lim.MaxObjectNumber)+1 {
 			return nil, limit("too many cross-reference entries")
+		}
+		// A common writer bug numbers the first subsection from 1 while its first entry is object 0's
+		// "0000000000 65535 f": read it as starting at 0.
+		if first == 1 && len(s.entries) == 0 && l.hasPrefixAfterWS("0000000000 65535 f") {
+			first = 0
 		}
 		for i := int64(0); i < count; i++ {
 			l.skipWS()
@@ -616,9 +630,14 @@ func (v View) Dict(o Object) (Dict, error) {
 	return nil, nil
 }
 
-// Catalog returns the document catalog and its reference.
+// Catalog returns the document catalog and its reference. A trailer without /Root inherits it from the
+// revision before.
 func (v View) Catalog() (Dict, Ref, error) {
-	ref, ok := v.Trailer()["Root"].(Ref)
+	var ref Ref
+	ok := false
+	for i := v.rev; i >= 1 && !ok; i-- {
+		ref, ok = v.r.revs[i-1].Trailer["Root"].(Ref)
+	}
 	if !ok {
 		return nil, Ref{}, malformed("trailer has no /Root reference")
 	}

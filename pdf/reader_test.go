@@ -471,3 +471,36 @@ func TestParseObject(t *testing.T) {
 		}
 	}
 }
+
+// TestTolerated: writer bugs common in real files that the reader accepts.
+func TestTolerated(t *testing.T) {
+	t.Run("xref subsection numbered from 1", func(t *testing.T) {
+		b := pdftest.Build(pdftest.Simple(1, "x"), 1, pdftest.Options{})
+		b = bytes.Replace(b, []byte("xref\n0 1\n0000000000 65535 f\r\n1 "), []byte("xref\n1 1\n0000000000 65535 f\r\n1 "), 1)
+		if _, err := mustOpen(t, b).Latest().Pages(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("update trailer without /Root", func(t *testing.T) {
+		b := pdftest.Build(pdftest.Simple(1, "x"), 1, pdftest.Options{})
+		b = pdftest.Append(b, map[int]pdftest.Object{9: pdftest.Dict("<< >>")}, 1, pdftest.Options{})
+		i := bytes.LastIndex(b, []byte("/Root 1 0 R"))
+		b = append(append(append([]byte{}, b[:i]...), bytes.Repeat([]byte(" "), len("/Root 1 0 R"))...), b[i+len("/Root 1 0 R"):]...)
+		if _, _, err := mustOpen(t, b).Latest().Catalog(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("wrong stream /Length", func(t *testing.T) {
+		objs := pdftest.Simple(1, "x")
+		b := pdftest.Build(objs, 1, pdftest.Options{})
+		if !bytes.Contains(b, []byte("/Length 41")) {
+			t.Fatal("content length changed: fix the test")
+		}
+		b = bytes.Replace(b, []byte("/Length 41"), []byte("/Length 99"), 1)
+		r := mustOpen(t, b)
+		pages, _ := r.Latest().Pages()
+		if got := contentText(t, r.Latest(), pages[0]); !strings.Contains(got, "x - page 1") {
+			t.Errorf("content %q", got)
+		}
+	})
+}
