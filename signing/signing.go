@@ -1,0 +1,592 @@
+// Package signing runs the trusted-signature flow of integrators' signing requests: an integrator submits a
+// document (prepare), the profile holder sees it and asks for a one-time code, and only when the code is redeemed is
+// the document sealed with the service's key, in XAdES or PAdES, bound to the holder's trusted profile.
+//
+// It is the one place where a signature is made for a holder, shared by the REST API and the web pages. It does
+// not speak HTTP, hash passwords or deliver codes: profiles and codes are package profile's, storage is package
+// store's, formats are packages xades and pades.
+package signing
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/trustsign/trustsign/audit"
+	"github.com/trustsign/trustsign/pades"
+	"github.com/trustsign/trustsign/profile"
+	"github.com/trustsign/trustsign/signer"
+	"github.com/trustsign/trustsign/store"
+	"github.com/trustsign/trustsign/xades"
+)
+
+// Errors. The API maps them to HTTP once.
+var (
+	// ErrInvalid: the submission breaks a rule (a field is named in *FieldError).
+	ErrInvalid = errors.New("signing: invalid request")
+	// ErrUnsupportedFormat: the document cannot be signed in the asked format (e.g. pades for a non-PDF).
+	ErrUnsupportedFormat = errors.New("signing: unsupported document format")
+	// ErrTooLarge: the document exceeds the size limit.
+	ErrTooLarge = errors.New("signing: document too large")
+	// ErrNotFound: no such request (or not the caller's).
+	ErrNotFound = errors.New("signing: request not found")
+	// ErrNotReady: the signed document is not there yet.
+	ErrNotReady = errors.New("signing: request not signed yet")
+	// ErrClosed: the request is no longer pending (signed, expired, cancelled or failed).
+	ErrClosed = errors.New("signing: request is no longer pending")
+	// ErrOtherHolder: another profile holder has taken up the request.
+	ErrOtherHolder = errors.New("signing: request belongs to another profile holder")
+)
+
+// FieldError names the invalid field.
+type FieldError struct{ Field, Reason string }
+
+func (e *FieldError) Error() string        { return "signing: invalid " + e.Field + ": " + e.Reason }
+func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+
+// Formats.
+const (
+	FormatXAdES = "xades"
+	FormatPAdES = "pades"
+	FormatAuto  = "auto"
+)
+
+// Clock tells the time.
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Store is what the flow needs from storage.
+type Store interface {
+	store.SigningRequests
+}
+
+// Profiles is what the flow needs from the profile service.
+type Profiles interface {
+	Get(ctx context.Context, profileID string) (profile.Profile, error)
+	IssueBatchSigningCode(ctx context.Context, profileID string, docs []profile.SigningDocument) (profile.CodeInfo, error)
+	RedeemBatchSigningCode(ctx context.Context, profileID string, docs []profile.SigningDocument, code string) error
+}
+
+// Options configure the service.
+type Options struct {
+	Clock Clock
+	Rand  io.Reader
+	// RequestTTL is how long a request waits for its holder (default 1 hour).
+	RequestTTL time.Duration
+	// MaxDocumentBytes bounds documents (default 10 MiB).
+	MaxDocumentBytes int
+	// MaxBatch bounds the documents of one batch (default 20).
+	MaxBatch int
+	// SignURL builds the holder's address for a request id (default "/sign/<id>").
+	SignURL func(id string) string
+	// Notify, when set, receives a notification for every finished request (e.g. a webhook sender).
+	Notify func(ctx context.Context, r Request)
+}
+
+// Service runs signing requests.
+type Service struct {
+	st       Store
+	profiles Profiles
+	seal     *signer.Seal
+	o        Options
+}
+
+// New returns the service sealing with seal.
+func New(st Store, profiles Profiles, seal *signer.Seal, o Options) *Service {
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.RequestTTL == 0 {
+		o.RequestTTL = time.Hour
+	}
+	if o.MaxDocumentBytes == 0 {
+		o.MaxDocumentBytes = 10 << 20
+	}
+	if o.MaxBatch == 0 {
+		o.MaxBatch = 20
+	}
+	if o.SignURL == nil {
+		o.SignURL = func(id string) string { return "/sign/" + id }
+	}
+	return &Service{st: st, profiles: profiles, seal: seal, o: o}
+}
+
+// Submission is a document an integrator asks to have signed.
+type Submission struct {
+	Document       []byte
+	FileName       string
+	Format         string // xades, pades or auto (default auto)
+	SuccessURL     string
+	FailureURL     string
+	AdditionalInfo string
+}
+
+// Request is the integrator's and the holder's view of a signing request.
+type Request struct {
+	ID             string
+	ClientID       string
+	BatchID        string
+	Status         string
+	FileName       string
+	Format         string
+	ContentType    string
+	Size           int64
+	Digest         []byte
+	ProfileID      string
+	SuccessURL     string
+	FailureURL     string
+	AdditionalInfo string
+	Created        time.Time
+	Expires        time.Time
+	SignedAt       *time.Time
+	SignURL        string
+	FailureReason  string
+	// Phrase is the verification phrase of the request's documents (the same one the code message shows).
+	Phrase string
+}
+
+func (s *Service) view(r store.SigningRequest) Request {
+	return Request{ID: r.ID, ClientID: r.ClientID, BatchID: r.BatchID, Status: r.Status, FileName: r.FileName,
+		Format: r.Format, ContentType: r.ContentType, Size: r.DocumentSize, Digest: r.Digest, ProfileID: r.ProfileID,
+		SuccessURL: r.SuccessURL, FailureURL: r.FailureURL, AdditionalInfo: r.AdditionalInfo, Created: r.Created,
+		Expires: r.Expires, SignedAt: r.SignedAt, SignURL: s.o.SignURL(r.ID), FailureReason: r.FailureReason,
+		Phrase: profile.VerificationPhrase(r.Digest)}
+}
+
+func (s *Service) newID() (string, error) {
+	b := make([]byte, 20)
+	if _, err := io.ReadFull(s.o.Rand, b); err != nil {
+		return "", err
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)), nil
+}
+
+func checkURL(field, u string) error {
+	if u == "" {
+		return nil
+	}
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || len(u) > 2048 {
+		return &FieldError{field, "must be an absolute http(s) URL"}
+	}
+	return nil
+}
+
+// prepare validates a submission and returns the stored record (without id and batch).
+func (s *Service) prepare(sub Submission, now time.Time) (store.SigningRequest, error) {
+	if len(sub.Document) == 0 {
+		return store.SigningRequest{}, &FieldError{"document", "is empty"}
+	}
+	if len(sub.Document) > s.o.MaxDocumentBytes {
+		return store.SigningRequest{}, ErrTooLarge
+	}
+	name := filepath.Base(strings.ReplaceAll(strings.TrimSpace(sub.FileName), `\`, "/"))
+	if name == "." || name == "/" || name == "" {
+		name = "dokument"
+	}
+	if len(name) > 255 || strings.ContainsAny(name, "\x00\r\n") {
+		return store.SigningRequest{}, &FieldError{"fileName", "is not a usable file name"}
+	}
+	if err := checkURL("successUrl", sub.SuccessURL); err != nil {
+		return store.SigningRequest{}, err
+	}
+	if err := checkURL("failureUrl", sub.FailureURL); err != nil {
+		return store.SigningRequest{}, err
+	}
+	if len(sub.AdditionalInfo) > 4096 {
+		return store.SigningRequest{}, &FieldError{"additionalInfo", "is longer than 4096 characters"}
+	}
+	isPDF := bytes.HasPrefix(sub.Document, []byte("%PDF-"))
+	format := strings.ToLower(sub.Format)
+	switch format {
+	case "", FormatAuto:
+		format = FormatXAdES
+		if isPDF {
+			format = FormatPAdES
+		}
+	case FormatXAdES:
+	case FormatPAdES:
+		if !isPDF {
+			return store.SigningRequest{}, fmt.Errorf("%w: pades needs a PDF document", ErrUnsupportedFormat)
+		}
+	default:
+		return store.SigningRequest{}, &FieldError{"format", "must be xades, pades or auto"}
+	}
+	ct := contentType(name, sub.Document)
+	digest := sha256.Sum256(sub.Document)
+	return store.SigningRequest{Status: store.RequestPending, FileName: name, Format: format, ContentType: ct,
+		Digest: digest[:], SuccessURL: sub.SuccessURL, FailureURL: sub.FailureURL, AdditionalInfo: sub.AdditionalInfo,
+		Created: now, Updated: now, Expires: now.Add(s.o.RequestTTL), Document: sub.Document}, nil
+}
+
+func contentType(name string, data []byte) string {
+	if bytes.HasPrefix(data, []byte("%PDF-")) {
+		return "application/pdf"
+	}
+	if t := mime.TypeByExtension(strings.ToLower(filepath.Ext(name))); t != "" {
+		return strings.SplitN(t, ";", 2)[0]
+	}
+	return strings.SplitN(http.DetectContentType(data), ";", 2)[0]
+}
+
+// Submit stores a new signing request for clientID (the prepare step: nothing is signed yet).
+func (s *Service) Submit(ctx context.Context, clientID string, sub Submission) (Request, error) {
+	reqs, err := s.SubmitBatch(ctx, clientID, []Submission{sub})
+	if err != nil {
+		return Request{}, err
+	}
+	return reqs[0], nil
+}
+
+// SubmitBatch stores several documents that one code will confirm together. With one document no batch is made.
+func (s *Service) SubmitBatch(ctx context.Context, clientID string, subs []Submission) ([]Request, error) {
+	if len(subs) == 0 || len(subs) > s.o.MaxBatch {
+		return nil, &FieldError{"documents", fmt.Sprintf("must hold 1 to %d documents", s.o.MaxBatch)}
+	}
+	now := s.o.Clock.Now()
+	batchID := ""
+	if len(subs) > 1 {
+		id, err := s.newID()
+		if err != nil {
+			return nil, err
+		}
+		batchID = "b" + id[:16]
+	}
+	var recs []store.SigningRequest
+	for i, sub := range subs {
+		r, err := s.prepare(sub, now)
+		if err != nil {
+			var fe *FieldError
+			if len(subs) > 1 && errors.As(err, &fe) {
+				fe.Field = fmt.Sprintf("documents[%d].%s", i, fe.Field)
+			}
+			return nil, err
+		}
+		if r.ID, err = s.newID(); err != nil {
+			return nil, err
+		}
+		r.ClientID, r.BatchID = clientID, batchID
+		recs = append(recs, r)
+	}
+	var out []Request
+	for _, r := range recs {
+		ev := audit.Event{Time: now, Kind: "signature.request", Actor: "client:" + clientID, Subject: r.ID,
+			Details: map[string]string{"format": r.Format, "size": fmt.Sprint(len(r.Document)), "digest": fmt.Sprintf("%x", r.Digest)}}
+		if err := s.st.CreateSigningRequest(ctx, r, ev); err != nil {
+			return nil, err
+		}
+		out = append(out, s.view(r))
+	}
+	return out, nil
+}
+
+// Get returns a client's request.
+func (s *Service) Get(ctx context.Context, clientID, id string) (Request, error) {
+	r, err := s.st.GetSigningRequest(ctx, clientID, id)
+	if err != nil {
+		return Request{}, mapStore(err)
+	}
+	return s.view(s.expireView(r)), nil
+}
+
+// expireView shows a pending request past its expiry as expired (the sweep makes it so in storage).
+func (s *Service) expireView(r store.SigningRequest) store.SigningRequest {
+	if r.Status == store.RequestPending && !s.o.Clock.Now().Before(r.Expires) {
+		r.Status = store.RequestExpired
+	}
+	return r
+}
+
+// SignedDocument returns a client's signed document and its media type; ErrNotReady before signing.
+func (s *Service) SignedDocument(ctx context.Context, clientID, id string) ([]byte, string, error) {
+	r, err := s.st.GetSignedDocument(ctx, clientID, id)
+	if err != nil {
+		var ce *store.ConflictError
+		if errors.As(err, &ce) {
+			return nil, "", ErrNotReady
+		}
+		return nil, "", mapStore(err)
+	}
+	return r.Signed, r.SignedContentType, nil
+}
+
+func mapStore(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// Preview is what the holder sees before approving.
+type Preview struct {
+	Requests []Request
+	// Documents are the documents to be signed, in the order of Requests.
+	Documents [][]byte
+	// Phrase is the verification phrase of all the documents together (the one the code message shows).
+	Phrase string
+}
+
+// Preview returns the request (and the rest of its batch) for a holder. The request id is the capability the
+// integrator handed to the holder; once a holder has taken it up, only that holder may see it.
+func (s *Service) Preview(ctx context.Context, profileID, id string) (Preview, error) {
+	reqs, err := s.batchForHolder(ctx, profileID, id)
+	if err != nil {
+		return Preview{}, err
+	}
+	var p Preview
+	var digests [][]byte
+	for _, r := range reqs {
+		p.Requests = append(p.Requests, s.view(s.expireView(r)))
+		p.Documents = append(p.Documents, r.Document)
+		digests = append(digests, r.Digest)
+	}
+	p.Phrase = profile.VerificationPhrase(digests...)
+	return p, nil
+}
+
+// batchForHolder loads a request with its batch companions, with documents, checking the holder.
+func (s *Service) batchForHolder(ctx context.Context, profileID, id string) ([]store.SigningRequest, error) {
+	r, err := s.st.GetSigningRequestForHolder(ctx, id)
+	if err != nil {
+		return nil, mapStore(err)
+	}
+	if r.ProfileID != "" && r.ProfileID != profileID {
+		return nil, ErrOtherHolder
+	}
+	if r.BatchID == "" {
+		return []store.SigningRequest{r}, nil
+	}
+	members, err := s.st.ListSigningRequestsInBatch(ctx, r.ClientID, r.BatchID)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.SigningRequest
+	for _, m := range members {
+		full, err := s.st.GetSigningRequestForHolder(ctx, m.ID)
+		if err != nil {
+			return nil, mapStore(err)
+		}
+		if full.ProfileID != "" && full.ProfileID != profileID {
+			return nil, ErrOtherHolder
+		}
+		out = append(out, full)
+	}
+	return out, nil
+}
+
+func bindings(reqs []store.SigningRequest) []profile.SigningDocument {
+	var docs []profile.SigningDocument
+	for _, r := range reqs {
+		docs = append(docs, profile.SigningDocument{RequestID: r.ID, Name: r.FileName, Digest: r.Digest})
+	}
+	return docs
+}
+
+func (s *Service) pending(reqs []store.SigningRequest) error {
+	now := s.o.Clock.Now()
+	for _, r := range reqs {
+		if r.Status != store.RequestPending || !now.Before(r.Expires) {
+			return ErrClosed
+		}
+	}
+	return nil
+}
+
+// RequestCode takes the request (and its batch) up for the holder and sends the holder one code approving all its
+// documents.
+func (s *Service) RequestCode(ctx context.Context, profileID, id string) (profile.CodeInfo, error) {
+	reqs, err := s.batchForHolder(ctx, profileID, id)
+	if err != nil {
+		return profile.CodeInfo{}, err
+	}
+	if err := s.pending(reqs); err != nil {
+		return profile.CodeInfo{}, err
+	}
+	now := s.o.Clock.Now()
+	for _, r := range reqs {
+		if r.ProfileID == profileID {
+			continue
+		}
+		// bind the request to this holder (compare-and-set keeps a second holder out)
+		_, err := s.st.SetSigningRequestStatus(ctx, r.ID, store.RequestPending, store.RequestPending, func(x *store.SigningRequest) {
+			if x.ProfileID == "" {
+				x.ProfileID, x.Updated = profileID, now
+			}
+		})
+		if err != nil {
+			return profile.CodeInfo{}, s.mapTransition(err)
+		}
+		again, err := s.st.GetSigningRequestForHolder(ctx, r.ID)
+		if err != nil {
+			return profile.CodeInfo{}, mapStore(err)
+		}
+		if again.ProfileID != profileID {
+			return profile.CodeInfo{}, ErrOtherHolder
+		}
+	}
+	return s.profiles.IssueBatchSigningCode(ctx, profileID, bindings(reqs))
+}
+
+func (s *Service) mapTransition(err error) error {
+	var ce *store.ConflictError
+	if errors.As(err, &ce) {
+		return ErrClosed
+	}
+	return mapStore(err)
+}
+
+// Confirm redeems the code and, only then, seals every document of the request's batch, bound to the holder's
+// trusted profile. Two concurrent confirmations with the right code make exactly one set of signatures.
+func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Request, error) {
+	reqs, err := s.batchForHolder(ctx, profileID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.pending(reqs); err != nil {
+		return nil, err
+	}
+	for _, r := range reqs {
+		if r.ProfileID != profileID {
+			// no code was asked for this holder: nothing can be redeemed
+			return nil, profile.ErrInvalidCode
+		}
+	}
+	if err := s.profiles.RedeemBatchSigningCode(ctx, profileID, bindings(reqs), code); err != nil {
+		return nil, err
+	}
+	holder, err := s.profiles.Get(ctx, profileID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Request
+	for _, r := range reqs {
+		signed, ct, err := s.seal1(ctx, r, holder)
+		now := s.o.Clock.Now()
+		if err != nil {
+			failed, ferr := s.st.SetSigningRequestStatus(ctx, r.ID, store.RequestPending, store.RequestFailed, func(x *store.SigningRequest) {
+				x.FailureReason, x.Updated = "the document could not be signed", now
+			}, audit.Event{Time: now, Kind: "signature.failed", Actor: "holder:" + profileID, Subject: r.ID,
+				Details: map[string]string{"format": r.Format}})
+			if ferr == nil {
+				s.notify(ctx, failed)
+			}
+			return out, fmt.Errorf("%w: %v", ErrUnsupportedFormat, err)
+		}
+		done, err := s.st.AttachSignedDocument(ctx, r.ID, store.RequestPending, signed, ct, now,
+			audit.Event{Time: now, Kind: "signature.create", Actor: "holder:" + profileID, Subject: r.ID,
+				Details: map[string]string{"format": r.Format, "digest": fmt.Sprintf("%x", r.Digest), "client": r.ClientID}})
+		if err != nil {
+			return out, s.mapTransition(err)
+		}
+		s.notify(ctx, done)
+		out = append(out, s.view(done))
+	}
+	return out, nil
+}
+
+func (s *Service) notify(ctx context.Context, r store.SigningRequest) {
+	if s.o.Notify != nil {
+		s.o.Notify(ctx, s.view(r))
+	}
+}
+
+// Cancel ends a pending request at the holder's wish (the integrator is sent to its failure URL).
+func (s *Service) Cancel(ctx context.Context, profileID, id string) (Request, error) {
+	reqs, err := s.batchForHolder(ctx, profileID, id)
+	if err != nil {
+		return Request{}, err
+	}
+	var first Request
+	now := s.o.Clock.Now()
+	for i, r := range reqs {
+		c, err := s.st.SetSigningRequestStatus(ctx, r.ID, store.RequestPending, store.RequestCancelled, func(x *store.SigningRequest) {
+			x.FailureReason, x.Updated = "cancelled by the profile holder", now
+			if x.ProfileID == "" {
+				x.ProfileID = profileID
+			}
+		}, audit.Event{Time: now, Kind: "signature.cancel", Actor: "holder:" + profileID, Subject: r.ID})
+		if err != nil {
+			return Request{}, s.mapTransition(err)
+		}
+		s.notify(ctx, c)
+		if i == 0 {
+			first = s.view(c)
+		}
+	}
+	return first, nil
+}
+
+// Sweep marks pending requests past their expiry as expired and deletes finished requests older than keep.
+func (s *Service) Sweep(ctx context.Context, keep time.Duration) (expired, deleted int, err error) {
+	now := s.o.Clock.Now()
+	list, err := s.st.ListExpiredSigningRequests(ctx, now, 1000)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, r := range list {
+		switch {
+		case r.Status == store.RequestPending:
+			x, err := s.st.SetSigningRequestStatus(ctx, r.ID, store.RequestPending, store.RequestExpired, func(x *store.SigningRequest) {
+				x.FailureReason, x.Updated = "the request expired", now
+				x.Expires = now.Add(keep)
+			}, audit.Event{Time: now, Kind: "signature.expire", Actor: "system", Subject: r.ID})
+			if err == nil {
+				expired++
+				s.notify(ctx, x)
+			}
+		case r.Status == store.RequestSigned && r.Expires.Before(now.Add(-keep)),
+			r.Status != store.RequestSigned:
+			if err := s.st.DeleteSigningRequest(ctx, r.ID, audit.Event{Time: now, Kind: "signature.delete", Actor: "system", Subject: r.ID}); err == nil {
+				deleted++
+			}
+		}
+	}
+	return expired, deleted, nil
+}
+
+// seal1 makes the signature of one document for the holder.
+func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder profile.Profile) ([]byte, string, error) {
+	now := s.o.Clock.Now()
+	switch r.Format {
+	case FormatPAdES:
+		var out bytes.Buffer
+		_, err := pades.Sign(ctx, bytes.NewReader(r.Document), int64(len(r.Document)), &out, pades.SignOptions{
+			Signer: s.seal.Key, Certificate: s.seal.Certificate, Chain: s.seal.Chain[1:], Time: now,
+			Profile: &pades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
+				PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}})
+		return out.Bytes(), "application/pdf", err
+	default:
+		doc := r.Document
+		mimeType := "text/xml"
+		if !looksLikeXML(doc) {
+			doc = xades.Wrap(r.FileName, r.ContentType, doc)
+		}
+		out, err := xades.Sign(doc, xades.SignOptions{Format: xades.Enveloped, Signer: s.seal.Key,
+			Certificate: s.seal.Certificate, Chain: s.seal.Chain[1:], SigningTime: now, MIMEType: mimeType,
+			Profile: &xades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
+				PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}})
+		return out, "application/xml", err
+	}
+}
+
+func looksLikeXML(data []byte) bool {
+	d := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF")), " \t\r\n")
+	return len(d) > 0 && d[0] == '<'
+}
