@@ -171,11 +171,9 @@ func (c *classifier) revision(k int) ([]verdict, error) {
 	}
 	var out []verdict
 	// A revision may write the catalog under a new number: compare it with the old one.
-	rootB, _ := before.Trailer()["Root"].(pdf.Ref)
-	rootA, _ := after.Trailer()["Root"].(pdf.Ref)
-	if rootA != rootB {
-		cb, _, errB := before.Catalog()
-		ca, _, errA := after.Catalog()
+	cb, rootB, errB := before.Catalog()
+	ca, rootA, errA := after.Catalog()
+	if rootA != rootB || errA != nil {
 		if errB != nil || errA != nil {
 			out = append(out, mkVerdict(ChangeOther, permitNever, "document catalog replaced by an unreadable one"))
 		} else {
@@ -643,7 +641,9 @@ func (c *classifier) rolesOf(rev int) (map[uint32]role, error) {
 	w := &walker{v: c.r.At(rev), roles: map[uint32]role{}, names: map[uint32]string{}}
 	t := w.v.Trailer()
 	w.mark(t["Info"], rInfo)
-	w.mark(t["Root"], rCatalog)
+	if _, root, err := w.v.Catalog(); err == nil {
+		w.mark(root, rCatalog)
+	}
 	// Phase 1 walks the document structure; phase 2 the catch-all roles, which do not override structure.
 	for phase := 1; phase <= 2; phase++ {
 		if phase == 2 {

@@ -165,6 +165,18 @@ func TestInteropStampVisible(t *testing.T) {
 	if outside > 0 {
 		t.Errorf("%d pixels changed outside the stamp", outside)
 	}
+	// The text is real text with Polish letters (embedded subset font with a ToUnicode map).
+	if _, err := exec.LookPath("pdftotext"); err == nil {
+		txt, err := exec.Command("pdftotext", "-f", "2", "-l", "2", filepath.Join(dir, "signed.pdf"), "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"PODPIS ZAUFANY", "ANNA TESTOWA-ŻÓŁĆ", "Dokument podpisany elektronicznie podpisem zaufanym"} {
+			if !bytes.Contains(txt, []byte(want)) {
+				t.Errorf("stamp text lacks %q:\n%s", want, txt)
+			}
+		}
+	}
 }
 
 // pgm decodes a binary PGM (P5, 8 bits).
