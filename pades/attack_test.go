@@ -250,6 +250,19 @@ func TestAttackIncrementalSaving(t *testing.T) {
 				t.Errorf("rewritten %v, reason %q (must be the signed one)", s.DictionaryRewritten, s.Reason)
 			}
 		}},
+		{"signature dictionary rewritten (/ByteRange)", func(t *testing.T) []byte {
+			b := signed(t)
+			sig, _ := sigObjects(t, b)
+			d := object(t, b, sig)
+			i := strings.Index(d, "/ByteRange [")
+			j := strings.Index(d[i:], "]") + i + 1
+			d = d[:i] + "/ByteRange [0 10 20 30]" + d[j:]
+			return update(t, b, map[int]pdftest.Object{sig: pdftest.Dict(d)})
+		}, verify.TotalFailed, func(t *testing.T, s *pades.Signature) {
+			if !s.DictionaryRewritten || s.CoveredRevision != 2 || s.CMSResult == nil || !s.CMSResult.SignatureOK {
+				t.Errorf("rewritten %v, covered revision %d, CMS %+v", s.DictionaryRewritten, s.CoveredRevision, s.CMSResult)
+			}
+		}},
 		{"signature field removed from the form", func(t *testing.T) []byte {
 			b := signed(t)
 			r, _ := pdf.Open(bytes.NewReader(b), int64(len(b)), nil)

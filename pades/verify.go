@@ -414,10 +414,20 @@ func checkSignature(r *pdf.Reader, in io.ReaderAt, f foundSig) checked {
 			return c
 		}
 	}
-	// Locate the signed version: the one in the revision the ByteRange reaches.
-	br := byteRange(latest["ByteRange"])
+	// Locate the signed version: the one in the revision its ByteRange reaches. Try the latest version's
+	// ByteRange, then the first version's (a later rewrite may have changed it).
 	signed := latest
-	if len(br) == 4 {
+	candidates := []pdf.Dict{latest}
+	if o, err := r.At(s.Revision).Get(f.ref); err == nil {
+		if d, ok := o.(pdf.Dict); ok {
+			candidates = append(candidates, d)
+		}
+	}
+	for _, cand := range candidates {
+		br := byteRange(cand["ByteRange"])
+		if len(br) != 4 {
+			continue
+		}
 		end := br[2] + br[3]
 		for _, rv := range revs {
 			if rv.End >= 0 && (end == rv.End || end == rv.EOF+5) {
@@ -429,7 +439,11 @@ func checkSignature(r *pdf.Reader, in io.ReaderAt, f foundSig) checked {
 			o, err := r.At(s.CoveredRevision).Get(f.ref)
 			if d, ok := o.(pdf.Dict); err == nil && ok {
 				signed = d
+			} else {
+				s.CoveredRevision = 0
+				continue
 			}
+			break
 		}
 	}
 	// Any later version that differs from the signed one rewrites the dictionary.
@@ -451,7 +465,7 @@ func checkSignature(r *pdf.Reader, in io.ReaderAt, f foundSig) checked {
 	}
 	c.signed = signed
 	readDictionary(s, signed)
-	br = byteRange(signed["ByteRange"])
+	br := byteRange(signed["ByteRange"])
 	s.ByteRange = br
 	size := r.Size()
 	switch {
