@@ -145,12 +145,12 @@ func (tx *Tx) getString(bucket string, key []byte) (string, error) {
 	return string(v), nil
 }
 
-// scanTime lists the ids of a time index whose time is before t (at most limit when limit > 0), oldest first.
+// scanTime lists the ids of a time index whose time is at or before t (at most limit when limit > 0), oldest first.
 func (tx *Tx) scanTime(bucket string, before time.Time, limit int) ([]string, error) {
 	end := before.UnixNano()
 	var ids []string
 	err := tx.kv.Scan(bucket, nil, nil, func(k, _ []byte) (bool, error) {
-		if len(k) < 8 || int64(binary.BigEndian.Uint64(k[:8])) >= end {
+		if len(k) < 8 || int64(binary.BigEndian.Uint64(k[:8])) > end {
 			return false, nil
 		}
 		if limit > 0 && len(ids) >= limit {

@@ -1,0 +1,240 @@
+package profile_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustsign/trustsign/profile"
+)
+
+func TestLoginAndSessions(t *testing.T) {
+	e := newEnv(t)
+	p := e.activeProfile(t, "jan_ok", pesel)
+	s, err := e.svc.Login(ctx, "JAN_OK", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Role != profile.RoleHolder || s.SubjectID != p.ID || !strings.HasPrefix(s.Token, "tss_") || len(s.Token) < 40 {
+		t.Fatalf("session %+v", s)
+	}
+	got, err := e.svc.Authenticate(ctx, s.Token)
+	if err != nil || got.SubjectID != p.ID || got.Token != "" {
+		t.Fatalf("authenticate: %+v %v", got, err)
+	}
+	// use keeps it alive past the idle timeout...
+	for i := 0; i < 4; i++ {
+		e.clock.Advance(10 * time.Minute)
+		if _, err := e.svc.Authenticate(ctx, s.Token); err != nil {
+			t.Fatalf("active session ended after %d min: %v", (i+1)*10, err)
+		}
+	}
+	// ...but not idleness
+	e.clock.Advance(15 * time.Minute)
+	wantErr(t, func() error { _, err := e.svc.Authenticate(ctx, s.Token); return err }(), profile.ErrUnauthenticated)
+	// and not past the absolute expiry
+	s2, _ := e.svc.Login(ctx, "jan_ok", password)
+	for i := 0; i < 8*6; i++ {
+		e.clock.Advance(10 * time.Minute)
+		if _, err := e.svc.Authenticate(ctx, s2.Token); err != nil {
+			if i < 8*6-1 {
+				t.Fatalf("ended after %d min", (i+1)*10)
+			}
+		}
+	}
+	wantErr(t, func() error { _, err := e.svc.Authenticate(ctx, s2.Token); return err }(), profile.ErrUnauthenticated)
+	s3, _ := e.svc.Login(ctx, "jan_ok", password)
+	if err := e.svc.Logout(ctx, s3.Token); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, func() error { _, err := e.svc.Authenticate(ctx, s3.Token); return err }(), profile.ErrUnauthenticated)
+	for _, bad := range []string{"", "tss_nonsense", "Bearer x", strings.Repeat("a", 500)} {
+		wantErr(t, func() error { _, err := e.svc.Authenticate(ctx, bad); return err }(), profile.ErrUnauthenticated)
+	}
+	// tokens are stored hashed
+	path := e.db.Path()
+	e.db.Close()
+	raw, _ := os.ReadFile(path)
+	if bytes.Contains(raw, []byte(s2.Token[4:])) {
+		t.Fatal("session token stored in clear")
+	}
+}
+
+func TestLoginThrottling(t *testing.T) {
+	e := newEnv(t)
+	e.activeProfile(t, "jan_ok", pesel)
+	for _, login := range []string{"jan_ok", "nobody_here"} {
+		t.Run(login, func(t *testing.T) {
+			for i := 0; i < 4; i++ {
+				if _, err := e.svc.Login(ctx, login, "Wrong-Password-1"); !errors.Is(err, profile.ErrInvalidCredentials) {
+					t.Fatalf("attempt %d: %v", i, err)
+				}
+			}
+			_, err := e.svc.Login(ctx, login, "Wrong-Password-1")
+			var te *profile.ThrottledError
+			if !errors.As(err, &te) || te.RetryAfter != 15*time.Minute {
+				t.Fatalf("5th failure: %v", err)
+			}
+			// locked even with the right password
+			wantErr(t, func() error { _, err := e.svc.Login(ctx, login, password); return err }(), profile.ErrThrottled)
+		})
+	}
+	e.clock.Advance(15 * time.Minute)
+	if _, err := e.svc.Login(ctx, "jan_ok", password); err != nil {
+		t.Fatalf("after the lockout: %v", err)
+	}
+	// a success resets the count
+	for i := 0; i < 4; i++ {
+		e.svc.Login(ctx, "jan_ok", "Wrong-Password-1")
+	}
+	e.svc.Login(ctx, "jan_ok", password)
+	if _, err := e.svc.Login(ctx, "jan_ok", "Wrong-Password-1"); errors.Is(err, profile.ErrThrottled) {
+		t.Fatal("count not reset by a success")
+	}
+}
+
+func TestPendingAndExpiredHoldersLogIn(t *testing.T) {
+	e := newEnv(t)
+	e.register(t, "jan_ok", pesel)
+	if _, err := e.svc.Login(ctx, "jan_ok", password); err != nil {
+		t.Fatalf("pending holder: %v", err)
+	}
+}
+
+func TestOfficers(t *testing.T) {
+	e := newEnv(t)
+	o, err := e.svc.CreateOfficer(ctx, "officer1", "Urzednik-Test-2026!", "Anna Nowak")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.svc.Login(ctx, "officer1", "Urzednik-Test-2026!")
+	if err != nil || s.Role != profile.RoleOfficer || s.SubjectID != o.ID {
+		t.Fatalf("officer login: %+v %v", s, err)
+	}
+	got, err := e.svc.AuthenticateOfficer(ctx, "officer1", "Urzednik-Test-2026!")
+	if err != nil || got.ID != o.ID || got.Name != "Anna Nowak" {
+		t.Fatalf("AuthenticateOfficer: %+v %v", got, err)
+	}
+	if _, err := e.svc.AuthenticateOfficer(ctx, "officer1", "nope"); !errors.Is(err, profile.ErrInvalidCredentials) {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.CreateOfficer(ctx, "OFFICER1", "Urzednik-Test-2026!", ""); !errors.Is(err, profile.ErrInvalid) {
+		t.Fatalf("duplicate officer login: %v", err)
+	}
+	if _, err := e.svc.CreateOfficer(ctx, "officer2", "password", ""); !errors.Is(err, profile.ErrInvalid) {
+		t.Fatalf("weak officer password: %v", err)
+	}
+	// a holder cannot take an officer's login
+	r, _ := e.svc.Register(ctx, app("officer1", pesel))
+	if _, err := e.svc.Get(ctx, r.ID); !errors.Is(err, profile.ErrNotFound) {
+		t.Fatal("a holder registered an officer's login")
+	}
+	// a holder's AuthenticateOfficer fails
+	p := e.activeProfile(t, "jan_ok", "02211307589")
+	_ = p
+	if _, err := e.svc.AuthenticateOfficer(ctx, "jan_ok", password); !errors.Is(err, profile.ErrInvalidCredentials) {
+		t.Fatalf("holder as officer: %v", err)
+	}
+}
+
+func TestClients(t *testing.T) {
+	e := newEnv(t)
+	scopes, err := profile.ParseScopes("sign, lookup,sign")
+	if err != nil || len(scopes) != 2 {
+		t.Fatalf("scopes %v %v", scopes, err)
+	}
+	if _, err := profile.ParseScopes("sign,admin"); !errors.Is(err, profile.ErrInvalid) {
+		t.Fatal("unknown scope accepted")
+	}
+	c, key, err := e.svc.CreateClient(ctx, "Apteka Testowa", scopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(key, "tsk_") || len(key) < 4+43 {
+		t.Fatalf("key %q: want 256 bits", key)
+	}
+	got, err := e.svc.AuthenticateClient(ctx, key)
+	if err != nil || got.ID != c.ID || !got.Has(profile.ScopeLookup) || got.Has(profile.ScopeVerify) {
+		t.Fatalf("authenticate: %+v %v", got, err)
+	}
+	for _, bad := range []string{"", "tsk_", key + "x", "Bearer " + key} {
+		wantErr(t, func() error { _, err := e.svc.AuthenticateClient(ctx, bad); return err }(), profile.ErrUnauthenticated)
+	}
+	if err := e.svc.DisableClient(ctx, "admin1", c.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, func() error { _, err := e.svc.AuthenticateClient(ctx, key); return err }(), profile.ErrForbidden)
+	if _, _, err := e.svc.CreateClient(ctx, "x", nil); !errors.Is(err, profile.ErrInvalid) {
+		t.Fatal("client without scopes")
+	}
+	path := e.db.Path()
+	e.db.Close()
+	raw, _ := os.ReadFile(path)
+	if bytes.Contains(raw, []byte(key[4:])) {
+		t.Fatal("API key stored in clear")
+	}
+}
+
+func TestLookupByPESEL(t *testing.T) {
+	e := newEnv(t)
+	p := e.activeProfile(t, "jan_ok", pesel)
+	pending := e.register(t, "ewa_ok", "02211307589")
+	_ = pending
+	c, key, _ := e.svc.CreateClient(ctx, "Gabinet", []profile.Scope{profile.ScopeLookup})
+	client, _ := e.svc.AuthenticateClient(ctx, key)
+	signOnly, _, _ := e.svc.CreateClient(ctx, "Apteka", []profile.Scope{profile.ScopeSign})
+	r, err := e.svc.LookupByPESEL(ctx, client, pesel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != profile.Active || r.ProfileID != p.ID || r.Login != "jan_ok" || r.FirstName != "Jan" ||
+		r.Email != "jan_ok@example.test" || r.Phone != "+48500100300" || r.ConfirmationMethod != profile.InPerson ||
+		r.Expires == nil || r.PESEL != pesel {
+		t.Fatalf("lookup %+v", r)
+	}
+	tests := []struct {
+		name   string
+		client profile.Client
+		pesel  string
+		want   error
+	}{
+		{"no lookup scope", signOnly, pesel, profile.ErrForbidden},
+		{"pending application is no profile", client, "02211307589", profile.ErrNotFound},
+		{"unknown PESEL", client, "90010112318", profile.ErrNotFound},
+		{"malformed PESEL", client, "12345", profile.ErrInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.svc.LookupByPESEL(ctx, tc.client, tc.pesel)
+			wantErr(t, err, tc.want)
+		})
+	}
+	// expiry shows before the sweep runs
+	e.clock.t = p.Expires.Add(time.Second)
+	if r, _ := e.svc.LookupByPESEL(ctx, client, pesel); r.Status != profile.Expired {
+		t.Fatalf("status after expiry: %s", r.Status)
+	}
+	n := 0
+	for _, rec := range e.auditRecords(t) {
+		if rec.Kind == "lookup.pesel" {
+			n++
+			if rec.Actor != "client:"+c.ID || rec.Details["peselHash"] == "" {
+				t.Fatalf("lookup audit %+v", rec)
+			}
+		}
+		if strings.Contains(rec.Subject+rec.Actor, pesel) {
+			t.Fatal("PESEL in the audit log")
+		}
+		for _, v := range rec.Details {
+			if strings.Contains(v, pesel) || strings.Contains(v, "02211307589") {
+				t.Fatalf("PESEL in the audit log: %+v", rec)
+			}
+		}
+	}
+	if n != 4 { // found, pending (not found), unknown, expired — not the malformed or unauthorised calls
+		t.Fatalf("%d lookups audited", n)
+	}
+}
