@@ -47,6 +47,12 @@ type Config struct {
 	Registry *prometheus.Registry
 	// PublicVerifyPerMinute rate-limits unauthenticated verification per client address (default 60).
 	PublicVerifyPerMinute int
+	// Profiles, Signing and Maintenance are the domain services; a nil one leaves its routes answering 401/503.
+	Profiles    Profiles
+	Signing     Signing
+	Maintenance Maintenance
+	// SecureCookies marks the session cookie Secure (true in production; false only for plain-http development).
+	SecureCookies bool
 }
 
 // Server is the HTTP API.
@@ -58,6 +64,7 @@ type Server struct {
 	docs        []routeEntry
 	openapiOnce sync.Once
 	openapiJSON []byte
+	wc          windowCache
 }
 
 // New builds the API handler.
@@ -116,6 +123,14 @@ func (s *Server) routes() {
 	s.handle("POST", "/v1/verify", op{Summary: "Verify the signatures of an XML or PDF document (offline rules, same report as trustsign verify --json)",
 		Auth: "", Request: "document", Responses: map[int]string{200: "VerificationReport", 400: "problem", 413: "problem", 415: "problem", 429: "problem"},
 		Tags: []string{"verification"}}, s.verifyDocument)
+	s.maintenanceRoutes()
+	if s.cfg.Profiles != nil {
+		s.profileRoutes()
+		s.lookupRoutes()
+	}
+	if s.cfg.Signing != nil && s.cfg.Profiles != nil {
+		s.signingRoutes()
+	}
 }
 
 func (s *Server) healthz(c *gin.Context) { c.JSON(200, gin.H{"status": "ok"}) }

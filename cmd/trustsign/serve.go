@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -18,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,7 +25,13 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/trustsign/trustsign/api"
+	"github.com/trustsign/trustsign/audit"
+	"github.com/trustsign/trustsign/notify"
+	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/signer"
+	"github.com/trustsign/trustsign/signing"
+	"github.com/trustsign/trustsign/store"
+	"github.com/trustsign/trustsign/store/bbolt"
 	"github.com/trustsign/trustsign/verify"
 )
 
@@ -40,6 +46,8 @@ type serveConfig struct {
 	smtpAddr, smtpUser, smtpPwd string
 	smtpFrom                    string
 	smsURL, smsToken            string
+	publicURL                   string
+	auditSealEvery              time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -75,6 +83,8 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringVar(&c.smtpFrom, "smtp-from", "trustsign@localhost", "sender address")
 	fl.StringVar(&c.smsURL, "sms-gateway-url", "", "SMS HTTP gateway `URL` (default: outbox)")
 	fl.StringVar(&c.smsToken, "sms-gateway-token", "", "SMS gateway bearer token")
+	fl.StringVar(&c.publicURL, "public-url", "", "external base `URL` of the service, for sign links (default http://ADDR)")
+	fl.DurationVar(&c.auditSealEvery, "audit-seal-interval", time.Minute, "how often the audit log's head is signed with the seal key")
 	return cmd
 }
 
@@ -251,12 +261,125 @@ func (s *service) Close() {
 	}
 }
 
-func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger *slog.Logger) (*service, error) {
-	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy,
-		PublicVerifyPerMinute: c.publicVerifyPerMinute})
+// domain holds the opened store and the domain services over it (shared by serve and the admin commands).
+type domain struct {
+	db       *bbolt.DB
+	profiles *profile.Service
+	outbox   string
+}
+
+// openDomain opens the data directory's store and the profile service. send may be nil (admin commands).
+func openDomain(dataDir string, send profile.Sender) (*domain, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	secret, err := profile.LoadOrCreateSecret(filepath.Join(dataDir, profile.SecretFileName), nil)
 	if err != nil {
 		return nil, err
 	}
-	_ = crypto.SHA256
-	return &service{handler: a}, nil
+	db, err := bbolt.OpenDir(dataDir, bbolt.Options{})
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return nil, fmt.Errorf("the data directory %s is in use by another trustsign process (stop the server first)", dataDir)
+		}
+		return nil, err
+	}
+	if send == nil {
+		send = discardSender{}
+	}
+	ps, err := profile.New(db, send, profile.Options{Secret: secret})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &domain{db: db, profiles: ps}, nil
+}
+
+type discardSender struct{}
+
+func (discardSender) Send(context.Context, notify.Message) error { return nil }
+
+// sender builds the message delivery from the configuration: SMTP and the SMS gateway when configured, the
+// outbox directory otherwise (the development default, SMS included).
+func sender(c *serveConfig) (profile.Sender, error) {
+	outbox, err := notify.NewOutbox(c.outbox, notify.OutboxOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	r := notify.Router{Email: outbox, SMS: outbox}
+	if c.smtpAddr != "" {
+		host, port, err := net.SplitHostPort(c.smtpAddr)
+		if err != nil {
+			return nil, usageErr("--smtp-addr must be HOST:PORT")
+		}
+		pn := 0
+		fmt.Sscanf(port, "%d", &pn)
+		smtp, err := notify.NewSMTP(notify.SMTPOptions{Host: host, Port: pn, Username: c.smtpUser, Password: c.smtpPwd, From: c.smtpFrom})
+		if err != nil {
+			return nil, err
+		}
+		r.Email = smtp
+	}
+	if c.smsURL != "" {
+		sms, err := notify.NewSMSGateway(notify.SMSGatewayOptions{URL: c.smsURL, Token: c.smsToken, Sender: "PZ"})
+		if err != nil {
+			return nil, err
+		}
+		r.SMS = sms
+	}
+	return r, nil
+}
+
+func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger *slog.Logger) (*service, error) {
+	send, err := sender(c)
+	if err != nil {
+		return nil, err
+	}
+	d, err := openDomain(c.data, send)
+	if err != nil {
+		return nil, err
+	}
+	svc := &service{close: []func() error{d.db.Close}}
+	publicURL := strings.TrimSuffix(c.publicURL, "/")
+	if publicURL == "" {
+		publicURL = "http://" + c.addr
+	}
+	flow := signing.New(d.db, d.profiles, seal, signing.Options{
+		SignURL: func(id string) string { return publicURL + "/sign/" + id },
+	})
+	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy,
+		PublicVerifyPerMinute: c.publicVerifyPerMinute, Profiles: d.profiles, Signing: flow, Maintenance: d.db,
+		SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: func(ctx context.Context) error {
+			return d.db.View(ctx, func(*store.Tx) error { return nil })
+		}})
+	if err != nil {
+		svc.Close()
+		return nil, err
+	}
+	svc.handler = a
+	// background work: expire applications and signing requests, seal the audit log's head
+	ctx, cancel := context.WithCancel(context.Background())
+	svc.close = append(svc.close, func() error { cancel(); return nil })
+	go sweepLoop(ctx, logger, d.profiles, flow)
+	sealer := &audit.Sealer{Signer: seal.Key, Certificate: seal.Certificate}
+	go sealer.Run(ctx, d.db, c.auditSealEvery, func(err error) { logger.Error("audit seal", "error", err.Error()) })
+	return svc, nil
+}
+
+func sweepLoop(ctx context.Context, logger *slog.Logger, ps *profile.Service, flow *signing.Service) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if _, err := ps.Sweep(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("profile sweep", "error", err.Error())
+		}
+		if _, _, err := flow.Sweep(ctx, 7*24*time.Hour); err != nil && ctx.Err() == nil {
+			logger.Error("signing sweep", "error", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -1,0 +1,278 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/trustsign/trustsign/profile"
+	"github.com/trustsign/trustsign/signing"
+)
+
+// Signing is what the API needs from the signing flow (*signing.Service).
+type Signing interface {
+	SubmitBatch(ctx context.Context, clientID string, subs []signing.Submission) ([]signing.Request, error)
+	Get(ctx context.Context, clientID, id string) (signing.Request, error)
+	SignedDocument(ctx context.Context, clientID, id string) ([]byte, string, error)
+	Preview(ctx context.Context, profileID, id string) (signing.Preview, error)
+	RequestCode(ctx context.Context, profileID, id string) (profile.CodeInfo, error)
+	Confirm(ctx context.Context, profileID, id, code string) ([]signing.Request, error)
+	Cancel(ctx context.Context, profileID, id string) (signing.Request, error)
+}
+
+func init() {
+	mapError(signing.ErrInvalid, 422, "invalid-data", "Invalid data", "")
+	mapError(signing.ErrUnsupportedFormat, 415, "unsupported-format", "Unsupported document format", "")
+	mapError(signing.ErrTooLarge, 413, "too-large", "Document too large", "")
+	mapError(signing.ErrNotFound, 404, "not-found", "Not found", "")
+	mapError(signing.ErrNotReady, 409, "not-signed-yet", "The document is not signed yet", "")
+	mapError(signing.ErrClosed, 409, "request-closed", "The signing request is no longer pending", "")
+	mapError(signing.ErrOtherHolder, 404, "not-found", "Not found", "")
+
+	schemas["SigningSubmission"] = obj(map[string]any{"document": map[string]any{"type": "string", "contentEncoding": "base64"},
+		"fileName": str, "format?": map[string]any{"type": "string", "enum": []string{"xades", "pades", "auto"}},
+		"successUrl?": str, "failureUrl?": str, "additionalInfo?": str,
+		"documents?": map[string]any{"type": "array", "description": "several documents confirmed with one code (then leave document empty)",
+			"items": obj(map[string]any{"document": str, "fileName": str, "format?": str})}})
+	schemas["SigningRequest"] = obj(map[string]any{"id": str, "status": str, "signUrl": str, "expiresAt": strDT, "fileName": str,
+		"format": str, "size": intT, "batchId?": str, "signedAt?": strDT, "failureReason?": str, "verificationPhrase": str,
+		"requests?": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}})
+	schemas["SigningPreview"] = obj(map[string]any{"verificationPhrase": str, "documents": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}})
+	schemas["SigningResult"] = obj(map[string]any{"status": str, "redirectUrl?": str, "requests": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}})
+}
+
+type submissionJSON struct {
+	Document       string           `json:"document"`
+	FileName       string           `json:"fileName"`
+	Format         string           `json:"format"`
+	SuccessURL     string           `json:"successUrl"`
+	FailureURL     string           `json:"failureUrl"`
+	AdditionalInfo string           `json:"additionalInfo"`
+	Documents      []submissionJSON `json:"documents"`
+}
+
+type requestJSON struct {
+	ID             string     `json:"id"`
+	BatchID        string     `json:"batchId,omitempty"`
+	Status         string     `json:"status"`
+	SignURL        string     `json:"signUrl"`
+	ExpiresAt      time.Time  `json:"expiresAt"`
+	FileName       string     `json:"fileName"`
+	Format         string     `json:"format"`
+	ContentType    string     `json:"contentType,omitempty"`
+	Size           int64      `json:"size"`
+	AdditionalInfo string     `json:"additionalInfo,omitempty"`
+	Created        time.Time  `json:"created"`
+	SignedAt       *time.Time `json:"signedAt,omitempty"`
+	FailureReason  string     `json:"failureReason,omitempty"`
+	Phrase         string     `json:"verificationPhrase"`
+}
+
+func toRequestJSON(r signing.Request) requestJSON {
+	return requestJSON{ID: r.ID, BatchID: r.BatchID, Status: r.Status, SignURL: r.SignURL, ExpiresAt: r.Expires,
+		FileName: r.FileName, Format: r.Format, ContentType: r.ContentType, Size: r.Size, AdditionalInfo: r.AdditionalInfo,
+		Created: r.Created, SignedAt: r.SignedAt, FailureReason: r.FailureReason, Phrase: r.Phrase}
+}
+
+func (s *Server) signingRoutes() {
+	integ := []string{"integrators"}
+	holder := []string{"signing"}
+	maint := s.duringMaintenance
+	s.handle("POST", "/v1/signing-requests", op{Summary: "Submit a document (or several, one code for all) for signing by a profile holder",
+		Auth: "client:sign", Request: "SigningSubmission", Responses: map[int]string{201: "SigningRequest", 400: "problem", 401: "problem",
+			403: "problem", 413: "problem", 415: "problem", 422: "problem", 503: "problem"}, Tags: integ},
+		maint, s.client(profile.ScopeSign), s.submit)
+	s.handle("GET", "/v1/signing-requests/:id", op{Summary: "A signing request's status", Auth: "client:sign",
+		Responses: map[int]string{200: "SigningRequest", 404: "problem"}, Tags: integ}, s.client(profile.ScopeSign), s.requestStatus)
+	s.handle("GET", "/v1/signing-requests/:id/document", op{Summary: "The signed document (409 until the holder confirmed)", Auth: "client:sign",
+		Responses: map[int]string{200: "binary", 404: "problem", 409: "problem"}, Tags: integ}, s.client(profile.ScopeSign), s.signedDocument)
+	s.handle("GET", "/v1/signing-requests/:id/preview", op{Summary: "What will be signed, with the verification phrase", Auth: "holder",
+		Responses: map[int]string{200: "SigningPreview", 404: "problem", 503: "problem"}, Tags: holder}, maint, s.session(profile.RoleHolder), s.preview)
+	s.handle("POST", "/v1/signing-requests/:id/code", op{Summary: "Send the holder a one-time code approving the document(s)", Auth: "holder",
+		Responses: map[int]string{202: "CodeInfo", 404: "problem", 409: "problem", 429: "problem", 503: "problem"}, Tags: holder},
+		maint, s.session(profile.RoleHolder), s.signingCode)
+	s.handle("POST", "/v1/signing-requests/:id/confirm", op{Summary: "Confirm with the code: the document is signed now, bound to the profile",
+		Auth: "holder", Request: "Code", Responses: map[int]string{200: "SigningResult", 404: "problem", 409: "problem", 422: "problem",
+			429: "problem", 503: "problem"}, Tags: holder}, maint, s.session(profile.RoleHolder), s.confirmSigning)
+	s.handle("POST", "/v1/signing-requests/:id/cancel", op{Summary: "Refuse to sign (the integrator learns it from the status)", Auth: "holder",
+		Responses: map[int]string{200: "SigningResult", 404: "problem", 409: "problem"}, Tags: holder}, s.session(profile.RoleHolder), s.cancelSigning)
+}
+
+func (s *Server) submit(c *gin.Context) {
+	// base64 inflates by 4/3; leave room for the JSON around it
+	limit := s.cfg.MaxDocumentBytes*4/3 + 64<<10
+	var b submissionJSON
+	if err := bindJSON(c, limit*int64(max(1, 1)), &b); err != nil {
+		writeProblem(c, err)
+		return
+	}
+	items := b.Documents
+	if len(items) == 0 {
+		items = []submissionJSON{b}
+	} else if b.Document != "" {
+		writeProblem(c, errUnprocessable("give either document or documents, not both"))
+		return
+	}
+	var subs []signing.Submission
+	var total int64
+	for _, it := range items {
+		doc, err := base64.StdEncoding.DecodeString(it.Document)
+		if err != nil {
+			writeProblem(c, errUnprocessable("document must be base64"))
+			return
+		}
+		if int64(len(doc)) > s.cfg.MaxDocumentBytes {
+			writeProblem(c, errTooLarge)
+			return
+		}
+		total += int64(len(doc))
+		f := it.Format
+		if f == "" {
+			f = b.Format
+		}
+		subs = append(subs, signing.Submission{Document: doc, FileName: it.FileName, Format: f, SuccessURL: b.SuccessURL,
+			FailureURL: b.FailureURL, AdditionalInfo: b.AdditionalInfo})
+	}
+	if total > 4*s.cfg.MaxDocumentBytes {
+		writeProblem(c, errTooLarge)
+		return
+	}
+	reqs, err := s.cfg.Signing.SubmitBatch(c.Request.Context(), clientOf(c).ID, subs)
+	if err != nil {
+		writeProblem(c, signingProblem(err))
+		return
+	}
+	out := toRequestJSON(reqs[0])
+	if len(reqs) > 1 {
+		var all []requestJSON
+		for _, r := range reqs {
+			all = append(all, toRequestJSON(r))
+		}
+		c.JSON(http.StatusCreated, gin.H{"id": out.ID, "batchId": out.BatchID, "status": out.Status, "signUrl": out.SignURL,
+			"expiresAt": out.ExpiresAt, "verificationPhrase": out.Phrase, "requests": all})
+		return
+	}
+	c.Header("Location", "/v1/signing-requests/"+out.ID)
+	c.JSON(http.StatusCreated, out)
+}
+
+func signingProblem(err error) error {
+	var fe *signing.FieldError
+	if errors.As(err, &fe) {
+		return errUnprocessable(fe.Field + ": " + fe.Reason)
+	}
+	return profileProblem(err)
+}
+
+func (s *Server) requestStatus(c *gin.Context) {
+	r, err := s.cfg.Signing.Get(c.Request.Context(), clientOf(c).ID, c.Param("id"))
+	if err != nil {
+		writeProblem(c, signingProblem(err))
+		return
+	}
+	c.JSON(http.StatusOK, toRequestJSON(r))
+}
+
+func (s *Server) signedDocument(c *gin.Context) {
+	data, ct, err := s.cfg.Signing.SignedDocument(c.Request.Context(), clientOf(c).ID, c.Param("id"))
+	if err != nil {
+		writeProblem(c, signingProblem(err))
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, ct, data)
+}
+
+type previewDocJSON struct {
+	requestJSON
+	Document string `json:"document"`
+}
+
+func (s *Server) preview(c *gin.Context) {
+	p, err := s.cfg.Signing.Preview(c.Request.Context(), sessionOf(c).SubjectID, c.Param("id"))
+	if err != nil {
+		writeProblem(c, signingProblem(err))
+		return
+	}
+	var docs []previewDocJSON
+	for i, r := range p.Requests {
+		docs = append(docs, previewDocJSON{requestJSON: toRequestJSON(r), Document: base64.StdEncoding.EncodeToString(p.Documents[i])})
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"verificationPhrase": p.Phrase, "documents": docs})
+}
+
+func (s *Server) signingCode(c *gin.Context) {
+	drainBody(c)
+	ci, err := s.cfg.Signing.RequestCode(c.Request.Context(), sessionOf(c).SubjectID, c.Param("id"))
+	if err != nil {
+		writeProblem(c, signingProblem(err))
+		return
+	}
+	c.JSON(http.StatusAccepted, codeInfoJSON{Expires: ci.Expires, Channel: string(ci.Channel), Phrase: ci.Phrase})
+}
+
+func (s *Server) confirmSigning(c *gin.Context) {
+	var b codeBody
+	if err := bindJSON(c, 4<<10, &b); err != nil {
+		writeProblem(c, err)
+		return
+	}
+	done, err := s.cfg.Signing.Confirm(c.Request.Context(), sessionOf(c).SubjectID, c.Param("id"), b.Code)
+	if err != nil {
+		s.countCodeFailure(err)
+		writeProblem(c, signingProblem(err))
+		return
+	}
+	var out []requestJSON
+	redirect := ""
+	for _, r := range done {
+		out = append(out, toRequestJSON(r))
+		s.metrics.signatures.WithLabelValues(r.Format).Inc()
+		if redirect == "" {
+			redirect = r.SuccessURL
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "signed", "redirectUrl": redirect, "requests": out})
+}
+
+func (s *Server) cancelSigning(c *gin.Context) {
+	drainBody(c)
+	r, err := s.cfg.Signing.Cancel(c.Request.Context(), sessionOf(c).SubjectID, c.Param("id"))
+	if err != nil {
+		writeProblem(c, signingProblem(err))
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": r.Status, "redirectUrl": r.FailureURL, "requests": []requestJSON{toRequestJSON(r)}})
+}
+
+// drainBody reads (and ignores) a small body such as "{}".
+func drainBody(c *gin.Context) {
+	if c.Request.Body != nil {
+		io.Copy(io.Discard, io.LimitReader(c.Request.Body, 4<<10)) //nolint:errcheck
+	}
+}
+
+// readDocumentBody reads a raw document body within limit.
+func readDocumentBody(c *gin.Context, limit int64) ([]byte, error) {
+	ct := strings.ToLower(c.GetHeader("Content-Type"))
+	if ct != "" && !strings.HasPrefix(ct, "application/xml") && !strings.HasPrefix(ct, "text/xml") && !strings.HasPrefix(ct, "application/octet-stream") {
+		return nil, errUnsupported
+	}
+	data, err := io.ReadAll(io.LimitReader(c.Request.Body, limit+1))
+	if err != nil {
+		return nil, bodyError(err)
+	}
+	if int64(len(data)) > limit {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
+func isErr(err, target error) bool { return errors.Is(err, target) }
