@@ -76,7 +76,7 @@ type fixed struct{ t time.Time }
 
 func (f fixed) Now() time.Time { return f.t }
 
-func fill(t *testing.T, l *memLog, n int, sealer *audit.Sealer, sealEvery int) {
+func fill(t testing.TB, l *memLog, n int, sealer *audit.Sealer, sealEvery int) {
 	t.Helper()
 	for i := 1; i <= n; i++ {
 		_, err := audit.Append(l, audit.Event{Time: t0.Add(time.Duration(i) * time.Second), Kind: "test.event", Actor: "holder:p1",

@@ -225,13 +225,13 @@ func (tx *Tx) DeleteProfile(id string) error {
 	return tx.kv.Delete(bProfiles, []byte(id))
 }
 
-// ApplicationsExpiredBefore lists pending profiles whose application lapsed before t (oldest first, at most
+// ApplicationsExpiredBefore lists pending profiles whose application lapsed at or before t (oldest first, at most
 // limit when limit > 0).
 func (tx *Tx) ApplicationsExpiredBefore(t time.Time, limit int) ([]Profile, error) {
 	return tx.profilesFromIndex(bAppExpiryIndex, t, limit)
 }
 
-// ProfilesExpiredBefore lists active profiles whose validity ended before t.
+// ProfilesExpiredBefore lists active profiles whose validity ended at or before t.
 func (tx *Tx) ProfilesExpiredBefore(t time.Time, limit int) ([]Profile, error) {
 	return tx.profilesFromIndex(bProfileExpiry, t, limit)
 }

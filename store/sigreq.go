@@ -38,7 +38,7 @@ type SigningRequests interface {
 	SetSigningRequestStatus(ctx context.Context, id, from, to string, mutate func(*SigningRequest), events ...audit.Event) (SigningRequest, error)
 	// AttachSignedDocument stores the signed bytes and sets the status from from to RequestSigned (compare-and-set).
 	AttachSignedDocument(ctx context.Context, id, from string, signed []byte, contentType string, at time.Time, events ...audit.Event) (SigningRequest, error)
-	// ListExpiredSigningRequests lists the metadata of requests whose Expires is before t, whatever their status,
+	// ListExpiredSigningRequests lists the metadata of requests whose Expires is at or before t, whatever their status,
 	// oldest first, at most limit (all when limit <= 0).
 	ListExpiredSigningRequests(ctx context.Context, before time.Time, limit int) ([]SigningRequest, error)
 	// ListSigningRequestsInBatch lists a client's requests sharing a batch id, in id order.
@@ -193,7 +193,7 @@ func (tx *Tx) DeleteSigningRequest(id string) error {
 	return nil
 }
 
-// SigningRequestsExpiredBefore lists metadata of requests whose Expires is before t.
+// SigningRequestsExpiredBefore lists metadata of requests whose Expires is at or before t.
 func (tx *Tx) SigningRequestsExpiredBefore(t time.Time, limit int) ([]SigningRequest, error) {
 	ids, err := tx.scanTime(bSigReqExpiry, t, limit)
 	if err != nil {
