@@ -218,7 +218,9 @@ func mac(key []byte, parts ...string) []byte {
 func (s *Service) peselIndex(pesel string) []byte { return mac(s.keys.pesel, pesel) }
 
 // auditPESEL is the keyed hash of a PESEL written in audit records (hex, 128 bits).
-func (s *Service) auditPESEL(pesel string) string { return hex.EncodeToString(mac(s.keys.audit, "pesel", pesel)[:16]) }
+func (s *Service) auditPESEL(pesel string) string {
+	return hex.EncodeToString(mac(s.keys.audit, "pesel", pesel)[:16])
+}
 
 func (s *Service) randomBytes(n int) ([]byte, error) {
 	b := make([]byte, n)

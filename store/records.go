@@ -28,7 +28,7 @@ type Profile struct {
 	Created            time.Time  `json:"created"`
 	Updated            time.Time  `json:"updated"`
 	// ApplicationExpires is when a pending application lapses (indexed while Status is "pending").
-	ApplicationExpires time.Time `json:"applicationExpires"`
+	ApplicationExpires time.Time  `json:"applicationExpires"`
 	ActivatedAt        *time.Time `json:"activatedAt,omitempty"`
 	// Expires is when an active profile lapses (indexed while Status is "active").
 	Expires *time.Time `json:"expires,omitempty"`
@@ -139,19 +139,19 @@ type SigningRequest struct {
 	// BatchID groups the requests one code confirms together (optional).
 	BatchID string `json:"batchId,omitempty"`
 	// Status is owned by the API (e.g. "pending", "signed", "failed", "expired"); the store compares and sets it.
-	Status         string    `json:"status"`
-	FileName       string    `json:"fileName"`
-	Format         string    `json:"format"`
-	ContentType    string    `json:"contentType,omitempty"`
-	Digest         []byte    `json:"digest"`
-	DocumentSize   int64     `json:"documentSize"`
-	ProfileID      string    `json:"profileId,omitempty"`
-	SuccessURL     string    `json:"successUrl,omitempty"`
-	FailureURL     string    `json:"failureUrl,omitempty"`
-	AdditionalInfo string    `json:"additionalInfo,omitempty"`
-	Created        time.Time `json:"created"`
-	Updated        time.Time `json:"updated"`
-	Expires        time.Time `json:"expires"`
+	Status         string     `json:"status"`
+	FileName       string     `json:"fileName"`
+	Format         string     `json:"format"`
+	ContentType    string     `json:"contentType,omitempty"`
+	Digest         []byte     `json:"digest"`
+	DocumentSize   int64      `json:"documentSize"`
+	ProfileID      string     `json:"profileId,omitempty"`
+	SuccessURL     string     `json:"successUrl,omitempty"`
+	FailureURL     string     `json:"failureUrl,omitempty"`
+	AdditionalInfo string     `json:"additionalInfo,omitempty"`
+	Created        time.Time  `json:"created"`
+	Updated        time.Time  `json:"updated"`
+	Expires        time.Time  `json:"expires"`
 	SignedAt       *time.Time `json:"signedAt,omitempty"`
 	// SignedContentType is the media type of Signed.
 	SignedContentType string `json:"signedContentType,omitempty"`
