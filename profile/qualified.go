@@ -56,7 +56,7 @@ func (s *Service) ConfirmationDocument(ctx context.Context, applicationNumber st
 }
 
 // qualifiedEvidence checks a signed confirmation document and returns the signer certificate's facts.
-func (s *Service) qualifiedEvidence(signed []byte, p store.Profile, now time.Time) (store.Confirmation, error) {
+func (s *Service) qualifiedEvidence(signed []byte, p Profile, now time.Time) (store.Confirmation, error) {
 	fail := func(why string) (store.Confirmation, error) {
 		return store.Confirmation{}, fmt.Errorf("%w: %s", ErrAssertion, why)
 	}
@@ -124,11 +124,23 @@ func (s *Service) qualifiedEvidence(signed []byte, p store.Profile, now time.Tim
 // subject serialNumber is the applicant's PESEL ("PNOPL-<pesel>" or bare). The document's application number and
 // PESEL must be this application's. The profile is valid for 3 years.
 func (s *Service) ConfirmWithQualifiedSignature(ctx context.Context, applicationNumber string, signed []byte) (Profile, error) {
-	return s.confirm(ctx, applicationNumber, false, func(tx *store.Tx, p store.Profile, now time.Time) (store.Confirmation, error) {
-		c, err := s.qualifiedEvidence(signed, p, now)
-		if err != nil && !errors.Is(err, ErrAssertion) {
-			return c, fmt.Errorf("%w: %v", ErrAssertion, err)
+	// The signature is checked before the write transaction, so the store is not held during XML verification;
+	// the application number and PESEL it is checked against cannot change.
+	app, err := s.GetByApplicationNumber(ctx, applicationNumber)
+	if err != nil {
+		return Profile{}, err
+	}
+	c, err := s.qualifiedEvidence(signed, app, s.now())
+	if err != nil {
+		if !errors.Is(err, ErrAssertion) {
+			err = fmt.Errorf("%w: %v", ErrAssertion, err)
 		}
-		return c, err
+		return Profile{}, err
+	}
+	return s.confirm(ctx, applicationNumber, false, func(tx *store.Tx, p store.Profile, now time.Time) (store.Confirmation, error) {
+		if p.ID != app.ID {
+			return store.Confirmation{}, ErrNotFound
+		}
+		return c, nil
 	})
 }
