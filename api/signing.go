@@ -38,6 +38,7 @@ func init() {
 	schemas["SigningSubmission"] = obj(map[string]any{"document": map[string]any{"type": "string", "contentEncoding": "base64"},
 		"fileName": str, "format?": map[string]any{"type": "string", "enum": []string{"xades", "pades", "auto"}},
 		"successUrl?": str, "failureUrl?": str, "additionalInfo?": str,
+		"webhook?": map[string]any{"type": "boolean", "description": "POST {id, batchId, status, signedAt} to successUrl or failureUrl when the request ends; fetch the status through the API to act on it"},
 		"documents?": map[string]any{"type": "array", "description": "several documents confirmed with one code (then leave document empty)",
 			"items": obj(map[string]any{"document": str, "fileName": str, "format?": str})}})
 	schemas["SigningRequest"] = obj(map[string]any{"id": str, "status": str, "signUrl": str, "expiresAt": strDT, "fileName": str,
@@ -54,6 +55,7 @@ type submissionJSON struct {
 	SuccessURL     string           `json:"successUrl"`
 	FailureURL     string           `json:"failureUrl"`
 	AdditionalInfo string           `json:"additionalInfo"`
+	Webhook        bool             `json:"webhook"`
 	Documents      []submissionJSON `json:"documents"`
 }
 
@@ -137,7 +139,7 @@ func (s *Server) submit(c *gin.Context) {
 			f = b.Format
 		}
 		subs = append(subs, signing.Submission{Document: doc, FileName: it.FileName, Format: f, SuccessURL: b.SuccessURL,
-			FailureURL: b.FailureURL, AdditionalInfo: b.AdditionalInfo})
+			FailureURL: b.FailureURL, AdditionalInfo: b.AdditionalInfo, Webhook: b.Webhook})
 	}
 	if total > 4*s.cfg.MaxDocumentBytes {
 		writeProblem(c, errTooLarge)

@@ -136,6 +136,9 @@ type Submission struct {
 	SuccessURL     string
 	FailureURL     string
 	AdditionalInfo string
+	// Webhook asks for a POST to SuccessURL (signed) or FailureURL (cancelled, expired, failed) when the request
+	// ends (see WebhookNotifier).
+	Webhook bool
 }
 
 // Request is the integrator's and the holder's view of a signing request.
@@ -158,6 +161,7 @@ type Request struct {
 	SignedAt       *time.Time
 	SignURL        string
 	FailureReason  string
+	Webhook        bool
 	// Phrase is the verification phrase of the request's documents (the same one the code message shows).
 	Phrase string
 }
@@ -166,7 +170,7 @@ func (s *Service) view(r store.SigningRequest) Request {
 	return Request{ID: r.ID, ClientID: r.ClientID, BatchID: r.BatchID, Status: r.Status, FileName: r.FileName,
 		Format: r.Format, ContentType: r.ContentType, Size: r.DocumentSize, Digest: r.Digest, ProfileID: r.ProfileID,
 		SuccessURL: r.SuccessURL, FailureURL: r.FailureURL, AdditionalInfo: r.AdditionalInfo, Created: r.Created,
-		Expires: r.Expires, SignedAt: r.SignedAt, SignURL: s.o.SignURL(r.ID), FailureReason: r.FailureReason,
+		Expires: r.Expires, SignedAt: r.SignedAt, SignURL: s.o.SignURL(r.ID), FailureReason: r.FailureReason, Webhook: r.Webhook,
 		Phrase: profile.VerificationPhrase(r.Digest)}
 }
 
@@ -230,8 +234,11 @@ func (s *Service) prepare(sub Submission, now time.Time) (store.SigningRequest, 
 		return store.SigningRequest{}, &FieldError{"format", "must be xades, pades or auto"}
 	}
 	ct := contentType(name, sub.Document)
+	if sub.Webhook && (sub.SuccessURL == "" || sub.FailureURL == "") {
+		return store.SigningRequest{}, &FieldError{"webhook", "needs successUrl and failureUrl"}
+	}
 	digest := sha256.Sum256(sub.Document)
-	return store.SigningRequest{Status: store.RequestPending, FileName: name, Format: format, ContentType: ct,
+	return store.SigningRequest{Webhook: sub.Webhook, Status: store.RequestPending, FileName: name, Format: format, ContentType: ct,
 		Digest: digest[:], SuccessURL: sub.SuccessURL, FailureURL: sub.FailureURL, AdditionalInfo: sub.AdditionalInfo,
 		Created: now, Updated: now, Expires: now.Add(s.o.RequestTTL), Document: sub.Document}, nil
 }

@@ -139,20 +139,22 @@ type SigningRequest struct {
 	// BatchID groups the requests one code confirms together (optional).
 	BatchID string `json:"batchId,omitempty"`
 	// Status is owned by the API (e.g. "pending", "signed", "failed", "expired"); the store compares and sets it.
-	Status         string     `json:"status"`
-	FileName       string     `json:"fileName"`
-	Format         string     `json:"format"`
-	ContentType    string     `json:"contentType,omitempty"`
-	Digest         []byte     `json:"digest"`
-	DocumentSize   int64      `json:"documentSize"`
-	ProfileID      string     `json:"profileId,omitempty"`
-	SuccessURL     string     `json:"successUrl,omitempty"`
-	FailureURL     string     `json:"failureUrl,omitempty"`
-	AdditionalInfo string     `json:"additionalInfo,omitempty"`
-	Created        time.Time  `json:"created"`
-	Updated        time.Time  `json:"updated"`
-	Expires        time.Time  `json:"expires"`
-	SignedAt       *time.Time `json:"signedAt,omitempty"`
+	Status         string `json:"status"`
+	FileName       string `json:"fileName"`
+	Format         string `json:"format"`
+	ContentType    string `json:"contentType,omitempty"`
+	Digest         []byte `json:"digest"`
+	DocumentSize   int64  `json:"documentSize"`
+	ProfileID      string `json:"profileId,omitempty"`
+	SuccessURL     string `json:"successUrl,omitempty"`
+	FailureURL     string `json:"failureUrl,omitempty"`
+	AdditionalInfo string `json:"additionalInfo,omitempty"`
+	// Webhook asks for a POST to SuccessURL or FailureURL when the request ends.
+	Webhook  bool       `json:"webhook,omitempty"`
+	Created  time.Time  `json:"created"`
+	Updated  time.Time  `json:"updated"`
+	Expires  time.Time  `json:"expires"`
+	SignedAt *time.Time `json:"signedAt,omitempty"`
 	// SignedContentType is the media type of Signed.
 	SignedContentType string `json:"signedContentType,omitempty"`
 	SignedSize        int64  `json:"signedSize,omitempty"`

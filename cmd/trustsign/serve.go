@@ -48,6 +48,7 @@ type serveConfig struct {
 	smsURL, smsToken            string
 	publicURL                   string
 	auditSealEvery              time.Duration
+	webhookAllowPrivate         bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -84,6 +85,7 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringVar(&c.smsURL, "sms-gateway-url", "", "SMS HTTP gateway `URL` (default: outbox)")
 	fl.StringVar(&c.smsToken, "sms-gateway-token", "", "SMS gateway bearer token")
 	fl.StringVar(&c.publicURL, "public-url", "", "external base `URL` of the service, for sign links (default http://ADDR)")
+	fl.BoolVar(&c.webhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback and private addresses")
 	fl.DurationVar(&c.auditSealEvery, "audit-seal-interval", time.Minute, "how often the audit log's head is signed with the seal key")
 	return cmd
 }
@@ -346,6 +348,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	}
 	flow := signing.New(d.db, d.profiles, seal, signing.Options{
 		SignURL: func(id string) string { return publicURL + "/sign/" + id },
+		Notify:  signing.WebhookNotifier(signing.WebhookOptions{Logger: logger, AllowPrivate: c.webhookAllowPrivate}),
 	})
 	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy,
 		PublicVerifyPerMinute: c.publicVerifyPerMinute, Profiles: d.profiles, Signing: flow, Maintenance: d.db,
