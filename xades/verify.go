@@ -651,11 +651,15 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 		alg, _ := t.Attr("Algorithm")
 		switch {
 		case alg == TransformEnveloped:
-			if in.set == nil || in.set.Doc != v.doc || (in.set.Apex != nil && !in.set.Apex.IsAncestorOf(sig)) {
-				return refused("enveloped-signature transform on data that does not contain the signature")
+			if in.set == nil || in.set.Doc != v.doc {
+				return refused("enveloped-signature transform on data that is not a node-set of this document")
 			}
-			in.set.Exclude = append(in.set.Exclude, sig)
-			excluded++
+			// it removes the signature from the data when the data contains it, and nothing otherwise (xmlsec1
+			// writes it for a reference to an element beside the signature; xmlsec1, Santuario and xadesjs accept that)
+			if in.set.Apex == nil || in.set.Apex.IsAncestorOf(sig) {
+				in.set.Exclude = append(in.set.Exclude, sig)
+				excluded++
+			}
 		case alg == TransformFilter2:
 			if in.set == nil {
 				return refused("XPath Filter 2.0 on octets")
