@@ -1289,7 +1289,7 @@ func TestAttackCounterSignature(t *testing.T) {
 			id := sigIDs(t, doc)[0]
 			return counterSigned(t, doc, id, id+"-signedprops", xades.TypeCountersignedSignature)
 		}, want{verify.TotalFailed, verify.FormatFailure, "countersigned signature value"}},
-		{"counter-signature digest injected (master value changed after counter-signing)", func(t *testing.T) string {
+		{"counter-signature digest of the master value wrong", func(t *testing.T) string {
 			doc := signedEnveloped(t)
 			id := sigIDs(t, doc)[0]
 			doc = counterSigned(t, doc, id, id+"-sigvalue", xades.TypeCountersignedSignature)

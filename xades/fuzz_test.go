@@ -2,7 +2,6 @@ package xades_test
 
 import (
 	"crypto"
-	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/trustsign/trustsign/internal/interoptest"
 	"github.com/trustsign/trustsign/internal/testpki"
+	"github.com/trustsign/trustsign/signer"
 	"github.com/trustsign/trustsign/verify"
 	"github.com/trustsign/trustsign/xades"
 )
@@ -29,6 +29,9 @@ func updateSeeds() bool {
 	return f != nil && f.Value.String() == "true"
 }
 
+// fuzzTrustFile holds the root and intermediate certificates (PEM) of the PKI that made the seeds.
+var fuzzTrustFile = filepath.Join("testdata", "fuzz-trust.pem")
+
 // fuzzDetached is the detached content every fuzz input may reference (as "umowa.txt" or, being the only entry,
 // under any relative name).
 var fuzzDetached = map[string][]byte{"umowa.txt": []byte("umowa: 100.00 PLN\n")}
@@ -38,8 +41,18 @@ var fuzzDetached = map[string][]byte{"umowa.txt": []byte("umowa: 100.00 PLN\n")}
 // every check passed and no reason, any other verdict with at least one reason, and a JSON encoding. Seeds are in
 // testdata/fuzz/FuzzVerifyXML (go test -run TestFuzzVerifyXMLSeeds -update rewrites them).
 func FuzzVerifyXML(f *testing.F) {
-	p := testpki.New()
-	policy := &verify.Policy{Roots: []*x509.Certificate{p.Root}, Intermediates: []*x509.Certificate{p.Intermediate}}
+	// the seeds' own trust root and intermediate, so that they (and mutants) can reach TOTAL_PASSED; read, not
+	// generated, so that fuzz workers start at once
+	pemData, err := os.ReadFile(fuzzTrustFile)
+	if err != nil {
+		f.Fatalf("%v (run go test -run TestFuzzVerifyXMLSeeds -update)", err)
+	}
+	certs, err := signer.LoadCertificates(pemData)
+	if err != nil || len(certs) != 2 {
+		f.Fatalf("%s: %d certificates, %v", fuzzTrustFile, len(certs), err)
+	}
+	policy := &verify.Policy{Roots: certs[:1], Intermediates: certs[1:],
+		Now: func() time.Time { return certs[1].NotBefore.Add(time.Hour) }}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		start := time.Now()
 		rep := verify.XML("fuzz.xml", data, policy, verify.XMLOptions{Detached: fuzzDetached, MaxBytes: 1 << 20})
@@ -139,6 +152,12 @@ func TestFuzzVerifyXMLSeeds(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+	if updateSeeds() {
+		p := testpki.New()
+		if err := os.WriteFile(fuzzTrustFile, testpki.CertsPEM(p.Root, p.Intermediate), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 	entries, err := os.ReadDir(dir)
