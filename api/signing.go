@@ -153,11 +153,14 @@ func (s *Server) submit(c *gin.Context) {
 	out := toRequestJSON(reqs[0])
 	if len(reqs) > 1 {
 		var all []requestJSON
+		var digests [][]byte
 		for _, r := range reqs {
 			all = append(all, toRequestJSON(r))
+			digests = append(digests, r.Digest)
 		}
+		// the batch's phrase is the one the code message and the preview show (all documents together)
 		c.JSON(http.StatusCreated, gin.H{"id": out.ID, "batchId": out.BatchID, "status": out.Status, "signUrl": out.SignURL,
-			"expiresAt": out.ExpiresAt, "verificationPhrase": out.Phrase, "requests": all})
+			"expiresAt": out.ExpiresAt, "verificationPhrase": profile.VerificationPhrase(digests...), "requests": all})
 		return
 	}
 	c.Header("Location", "/v1/signing-requests/"+out.ID)

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -240,7 +241,7 @@ func (s *Service) prepare(sub Submission, now time.Time) (store.SigningRequest, 
 	digest := sha256.Sum256(sub.Document)
 	return store.SigningRequest{Webhook: sub.Webhook, Status: store.RequestPending, FileName: name, Format: format, ContentType: ct,
 		Digest: digest[:], SuccessURL: sub.SuccessURL, FailureURL: sub.FailureURL, AdditionalInfo: sub.AdditionalInfo,
-		Created: now, Updated: now, Expires: now.Add(s.o.RequestTTL), Document: sub.Document}, nil
+		Created: now, Updated: now, Expires: now.Add(s.o.RequestTTL), Document: sub.Document, DocumentSize: int64(len(sub.Document))}, nil
 }
 
 func contentType(name string, data []byte) string {
@@ -291,6 +292,16 @@ func (s *Service) SubmitBatch(ctx context.Context, clientID string, subs []Submi
 		}
 		r.ClientID, r.BatchID = clientID, batchID
 		recs = append(recs, r)
+	}
+	// the store lists a batch in id order: hand the ids out sorted, so that the holder sees (and the verification
+	// phrase covers) the documents in the order the integrator submitted them
+	ids := make([]string, len(recs))
+	for i := range recs {
+		ids[i] = recs[i].ID
+	}
+	sort.Strings(ids)
+	for i := range recs {
+		recs[i].ID = ids[i]
 	}
 	var out []Request
 	for _, r := range recs {
