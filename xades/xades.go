@@ -16,7 +16,8 @@ import (
 	"crypto/rsa"
 	"fmt"
 
-	// hash implementations registered for crypto.Hash.New
+	// hash implementations registered for crypto.Hash.New (MD5 is only ever recognised, to be reported as weak)
+	_ "crypto/md5"
 	_ "crypto/sha1"
 	_ "crypto/sha256"
 	_ "crypto/sha512"
