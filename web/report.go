@@ -1,0 +1,155 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/trustsign/trustsign/verify"
+)
+
+// reportCSS is the report's style sheet, inlined into the self-contained report.
+var reportCSS = func() string {
+	b, err := assets.ReadFile("static/report.css")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
+
+// reportCSP allows exactly the inline style sheet of a served report, nothing else.
+var reportCSP = func() string {
+	sum := sha256.Sum256([]byte(reportCSS))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+}()
+
+var reportTemplate = template.Must(template.New("report_doc.html").Funcs(funcs).ParseFS(assets,
+	"templates/report_doc.html", "templates/report.html"))
+
+// RenderReport writes a verification report as one self-contained HTML document (inline style, no scripts, no
+// external references) in lang ("pl" or "en"; anything else is taken as "pl").
+func RenderReport(w io.Writer, rep verify.FileReport, lang string) error {
+	return RenderReports(w, []verify.FileReport{rep}, lang)
+}
+
+// RenderReports writes the reports of several files as one self-contained HTML document.
+func RenderReports(w io.Writer, reps []verify.FileReport, lang string) error {
+	return renderReports(w, reps, lang, time.Now())
+}
+
+func renderReports(w io.Writer, reps []verify.FileReport, lang string, now time.Time) error {
+	if lang != "en" {
+		lang = "pl"
+	}
+	if err := reportTemplate.ExecuteTemplate(w, "report_doc", newReportView(reps, lang, now)); err != nil {
+		return fmt.Errorf("web: report: %w", err)
+	}
+	return nil
+}
+
+// reportView is what the report templates get.
+type reportView struct {
+	Lang      string
+	Files     []verify.FileReport
+	Generated time.Time
+	CSS       template.CSS
+}
+
+func newReportView(reps []verify.FileReport, lang string, now time.Time) *reportView {
+	return &reportView{Lang: lang, Files: reps, Generated: now, CSS: template.CSS(reportCSS)}
+}
+
+// T translates a catalog key.
+func (r *reportView) T(key string, args ...any) string { return translate(r.Lang, key, args...) }
+
+// Time formats a time.
+func (r *reportView) Time(t any) string { return formatTime(r.Lang, t) }
+
+// Title is the report's title: the file names.
+func (r *reportView) Title() string {
+	var names []string
+	for _, f := range r.Files {
+		names = append(names, f.File)
+	}
+	return r.T("report.title") + ": " + strings.Join(names, ", ")
+}
+
+// Verdict is the plain-language verdict of an indication.
+func (r *reportView) Verdict(ind verify.Indication) string {
+	if hasKey("ind." + string(ind)) {
+		return r.T("ind." + string(ind))
+	}
+	return string(ind)
+}
+
+// Class is the verdict's style class.
+func (r *reportView) Class(ind verify.Indication) string {
+	switch ind {
+	case verify.TotalPassed:
+		return "ok"
+	case verify.Indeterminate, verify.NoSignature:
+		return "warn"
+	}
+	return "bad"
+}
+
+// Check names a check's outcome.
+func (r *reportView) Check(c string) string {
+	if hasKey("check." + c) {
+		return r.T("check." + string(c))
+	}
+	return c
+}
+
+// CheckClass is a check outcome's style class.
+func (r *reportView) CheckClass(c string) string {
+	switch verify.Check(c) {
+	case verify.Passed:
+		return "ok"
+	case verify.Failed:
+		return "bad"
+	}
+	return "warn"
+}
+
+// FullName joins a trusted profile's names.
+func (r *reportView) FullName(p *verify.TrustedProfile) string {
+	return strings.Join(strings.Fields(p.FirstName+" "+p.SecondName+" "+p.Surname), " ")
+}
+
+// sigView is one signature in the report (counter-signatures nest).
+type sigView struct {
+	R     *reportView
+	S     verify.SignatureReport
+	N     string
+	Level int
+}
+
+// Sig starts a signature's view; n is its number ("1", "1.2").
+func (r *reportView) Sig(s verify.SignatureReport, n string) sigView {
+	return sigView{R: r, S: s, N: n, Level: 3}
+}
+
+// Counter is a counter-signature's view.
+func (v sigView) Counter(s verify.SignatureReport, i int) sigView {
+	lvl := v.Level + 1
+	if lvl > 6 {
+		lvl = 6
+	}
+	return sigView{R: v.R, S: s, N: fmt.Sprintf("%s.%d", v.N, i+1), Level: lvl}
+}
+
+// Num formats a signature number from its index.
+func (r *reportView) Num(i int) string { return fmt.Sprint(i + 1) }
+
+// CheckRows lists the checks of a signature in a fixed order.
+func (v sigView) CheckRows() [][2]string {
+	c := v.S.Checks
+	return [][2]string{{"check.structure", string(c.Structure)}, {"check.digests", string(c.Digests)},
+		{"check.signatureValue", string(c.SignatureValue)}, {"check.signingCertificate", string(c.SigningCertificate)},
+		{"check.chain", string(c.Chain)}}
+}
