@@ -105,8 +105,23 @@ func run(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Vo
 // submitAndWait clicks a button or link and waits for the page it leads to.
 func submitAndWait(t *testing.T, ctx context.Context, sel string) {
 	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel)))); err != nil {
-		t.Fatalf("click %s: %v", sel, err)
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(wctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel)))); err != nil {
+		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
+		saveShot(t, ctx, "failed-"+strings.NewReplacer("#", "", " ", "_", "\"", "", "[", "", "]", "", "=", "", "/", "").Replace(sel), chromedp.CaptureScreenshot())
+		t.Fatalf("click %s: %v\npage: %s", sel, err, body)
+	}
+}
+
+// pressEnterAndWait focuses an element, presses Enter (keyboard use) and waits for the page it leads to.
+func pressEnterAndWait(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	run(t, wctx, chromedp.Focus(chromedp.CSS(sel)))
+	if _, err := chromedp.Run(wctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.KeyEvent("\r"))); err != nil {
+		t.Fatalf("Enter on %s: %v", sel, err)
 	}
 }
 

@@ -123,24 +123,21 @@ func (r *reportView) FullName(p *verify.TrustedProfile) string {
 
 // sigView is one signature in the report (counter-signatures nest).
 type sigView struct {
-	R     *reportView
-	S     verify.SignatureReport
-	N     string
-	Level int
+	R *reportView
+	S verify.SignatureReport
+	// N is the signature's number: "1", or "1.2" for the second counter-signature of the first.
+	N       string
+	Counter bool
 }
 
-// Sig starts a signature's view; n is its number ("1", "1.2").
+// Sig starts a signature's view; n is its number.
 func (r *reportView) Sig(s verify.SignatureReport, n string) sigView {
-	return sigView{R: r, S: s, N: n, Level: 3}
+	return sigView{R: r, S: s, N: n}
 }
 
-// Counter is a counter-signature's view.
-func (v sigView) Counter(s verify.SignatureReport, i int) sigView {
-	lvl := v.Level + 1
-	if lvl > 6 {
-		lvl = 6
-	}
-	return sigView{R: v.R, S: s, N: fmt.Sprintf("%s.%d", v.N, i+1), Level: lvl}
+// CounterOf is the view of the i-th counter-signature of v's signature.
+func (v sigView) CounterOf(s verify.SignatureReport, i int) sigView {
+	return sigView{R: v.R, S: s, N: fmt.Sprintf("%s.%d", v.N, i+1), Counter: true}
 }
 
 // Num formats a signature number from its index.
