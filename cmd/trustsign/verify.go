@@ -15,11 +15,13 @@ import (
 
 	"github.com/trustsign/trustsign/signer"
 	"github.com/trustsign/trustsign/verify"
+	"github.com/trustsign/trustsign/web"
 )
 
 type verifyFlags struct {
 	trust, intermediates, detached []string
 	json                           bool
+	report, reportLang             string
 	maxSize                        int
 	at                             string
 }
@@ -27,7 +29,7 @@ type verifyFlags struct {
 func newVerifyCmd() *cobra.Command {
 	f := &verifyFlags{}
 	cmd := &cobra.Command{
-		Use:   "verify --trust ROOTS.pem [--intermediates CERTS.pem] [--detached-content FILE] [--json] FILE...",
+		Use:   "verify --trust ROOTS.pem [--intermediates CERTS.pem] [--detached-content FILE] [--json] [--report FILE] FILE...",
 		Short: "Verify XAdES and PAdES signatures offline",
 		Long: `Verify every signature in each FILE (XML or PDF) offline and print who signed, when, what the signature
 covers and the verdict (ETSI EN 319 102-1 indications).
@@ -48,6 +50,8 @@ With several files the worst wins (1, then 66, then 2, then 3).`,
 	fl.StringSliceVar(&f.intermediates, "intermediates", nil, "extra intermediate certificates `FILE` (PEM), repeatable")
 	fl.StringSliceVar(&f.detached, "detached-content", nil, "content `FILE` of a detached signature, repeatable")
 	fl.BoolVar(&f.json, "json", false, "print a JSON report (one object per line per file)")
+	fl.StringVar(&f.report, "report", "", "also write a self-contained HTML report of all files to `FILE`")
+	fl.StringVar(&f.reportLang, "report-lang", "en", "language of the HTML report: en or pl")
 	fl.IntVar(&f.maxSize, "max-xml-size", verify.DefaultMaxXMLBytes, "largest XML document accepted, in bytes")
 	fl.StringVar(&f.at, "at", "", "validation time (RFC 3339; default now)")
 	return cmd
@@ -105,8 +109,12 @@ func runVerify(cmd *cobra.Command, f *verifyFlags, files []string) error {
 		}
 		detached[filepath.Base(p)] = b
 	}
+	if f.reportLang != "en" && f.reportLang != "pl" {
+		return usageErr("--report-lang must be en or pl")
+	}
 	worst := exitOK
 	out := cmd.OutOrStdout()
+	var reports []verify.FileReport
 	for _, file := range files {
 		rep, code := verifyFile(file, policy, verify.XMLOptions{Detached: detached, MaxBytes: f.maxSize})
 		worst = worseExit(worst, code)
@@ -114,6 +122,7 @@ func runVerify(cmd *cobra.Command, f *verifyFlags, files []string) error {
 			fmt.Fprintf(cmd.ErrOrStderr(), "trustsign: cannot read %s\n", file)
 			continue
 		}
+		reports = append(reports, *rep)
 		if f.json {
 			b, _ := json.Marshal(rep)
 			out.Write(append(b, '\n'))
@@ -121,10 +130,24 @@ func runVerify(cmd *cobra.Command, f *verifyFlags, files []string) error {
 			printReport(out, rep)
 		}
 	}
+	if f.report != "" {
+		if err := writeHTMLReport(f.report, reports, f.reportLang); err != nil {
+			return failErr(exitFailed, fmt.Errorf("writing the report: %w", err))
+		}
+	}
 	if worst != exitOK {
 		return &exitError{code: worst, err: errors.New("")}
 	}
 	return nil
+}
+
+// writeHTMLReport writes the reports as one self-contained HTML file (the auditor's page's report), atomically.
+func writeHTMLReport(path string, reports []verify.FileReport, lang string) error {
+	var b bytes.Buffer
+	if err := web.RenderReports(&b, reports, lang); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, b.Bytes(), 0o644)
 }
 
 func verifyFile(file string, policy *verify.Policy, xo verify.XMLOptions) (*verify.FileReport, int) {
