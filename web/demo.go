@@ -176,7 +176,8 @@ func (s *server) demoSubmit(w http.ResponseWriter, r *http.Request) {
 		ids = append(ids, q.ID)
 	}
 	s.setCookie(w, cookieDemo, strings.Join(ids, "."), 24*3600)
-	http.Redirect(w, r, reqs[0].SignURL, http.StatusSeeOther)
+	// the pages' own path (SignURL may name another host form of this service, e.g. 127.0.0.1 for localhost)
+	http.Redirect(w, r, "/sign/"+url.PathEscape(reqs[0].ID), http.StatusSeeOther)
 }
 
 // demoCase reads the demo's case cookie: the case id and its request ids.
