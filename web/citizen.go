@@ -13,7 +13,7 @@ import (
 
 func (s *server) home(w http.ResponseWriter, r *http.Request) {
 	v := s.view(w, r, "title.home")
-	v.Data = map[string]bool{"Demo": s.demoOn()}
+	v.Data = map[string]any{"Demo": s.demoOn(), "Windows": s.upcomingWindows(r.Context())}
 	s.render(w, http.StatusOK, "home", v)
 }
 

@@ -92,7 +92,7 @@ func (s *server) officerOnly(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (s *server) roleOnly(role profile.Role, h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.unlessMaintenance(func(w http.ResponseWriter, r *http.Request) {
 		sess, token, ok, err := s.session(w, r)
 		if err != nil {
 			s.internal(w, r, err)
@@ -116,7 +116,7 @@ func (s *server) roleOnly(role profile.Role, h http.HandlerFunc) http.HandlerFun
 			return
 		}
 		h(w, withSession(r, sess, token))
-	}
+	})
 }
 
 // csrfToken returns the browser's CSRF token, setting the cookie on first use.

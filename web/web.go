@@ -64,6 +64,8 @@ type Config struct {
 	PublicURL string
 	// MaxUploadBytes bounds uploaded files (default 10 MiB, the real service's document limit).
 	MaxUploadBytes int64
+	// Maintenance, when set, closes logging in and the session pages during the operator's windows.
+	Maintenance Maintenance
 }
 
 // server is the pages' handler.
@@ -74,6 +76,7 @@ type server struct {
 	reports *reportCache
 	// verifySlots bounds concurrent verifications (they parse untrusted files).
 	verifySlots chan struct{}
+	wc          windowCache
 }
 
 // New returns the pages' handler. Mount it for every path that is not the API's.
@@ -124,8 +127,8 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /register/confirm", s.post(s.confirmContact))
 	mux.HandleFunc("POST /register/resend", s.post(s.resendContact))
 
-	mux.HandleFunc("GET /login", s.loginForm)
-	mux.HandleFunc("POST /login", s.post(s.login))
+	mux.HandleFunc("GET /login", s.unlessMaintenance(s.loginForm))
+	mux.HandleFunc("POST /login", s.post(s.unlessMaintenance(s.login)))
 	mux.HandleFunc("POST /logout", s.post(s.logout))
 
 	mux.HandleFunc("GET /profile", s.holderOnly(s.profilePage))
@@ -158,7 +161,7 @@ func (s *server) signingRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /sign/{id}/cancel", s.post(s.holderOnly(s.signCancel)))
 
 	mux.HandleFunc("GET /demo", s.demoForm)
-	mux.HandleFunc("POST /demo", s.post(s.demoSubmit))
+	mux.HandleFunc("POST /demo", s.post(s.unlessMaintenance(s.demoSubmit)))
 	mux.HandleFunc("GET /demo/result", s.demoResult)
 	mux.HandleFunc("GET /demo/result/{id}/download", s.demoDownload)
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"io"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/trustsign/trustsign/pdf/pdftest"
 	"github.com/trustsign/trustsign/profile"
+	"github.com/trustsign/trustsign/store"
 	"github.com/trustsign/trustsign/verify"
 	"github.com/trustsign/trustsign/web"
 )
@@ -975,4 +977,59 @@ func TestNewChecksConfig(t *testing.T) {
 		t.Errorf("/sign without signing: %d", w.Code)
 	}
 	_ = io.Discard
+}
+
+type fakeWindows struct{ ws []store.MaintenanceWindow }
+
+func (f fakeWindows) MaintenanceWindows(_ context.Context, t time.Time) ([]store.MaintenanceWindow, error) {
+	var out []store.MaintenanceWindow
+	for _, w := range f.ws {
+		if w.End.After(t) {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+func TestMaintenanceWindow(t *testing.T) {
+	e := newEnv(t)
+	e.holder("anna", "44051401359")
+	now := e.clock.Now()
+	win := fakeWindows{[]store.MaintenanceWindow{{ID: "w1", Start: now.Add(time.Hour), End: now.Add(3 * time.Hour), Message: "Aktualizacja systemu."}}}
+	h, err := web.New(web.Config{Profiles: e.profiles, Signing: e.signing, Clock: e.clock, Maintenance: win, DemoClientID: demoClient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c := e.newClient()
+	c.base = srv.URL
+	c.login("anna", holderPassword)
+	req := e.submit(prescription, "recepta.xml")
+	home := c.get("/")
+	mustContain(t, "announcement", text(home.body), "Planowana przerwa techniczna", "Aktualizacja systemu.")
+	e.clock.Add(2 * time.Hour)
+	for _, p := range []string{"/login", req.SignURL, "/profile", "/officer"} {
+		r := c.get(p)
+		if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" || !strings.Contains(r.body, "niedostępne do") {
+			t.Errorf("%s during the window: %d %q", p, r.StatusCode, r.Header.Get("Retry-After"))
+		} else {
+			checkPage(t, r, "pl")
+		}
+	}
+	if r := c.post("/login", url.Values{"login": {"anna"}, "password": {holderPassword}}); r.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("login during the window: %d", r.StatusCode)
+	}
+	if r := c.post(req.SignURL+"/code", nil); r.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("code during the window: %d", r.StatusCode)
+	}
+	for _, p := range []string{"/", "/verify", "/register"} {
+		if r := c.get(p); r.StatusCode != http.StatusOK {
+			t.Errorf("%s during the window: %d", p, r.StatusCode)
+		}
+	}
+	e.clock.Add(2 * time.Hour)
+	if r := c.get(req.SignURL); r.StatusCode != http.StatusOK {
+		t.Errorf("after the window: %d", r.StatusCode)
+	}
 }
