@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/trustsign/trustsign/pdf/pdftest"
@@ -292,5 +293,36 @@ func checkSelfContained(t *testing.T, html []byte) {
 		if strings.Contains(s, bad) {
 			t.Errorf("report refers outside itself: %q", bad)
 		}
+	}
+}
+
+// TestBrowserWithoutJavaScript: with scripts off, the registration form still checks on the server and the
+// signing path works from the integrator's link to its success page.
+func TestBrowserWithoutJavaScript(t *testing.T) {
+	e := newEnv(t)
+	e.holder("marek", "44051401359")
+	req := e.submit(prescription, "recepta.xml")
+	ctx := tab(t)
+	base := e.srv.URL
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	navigate(t, ctx, base+"/register?lang=pl")
+	fill(t, ctx, "pesel", "44051401358", "password", "abc")
+	if live := textOf(t, ctx, "#pesel-live"); live != "" {
+		t.Fatalf("script feedback %q with scripts off", live)
+	}
+	submitAndWait(t, ctx, "#register-form button[type=submit]")
+	mustContain(t, "server-side checks", textOf(t, ctx, ".error-summary"), "PESEL", "8 znaków", "wymagane")
+	shot(t, ctx, "50-no-js-register-errors")
+	navigate(t, ctx, base+req.SignURL)
+	fill(t, ctx, "login", "marek", "password", holderPassword)
+	submitAndWait(t, ctx, `form[action="/login"] button`)
+	submitAndWait(t, ctx, "#send-code")
+	fill(t, ctx, "code", e.code("marek@example.test"))
+	shot(t, ctx, "51-no-js-sign-page")
+	submitAndWait(t, ctx, "#sign-submit")
+	if !strings.HasPrefix(location(t, ctx), e.integrator.URL+"/ok") {
+		t.Fatalf("without JavaScript the signing ended at %s", location(t, ctx))
 	}
 }
