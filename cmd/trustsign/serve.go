@@ -33,6 +33,7 @@ import (
 	"github.com/trustsign/trustsign/store"
 	"github.com/trustsign/trustsign/store/bbolt"
 	"github.com/trustsign/trustsign/verify"
+	"github.com/trustsign/trustsign/web"
 )
 
 // serveConfig is every setting of `trustsign serve`; each flag also reads TRUSTSIGN_<NAME> from the environment.
@@ -359,7 +360,20 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		svc.Close()
 		return nil, err
 	}
-	svc.handler = a
+	pages, err := web.New(web.Config{Profiles: d.profiles, Signing: flow, VerifyPolicy: policy, Logger: logger,
+		Secure: strings.HasPrefix(publicURL, "https://"), DemoClientID: "demo", PublicURL: publicURL, Maintenance: d.db,
+		MaxUploadBytes: c.maxDocument})
+	if err != nil {
+		svc.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	for _, p := range []string{"/v1/", "/healthz", "/readyz", "/metrics", "/openapi.json"} {
+		mux.Handle(p, a)
+	}
+	mux.Handle("/", pages)
+	// browsers never reach the API cross-site with credentials: refuse cross-origin unsafe requests everywhere
+	svc.handler = http.NewCrossOriginProtection().Handler(mux)
 	// background work: expire applications and signing requests, seal the audit log's head
 	ctx, cancel := context.WithCancel(context.Background())
 	svc.close = append(svc.close, func() error { cancel(); return nil })
