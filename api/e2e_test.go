@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -637,5 +638,74 @@ func TestE2EMaintenance(t *testing.T) {
 	}
 	if ms, _ := e.anon.Maintenance(bg); len(ms.Windows) != 1 || ms.Windows[0].ID != "upgrade-2" {
 		t.Errorf("windows after the first ended: %+v", ms.Windows)
+	}
+}
+
+// TestE2EWebhook: a request submitted with webhook set is announced to the integrator's success URL when signed
+// and to its failure URL when refused; the notification says only what happened.
+func TestE2EWebhook(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	_, _, anna := e.holder(t, "anna")
+	got := make(chan struct {
+		path string
+		n    client.WebhookNotification
+	}, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n client.WebhookNotification
+		if err := json.NewDecoder(r.Body).Decode(&n); err != nil || r.Method != "POST" || r.Header.Get("X-Trustsign-Request") != n.ID {
+			t.Errorf("webhook %s %s: %v", r.Method, r.URL.Path, err)
+		}
+		got <- struct {
+			path string
+			n    client.WebhookNotification
+		}{r.URL.Path, n}
+	}))
+	defer hook.Close()
+	wait := func(t *testing.T) (string, client.WebhookNotification) {
+		t.Helper()
+		select {
+		case g := <-got:
+			return g.path, g.n
+		case <-time.After(10 * time.Second):
+			t.Fatal("no webhook within 10 s")
+		}
+		return "", client.WebhookNotification{}
+	}
+	sub := client.Submission{Document: prescription(t), FileName: "recepta.xml", SuccessURL: hook.URL + "/ok", FailureURL: hook.URL + "/fail", Webhook: true}
+	req, err := e.rx.Submit(bg, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := anna.RequestCode(bg, req.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := anna.Confirm(bg, req.ID, e.code(t, "anna")); err != nil {
+		t.Fatal(err)
+	}
+	if path, n := wait(t); path != "/ok" || n.ID != req.ID || n.Status != client.StatusSigned || n.SignedAt == nil {
+		t.Fatalf("webhook to %s: %+v", path, n)
+	}
+	req2, err := e.rx.Submit(bg, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := anna.Cancel(bg, req2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if path, n := wait(t); path != "/fail" || n.ID != req2.ID || n.Status != client.StatusCancelled {
+		t.Fatalf("webhook to %s: %+v", path, n)
+	}
+	// without webhook set, nothing is sent; webhook without both URLs is refused
+	sub.Webhook = false
+	if _, err := e.rx.Submit(bg, sub); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.rx.Submit(bg, client.Submission{Document: prescription(t), FileName: "r.xml", SuccessURL: hook.URL + "/ok", Webhook: true})
+	wantProblem(t, "webhook without a failure URL", err, 422)
+	select {
+	case g := <-got:
+		t.Errorf("unexpected webhook %+v", g)
+	case <-time.After(200 * time.Millisecond):
 	}
 }

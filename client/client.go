@@ -54,14 +54,15 @@ func MaxResponseBytes(n int64) Option { return func(c *Client) { c.maxBody = n }
 // New returns a client for the service at baseURL (for example "https://podpis.example.gov.pl"; a path prefix is
 // kept).
 func New(baseURL string, opts ...Option) (*Client, error) {
-	u, err := url.Parse(strings.TrimSuffix(baseURL, "/"))
+	u, err := url.Parse(baseURL)
 	if err != nil {
 		return nil, fmt.Errorf("client: base URL: %w", err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("client: the base URL must be an absolute http(s) URL")
 	}
-	u.RawQuery, u.Fragment = "", ""
+	u.RawQuery, u.Fragment, u.ForceQuery = "", "", false
+	u.Path, u.RawPath = strings.TrimRight(u.Path, "/"), strings.TrimRight(u.RawPath, "/")
 	c := &Client{base: u, hc: http.DefaultClient, userAgent: "trustsign-go-client/1", maxBody: 64 << 20}
 	for _, o := range opts {
 		o(c)
@@ -100,9 +101,14 @@ type response struct {
 }
 
 func (c *Client) do(ctx context.Context, r request) (*response, error) {
+	// r.path has its variable segments escaped already (seg): keep them one segment each
 	u := *c.base
-	u.Path = c.base.Path + r.path
-	u.RawPath = ""
+	u.RawPath = c.base.EscapedPath() + r.path
+	p, err := url.PathUnescape(u.RawPath)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	u.Path = p
 	var body io.Reader
 	ct := r.contentType
 	switch {
@@ -289,13 +295,14 @@ func (c *Client) OfficerConfirmVideo(ctx context.Context, applicationNumber stri
 func (c *Client) Submit(ctx context.Context, s Submission) (SigningRequest, error) {
 	var out SigningRequest
 	err := c.call(ctx, http.MethodPost, "/v1/signing-requests", submissionJSON{Document: b64(s.Document), FileName: s.FileName,
-		Format: string(s.Format), SuccessURL: s.SuccessURL, FailureURL: s.FailureURL, AdditionalInfo: s.AdditionalInfo}, &out)
+		Format: string(s.Format), SuccessURL: s.SuccessURL, FailureURL: s.FailureURL, AdditionalInfo: s.AdditionalInfo, Webhook: s.Webhook}, &out)
 	return out, err
 }
 
 // SubmitBatch submits several documents that the holder confirms with one code.
 func (c *Client) SubmitBatch(ctx context.Context, b BatchSubmission) (Batch, error) {
-	in := submissionJSON{Format: string(b.Format), SuccessURL: b.SuccessURL, FailureURL: b.FailureURL, AdditionalInfo: b.AdditionalInfo}
+	in := submissionJSON{Format: string(b.Format), SuccessURL: b.SuccessURL, FailureURL: b.FailureURL, AdditionalInfo: b.AdditionalInfo,
+		Webhook: b.Webhook}
 	for _, d := range b.Documents {
 		in.Documents = append(in.Documents, submissionJSON{Document: b64(d.Document), FileName: d.FileName, Format: string(d.Format)})
 	}

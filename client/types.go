@@ -109,6 +109,10 @@ type Submission struct {
 	SuccessURL     string
 	FailureURL     string
 	AdditionalInfo string
+	// Webhook asks the service to POST {id, batchId, status, signedAt} to SuccessURL (signed) or FailureURL
+	// (cancelled, expired, failed) when the request ends; both URLs are then required. Act on a notification
+	// only after reading the status through the API: the notification itself is not authenticated.
+	Webhook bool
 }
 
 // BatchDocument is one document of a batch.
@@ -126,6 +130,8 @@ type BatchSubmission struct {
 	SuccessURL     string
 	FailureURL     string
 	AdditionalInfo string
+	// Webhook: see Submission.Webhook.
+	Webhook bool
 }
 
 type submissionJSON struct {
@@ -135,6 +141,7 @@ type submissionJSON struct {
 	SuccessURL     string           `json:"successUrl,omitempty"`
 	FailureURL     string           `json:"failureUrl,omitempty"`
 	AdditionalInfo string           `json:"additionalInfo,omitempty"`
+	Webhook        bool             `json:"webhook,omitempty"`
 	Documents      []submissionJSON `json:"documents,omitempty"`
 }
 
@@ -286,4 +293,13 @@ type codeBody struct {
 type loginBody struct {
 	Login    string `json:"login"`
 	Password string `json:"password"`
+}
+
+// WebhookNotification is the body the service POSTs to the integrator's URL when a request submitted with Webhook
+// ends.
+type WebhookNotification struct {
+	ID       string     `json:"id"`
+	BatchID  string     `json:"batchId,omitempty"`
+	Status   string     `json:"status"`
+	SignedAt *time.Time `json:"signedAt,omitempty"`
 }

@@ -58,6 +58,9 @@ type Options struct {
 	Argon2 profile.Argon2Params
 	// Unstarted leaves the HTTP server unstarted (use Handler, or call Start on HTTP).
 	Unstarted bool
+	// Notify receives every finished signing request; nil means webhooks as `trustsign serve` sends them, with
+	// loopback and private addresses allowed (so a test's receiver can listen on 127.0.0.1).
+	Notify func(ctx context.Context, r signing.Request)
 }
 
 // Service is a running service.
@@ -145,13 +148,17 @@ func Start(o Options) (*Service, error) {
 		// as serve does: the seal chain's last certificate is the anchor
 		s.Policy = &verify.Policy{Roots: []*x509.Certificate{s.Seal.Chain[len(s.Seal.Chain)-1]}, Intermediates: s.Seal.Chain}
 	}
-	var signURL func(string) string // set once the address is known
-	s.Signing = signing.New(db, s.Profiles, s.Seal, signing.Options{Clock: s.clock, MaxDocumentBytes: int(o.MaxDocumentBytes),
-		SignURL: func(id string) string { return signURL(id) }})
 	logger := slog.New(slog.DiscardHandler)
 	if o.Log != nil {
 		logger = slog.New(slog.NewJSONHandler(&lockedWriter{w: o.Log}, nil))
 	}
+	notify := o.Notify
+	if notify == nil {
+		notify = signing.WebhookNotifier(signing.WebhookOptions{Logger: logger, AllowPrivate: true, Backoff: 100 * time.Millisecond})
+	}
+	var signURL func(string) string // set once the address is known
+	s.Signing = signing.New(db, s.Profiles, s.Seal, signing.Options{Clock: s.clock, MaxDocumentBytes: int(o.MaxDocumentBytes),
+		SignURL: func(id string) string { return signURL(id) }, Notify: notify})
 	s.Handler, err = api.New(api.Config{Logger: logger, Clock: s.clock, MaxDocumentBytes: o.MaxDocumentBytes,
 		VerifyPolicy: s.Policy, PublicVerifyPerMinute: o.PublicVerifyPerMinute, Profiles: s.Profiles, Signing: s.Signing,
 		Maintenance: db, Ready: func(ctx context.Context) error { return db.View(ctx, func(*store.Tx) error { return nil }) }})
