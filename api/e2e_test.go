@@ -709,3 +709,59 @@ func TestE2EWebhook(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 }
+
+// TestE2EUnsignableDocuments: what cannot be signed is refused when it is submitted, not after the holder spent a
+// code on it; text that only looks like XML is signed as a file; and a batch is signed all together or not at all.
+func TestE2EUnsignableDocuments(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	_, _, anna := e.holder(t, "anna")
+	for _, f := range []client.Format{client.Auto, client.PAdES} {
+		_, err := e.rx.Submit(bg, client.Submission{Document: []byte("%PDF-1.7 not really"), FileName: "x.pdf", Format: f})
+		wantProblem(t, "unreadable PDF as "+string(f), err, 422)
+	}
+	// malformed XML, and XML with a DTD, are signed as files in the container
+	for _, doc := range []string{"<recepta>unclosed", "<!DOCTYPE r [<!ENTITY a 'b'>]><r>&a;</r>"} {
+		req, err := e.rx.Submit(bg, client.Submission{Document: []byte(doc), FileName: "recepta.xml", Format: client.XAdES})
+		if err != nil {
+			t.Fatalf("%q: %v", doc, err)
+		}
+		e.clock.Advance(2 * time.Second)
+		if _, err := anna.RequestCode(bg, req.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := anna.Confirm(bg, req.ID, e.code(t, "anna")); err != nil {
+			t.Fatalf("%q: %v", doc, err)
+		}
+		signed, _, _ := e.rx.SignedDocument(bg, req.ID)
+		rep := verify.XML("r.xml", signed, e.Policy, verify.XMLOptions{})
+		if rep.Indication != verify.TotalPassed || rep.Signatures[0].WrappedFile == nil || rep.Signatures[0].WrappedFile.Name != "recepta.xml" {
+			t.Fatalf("%q: %s %+v", doc, rep.Indication, rep.Signatures)
+		}
+	}
+	// a PDF that reads but cannot take a signature (no page) fails the whole batch at confirmation
+	noPages := pdftest.Build(map[int]pdftest.Object{1: pdftest.Dict("<< /Type /Catalog /Pages 2 0 R >>"),
+		2: pdftest.Dict("<< /Type /Pages /Kids [] /Count 0 >>")}, 1, pdftest.Options{})
+	b, err := e.rx.SubmitBatch(bg, client.BatchSubmission{Documents: []client.BatchDocument{
+		{Document: prescription(t), FileName: "a.xml"}, {Document: noPages, FileName: "b.pdf"}, {Document: []byte("<c/>"), FileName: "c.xml"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(2 * time.Second)
+	if _, err := anna.RequestCode(bg, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = anna.Confirm(bg, b.ID, e.code(t, "anna"))
+	if err == nil {
+		t.Skip("pades signs a PDF without pages now: find another readable but unsignable PDF for this test")
+	}
+	wantProblem(t, "batch with an unsignable document", err, 415)
+	for i, r := range b.Requests {
+		st, err := e.rx.Status(bg, r.ID)
+		if err != nil || st.Status != client.StatusFailed || st.FailureReason == "" {
+			t.Errorf("member %d: %+v %v (want failed: all or nothing)", i, st, err)
+		}
+		_, _, err = e.rx.SignedDocument(bg, r.ID)
+		wantProblem(t, fmt.Sprintf("member %d document", i), err, 409)
+	}
+}

@@ -25,7 +25,9 @@ import (
 	"time"
 
 	"github.com/trustsign/trustsign/audit"
+	"github.com/trustsign/trustsign/internal/xmldoc"
 	"github.com/trustsign/trustsign/pades"
+	"github.com/trustsign/trustsign/pdf"
 	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/signer"
 	"github.com/trustsign/trustsign/store"
@@ -234,6 +236,9 @@ func (s *Service) prepare(sub Submission, now time.Time) (store.SigningRequest, 
 	default:
 		return store.SigningRequest{}, &FieldError{"format", "must be xades, pades or auto"}
 	}
+	if err := signable(format, sub.Document); err != nil {
+		return store.SigningRequest{}, err
+	}
 	ct := contentType(name, sub.Document)
 	if sub.Webhook && (sub.SuccessURL == "" || sub.FailureURL == "") {
 		return store.SigningRequest{}, &FieldError{"webhook", "needs successUrl and failureUrl"}
@@ -242,6 +247,23 @@ func (s *Service) prepare(sub Submission, now time.Time) (store.SigningRequest, 
 	return store.SigningRequest{Webhook: sub.Webhook, Status: store.RequestPending, FileName: name, Format: format, ContentType: ct,
 		Digest: digest[:], SuccessURL: sub.SuccessURL, FailureURL: sub.FailureURL, AdditionalInfo: sub.AdditionalInfo,
 		Created: now, Updated: now, Expires: now.Add(s.o.RequestTTL), Document: sub.Document, DocumentSize: int64(len(sub.Document))}, nil
+}
+
+// signable refuses at submission the PDFs seal1 could not sign at confirmation (the holder would otherwise spend
+// a code on them): those that cannot be read and encrypted ones. (XML that does not parse is signed as a file, in
+// the XML container, like any other non-XML document.)
+func signable(format string, doc []byte) error {
+	if format != FormatPAdES {
+		return nil
+	}
+	r, err := pdf.Open(bytes.NewReader(doc), int64(len(doc)), nil)
+	if err != nil {
+		return &FieldError{"document", "is not a readable PDF"}
+	}
+	if r.Encrypted() {
+		return &FieldError{"document", "is an encrypted PDF"}
+	}
+	return nil
 }
 
 func contentType(name string, data []byte) string {
@@ -493,21 +515,36 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 	if err != nil {
 		return nil, err
 	}
-	var out []Request
-	for _, r := range reqs {
+	// seal every document before storing any, so that a batch is signed all together or not at all
+	type sealed struct {
+		data []byte
+		ct   string
+	}
+	docs := make([]sealed, len(reqs))
+	for i, r := range reqs {
 		signed, ct, err := s.seal1(ctx, r, holder)
-		now := s.o.Clock.Now()
 		if err != nil {
-			failed, ferr := s.st.SetSigningRequestStatus(ctx, r.ID, store.RequestPending, store.RequestFailed, func(x *store.SigningRequest) {
-				x.FailureReason, x.Updated = "the document could not be signed", now
-			}, audit.Event{Time: now, Kind: "signature.failed", Actor: "holder:" + profileID, Subject: r.ID,
-				Details: map[string]string{"format": r.Format}})
-			if ferr == nil {
-				s.notify(ctx, failed)
+			now := s.o.Clock.Now()
+			for _, m := range reqs {
+				failed, ferr := s.st.SetSigningRequestStatus(ctx, m.ID, store.RequestPending, store.RequestFailed, func(x *store.SigningRequest) {
+					x.FailureReason, x.Updated = "the document could not be signed", now
+					if m.ID != r.ID {
+						x.FailureReason = "another document of the batch could not be signed"
+					}
+				}, audit.Event{Time: now, Kind: "signature.failed", Actor: "holder:" + profileID, Subject: m.ID,
+					Details: map[string]string{"format": m.Format}})
+				if ferr == nil {
+					s.notify(ctx, failed)
+				}
 			}
-			return out, fmt.Errorf("%w: %v", ErrUnsupportedFormat, err)
+			return nil, fmt.Errorf("%w: %v", ErrUnsupportedFormat, err)
 		}
-		done, err := s.st.AttachSignedDocument(ctx, r.ID, store.RequestPending, signed, ct, now,
+		docs[i] = sealed{signed, ct}
+	}
+	var out []Request
+	for i, r := range reqs {
+		now := s.o.Clock.Now()
+		done, err := s.st.AttachSignedDocument(ctx, r.ID, store.RequestPending, docs[i].data, docs[i].ct, now,
 			audit.Event{Time: now, Kind: "signature.create", Actor: "holder:" + profileID, Subject: r.ID,
 				Details: map[string]string{"format": r.Format, "digest": fmt.Sprintf("%x", r.Digest), "client": r.ClientID}})
 		if err != nil {
@@ -593,7 +630,7 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 	default:
 		doc := r.Document
 		mimeType := "text/xml"
-		if !looksLikeXML(doc) {
+		if !wellFormedXML(doc) {
 			doc = xades.Wrap(r.FileName, r.ContentType, doc)
 		}
 		out, err := xades.Sign(doc, xades.SignOptions{Format: xades.Enveloped, Signer: s.seal.Key,
@@ -602,6 +639,16 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 				PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}})
 		return out, "application/xml", err
 	}
+}
+
+// wellFormedXML tells whether a document gets an enveloped signature; anything else (including text that starts
+// like XML but does not parse, or has a DTD) is signed as a file inside the XML container.
+func wellFormedXML(data []byte) bool {
+	if !looksLikeXML(data) {
+		return false
+	}
+	_, err := xmldoc.Parse(data, xmldoc.Limits{})
+	return err == nil
 }
 
 func looksLikeXML(data []byte) bool {
