@@ -596,3 +596,38 @@ func loginToken(t *testing.T, e *e2e, login, password string) string {
 	}
 	return s.Token
 }
+
+// TestE2EPublicVerifyRateLimit: unauthenticated verification is limited per client address, and a client cannot
+// choose its address with X-Forwarded-For or X-Real-IP; integrators with the verify scope are not limited.
+func TestE2EPublicVerifyRateLimit(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, func(o *clienttest.Options) { o.PublicVerifyPerMinute = 3 })
+	statuses := []int{}
+	for i := 0; i < 6; i++ {
+		req, _ := http.NewRequest("POST", e.URL+"/v1/verify", strings.NewReader("<a/>"))
+		req.Header.Set("Content-Type", "application/xml")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i))
+		req.Header.Set("X-Real-IP", fmt.Sprintf("198.51.100.%d", i))
+		resp, err := e.HTTP.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+		if resp.StatusCode == 429 && resp.Header.Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+	}
+	if fmt.Sprint(statuses) != "[200 200 200 429 429 429]" {
+		t.Errorf("statuses %v: the limit was dodged with forwarding headers", statuses)
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := e.rx.Verify(bg, []byte("<a/>")); err != nil {
+			t.Fatalf("an integrator with the verify scope is limited: %v", err)
+		}
+	}
+	e.clock.Advance(time.Minute)
+	if _, err := e.anon.Verify(bg, []byte("<a/>")); err != nil {
+		t.Errorf("after a minute: %v", err)
+	}
+}

@@ -53,6 +53,9 @@ type Config struct {
 	Maintenance Maintenance
 	// SecureCookies marks the session cookie Secure (true in production; false only for plain-http development).
 	SecureCookies bool
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed for the client
+	// address (rate limits); none by default, so a client cannot pick its own address with that header.
+	TrustedProxies []string
 }
 
 // Server is the HTTP API.
@@ -91,6 +94,9 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, engine: gin.New(), metrics: newMetrics(cfg.Registry), limits: newRateLimiter(cfg.Clock)}
 	e := s.engine
 	e.HandleMethodNotAllowed = true
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("api: trusted proxies: %w", err)
+	}
 	e.ContextWithFallback = true
 	e.Use(s.requestID, s.accessLog, s.recover, s.securityHeaders)
 	e.NoRoute(func(c *gin.Context) { writeProblem(c, errNotFound) })
