@@ -25,9 +25,10 @@ echo "== capacity: 16 concurrent flows (closed loop)"
 "${pin[@]}" "$tmp/apiload" -procs 2 -duration "$duration" -workers 16 -json "$tmp/capacity.json" "$@" || status=$?
 echo
 if command -v jq >/dev/null && [ -s "$tmp/target.json" ] && [ -s "$tmp/capacity.json" ]; then
-  jq -rs '"== summary (2 cores, P-256 seal)
-capacity:          \(.[1].flowsPerSecond | floor) flows/s = \(.[1].flowsPerSecond / 300 * 100 | floor / 100)x the 300 flows/s target (p99 \(.[1].flowP99Ms) ms at that load)
-at 300 flows/s:    carried \(.[0].flowsPerSecond | floor) flows/s, p99 \(.[0].flowP99Ms) ms = \(.[0].flowP99Ms / 50 * 100 | floor / 100)x the 50 ms target (p50 \(.[0].flowP50Ms) ms, max \(.[0].flowMaxMs) ms)
+  jq -rs 'def r1: . * 10 | round / 10; def r2: . * 100 | round / 100;
+"== summary (2 cores, P-256 seal)
+capacity:          \(.[1].flowsPerSecond | round) flows/s = \(.[1].flowsPerSecond / 300 | r2)x the 300 flows/s target (16 flows at a time, p99 \(.[1].flowP99Ms | r1) ms)
+at 300 flows/s:    carried \(.[0].flowsPerSecond | round) flows/s, p99 \(.[0].flowP99Ms | r1) ms = \(.[0].flowP99Ms / 50 | r2)x the 50 ms target (p50 \(.[0].flowP50Ms | r1) ms, max \(.[0].flowMaxMs | r1) ms)
 target:            \(if .[0].met and .[1].flowsPerSecond >= 300 then "MET" else "MISSED" end)"' "$tmp/target.json" "$tmp/capacity.json"
 fi
 exit $status
