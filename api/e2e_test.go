@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustsign/trustsign/audit"
 	"github.com/trustsign/trustsign/client"
 	"github.com/trustsign/trustsign/client/clienttest"
 	"github.com/trustsign/trustsign/internal/interoptest"
@@ -539,10 +540,28 @@ func TestE2ELookup(t *testing.T) {
 	if r, err := e.rx.Lookup(bg, pesel); err != nil || r.Status != "revoked" {
 		t.Fatalf("after revocation: %+v %v", r, err)
 	}
-	// every lookup is audited with the client, the PESEL only as a hash
-	logs := e.logs.String()
-	if !strings.Contains(logs, `"route":"/v1/profiles/lookup"`) {
+	if !strings.Contains(e.logs.String(), `"route":"/v1/profiles/lookup"`) {
 		t.Error("lookups are not in the access log")
+	}
+	// every lookup is audited with the client, found or not, the PESEL only as a keyed hash
+	var exported bytes.Buffer
+	if _, err := audit.Export(bg, e.DB, &exported); err != nil {
+		t.Fatal(err)
+	}
+	lookups := 0
+	for _, line := range strings.Split(exported.String(), "\n") {
+		if strings.Contains(line, `"lookup.pesel"`) {
+			lookups++
+			if !strings.Contains(line, `"client:`) || !strings.Contains(line, "peselHash") {
+				t.Errorf("lookup audit record without the client or the hash: %s", line)
+			}
+		}
+	}
+	if lookups < 3 {
+		t.Errorf("%d lookups audited, want 3 (found, not found, revoked)", lookups)
+	}
+	if strings.Contains(exported.String(), pesel) || strings.Contains(exported.String(), unknown) {
+		t.Error("a PESEL is in the audit log in clear")
 	}
 }
 
