@@ -631,3 +631,25 @@ func TestE2EPublicVerifyRateLimit(t *testing.T) {
 		t.Errorf("after a minute: %v", err)
 	}
 }
+
+// Password spraying: many logins, one wrong password each, from one address. The per-login throttle never trips;
+// the per-address limit does.
+func TestE2ELoginSprayThrottledPerAddress(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, func(o *clienttest.Options) { o.LoginFailuresPerAddress = 8 })
+	e.holder(t, "anna")
+	var last error
+	for n := 1; n <= 9; n++ {
+		_, last = e.anon.Login(bg, fmt.Sprintf("spray%d", n), "Wrong-Password-2026")
+		if n <= 8 {
+			wantProblem(t, fmt.Sprintf("attempt %d", n), last, 401)
+		}
+	}
+	if p := wantProblem(t, "ninth failed login from one address", last, 429); p.RetryAfter < 1 {
+		t.Errorf("Retry-After %d", p.RetryAfter)
+	}
+	e.clock.Advance(16 * time.Minute)
+	if _, err := e.anon.Login(bg, "anna", clienttest.Password); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+}

@@ -190,8 +190,18 @@ func (s *Server) login(c *gin.Context) {
 		writeProblem(c, err)
 		return
 	}
+	// failed logins are throttled per login by the profile service, and per address here (password spraying)
+	if ok, wait := s.limits.peek("login-fail:"+c.ClientIP(), s.cfg.LoginFailuresPerAddress, 15*time.Minute); !ok {
+		p := *errTooManyRequest
+		p.p.RetryAfter = int(wait.Seconds()) + 1
+		writeProblem(c, &p)
+		return
+	}
 	sess, err := s.cfg.Profiles.Login(c.Request.Context(), b.Login, b.Password)
 	if err != nil {
+		if isErr(err, profile.ErrInvalidCredentials) {
+			s.limits.allow("login-fail:"+c.ClientIP(), s.cfg.LoginFailuresPerAddress, 15*time.Minute)
+		}
 		writeProblem(c, profileProblem(err))
 		return
 	}

@@ -48,3 +48,15 @@ func (l *rateLimiter) allow(key string, limit int, period time.Duration) (bool, 
 	}
 	return true, 0
 }
+
+// peek reports whether key is still within limit per period without counting an event.
+func (l *rateLimiter) peek(key string, limit int, period time.Duration) (bool, time.Duration) {
+	now := l.clock.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.windows[key]
+	if w == nil || now.Sub(w.start) >= period || w.n < limit {
+		return true, 0
+	}
+	return false, w.start.Add(period).Sub(now)
+}

@@ -51,6 +51,9 @@ type Config struct {
 	Profiles    Profiles
 	Signing     Signing
 	Maintenance Maintenance
+	// LoginFailuresPerAddress bounds failed logins from one client address per 15 minutes (default 100), against
+	// password spraying across many logins.
+	LoginFailuresPerAddress int
 	// SecureCookies marks the session cookie Secure (true in production; false only for plain-http development).
 	SecureCookies bool
 	// TrustedProxies are the addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed for the client
@@ -89,6 +92,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.PublicVerifyPerMinute == 0 {
 		cfg.PublicVerifyPerMinute = 60
+	}
+	if cfg.LoginFailuresPerAddress == 0 {
+		cfg.LoginFailuresPerAddress = 100
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, engine: gin.New(), metrics: newMetrics(cfg.Registry), limits: newRateLimiter(cfg.Clock)}

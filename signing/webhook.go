@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -90,7 +92,8 @@ func WebhookNotifier(o WebhookOptions) func(context.Context, Request) {
 				if err == nil {
 					return
 				}
-				o.Logger.Warn("webhook delivery failed", "request", r.ID, "attempt", i, "error", err.Error())
+				// the error text may carry the integrator's URL (and whatever its query holds): log the host only
+				o.Logger.Warn("webhook delivery failed", "request", r.ID, "attempt", i, "host", hostOf(target), "error", redactURL(err, target))
 				if errors.Is(err, errPrivateAddress) || i == o.Attempts {
 					return
 				}
@@ -99,6 +102,18 @@ func WebhookNotifier(o WebhookOptions) func(context.Context, Request) {
 			}
 		}()
 	}
+}
+
+func hostOf(target string) string {
+	if u, err := url.Parse(target); err == nil {
+		return u.Host
+	}
+	return ""
+}
+
+// redactURL removes the target URL from an error text.
+func redactURL(err error, target string) string {
+	return strings.ReplaceAll(err.Error(), target, "<webhook URL>")
 }
 
 func postOnce(c *http.Client, target, id string, body []byte) error {
@@ -117,7 +132,7 @@ func postOnce(c *http.Client, target, id string, body []byte) error {
 	}
 	resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		return fmt.Errorf("webhook: %s answered %d", target, resp.StatusCode)
+		return fmt.Errorf("webhook: answered %d", resp.StatusCode)
 	}
 	return nil
 }

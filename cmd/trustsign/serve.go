@@ -50,6 +50,7 @@ type serveConfig struct {
 	publicURL                   string
 	auditSealEvery              time.Duration
 	webhookAllowPrivate         bool
+	trustedProxies              []string
 }
 
 func newServeCmd() *cobra.Command {
@@ -86,6 +87,7 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringVar(&c.smsURL, "sms-gateway-url", "", "SMS HTTP gateway `URL` (default: outbox)")
 	fl.StringVar(&c.smsToken, "sms-gateway-token", "", "SMS gateway bearer token")
 	fl.StringVar(&c.publicURL, "public-url", "", "external base `URL` of the service, for sign links (default http://ADDR)")
+	fl.StringSliceVar(&c.trustedProxies, "trusted-proxies", nil, "reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed")
 	fl.BoolVar(&c.webhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback and private addresses")
 	fl.DurationVar(&c.auditSealEvery, "audit-seal-interval", time.Minute, "how often the audit log's head is signed with the seal key")
 	return cmd
@@ -352,7 +354,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		Notify:  signing.WebhookNotifier(signing.WebhookOptions{Logger: logger, AllowPrivate: c.webhookAllowPrivate}),
 	})
 	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy,
-		PublicVerifyPerMinute: c.publicVerifyPerMinute, Profiles: d.profiles, Signing: flow, Maintenance: d.db,
+		PublicVerifyPerMinute: c.publicVerifyPerMinute, TrustedProxies: c.trustedProxies, Profiles: d.profiles, Signing: flow, Maintenance: d.db,
 		SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: func(ctx context.Context) error {
 			return d.db.View(ctx, func(*store.Tx) error { return nil })
 		}})
