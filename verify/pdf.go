@@ -155,6 +155,9 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, "weak algorithm: "+strings.Join(dedupe(c.Weak), ", "))
 		}
 	}
+	if why := p.FutureSigningTime(r.SigningTime); why != "" {
+		r.Add(Indeterminate, SigConstraintsFailure, why)
+	}
 	if cert != nil {
 		if w := p.KeyStrength(cert); w != "" {
 			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, w)

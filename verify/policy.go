@@ -163,3 +163,20 @@ func (p *Policy) Chain(leaf *x509.Certificate, embedded []*x509.Certificate, sig
 }
 
 var zeroTime time.Time
+
+// MaxClockSkew is how far a claimed signing time may lie after the validation time.
+const MaxClockSkew = 5 * time.Minute
+
+// FutureSigningTime returns a reason when a claimed signing time lies after the validation time (beyond the clock
+// skew allowance): such a claim cannot be true, and would let a certificate that is not yet valid pass the check
+// of validity at the signing time.
+func (p *Policy) FutureSigningTime(claimed *time.Time) string {
+	if claimed == nil {
+		return ""
+	}
+	now := p.now()
+	if claimed.After(now.Add(MaxClockSkew)) {
+		return fmt.Sprintf("the claimed signing time %s is later than the validation time %s", claimed.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return ""
+}

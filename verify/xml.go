@@ -166,6 +166,9 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, w)
 		}
 	}
+	if why := p.FutureSigningTime(r.SigningTime); why != "" {
+		r.Add(Indeterminate, SigConstraintsFailure, why)
+	}
 	// chain
 	if s.Certificate != nil && !s.KeyValueOnly {
 		var at = s.SigningTime
