@@ -57,7 +57,7 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 		t := s.CMS.SignerInfo.SigningTime.UTC()
 		r.SigningTime = &t
 	case s.M != nil:
-		t := *s.M
+		t := s.M.UTC()
 		r.SigningTime = &t
 	}
 	if s.Profile != nil {
