@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -317,8 +318,10 @@ func sender(c *serveConfig) (profile.Sender, error) {
 		if err != nil {
 			return nil, usageErr("--smtp-addr must be HOST:PORT")
 		}
-		pn := 0
-		fmt.Sscanf(port, "%d", &pn)
+		pn, err := strconv.Atoi(port)
+		if err != nil || pn <= 0 || pn > 65535 {
+			return nil, usageErr("--smtp-addr must be HOST:PORT")
+		}
 		smtp, err := notify.NewSMTP(notify.SMTPOptions{Host: host, Port: pn, Username: c.smtpUser, Password: c.smtpPwd, From: c.smtpFrom})
 		if err != nil {
 			return nil, err
