@@ -322,6 +322,24 @@ func (s *server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 	s.render(w, status, "profile", v)
 }
 
+// profileFailure shows err on the profile page next to field (v is made when nil). transitionKey, when set, names
+// the message for profile.ErrTransition; errors with no message of their own are internal.
+func (s *server) profileFailure(w http.ResponseWriter, r *http.Request, v *view, field string, err error, transitionKey string) {
+	status, key := codeError(err)
+	if transitionKey != "" && errors.Is(err, profile.ErrTransition) {
+		status, key = http.StatusConflict, transitionKey
+	}
+	if key == "" {
+		s.internal(w, r, err)
+		return
+	}
+	if v == nil {
+		v = s.view(w, r, "title.profile")
+	}
+	v.Errors[field] = v.T(key, retryMinutes(err))
+	s.renderProfile(w, r, status, v)
+}
+
 func (s *server) holderID(r *http.Request) string {
 	return r.Context().Value(ctxSession).(*authState).sess.SubjectID
 }
@@ -335,13 +353,7 @@ func (s *server) profileContact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.cfg.Profiles.ConfirmContact(r.Context(), s.holderID(r), code); err != nil {
-		status, key := codeError(err)
-		if key == "" {
-			s.internal(w, r, err)
-			return
-		}
-		v.Errors["code"] = v.T(key, retryMinutes(err))
-		s.renderProfile(w, r, status, v)
+		s.profileFailure(w, r, v, "code", err, "")
 		return
 	}
 	http.Redirect(w, r, "/profile?m=contactConfirmed", http.StatusSeeOther)
@@ -349,33 +361,15 @@ func (s *server) profileContact(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) profileContactResend(w http.ResponseWriter, r *http.Request) {
 	if err := s.cfg.Profiles.ResendContactCode(r.Context(), s.holderID(r)); err != nil {
-		v := s.view(w, r, "title.profile")
-		status, key := codeError(err)
-		if key == "" {
-			s.internal(w, r, err)
-			return
-		}
-		v.Errors["code"] = v.T(key, retryMinutes(err))
-		s.renderProfile(w, r, status, v)
+		s.profileFailure(w, r, nil, "code", err, "")
 		return
 	}
 	http.Redirect(w, r, "/profile?m=codeResent", http.StatusSeeOther)
 }
 
 func (s *server) extendCode(w http.ResponseWriter, r *http.Request) {
-	_, err := s.cfg.Profiles.RequestExtensionCode(r.Context(), s.holderID(r))
-	if err != nil {
-		v := s.view(w, r, "title.profile")
-		status, key := codeError(err)
-		if errors.Is(err, profile.ErrTransition) {
-			status, key = http.StatusConflict, "err.extendNotYet"
-		}
-		if key == "" {
-			s.internal(w, r, err)
-			return
-		}
-		v.Errors["extend"] = v.T(key, retryMinutes(err))
-		s.renderProfile(w, r, status, v)
+	if _, err := s.cfg.Profiles.RequestExtensionCode(r.Context(), s.holderID(r)); err != nil {
+		s.profileFailure(w, r, nil, "extend", err, "err.extendNotYet")
 		return
 	}
 	http.Redirect(w, r, "/profile?m=extendSent", http.StatusSeeOther)
@@ -390,16 +384,7 @@ func (s *server) extend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.cfg.Profiles.Extend(r.Context(), s.holderID(r), code); err != nil {
-		status, key := codeError(err)
-		if errors.Is(err, profile.ErrTransition) {
-			status, key = http.StatusConflict, "err.extendNotYet"
-		}
-		if key == "" {
-			s.internal(w, r, err)
-			return
-		}
-		v.Errors["extendCode"] = v.T(key, retryMinutes(err))
-		s.renderProfile(w, r, status, v)
+		s.profileFailure(w, r, v, "extendCode", err, "err.extendNotYet")
 		return
 	}
 	http.Redirect(w, r, "/profile?m=extended", http.StatusSeeOther)
