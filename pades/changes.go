@@ -497,20 +497,35 @@ func refsOf(v pdf.View, o pdf.Object) []pdf.Ref {
 	return out
 }
 
+// refDiff compares two arrays of references: the ones only in oa (added, in oa's order) and the ones only in ob
+// (removed, in ob's order).
+func refDiff(ob, oa pdf.Object, before, after pdf.View) (added, removed []pdf.Ref) {
+	was, is := refsOf(before, ob), refsOf(after, oa)
+	old := make(map[pdf.Ref]bool, len(was))
+	for _, r := range was {
+		old[r] = true
+	}
+	now := make(map[pdf.Ref]bool, len(is))
+	for _, r := range is {
+		now[r] = true
+		if !old[r] {
+			added = append(added, r)
+		}
+	}
+	for _, r := range was {
+		if !now[r] {
+			removed = append(removed, r)
+		}
+	}
+	return added, removed
+}
+
 // fieldsDiff judges a changed list of fields (/Fields or /Kids): removing fields is never allowed; a new
 // signature field is a signature, any other new field a form change.
 func (c *classifier) fieldsDiff(ob, oa pdf.Object, before, after pdf.View) []verdict {
-	old := map[pdf.Ref]bool{}
-	for _, r := range refsOf(before, ob) {
-		old[r] = true
-	}
-	now := map[pdf.Ref]bool{}
+	added, removed := refDiff(ob, oa, before, after)
 	var out []verdict
-	for _, r := range refsOf(after, oa) {
-		now[r] = true
-		if old[r] {
-			continue
-		}
+	for _, r := range added {
 		d, _ := after.Dict(r)
 		if ft, _ := d.Name("FT"); ft == "Sig" {
 			out = append(out, mkVerdict(ChangeSignature, permitSignature, fmt.Sprintf("signature field %q added", pdf.Text(d["T"]))))
@@ -518,11 +533,9 @@ func (c *classifier) fieldsDiff(ob, oa pdf.Object, before, after pdf.View) []ver
 			out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, fmt.Sprintf("form field %q added", pdf.Text(d["T"]))))
 		}
 	}
-	for r := range old {
-		if !now[r] {
-			d, _ := before.Dict(r)
-			out = append(out, mkVerdict(ChangeOther, permitNever, fmt.Sprintf("form field %q removed", pdf.Text(d["T"]))))
-		}
+	for _, r := range removed {
+		d, _ := before.Dict(r)
+		out = append(out, mkVerdict(ChangeOther, permitNever, fmt.Sprintf("form field %q removed", pdf.Text(d["T"]))))
 	}
 	return out
 }
@@ -530,17 +543,9 @@ func (c *classifier) fieldsDiff(ob, oa pdf.Object, before, after pdf.View) []ver
 // annotsDiff judges a changed /Annots list: widgets of new signature fields are part of signing, other new
 // annotations are annotations; removing a widget is never allowed.
 func (c *classifier) annotsDiff(ob, oa pdf.Object, before, after pdf.View) []verdict {
-	old := map[pdf.Ref]bool{}
-	for _, r := range refsOf(before, ob) {
-		old[r] = true
-	}
-	now := map[pdf.Ref]bool{}
+	added, removed := refDiff(ob, oa, before, after)
 	var out []verdict
-	for _, r := range refsOf(after, oa) {
-		now[r] = true
-		if old[r] {
-			continue
-		}
+	for _, r := range added {
 		d, _ := after.Dict(r)
 		if st, _ := d.Name("Subtype"); st == "Widget" {
 			if fieldType(after, d) == "Sig" {
@@ -553,10 +558,7 @@ func (c *classifier) annotsDiff(ob, oa pdf.Object, before, after pdf.View) []ver
 		st, _ := d.Name("Subtype")
 		out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, fmt.Sprintf("/%s annotation added", st)))
 	}
-	for r := range old {
-		if now[r] {
-			continue
-		}
+	for _, r := range removed {
 		d, _ := before.Dict(r)
 		if st, _ := d.Name("Subtype"); st == "Widget" {
 			out = append(out, mkVerdict(ChangeOther, permitNever, "form widget removed from a page"))
