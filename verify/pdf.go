@@ -149,7 +149,7 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 			r.Checks.SigningCertificate = Passed
 		default:
 			r.Checks.SigningCertificate = Failed
-			r.Add(TotalFailed, SigConstraintsFailure, "the signing-certificate attribute does not name the certificate that signed (certificate swapped?)")
+			r.Add(TotalFailed, FormatFailure, "the signing-certificate attribute does not name the certificate that signed (certificate swapped?)")
 		}
 		if len(c.Weak) > 0 {
 			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, "weak algorithm: "+strings.Join(dedupe(c.Weak), ", "))

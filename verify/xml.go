@@ -141,7 +141,9 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 		r.Checks.SigningCertificate = Passed
 	case s.SigningCertificate == xades.CertRefMismatch:
 		r.Checks.SigningCertificate = Failed
-		r.Add(TotalFailed, SigConstraintsFailure, "the SigningCertificate reference does not match the certificate that verified the signature (certificate swapped?)")
+		// the signed properties name another certificate than the one whose key made the signature: the signature
+		// contradicts itself (XAdES requires SigningCertificate to identify the signer), so it fails as malformed
+		r.Add(TotalFailed, FormatFailure, "the SigningCertificate reference does not match the certificate that verified the signature (certificate swapped?)")
 	case s.SigningCertificate == xades.CertRefMissing:
 		r.Checks.SigningCertificate = NotChecked
 		r.Add(Indeterminate, NoSigningCertificateFound, "the signing certificate named in the signed properties is not available")

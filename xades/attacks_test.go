@@ -968,11 +968,11 @@ func TestAttackForeignCertificates(t *testing.T) {
 		{name: "genuine signature replaced by the attacker's (KeyInfo and value), SigningCertificate kept", craft: func(t *testing.T) string {
 			doc := replaceOne(t, signedEnveloped(t), genuineCert, x509Data(p.Attacker.Cert))
 			return resign(t, doc, sigIDs(t, doc)[0], p.Attacker.Key)
-		}, want: want{verify.TotalFailed, verify.SigConstraintsFailure, "SigningCertificate"}},
+		}, want: want{verify.TotalFailed, verify.FormatFailure, "SigningCertificate"}},
 		{name: "attacker signs; KeyInfo holds the genuine certificate first, then the attacker's", craft: func(t *testing.T) string {
 			doc := replaceOne(t, signedEnveloped(t), genuineCert, x509Data(p.RSA.Cert, p.Attacker.Cert))
 			return resign(t, doc, sigIDs(t, doc)[0], p.Attacker.Key)
-		}, want: want{verify.TotalFailed, verify.SigConstraintsFailure, "SigningCertificate"}},
+		}, want: want{verify.TotalFailed, verify.FormatFailure, "SigningCertificate"}},
 		{name: "attacker certificate added before the genuine one", craft: func(t *testing.T) string {
 			return replaceOne(t, signedEnveloped(t), genuineCert, x509Data(p.Attacker.Cert, p.RSA.Cert))
 		}, want: passed, then: signerIs(p.RSA.Cert)},
@@ -999,7 +999,7 @@ func TestAttackCertificateSwap(t *testing.T) {
 	if genuine.Cert.Subject.String() != other.Cert.Subject.String() {
 		t.Fatal("testpki: RSASameSubject has another subject")
 	}
-	mismatch := want{verify.TotalFailed, verify.SigConstraintsFailure, "SigningCertificate reference does not match"}
+	mismatch := want{verify.TotalFailed, verify.FormatFailure, "SigningCertificate reference does not match"}
 	runAttacks(t, []attackCase{
 		{name: "KeyInfo certificate swapped, nothing else changed", craft: func(t *testing.T) string {
 			return replaceOne(t, signedEnveloped(t), x509Data(genuine.Cert), x509Data(other.Cert))
