@@ -48,8 +48,10 @@ func dataFlag(cmd *cobra.Command, data *string) {
 	cmd.Flags().StringVar(data, "data", "data", "data `DIR` of the (stopped) server")
 }
 
-func openAdmin(data string) (*domain, error) {
-	if _, err := os.Stat(data); err != nil {
+// openAdmin opens the data directory's store. Commands that create something (clients, officers, windows) may
+// start a new data directory, as serve does; the others need an existing one.
+func openAdmin(data string, create bool) (*domain, error) {
+	if _, err := os.Stat(data); err != nil && !(create && errors.Is(err, os.ErrNotExist)) {
 		return nil, failErr(exitNoInput, fmt.Errorf("data directory %s: %w", data, errors.Unwrap(err)))
 	}
 	d, err := openDomain(data, nil)
@@ -73,7 +75,7 @@ func newAdminClientCreateCmd() *cobra.Command {
 			if err != nil {
 				return usageErr("--scopes: each scope is sign, lookup or verify")
 			}
-			d, err := openAdmin(data)
+			d, err := openAdmin(data, true)
 			if err != nil {
 				return err
 			}
@@ -138,7 +140,7 @@ func newAdminOfficerCreateCmd() *cobra.Command {
 			if pw == "" {
 				return usageErr("empty password")
 			}
-			d, err := openAdmin(data)
+			d, err := openAdmin(data, true)
 			if err != nil {
 				return err
 			}
@@ -177,7 +179,7 @@ func newAdminMaintenanceAddCmd() *cobra.Command {
 			if err1 != nil || err2 != nil || !e.After(s) {
 				return usageErr("--start and --end must be RFC 3339 times, end after start")
 			}
-			d, err := openAdmin(data)
+			d, err := openAdmin(data, true)
 			if err != nil {
 				return err
 			}
@@ -209,7 +211,7 @@ func newAdminMaintenanceListCmd() *cobra.Command {
 		Short: "List current and upcoming maintenance windows (JSON Lines)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := openAdmin(data)
+			d, err := openAdmin(data, false)
 			if err != nil {
 				return err
 			}
@@ -239,7 +241,7 @@ func newAdminMaintenanceDeleteCmd() *cobra.Command {
 			if id == "" {
 				return usageErr("--id is required")
 			}
-			d, err := openAdmin(data)
+			d, err := openAdmin(data, false)
 			if err != nil {
 				return err
 			}
@@ -268,7 +270,7 @@ func newAdminProfileInvalidateCmd() *cobra.Command {
 			if id == "" || reason == "" {
 				return usageErr("--id and --reason are required")
 			}
-			d, err := openAdmin(data)
+			d, err := openAdmin(data, false)
 			if err != nil {
 				return err
 			}

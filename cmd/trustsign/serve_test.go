@@ -80,3 +80,41 @@ func TestServeDefaultsAndGracefulShutdown(t *testing.T) {
 		t.Errorf("admin after shutdown: %d %s", code, stderr)
 	}
 }
+
+func TestAdminCommands(t *testing.T) {
+	dir := t.TempDir() + "/new-data"
+	// creating commands may start a data directory; the others need an existing one
+	if code, _, stderr := ts(t, "admin", "maintenance", "list", "--data", dir); code != exitNoInput {
+		t.Fatalf("list on a missing directory: exit %d %s", code, stderr)
+	}
+	code, out, stderr := ts(t, "admin", "client", "create", "--data", dir, "--name", "e-recepta", "--scopes", "sign,lookup")
+	if code != 0 {
+		t.Fatalf("client create: %d %s", code, stderr)
+	}
+	var cl struct {
+		ID, Name, Key string
+		Scopes        []string
+	}
+	if err := json.Unmarshal([]byte(out), &cl); err != nil || cl.ID == "" || len(cl.Key) < 40 || len(cl.Scopes) != 2 {
+		t.Fatalf("client create printed %q", out)
+	}
+	for _, bad := range [][]string{
+		{"admin", "client", "create", "--data", dir, "--name", "x", "--scopes", "sign,admin"},
+		{"admin", "client", "create", "--data", dir, "--scopes", "sign"},
+		{"admin", "maintenance", "add", "--data", dir, "--start", "2027-01-02T10:00:00Z", "--end", "2027-01-01T10:00:00Z"},
+		{"admin", "profile", "invalidate", "--data", dir, "--id", "x"},
+	} {
+		if code, _, _ := ts(t, bad...); code != exitUsage {
+			t.Errorf("%v: exit %d, want 64", bad[1:4], code)
+		}
+	}
+	if code, out, _ := ts(t, "admin", "maintenance", "add", "--data", dir, "--start", "2027-01-01T10:00:00Z", "--end", "2027-01-02T10:00:00Z", "--message", "prace"); code != 0 || !strings.Contains(out, `"mw-`) {
+		t.Fatalf("maintenance add: %d %s", code, out)
+	}
+	if code, out, _ := ts(t, "admin", "maintenance", "list", "--data", dir); code != 0 || strings.Count(out, "\n") != 1 {
+		t.Errorf("maintenance list: %d %q", code, out)
+	}
+	if code, _, _ := ts(t, "audit", "verify", "--data", dir); code != 0 {
+		t.Errorf("audit of the admin changes: exit %d", code)
+	}
+}
