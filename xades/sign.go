@@ -53,7 +53,8 @@ type SignOptions struct {
 	// Signer is the private key; Certificate its certificate (placed in KeyInfo and SigningCertificate).
 	Signer      crypto.Signer
 	Certificate *x509.Certificate
-	// Chain certificates are carried in UnsignedSignatureProperties/CertificateValues to help chain building.
+	// Chain certificates help verifiers build the chain: those with the signer's key type are carried in KeyInfo,
+	// the others in the unsigned CertificateValues.
 	Chain []*x509.Certificate
 	// Hash for digests and the signature (SHA-256 when zero; SHA-384 and SHA-512 allowed).
 	Hash crypto.Hash
@@ -314,19 +315,30 @@ func (s *sigBuilder) build() (string, error) {
 	out.WriteString(`<ds:Signature xmlns:ds="` + NSDSig + `" Id="` + id + `">`)
 	out.WriteString(siText)
 	out.WriteString(`<ds:SignatureValue Id="` + id + `-sigvalue">` + b64(sigValue) + `</ds:SignatureValue>`)
-	out.WriteString(`<ds:KeyInfo><ds:X509Data><ds:X509Certificate>` + b64(cert.Raw) + `</ds:X509Certificate></ds:X509Data></ds:KeyInfo>`)
+	// Chain certificates with the signer's key type go into KeyInfo after the signer's, where every XMLDSig
+	// verifier looks when building a chain; others (e.g. an RSA CA above an ECDSA seal, which makes xadesjs fail)
+	// go into the unsigned CertificateValues, which XAdES verifiers read.
+	var inKeyInfo, inValues []*x509.Certificate
+	for _, c := range o.Chain {
+		switch {
+		case c.Equal(cert):
+		case c.PublicKeyAlgorithm == cert.PublicKeyAlgorithm:
+			inKeyInfo = append(inKeyInfo, c)
+		default:
+			inValues = append(inValues, c)
+		}
+	}
+	out.WriteString(`<ds:KeyInfo><ds:X509Data><ds:X509Certificate>` + b64(cert.Raw) + `</ds:X509Certificate>`)
+	for _, c := range inKeyInfo {
+		out.WriteString(`<ds:X509Certificate>` + b64(c.Raw) + `</ds:X509Certificate>`)
+	}
+	out.WriteString(`</ds:X509Data></ds:KeyInfo>`)
 	out.WriteString(s.object)
 	out.WriteString(`<ds:Object><xades:QualifyingProperties xmlns:xades="` + NSXAdES + `" Target="#` + id + `">`)
 	out.WriteString(spText)
-	var chain []*x509.Certificate
-	for _, c := range o.Chain {
-		if !c.Equal(cert) {
-			chain = append(chain, c)
-		}
-	}
-	if len(chain) > 0 {
+	if len(inValues) > 0 {
 		out.WriteString(`<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:CertificateValues>`)
-		for _, c := range chain {
+		for _, c := range inValues {
 			out.WriteString(`<xades:EncapsulatedX509Certificate>` + b64(c.Raw) + `</xades:EncapsulatedX509Certificate>`)
 		}
 		out.WriteString(`</xades:CertificateValues></xades:UnsignedSignatureProperties></xades:UnsignedProperties>`)
