@@ -223,6 +223,8 @@ func (c countingWriter) Write(p []byte) (int, error) {
 	return c.w.Write(p)
 }
 
+// countExternal counts the references to external data (a ds:Reference is never the root, which Descendants
+// skips).
 func (v *verifier) countExternal() {
 	v.doc.Root.Descendants(func(n *xmldoc.Node) bool {
 		if n.Is(NSDSig, "Reference") {
@@ -232,10 +234,6 @@ func (v *verifier) countExternal() {
 		}
 		return true
 	})
-	if v.doc.Root.Is(NSDSig, "Signature") {
-		// Descendants does not visit the root itself; references are never the root, nothing to add
-		return
-	}
 }
 
 func (v *verifier) signature(sig *xmldoc.Node, countersigned *xmldoc.Node, depth int) *SignatureResult {
