@@ -399,6 +399,14 @@ func dictOf(o pdf.Object) (pdf.Dict, bool) {
 	return nil, false
 }
 
+// bothIndirect reports whether entry k is a reference in both versions of a dictionary: then the referenced
+// objects are judged on their own, not as part of this dictionary.
+func bothIndirect(db, da pdf.Dict, k pdf.Name) bool {
+	_, rb := db[k].(pdf.Ref)
+	_, ra := da[k].(pdf.Ref)
+	return rb && ra
+}
+
 func containsKey(keys []pdf.Name, k pdf.Name) bool {
 	for _, x := range keys {
 		if x == k {
@@ -414,9 +422,7 @@ func (c *classifier) catalogDiff(db, da pdf.Dict, before, after pdf.View) []verd
 		switch k {
 		case "AcroForm":
 			// An indirect AcroForm is judged as its own object; an inline or newly added one here.
-			_, rb := db[k].(pdf.Ref)
-			_, ra := da[k].(pdf.Ref)
-			if rb && ra {
+			if bothIndirect(db, da, k) {
 				continue // the reference changed: the new object is judged by its role
 			}
 			fb, _ := before.Dict(db[k])
@@ -425,9 +431,7 @@ func (c *classifier) catalogDiff(db, da pdf.Dict, before, after pdf.View) []verd
 		case "DSS", "Extensions":
 			out = append(out, mkVerdict(ChangeDSS, permitDSS, "catalog /"+string(k)+" updated"))
 		case "Names":
-			_, rb := db[k].(pdf.Ref)
-			_, ra := da[k].(pdf.Ref)
-			if rb && ra {
+			if bothIndirect(db, da, k) {
 				continue
 			}
 			nb, _ := before.Dict(db[k])
@@ -462,9 +466,7 @@ func (c *classifier) acroFormDiff(db, da pdf.Dict, before, after pdf.View) []ver
 	for _, k := range pdf.DiffKeys(db, da) {
 		switch k {
 		case "Fields":
-			_, rb := db[k].(pdf.Ref)
-			_, ra := da[k].(pdf.Ref)
-			if rb && ra {
+			if bothIndirect(db, da, k) {
 				continue
 			}
 			fb, _ := before.Resolve(db[k])
@@ -598,9 +600,7 @@ func (c *classifier) fieldDiff(obj string, db, da pdf.Dict, sig bool, before, af
 				out = append(out, mkVerdict(ChangeSignatureDict, permitNever, obj+": signed field's signature replaced or removed"))
 			}
 		case k == "Kids":
-			_, rb := db[k].(pdf.Ref)
-			_, ra := da[k].(pdf.Ref)
-			if !(rb && ra) {
+			if !bothIndirect(db, da, k) {
 				out = append(out, c.fieldsDiff(db[k], da[k], before, after)...)
 			}
 		case fillKeys[k]:
