@@ -465,7 +465,8 @@ func (s *Service) RequestCode(ctx context.Context, profileID, id string) (profil
 			continue
 		}
 		// bind the request to this holder (compare-and-set keeps a second holder out)
-		_, err := s.st.SetSigningRequestStatus(ctx, r.ID, store.RequestPending, store.RequestPending, func(x *store.SigningRequest) {
+		// the returned record is the one stored by the same transaction, so it says who holds the request now
+		bound, err := s.st.SetSigningRequestStatus(ctx, r.ID, store.RequestPending, store.RequestPending, func(x *store.SigningRequest) {
 			if x.ProfileID == "" {
 				x.ProfileID, x.Updated = profileID, now
 			}
@@ -473,11 +474,7 @@ func (s *Service) RequestCode(ctx context.Context, profileID, id string) (profil
 		if err != nil {
 			return profile.CodeInfo{}, s.mapTransition(err)
 		}
-		again, err := s.st.GetSigningRequestForHolder(ctx, r.ID)
-		if err != nil {
-			return profile.CodeInfo{}, mapStore(err)
-		}
-		if again.ProfileID != profileID {
+		if bound.ProfileID != profileID {
 			return profile.CodeInfo{}, ErrOtherHolder
 		}
 	}
