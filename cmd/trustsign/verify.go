@@ -175,11 +175,13 @@ func verifyFile(file string, policy *verify.Policy, xo verify.XMLOptions) (*veri
 				Reasons: []string{rep.Error}}}
 			rep.Indication = verify.TotalFailed
 		} else {
-			data, err := os.ReadFile(file)
-			if err != nil {
+			// the head is already read: continue from the open file rather than reading it again
+			buf := bytes.NewBuffer(make([]byte, 0, st.Size()+bytes.MinRead))
+			buf.Write(head)
+			if _, err := buf.ReadFrom(fh); err != nil {
 				return nil, exitNoInput
 			}
-			rep = verify.XML(file, data, policy, xo)
+			rep = verify.XML(file, buf.Bytes(), policy, xo)
 		}
 	}
 	return &rep, exitFor(rep.Indication)
