@@ -34,14 +34,7 @@ func XML(name string, data []byte, p *Policy, o XMLOptions) FileReport {
 	res, err := xades.Verify(data, xades.VerifyOptions{Detached: o.Detached, ExtraCertificates: extra,
 		Limits: xmldoc.Limits{MaxBytes: max}})
 	if err != nil {
-		rep.Error = "not a well-formed, acceptable XML document: " + err.Error()
-		rep.Signatures = []SignatureReport{{
-			ID: "", Indication: TotalFailed, SubIndication: FormatFailure, Covered: []string{},
-			Checks:  Checks{Structure: Failed, Digests: NotChecked, SignatureValue: NotChecked, SigningCertificate: NotChecked, Chain: NotChecked},
-			Reasons: []string{rep.Error},
-		}}
-		rep.Indication = TotalFailed
-		return rep
+		return UnreadableXML(name, "not a well-formed, acceptable XML document: "+err.Error())
 	}
 	allXMLDSig := len(res.Signatures) > 0
 	for _, s := range res.Signatures {
@@ -53,6 +46,16 @@ func XML(name string, data []byte, p *Policy, o XMLOptions) FileReport {
 	}
 	rep.Summarize()
 	return rep
+}
+
+// UnreadableXML is the report of an XML file refused before any signature could be looked at (malformed, too
+// large, a DOCTYPE...): TOTAL_FAILED / FORMAT_FAILURE with the reason, so that it counts as a failed file.
+func UnreadableXML(name, reason string) FileReport {
+	return FileReport{File: name, Format: "xades", Indication: TotalFailed, Error: reason, Signatures: []SignatureReport{{
+		Indication: TotalFailed, SubIndication: FormatFailure, Covered: []string{},
+		Checks:  Checks{Structure: Failed, Digests: NotChecked, SignatureValue: NotChecked, SigningCertificate: NotChecked, Chain: NotChecked},
+		Reasons: []string{reason},
+	}}}
 }
 
 func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) SignatureReport {

@@ -168,12 +168,7 @@ func verifyFile(file string, policy *verify.Policy, xo verify.XMLOptions) (*veri
 		rep = verifyPDF(file, fh, st.Size(), policy)
 	} else {
 		if st.Size() > int64(xo.MaxBytes) {
-			rep = verify.FileReport{File: file, Format: "xades", Error: fmt.Sprintf("XML document of %d bytes exceeds the %d-byte limit", st.Size(), xo.MaxBytes)}
-			rep.Signatures = []verify.SignatureReport{{Indication: verify.TotalFailed, SubIndication: verify.FormatFailure,
-				Covered: []string{}, Checks: verify.Checks{Structure: verify.Failed, Digests: verify.NotChecked,
-					SignatureValue: verify.NotChecked, SigningCertificate: verify.NotChecked, Chain: verify.NotChecked},
-				Reasons: []string{rep.Error}}}
-			rep.Indication = verify.TotalFailed
+			rep = verify.UnreadableXML(file, fmt.Sprintf("XML document of %d bytes exceeds the %d-byte limit", st.Size(), xo.MaxBytes))
 		} else {
 			// the head is already read: continue from the open file rather than reading it again
 			buf := bytes.NewBuffer(make([]byte, 0, st.Size()+bytes.MinRead))
