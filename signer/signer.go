@@ -24,6 +24,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/trustsign/trustsign/internal/keyusage"
 )
 
 // Errors returned by this package. They are wrapped with details; test for them with errors.Is.
@@ -43,6 +45,9 @@ var (
 	ErrKeyMismatch = errors.New("signer: private key does not match the certificate")
 	// ErrChainOrder means the certificates are not an issuance path (each one issued by the next).
 	ErrChainOrder = errors.New("signer: certificates are not in chain order")
+	// ErrKeyUsage means the signer certificate's key usage or extended key usage does not allow document
+	// signatures: verifiers would refuse every signature made with it.
+	ErrKeyUsage = errors.New("signer: the certificate may not sign documents")
 )
 
 // Seal is the service's signing identity: a private key, its certificate and the chain to embed in signatures.
@@ -59,7 +64,8 @@ type Seal struct {
 // NewSeal binds key to certs, which must start with the signer certificate followed by its issuers in order. It
 // refuses a key that is not RSA of at least 2048 bits or ECDSA on P-256, P-384 or P-521 (ErrUnsupportedKey), a key
 // that does not match certs[0] (ErrKeyMismatch), and certificates that are not an issuance path (ErrChainOrder).
-// It does not check validity periods, key usage or trust.
+// It refuses a signer certificate whose key usage does not allow document signatures (ErrKeyUsage). It does not
+// check validity periods or trust.
 func NewSeal(key crypto.Signer, certs []*x509.Certificate) (*Seal, error) {
 	if key == nil {
 		return nil, fmt.Errorf("%w: no private key", ErrUnsupportedKey)
@@ -74,6 +80,9 @@ func NewSeal(key crypto.Signer, certs []*x509.Certificate) (*Seal, error) {
 	if !ok || !pub.Equal(certs[0].PublicKey) {
 		return nil, fmt.Errorf("%w: the key is %s, the certificate %q has %s", ErrKeyMismatch,
 			describeKey(key.Public()), certs[0].Subject, describeKey(certs[0].PublicKey))
+	}
+	if err := keyusage.ForDocuments(certs[0]); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrKeyUsage, err)
 	}
 	for i := 1; i < len(certs); i++ {
 		if certs[i] == nil {

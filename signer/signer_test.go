@@ -164,6 +164,12 @@ func TestNewSeal(t *testing.T) {
 		t.Fatal(err)
 	}
 	edCert := must(p.Issue(testpki.LeafTemplate(testpki.Subject), edKey))
+	encOnly := testpki.LeafTemplate(testpki.Subject)
+	encOnly.KeyUsage = x509.KeyUsageKeyEncipherment
+	encCert := must(p.Issue(encOnly, p.RSA.Key))
+	tlsOnly := testpki.LeafTemplate(testpki.Subject)
+	tlsOnly.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	tlsCert := must(p.Issue(tlsOnly, p.RSA.Key))
 
 	tests := []struct {
 		name    string
@@ -190,6 +196,8 @@ func TestNewSeal(t *testing.T) {
 		{name: "intermediate first", key: p.RSA.Key, certs: []*x509.Certificate{p.Intermediate, p.RSA.Cert}, wantErr: signer.ErrKeyMismatch},
 		{name: "root before intermediate", key: p.RSA.Key, certs: []*x509.Certificate{p.RSA.Cert, p.Root, p.Intermediate}, wantErr: signer.ErrChainOrder},
 		{name: "unrelated issuer", key: p.RSA.Key, certs: []*x509.Certificate{p.RSA.Cert, p.Attacker.Cert}, wantErr: signer.ErrChainOrder},
+		{name: "key usage: keyEncipherment only", key: p.RSA.Key, certs: []*x509.Certificate{encCert, p.Intermediate}, wantErr: signer.ErrKeyUsage, errText: "keyEncipherment"},
+		{name: "extended key usage: TLS server only", key: p.RSA.Key, certs: []*x509.Certificate{tlsCert, p.Intermediate}, wantErr: signer.ErrKeyUsage, errText: "serverAuth"},
 		{name: "nil in chain", key: p.RSA.Key, certs: []*x509.Certificate{p.RSA.Cert, nil}, wantErr: signer.ErrInvalidCertificate},
 	}
 	for _, tt := range tests {

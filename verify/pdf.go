@@ -158,6 +158,9 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 	if why := p.FutureSigningTime(r.SigningTime); why != "" {
 		r.Add(Indeterminate, SigConstraintsFailure, why)
 	}
+	if why := p.ClaimedTimeBeforeCertificate(r.SigningTime, cert); why != "" {
+		r.Add(Indeterminate, SigConstraintsFailure, why)
+	}
 	if cert != nil {
 		if w := p.KeyStrength(cert); w != "" {
 			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, w)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/trustsign/trustsign/internal/keyusage"
 )
 
 // Policy holds what a validation trusts and how strict it is. The zero value trusts nothing.
@@ -108,17 +110,17 @@ type ChainResult struct {
 }
 
 // Chain builds a path from leaf to one of the policy's roots using the policy's intermediates and the
-// certificates that came with the signature (embedded), and checks each certificate's validity at signingTime (the
-// claimed signing time; zero means the validation time). It never fetches anything.
-func (p *Policy) Chain(leaf *x509.Certificate, embedded []*x509.Certificate, signingTime time.Time) ChainResult {
+// certificates that came with the signature (embedded), and checks each certificate at the validation time (Now),
+// as ETSI EN 319 102-1 does without a proof of existence: a signer's claimed signing time (claimed; zero when there
+// is none) is a claim, not proof, so a certificate outside its validity at the validation time gives INDETERMINATE /
+// OUT_OF_BOUNDS_NO_POE even when the claimed time lies inside it. The leaf's key usage must allow document
+// signatures (INDETERMINATE / CHAIN_CONSTRAINTS_FAILURE otherwise). It never fetches anything.
+func (p *Policy) Chain(leaf *x509.Certificate, embedded []*x509.Certificate, claimed time.Time) ChainResult {
 	if leaf == nil {
 		return ChainResult{Check: NotChecked, Indication: Indeterminate, SubIndication: NoSigningCertificateFound,
 			Reason: "no signing certificate to build a chain from"}
 	}
-	at := signingTime
-	if at.IsZero() {
-		at = p.now()
-	}
+	now := p.now()
 	roots := x509.NewCertPool()
 	nroots := 0
 	if p != nil {
@@ -142,17 +144,24 @@ func (p *Policy) Chain(leaf *x509.Certificate, embedded []*x509.Certificate, sig
 			inter.AddCert(c)
 		}
 	}
-	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
-	chains, err := leaf.Verify(opts)
+	verifyAt := func(at time.Time) ([][]*x509.Certificate, error) {
+		return leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	}
+	chains, err := verifyAt(now)
 	if err == nil && len(chains) > 0 {
+		if why := keyusage.ForDocuments(leaf); why != nil {
+			return ChainResult{Check: Failed, Indication: Indeterminate, SubIndication: ChainConstraintsFailure,
+				Reason: "the signing certificate may not sign documents: " + why.Error(), Path: chains[0]}
+		}
 		return ChainResult{Check: Passed, Indication: TotalPassed, Path: chains[0]}
 	}
 	var inv x509.CertificateInvalidError
 	if errors.As(err, &inv) && inv.Reason == x509.Expired {
-		// The chain exists but a certificate was outside its validity period at the signing time.
+		// A certificate of the path is outside its validity at the validation time, and nothing proves the
+		// signature existed while it was valid (a time-stamp would). Name the certificate and its validity.
 		return ChainResult{Check: Failed, Indication: Indeterminate, SubIndication: OutOfBoundsNoPOE,
-			Reason: fmt.Sprintf("certificate not valid at the signing time %s: %v", at.UTC().Format(time.RFC3339), err)}
+			Reason: outOfBounds(inv.Cert, now, claimed)}
 	}
 	if errors.As(err, &inv) && inv.Reason == x509.NotAuthorizedToSign {
 		return ChainResult{Check: Failed, Indication: Indeterminate, SubIndication: ChainConstraintsFailure,
@@ -160,6 +169,31 @@ func (p *Policy) Chain(leaf *x509.Certificate, embedded []*x509.Certificate, sig
 	}
 	return ChainResult{Check: Failed, Indication: Indeterminate, SubIndication: NoCertificateChainFound,
 		Reason: "signing certificate does not chain to a trusted root"}
+}
+
+// outOfBounds explains a certificate that is not valid at the validation time.
+func outOfBounds(c *x509.Certificate, now, claimed time.Time) string {
+	const f = time.RFC3339
+	who := "a certificate of the chain"
+	if c != nil {
+		who = fmt.Sprintf("certificate %q (valid %s to %s)", c.Subject.String(), c.NotBefore.UTC().Format(f), c.NotAfter.UTC().Format(f))
+	}
+	msg := fmt.Sprintf("%s is not valid at the validation time %s, and no time-stamp proves the signature existed before",
+		who, now.UTC().Format(f))
+	if !claimed.IsZero() {
+		msg += fmt.Sprintf(" (the claimed signing time %s is not proof)", claimed.UTC().Format(f))
+	}
+	return msg
+}
+
+// ClaimedTimeBeforeCertificate returns a reason when the claimed signing time lies before the signing certificate's
+// validity began: the signature contradicts its own certificate.
+func (p *Policy) ClaimedTimeBeforeCertificate(claimed *time.Time, c *x509.Certificate) string {
+	if claimed == nil || c == nil || !claimed.Before(c.NotBefore.Add(-MaxClockSkew)) {
+		return ""
+	}
+	return fmt.Sprintf("the claimed signing time %s is before the signing certificate was valid (from %s)",
+		claimed.UTC().Format(time.RFC3339), c.NotBefore.UTC().Format(time.RFC3339))
 }
 
 var zeroTime time.Time

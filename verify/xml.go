@@ -174,6 +174,9 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 	if why := p.FutureSigningTime(r.SigningTime); why != "" {
 		r.Add(Indeterminate, SigConstraintsFailure, why)
 	}
+	if why := p.ClaimedTimeBeforeCertificate(r.SigningTime, s.Certificate); why != "" {
+		r.Add(Indeterminate, SigConstraintsFailure, why)
+	}
 	// chain
 	if s.Certificate != nil && !s.KeyValueOnly {
 		var at = s.SigningTime

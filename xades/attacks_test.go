@@ -1142,7 +1142,8 @@ func TestAttackDetachedContent(t *testing.T) {
 	})
 }
 
-// The signing certificate must be valid at the claimed signing time.
+// The signing certificate must be valid at the validation time (a claimed signing time proves nothing), and a
+// claimed time before the certificate existed contradicts it.
 func TestAttackSigningTimeOutsideValidity(t *testing.T) {
 	p := testpki.New()
 	tmpl := testpki.LeafTemplate(testpki.Subject)
@@ -1151,7 +1152,7 @@ func TestAttackSigningTimeOutsideValidity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outOfBounds := want{verify.Indeterminate, verify.OutOfBoundsNoPOE, "not valid at the signing time"}
+	outOfBounds := want{verify.Indeterminate, verify.OutOfBoundsNoPOE, "not valid at the validation time"}
 	runAttacks(t, []attackCase{
 		{name: "certificate expired before the signing time", craft: func(t *testing.T) string {
 			return signWith(t, attackDoc, expired, xades.SignOptions{})
@@ -1162,7 +1163,7 @@ func TestAttackSigningTimeOutsideValidity(t *testing.T) {
 		}},
 		{name: "signing time before the certificate was issued", craft: func(t *testing.T) string {
 			return signWith(t, attackDoc, p.RSA, xades.SignOptions{SigningTime: time.Now().AddDate(-5, 0, 0)})
-		}, want: outOfBounds},
+		}, want: want{verify.Indeterminate, verify.SigConstraintsFailure, "before the signing certificate was valid"}},
 	})
 }
 
