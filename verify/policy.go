@@ -62,6 +62,9 @@ func (r *SignatureReport) Conclude() {
 	if r.Covered == nil {
 		r.Covered = []string{}
 	}
+	if r.SigningTime != nil && r.SigningTimeSource == "" {
+		r.SigningTimeSource = "claimed"
+	}
 }
 
 // SignerOf describes a certificate for a report.

@@ -127,12 +127,18 @@ type SignatureReport struct {
 	Indication     Indication      `json:"indication"`
 	SubIndication  SubIndication   `json:"subIndication,omitempty"`
 	Signer         *Signer         `json:"signer"`
-	SigningTime    *time.Time      `json:"signingTime"`
+	// SigningTime is the signing time the signer claimed (XAdES SigningTime, CMS signing-time or the PDF /M):
+	// a claim, not a proof of existence; SigningTimeSource says so ("claimed").
+	SigningTime       *time.Time `json:"signingTime"`
+	SigningTimeSource string     `json:"signingTimeSource,omitempty"`
 	TrustedProfile *TrustedProfile `json:"trustedProfile"`
 	Covered        []string        `json:"covered"`
 	Checks         Checks          `json:"checks"`
 	// Reasons explains, one short sentence each, why the indication is not TOTAL_PASSED (and notes otherwise).
 	Reasons []string `json:"reasons,omitempty"`
+	// Warnings are facts that do not change the indication but an auditor should know (a signature value in a
+	// known non-standard encoding, a certificate with a negative serial number...).
+	Warnings []string `json:"warnings,omitempty"`
 	// Algorithm is the signature algorithm, e.g. "RSA-SHA256" or "ECDSA-SHA256".
 	Algorithm string `json:"algorithm,omitempty"`
 	// Level names the signature form, e.g. "XAdES-B-B", "XMLDSig", "PAdES-B-B", "CAdES/PKCS#7".
@@ -155,6 +161,8 @@ type FileReport struct {
 	Signatures []SignatureReport `json:"signatures"`
 	// Error is set when the file could not be validated at all (for example it is not XML or PDF).
 	Error string `json:"error,omitempty"`
+	// ValidationTime is the time at which certificates were checked (the policy's Now).
+	ValidationTime *time.Time `json:"validationTime,omitempty"`
 }
 
 // Summarize sets r.Indication to the worst indication of its signatures (NoSignature when there are none and no

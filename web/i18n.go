@@ -357,6 +357,7 @@ var catalog = map[string][2]string{
 	"report.allowed":          {"Dozwolona", "Allowed"},
 	"report.detail":           {"Szczegóły", "Detail"},
 	"report.reasons":          {"Uzasadnienie", "Why"},
+	"report.warnings":         {"Uwagi", "Warnings"},
 	"report.generated":        {"Raport wygenerowano %s.", "Report generated %s."},
 
 	"ind.TOTAL_PASSED":       {"Podpis prawidłowy", "Signature valid"},

@@ -59,8 +59,14 @@ type reportView struct {
 	CSS       template.CSS
 }
 
+// newReportView shows the reports with every signed string made printable (verify.Printable): html/template
+// escapes markup, not control characters or bidirectional overrides.
 func newReportView(reps []verify.FileReport, lang string, now time.Time) *reportView {
-	return &reportView{Lang: lang, Files: reps, Generated: now, CSS: template.CSS(reportCSS)}
+	shown := make([]verify.FileReport, len(reps))
+	for i, r := range reps {
+		shown[i] = r.ForDisplay()
+	}
+	return &reportView{Lang: lang, Files: shown, Generated: now, CSS: template.CSS(reportCSS)}
 }
 
 // T translates a catalog key.

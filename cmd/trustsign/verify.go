@@ -219,7 +219,11 @@ func worseExit(a, b int) int {
 	return a
 }
 
-func printReport(w io.Writer, r *verify.FileReport) {
+// printReport writes the report as text. Every signed string goes through verify.Printable first, so that a
+// certificate subject holding ESC or CR cannot rewrite the terminal.
+func printReport(w io.Writer, rep *verify.FileReport) {
+	d := rep.ForDisplay()
+	r := &d
 	fmt.Fprintf(w, "%s (%s): %s\n", r.File, r.Format, r.Indication)
 	if r.Error != "" {
 		fmt.Fprintf(w, "  error: %s\n", r.Error)
@@ -278,6 +282,9 @@ func printSignature(w io.Writer, s *verify.SignatureReport, n int, indent string
 		ch.Structure, ch.Digests, ch.SignatureValue, ch.SigningCertificate, ch.Chain)
 	for _, r := range s.Reasons {
 		fmt.Fprintf(w, "%sWhy:       %s\n", in, r)
+	}
+	for _, r := range s.Warnings {
+		fmt.Fprintf(w, "%sWarning:   %s\n", in, r)
 	}
 	for i, c := range s.CounterSignatures {
 		fmt.Fprintf(w, "%sCounter-signature:\n", in)
