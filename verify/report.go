@@ -123,17 +123,17 @@ type Change struct {
 
 // SignatureReport is the validation result of one signature.
 type SignatureReport struct {
-	ID             string          `json:"id"`
-	Indication     Indication      `json:"indication"`
-	SubIndication  SubIndication   `json:"subIndication,omitempty"`
-	Signer         *Signer         `json:"signer"`
+	ID            string        `json:"id"`
+	Indication    Indication    `json:"indication"`
+	SubIndication SubIndication `json:"subIndication,omitempty"`
+	Signer        *Signer       `json:"signer"`
 	// SigningTime is the signing time the signer claimed (XAdES SigningTime, CMS signing-time or the PDF /M):
 	// a claim, not a proof of existence; SigningTimeSource says so ("claimed").
-	SigningTime       *time.Time `json:"signingTime"`
-	SigningTimeSource string     `json:"signingTimeSource,omitempty"`
-	TrustedProfile *TrustedProfile `json:"trustedProfile"`
-	Covered        []string        `json:"covered"`
-	Checks         Checks          `json:"checks"`
+	SigningTime       *time.Time      `json:"signingTime"`
+	SigningTimeSource string          `json:"signingTimeSource,omitempty"`
+	TrustedProfile    *TrustedProfile `json:"trustedProfile"`
+	Covered           []string        `json:"covered"`
+	Checks            Checks          `json:"checks"`
 	// Reasons explains, one short sentence each, why the indication is not TOTAL_PASSED (and notes otherwise).
 	Reasons []string `json:"reasons,omitempty"`
 	// Warnings are facts that do not change the indication but an auditor should know (a signature value in a
