@@ -81,7 +81,7 @@ func (s *Server) verifyDocument(c *gin.Context) {
 		writeProblem(c, errBadRequest("empty document"))
 		return
 	}
-	rep := verifyBytes(name, data, s.policy(), detached)
+	rep := verifyBytes(c.Request.Context(), name, data, s.policy(), detached)
 	s.metrics.verifies.WithLabelValues(rep.Format, string(rep.Indication)).Inc()
 	c.JSON(http.StatusOK, rep)
 }

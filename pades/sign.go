@@ -57,8 +57,13 @@ type SignOptions struct {
 	// Name, Reason, Location and ContactInfo fill the signature dictionary's entries of the same names.
 	Name, Reason, Location, ContactInfo string
 	// Profile, when set, binds a trusted profile: /Name becomes "FIRSTNAME SURNAME" and /Reason the text of
-	// Profile.Reason (both override Name and Reason).
+	// Profile.ServiceReason(SealPhrase), the real service's form (both override Name and Reason).
 	Profile *Profile
+	// SealPhrase is the seal owner's phrase that begins the real service's /Reason (empty: DefaultSealPhrase).
+	SealPhrase string
+	// LegacyReason writes trustsign's earlier /Reason form (Profile.Reason, which also carries the profile
+	// number) instead of the real service's.
+	LegacyReason bool
 	// Visible selects a visible stamp; nil means visible exactly when Profile is set.
 	Visible *bool
 	// Page is the 1-based page of the widget; 0 means the last page.
@@ -570,7 +575,10 @@ func signatureDictionary(o *SignOptions) (b []byte, brOff, contentsOff, contents
 	b = pdf.AppendObject(b, pdf.String{Value: []byte(pdf.FormatDate(o.Time))})
 	name, reason := o.Name, o.Reason
 	if o.Profile != nil {
-		name, reason = o.Profile.FullName(), o.Profile.Reason()
+		name, reason = o.Profile.FullName(), o.Profile.ServiceReason(o.SealPhrase)
+		if o.LegacyReason {
+			reason = o.Profile.Reason()
+		}
 	}
 	for _, kv := range []struct {
 		k pdf.Name

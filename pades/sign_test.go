@@ -108,18 +108,19 @@ func TestSignProfile(t *testing.T) {
 	out := sign(t, simplePDF(3, ""), o)
 	res := wantValid(t, out, 1)
 	s := res.Signatures[0]
-	const reason = "Podpis zaufany; imię: ANNA; nazwisko: TESTOWA-ŻÓŁĆ; PESEL: 44051401359; ID profilu: 987654321; login: atestowa"
+	const reason = "Opatrzono pieczęcią ministra właściwego do spraw informatyzacji w imieniu: ANNA TESTOWA-ŻÓŁĆ, PESEL: 44051401359, PZ ID: atestowa"
 	if s.Reason != reason {
 		t.Errorf("/Reason %q", s.Reason)
 	}
 	if s.Name != "ANNA TESTOWA-ŻÓŁĆ" || s.Location != "Warszawa" || s.ContactInfo != "kontakt@example.invalid" {
 		t.Errorf("/Name %q /Location %q /ContactInfo %q", s.Name, s.Location, s.ContactInfo)
 	}
-	if s.Profile == nil || *s.Profile != *testProfile {
+	// the real service's form carries no profile number
+	if want := (pades.Profile{FirstName: "ANNA", Surname: "TESTOWA-ŻÓŁĆ", PESEL: "44051401359", Login: "atestowa"}); s.Profile == nil || *s.Profile != want {
 		t.Errorf("profile %+v", s.Profile)
 	}
 	// The /Reason is a UTF-16BE text string with a byte order mark.
-	if !bytes.Contains(out, []byte("/Reason <FEFF0050")) {
+	if !bytes.Contains(out, []byte("/Reason <FEFF004F")) {
 		t.Error("/Reason is not written as UTF-16BE with BOM")
 	}
 	// A profile signature is visible by default, on the last page.

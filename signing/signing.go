@@ -98,6 +98,9 @@ type Options struct {
 	SignURL func(id string) string
 	// Notify, when set, receives a notification for every finished request (e.g. a webhook sender).
 	Notify func(ctx context.Context, r Request)
+	// SealPhrase begins the PDF /Reason, in the real service's form "PHRASE w imieniu: NAMES, PESEL: …, PZ ID: …"
+	// (default pades.DefaultSealPhrase).
+	SealPhrase string
 }
 
 // Service runs signing requests.
@@ -622,7 +625,7 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 		_, err := pades.Sign(ctx, bytes.NewReader(r.Document), int64(len(r.Document)), &out, pades.SignOptions{
 			Signer: s.seal.Key, Certificate: s.seal.Certificate, Chain: s.seal.Chain[1:], Time: now,
 			Profile: &pades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
-				PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}})
+				PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}, SealPhrase: s.o.SealPhrase})
 		return out.Bytes(), "application/pdf", err
 	default:
 		doc := r.Document

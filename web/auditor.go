@@ -60,16 +60,7 @@ func (s *server) verifyUpload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) verifyBytes(r *http.Request, name string, data []byte) verify.FileReport {
-	head := data
-	if len(head) > 1024 {
-		head = head[:1024]
-	}
-	if bytes.Contains(head, []byte("%PDF-")) {
-		rep := verify.PDF(r.Context(), bytes.NewReader(data), int64(len(data)), s.cfg.VerifyPolicy)
-		rep.File = name
-		return rep
-	}
-	return verify.XML(name, data, s.cfg.VerifyPolicy, verify.XMLOptions{})
+	return verify.Bytes(r.Context(), name, data, s.cfg.VerifyPolicy, verify.Options{})
 }
 
 func (s *server) verifyReportDownload(w http.ResponseWriter, r *http.Request) {

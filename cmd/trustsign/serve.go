@@ -28,6 +28,7 @@ import (
 	"github.com/trustsign/trustsign/api"
 	"github.com/trustsign/trustsign/audit"
 	"github.com/trustsign/trustsign/notify"
+	"github.com/trustsign/trustsign/pades"
 	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/signer"
 	"github.com/trustsign/trustsign/signing"
@@ -41,6 +42,7 @@ import (
 type serveConfig struct {
 	addr, data, outbox          string
 	sealKey, sealCert           string
+	sealPhrase                  string
 	sealChain, trust            []string
 	maxDocument                 int64
 	publicVerifyPerMinute       int
@@ -77,6 +79,7 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringVar(&c.sealKey, "seal-key", "", "seal private key `FILE` (PEM); default: a generated development key")
 	fl.StringVar(&c.sealCert, "seal-cert", "", "seal certificate `FILE` (PEM)")
 	fl.StringSliceVar(&c.sealChain, "seal-chain", nil, "seal intermediate certificates `FILE` (PEM)")
+	fl.StringVar(&c.sealPhrase, "seal-phrase", pades.DefaultSealPhrase, "seal owner's `PHRASE` that begins a PDF signature's /Reason (\"PHRASE w imieniu: NAMES, PESEL: …, PZ ID: LOGIN\")")
 	fl.StringSliceVar(&c.trust, "trust", nil, "trusted roots `FILE` for verification (PEM); the seal chain is always trusted")
 	fl.Int64Var(&c.maxDocument, "max-document-size", 10<<20, "largest document accepted, in bytes")
 	fl.IntVar(&c.publicVerifyPerMinute, "public-verify-per-minute", 60, "unauthenticated verifications per client address per minute")
@@ -353,8 +356,9 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		publicURL = "http://" + c.addr
 	}
 	flow := signing.New(d.db, d.profiles, seal, signing.Options{
-		SignURL: func(id string) string { return publicURL + "/sign/" + id },
-		Notify:  signing.WebhookNotifier(signing.WebhookOptions{Logger: logger, AllowPrivate: c.webhookAllowPrivate}),
+		SignURL:    func(id string) string { return publicURL + "/sign/" + id },
+		Notify:     signing.WebhookNotifier(signing.WebhookOptions{Logger: logger, AllowPrivate: c.webhookAllowPrivate}),
+		SealPhrase: c.sealPhrase,
 	})
 	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy,
 		PublicVerifyPerMinute: c.publicVerifyPerMinute, TrustedProxies: c.trustedProxies, Profiles: d.profiles, Signing: flow, Maintenance: d.db,

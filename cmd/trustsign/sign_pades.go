@@ -23,9 +23,11 @@ type padesFlags struct {
 	rect                            string
 	name, reason, location, contact string
 	certify                         int
+	sealPhrase                      string
+	legacyReason                    bool
 }
 
-var padesOnly = []string{"visible", "page", "rect", "name", "reason", "location", "contact", "certify"}
+var padesOnly = []string{"visible", "page", "rect", "name", "reason", "location", "contact", "certify", "seal-phrase", "legacy-reason"}
 
 func addPadesFlags(fl *pflag.FlagSet, f *padesFlags) {
 	fl.BoolVar(&f.visible, "visible", true, "PAdES: draw the trusted-signature stamp (default on with --profile)")
@@ -36,6 +38,8 @@ func addPadesFlags(fl *pflag.FlagSet, f *padesFlags) {
 	fl.StringVar(&f.location, "location", "", "PAdES: /Location")
 	fl.StringVar(&f.contact, "contact", "", "PAdES: /ContactInfo")
 	fl.IntVar(&f.certify, "certify", 0, "PAdES: certification signature with DocMDP permissions 1, 2 or 3")
+	fl.StringVar(&f.sealPhrase, "seal-phrase", pades.DefaultSealPhrase, "PAdES: seal owner's `PHRASE` that begins the profile's /Reason")
+	fl.BoolVar(&f.legacyReason, "legacy-reason", false, "PAdES: write the profile in trustsign's earlier /Reason form (\"Podpis zaufany; imię: …\")")
 }
 
 func checkNoPadesFlags(cmd *cobra.Command) error {
@@ -57,6 +61,7 @@ func runSignPades(cmd *cobra.Command, f *signFlags, seal *signer.Seal, prof *xad
 	if prof != nil {
 		opts.Profile = &pades.Profile{FirstName: prof.FirstName, SecondName: prof.SecondName, Surname: prof.Surname,
 			PESEL: prof.PESEL, ProfileID: prof.ProfileID, Login: prof.Login}
+		opts.SealPhrase, opts.LegacyReason = p.sealPhrase, p.legacyReason
 	}
 	if cmd.Flags().Changed("visible") {
 		v := p.visible

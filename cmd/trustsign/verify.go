@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,7 +117,7 @@ func runVerify(cmd *cobra.Command, f *verifyFlags, files []string) error {
 	out := cmd.OutOrStdout()
 	var reports []verify.FileReport
 	for _, file := range files {
-		rep, code := verifyFile(file, policy, verify.XMLOptions{Detached: detached, MaxBytes: f.maxSize})
+		rep, code := verifyFile(file, policy, verify.Options{Detached: detached, MaxXMLBytes: f.maxSize})
 		worst = worseExit(worst, code)
 		if rep == nil {
 			fmt.Fprintf(cmd.ErrOrStderr(), "trustsign: cannot read %s\n", file)
@@ -150,7 +151,7 @@ func writeHTMLReport(path string, reports []verify.FileReport, lang string) erro
 	return writeFileAtomic(path, b.Bytes(), 0o644)
 }
 
-func verifyFile(file string, policy *verify.Policy, xo verify.XMLOptions) (*verify.FileReport, int) {
+func verifyFile(file string, policy *verify.Policy, o verify.Options) (*verify.FileReport, int) {
 	fh, err := os.Open(file)
 	if err != nil {
 		return nil, exitNoInput
@@ -160,30 +161,8 @@ func verifyFile(file string, policy *verify.Policy, xo verify.XMLOptions) (*veri
 	if err != nil || st.IsDir() {
 		return nil, exitNoInput
 	}
-	head := make([]byte, 1024)
-	n, _ := io.ReadFull(fh, head)
-	head = head[:n]
-	var rep verify.FileReport
-	if isPDF(head) {
-		rep = verifyPDF(file, fh, st.Size(), policy)
-	} else {
-		if st.Size() > int64(xo.MaxBytes) {
-			rep = verify.UnreadableXML(file, fmt.Sprintf("XML document of %d bytes exceeds the %d-byte limit", st.Size(), xo.MaxBytes))
-		} else {
-			// the head is already read: continue from the open file rather than reading it again
-			buf := bytes.NewBuffer(make([]byte, 0, st.Size()+bytes.MinRead))
-			buf.Write(head)
-			if _, err := buf.ReadFrom(fh); err != nil {
-				return nil, exitNoInput
-			}
-			rep = verify.XML(file, buf.Bytes(), policy, xo)
-		}
-	}
+	rep := verify.File(context.Background(), file, fh, st.Size(), policy, o)
 	return &rep, exitFor(rep.Indication)
-}
-
-func isPDF(head []byte) bool {
-	return bytes.Contains(head, []byte("%PDF-"))
 }
 
 func exitFor(ind verify.Indication) int {

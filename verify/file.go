@@ -1,0 +1,113 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+)
+
+// Options configures File.
+type Options struct {
+	// Detached content of detached XML signatures, by file name (see XMLOptions.Detached).
+	Detached map[string][]byte
+	// MaxXMLBytes bounds an XML document (default DefaultMaxXMLBytes). PDF files are read as a stream, never held
+	// in memory, and have no size limit here.
+	MaxXMLBytes int
+}
+
+// Format is what Sniff decided a file is.
+type Format int
+
+// Formats.
+const (
+	FormatXML Format = iota
+	FormatPDF
+)
+
+// pdfHeaderWindow is how far into a file the %PDF- header may start (ISO 32000-2 §7.5.2 lets readers accept leading
+// bytes; Acrobat looks in the first 1024).
+const pdfHeaderWindow = 1024
+
+// Sniff decides from a file's first bytes whether it is to be read as XML or as PDF: a file whose first
+// character (after an optional byte-order mark and white space) is '<' is XML, otherwise a file with %PDF- in its
+// first 1024 bytes is a PDF, otherwise it is read as XML (and refused as such). The CLI, the API and the web page
+// all decide through here, so one file gets one verdict everywhere.
+func Sniff(head []byte) Format {
+	if len(head) > pdfHeaderWindow {
+		head = head[:pdfHeaderWindow]
+	}
+	t := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(t) > 0 && t[0] == '<' {
+		return FormatXML
+	}
+	if bytes.Contains(head, []byte("%PDF-")) {
+		return FormatPDF
+	}
+	return FormatXML
+}
+
+// File validates every signature of one file, XML or PDF (decided once by Sniff), under the policy. r must serve
+// size bytes. It is the one entry point the CLI, the API and the web pages use.
+func File(ctx context.Context, name string, r io.ReaderAt, size int64, p *Policy, o Options) FileReport {
+	head := make([]byte, min(size, pdfHeaderWindow))
+	if _, err := r.ReadAt(head, 0); err != nil && err != io.EOF {
+		rep := UnreadableXML(name, "the file cannot be read: "+err.Error())
+		rep.Format = "unknown"
+		return rep
+	}
+	var rep FileReport
+	switch Sniff(head) {
+	case FormatPDF:
+		rep = PDF(ctx, r, size, p)
+		rep.File = name
+	default:
+		maxBytes := o.MaxXMLBytes
+		if maxBytes <= 0 {
+			maxBytes = DefaultMaxXMLBytes
+		}
+		if size > int64(maxBytes) {
+			rep = UnreadableXML(name, fmt.Sprintf("XML document of %d bytes exceeds the %d-byte limit", size, maxBytes))
+			break
+		}
+		data, ok := r.(interface{ Bytes() []byte })
+		var buf []byte
+		if ok && int64(len(data.Bytes())) == size {
+			buf = data.Bytes()
+		} else {
+			buf = make([]byte, size)
+			if _, err := r.ReadAt(buf, 0); err != nil && err != io.EOF {
+				rep = UnreadableXML(name, "the file cannot be read: "+err.Error())
+				break
+			}
+		}
+		rep = XML(name, buf, p, XMLOptions{Detached: o.Detached, MaxBytes: maxBytes})
+	}
+	now := p.now().UTC()
+	rep.ValidationTime = &now
+	return rep
+}
+
+// Bytes is File over a document held in memory.
+func Bytes(ctx context.Context, name string, data []byte, p *Policy, o Options) FileReport {
+	return File(ctx, name, bytesReaderAt(data), int64(len(data)), p, o)
+}
+
+// bytesReaderAt serves a byte slice and hands it over whole to the XML path without a copy.
+type bytesReaderAt []byte
+
+func (b bytesReaderAt) Bytes() []byte { return b }
+
+func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("verify: negative offset")
+	}
+	if off >= int64(len(b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, b[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
