@@ -383,7 +383,7 @@ func wrong(c string) string {
 func TestE2ECitizenPDF(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t)
-	id, pesel, anna := e.holder(t, "anna")
+	_, pesel, anna := e.holder(t, "anna")
 	pdfDoc := pdftest.Build(pdftest.Simple(2, "Wniosek o wydanie dowodu osobistego"), 1, pdftest.Options{})
 
 	req, err := e.rx.Submit(bg, client.Submission{Document: pdfDoc, FileName: "wniosek.pdf", SuccessURL: rxSuccess, FailureURL: rxFailure})
@@ -405,7 +405,7 @@ func TestE2ECitizenPDF(t *testing.T) {
 	}
 	rep := verify.PDF(bg, bytes.NewReader(signed), int64(len(signed)), e.Policy)
 	if rep.Indication != verify.TotalPassed || rep.Signatures[0].TrustedProfile == nil ||
-		rep.Signatures[0].TrustedProfile.PESEL != pesel || rep.Signatures[0].TrustedProfile.Login == "" {
+		rep.Signatures[0].TrustedProfile.PESEL != pesel || rep.Signatures[0].TrustedProfile.Login != "anna" {
 		// the real service's /Reason form carries names, PESEL and login (its "PZ ID"), not the profile number
 		t.Fatalf("verify.PDF: %+v", rep)
 	}
