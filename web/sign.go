@@ -10,9 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustsign/trustsign/internal/xmldoc"
 	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/signing"
 	"github.com/trustsign/trustsign/store"
+	"github.com/trustsign/trustsign/xades"
 )
 
 // maxShownXML is the largest document shown pretty-printed on the signing page (larger ones are offered for
@@ -23,12 +25,14 @@ const maxShownXML = 2 << 20
 type signDoc struct {
 	Req signing.Request
 	// Kind is "pdf", "xml", "text" or "other".
-	Kind        string
-	Pretty      string
-	TooLarge    bool
-	Digest      string
-	ViewURL     string
-	DownloadURL string
+	Kind     string
+	Pretty   string
+	TooLarge bool
+	Digest   string
+	ViewURL  string
+	// ExcludedSignatures counts existing ds:Signature elements that the new signature will not cover (not shown).
+	ExcludedSignatures int
+	DownloadURL        string
 }
 
 // signData is the signing page.
@@ -91,14 +95,11 @@ func (s *server) renderSign(w http.ResponseWriter, r *http.Request, status int, 
 		switch {
 		case req.ContentType == "application/pdf":
 			doc.Kind = "pdf"
-		case looksLikeXML(data):
-			doc.Kind = "xml"
-			if len(data) > maxShownXML {
-				doc.TooLarge = true
-			} else {
-				doc.Pretty = prettyXML(data)
-			}
-		case strings.HasPrefix(req.ContentType, "text/"):
+		case looksLikeXML(data) && len(data) > maxShownXML:
+			doc.Kind, doc.TooLarge = "xml", true
+		case looksLikeXML(data) && xmlCoverage(&doc, data):
+			// shown: exactly what the signature will cover (see xmlCoverage)
+		case looksLikeXML(data) || strings.HasPrefix(req.ContentType, "text/"):
 			doc.Kind = "text"
 			if len(data) > maxShownXML {
 				doc.TooLarge = true
@@ -126,6 +127,19 @@ func (s *server) serviceName(r *http.Request, v *view, clientID string) string {
 		return v.T("demo.service")
 	}
 	return v.T("sign.unknownService")
+}
+
+// xmlCoverage shows an XML document as the octets the enveloped signature will digest (xades.EnvelopedCoverage):
+// existing ds:Signature elements, comments and the XML declaration are not covered, so they are not shown, and the
+// page says how many signatures were left out. It returns false for text that only looks like XML: the service
+// signs that as a file inside the XML container, and the page shows it as text.
+func xmlCoverage(doc *signDoc, data []byte) bool {
+	covered, excluded, err := xades.EnvelopedCoverage(data, xmldoc.Limits{})
+	if err != nil {
+		return false
+	}
+	doc.Kind, doc.Pretty, doc.ExcludedSignatures = "xml", prettyXML(covered), excluded
+	return true
 }
 
 func looksLikeXML(data []byte) bool {

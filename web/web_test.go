@@ -589,7 +589,7 @@ func TestSigningPage(t *testing.T) {
 		t.Fatal("the document or its name reached the page unescaped")
 	}
 	// XML text is shown re-escaped as XML, and the whole as HTML text
-	mustContain(t, "escaped document", page.body, "&amp;lt;script&amp;gt;alert(1)", "&lt;img src=&#34;x&#34; onerror=&#34;alert(3)&#34;/&gt;",
+	mustContain(t, "escaped document", page.body, "&amp;lt;script&amp;gt;alert(1)", "&lt;img onerror=&#34;alert(3)&#34; src=&#34;x&#34;/&gt;", // canonical attribute order
 		"&lt;img src=x onerror=alert(4)&gt;.xml")
 	// a document that is not well-formed is shown as it is, as text
 	bad := e.submit(`<x><script>alert(5)</script>`, "bad.xml")
@@ -1031,5 +1031,25 @@ func TestMaintenanceWindow(t *testing.T) {
 	e.clock.Add(2 * time.Hour)
 	if r := c.get(req.SignURL); r.StatusCode != http.StatusOK {
 		t.Errorf("after the window: %d", r.StatusCode)
+	}
+}
+
+// The signing page shows what the new signature will cover, nothing else: text inside an existing ds:Signature
+// element (which the enveloped signature subtracts) and comments are not covered, so they are not shown.
+func TestSigningPageShowsOnlyCoveredContent(t *testing.T) {
+	e := newEnv(t)
+	e.holder("anna", "44051401359")
+	req := e.submit(`<wniosek><kwota>100 PLN</kwota><!-- komentarz: 5000 PLN -->`+
+		`<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#">Zobowiązuję się zapłacić 9000 PLN</ds:Signature></wniosek>`, "wniosek.xml")
+	c := e.newClient()
+	c.login("anna", holderPassword)
+	page := c.get(req.SignURL)
+	checkPage(t, page, "pl")
+	body := text(page.body)
+	mustContain(t, "page", body, "100 PLN", "Twój podpis ich nie obejmuje")
+	for _, hidden := range []string{"9000 PLN", "5000 PLN"} {
+		if strings.Contains(body, hidden) {
+			t.Errorf("the page shows %q, which the signature will not cover", hidden)
+		}
 	}
 }
