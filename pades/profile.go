@@ -73,8 +73,9 @@ func ParseReason(s string) *Profile {
 
 // parseServiceReason reads the real service's form. The names are split as the service writes them: the first word
 // is the first name, the last the surname (Polish double surnames are hyphenated), any words between are second
-// names.
+// names. White space is normalised first.
 func parseServiceReason(s string) *Profile {
+	s = strings.Join(strings.Fields(s), " ") // line breaks and repeated spaces, as some writers wrap long /Reasons
 	i := strings.LastIndex(s, servicePrefix)
 	if i <= 0 {
 		return nil

@@ -30,7 +30,8 @@ func TestParseServiceReason(t *testing.T) {
 		{"one name only", "Opatrzono pieczęcią ministra w imieniu: TESTOWA, PESEL: 44051401359, PZ ID: atestowa", nil},
 		{"no login", "Opatrzono pieczęcią ministra w imieniu: ANNA TESTOWA, PESEL: 44051401359, PZ ID: ", nil},
 		{"something after the login", "Opatrzono pieczęcią ministra w imieniu: ANNA TESTOWA, PESEL: 44051401359, PZ ID: atestowa, PESEL: 02270803624", nil},
-		{"double space in the names", "Opatrzono pieczęcią ministra w imieniu: ANNA  TESTOWA, PESEL: 44051401359, PZ ID: atestowa", nil},
+		{"wrapped line and double spaces", "Opatrzono pieczęcią ministra\nw imieniu:  ANNA  TESTOWA, PESEL: 44051401359, PZ ID: atestowa ",
+			&pades.Profile{FirstName: "ANNA", Surname: "TESTOWA", PESEL: "44051401359", Login: "atestowa"}},
 		{"no phrase", " w imieniu: ANNA TESTOWA, PESEL: 44051401359, PZ ID: atestowa", nil},
 		{"unrelated", "Signed by Anna", nil},
 	} {
