@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/trustsign/trustsign/cms"
+	"github.com/trustsign/trustsign/internal/keyusage"
 	"github.com/trustsign/trustsign/pdf"
 )
 
@@ -125,6 +126,9 @@ func sign(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts S
 	}
 	if opts.DocMDP < 0 || opts.DocMDP > 3 {
 		return nil, fmt.Errorf("%w: DocMDP must be 0, 1, 2 or 3", ErrInvalidOptions)
+	}
+	if err := keyusage.ForDocuments(opts.Certificate); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
 	}
 	// Catch what would only fail after the document has been streamed out.
 	switch opts.Signer.Public().(type) {

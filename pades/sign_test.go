@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/x509"
 	"errors"
 	"os"
 	"path/filepath"
@@ -229,6 +230,15 @@ func TestSignOptionsErrors(t *testing.T) {
 		{"no certificate", in, func(o *pades.SignOptions) { o.Certificate = nil }, pades.ErrInvalidOptions},
 		{"MD5", in, func(o *pades.SignOptions) { o.Hash = crypto.MD5 }, pades.ErrInvalidOptions},
 		{"key of another certificate", in, func(o *pades.SignOptions) { o.Signer = p.EC256.Key }, pades.ErrInvalidOptions},
+		{"certificate for key encipherment only", in, func(o *pades.SignOptions) {
+			tmpl := testpki.LeafTemplate(testpki.Subject)
+			tmpl.KeyUsage = x509.KeyUsageKeyEncipherment
+			c, err := p.Issue(tmpl, p.RSA.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Certificate = c
+		}, pades.ErrInvalidOptions},
 		{"DocMDP 4", in, func(o *pades.SignOptions) { o.DocMDP = 4 }, pades.ErrInvalidOptions},
 		{"page 3 of 2", in, func(o *pades.SignOptions) { o.Page = 3 }, pades.ErrNoSuchPage},
 		{"negative page", in, func(o *pades.SignOptions) { o.Page = -1 }, pades.ErrNoSuchPage},
