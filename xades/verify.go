@@ -107,10 +107,10 @@ type SignatureResult struct {
 	SigningCertificate        CertRef
 	// SigningTime and Profile are read from the xades:SignedProperties content that a RefOK reference verified
 	// (Verified), so they are nil when no reference to them verified.
-	SigningTime *time.Time
-	Profile     *Profile
-	Weak                      []string
-	CounterSignatures         []*SignatureResult
+	SigningTime       *time.Time
+	Profile           *Profile
+	Weak              []string
+	CounterSignatures []*SignatureResult
 	// Wrapped is the trustsign container's file as this signature verified it: parsed from the Verified content of
 	// a RefOK reference to the whole document, and set only when the signature value verified. It is never read
 	// from the document as parsed, where subtrees a reference excludes (such as ds:Signature elements) can hold
