@@ -1141,9 +1141,11 @@ func (v *verifier) checkSignatureValue(r *SignatureResult, alg sigAlg, digest, s
 		add(c)
 	}
 	for _, c := range cands {
-		ok, noNull := verifyWith(c.PublicKey, alg, digest, sig)
-		if ok {
-			r.SignatureChecked, r.SignatureValid, r.Certificate, r.DigestInfoWithoutNULL = true, true, c, noNull
+		if vc := verifyWith(c.PublicKey, alg, digest, sig); vc.ok {
+			r.SignatureChecked, r.SignatureValid, r.Certificate, r.DigestInfoWithoutNULL = true, true, c, vc.withoutNULL
+			if vc.warning != "" {
+				r.Warnings = append(r.Warnings, vc.warning)
+			}
 			switch {
 			case len(refs) == 0:
 				r.SigningCertificate = CertRefAbsent
@@ -1187,9 +1189,12 @@ func (v *verifier) checkSignatureValue(r *SignatureResult, alg sigAlg, digest, s
 	if pub := keyValue(r); pub != nil {
 		r.KeyValueOnly = true
 		r.SignatureChecked = true
-		ok, noNull := verifyWith(pub, alg, digest, sig)
-		r.SignatureValid, r.DigestInfoWithoutNULL = ok, noNull
-		if !ok {
+		vc := verifyWith(pub, alg, digest, sig)
+		r.SignatureValid, r.DigestInfoWithoutNULL = vc.ok, vc.withoutNULL
+		if vc.ok && vc.warning != "" {
+			r.Warnings = append(r.Warnings, vc.warning)
+		}
+		if !vc.ok {
 			r.SignatureDetail = "the signature value does not verify with the KeyValue key"
 		}
 		return
@@ -1221,26 +1226,47 @@ func parseKeyValue(kv *xmldoc.Node) crypto.PublicKey {
 	return &rsa.PublicKey{N: new(big.Int).SetBytes(m), E: ev}
 }
 
-func verifyWith(pub crypto.PublicKey, alg sigAlg, digest, sig []byte) (ok, withoutNULL bool) {
+// sigCheck is the outcome of checking a signature value with one key.
+type sigCheck struct {
+	ok bool
+	// withoutNULL: a PKCS#1 v1.5 DigestInfo without the NULL hash parameters.
+	withoutNULL bool
+	// warning names a tolerated defect of a valid value.
+	warning string
+}
+
+func verifyWith(pub crypto.PublicKey, alg sigAlg, digest, sig []byte) sigCheck {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
 		if alg.kind != keyRSA {
-			return false, false
+			return sigCheck{}
 		}
 		form, err := pkcs1.Verify(k, alg.hash, digest, sig)
-		return err == nil, form == pkcs1.WithoutNULL
+		return sigCheck{ok: err == nil, withoutNULL: form == pkcs1.WithoutNULL}
 	case *ecdsa.PublicKey:
 		if alg.kind != keyECDSA {
-			return false, false
+			return sigCheck{}
 		}
 		size := (k.Curve.Params().BitSize + 7) / 8
-		if len(sig) != 2*size {
-			return false, false
+		var warning string
+		switch n := len(sig); {
+		case n == 2*size:
+		case n > 0 && n < 2*size && n%2 == 0:
+			// Some Java signers write r||s with both halves cut to the longer of the two minimal encodings;
+			// xmlsec1 and Santuario read such a value as two equal halves, left-padded. So do we, and say so.
+			warning = fmt.Sprintf("the ECDSA signature value is %d bytes, shorter than the %d of curve %s: read as two "+
+				"left-padded halves (a known signer defect that other verifiers tolerate)", n, 2*size, k.Curve.Params().Name)
+			size = n / 2
+		default:
+			return sigCheck{}
 		}
 		rr, ss := new(big.Int).SetBytes(sig[:size]), new(big.Int).SetBytes(sig[size:])
-		return ecdsa.Verify(k, digest, rr, ss), false
+		if !ecdsa.Verify(k, digest, rr, ss) {
+			return sigCheck{}
+		}
+		return sigCheck{ok: true, warning: warning}
 	}
-	return false, false
+	return sigCheck{}
 }
 
 func unescapeURI(s string) (string, error) {
