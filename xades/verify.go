@@ -33,7 +33,9 @@ type VerifyOptions struct {
 	ExtraCertificates []*x509.Certificate
 	// Limits bound parsing.
 	Limits xmldoc.Limits
-	// MaxReferences per signature (default 32) and MaxSignatures per document (default 64).
+	// MaxReferences per signature (default 1000: real detached signatures cover hundreds of files) and
+	// MaxSignatures per document (default 64). Time and memory stay bounded by the work budget on references
+	// (a multiple of the input size), whatever these limits.
 	MaxReferences, MaxSignatures int
 }
 
@@ -143,7 +145,7 @@ func Verify(data []byte, opts VerifyOptions) (*Result, error) {
 // VerifyDocument is Verify over a parsed document.
 func VerifyDocument(doc *xmldoc.Document, opts VerifyOptions) *Result {
 	if opts.MaxReferences == 0 {
-		opts.MaxReferences = 32
+		opts.MaxReferences = 1000
 	}
 	if opts.MaxSignatures == 0 {
 		opts.MaxSignatures = 64
@@ -797,6 +799,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			}
 			m.InclusivePrefixes = inclusivePrefixes(t)
 			var buf bytes.Buffer
+			buf.Grow(sizeHint(in.set))
 			if err := xmldoc.Canonicalize(budgetWriter{&buf, &v.digested, v.digestBudget}, *in.set, m); err != nil {
 				return v.canonicalizationFailed(rr, err)
 			}
@@ -814,6 +817,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			verified, fresh = b, false
 		} else {
 			var buf bytes.Buffer
+			buf.Grow(sizeHint(in.set))
 			if err := xmldoc.Canonicalize(budgetWriter{&buf, &v.digested, v.digestBudget}, *in.set, xmldoc.Method{}); err != nil {
 				return v.canonicalizationFailed(rr, err)
 			}
@@ -844,6 +848,9 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 // wrapped reads the trustsign container from the verified content of the first RefOK reference to the whole
 // document that holds one.
 func (v *verifier) wrapped(r *SignatureResult) *WrappedFile {
+	if !v.doc.Root.Is(NSWrapper, "WrappedFile") {
+		return nil
+	}
 	for _, rr := range r.References {
 		if rr.Status != RefOK || !rr.wholeDocument {
 			continue
@@ -861,6 +868,14 @@ func (v *verifier) wrapped(r *SignatureResult) *WrappedFile {
 		}
 	}
 	return nil
+}
+
+// sizeHint is the source size of a node-set's apex (or document), about the size of its canonical form.
+func sizeHint(s *xmldoc.Subset) int {
+	if s.Apex != nil {
+		return s.Apex.End - s.Apex.Start + 64
+	}
+	return len(s.Doc.Src) + 64
 }
 
 // needsNodeSet reports whether a transform takes a node-set (XMLDSig 1.1 §4.4.3.2): octets are parsed for it.
