@@ -85,16 +85,12 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 	if len(s.References) == 0 {
 		r.Checks.Digests = NotChecked
 	}
-	wholeDoc := false
 	for _, ref := range s.References {
 		if ref.Covered != "" && !ref.SignedProperties {
 			r.Covered = append(r.Covered, ref.Covered)
 		}
 		switch ref.Status {
 		case xades.RefOK:
-			if ref.URI == "" || ref.URI == "#xpointer(/)" {
-				wholeDoc = true
-			}
 		case xades.RefRefused:
 			r.Checks.Structure = Failed
 			r.Add(TotalFailed, FormatFailure, fmt.Sprintf("reference %q refused: %s", ref.URI, ref.Detail))
@@ -118,8 +114,9 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 			r.Add(Indeterminate, SignedDataNotFound, "the signature covers no data, only its own signed properties")
 		}
 	}
-	if res.Wrapped != nil && wholeDoc {
-		w := res.Wrapped
+	if s.Wrapped != nil {
+		// read from what the signature verified, not from the document as parsed
+		w := s.Wrapped
 		r.WrappedFile = &WrappedFile{Name: w.Name, MIMEType: w.MIMEType, Size: int64(len(w.Content)),
 			SHA256: xades.WrapperDigest(w.Content)}
 		r.Covered = append(r.Covered, fmt.Sprintf("wrapped file %s (%s, %d bytes, SHA-256 %s)", w.Name, w.MIMEType,

@@ -9,9 +9,11 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,7 +33,9 @@ type VerifyOptions struct {
 	ExtraCertificates []*x509.Certificate
 	// Limits bound parsing.
 	Limits xmldoc.Limits
-	// MaxReferences per signature (default 32) and MaxSignatures per document (default 64).
+	// MaxReferences per signature (default 1000: real detached signatures cover hundreds of files) and
+	// MaxSignatures per document (default 64). Time and memory stay bounded by the work budget on references
+	// (a multiple of the input size), whatever these limits.
 	MaxReferences, MaxSignatures int
 }
 
@@ -57,6 +61,17 @@ type ReferenceResult struct {
 	Detail  string
 	// SignedProperties is set when the reference points to this signature's xades:SignedProperties.
 	SignedProperties bool
+	// Verified holds the exact octets that were digested, and is set only when Status is RefOK: it is the content
+	// this reference proves, and whatever is shown or extracted as signed through it must be read from it (or from
+	// NodeSet), never from the document as parsed. For detached content without transforms it is the caller's own
+	// slice from VerifyOptions.Detached.
+	Verified []byte
+	// NodeSet is set (with Status RefOK) when the transforms' output was a node-set: the document, or the parsed
+	// referenced octets, minus the excluded subtrees. Verified is then its canonical form (inclusive C14N 1.0
+	// without comments, XMLDSig 1.1 §4.4.3.2).
+	NodeSet *xmldoc.Subset
+	// wholeDocument is set when the URI selects this whole document ("" or "#xpointer(/)").
+	wholeDocument bool
 }
 
 // CertRef is the outcome of matching the XAdES SigningCertificate(V2) reference.
@@ -92,18 +107,27 @@ type SignatureResult struct {
 	// SigningCertificateVersion is 1 or 2 when the property is present.
 	SigningCertificateVersion int
 	SigningCertificate        CertRef
-	SigningTime               *time.Time
-	Profile                   *Profile
-	Weak                      []string
-	CounterSignatures         []*SignatureResult
-	keyValue                  crypto.PublicKey
+	// SigningTime and Profile are read from the xades:SignedProperties content that a RefOK reference verified
+	// (Verified), so they are nil when no reference to them verified.
+	SigningTime       *time.Time
+	Profile           *Profile
+	Weak              []string
+	CounterSignatures []*SignatureResult
+	// Wrapped is the trustsign container's file as this signature verified it: parsed from the Verified content of
+	// a RefOK reference to the whole document, and set only when the signature value verified. It is never read
+	// from the document as parsed, where subtrees a reference excludes (such as ds:Signature elements) can hold
+	// anything.
+	Wrapped *WrappedFile
+	// Warnings are facts that do not make the signature fail but that a report should show (a tolerated encoding
+	// defect, for instance).
+	Warnings []string
+	keyValue crypto.PublicKey
 }
 
-// Result is what Verify found in a document.
+// Result is what Verify found in a document. A trustsign container's file is read per signature, from what that
+// signature verified (SignatureResult.Wrapped).
 type Result struct {
 	Signatures []*SignatureResult
-	// Wrapped is set when the document is a trustsign container.
-	Wrapped *WrappedFile
 	// RootName is the qualified name of the document element.
 	RootName string
 }
@@ -121,23 +145,23 @@ func Verify(data []byte, opts VerifyOptions) (*Result, error) {
 // VerifyDocument is Verify over a parsed document.
 func VerifyDocument(doc *xmldoc.Document, opts VerifyOptions) *Result {
 	if opts.MaxReferences == 0 {
-		opts.MaxReferences = 32
+		opts.MaxReferences = 1000
 	}
 	if opts.MaxSignatures == 0 {
 		opts.MaxSignatures = 64
 	}
 	res := &Result{RootName: qname(doc.Root.Prefix, doc.Root.Local)}
-	if w, err := unwrapNode(doc.Root); err == nil {
-		res.Wrapped = w
-	}
 	v := &verifier{doc: doc, opts: opts}
 	v.countExternal()
 	// Work on references is bounded by a multiple of the input size, so that many references to a large
-	// document cannot make verification take much longer than reading it.
-	v.digestBudget = 64<<20 + 32*int64(len(doc.Src))
+	// document cannot make verification take much longer than reading it. The verified content the results keep
+	// is bounded by a smaller multiple (identical node-sets, as co-signatures have, are kept once).
+	input := int64(len(doc.Src))
 	for _, b := range opts.Detached {
-		v.digestBudget += 32 * int64(len(b))
+		input += int64(len(b))
 	}
+	v.digestBudget = 64<<20 + 32*input
+	v.retainBudget = 64<<20 + 8*input
 	var top []*xmldoc.Node
 	for _, s := range allSignaturesDeep(doc) {
 		if !hasSignatureAncestor(s) {
@@ -208,18 +232,30 @@ type verifier struct {
 	nSignatures int
 	// digested counts the bytes canonicalized, decoded or hashed for references, up to digestBudget.
 	digested, digestBudget int64
+	// retained counts the verified content kept in the results, up to retainBudget.
+	retained, retainBudget int64
+	// canonical holds the canonical form of node-sets already digested, by nodeSetKey.
+	canonical map[string][]byte
 	// positions caches element positions among same-name siblings for path.
 	positions map[*xmldoc.Node]siblingPosition
 }
 
-// countingWriter counts the bytes written through it.
-type countingWriter struct {
-	w io.Writer
-	n *int64
+// errBudget is returned by a budgetWriter past its limit.
+var errBudget = errors.New("processing limit reached")
+
+// budgetWriter counts the bytes written through it and fails once the count passes limit, so that a single
+// canonicalization cannot run unbounded either.
+type budgetWriter struct {
+	w     io.Writer
+	n     *int64
+	limit int64
 }
 
-func (c countingWriter) Write(p []byte) (int, error) {
+func (c budgetWriter) Write(p []byte) (int, error) {
 	*c.n += int64(len(p))
+	if *c.n > c.limit {
+		return 0, errBudget
+	}
 	return c.w.Write(p)
 }
 
@@ -315,6 +351,18 @@ func (v *verifier) signature(sig *xmldoc.Node, countersigned *xmldoc.Node, depth
 	for _, ref := range refs {
 		r.References = append(r.References, v.reference(r, sig, ref, qp, countersigned))
 	}
+	// Signed properties, as their reference verified them
+	if qp != nil && qp.signedProps != nil {
+		for _, rr := range r.References {
+			if rr.SignedProperties && rr.Status == RefOK {
+				if f, ok := v.verifiedProperties(rr, qp.ns); ok {
+					r.SigningTime, r.Profile = f.signingTime, f.profile
+					qp.certRefs, qp.certVersion, r.SigningCertificateVersion = f.certRefs, f.certVersion, f.certVersion
+				}
+				break
+			}
+		}
+	}
 	if qp != nil && qp.signedProps != nil {
 		covered, typed := false, false
 		for _, rr := range r.References {
@@ -358,6 +406,9 @@ func (v *verifier) signature(sig *xmldoc.Node, countersigned *xmldoc.Node, depth
 	h.Write(si.Bytes())
 	digest := h.Sum(nil)
 	v.checkSignatureValue(r, alg, digest, raw, qp)
+	if r.SignatureValid {
+		r.Wrapped = v.wrapped(r)
+	}
 
 	// Counter-signatures
 	if qp != nil && qp.unsignedSig != nil && depth < 4 {
@@ -434,15 +485,32 @@ func (v *verifier) qualifyingProperties(r *SignatureResult, sig *xmldoc.Node, ob
 	if up := q.node.Child(ns, "UnsignedProperties"); up != nil {
 		q.unsignedSig = up.Child(ns, "UnsignedSignatureProperties")
 	}
-	ssp := q.signedProps.Child(ns, "SignedSignatureProperties")
+	f := readSignedProperties(q.signedProps, ns, func(msg string) { r.Structure = append(r.Structure, msg) })
+	q.certRefs, q.certVersion = f.certRefs, f.certVersion
+	r.SigningCertificateVersion = f.certVersion
+	return q
+}
+
+// signedFacts are what a xades:SignedProperties element states.
+type signedFacts struct {
+	signingTime *time.Time
+	certRefs    []certRef
+	certVersion int
+	profile     *Profile
+}
+
+// readSignedProperties reads a xades:SignedProperties element, noting shape defects.
+func readSignedProperties(sp *xmldoc.Node, ns string, note func(string)) signedFacts {
+	var f signedFacts
+	ssp := sp.Child(ns, "SignedSignatureProperties")
 	if ssp == nil {
-		return q
+		return f
 	}
 	if st := ssp.Child(ns, "SigningTime"); st != nil {
 		if t, err := parseDateTime(strings.TrimSpace(st.Text())); err == nil {
-			r.SigningTime = &t
+			f.signingTime = &t
 		} else {
-			r.Structure = append(r.Structure, "xades:SigningTime is not a valid xs:dateTime")
+			note("xades:SigningTime is not a valid xs:dateTime")
 		}
 	}
 	for _, name := range []string{"SigningCertificate", "SigningCertificateV2"} {
@@ -450,33 +518,33 @@ func (v *verifier) qualifyingProperties(r *SignatureResult, sig *xmldoc.Node, ob
 		if sc == nil {
 			continue
 		}
-		if q.certVersion != 0 {
-			r.Structure = append(r.Structure, "both SigningCertificate and SigningCertificateV2 are present")
+		if f.certVersion != 0 {
+			note("both SigningCertificate and SigningCertificateV2 are present")
 		}
-		q.certVersion = 1
+		f.certVersion = 1
 		if name == "SigningCertificateV2" {
-			q.certVersion = 2
+			f.certVersion = 2
 		}
 		for _, c := range sc.Children(ns, "Cert") {
 			cd := c.Child(ns, "CertDigest")
 			if cd == nil {
-				r.Structure = append(r.Structure, "xades:Cert without CertDigest")
+				note("xades:Cert without CertDigest")
 				continue
 			}
 			dm, dv := cd.Child(NSDSig, "DigestMethod"), cd.Child(NSDSig, "DigestValue")
 			if dm == nil || dv == nil {
-				r.Structure = append(r.Structure, "xades:CertDigest lacks DigestMethod or DigestValue")
+				note("xades:CertDigest lacks DigestMethod or DigestValue")
 				continue
 			}
 			uri, _ := dm.Attr("Algorithm")
 			da, ok := digestByURI(uri)
 			if !ok {
-				r.Structure = append(r.Structure, fmt.Sprintf("certificate digest algorithm %q is not accepted", uri))
+				note(fmt.Sprintf("certificate digest algorithm %q is not accepted", uri))
 				continue
 			}
 			d, err := base64.StdEncoding.DecodeString(stripSpace(dv.Text()))
 			if err != nil {
-				r.Structure = append(r.Structure, "certificate digest is not valid base64")
+				note("certificate digest is not valid base64")
 				continue
 			}
 			ref := certRef{hash: da.hash, digest: d}
@@ -497,22 +565,35 @@ func (v *verifier) qualifyingProperties(r *SignatureResult, sig *xmldoc.Node, ob
 					}
 				}
 			}
-			q.certRefs = append(q.certRefs, ref)
+			f.certRefs = append(f.certRefs, ref)
 		}
-		r.SigningCertificateVersion = q.certVersion
 	}
 	for _, roleName := range []string{"SignerRole", "SignerRoleV2"} {
 		if sr := ssp.Child(ns, roleName); sr != nil {
 			if crs := sr.Child(ns, "ClaimedRoles"); crs != nil {
 				for _, cr := range crs.Children(ns, "ClaimedRole") {
-					if p := profileFromClaimedRole(cr); p != nil && r.Profile == nil {
-						r.Profile = p
+					if p := profileFromClaimedRole(cr); p != nil && f.profile == nil {
+						f.profile = p
 					}
 				}
 			}
 		}
 	}
-	return q
+	return f
+}
+
+// verifiedProperties reads the signed properties from the content their reference verified, so that nothing the
+// reference's transforms left out (a ds:Signature element inside ClaimedRole, say) is taken as signed.
+func (v *verifier) verifiedProperties(rr ReferenceResult, ns string) (signedFacts, bool) {
+	lim := v.opts.Limits
+	if lim.MaxBytes != 0 && lim.MaxBytes < len(rr.Verified) {
+		lim.MaxBytes = len(rr.Verified)
+	}
+	d, err := xmldoc.Parse(rr.Verified, lim)
+	if err != nil || !d.Root.Is(ns, "SignedProperties") {
+		return signedFacts{}, false
+	}
+	return readSignedProperties(d.Root, ns, func(string) {}), true
 }
 
 // parseDateTime reads xs:dateTime; a value without a zone is taken as UTC.
@@ -581,15 +662,18 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 
 	// Dereference
 	var in data
+	external := false
 	switch {
 	case !hasURI:
 		rr.Status, rr.Detail = RefNotFound, "reference without URI: the signed data is not identified"
 		return rr
 	case uri == "":
 		in.set = &xmldoc.Subset{Doc: v.doc}
+		rr.wholeDocument = true
 		rr.Covered = "whole document <" + qname(v.doc.Root.Prefix, v.doc.Root.Local) + ">"
 	case uri == "#xpointer(/)":
 		in.set = &xmldoc.Subset{Doc: v.doc, Comments: true}
+		rr.wholeDocument = true
 		rr.Covered = "whole document <" + qname(v.doc.Root.Prefix, v.doc.Root.Local) + "> with comments"
 	case strings.HasPrefix(uri, "#"):
 		id, comments := uri[1:], false
@@ -636,7 +720,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			}
 			return rr
 		}
-		in.octets = content
+		in.octets, external = content, true
 		rr.Covered = fmt.Sprintf("detached file %s (%d bytes, SHA-256 %s)", name, len(content), WrapperDigest(content))
 	}
 
@@ -647,10 +731,20 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			return refused("unexpected element %s in ds:Transforms", qname(t.Prefix, t.Local))
 		}
 		alg, _ := t.Attr("Algorithm")
+		if in.set == nil && needsNodeSet(alg) {
+			if alg == TransformEnveloped && !external {
+				return refused("enveloped-signature transform on data that is not a node-set of this document")
+			}
+			if err := v.parseOctets(&in); err != nil {
+				rr.Status, rr.Detail = RefMismatch, "referenced content is not XML: "+err.Error()
+				return rr
+			}
+		}
 		switch {
 		case alg == TransformEnveloped:
-			if in.set == nil || in.set.Doc != v.doc {
-				return refused("enveloped-signature transform on data that is not a node-set of this document")
+			if in.set.Doc != v.doc {
+				// detached XML: the signature is not in it, so the transform removes nothing
+				continue
 			}
 			// it removes the signature from the data when the data contains it, and nothing otherwise (xmlsec1
 			// writes it for a reference to an element beside the signature; xmlsec1, Santuario and xadesjs accept that)
@@ -704,17 +798,10 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 				return refused("transform %q is not accepted", alg)
 			}
 			m.InclusivePrefixes = inclusivePrefixes(t)
-			if in.set == nil {
-				d, err := xmldoc.Parse(in.octets, v.opts.Limits)
-				if err != nil {
-					rr.Status, rr.Detail = RefMismatch, "referenced content is not XML: "+err.Error()
-					return rr
-				}
-				in.set = &xmldoc.Subset{Doc: d, Comments: true}
-			}
 			var buf bytes.Buffer
-			if err := xmldoc.Canonicalize(countingWriter{&buf, &v.digested}, *in.set, m); err != nil {
-				return refused("canonicalization failed: %v", err)
+			buf.Grow(sizeHint(in.set))
+			if err := xmldoc.Canonicalize(budgetWriter{&buf, &v.digested, v.digestBudget}, *in.set, m); err != nil {
+				return v.canonicalizationFailed(rr, err)
 			}
 			in = data{octets: buf.Bytes()}
 		}
@@ -722,21 +809,119 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 	if excluded > 0 && rr.Covered != "" {
 		rr.Covered += fmt.Sprintf(", excluding %d signature element(s)", excluded)
 	}
-	h := da.hash.New()
+	// the content digested is kept: it is what the reference proves
+	verified, fresh := in.octets, !(external && len(transforms) == 0)
 	if in.set != nil {
-		if err := xmldoc.Canonicalize(countingWriter{h, &v.digested}, *in.set, xmldoc.Method{}); err != nil {
-			return refused("canonicalization failed: %v", err)
+		key := nodeSetKey(in.set)
+		if b, ok := v.canonical[key]; ok {
+			verified, fresh = b, false
+		} else {
+			var buf bytes.Buffer
+			buf.Grow(sizeHint(in.set))
+			if err := xmldoc.Canonicalize(budgetWriter{&buf, &v.digested, v.digestBudget}, *in.set, xmldoc.Method{}); err != nil {
+				return v.canonicalizationFailed(rr, err)
+			}
+			verified = buf.Bytes()
+			if v.canonical == nil {
+				v.canonical = make(map[string][]byte)
+			}
+			v.canonical[key] = verified
 		}
-	} else {
-		v.digested += int64(len(in.octets))
-		h.Write(in.octets)
 	}
+	if fresh {
+		v.retained += int64(len(verified))
+		if v.retained > v.retainBudget {
+			return refused("the verified content of this document's references together exceeds the memory limit (%d MiB)", v.retainBudget>>20)
+		}
+	}
+	v.digested += int64(len(verified))
+	h := da.hash.New()
+	h.Write(verified)
 	if subtle.ConstantTimeCompare(h.Sum(nil), want) == 1 {
-		rr.Status = RefOK
+		rr.Status, rr.Verified, rr.NodeSet = RefOK, verified, in.set
 	} else {
 		rr.Status, rr.Detail = RefMismatch, "digest of "+rr.Covered+" does not match"
 	}
 	return rr
+}
+
+// wrapped reads the trustsign container from the verified content of the first RefOK reference to the whole
+// document that holds one.
+func (v *verifier) wrapped(r *SignatureResult) *WrappedFile {
+	if !v.doc.Root.Is(NSWrapper, "WrappedFile") {
+		return nil
+	}
+	for _, rr := range r.References {
+		if rr.Status != RefOK || !rr.wholeDocument {
+			continue
+		}
+		lim := v.opts.Limits
+		if lim.MaxBytes != 0 && lim.MaxBytes < len(rr.Verified) {
+			lim.MaxBytes = len(rr.Verified)
+		}
+		d, err := xmldoc.Parse(rr.Verified, lim)
+		if err != nil {
+			continue
+		}
+		if w, err := unwrapNode(d.Root); err == nil {
+			return w
+		}
+	}
+	return nil
+}
+
+// sizeHint is the source size of a node-set's apex (or document), about the size of its canonical form.
+func sizeHint(s *xmldoc.Subset) int {
+	if s.Apex != nil {
+		return s.Apex.End - s.Apex.Start + 64
+	}
+	return len(s.Doc.Src) + 64
+}
+
+// needsNodeSet reports whether a transform takes a node-set (XMLDSig 1.1 §4.4.3.2): octets are parsed for it.
+func needsNodeSet(alg string) bool {
+	if _, ok := xmldoc.MethodFor(alg); ok {
+		return true
+	}
+	return alg == TransformEnveloped || alg == TransformFilter2 || alg == TransformXPath
+}
+
+// parseOctets turns octets into the node-set of the document they hold, with the caller's parser limits (the
+// byte limit aside: the octets are already in memory and counted in the work budget).
+func (v *verifier) parseOctets(in *data) error {
+	lim := v.opts.Limits
+	if lim.MaxBytes != 0 && lim.MaxBytes < len(in.octets) {
+		lim.MaxBytes = len(in.octets)
+	}
+	v.digested += int64(len(in.octets))
+	d, err := xmldoc.Parse(in.octets, lim)
+	if err != nil {
+		return err
+	}
+	*in = data{set: &xmldoc.Subset{Doc: d, Comments: true}}
+	return nil
+}
+
+// canonicalizationFailed is the result of a reference whose canonicalization stopped.
+func (v *verifier) canonicalizationFailed(rr ReferenceResult, err error) ReferenceResult {
+	rr.Status = RefRefused
+	if errors.Is(err, errBudget) {
+		rr.Detail = fmt.Sprintf("the references of this document together exceed the processing limit (%d MiB)", v.digestBudget>>20)
+	} else {
+		rr.Detail = fmt.Sprintf("canonicalization failed: %v", err)
+	}
+	return rr
+}
+
+// nodeSetKey identifies a node-set: same document, apex, comment mode and excluded subtrees (by identity).
+func nodeSetKey(s *xmldoc.Subset) string {
+	ex := make([]string, 0, len(s.Exclude))
+	for _, n := range s.Exclude {
+		ex = append(ex, fmt.Sprintf("%p", n))
+	}
+	slices.Sort(ex)
+	ex = slices.Compact(ex)
+	return fmt.Sprintf("%p/%p/%t/%s", s.Doc, s.Apex, s.Comments, strings.Join(ex, ","))
 }
 
 // misplaced returns why an element referenced by Id from signature sig is not where signed data may be: every
@@ -971,9 +1156,11 @@ func (v *verifier) checkSignatureValue(r *SignatureResult, alg sigAlg, digest, s
 		add(c)
 	}
 	for _, c := range cands {
-		ok, noNull := verifyWith(c.PublicKey, alg, digest, sig)
-		if ok {
-			r.SignatureChecked, r.SignatureValid, r.Certificate, r.DigestInfoWithoutNULL = true, true, c, noNull
+		if vc := verifyWith(c.PublicKey, alg, digest, sig); vc.ok {
+			r.SignatureChecked, r.SignatureValid, r.Certificate, r.DigestInfoWithoutNULL = true, true, c, vc.withoutNULL
+			if vc.warning != "" {
+				r.Warnings = append(r.Warnings, vc.warning)
+			}
 			switch {
 			case len(refs) == 0:
 				r.SigningCertificate = CertRefAbsent
@@ -1017,9 +1204,12 @@ func (v *verifier) checkSignatureValue(r *SignatureResult, alg sigAlg, digest, s
 	if pub := keyValue(r); pub != nil {
 		r.KeyValueOnly = true
 		r.SignatureChecked = true
-		ok, noNull := verifyWith(pub, alg, digest, sig)
-		r.SignatureValid, r.DigestInfoWithoutNULL = ok, noNull
-		if !ok {
+		vc := verifyWith(pub, alg, digest, sig)
+		r.SignatureValid, r.DigestInfoWithoutNULL = vc.ok, vc.withoutNULL
+		if vc.ok && vc.warning != "" {
+			r.Warnings = append(r.Warnings, vc.warning)
+		}
+		if !vc.ok {
 			r.SignatureDetail = "the signature value does not verify with the KeyValue key"
 		}
 		return
@@ -1051,26 +1241,47 @@ func parseKeyValue(kv *xmldoc.Node) crypto.PublicKey {
 	return &rsa.PublicKey{N: new(big.Int).SetBytes(m), E: ev}
 }
 
-func verifyWith(pub crypto.PublicKey, alg sigAlg, digest, sig []byte) (ok, withoutNULL bool) {
+// sigCheck is the outcome of checking a signature value with one key.
+type sigCheck struct {
+	ok bool
+	// withoutNULL: a PKCS#1 v1.5 DigestInfo without the NULL hash parameters.
+	withoutNULL bool
+	// warning names a tolerated defect of a valid value.
+	warning string
+}
+
+func verifyWith(pub crypto.PublicKey, alg sigAlg, digest, sig []byte) sigCheck {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
 		if alg.kind != keyRSA {
-			return false, false
+			return sigCheck{}
 		}
 		form, err := pkcs1.Verify(k, alg.hash, digest, sig)
-		return err == nil, form == pkcs1.WithoutNULL
+		return sigCheck{ok: err == nil, withoutNULL: form == pkcs1.WithoutNULL}
 	case *ecdsa.PublicKey:
 		if alg.kind != keyECDSA {
-			return false, false
+			return sigCheck{}
 		}
 		size := (k.Curve.Params().BitSize + 7) / 8
-		if len(sig) != 2*size {
-			return false, false
+		var warning string
+		switch n := len(sig); {
+		case n == 2*size:
+		case n > 0 && n < 2*size && n%2 == 0:
+			// Some Java signers write r||s with both halves cut to the longer of the two minimal encodings;
+			// xmlsec1 and Santuario read such a value as two equal halves, left-padded. So do we, and say so.
+			warning = fmt.Sprintf("the ECDSA signature value is %d bytes, shorter than the %d of curve %s: read as two "+
+				"left-padded halves (a known signer defect that other verifiers tolerate)", n, 2*size, k.Curve.Params().Name)
+			size = n / 2
+		default:
+			return sigCheck{}
 		}
 		rr, ss := new(big.Int).SetBytes(sig[:size]), new(big.Int).SetBytes(sig[size:])
-		return ecdsa.Verify(k, digest, rr, ss), false
+		if !ecdsa.Verify(k, digest, rr, ss) {
+			return sigCheck{}
+		}
+		return sigCheck{ok: true, warning: warning}
 	}
-	return false, false
+	return sigCheck{}
 }
 
 func unescapeURI(s string) (string, error) {

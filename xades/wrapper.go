@@ -3,6 +3,7 @@ package xades
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -48,7 +49,10 @@ func Wrap(name, mimeType string, content []byte) []byte {
 // ErrNotWrapper is returned by Unwrap for documents that are not trustsign containers.
 var ErrNotWrapper = errors.New("xades: not a trustsign wrapped file")
 
-// Unwrap reads a container made by Wrap (signed or not).
+// Unwrap reads a container made by Wrap (signed or not). It reads the document as it is, not what a signature
+// verified: for the file a signature covers, use SignatureResult.Wrapped. The container must have exactly the shape
+// Wrap writes (ds:Signature elements aside): anything else inside it, such as an element hidden in tsw:Content, is
+// refused rather than skipped.
 func Unwrap(doc []byte) (*WrappedFile, error) {
 	d, err := xmldoc.Parse(doc, xmldoc.Limits{})
 	if err != nil {
@@ -57,17 +61,47 @@ func Unwrap(doc []byte) (*WrappedFile, error) {
 	return unwrapNode(d.Root)
 }
 
+// unwrapNode reads a container element. Its children are FileName, MimeType?, Size? and Content, each at most once
+// and holding only text; ds:Signature elements (enveloped signatures) and whitespace may stand between them.
 func unwrapNode(root *xmldoc.Node) (*WrappedFile, error) {
 	if !root.Is(NSWrapper, "WrappedFile") {
 		return nil, ErrNotWrapper
 	}
-	name, mime, content := root.Child(NSWrapper, "FileName"), root.Child(NSWrapper, "MimeType"), root.Child(NSWrapper, "Content")
+	parts := map[string]*xmldoc.Node{}
+	for c := root.FirstChild; c != nil; c = c.Next {
+		switch {
+		case c.Kind == xmldoc.TextNode:
+			if strings.TrimSpace(c.Data) != "" {
+				return nil, errors.New("xades: wrapped file holds text outside its parts")
+			}
+		case c.Kind == xmldoc.ElementNode && c.Is(NSDSig, "Signature"):
+		case c.Kind == xmldoc.ElementNode && c.Space == NSWrapper &&
+			(c.Local == "FileName" || c.Local == "MimeType" || c.Local == "Size" || c.Local == "Content"):
+			if parts[c.Local] != nil {
+				return nil, fmt.Errorf("xades: wrapped file has more than one %s", c.Local)
+			}
+			for g := c.FirstChild; g != nil; g = g.Next {
+				if g.Kind != xmldoc.TextNode {
+					return nil, fmt.Errorf("xades: wrapped file's %s holds something other than text", c.Local)
+				}
+			}
+			parts[c.Local] = c
+		case c.Kind == xmldoc.ElementNode:
+			return nil, fmt.Errorf("xades: unexpected element %s in a wrapped file", qname(c.Prefix, c.Local))
+		}
+	}
+	name, mime, size, content := parts["FileName"], parts["MimeType"], parts["Size"], parts["Content"]
 	if name == nil || content == nil {
 		return nil, errors.New("xades: wrapped file lacks FileName or Content")
 	}
 	raw, err := base64.StdEncoding.DecodeString(stripSpace(content.Text()))
 	if err != nil {
 		return nil, errors.New("xades: wrapped file content is not valid base64")
+	}
+	if size != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(size.Text())); err != nil || n != len(raw) {
+			return nil, errors.New("xades: wrapped file's Size does not match its content")
+		}
 	}
 	w := &WrappedFile{Name: strings.TrimSpace(name.Text()), Content: raw}
 	if mime != nil {
