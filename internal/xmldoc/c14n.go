@@ -1,6 +1,7 @@
 package xmldoc
 
 import (
+	"errors"
 	"io"
 	"sort"
 )
@@ -47,36 +48,102 @@ func MethodFor(uri string) (Method, bool) {
 }
 
 // Subset is an XPath node-set of the kinds XML signatures use: a whole document or an element's subtree, minus
-// the subtrees of the Exclude elements, with or without comment nodes.
+// the subtrees of the Exclude elements, with or without comment nodes, and narrowed by Filters.
 type Subset struct {
 	Doc *Document
 	// Apex is the subtree's root element; nil means the whole document.
 	Apex     *Node
 	Exclude  []*Node
 	Comments bool
+	// Filters narrow the node-set: a node is in the subset only if every filter keeps it (each XPath Filter 2.0
+	// transform, or XPath 1.0 transform of the recognised forms, adds one).
+	Filters []Filter
+}
+
+// FilterOp is how an XPath Filter 2.0 step combines the subtrees it selects with the filter so far.
+type FilterOp uint8
+
+// Filter operations (XPath Filter 2.0, section 3.1).
+const (
+	Intersect FilterOp = iota + 1
+	Subtract
+	Union
+)
+
+func (o FilterOp) String() string {
+	switch o {
+	case Intersect:
+		return "intersect"
+	case Subtract:
+		return "subtract"
+	case Union:
+		return "union"
+	}
+	return "invalid"
+}
+
+// FilterStep is one XPath of a filter: the subtrees rooted at Roots (the whole document, prolog and epilog
+// included, when Document is set: the XPath selected the root node "/"). A subtree holds an element, its
+// attributes and namespace nodes, and all its descendants.
+type FilterStep struct {
+	Op       FilterOp
+	Roots    []*Node
+	Document bool
+}
+
+// Filter is an XPath Filter 2.0 filter node-set: it starts as every node of the document, and each step in turn
+// intersects it with, subtracts from it or unites it with the subtrees the step selects.
+type Filter []FilterStep
+
+// MaxFilterSteps bounds the steps of all the filters of one Subset; Canonicalize refuses more.
+const MaxFilterSteps = 64
+
+// ErrTooManyFilterSteps is returned by Canonicalize for a Subset whose filters hold more than MaxFilterSteps steps.
+var ErrTooManyFilterSteps = errors.New("too many XPath filter steps")
+
+// Contains reports whether element n (and so its attributes and namespace nodes) is in the subset.
+func (s Subset) Contains(n *Node) bool {
+	if n == nil || n.Kind != ElementNode || (s.Apex != nil && !s.Apex.IsAncestorOf(n)) {
+		return false
+	}
+	c := canon{s: s}
+	if c.prepareFilters() != nil {
+		return false
+	}
+	var path []*Node
+	for e := n; e != nil; e = e.Parent {
+		if len(s.Exclude) > 0 && c.excluded(e) {
+			return false
+		}
+		path = append(path, e)
+	}
+	mask := c.docMask
+	for i := len(path) - 1; i >= 0; i-- {
+		mask = c.enter(mask, path[i])
+	}
+	return c.keep(mask)
 }
 
 // Canonicalize writes the canonical form of the subset to w. It returns the first write error.
 func Canonicalize(w io.Writer, s Subset, m Method) error {
 	c := canon{w: w, m: m, s: s, comments: m.WithComments && s.Comments}
-	c.buf = make([]byte, 0, 16<<10)
-	if s.Apex == nil {
-		c.document()
-	} else {
-		c.element(s.Apex, true)
+	if err := c.prepareFilters(); err != nil {
+		return err
 	}
+	c.buf = make([]byte, 0, 16<<10)
+	c.run()
 	c.flush()
 	return c.err
 }
 
-// AppendCanonical appends the canonical form of the subset to dst.
+// AppendCanonical appends the canonical form of the subset to dst (dst unchanged for a subset Canonicalize
+// refuses).
 func AppendCanonical(dst []byte, s Subset, m Method) []byte {
 	c := canon{m: m, s: s, comments: m.WithComments && s.Comments, buf: dst}
-	if s.Apex == nil {
-		c.document()
-	} else {
-		c.element(s.Apex, true)
+	if c.prepareFilters() != nil {
+		return dst
 	}
+	c.run()
 	return c.buf
 }
 
@@ -92,6 +159,104 @@ type canon struct {
 	excludeSet map[*Node]struct{}
 	nsTmp      []NS
 	atTmp      []Attr
+
+	// the filters' steps, flattened: bit k of a mask says a node is inside a subtree that step k selected
+	steps     []FilterStep
+	filterEnd []int                // index in steps just past each filter
+	rootSets  []map[*Node]struct{} // per step with many roots
+	docMask   uint64               // the steps that selected the whole document
+}
+
+func (c *canon) prepareFilters() error {
+	if len(c.s.Filters) == 0 {
+		return nil
+	}
+	for _, f := range c.s.Filters {
+		c.steps = append(c.steps, f...)
+		c.filterEnd = append(c.filterEnd, len(c.steps))
+	}
+	if len(c.steps) > MaxFilterSteps {
+		return ErrTooManyFilterSteps
+	}
+	c.rootSets = make([]map[*Node]struct{}, len(c.steps))
+	for k, st := range c.steps {
+		if st.Document {
+			c.docMask |= 1 << k
+		}
+		if len(st.Roots) > 4 {
+			m := make(map[*Node]struct{}, len(st.Roots))
+			for _, r := range st.Roots {
+				m[r] = struct{}{}
+			}
+			c.rootSets[k] = m
+		}
+	}
+	return nil
+}
+
+// enter returns the mask of element n given its parent's.
+func (c *canon) enter(mask uint64, n *Node) uint64 {
+	for k := range c.steps {
+		if mask&(1<<k) != 0 {
+			continue
+		}
+		if set := c.rootSets[k]; set != nil {
+			if _, ok := set[n]; ok {
+				mask |= 1 << k
+			}
+			continue
+		}
+		for _, r := range c.steps[k].Roots {
+			if r == n {
+				mask |= 1 << k
+				break
+			}
+		}
+	}
+	return mask
+}
+
+// keep applies every filter's set algebra to a node inside the subtrees of mask.
+func (c *canon) keep(mask uint64) bool {
+	k := 0
+	for _, end := range c.filterEnd {
+		in := true
+		for ; k < end; k++ {
+			sel := mask&(1<<k) != 0
+			switch c.steps[k].Op {
+			case Intersect:
+				in = in && sel
+			case Subtract:
+				in = in && !sel
+			case Union:
+				in = in || sel
+			default:
+				in = false
+			}
+		}
+		if !in {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *canon) run() {
+	if c.s.Apex == nil {
+		c.document()
+		return
+	}
+	mask := c.docMask
+	if len(c.steps) > 0 {
+		var path []*Node
+		for e := c.s.Apex.Parent; e != nil; e = e.Parent {
+			path = append(path, e)
+		}
+		for i := len(path) - 1; i >= 0; i-- {
+			mask = c.enter(mask, path[i])
+		}
+	}
+	c.element(c.s.Apex, nil, mask)
 }
 
 func (c *canon) flush() {
@@ -109,14 +274,15 @@ func (c *canon) maybeFlush() {
 
 func (c *canon) document() {
 	d := c.s.Doc
+	top := c.keep(c.docMask)
 	for _, n := range d.Prolog {
-		if c.misc(n) {
+		if top && c.misc(n) {
 			c.buf = append(c.buf, '\n')
 		}
 	}
-	c.element(d.Root, false)
+	c.element(d.Root, nil, c.docMask)
 	for _, n := range d.Epilog {
-		if n.Kind == ProcInstNode || c.comments {
+		if top && (n.Kind == ProcInstNode || c.comments) {
 			c.buf = append(c.buf, '\n')
 			c.misc(n)
 		}
@@ -173,23 +339,37 @@ func (c *canon) lookupRendered(prefix string) (string, bool) {
 	return "", false
 }
 
-// element writes n; apex marks the top of a subtree subset (in-scope namespaces and, for inclusive C14N, xml:*
-// attributes are inherited there).
-func (c *canon) element(n *Node, apex bool) {
+// element writes n and its subtree. out is n's nearest ancestor in the node-set (nil if none: n is at the top of
+// what is output); mask says which filter steps' subtrees n's parent is in.
+func (c *canon) element(n *Node, out *Node, mask uint64) {
 	if len(c.s.Exclude) > 0 && c.excluded(n) {
 		return
+	}
+	if len(c.steps) > 0 {
+		mask = c.enter(mask, n)
+		if !c.keep(mask) {
+			// n, its attributes, namespace nodes and other children are outside the node-set; its element
+			// descendants may be inside
+			for ch := n.FirstChild; ch != nil; ch = ch.Next {
+				if ch.Kind == ElementNode {
+					c.element(ch, out, mask)
+				}
+			}
+			return
+		}
 	}
 	mark := len(c.rendered)
 	ns := c.nsTmp[:0]
 	if c.m.Exclusive {
 		ns = c.exclusiveNS(n, ns)
 	} else {
-		ns = c.inclusiveNS(n, apex, ns)
+		ns = c.inclusiveNS(n, out, ns)
 	}
 	attrs := c.atTmp[:0]
 	attrs = append(attrs, n.Attrs...)
-	if apex && !c.m.Exclusive && n.Parent != nil {
-		attrs = c.inheritXMLAttrs(n, attrs)
+	if !c.m.Exclusive && n.Parent != nil && n.Parent != out {
+		// the parent is not in the node-set
+		attrs = c.inheritXMLAttrs(n, out, attrs)
 	}
 	sortNS(ns)
 	sortAttrs(attrs)
@@ -221,7 +401,7 @@ func (c *canon) element(n *Node, apex bool) {
 	for ch := n.FirstChild; ch != nil; ch = ch.Next {
 		switch ch.Kind {
 		case ElementNode:
-			c.element(ch, false)
+			c.element(ch, n, mask)
 		case TextNode:
 			c.buf = appendText(c.buf, ch.Data)
 		case CommentNode, ProcInstNode:
@@ -235,42 +415,47 @@ func (c *canon) element(n *Node, apex bool) {
 	c.rendered = c.rendered[:mark]
 }
 
-func (c *canon) inclusiveNS(n *Node, apex bool, out []NS) []NS {
-	if apex {
-		// every namespace in scope, nearest declaration first
-		for e := n; e != nil; e = e.Parent {
-			for i := len(e.Decls) - 1; i >= 0; i-- {
-				d := e.Decls[i]
-				seen := false
-				for _, o := range out {
-					if o.Prefix == d.Prefix {
-						seen = true
-						break
-					}
-				}
-				if seen {
-					continue
-				}
-				out = append(out, d)
+// inclusiveNS returns the namespace declarations inclusive C14N renders on n: those in scope at n that the nearest
+// output ancestor out does not have in scope with the same value (all of them when out is nil); an empty default
+// namespace only to undeclare a non-empty one of out.
+func (c *canon) inclusiveNS(n, out *Node, ns []NS) []NS {
+	if out != nil && out == n.Parent {
+		for _, d := range n.Decls {
+			parentURI, _ := LookupNamespace(n.Parent, d.Prefix)
+			if parentURI != d.URI {
+				ns = append(ns, d)
 			}
 		}
-		// an empty default namespace is not a namespace node
-		k := 0
-		for _, d := range out {
-			if !(d.Prefix == "" && d.URI == "") {
-				out[k] = d
-				k++
+		return ns
+	}
+	// every namespace in scope, nearest declaration first
+	for e := n; e != nil; e = e.Parent {
+		for i := len(e.Decls) - 1; i >= 0; i-- {
+			d := e.Decls[i]
+			seen := false
+			for _, o := range ns {
+				if o.Prefix == d.Prefix {
+					seen = true
+					break
+				}
+			}
+			if !seen {
+				ns = append(ns, d)
 			}
 		}
-		return out[:k]
 	}
-	for _, d := range n.Decls {
-		parentURI, _ := LookupNamespace(n.Parent, d.Prefix)
-		if parentURI != d.URI {
-			out = append(out, d)
+	k := 0
+	for _, d := range ns {
+		var have string
+		if out != nil {
+			have, _ = LookupNamespace(out, d.Prefix)
+		}
+		if have != d.URI {
+			ns[k] = d
+			k++
 		}
 	}
-	return out
+	return ns[:k]
 }
 
 func (c *canon) exclusiveNS(n *Node, out []NS) []NS {
@@ -328,10 +513,17 @@ func (c *canon) exclusiveNS(n *Node, out []NS) []NS {
 	return out
 }
 
-// inheritXMLAttrs adds the xml:* attributes in scope from ancestors (C14N 1.0; C14N 1.1 inherits only xml:lang
-// and xml:space).
-func (c *canon) inheritXMLAttrs(n *Node, attrs []Attr) []Attr {
+// inheritXMLAttrs adds, for an element whose parent is not in the node-set, the attributes in the xml namespace
+// that it inherits (C14N 1.0 and 1.1, section 2.4): from the nearest ancestor that has each, unless n has its own.
+// C14N 1.0 inherits every xml:* attribute, from any ancestor; C14N 1.1 only xml:lang and xml:space, from the
+// omitted ancestors below out (the nearest output ancestor), never xml:id, and fixes up xml:base by joining the
+// values of those omitted ancestors.
+func (c *canon) inheritXMLAttrs(n, out *Node, attrs []Attr) []Attr {
 	for e := n.Parent; e != nil; e = e.Parent {
+		if c.m.Version11 && e == out {
+			// C14N 1.1 looks only at the omitted ancestors (as libxml2 does): out renders its own
+			break
+		}
 		for _, a := range e.Attrs {
 			if a.Space != xmlNS {
 				continue
@@ -351,7 +543,53 @@ func (c *canon) inheritXMLAttrs(n *Node, attrs []Attr) []Attr {
 			}
 		}
 	}
+	if c.m.Version11 {
+		attrs = xmlBaseFixup(n, out, attrs)
+	}
 	return attrs
+}
+
+// xmlBaseFixup is C14N 1.1's xml:base fix-up (section 2.4): when an omitted ancestor between n and out carries
+// xml:base, n's xml:base becomes the join of those values (outermost first) with its own, and is not rendered when
+// the result is empty.
+func xmlBaseFixup(n, out *Node, attrs []Attr) []Attr {
+	own := -1
+	for i, a := range attrs {
+		if a.Space == xmlNS && a.Local == "base" {
+			own = i
+		}
+	}
+	var value string
+	have, fixed := own >= 0, false
+	if have {
+		value = attrs[own].Value
+	}
+	for e := n.Parent; e != nil && e != out; e = e.Parent {
+		for _, a := range e.Attrs {
+			if a.Space == xmlNS && a.Local == "base" {
+				if have {
+					value = joinURIReferences(a.Value, value)
+				} else {
+					value, have = a.Value, true
+				}
+				fixed = true
+			}
+		}
+	}
+	if !fixed {
+		return attrs
+	}
+	if own >= 0 {
+		if value == "" {
+			return append(attrs[:own], attrs[own+1:]...)
+		}
+		attrs[own].Value = value
+		return attrs
+	}
+	if value == "" {
+		return attrs
+	}
+	return append(attrs, Attr{Prefix: "xml", Local: "base", Space: xmlNS, Value: value})
 }
 
 func sortNS(ns []NS) {

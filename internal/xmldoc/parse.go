@@ -196,6 +196,14 @@ func (p *parser) parse() error {
 	if !utf8.ValidString(s) {
 		return p.fail(ErrEncoding)
 	}
+	// XML 1.0 section 2.2: every character of the document is a Char, in text, CDATA, attribute values, comments,
+	// processing instructions, names and white space alike; one pass here covers them all (character references
+	// are checked where they are expanded)
+	if i := nonChar(s); i >= 0 {
+		p.pos = i
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return p.failf("character %U is not allowed in XML", r)
+	}
 	if strings.HasPrefix(s, "\uFEFF") {
 		p.pos = 3
 	}
@@ -338,7 +346,7 @@ func (p *parser) procInst() error {
 		i++
 	}
 	target := body[:i]
-	if target == "" || strings.EqualFold(target, "xml") {
+	if !isName(target) || strings.EqualFold(target, "xml") {
 		return p.failf("invalid processing instruction target %q", target)
 	}
 	for i < len(body) && isSpace(body[i]) {
@@ -496,9 +504,59 @@ func parseRune(s string, base int) (rune, bool) {
 	return r, true
 }
 
+// nonChar returns the offset of the first character of s (valid UTF-8) that is not an XML Char, or -1. In UTF-8
+// only the C0 controls and U+FFFE and U+FFFF need looking for: surrogates are not valid UTF-8 and everything else up
+// to U+10FFFF is a Char.
+func nonChar(s string) int {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c < 0x20:
+			if c != '\t' && c != '\n' && c != '\r' {
+				return i
+			}
+		case c == 0xEF:
+			if i+2 < len(s) && s[i+1] == 0xBF && (s[i+2] == 0xBE || s[i+2] == 0xBF) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
 func isXMLChar(r rune) bool {
 	return r == 0x9 || r == 0xA || r == 0xD || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) ||
 		(r >= 0x10000 && r <= 0x10FFFF)
+}
+
+// isName reports whether s matches the Name production of XML 1.0 (fifth edition, section 2.3).
+func isName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if i == 0 && !isNameStartChar(r) || !isNameStartChar(r) && !isNameChar(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func isNameStartChar(r rune) bool {
+	switch {
+	case r < 0x80:
+		return r == ':' || r == '_' || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z')
+	}
+	return (r >= 0xC0 && r <= 0xD6) || (r >= 0xD8 && r <= 0xF6) || (r >= 0xF8 && r <= 0x2FF) ||
+		(r >= 0x370 && r <= 0x37D) || (r >= 0x37F && r <= 0x1FFF) || (r >= 0x200C && r <= 0x200D) ||
+		(r >= 0x2070 && r <= 0x218F) || (r >= 0x2C00 && r <= 0x2FEF) || (r >= 0x3001 && r <= 0xD7FF) ||
+		(r >= 0xF900 && r <= 0xFDCF) || (r >= 0xFDF0 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0xEFFFF)
+}
+
+// isNameChar is NameChar minus NameStartChar.
+func isNameChar(r rune) bool {
+	return r == '-' || r == '.' || (r >= '0' && r <= '9') || r == 0xB7 || (r >= 0x300 && r <= 0x36F) ||
+		(r >= 0x203F && r <= 0x2040)
 }
 
 // name delimiters: white space and markup characters
@@ -521,8 +579,7 @@ func (p *parser) name() (prefix, local string, err error) {
 	if p.pos == start {
 		return "", "", p.failf("missing name")
 	}
-	c := p.s[start]
-	if c == '-' || c == '.' || (c >= '0' && c <= '9') || colon == start || colon == p.pos-1 {
+	if colon == start || colon == p.pos-1 || !isName(p.s[start:p.pos]) {
 		return "", "", p.failf("invalid name %q", p.s[start:p.pos])
 	}
 	if colon < 0 {
