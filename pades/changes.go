@@ -55,7 +55,8 @@ type permit int
 const (
 	permitNone       permit = iota // not a change (ignored)
 	permitMetadata                 // metadata: allowed unless P=1
-	permitDSS                      // validation data
+	permitDSS                      // validation data: allowed even under P=1 (PAdES LTV)
+	permitProducer                 // producer-private data with no effect on rendering: always allowed
 	permitSignature                // a new signature
 	permitFormFill                 // filling in form fields
 	permitAnnotation               // annotations
@@ -66,6 +67,8 @@ func allowed(p permit, docMDP int) bool {
 	switch {
 	case p == permitNever:
 		return false
+	case p == permitDSS || p == permitProducer:
+		return true
 	case docMDP == 1:
 		return false
 	case docMDP == 2:
@@ -79,7 +82,7 @@ type verdict struct {
 	kind   ChangeKind
 	permit permit
 	detail string
-	field  string // the fully qualified name of the form field concerned, if any
+	fields []string // the fully qualified names of the form fields concerned, if any
 }
 
 func mkVerdict(kind ChangeKind, p permit, detail string) verdict {
@@ -89,12 +92,13 @@ func mkVerdict(kind ChangeKind, p permit, detail string) verdict {
 type classifier struct {
 	r     *pdf.Reader
 	roles map[int]map[uint32]role
-	names map[int]map[uint32]string // fully qualified field names per revision
+	names map[int]map[uint32]string   // fully qualified field names per revision
+	refs  map[int]map[uint32][]uint32 // referrers per revision
 	revs  map[int][]verdict
 }
 
 func newClassifier(r *pdf.Reader) *classifier {
-	return &classifier{r: r, roles: map[int]map[uint32]role{}, names: map[int]map[uint32]string{}, revs: map[int][]verdict{}}
+	return &classifier{r: r, roles: map[int]map[uint32]role{}, names: map[int]map[uint32]string{}, refs: map[int]map[uint32][]uint32{}, revs: map[int][]verdict{}}
 }
 
 // changesAfter lists the changes of every revision after rev, judged under DocMDP permissions p (0: none).
@@ -117,9 +121,14 @@ func (c *classifier) changesAfter(ctx context.Context, rev, p int, lock *FieldLo
 		details := map[key][]string{}
 		for _, v := range vs {
 			ok := allowed(v.permit, p)
-			if ok && v.permit == permitFormFill && lock.Locks(v.field) {
-				ok = false
-				v.detail += fmt.Sprintf(" (field %q is locked by the signature)", v.field)
+			if ok && v.permit == permitFormFill {
+				for _, f := range v.fields {
+					if lock.Locks(f) {
+						ok = false
+						v.detail += fmt.Sprintf(" (field %q is locked by the signature)", f)
+						break
+					}
+				}
 			}
 			k := key{v.kind, ok}
 			if _, ok := details[k]; !ok {
@@ -155,6 +164,24 @@ func joinDetails(d []string) string {
 	return strings.Join(uniq, "; ")
 }
 
+// revCtx is what the rules of one revision share: both views, the roles and referrers of every object before
+// and after, the objects the revision changed, and the form fields it fills (with their appearance scopes).
+type revCtx struct {
+	k             int
+	before, after pdf.View
+	rb, ra        map[uint32]role
+	refsB, refsA  map[uint32][]uint32
+	changed       map[uint32]bool
+	form          *formScope
+	dss           *dssCheck
+}
+
+type changedObject struct {
+	num    uint32
+	ob, oa pdf.Object
+	raNum  role
+}
+
 // revision judges every object revision k changed relative to revision k-1.
 func (c *classifier) revision(k int) ([]verdict, error) {
 	if vs, ok := c.revs[k]; ok {
@@ -169,6 +196,8 @@ func (c *classifier) revision(k int) ([]verdict, error) {
 	if err != nil {
 		return nil, err
 	}
+	rc := &revCtx{k: k, before: before, after: after, rb: rb, ra: ra, refsB: c.refs[k-1], refsA: c.refs[k],
+		changed: map[uint32]bool{}}
 	var out []verdict
 	// A revision may write the catalog under a new number: compare it with the old one.
 	cb, rootB, errB := before.Catalog()
@@ -177,9 +206,12 @@ func (c *classifier) revision(k int) ([]verdict, error) {
 		if errB != nil || errA != nil {
 			out = append(out, mkVerdict(ChangeOther, permitNever, "document catalog replaced by an unreadable one"))
 		} else {
-			out = append(out, c.catalogDiff(cb, ca, before, after)...)
+			out = append(out, c.catalogDiff(rc, cb, ca)...)
 		}
 	}
+	// File structure: the objects the section lists that differ from the revision before and are part of the
+	// document (before or after); objects nothing refers to are ignored.
+	var changed []changedObject
 	for _, num := range c.r.Revisions()[k-1].ObjectNumbers() {
 		lb, la := before.Location(num), after.Location(num)
 		if lb == la {
@@ -189,8 +221,7 @@ func (c *classifier) revision(k int) ([]verdict, error) {
 		if rootA != rootB && num == rootA.Num {
 			raNum &^= rCatalog // judged above
 		}
-		roles := rb[num] | raNum
-		if roles == 0 {
+		if rb[num]|raNum == 0 {
 			continue // not part of the document
 		}
 		var ob, oa pdf.Object
@@ -211,10 +242,30 @@ func (c *classifier) revision(k int) ([]verdict, error) {
 		if same {
 			continue
 		}
-		out = append(out, c.judge(num, ob, oa, rb[num], raNum, before, after)...)
+		rc.changed[num] = true
+		changed = append(changed, changedObject{num, ob, oa, raNum})
+	}
+	rc.form = c.formScopes(rc)
+	for _, ch := range changed {
+		out = append(out, oneVerdict(c.judge(rc, ch.num, ch.ob, ch.oa, rb[ch.num], ch.raNum))...)
 	}
 	c.revs[k] = out
 	return out, nil
+}
+
+// oneVerdict keeps one object to one verdict: when any rule refuses the change, the verdicts of the rules that
+// would allow it are dropped (the object changed in a way not every use of it allows).
+func oneVerdict(vs []verdict) []verdict {
+	refused := vs[:0:0]
+	for _, v := range vs {
+		if v.permit == permitNever {
+			refused = append(refused, v)
+		}
+	}
+	if len(refused) > 0 {
+		return refused[:1]
+	}
+	return vs
 }
 
 // same compares two versions of an object, stream data included.
@@ -230,8 +281,9 @@ func (c *classifier) same(a, b pdf.Object) (bool, error) {
 	return true, nil
 }
 
-// judge returns the verdicts on one changed object (one per role concerned).
-func (c *classifier) judge(num uint32, ob, oa pdf.Object, rb, ra role, before, after pdf.View) []verdict {
+// judge returns the verdicts on one changed object: every role it has (before or after) must allow the change.
+func (c *classifier) judge(rc *revCtx, num uint32, ob, oa pdf.Object, rb, ra role) []verdict {
+	before, after := rc.before, rc.after
 	roles := rb | ra
 	db, _ := dictOf(ob)
 	da, _ := dictOf(oa)
@@ -249,21 +301,23 @@ func (c *classifier) judge(num uint32, ob, oa pdf.Object, rb, ra role, before, a
 		case ra&rNames != 0:
 			out = append(out, c.namesDiff(nil, da)...)
 		case ra&(rOther|rPerms) != 0:
-			never(ChangeOther, "new object used by the catalog")
+			never(ChangeOther, "new object used by the catalog or the trailer outside the structure a later revision may change")
 		case ra&rSigDict != 0:
 			add(ChangeSignature, permitSignature, "new signature dictionary")
-		case ra&(rSigField|rSigWidget|rSigFieldAP) != 0:
-			add(ChangeSignature, permitSignature, "new signature field or appearance")
+		case ra&(rField|rSigField|rWidget|rSigWidget) == 0 && ra&(rFieldAP|rSigFieldAP|rFieldValue) != 0:
+			out = append(out, c.appearanceVerdict(rc, num, roles))
+		case ra&(rSigField|rSigWidget) != 0:
+			add(ChangeSignature, permitSignature, "new signature field")
 		case ra&(rAcroForm|rFieldsArray|rFormRes) != 0:
 			add(ChangeFormFill, permitFormFill, "new form structure")
-		case ra&(rField|rWidget|rFieldAP|rFieldValue) != 0:
+		case ra&(rField|rWidget) != 0:
 			add(ChangeFormFill, permitFormFill, "new form field data")
 		case ra&(rAnnot|rAnnotAP|rAnnotsArray) != 0:
 			add(ChangeAnnotation, permitAnnotation, "new annotation")
 		case ra&rDSS != 0:
-			add(ChangeDSS, permitDSS, "new validation data")
+			out = append(out, c.dssObject(rc, num, ob, oa))
 		case ra&rMetadata != 0:
-			add(ChangeOther, permitMetadata, "new XMP metadata")
+			out = append(out, c.metadataObject(after, num, oa))
 		case ra&rCatalog != 0:
 			never(ChangeOther, "new catalog")
 		}
@@ -275,34 +329,13 @@ func (c *classifier) judge(num uint32, ob, oa pdf.Object, rb, ra role, before, a
 		return out
 	}
 	if roles&rCatalog != 0 {
-		out = append(out, c.catalogDiff(db, da, before, after)...)
+		out = append(out, c.catalogDiff(rc, db, da)...)
 	}
 	if roles&rPagesNode != 0 {
-		keys := pdf.DiffKeys(db, da)
-		if containsKey(keys, "Kids") || containsKey(keys, "Count") {
-			nb, _ := db.Int("Count")
-			na, _ := da.Int("Count")
-			if na > nb {
-				never(ChangePageAdded, fmt.Sprintf("page tree: %d pages instead of %d", na, nb))
-			} else {
-				never(ChangePageContent, "page tree changed (pages removed or reordered)")
-			}
-		} else if len(keys) > 0 {
-			never(ChangePageContent, "page tree node changed: "+keyList(keys))
-		}
+		out = append(out, pageTreeDiff(obj, db, da)...)
 	}
 	if roles&rPage != 0 {
-		var rest []pdf.Name
-		for _, k := range pdf.DiffKeys(db, da) {
-			if k == "Annots" {
-				out = append(out, c.annotsDiff(db["Annots"], da["Annots"], before, after)...)
-			} else {
-				rest = append(rest, k)
-			}
-		}
-		if len(rest) > 0 {
-			never(ChangePageContent, fmt.Sprintf("page %s: %s changed", obj, keyList(rest)))
-		}
+		out = append(out, c.pageDiff(obj, db, da, before, after)...)
 	}
 	if roles&rAnnotsArray != 0 {
 		out = append(out, c.annotsDiff(ob, oa, before, after)...)
@@ -311,54 +344,43 @@ func (c *classifier) judge(num uint32, ob, oa pdf.Object, rb, ra role, before, a
 		never(ChangePageContent, obj+": used by page content, changed")
 	}
 	if roles&(rOther|rPerms) != 0 {
-		never(ChangeOther, obj+": part of the document catalog, changed")
+		never(ChangeOther, obj+": used by the catalog or the trailer outside the structure a later revision may change, changed")
 	}
 	if roles&rNames != 0 {
 		out = append(out, c.namesDiff(db, da)...)
 	}
 	if roles&rSigDict != 0 {
-		if ob != nil {
-			never(ChangeSignatureDict, obj+": signature data changed")
-		}
+		never(ChangeSignatureDict, obj+": signature data changed")
 	}
-	if roles&(rField|rSigField) != 0 {
-		fv := c.fieldDiff(obj, db, da, roles&rSigField != 0, before, after)
-		for i := range fv {
-			fv[i].field = c.fieldName(num, before, after)
-		}
-		out = append(out, fv...)
-	} else if roles&(rWidget|rSigWidget) != 0 {
-		wv := widgetDiff(obj, db, da, roles&rSigWidget != 0)
-		if name := c.widgetField(da, after); name != "" {
-			for i := range wv {
-				wv[i].field = name
-			}
-		}
-		out = append(out, wv...)
+	switch {
+	case roles&(rField|rSigField) != 0:
+		out = append(out, c.fieldDiff(rc, num, db, da, roles&rSigField != 0)...)
+	case roles&(rWidget|rSigWidget) != 0:
+		out = append(out, c.widgetDiff(rc, num, db, da, roles&rSigWidget != 0)...)
 	}
 	if roles&rAnnot != 0 {
 		add(ChangeAnnotation, permitAnnotation, obj+": annotation changed")
 	}
 	if roles&rAcroForm != 0 {
-		out = append(out, c.acroFormDiff(db, da, before, after)...)
+		out = append(out, c.acroFormDiff(rc, db, da)...)
 	}
 	if roles&rFieldsArray != 0 {
 		out = append(out, c.fieldsDiff(ob, oa, before, after)...)
 	}
-	if roles&(rFieldAP|rFormRes|rFieldValue) != 0 {
-		add(ChangeFormFill, permitFormFill, obj+": form field appearance or value changed")
+	if roles&rFormRes != 0 {
+		add(ChangeFormFill, permitFormFill, obj+": form default resources changed")
 	}
-	if roles&rSigFieldAP != 0 {
-		add(ChangeSignature, permitSignature, obj+": signature appearance changed")
+	if roles&(rField|rSigField|rWidget|rSigWidget) == 0 && roles&(rFieldAP|rSigFieldAP|rFieldValue) != 0 {
+		out = append(out, c.appearanceVerdict(rc, num, roles))
 	}
 	if roles&rAnnotAP != 0 {
 		add(ChangeAnnotation, permitAnnotation, obj+": annotation appearance changed")
 	}
 	if roles&rDSS != 0 {
-		add(ChangeDSS, permitDSS, obj+": validation data (DSS) updated")
+		out = append(out, c.dssObject(rc, num, ob, oa))
 	}
 	if roles&rMetadata != 0 {
-		add(ChangeOther, permitMetadata, obj+": XMP metadata updated")
+		out = append(out, c.metadataObject(after, num, oa))
 	}
 	return out
 }

@@ -302,6 +302,28 @@ func TestChangeRules(t *testing.T) {
 			if !found {
 				t.Errorf("no %s change with allowed=%v", c.kind, !c.modified)
 			}
+			oneVerdictPerObject(t, s.Changes)
 		})
+	}
+}
+
+var objectDetail = regexp.MustCompile(`object (\d+):`)
+
+// oneVerdictPerObject checks that no object of a revision is reported both as an allowed and as a refused change.
+func oneVerdictPerObject(t *testing.T, changes []pades.Change) {
+	t.Helper()
+	type key struct {
+		rev int
+		obj string
+	}
+	seen := map[key]bool{}
+	for _, ch := range changes {
+		for _, m := range objectDetail.FindAllStringSubmatch(ch.Detail, -1) {
+			k := key{ch.Revision, m[1]}
+			if allowed, ok := seen[k]; ok && allowed != ch.Allowed {
+				t.Errorf("object %s of revision %d judged both allowed and refused: %+v", m[1], ch.Revision, changes)
+			}
+			seen[k] = ch.Allowed
+		}
 	}
 }

@@ -6,7 +6,12 @@ import (
 	"github.com/trustsign/trustsign/pdf"
 )
 
-func (c *classifier) catalogDiff(db, da pdf.Dict, before, after pdf.View) []verdict {
+// The structure rules: the catalog (which entries a later revision may change), the page tree, pages and their
+// annotation lists, and the name dictionary. Everything else in the catalog is not allowed to change.
+
+// catalogDiff judges a changed catalog, entry by entry.
+func (c *classifier) catalogDiff(rc *revCtx, db, da pdf.Dict) []verdict {
+	before, after := rc.before, rc.after
 	var out []verdict
 	for _, k := range pdf.DiffKeys(db, da) {
 		switch k {
@@ -17,8 +22,10 @@ func (c *classifier) catalogDiff(db, da pdf.Dict, before, after pdf.View) []verd
 			}
 			fb, _ := before.Dict(db[k])
 			fa, _ := after.Dict(da[k])
-			out = append(out, c.acroFormDiff(fb, fa, before, after)...)
-		case "DSS", "Extensions":
+			out = append(out, c.acroFormDiff(rc, fb, fa)...)
+		case "DSS":
+			out = append(out, c.dssEntry(rc, da[k]))
+		case "Extensions":
 			out = append(out, mkVerdict(ChangeDSS, permitDSS, "catalog /"+string(k)+" updated"))
 		case "Names":
 			if bothIndirect(db, da, k) {
@@ -27,11 +34,79 @@ func (c *classifier) catalogDiff(db, da pdf.Dict, before, after pdf.View) []verd
 			nb, _ := before.Dict(db[k])
 			na, _ := after.Dict(da[k])
 			out = append(out, c.namesDiff(nb, na)...)
-		case "Metadata", "Version":
+		case "Metadata":
+			if _, ok := da[k].(pdf.Ref); !ok {
+				out = append(out, mkVerdict(ChangeOther, permitNever, "catalog /Metadata removed or not a metadata stream"))
+			} else {
+				out = append(out, mkVerdict(ChangeMetadata, permitMetadata, "catalog /Metadata updated"))
+			}
+		case "Version":
 			out = append(out, mkVerdict(ChangeOther, permitMetadata, "catalog /"+string(k)+" updated"))
 		default:
 			out = append(out, mkVerdict(ChangeOther, permitNever, "catalog /"+string(k)+" changed"))
 		}
+	}
+	return out
+}
+
+// producerKeys are private entries producers write into page tree nodes and pages that have no effect on
+// rendering (iText records its version in /ITXT); changing them is not a modification of content.
+var producerKeys = map[pdf.Name]bool{"ITXT": true}
+
+// splitProducerKeys separates producer-private keys (with direct values) from the others.
+func splitProducerKeys(keys []pdf.Name, db, da pdf.Dict) (producer, rest []pdf.Name) {
+	for _, k := range keys {
+		_, rb := db[k].(pdf.Ref)
+		_, ra := da[k].(pdf.Ref)
+		if producerKeys[k] && !rb && !ra {
+			producer = append(producer, k)
+		} else {
+			rest = append(rest, k)
+		}
+	}
+	return producer, rest
+}
+
+// pageTreeDiff judges a changed intermediate node of the page tree.
+func pageTreeDiff(obj string, db, da pdf.Dict) []verdict {
+	var out []verdict
+	producer, keys := splitProducerKeys(pdf.DiffKeys(db, da), db, da)
+	if len(producer) > 0 {
+		out = append(out, mkVerdict(ChangeProducerData, permitProducer, "page tree node: producer data "+keyList(producer)+" written"))
+	}
+	switch {
+	case containsKey(keys, "Kids") || containsKey(keys, "Count"):
+		nb, _ := db.Int("Count")
+		na, _ := da.Int("Count")
+		if na > nb {
+			out = append(out, mkVerdict(ChangePageAdded, permitNever, fmt.Sprintf("page tree: %d pages instead of %d", na, nb)))
+		} else {
+			out = append(out, mkVerdict(ChangePageContent, permitNever, "page tree changed (pages removed or reordered)"))
+		}
+	case len(keys) > 0:
+		out = append(out, mkVerdict(ChangePageContent, permitNever, "page tree node changed: "+keyList(keys)))
+	}
+	return out
+}
+
+// pageDiff judges a changed page: its annotation list may change (annotationsDiff says how), producer data may
+// be written, nothing else.
+func (c *classifier) pageDiff(obj string, db, da pdf.Dict, before, after pdf.View) []verdict {
+	var out []verdict
+	producer, keys := splitProducerKeys(pdf.DiffKeys(db, da), db, da)
+	if len(producer) > 0 {
+		out = append(out, mkVerdict(ChangeProducerData, permitProducer, fmt.Sprintf("page %s: producer data %s written", obj, keyList(producer))))
+	}
+	var rest []pdf.Name
+	for _, k := range keys {
+		if k == "Annots" {
+			out = append(out, c.annotsDiff(db["Annots"], da["Annots"], before, after)...)
+		} else {
+			rest = append(rest, k)
+		}
+	}
+	if len(rest) > 0 {
+		out = append(out, mkVerdict(ChangePageContent, permitNever, fmt.Sprintf("page %s: %s changed", obj, keyList(rest))))
 	}
 	return out
 }

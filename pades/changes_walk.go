@@ -6,22 +6,43 @@ import (
 	"github.com/trustsign/trustsign/pdf"
 )
 
+// The walk gives every object reachable from the trailer its roles (what it is used for), the fully qualified
+// names of form fields and their widgets, and the referrers of every object: the indirect objects (or the
+// trailer) whose value holds a reference to it, directly or inside direct arrays and dictionaries. Back links
+// (/Parent, /P, /IRT) and the signature reference's /Data are not followed: they do not draw anything.
+
+// trailerReferrer stands for the trailer in the referrer sets.
+const trailerReferrer = ^uint32(0)
+
+// Trailer entries that are file structure, not document content.
+var trailerStructure = map[pdf.Name]bool{"Root": true, "Info": true, "Size": true, "Prev": true, "ID": true,
+	"XRefStm": true, "Encrypt": true, "Type": true, "W": true, "Index": true, "Filter": true, "DecodeParms": true,
+	"Length": true, "DL": true, "F": true, "FFilter": true, "FDecodeParms": true}
+
 // rolesOf walks the document as of revision rev and records every object's roles.
 func (c *classifier) rolesOf(rev int) (map[uint32]role, error) {
 	if m, ok := c.roles[rev]; ok {
 		return m, nil
 	}
-	w := &walker{v: c.r.At(rev), roles: map[uint32]role{}, names: map[uint32]string{}}
+	w := &walker{v: c.r.At(rev), roles: map[uint32]role{}, names: map[uint32]string{}, refs: map[uint32][]uint32{},
+		cur: trailerReferrer}
 	t := w.v.Trailer()
 	w.mark(t["Info"], rInfo)
 	if _, root, err := w.v.Catalog(); err == nil {
 		w.mark(root, rCatalog)
+	}
+	// Any other trailer entry (a private one, say) is not document structure: whatever it names may not change.
+	for k, val := range t {
+		if !trailerStructure[k] {
+			w.mark(val, rOther)
+		}
 	}
 	// Phase 1 walks the document structure; phase 2 the catch-all roles, which do not override structure.
 	for phase := 1; phase <= 2; phase++ {
 		if phase == 2 {
 			w.late = true
 			for _, d := range w.deferred {
+				w.cur = d.from
 				w.markDepth(d.o, d.r, 0)
 			}
 			w.deferred = nil
@@ -42,6 +63,7 @@ func (c *classifier) rolesOf(rev int) (map[uint32]role, error) {
 	}
 	c.roles[rev] = w.roles
 	c.names[rev] = w.names
+	c.refs[rev] = w.refs
 	return w.roles, nil
 }
 
@@ -58,12 +80,30 @@ type walker struct {
 	late     bool // phase 2: catch-all roles are applied
 	steps    int
 	names    map[uint32]string // fully qualified names of form fields
-	cur      uint32            // the object being processed
+	cur      uint32            // the object being processed (trailerReferrer: the trailer)
+	refs     map[uint32][]uint32
+}
+
+const maxReferrers = 64 // per object; more are summarised by the first ones
+
+// refer records that the object being processed refers to num.
+func (w *walker) refer(num uint32) {
+	rs := w.refs[num]
+	if len(rs) >= maxReferrers {
+		return
+	}
+	for _, r := range rs {
+		if r == w.cur {
+			return
+		}
+	}
+	w.refs[num] = append(rs, w.cur)
 }
 
 type deferredMark struct {
-	o pdf.Object
-	r role
+	o    pdf.Object
+	r    role
+	from uint32
 }
 
 const maxWalkSteps = 2_000_000
@@ -76,14 +116,20 @@ func (w *walker) mark(o pdf.Object, r role) {
 func (w *walker) markDepth(o pdf.Object, r role, depth int) {
 	if r&(rOther|rInfo) != 0 {
 		if !w.late {
-			w.deferred = append(w.deferred, deferredMark{o, r})
+			w.deferred = append(w.deferred, deferredMark{o, r, w.cur})
 			return
+		}
+		if ref, ok := o.(pdf.Ref); ok {
+			w.refer(ref.Num)
 		}
 		if ref, ok := o.(pdf.Ref); ok && w.roles[ref.Num]&structural != 0 {
 			return
 		}
 	}
 	if ref, ok := o.(pdf.Ref); ok {
+		if r&(rOther|rInfo) == 0 {
+			w.refer(ref.Num)
+		}
 		if w.roles[ref.Num]&r == r {
 			return
 		}
@@ -158,6 +204,7 @@ func (w *walker) process(o pdf.Object, r role, depth int) error {
 			case "Kids":
 				if ref, ok := val.(pdf.Ref); ok {
 					w.roles[ref.Num] |= rPagesNode
+					w.refer(ref.Num)
 				}
 				kids, _ := w.v.Resolve(val)
 				if a, ok := kids.(pdf.Array); ok {
@@ -227,6 +274,7 @@ func (w *walker) process(o pdf.Object, r role, depth int) error {
 			case "Kids":
 				if ref, ok := x.(pdf.Ref); ok {
 					w.roles[ref.Num] |= rFieldsArray
+					w.refer(ref.Num)
 				}
 				kids, _ := w.v.Resolve(x)
 				if a, ok := kids.(pdf.Array); ok {
@@ -254,6 +302,7 @@ func (w *walker) process(o pdf.Object, r role, depth int) error {
 			case "Fields":
 				if ref, ok := x.(pdf.Ref); ok {
 					w.roles[ref.Num] |= rFieldsArray
+					w.refer(ref.Num)
 				}
 				fields, _ := w.v.Resolve(x)
 				if a, ok := fields.(pdf.Array); ok {
@@ -271,7 +320,7 @@ func (w *walker) process(o pdf.Object, r role, depth int) error {
 	default:
 		// Everything reachable keeps the role; back links are not followed.
 		for k, x := range d {
-			if k == "Parent" || k == "P" || (r == rSigDict && k == "Data") {
+			if k == "Parent" || k == "P" || (k == "Data" && d["TransformMethod"] != nil) || (r == rSigDict && k == "Data") {
 				continue
 			}
 			w.markDepth(x, r, depth+1)
