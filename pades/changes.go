@@ -45,9 +45,11 @@ const (
 )
 
 // structural roles are not extended by the catch-all roles rOther and rInfo: a page that an outline or the
-// structure tree also points to is still judged as a page.
-const structural = rCatalog | rPagesNode | rPage | rAnnotsArray | rAnnot | rWidget | rSigWidget | rAcroForm |
-	rFieldsArray | rField | rSigField | rSigDict | rDSS | rPerms | rNames
+// structure tree also points to is still judged as a page. The indirect /Annots, /Fields and /Kids arrays are
+// not: nothing else has a reason to name them, so an array a later revision may extend is refused when some
+// other path (a private catalog entry, say) also leads to it.
+const structural = rCatalog | rPagesNode | rPage | rAnnot | rWidget | rSigWidget | rAcroForm |
+	rField | rSigField | rSigDict | rDSS | rPerms | rNames
 
 // permit is the DocMDP class a change belongs to.
 type permit int

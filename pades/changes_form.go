@@ -101,9 +101,15 @@ func (c *classifier) fieldDiff(rc *revCtx, num uint32, db, da pdf.Dict, sig bool
 				out = append(out, mkVerdict(ChangeSignatureDict, permitNever, obj+": signed field's signature replaced or removed"))
 			}
 		case k == "Kids":
-			if !bothIndirect(db, da, k) {
-				out = append(out, c.fieldsDiff(db[k], da[k], rc.before, rc.after)...)
+			if bothIndirect(db, da, k) {
+				continue // the array is judged as its own object
 			}
+			kv := c.fieldsDiff(db[k], da[k], rc.before, rc.after)
+			if len(kv) == 0 {
+				// Not a list of added or removed fields (null, a name, an array of non-references...).
+				kv = append(kv, mkVerdict(ChangeOther, permitNever, obj+": field /Kids changed"))
+			}
+			out = append(out, kv...)
 		default:
 			out = append(out, c.fieldKey(rc, obj, name, k, sig, "field"))
 		}

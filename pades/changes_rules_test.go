@@ -201,6 +201,29 @@ func TestChangeRules(t *testing.T) {
 					21: apStream("999 PLN"),
 				})
 			}, true, pades.ChangeOther},
+		{"attack: text field turned into a signature field (/FT)", approval(nil), func(t *testing.T, b []byte) []byte {
+			return update(t, b, map[int]pdftest.Object{22: replaceIn(t, b, 22, "/FT /Tx", "/FT /Sig")})
+		}, true, pades.ChangeOther},
+		{"attack: field /Kids set to [null]", approval(nil), func(t *testing.T, b []byte) []byte {
+			return update(t, b, map[int]pdftest.Object{22: withEntry(t, b, 22, " /Kids [null]")})
+		}, true, pades.ChangeOther},
+		{"attack: field renamed", approval(nil), func(t *testing.T, b []byte) []byte {
+			return update(t, b, map[int]pdftest.Object{22: replaceIn(t, b, 22, "/T (uwagi)", "/T (kwota)")})
+		}, true, pades.ChangeOther},
+		{"attack: signature removed from its field", approval(nil), func(t *testing.T, b []byte) []byte {
+			sig, w := sigObjects(t, b)
+			return update(t, b, map[int]pdftest.Object{w: replaceIn(t, b, w, fmt.Sprintf("/V %d 0 R", sig), "")})
+		}, true, pades.ChangeSignatureDict},
+		{"attack: signature widget removed from the page", approval(nil), func(t *testing.T, b []byte) []byte {
+			_, w := sigObjects(t, b)
+			return update(t, b, map[int]pdftest.Object{4: replaceIn(t, b, 4, fmt.Sprintf(" %d 0 R]", w), "]")})
+		}, true, pades.ChangeOther},
+		{"attack: /Fields array also named by a private catalog entry, extended by a second signature",
+			approval(map[int]pdftest.Object{
+				1:  pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /Blah 27 0 R /AcroForm << /Fields 27 0 R >> >>"),
+				27: pdftest.Dict("[20 0 R 22 0 R 24 0 R]"),
+			}),
+			func(t *testing.T, b []byte) []byte { return sign(t, b, opts(p.EC256)) }, true, pades.ChangeOther},
 		{"attack: bogus XMP metadata", approval(map[int]pdftest.Object{
 			1:  pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /Metadata 40 0 R /AcroForm << /Fields [20 0 R 22 0 R 24 0 R] >> >>"),
 			40: xmpStream("2026-01-01T00:00:00Z"),
@@ -274,6 +297,24 @@ func TestChangeRules(t *testing.T) {
 					29: apStream("Podpisano"),
 				})
 			}, false, pades.ChangeSignature},
+		{"second signature extending an indirect /Fields array",
+			approval(map[int]pdftest.Object{
+				1:  pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields 27 0 R >> >>"),
+				27: pdftest.Dict("[20 0 R 22 0 R 24 0 R]"),
+			}),
+			func(t *testing.T, b []byte) []byte { return sign(t, b, opts(p.EC256)) }, false, pades.ChangeSignature},
+		{"fill a field of a group (/Kids widget, value on the parent)",
+			approval(map[int]pdftest.Object{
+				1:  pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [20 0 R 22 0 R 24 0 R 30 0 R] >> >>"),
+				4:  pdftest.Dict("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R /Annots [20 0 R 22 0 R 24 0 R 32 0 R] >>"),
+				30: pdftest.Dict("<< /T (dane) /Kids [31 0 R] >>"),
+				31: pdftest.Dict("<< /FT /Tx /T (imie) /Parent 30 0 R /Kids [32 0 R] >>"),
+				32: pdftest.Dict("<< /Type /Annot /Subtype /Widget /Parent 31 0 R /Rect [72 480 300 500] /P 4 0 R /AP << /N 33 0 R >> >>"),
+				33: apStream(""),
+			}),
+			func(t *testing.T, b []byte) []byte {
+				return update(t, b, map[int]pdftest.Object{31: replaceIn(t, b, 31, "/T (imie)", "/T (imie) /V (ANNA)"), 33: apStream("ANNA")})
+			}, false, pades.ChangeFormFill},
 		{"second signature after an approval signature", approval(nil), func(t *testing.T, b []byte) []byte {
 			return sign(t, b, opts(p.EC256))
 		}, false, pades.ChangeSignature},
