@@ -1,0 +1,341 @@
+package pades
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/trustsign/trustsign/pdf"
+)
+
+// fieldName returns the fully qualified name of field num as of before (or after) the revision.
+func (c *classifier) fieldName(num uint32, before, after pdf.View) string {
+	if n := c.names[before.Revision()][num]; n != "" {
+		return n
+	}
+	return c.names[after.Revision()][num]
+}
+
+// widgetField returns the name of the field a (kid) widget belongs to.
+func (c *classifier) widgetField(d pdf.Dict, after pdf.View) string {
+	if p, ok := d["Parent"].(pdf.Ref); ok {
+		return c.names[after.Revision()][p.Num]
+	}
+	return ""
+}
+
+// acroFormDiff judges a changed interactive form dictionary.
+func (c *classifier) acroFormDiff(rc *revCtx, db, da pdf.Dict) []verdict {
+	before, after := rc.before, rc.after
+	var out []verdict
+	for _, k := range pdf.DiffKeys(db, da) {
+		switch k {
+		case "Fields":
+			if bothIndirect(db, da, k) {
+				continue
+			}
+			fb, _ := before.Resolve(db[k])
+			fa, _ := after.Resolve(da[k])
+			out = append(out, c.fieldsDiff(fb, fa, before, after)...)
+		case "SigFlags":
+			out = append(out, mkVerdict(ChangeSignature, permitSignature, "form /SigFlags set"))
+		case "DR", "DA", "NeedAppearances":
+			out = append(out, mkVerdict(ChangeFormFill, permitFormFill, "form /"+string(k)+" changed"))
+		default:
+			out = append(out, mkVerdict(ChangeOther, permitNever, "form /"+string(k)+" changed"))
+		}
+	}
+	return out
+}
+
+// fieldsDiff judges a changed list of fields (/Fields or /Kids): removing fields is never allowed; a new
+// signature field is a signature, any other new field a form change.
+func (c *classifier) fieldsDiff(ob, oa pdf.Object, before, after pdf.View) []verdict {
+	added, removed := refDiff(ob, oa, before, after)
+	var out []verdict
+	for _, r := range added {
+		d, _ := after.Dict(r)
+		if ft, _ := d.Name("FT"); ft == "Sig" {
+			out = append(out, mkVerdict(ChangeSignature, permitSignature, fmt.Sprintf("signature field %q added", pdf.Text(d["T"]))))
+		} else {
+			out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, fmt.Sprintf("form field %q added", pdf.Text(d["T"]))))
+		}
+	}
+	for _, r := range removed {
+		d, _ := before.Dict(r)
+		out = append(out, mkVerdict(ChangeOther, permitNever, fmt.Sprintf("form field %q removed", pdf.Text(d["T"]))))
+	}
+	return out
+}
+
+// fieldType returns a field's /FT, inherited through /Parent.
+func fieldType(v pdf.View, d pdf.Dict) pdf.Name {
+	for i := 0; i < 32 && d != nil; i++ {
+		if ft, ok := d.Name("FT"); ok {
+			return ft
+		}
+		d, _ = v.Dict(d["Parent"])
+	}
+	return ""
+}
+
+// Field keys a form-filling revision may change (/I and /TI: the selected and the top option of a choice field).
+var fillKeys = map[pdf.Name]bool{"V": true, "AP": true, "AS": true, "MK": true, "DA": true, "DV": true, "Ff": true,
+	"Lock": true, "SV": true, "I": true, "TI": true}
+
+// Widget annotation keys: changing them is an annotation change.
+var widgetKeys = map[pdf.Name]bool{"Rect": true, "F": true, "Border": true, "BS": true, "C": true, "H": true, "NM": true,
+	"M": true, "StructParent": true, "Contents": true, "OC": true, "Q": true}
+
+// fieldDiff judges a changed form field (merged with its widget or not).
+func (c *classifier) fieldDiff(rc *revCtx, num uint32, db, da pdf.Dict, sig bool) []verdict {
+	name := c.fieldName(num, rc.before, rc.after)
+	obj := fmt.Sprintf("object %d", num)
+	var out []verdict
+	for _, k := range pdf.DiffKeys(db, da) {
+		switch {
+		case k == "V" && sig:
+			if db["V"] == nil {
+				out = append(out, mkVerdict(ChangeSignature, permitSignature, obj+": signature field signed"))
+			} else {
+				out = append(out, mkVerdict(ChangeSignatureDict, permitNever, obj+": signed field's signature replaced or removed"))
+			}
+		case k == "Kids":
+			if bothIndirect(db, da, k) {
+				continue // the array is judged as its own object
+			}
+			kv := c.fieldsDiff(db[k], da[k], rc.before, rc.after)
+			if len(kv) == 0 {
+				// Not a list of added or removed fields (null, a name, an array of non-references...).
+				kv = append(kv, mkVerdict(ChangeOther, permitNever, obj+": field /Kids changed"))
+			}
+			out = append(out, kv...)
+		default:
+			out = append(out, c.fieldKey(rc, obj, name, k, sig, "field"))
+		}
+	}
+	return out
+}
+
+// widgetDiff judges a changed widget annotation that is not itself a field.
+func (c *classifier) widgetDiff(rc *revCtx, num uint32, db, da pdf.Dict, sig bool) []verdict {
+	name := c.fieldName(num, rc.before, rc.after)
+	if name == "" {
+		name = c.widgetField(da, rc.after)
+	}
+	obj := fmt.Sprintf("object %d", num)
+	var out []verdict
+	for _, k := range pdf.DiffKeys(db, da) {
+		out = append(out, c.fieldKey(rc, obj, name, k, sig, "widget"))
+	}
+	return out
+}
+
+// fieldKey judges one changed key of a field or widget: filling keys are form filling (a signature field's are
+// part of signing it, and not allowed once it is signed), widget keys an annotation change, anything else not
+// allowed.
+func (c *classifier) fieldKey(rc *revCtx, obj, name string, k pdf.Name, sig bool, what string) verdict {
+	switch {
+	case fillKeys[k] && sig && rc.form.signedBefore[name]:
+		return mkVerdict(ChangeOther, permitNever, fmt.Sprintf("%s: /%s of signature field %q changed after it was signed", obj, k, name))
+	case fillKeys[k] && sig:
+		return mkVerdict(ChangeSignature, permitSignature, obj+": signature "+what+" /"+string(k)+" changed")
+	case fillKeys[k]:
+		v := mkVerdict(ChangeFormFill, permitFormFill, obj+": "+what+" /"+string(k)+" changed")
+		if name != "" {
+			v.fields = []string{name}
+		}
+		return v
+	case widgetKeys[k]:
+		return mkVerdict(ChangeAnnotation, permitAnnotation, obj+": widget /"+string(k)+" changed")
+	}
+	return mkVerdict(ChangeOther, permitNever, obj+": "+what+" /"+string(k)+" changed")
+}
+
+// The appearance rule. An object reachable from a field's appearance (/AP, /MK) or value may change only when
+// the revision fills that field (or signs that signature field) and when the field owns it: every object that
+// refers to it, and to every object on the way from the field to it, belongs to the fields being filled. So
+// overwriting an appearance stream or an indirect /AP dictionary that another widget, the page, the catalog or
+// the trailer also uses is refused, whether or not the overwritten object keeps its number.
+
+// formScope records the form fields a revision fills and what their appearances reach.
+type formScope struct {
+	byName       map[string][]uint32 // field and widget objects per fully qualified name, before and after
+	filled       map[string]bool     // fields the revision fills or signs
+	sig          map[string]bool     // signature fields
+	signedBefore map[string]bool     // signature fields holding a signature before the revision
+	roots        map[uint32]bool     // the field and widget objects of the filled fields
+	owners       map[uint32][]string // objects reachable from a filled field's appearance or value: its fields
+}
+
+const maxScopeSteps = 200_000 // per revision; past it, objects are not owned and their changes refused
+
+func (c *classifier) formScopes(rc *revCtx) *formScope {
+	fs := &formScope{byName: map[string][]uint32{}, filled: map[string]bool{}, sig: map[string]bool{},
+		signedBefore: map[string]bool{}, roots: map[uint32]bool{}, owners: map[uint32][]string{}}
+	for _, names := range []map[uint32]string{c.names[rc.k-1], c.names[rc.k]} {
+		for num, n := range names {
+			if !slices.Contains(fs.byName[n], num) {
+				fs.byName[n] = append(fs.byName[n], num)
+			}
+		}
+	}
+	order := make([]string, 0, len(fs.byName))
+	for n := range fs.byName {
+		order = append(order, n)
+	}
+	sort.Strings(order)
+	for _, n := range order {
+		nums := fs.byName[n]
+		changed := false
+		for _, num := range nums {
+			changed = changed || rc.changed[num]
+			if (rc.rb[num]|rc.ra[num])&(rSigField|rSigWidget) != 0 {
+				fs.sig[n] = true
+			}
+		}
+		if fs.sig[n] {
+			for _, num := range nums {
+				if d, _ := rc.before.Dict(pdf.Ref{Num: num, Gen: rc.before.Location(num).Gen}); d != nil && d["V"] != nil {
+					fs.signedBefore[n] = true
+				}
+			}
+		}
+		if !changed || fs.signedBefore[n] {
+			continue
+		}
+		fs.filled[n] = true
+		for _, num := range nums {
+			fs.roots[num] = true
+		}
+	}
+	steps := 0
+	for _, n := range order {
+		if !fs.filled[n] {
+			continue
+		}
+		for _, v := range []pdf.View{rc.before, rc.after} {
+			seen := map[uint32]bool{}
+			for _, num := range fs.byName[n] {
+				d, _ := v.Dict(pdf.Ref{Num: num, Gen: v.Location(num).Gen})
+				for k, x := range d {
+					switch k {
+					case "Parent", "P", "Kids", "T", "FT":
+						continue
+					case "V":
+						if fs.sig[n] {
+							continue // the signature dictionary is judged on its own
+						}
+					}
+					fs.collect(v, x, n, seen, &steps)
+				}
+			}
+		}
+	}
+	return fs
+}
+
+// collect gives name ownership of everything o reaches in v (back links not followed).
+func (fs *formScope) collect(v pdf.View, o pdf.Object, name string, seen map[uint32]bool, steps *int) {
+	stack := []pdf.Object{o}
+	for len(stack) > 0 && *steps < maxScopeSteps {
+		*steps++
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		switch t := x.(type) {
+		case pdf.Ref:
+			if seen[t.Num] || fs.roots[t.Num] {
+				continue
+			}
+			seen[t.Num] = true
+			if !slices.Contains(fs.owners[t.Num], name) {
+				fs.owners[t.Num] = append(fs.owners[t.Num], name)
+			}
+			if y, err := v.Get(t); err == nil && y != nil {
+				stack = append(stack, y)
+			}
+		case pdf.Dict:
+			for k, y := range t {
+				if k != "Parent" && k != "P" {
+					stack = append(stack, y)
+				}
+			}
+		case *pdf.Stream:
+			stack = append(stack, t.Dict)
+		case pdf.Array:
+			stack = append(stack, t...)
+		}
+	}
+}
+
+// appearanceVerdict judges a changed (or new) object used by a form field's appearance or value.
+func (c *classifier) appearanceVerdict(rc *revCtx, num uint32, roles role) verdict {
+	fs := rc.form
+	owners := fs.owners[num]
+	if len(owners) == 0 {
+		what := "a form field"
+		if roles&rSigFieldAP != 0 {
+			what = "a signature field"
+		}
+		return mkVerdict(ChangeOther, permitNever, fmt.Sprintf("object %d: appearance of %s changed without filling or signing that field", num, what))
+	}
+	if who := c.sharedWith(rc, num); who != "" {
+		return mkVerdict(ChangeOther, permitNever, fmt.Sprintf("object %d: appearance of field %q, also used by %s, changed", num, owners[0], who))
+	}
+	v := mkVerdict(ChangeSignature, permitSignature, fmt.Sprintf("object %d: appearance of signature field %q", num, owners[0]))
+	for _, o := range owners {
+		if !fs.sig[o] {
+			v = mkVerdict(ChangeFormFill, permitFormFill, fmt.Sprintf("object %d: appearance or value of field %q", num, o))
+			break
+		}
+	}
+	v.fields = owners
+	return v
+}
+
+// sharedWith returns what, besides the fields being filled, refers to num or to an owned object on the way to
+// it ("" if nothing).
+func (c *classifier) sharedWith(rc *revCtx, num uint32) string {
+	fs := rc.form
+	seen := map[uint32]bool{num: true}
+	queue := []uint32{num}
+	for len(queue) > 0 && len(seen) < maxScopeSteps {
+		x := queue[0]
+		queue = queue[1:]
+		for _, refs := range [][]uint32{rc.refsB[x], rc.refsA[x]} {
+			for _, r := range refs {
+				switch {
+				case fs.roots[r] || seen[r]:
+				case r != trailerReferrer && len(fs.owners[r]) > 0:
+					seen[r] = true
+					queue = append(queue, r)
+				default:
+					return c.describe(rc, r)
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// describe names what object num is, for a detail.
+func (c *classifier) describe(rc *revCtx, num uint32) string {
+	if num == trailerReferrer {
+		return "the trailer"
+	}
+	roles := rc.rb[num] | rc.ra[num]
+	name := c.fieldName(num, rc.before, rc.after)
+	switch {
+	case roles&(rField|rSigField|rWidget|rSigWidget) != 0 && name != "":
+		return fmt.Sprintf("form field %q (object %d)", name, num)
+	case roles&(rField|rSigField|rWidget|rSigWidget) != 0:
+		return fmt.Sprintf("another widget (object %d)", num)
+	case roles&rCatalog != 0:
+		return fmt.Sprintf("the document catalog (object %d)", num)
+	case roles&(rPage|rPagesNode|rContent) != 0:
+		return fmt.Sprintf("page content (object %d)", num)
+	case roles&(rAnnot|rAnnotAP) != 0:
+		return fmt.Sprintf("an annotation (object %d)", num)
+	}
+	return fmt.Sprintf("object %d", num)
+}
