@@ -2,8 +2,15 @@ module github.com/trustsign/trustsign
 
 go 1.27.3
 
+// Certificates with negative serial numbers (issued by old Java CAs) are still found in signed documents; without
+// this, crypto/x509 refuses to parse them and such signatures could not be verified at all. The verifier warns
+// about them instead (cms, verify).
+godebug x509negativeserial=1
+
 require (
+	github.com/ProtonMail/go-crypto v1.5.2
 	github.com/beevik/etree v1.8.1
+	github.com/cloudflare/circl v1.6.5
 	github.com/russellhaering/goxmldsig v1.6.1
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.10

@@ -5,10 +5,13 @@ import (
 	_ "crypto/md5" // legacy signatures are read (and reported as weak)
 	_ "crypto/sha1"
 	_ "crypto/sha256"
+	"crypto/sha3"
 	_ "crypto/sha512"
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"strings"
 )
 
@@ -46,6 +49,19 @@ var (
 	oidECDSAWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
 	oidECDSAWithSHA384 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
 	oidECDSAWithSHA512 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
+
+	// BSI TR-03111 ecdsa-plain-signatures: r||s, each left-padded to the size of the curve order, instead of DER.
+	oidECDSAPlainSHA1   = asn1.ObjectIdentifier{0, 4, 0, 127, 0, 7, 1, 1, 4, 1, 1}
+	oidECDSAPlainSHA224 = asn1.ObjectIdentifier{0, 4, 0, 127, 0, 7, 1, 1, 4, 1, 2}
+	oidECDSAPlainSHA256 = asn1.ObjectIdentifier{0, 4, 0, 127, 0, 7, 1, 1, 4, 1, 3}
+	oidECDSAPlainSHA384 = asn1.ObjectIdentifier{0, 4, 0, 127, 0, 7, 1, 1, 4, 1, 4}
+	oidECDSAPlainSHA512 = asn1.ObjectIdentifier{0, 4, 0, 127, 0, 7, 1, 1, 4, 1, 5}
+
+	// RFC 8410 / RFC 8419: EdDSA keys and signatures; SHAKE256 is the digest algorithm that goes with Ed448.
+	oidEd25519     = asn1.ObjectIdentifier{1, 3, 101, 112}
+	oidEd448       = asn1.ObjectIdentifier{1, 3, 101, 113}
+	oidSHAKE256    = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 12}
+	oidSHAKE256Len = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 18}
 )
 
 // digestAlgorithms maps hash OIDs to hashes.
@@ -81,6 +97,94 @@ func oidForHash(h crypto.Hash) asn1.ObjectIdentifier {
 	return nil
 }
 
+// digestAlg is a SignerInfo digest algorithm: a crypto.Hash, or SHAKE256 with a 512-bit output (RFC 8419, the
+// digest that goes with Ed448; RFC 8702 gives id-shake256 the same length in CMS). The zero value is unknown.
+type digestAlg struct {
+	hash     crypto.Hash
+	shake256 bool
+}
+
+// digestAlgOf decodes a digest AlgorithmIdentifier. Unknown algorithms give the zero digestAlg.
+func digestAlgOf(a algorithmIdentifier) digestAlg {
+	switch {
+	case a.oid.Equal(oidSHAKE256) && len(a.params) == 0:
+		return digestAlg{shake256: true}
+	case a.oid.Equal(oidSHAKE256Len):
+		var bits int
+		if rest, err := asn1.Unmarshal(a.params, &bits); err == nil && len(rest) == 0 && bits == 512 {
+			return digestAlg{shake256: true}
+		}
+		return digestAlg{}
+	}
+	return digestAlg{hash: hashForOID(a.oid)}
+}
+
+// supported tells whether this package can compute the digest.
+func (d digestAlg) supported() bool { return d.shake256 || (d.hash != 0 && d.hash.Available()) }
+
+// size is the digest length in bytes.
+func (d digestAlg) size() int {
+	if d.shake256 {
+		return 64
+	}
+	return d.hash.Size()
+}
+
+// String names the digest algorithm ("SHA256", "SHAKE256").
+func (d digestAlg) String() string {
+	if d.shake256 {
+		return "SHAKE256"
+	}
+	return hashName(d.hash)
+}
+
+// hasher is a running digest computation.
+type hasher interface {
+	io.Writer
+	sum() []byte
+}
+
+type stdHasher struct{ hash.Hash }
+
+func (h stdHasher) sum() []byte { return h.Sum(nil) }
+
+type shakeHasher struct{ *sha3.SHAKE }
+
+func (h shakeHasher) sum() []byte {
+	out := make([]byte, 64)
+	h.Read(out)
+	return out
+}
+
+// newHasher starts a digest computation; d must be supported.
+func (d digestAlg) newHasher() hasher {
+	if d.shake256 {
+		return shakeHasher{sha3.NewSHAKE256()}
+	}
+	return stdHasher{d.hash.New()}
+}
+
+// digest hashes data; d must be supported.
+func (d digestAlg) digest(data []byte) []byte {
+	h := d.newHasher()
+	h.Write(data)
+	return h.sum()
+}
+
+// unsupportedError reports an algorithm, key type or curve this package does not implement; it wraps
+// ErrUnsupportedAlgorithm and names what is missing, for Result.UnsupportedAlgorithm.
+type unsupportedError struct {
+	what string
+}
+
+func (e *unsupportedError) Error() string { return ErrUnsupportedAlgorithm.Error() + ": " + e.what }
+func (e *unsupportedError) Unwrap() error { return ErrUnsupportedAlgorithm }
+
+// unsupported returns an unsupportedError naming what.
+func unsupported(format string, args ...any) error {
+	return &unsupportedError{what: fmt.Sprintf(format, args...)}
+}
+
 // keyKind is the public-key family a signature algorithm belongs to.
 type keyKind int
 
@@ -89,6 +193,9 @@ const (
 	kindRSA             // RSASSA-PKCS1-v1_5
 	kindRSAPSS          // RSASSA-PSS
 	kindECDSA
+	kindECDSAPlain // BSI TR-03111 plain r||s
+	kindEd25519
+	kindEd448
 )
 
 // signatureAlgorithms describes the signatureAlgorithm OIDs this package understands. hash is the hash the OID
@@ -113,6 +220,13 @@ var signatureAlgorithms = []struct {
 	{oidECDSAWithSHA512, "ecdsa-with-SHA512", kindECDSA, crypto.SHA512},
 	{oidECDSAWithSHA224, "ecdsa-with-SHA224", kindECDSA, crypto.SHA224},
 	{oidECDSAWithSHA1, "ecdsa-with-SHA1", kindECDSA, crypto.SHA1},
+	{oidECDSAPlainSHA256, "ecdsa-plain-SHA256", kindECDSAPlain, crypto.SHA256},
+	{oidECDSAPlainSHA384, "ecdsa-plain-SHA384", kindECDSAPlain, crypto.SHA384},
+	{oidECDSAPlainSHA512, "ecdsa-plain-SHA512", kindECDSAPlain, crypto.SHA512},
+	{oidECDSAPlainSHA224, "ecdsa-plain-SHA224", kindECDSAPlain, crypto.SHA224},
+	{oidECDSAPlainSHA1, "ecdsa-plain-SHA1", kindECDSAPlain, crypto.SHA1},
+	{oidEd25519, "Ed25519", kindEd25519, 0},
+	{oidEd448, "Ed448", kindEd448, 0},
 }
 
 // lookupSignatureAlgorithm returns the description of a signatureAlgorithm OID; ok is false if it is unknown.

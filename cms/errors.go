@@ -14,17 +14,19 @@ var (
 	ErrTrailingData = errors.New("cms: trailing data after ContentInfo")
 	// ErrNotSignedData reports a ContentInfo whose content type is not id-signedData.
 	ErrNotSignedData = errors.New("cms: not a SignedData")
-	// ErrNotDetached reports a SignedData that encapsulates its content; this package handles detached content only.
+	// ErrNotDetached reports a SignedData that encapsulates its content where detached content was expected
+	// (VerifyDetached, Verify).
 	ErrNotDetached = errors.New("cms: encapsulated content present (not detached)")
+	// ErrNotEncapsulated reports a detached SignedData where encapsulated content was expected
+	// (VerifyEncapsulated).
+	ErrNotEncapsulated = errors.New("cms: no encapsulated content (detached)")
 	// ErrNoSignerInfo reports a SignedData without any SignerInfo.
 	ErrNoSignerInfo = errors.New("cms: no SignerInfo")
-	// ErrMultipleSignerInfos reports a SignedData with more than one SignerInfo. A PDF signature has exactly one
-	// signer; which one the document "means" is ambiguous, so the input is rejected rather than guessed at.
-	ErrMultipleSignerInfos = errors.New("cms: more than one SignerInfo")
 	// ErrDuplicateAttribute reports a signed attribute that must occur once (content type, message digest, signing
 	// time, signing certificate) occurring several times or with several values.
 	ErrDuplicateAttribute = errors.New("cms: duplicate or multi-valued signed attribute")
-	// ErrUnsupportedAlgorithm reports a digest or signature algorithm this package does not implement.
+	// ErrUnsupportedAlgorithm reports a digest or signature algorithm, a key type or an elliptic curve this package
+	// does not implement. Result.UnsupportedAlgorithm names it.
 	ErrUnsupportedAlgorithm = errors.New("cms: unsupported algorithm")
 	// ErrAlgorithmMismatch reports a signature algorithm that contradicts the digest algorithm or the key type.
 	ErrAlgorithmMismatch = errors.New("cms: signature algorithm does not match digest algorithm or key")

@@ -66,6 +66,30 @@ type forged struct {
 
 func (f forged) build(t testing.TB) []byte {
 	t.Helper()
+	si, digestAlg := f.signerInfo(t)
+	certs := f.certs
+	if certs == nil {
+		for _, c := range f.id.Chain {
+			certs = append(certs, c.Raw)
+		}
+	}
+	if f.noCerts {
+		certs = nil
+	}
+	n := f.copies
+	if n == 0 {
+		n = 1
+	}
+	var sis [][]byte
+	for range n {
+		sis = append(sis, si)
+	}
+	return derContentInfo([][]byte{digestAlg}, certs, sis)
+}
+
+// signerInfo returns the encoded SignerInfo and its digest AlgorithmIdentifier.
+func (f forged) signerInfo(t testing.TB) (si, digestAlg []byte) {
+	t.Helper()
 	hash := f.hash
 	if hash == 0 {
 		hash = crypto.SHA256
@@ -112,26 +136,8 @@ func (f forged) build(t testing.TB) []byte {
 			t.Fatal(err)
 		}
 	}
-	digestAlg := derAlgorithmIdentifier(oidForHash(hash), nil)
-	si := derSignerInfo(derIssuerAndSerial(f.id.Cert), digestAlg, signedAttrs, sigAlg, sig)
-	certs := f.certs
-	if certs == nil {
-		for _, c := range f.id.Chain {
-			certs = append(certs, c.Raw)
-		}
-	}
-	if f.noCerts {
-		certs = nil
-	}
-	n := f.copies
-	if n == 0 {
-		n = 1
-	}
-	var sis [][]byte
-	for range n {
-		sis = append(sis, si)
-	}
-	return derContentInfo([][]byte{digestAlg}, certs, sis)
+	digestAlg = derAlgorithmIdentifier(oidForHash(hash), nil)
+	return derSignerInfo(derIssuerAndSerial(f.id.Cert), digestAlg, signedAttrs, sigAlg, sig), digestAlg
 }
 
 // rawRSASign signs an arbitrary encoded message (the PKCS#1 v1.5 EM block is built here) with key, to craft

@@ -23,9 +23,10 @@ const (
 	maxRevocation   = 256 // entries in SignedData.crls
 	maxAttributes   = 128 // signed or unsigned attributes
 	maxESSCertIDs   = 64  // entries in a signing-certificate attribute
+	maxSignerInfos  = 16  // entries in SignedData.signerInfos
 )
 
-// SignedData is a parsed CMS SignedData with exactly one SignerInfo and detached content.
+// SignedData is a parsed CMS SignedData with one or more SignerInfos, usually with detached content.
 // All byte slices point into a private copy of the input.
 type SignedData struct {
 	// Version is the SignedData version (1 for what SignDetached makes).
@@ -34,6 +35,9 @@ type SignedData struct {
 	DigestAlgorithms []asn1.ObjectIdentifier
 	// ContentType is encapContentInfo's eContentType (id-data for PDF signatures).
 	ContentType asn1.ObjectIdentifier
+	// EContent is the encapsulated content, nil when the content is detached (the usual case). An adbe.pkcs7.sha1
+	// PDF signature encapsulates the SHA-1 digest of the ByteRange.
+	EContent []byte
 	// Certificates holds the parseable X.509 certificates of the certificates field, in input order.
 	Certificates []*x509.Certificate
 	// UnparsedCertificates counts certificates entries that are not X.509 certificates Go can parse (including
@@ -41,7 +45,9 @@ type SignedData struct {
 	UnparsedCertificates int
 	// RevocationInfo holds the raw entries of the crls field (CRLs or other revocation info), unparsed.
 	RevocationInfo [][]byte
-	// SignerInfo is the only SignerInfo.
+	// SignerInfos lists every SignerInfo in input order; each is a signature over the same content.
+	SignerInfos []SignerInfo
+	// SignerInfo is SignerInfos[0], the one Verify and SignerCertificate check.
 	SignerInfo SignerInfo
 	// BER is true when the input used encodings DER forbids (indefinite lengths, non-minimal length octets,
 	// constructed strings). Such input is accepted because real signers produce it.
@@ -64,6 +70,8 @@ type SignerInfo struct {
 	DigestAlgorithm crypto.Hash
 	// DigestAlgorithmOID is the digestAlgorithm OID as found.
 	DigestAlgorithmOID asn1.ObjectIdentifier
+	// digestAlg is the digest algorithm with its parameters (SHAKE256 has no crypto.Hash).
+	digestAlg digestAlg
 	// SignatureAlgorithm is the signatureAlgorithm name ("rsaEncryption", "sha256WithRSAEncryption", "RSASSA-PSS",
 	// "ecdsa-with-SHA384", ...) or the dotted OID when unknown.
 	SignatureAlgorithm string
@@ -179,8 +187,9 @@ func sameName(a, b []byte) bool {
 // Parse decodes a DER (or BER, as some signers write it) ContentInfo holding a SignedData, such as the decoded
 // /Contents string of a PDF signature. Zero bytes after the ContentInfo are the unused part of the /Contents
 // placeholder: they are accepted and counted in TrailingZeros; any other trailing byte is ErrTrailingData.
-// Several SignerInfos (ErrMultipleSignerInfos), none (ErrNoSignerInfo), encapsulated content (ErrNotDetached)
-// and inputs beyond the limits (ErrTooLarge) are rejected. Errors wrap the package's sentinel errors.
+// A SignedData without SignerInfo (ErrNoSignerInfo) and inputs beyond the limits (ErrTooLarge) are rejected;
+// several SignerInfos and encapsulated content are read (see SignerInfos and EContent). Errors wrap the
+// package's sentinel errors.
 func Parse(der []byte) (*SignedData, error) {
 	if len(der) > MaxInputSize {
 		return nil, fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, len(der), MaxInputSize)
@@ -280,7 +289,19 @@ func (r *reader) parseSignedData(e element) (*SignedData, error) {
 		return nil, err
 	}
 	if len(eci) == 2 {
-		return nil, ErrNotDetached
+		ec, err := r.expect(eci[1], tagContext0, "eContent", depth+2)
+		if err != nil {
+			return nil, err
+		}
+		if len(ec) != 1 {
+			return nil, fmt.Errorf("%w: eContent holds %d values", ErrMalformed, len(ec))
+		}
+		if sd.EContent, err = r.octets(ec[0], tagOctetString, depth+3); err != nil {
+			return nil, fmt.Errorf("eContent: %w", err)
+		}
+		if sd.EContent == nil {
+			sd.EContent = []byte{}
+		}
 	}
 
 	rest := f[3:]
@@ -310,16 +331,22 @@ func (r *reader) parseSignedData(e element) (*SignedData, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch len(sis) {
-	case 0:
+	switch {
+	case len(sis) == 0:
 		return nil, ErrNoSignerInfo
-	case 1:
-	default:
-		return nil, fmt.Errorf("%w: %d SignerInfos", ErrMultipleSignerInfos, len(sis))
+	case len(sis) > maxSignerInfos:
+		return nil, fmt.Errorf("%w: %d SignerInfos", ErrTooLarge, len(sis))
 	}
-	if err := r.parseSignerInfo(&sd.SignerInfo, sis[0], depth+2); err != nil {
-		return nil, err
+	sd.SignerInfos = make([]SignerInfo, len(sis))
+	for i, e := range sis {
+		if err := r.parseSignerInfo(&sd.SignerInfos[i], e, depth+2); err != nil {
+			if len(sis) > 1 {
+				return nil, fmt.Errorf("SignerInfo %d of %d: %w", i+1, len(sis), err)
+			}
+			return nil, err
+		}
 	}
+	sd.SignerInfo = sd.SignerInfos[0]
 	return sd, nil
 }
 
@@ -337,7 +364,7 @@ func (r *reader) parseCertificates(sd *SignedData, e element, depth int) error {
 			sd.UnparsedCertificates++ // other CertificateChoices, or BER x509 cannot read
 			continue
 		}
-		cert, err := x509.ParseCertificate(c.full)
+		cert, err := parseCertificate(c.full)
 		if err != nil {
 			sd.UnparsedCertificates++
 			continue
@@ -385,7 +412,8 @@ func (r *reader) parseSignerInfo(si *SignerInfo, e element, depth int) error {
 		return err
 	}
 	si.DigestAlgorithmOID = da.oid
-	si.DigestAlgorithm = hashForOID(da.oid)
+	si.digestAlg = digestAlgOf(da)
+	si.DigestAlgorithm = si.digestAlg.hash
 
 	rest := f[3:]
 	if rest[0].tag == tagContext0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -18,10 +19,11 @@ import (
 // SignOptions configures SignDetached.
 type SignOptions struct {
 	// Hash is the digest algorithm of the content digest, the signed attributes and the signing-certificate
-	// reference: crypto.SHA256 (the default when zero), crypto.SHA384 or crypto.SHA512.
+	// reference: crypto.SHA256 (the default when zero), crypto.SHA384 or crypto.SHA512. With an Ed25519 key it is
+	// crypto.SHA512 (the default then), as RFC 8419 requires.
 	Hash crypto.Hash
-	// Signer makes the signature: an RSA key (PKCS#1 v1.5) or an ECDSA key (DER signature). Its public key must be
-	// the Certificate's.
+	// Signer makes the signature: an RSA key (PKCS#1 v1.5), an ECDSA key (DER signature) or an Ed25519 key
+	// (RFC 8419: PureEdDSA over the signed attributes). Its public key must be the Certificate's.
 	Signer crypto.Signer
 	// Certificate is the signer's certificate: embedded, named in the SignerInfo's issuerAndSerialNumber, and
 	// referenced by the signingCertificateV2 attribute.
@@ -43,7 +45,8 @@ type SignOptions struct {
 // SignDetached returns a DER ContentInfo holding a detached SignedData (RFC 5652) over content whose digest under
 // opts.Hash is contentDigest: version 1, the digest algorithm, encapContentInfo id-data without eContent, the
 // certificates, and one SignerInfo (issuerAndSerialNumber, DER-sorted signed attributes, rsaEncryption with
-// PKCS#1 v1.5 or ecdsa-with-SHA*). The signature is checked with the certificate's key before it is returned.
+// PKCS#1 v1.5, ecdsa-with-SHA* or id-Ed25519). The signature is checked with the certificate's key before it is
+// returned.
 func SignDetached(contentDigest []byte, opts SignOptions) ([]byte, error) {
 	hash, err := opts.hash()
 	if err != nil {
@@ -72,7 +75,7 @@ func SignDetached(contentDigest []byte, opts SignOptions) ([]byte, error) {
 		attrs = append(attrs, derAttribute(oidAttrSigningTime, derTime(*opts.SigningTime)))
 	}
 	signedAttrs := derSetOf(tagSet, attrs)
-	sig, err := signAndCheck(opts.Signer, opts.rand(), opts.Certificate.PublicKey, hash, digest(hash, signedAttrs))
+	sig, err := signAndCheck(opts.Signer, opts.rand(), opts.Certificate.PublicKey, hash, signedAttrs)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +99,14 @@ func SignDetachedReader(r io.Reader, opts SignOptions) ([]byte, error) {
 }
 
 func (o SignOptions) hash() (crypto.Hash, error) {
+	if o.Signer != nil {
+		if _, ok := o.Signer.Public().(ed25519.PublicKey); ok {
+			if o.Hash != 0 && o.Hash != crypto.SHA512 {
+				return 0, fmt.Errorf("%w: Ed25519 signs with SHA-512 (RFC 8419), not %v", ErrInvalidOptions, o.Hash)
+			}
+			return crypto.SHA512, nil
+		}
+	}
 	switch o.Hash {
 	case 0:
 		return crypto.SHA256, nil
@@ -113,8 +124,8 @@ func (o SignOptions) rand() io.Reader {
 }
 
 // signatureAlgorithmFor checks that the signer's key is the certificate's and returns the encoded
-// signatureAlgorithm: rsaEncryption with NULL parameters (RFC 3370) or ecdsa-with-SHA* without parameters
-// (RFC 5758).
+// signatureAlgorithm: rsaEncryption with NULL parameters (RFC 3370), ecdsa-with-SHA* without parameters
+// (RFC 5758) or id-Ed25519 without parameters (RFC 8419).
 func signatureAlgorithmFor(pub crypto.PublicKey, cert *x509.Certificate, hash crypto.Hash) ([]byte, error) {
 	eq, ok := pub.(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !eq.Equal(cert.PublicKey) {
@@ -125,13 +136,27 @@ func signatureAlgorithmFor(pub crypto.PublicKey, cert *x509.Certificate, hash cr
 		return derAlgorithmIdentifier(oidRSAEncryption, derNull), nil
 	case *ecdsa.PublicKey:
 		return derAlgorithmIdentifier(ecdsaOIDForHash(hash), nil), nil
+	case ed25519.PublicKey:
+		return derAlgorithmIdentifier(oidEd25519, nil), nil
 	}
 	return nil, fmt.Errorf("%w: key type %T", ErrUnsupportedAlgorithm, pub)
 }
 
-// signAndCheck signs hashed and verifies the result with pub, so that a faulty signer (an HSM returning garbage,
-// an RSA-CRT fault) never produces a signature that will not verify.
-func signAndCheck(signer crypto.Signer, rnd io.Reader, pub crypto.PublicKey, hash crypto.Hash, hashed []byte) ([]byte, error) {
+// signAndCheck signs the signed attributes (their hash, or themselves for Ed25519) and verifies the result with
+// pub, so that a faulty signer (an HSM returning garbage, an RSA-CRT fault) never produces a signature that will
+// not verify.
+func signAndCheck(signer crypto.Signer, rnd io.Reader, pub crypto.PublicKey, hash crypto.Hash, signedAttrs []byte) ([]byte, error) {
+	if k, ok := pub.(ed25519.PublicKey); ok {
+		sig, err := signer.Sign(rnd, signedAttrs, crypto.Hash(0))
+		if err != nil {
+			return nil, fmt.Errorf("cms: signing: %w", err)
+		}
+		if !ed25519.Verify(k, signedAttrs, sig) {
+			return nil, fmt.Errorf("cms: signer returned a signature that does not verify")
+		}
+		return sig, nil
+	}
+	hashed := digest(hash, signedAttrs)
 	sig, err := signer.Sign(rnd, hashed, hash)
 	if err != nil {
 		return nil, fmt.Errorf("cms: signing: %w", err)

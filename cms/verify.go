@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/subtle"
 	"crypto/x509"
+	"encoding/asn1"
+	"errors"
 	"fmt"
 	"io"
+	"math/big"
 
+	"github.com/cloudflare/circl/sign/ed448"
 	"github.com/trustsign/trustsign/internal/pkcs1"
 )
 
@@ -80,13 +85,24 @@ const (
 // Result lists the facts Verify established about the signature. It makes no trust decision: chain building, trust
 // anchors, validity periods and algorithm policy are the caller's. Problems summarises the failed checks.
 type Result struct {
+	// Signer is the index of the SignerInfo in SignedData.SignerInfos.
+	Signer int
 	// SignerCert is the certificate the sid names, found among SignedData.Certificates; nil if none or several
 	// different ones match (SignatureErr is then ErrNoSigningCertificate or ErrAmbiguousSigner).
 	SignerCert *x509.Certificate
 	// DigestAlgorithm is the SignerInfo's digest algorithm (0 if unknown).
 	DigestAlgorithm crypto.Hash
-	// Algorithm names the signature algorithm: "RSA-SHA256", "RSA-PSS-SHA256", "ECDSA-SHA384", ...
+	// Algorithm names the signature algorithm: "RSA-SHA256", "RSA-PSS-SHA256", "ECDSA-SHA384",
+	// "ECDSA-plain-SHA256" (BSI TR-03111 r||s), "Ed25519", "Ed448", ...
 	Algorithm string
+	// UnsupportedAlgorithm names the digest or signature algorithm, key type or elliptic curve this package
+	// cannot verify ("digest algorithm 1.2.3.4", "ECDSA secp256k1", ...); empty when everything was supported.
+	// When set, SignatureErr wraps ErrUnsupportedAlgorithm and nothing is known about the signature value: it is
+	// neither shown valid nor invalid.
+	UnsupportedAlgorithm string
+	// ContentDigest is the digest of the content under the SignerInfo's digest algorithm, nil when that algorithm
+	// is not supported.
+	ContentDigest []byte
 	// DigestOK: with signed attributes, the message-digest attribute equals the content digest. Without them the
 	// signature is directly over the content digest, so DigestOK equals SignatureOK.
 	DigestOK bool
@@ -156,10 +172,14 @@ func DigestReader(r io.Reader, h crypto.Hash) ([]byte, error) {
 	return w.Sum(nil), nil
 }
 
-// SignerCertificate returns the certificate named by the SignerInfo's sid: ErrNoSigningCertificate when none
-// matches, ErrAmbiguousSigner when several different ones do. Identical copies count once.
+// SignerCertificate returns the certificate named by the first SignerInfo's sid: ErrNoSigningCertificate when
+// none matches, ErrAmbiguousSigner when several different ones do. Identical copies count once.
 func (sd *SignedData) SignerCertificate() (*x509.Certificate, error) {
-	si := &sd.SignerInfo
+	return sd.certificateOf(&sd.SignerInfo)
+}
+
+// certificateOf returns the certificate named by si's sid, as SignerCertificate.
+func (sd *SignedData) certificateOf(si *SignerInfo) (*x509.Certificate, error) {
 	var found *x509.Certificate
 	for _, c := range sd.Certificates {
 		match := false
@@ -183,42 +203,112 @@ func (sd *SignedData) SignerCertificate() (*x509.Certificate, error) {
 	return found, nil
 }
 
-// Verify checks the signature against the detached content. contentDigest is called once with the SignerInfo's
-// digest algorithm and must return the digest of the content under it (for a PDF, of the ByteRange). Verify
-// returns an error only when contentDigest fails or returns a digest of the wrong size; everything about the
-// signature itself, good or bad, is in the Result.
+// Verify checks the first SignerInfo's signature against the detached content. contentDigest is called once with
+// the SignerInfo's digest algorithm and must return the digest of the content under it (for a PDF, of the
+// ByteRange); it is not called when that algorithm has no crypto.Hash (SHAKE256: use VerifyDetached). Verify
+// returns an error only when the content is encapsulated (ErrNotDetached) or contentDigest fails or returns a
+// digest of the wrong size; everything about the signature itself, good or bad, is in the Result.
 func (sd *SignedData) Verify(contentDigest func(crypto.Hash) ([]byte, error)) (*Result, error) {
+	if sd.EContent != nil {
+		return nil, ErrNotDetached
+	}
 	si := &sd.SignerInfo
-	res := &Result{DigestAlgorithm: si.DigestAlgorithm, Level: levelOf(si)}
+	var content []byte
+	if d := si.digestAlg; !d.shake256 && d.supported() {
+		var err error
+		if content, err = contentDigest(d.hash); err != nil {
+			return nil, fmt.Errorf("cms: content digest: %w", err)
+		}
+		if len(content) != d.size() {
+			return nil, fmt.Errorf("%w: content digest is %d bytes, %v needs %d", ErrInvalidOptions, len(content), d.hash, d.size())
+		}
+	}
+	return sd.verifySigner(0, si, content), nil
+}
+
+// VerifyDetached checks every SignerInfo against the detached content, which write must write to the writer it
+// is given (for a PDF: the ByteRange). write is called at most once, whatever the number of signers and digest
+// algorithms. It returns one Result per SignerInfo, in order, and an error only when the content is encapsulated
+// (ErrNotDetached) or write fails.
+func (sd *SignedData) VerifyDetached(write func(io.Writer) error) ([]*Result, error) {
+	if sd.EContent != nil {
+		return nil, ErrNotDetached
+	}
+	hashers := map[digestAlg]hasher{}
+	var ws []io.Writer
+	for _, si := range sd.SignerInfos {
+		if d := si.digestAlg; d.supported() && hashers[d] == nil {
+			hashers[d] = d.newHasher()
+			ws = append(ws, hashers[d])
+		}
+	}
+	if len(ws) > 0 {
+		if err := write(io.MultiWriter(ws...)); err != nil {
+			return nil, fmt.Errorf("cms: content: %w", err)
+		}
+	}
+	sums := map[digestAlg][]byte{}
+	for d, h := range hashers {
+		sums[d] = h.sum()
+	}
+	out := make([]*Result, len(sd.SignerInfos))
+	for i := range sd.SignerInfos {
+		si := &sd.SignerInfos[i]
+		out[i] = sd.verifySigner(i, si, sums[si.digestAlg])
+	}
+	return out, nil
+}
+
+// VerifyEncapsulated checks every SignerInfo against the encapsulated content (EContent) and returns one Result
+// per SignerInfo, in order. It fails with ErrNotEncapsulated when the content is detached.
+func (sd *SignedData) VerifyEncapsulated() ([]*Result, error) {
+	if sd.EContent == nil {
+		return nil, ErrNotEncapsulated
+	}
+	out := make([]*Result, len(sd.SignerInfos))
+	for i := range sd.SignerInfos {
+		si := &sd.SignerInfos[i]
+		var content []byte
+		if si.digestAlg.supported() {
+			content = si.digestAlg.digest(sd.EContent)
+		}
+		out[i] = sd.verifySigner(i, si, content)
+	}
+	return out, nil
+}
+
+// verifySigner checks the SignerInfo si (number index) given the content digest under its digest algorithm (nil
+// when that algorithm is not supported).
+func (sd *SignedData) verifySigner(index int, si *SignerInfo, content []byte) *Result {
+	res := &Result{Signer: index, DigestAlgorithm: si.DigestAlgorithm, Level: levelOf(si)}
 	res.ContentTypeOK = sd.ContentType.Equal(oidData) && (!si.HasSignedAttributes || si.ContentType.Equal(sd.ContentType))
 
-	cert, certErr := sd.SignerCertificate()
+	cert, certErr := sd.certificateOf(si)
 	res.SignerCert = cert
 	res.SigningCertificateRef, res.SigningCertificateMatch = signingCertificateRef(si, cert)
 
-	hash := si.DigestAlgorithm
-	if hash == 0 || !hash.Available() {
+	d := si.digestAlg
+	if content == nil || !d.supported() {
 		res.Algorithm = si.SignatureAlgorithm
-		res.SignatureErr = fmt.Errorf("%w: digest algorithm %v", ErrUnsupportedAlgorithm, si.DigestAlgorithmOID)
-		return res, nil
+		if d.supported() { // SHAKE256 asked for through a crypto.Hash callback
+			res.SignatureErr = unsupported("digest algorithm %v through Verify (VerifyDetached computes it)", d)
+		} else {
+			res.SignatureErr = unsupported("digest algorithm %s", digestName(si.DigestAlgorithmOID))
+		}
+		res.UnsupportedAlgorithm = res.SignatureErr.(*unsupportedError).what
+		return res
 	}
-	res.Weak = weakness(hash, cert)
+	res.ContentDigest = content
+	res.Weak = weakness(d.hash, cert)
 
-	content, err := contentDigest(hash)
-	if err != nil {
-		return nil, fmt.Errorf("cms: content digest: %w", err)
-	}
-	if len(content) != hash.Size() {
-		return nil, fmt.Errorf("%w: content digest is %d bytes, %v needs %d", ErrInvalidOptions, len(content), hash, hash.Size())
-	}
-
-	signed := content
+	hashed, message := content, []byte(nil)
 	if si.HasSignedAttributes {
 		res.DigestOK = si.MessageDigest != nil && subtle.ConstantTimeCompare(si.MessageDigest, content) == 1
-		signed = digest(hash, si.RawSignedAttributes)
+		message = si.RawSignedAttributes
+		hashed = d.digest(message)
 	}
 
-	alg, err := resolveAlgorithm(si, hash)
+	alg, err := resolveAlgorithm(si, d)
 	res.Algorithm = alg.name
 	switch {
 	case err != nil:
@@ -226,13 +316,27 @@ func (sd *SignedData) Verify(contentDigest func(crypto.Hash) ([]byte, error)) (*
 	case certErr != nil:
 		res.SignatureErr = certErr
 	default:
-		res.DigestInfoForm, res.SignatureErr = alg.verify(cert.PublicKey, hash, signed, si.Signature)
+		res.DigestInfoForm, res.SignatureErr = alg.verify(cert.PublicKey, d.hash, hashed, message, si.Signature)
 	}
 	res.SignatureOK = res.SignatureErr == nil
+	if ue := (*unsupportedError)(nil); errors.As(res.SignatureErr, &ue) {
+		res.UnsupportedAlgorithm = ue.what
+	} else if errors.Is(res.SignatureErr, ErrUnsupportedAlgorithm) {
+		res.UnsupportedAlgorithm = alg.name
+	}
 	if !si.HasSignedAttributes {
 		res.DigestOK = res.SignatureOK
 	}
-	return res, nil
+	return res
+}
+
+// digestName names a digest algorithm OID for reports.
+func digestName(oid asn1.ObjectIdentifier) string {
+	switch {
+	case oidSHAKE256.Equal(oid), oidSHAKE256Len.Equal(oid):
+		return "SHAKE256 with an output length other than 512 bits"
+	}
+	return fmt.Sprint(oid)
 }
 
 // resolvedAlgorithm is a signature algorithm with everything needed to verify it.
@@ -243,17 +347,38 @@ type resolvedAlgorithm struct {
 }
 
 // resolveAlgorithm works out the signature scheme from signatureAlgorithm and the digest algorithm, rejecting
-// contradictions (sha1WithRSAEncryption with a SHA-256 digest algorithm, PSS parameters naming another hash).
-func resolveAlgorithm(si *SignerInfo, hash crypto.Hash) (resolvedAlgorithm, error) {
+// contradictions (sha1WithRSAEncryption with a SHA-256 digest algorithm, PSS parameters naming another hash,
+// Ed25519 with anything but SHA-512).
+func resolveAlgorithm(si *SignerInfo, d digestAlg) (resolvedAlgorithm, error) {
 	name, kind, algHash, ok := lookupSignatureAlgorithm(si.SignatureAlgorithmOID)
 	a := resolvedAlgorithm{name: name, kind: kind}
 	if !ok {
-		return a, fmt.Errorf("%w: signature algorithm %v", ErrUnsupportedAlgorithm, si.SignatureAlgorithmOID)
+		return a, unsupported("signature algorithm %v", si.SignatureAlgorithmOID)
+	}
+	hash := d.hash
+	switch kind {
+	case kindEd25519, kindEd448:
+		// RFC 8419: no parameters. PureEdDSA signs the signed attributes themselves, or without them the whole
+		// content, which a content digest cannot stand in for. RFC 8419 pairs Ed25519 with SHA-512 and Ed448 with
+		// SHAKE256; another digest algorithm only changes the message-digest attribute, which is checked (and its
+		// strength judged) like any other, so it is accepted.
+		switch {
+		case len(si.SignatureAlgorithmParams) != 0:
+			return a, fmt.Errorf("%w: %s with parameters", ErrAlgorithmMismatch, name)
+		case !si.HasSignedAttributes:
+			return a, unsupported("%s without signed attributes (the signature covers the whole content, not its digest)", name)
+		}
+		return a, nil
+	}
+	if d.shake256 {
+		return a, fmt.Errorf("%w: %s with digest algorithm SHAKE256", ErrAlgorithmMismatch, name)
 	}
 	if algHash != 0 && algHash != hash {
 		return a, fmt.Errorf("%w: %s with digest algorithm %v", ErrAlgorithmMismatch, name, hash)
 	}
 	switch kind {
+	case kindECDSAPlain:
+		a.name = "ECDSA-plain-" + hashName(hash)
 	case kindRSA:
 		a.name = "RSA-" + hashName(hash)
 	case kindECDSA:
@@ -272,9 +397,28 @@ func resolveAlgorithm(si *SignerInfo, hash crypto.Hash) (resolvedAlgorithm, erro
 	return a, nil
 }
 
-// verify checks sig over hashed with pub.
-func (a resolvedAlgorithm) verify(pub crypto.PublicKey, hash crypto.Hash, hashed, sig []byte) (DigestInfoForm, error) {
+// verify checks sig with pub over hashed (the digest of the signed attributes, or the content digest), or for
+// EdDSA over message (the signed attributes).
+func (a resolvedAlgorithm) verify(pub crypto.PublicKey, hash crypto.Hash, hashed, message, sig []byte) (DigestInfoForm, error) {
 	switch k := pub.(type) {
+	case nil:
+		return DigestInfoNotApplicable, unsupported("public key algorithm of the signer certificate")
+	case *UnsupportedPublicKey:
+		return DigestInfoNotApplicable, unsupported("%s", k.Algorithm)
+	case ed25519.PublicKey:
+		if a.kind == kindEd25519 {
+			if !ed25519.Verify(k, message, sig) {
+				return DigestInfoNotApplicable, ErrSignatureInvalid
+			}
+			return DigestInfoNotApplicable, nil
+		}
+	case ed448.PublicKey:
+		if a.kind == kindEd448 {
+			if !ed448.Verify(k, message, sig, "") {
+				return DigestInfoNotApplicable, ErrSignatureInvalid
+			}
+			return DigestInfoNotApplicable, nil
+		}
 	case *rsa.PublicKey:
 		switch a.kind {
 		case kindRSA:
@@ -293,8 +437,20 @@ func (a resolvedAlgorithm) verify(pub crypto.PublicKey, hash crypto.Hash, hashed
 			return DigestInfoNotApplicable, nil
 		}
 	case *ecdsa.PublicKey:
-		if a.kind == kindECDSA {
+		switch a.kind {
+		case kindECDSA:
 			if !ecdsa.VerifyASN1(k, hashed, sig) {
+				return DigestInfoNotApplicable, ErrSignatureInvalid
+			}
+			return DigestInfoNotApplicable, nil
+		case kindECDSAPlain:
+			// BSI TR-03111 5.2.1: r and s as octet strings of the length of the group order, concatenated.
+			n := (k.Curve.Params().N.BitLen() + 7) / 8
+			if len(sig) != 2*n {
+				return DigestInfoNotApplicable, fmt.Errorf("%w: plain ECDSA signature of %d bytes, %s needs %d", ErrSignatureInvalid, len(sig), curveName(k.Curve), 2*n)
+			}
+			r, s := new(big.Int).SetBytes(sig[:n]), new(big.Int).SetBytes(sig[n:])
+			if !ecdsa.Verify(k, hashed, r, s) {
 				return DigestInfoNotApplicable, ErrSignatureInvalid
 			}
 			return DigestInfoNotApplicable, nil

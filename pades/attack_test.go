@@ -351,12 +351,15 @@ func TestAttackCMS(t *testing.T) {
 	}
 	runAttacks(t, []attack{
 		{"hand-made CMS, sound", with(func(d []byte) cmsSpec { return cmsSpec{signer: p.RSA, digest: d} }), verify.TotalPassed, nil},
-		{"two SignerInfos", with(func(d []byte) cmsSpec { return cmsSpec{signer: p.RSA, digest: d, copies: 2} }), verify.TotalFailed,
+		{"two SignerInfos, both sound", with(func(d []byte) cmsSpec { return cmsSpec{signer: p.RSA, digest: d, coSigners: []testpki.Identity{p.EC256}} }), verify.TotalPassed,
 			func(t *testing.T, s *pades.Signature) {
-				if s.CMSErr == nil {
-					t.Error("several SignerInfos accepted")
+				if s.CMSErr != nil || len(s.CMSResults) != 2 {
+					t.Errorf("several SignerInfos: err %v, %d results", s.CMSErr, len(s.CMSResults))
 				}
 			}},
+		{"two SignerInfos, the second corrupted", with(func(d []byte) cmsSpec {
+			return cmsSpec{signer: p.RSA, digest: d, coSigners: []testpki.Identity{p.EC256}, coSigMutate: func(_ int, sig []byte) { sig[len(sig)-4] ^= 1 }}
+		}), verify.TotalFailed, nil},
 		{"no messageDigest", with(func(d []byte) cmsSpec {
 			return cmsSpec{signer: p.RSA, digest: d, attrs: [][]byte{attr(oidContentType, mustMarshal(oidData)), essCertV2(p.RSA.Cert)}}
 		}), verify.TotalFailed, nil},

@@ -3,6 +3,7 @@ package pades_test
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
@@ -148,6 +149,12 @@ type cmsSpec struct {
 	essCert     *x509.Certificate
 	corruptSig  bool
 	contentType asn1.ObjectIdentifier
+	sigAlg      []byte                     // signatureAlgorithm (nil: rsaEncryption or ecdsa-with-SHA256)
+	rawSig      func(hashed []byte) []byte // makes the signature value instead of the signer's Sign
+	digestAlg   []byte                     // digestAlgorithm (nil: the hash's OID)
+	eContent    []byte                     // encapsulated content (nil: detached)
+	coSigners   []testpki.Identity         // further SignerInfos over the same digest, one per identity
+	coSigMutate func(i int, sig []byte)    // changes co-signer i's signature value after signing
 }
 
 var (
@@ -200,6 +207,60 @@ func essCertV2(c *x509.Certificate) []byte {
 
 func (s cmsSpec) build(t testing.TB) []byte {
 	t.Helper()
+	si, digestAlg := s.signerInfo(t)
+	copies := s.copies
+	if copies == 0 {
+		copies = 1
+	}
+	var sis []byte
+	for i := 0; i < copies; i++ {
+		sis = append(sis, si...)
+	}
+	certs := s.certs
+	if certs == nil && !s.noCerts {
+		certs = s.signer.Chain
+	}
+	for i, co := range s.coSigners {
+		spec := s
+		spec.signer, spec.essCert, spec.rawSig, spec.sigAlg, spec.corruptSig = co, nil, nil, nil, false
+		coSI, _ := spec.signerInfo(t)
+		if s.coSigMutate != nil {
+			var r struct {
+				Version   int
+				SID       asn1.RawValue
+				Digest    asn1.RawValue
+				Attrs     asn1.RawValue `asn1:"optional,tag:0"`
+				SigAlg    asn1.RawValue
+				Signature []byte
+			}
+			if _, err := asn1.Unmarshal(coSI, &r); err != nil {
+				t.Fatal(err)
+			}
+			i0 := bytes.Index(coSI, r.Signature)
+			s.coSigMutate(i, coSI[i0:i0+len(r.Signature)])
+		}
+		sis = append(sis, coSI...)
+		certs = append(certs, co.Cert)
+	}
+	var certBytes []byte
+	for _, c := range certs {
+		certBytes = append(certBytes, c.Raw...)
+	}
+	eci := der(0x30, mustMarshal(oidData))
+	if s.eContent != nil {
+		eci = der(0x30, mustMarshal(oidData), der(0xA0, der(0x04, s.eContent)))
+	}
+	parts := [][]byte{mustMarshal(1), der(0x31, digestAlg), eci}
+	if len(certBytes) > 0 {
+		parts = append(parts, der(0xA0, certBytes))
+	}
+	parts = append(parts, der(0x31, sis))
+	return der(0x30, mustMarshal(oidSignedData), der(0xA0, der(0x30, parts...)))
+}
+
+// signerInfo encodes the SignerInfo of s and returns it with its digest AlgorithmIdentifier.
+func (s cmsSpec) signerInfo(t testing.TB) (si, digestAlg []byte) {
+	t.Helper()
 	hash := s.hash
 	if hash == 0 {
 		hash = crypto.SHA256
@@ -226,42 +287,33 @@ func (s cmsSpec) build(t testing.TB) []byte {
 	}
 	h := hash.New()
 	h.Write(der(0x31, content))
-	sig, err := s.signer.Key.Sign(rand.Reader, h.Sum(nil), hash)
-	if err != nil {
-		t.Fatal(err)
+	var sig []byte
+	if s.rawSig != nil {
+		sig = s.rawSig(h.Sum(nil))
+	} else {
+		var err error
+		if sig, err = s.signer.Key.Sign(rand.Reader, h.Sum(nil), hash); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if s.corruptSig {
 		sig[len(sig)/2] ^= 1
 	}
-	sigAlg := der(0x30, mustMarshal(oidRSA), []byte{0x05, 0x00})
-	if s.signer.Cert.PublicKeyAlgorithm == x509.ECDSA {
-		sigAlg = der(0x30, mustMarshal(oidECDSASHA256))
+	sigAlg := s.sigAlg
+	if sigAlg == nil {
+		sigAlg = der(0x30, mustMarshal(oidRSA), []byte{0x05, 0x00})
+		if _, ok := s.signer.Key.Public().(*ecdsa.PublicKey); ok {
+			sigAlg = der(0x30, mustMarshal(oidECDSASHA256))
+		}
+	}
+	digestAlg = s.digestAlg
+	if digestAlg == nil {
+		digestAlg = der(0x30, mustMarshal(digestOID))
 	}
 	serial := mustMarshal(new(big.Int).Set(s.signer.Cert.SerialNumber))
-	si := der(0x30, mustMarshal(1), der(0x30, s.signer.Cert.RawIssuer, serial), der(0x30, mustMarshal(digestOID)),
+	si = der(0x30, mustMarshal(1), der(0x30, s.signer.Cert.RawIssuer, serial), digestAlg,
 		der(0xA0, content), sigAlg, der(0x04, sig))
-	copies := s.copies
-	if copies == 0 {
-		copies = 1
-	}
-	var sis []byte
-	for i := 0; i < copies; i++ {
-		sis = append(sis, si...)
-	}
-	certs := s.certs
-	if certs == nil && !s.noCerts {
-		certs = s.signer.Chain
-	}
-	var certBytes []byte
-	for _, c := range certs {
-		certBytes = append(certBytes, c.Raw...)
-	}
-	parts := [][]byte{mustMarshal(1), der(0x31, der(0x30, mustMarshal(digestOID))), der(0x30, mustMarshal(oidData))}
-	if len(certBytes) > 0 {
-		parts = append(parts, der(0xA0, certBytes))
-	}
-	parts = append(parts, der(0x31, sis))
-	return der(0x30, mustMarshal(oidSignedData), der(0xA0, der(0x30, parts...)))
+	return si, digestAlg
 }
 
 // hiddenObject returns a stream whose data carries the text of another indirect object, for attacks that later

@@ -1,6 +1,7 @@
 package pades
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"errors"
@@ -83,9 +84,17 @@ type Signature struct {
 	CMS *cms.SignedData
 	// CMSErr is why /Contents could not be parsed.
 	CMSErr error
-	// CMSResult holds the cryptographic facts; nil when CMS is nil or the ranges could not be hashed.
+	// CMSResult holds the cryptographic facts of the first SignerInfo (CMSResults[0]); nil when CMS is nil or
+	// the ranges could not be hashed.
 	CMSResult *cms.Result
-	// Digest is the digest of the ByteRange under the SignerInfo's digest algorithm.
+	// CMSResults holds the facts of every SignerInfo, in the order of CMS.SignerInfos: a CMS with several
+	// SignerInfos is several signatures over the same ByteRange.
+	CMSResults []*cms.Result
+	// EncapsulatedDigestOK: for SubFilter adbe.pkcs7.sha1, the CMS encapsulates exactly the SHA-1 digest of the
+	// ByteRange (what the SignerInfos then sign).
+	EncapsulatedDigestOK bool
+	// Digest is the digest of the ByteRange under the first SignerInfo's digest algorithm (for adbe.pkcs7.sha1:
+	// its SHA-1 digest).
 	Digest []byte
 
 	// Certification: this is the document's certification signature (/Perms /DocMDP points to it); DocMDP is its
@@ -534,17 +543,24 @@ func checkSignature(r *pdf.Reader, in io.ReaderAt, f foundSig) checked {
 		}
 	}
 	if s.CMS != nil && len(br) == 4 && s.InsideFile && br[1] >= 0 && br[3] >= 0 {
-		res, err := s.CMS.Verify(func(h crypto.Hash) ([]byte, error) {
-			d, err := hashRanges(in, h, br)
-			if err == nil {
-				s.Digest = d
+		var results []*cms.Result
+		var err error
+		if s.SubFilter == "adbe.pkcs7.sha1" {
+			// The SHA-1 digest of the ByteRange is the encapsulated content, which the SignerInfos sign.
+			if s.Digest, err = hashRanges(in, crypto.SHA1, br); err == nil {
+				s.EncapsulatedDigestOK = s.CMS.EContent != nil && bytes.Equal(s.CMS.EContent, s.Digest)
+				results, err = s.CMS.VerifyEncapsulated()
 			}
-			return d, err
-		})
+		} else {
+			results, err = s.CMS.VerifyDetached(func(w io.Writer) error { return writeRanges(in, w, br) })
+			if err == nil {
+				s.Digest = results[0].ContentDigest
+			}
+		}
 		if err != nil {
 			s.CMSErr = err
 		} else {
-			s.CMSResult = res
+			s.CMSResults, s.CMSResult = results, results[0]
 		}
 	}
 	return c
@@ -610,11 +626,19 @@ func hashRanges(in io.ReaderAt, h crypto.Hash, br []int64) ([]byte, error) {
 		return nil, fmt.Errorf("hash %v not available", h)
 	}
 	w := h.New()
+	if err := writeRanges(in, w, br); err != nil {
+		return nil, err
+	}
+	return w.Sum(nil), nil
+}
+
+// writeRanges streams the ranges of a ByteRange to w.
+func writeRanges(in io.ReaderAt, w io.Writer, br []int64) error {
 	buf := make([]byte, 1<<20)
 	for i := 0; i+1 < len(br); i += 2 {
 		if _, err := io.CopyBuffer(w, io.NewSectionReader(in, br[i], br[i+1]), buf); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return w.Sum(nil), nil
+	return nil
 }

@@ -34,10 +34,33 @@ func PDF(ctx context.Context, r io.ReaderAt, size int64, p *Policy) FileReport {
 		return rep
 	}
 	for _, s := range res.Signatures {
-		rep.Signatures = append(rep.Signatures, pdfSignature(s, res, p))
+		for _, one := range perSigner(s) {
+			rep.Signatures = append(rep.Signatures, pdfSignature(one, res, p))
+		}
 	}
 	rep.Summarize()
 	return rep
+}
+
+// perSigner splits a signature whose CMS has several SignerInfos into one view per SignerInfo (each reported as
+// a signature of its own, "field (signer i of n)"); a signature with one SignerInfo is returned as it is.
+func perSigner(s *pades.Signature) []*pades.Signature {
+	if s.CMS == nil || len(s.CMS.SignerInfos) < 2 || len(s.CMSResults) != len(s.CMS.SignerInfos) {
+		return []*pades.Signature{s}
+	}
+	out := make([]*pades.Signature, len(s.CMSResults))
+	for i, r := range s.CMSResults {
+		one, sd := *s, *s.CMS
+		sd.SignerInfo = s.CMS.SignerInfos[i]
+		one.CMS, one.CMSResult = &sd, r
+		name := s.FieldName
+		if name == "" {
+			name = fmt.Sprintf("signature object %d", s.Object)
+		}
+		one.FieldName = fmt.Sprintf("%s (signer %d of %d)", name, i+1, len(s.CMSResults))
+		out[i] = &one
+	}
+	return out
 }
 
 func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureReport {
@@ -108,7 +131,7 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 
 	// CMS
 	switch {
-	case s.CMS == nil && s.CMSErr != nil && s.SubFilter != "ETSI.RFC3161" && s.SubFilter != "adbe.pkcs7.sha1":
+	case s.CMSErr != nil && s.SubFilter != "ETSI.RFC3161":
 		r.Checks.Structure = Failed
 		r.Add(TotalFailed, FormatFailure, "the CMS signature cannot be used: "+s.CMSErr.Error())
 	case s.CMSResult != nil:
@@ -118,7 +141,8 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 			r.Add(TotalFailed, FormatFailure, "the CMS content type is not id-data")
 		}
 		si := s.CMS.SignerInfo
-		if si.HasSignedAttributes {
+		// ContentDigest is nil when the digest algorithm is unsupported: nothing is known about the digest then.
+		if si.HasSignedAttributes && c.ContentDigest != nil {
 			if c.DigestOK {
 				r.Checks.Digests = Passed
 			} else {
@@ -126,12 +150,20 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 				r.Add(TotalFailed, HashFailure, "the message digest does not match the signed byte ranges")
 			}
 		}
+		if s.SubFilter == "adbe.pkcs7.sha1" && !s.EncapsulatedDigestOK {
+			r.Checks.Digests = Failed
+			r.Add(TotalFailed, HashFailure, "the SHA-1 digest the signature holds is not that of the signed byte ranges")
+		}
 		switch {
 		case c.SignatureOK:
 			r.Checks.SignatureValue = Passed
-			if !si.HasSignedAttributes {
+			if !si.HasSignedAttributes && r.Checks.Digests != Failed {
 				r.Checks.Digests = Passed
 			}
+		case c.UnsupportedAlgorithm != "":
+			// Not a verdict on the signature: it could not be checked (EN 319 102-1 5.2.8: the algorithm is outside
+			// the cryptographic constraints, and there is no proof of existence from a time it was acceptable).
+			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, "unsupported algorithm: "+c.UnsupportedAlgorithm+" (the signature value cannot be checked)")
 		case c.SignerCert == nil:
 			r.Add(Indeterminate, NoSigningCertificateFound, "the signer's certificate is not in the signature")
 		default:
@@ -162,6 +194,9 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 		r.Add(Indeterminate, SigConstraintsFailure, why)
 	}
 	if cert != nil {
+		if cert.SerialNumber != nil && cert.SerialNumber.Sign() < 0 {
+			r.Reasons = append(r.Reasons, "warning: the signer's certificate has a negative serial number (RFC 5280 forbids it; old CAs issued such)")
+		}
 		if w := p.KeyStrength(cert); w != "" {
 			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, w)
 		}
