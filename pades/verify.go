@@ -33,6 +33,8 @@ type Result struct {
 	Signatures []*Signature
 	// DocMDP is the P of the document's certification signature (1, 2 or 3), 0 when there is none.
 	DocMDP int
+	// Encrypted tells that the document is encrypted (with the empty user password: it was read decrypted).
+	Encrypted bool
 }
 
 // RevisionInfo describes one revision.
@@ -211,16 +213,21 @@ var ErrNoPDF = errors.New("pades: cannot read the file as a PDF")
 // Verify reads the PDF in (size bytes) and reports the facts about every signature: structure, coverage, the
 // signed dictionary, the CMS checks against the streamed digest of the ByteRange, DocMDP and the changes made
 // after each signature. It returns an error only when the file cannot be read as a PDF (wrapping ErrNoPDF and the
-// pdf package's error) or is encrypted (ErrEncrypted); a file without signatures gives a Result with none.
+// pdf package's error) or is encrypted in a way it cannot decrypt (ErrEncrypted, wrapping pdf.ErrUserPassword or
+// pdf.ErrUnsupportedEncryption); a file without signatures gives a Result with none. A document encrypted with the
+// empty user password is verified: the signed bytes are the file's bytes, and the change analysis compares the
+// decrypted objects.
 func Verify(ctx context.Context, in io.ReaderAt, size int64, opts VerifyOptions) (*Result, error) {
 	r, err := pdf.Open(in, size, opts.Limits)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoPDF, err)
 	}
-	if r.Encrypted() {
-		return nil, ErrEncrypted
+	// An encrypted document is read decrypted (standard security handler, empty user password); one that needs
+	// another password or handler cannot be verified.
+	if err := r.DecryptErr(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrEncrypted, err)
 	}
-	res := &Result{Size: size}
+	res := &Result{Size: size, Encrypted: r.Encrypted()}
 	revs := r.Revisions()
 	for _, rv := range revs {
 		res.Revisions = append(res.Revisions, RevisionInfo{Number: rv.Number, Start: rv.Start, End: rv.End, Xref: rv.Kind.String()})

@@ -9,6 +9,14 @@
 // string and stream sizes, decompressed sizes (deflate bombs), /Prev chains and loops, object-stream cycles and
 // object numbers. Dictionaries that repeat a key are rejected as ambiguous.
 //
-// It is not a general PDF library: it does not render, does not decrypt (it only reports that a file is
-// encrypted), does not repair broken cross-reference tables, and decodes only FlateDecode streams.
+// Encrypted documents of the standard security handler with the empty user password (RC4 40 to 128 bits, AES-128
+// and AES-256, including crypt filters) are decrypted as objects are read: strings when an object is parsed,
+// stream data when it is read, so that callers compare decrypted content. The strings that are never encrypted
+// stay as they are: a signature dictionary's /Contents, the /Encrypt dictionary, cross-reference streams, and the
+// metadata stream under /EncryptMetadata false. A document needing another password, or another security handler,
+// is reported (Reader.DecryptErr) and its objects are refused. An incremental update of an encrypted document is
+// encrypted the same way.
+//
+// It is not a general PDF library: it does not render, does not repair broken cross-reference tables, and decodes
+// only FlateDecode streams.
 package pdf

@@ -51,6 +51,8 @@ func decode(d Dict, raw []byte, max int64, resolve func(Object) Object) ([]byte,
 				return nil, err
 			}
 			data = out
+		case "Crypt":
+			// Decrypted when the raw data was read (see Reader.RawStream).
 		default:
 			return nil, malformed("unsupported filter /%s", f)
 		}

@@ -59,6 +59,8 @@ type Stream struct {
 	Data Span
 	// Raw holds the encoded data of a stream built in memory.
 	Raw []byte
+
+	crypt *streamCrypt // how to decrypt Data, for a stream of an encrypted document
 }
 
 // Get returns the value of key k, or nil.

@@ -89,6 +89,9 @@ type Reader struct {
 	busy     map[int64]bool
 	loads    int
 	depth    int
+
+	enc    *securityHandler // nil for an unencrypted document
+	encErr error            // why an encrypted document cannot be decrypted
 }
 
 // locKey identifies a stored object: its offset, or its object stream's offset and its index there.
@@ -116,6 +119,7 @@ func Open(r io.ReaderAt, size int64, lim *Limits) (*Reader, error) {
 	if err := rd.readSections(start); err != nil {
 		return nil, err
 	}
+	rd.setupEncryption()
 	return rd, nil
 }
 
@@ -527,8 +531,14 @@ func (r *Reader) LastXref() (int64, XrefKind) { return r.newest.off, r.newest.ki
 // Trailer returns the newest trailer dictionary.
 func (r *Reader) Trailer() Dict { return r.newest.trailer }
 
-// Encrypted reports whether the document is encrypted.
-func (r *Reader) Encrypted() bool { return r.newest.trailer["Encrypt"] != nil }
+// Encrypted reports whether the document is encrypted (whether or not the reader can decrypt it).
+func (r *Reader) Encrypted() bool { return r.enc != nil || r.encErr != nil }
+
+// DecryptErr tells why the objects of an encrypted document cannot be read: it wraps ErrUserPassword (opening it
+// needs a password other than the empty one) or ErrUnsupportedEncryption. It is nil for an unencrypted document and
+// for one encrypted by the standard security handler with the empty user password, whose strings and streams the
+// reader decrypts as it reads them.
+func (r *Reader) DecryptErr() error { return r.encErr }
 
 // Latest returns a view of the document as of its newest revision.
 func (r *Reader) Latest() View { return View{r: r, rev: len(r.revs)} }
@@ -677,6 +687,9 @@ func (r *Reader) load(ref Ref, e xrefEntry, v View) (Object, error) {
 	var o Object
 	switch e.typ {
 	case 1:
+		if r.encErr != nil {
+			return nil, r.encErr
+		}
 		num, gen, obj, _, err := r.parseIndirect(e.off, v)
 		if err != nil {
 			return nil, fmt.Errorf("object %v: %w", ref, err)
@@ -684,7 +697,9 @@ func (r *Reader) load(ref Ref, e xrefEntry, v View) (Object, error) {
 		if num != ref.Num || gen != ref.Gen {
 			return nil, malformed("cross-reference for %v points to object %d %d", ref, num, gen)
 		}
-		o = obj
+		if o, err = r.decryptIndirect(ref, obj); err != nil {
+			return nil, fmt.Errorf("object %v: %w", ref, err)
+		}
 	case 2:
 		st, err := r.loadObjStm(uint32(e.off), v)
 		if err != nil {
@@ -798,12 +813,20 @@ func (r *Reader) find(pat []byte, from int64) (int64, error) {
 	return 0, malformed("unterminated stream at offset %d", from)
 }
 
-// RawStream returns the raw (still encoded) data of a stream, refusing more than max bytes (0: the reader's
-// MaxDecoded limit).
+// RawStream returns the raw (still encoded, but decrypted) data of a stream, refusing more than max bytes (0: the
+// reader's MaxDecoded limit).
 func (r *Reader) RawStream(s *Stream, max int64) ([]byte, error) {
 	if s.Data.Start < 0 {
 		return s.Raw, nil
 	}
+	b, err := r.fileStream(s, max)
+	if err != nil || s.crypt == nil {
+		return b, err
+	}
+	return s.crypt.h.decrypt(s.crypt.ref, s.crypt.m, b)
+}
+
+func (r *Reader) fileStream(s *Stream, max int64) ([]byte, error) {
 	if max <= 0 {
 		max = r.lim.MaxDecoded
 	}
@@ -845,9 +868,10 @@ func (r *Reader) decodeStream(s *Stream, v View) ([]byte, error) {
 	return decode(s.Dict, raw, r.lim.MaxDecoded, resolve)
 }
 
-// StreamsEqual compares the raw data of two streams without holding them in memory.
+// StreamsEqual compares the raw (decrypted) data of two streams, without holding them in memory unless they are
+// encrypted.
 func (r *Reader) StreamsEqual(a, b *Stream) (bool, error) {
-	if a.Data.Start < 0 || b.Data.Start < 0 {
+	if a.Data.Start < 0 || b.Data.Start < 0 || a.crypt != nil || b.crypt != nil {
 		ra, err := r.RawStream(a, 0)
 		if err != nil {
 			return false, err
@@ -908,13 +932,19 @@ func (r *Reader) loadObjStm(num uint32, v View) (*objStm, error) {
 	}
 	r.busy[e.off] = true
 	defer delete(r.busy, e.off)
-	n, _, obj, _, err := r.parseIndirect(e.off, v)
+	if r.encErr != nil {
+		return nil, r.encErr
+	}
+	n, g, obj, _, err := r.parseIndirect(e.off, v)
 	if err != nil {
 		return nil, err
 	}
 	s, ok := obj.(*Stream)
 	if !ok || n != num {
 		return nil, malformed("object stream %d is not a stream", num)
+	}
+	if _, err := r.decryptIndirect(Ref{Num: n, Gen: g}, s); err != nil {
+		return nil, fmt.Errorf("object stream %d: %w", num, err)
 	}
 	cnt, ok1 := s.Dict.Int("N")
 	first, ok2 := s.Dict.Int("First")

@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 )
@@ -12,7 +13,14 @@ type Raw []byte
 // Update collects the objects of one incremental update and serializes them, followed by a cross-reference
 // section of the same kind as the document's newest one (a table after a table, a stream after a stream), whose
 // /Prev points to that section.
+//
+// In an encrypted document the update encrypts the strings and stream data of the objects it writes (not the
+// /Contents of signature dictionaries, nor Raw objects, which are written as they are) and keeps the trailer's
+// /Encrypt; the document must be one the reader decrypts (Reader.DecryptErr is nil).
 type Update struct {
+	// Rand supplies the initialization vectors of AES encryption; nil means crypto/rand.
+	Rand io.Reader
+
 	r    *Reader
 	next uint32
 	objs map[uint32]updateObject
@@ -77,10 +85,24 @@ func (u *Update) Bytes(base int64, trailer Dict, prefixEOL bool) (*Written, erro
 		b = append(b, '\n')
 	}
 	w := &Written{Offsets: map[uint32]int64{}}
+	if err := u.r.encErr; err != nil {
+		return nil, fmt.Errorf("pdf: update: %w", err)
+	}
+	rnd := u.Rand
+	if rnd == nil {
+		rnd = defaultRand
+	}
 	for _, n := range nums {
 		uo := u.objs[n]
 		if uo.obj == nil {
 			return nil, fmt.Errorf("pdf: update: object %d reserved but never set", n)
+		}
+		if u.r.enc != nil {
+			o, err := u.r.enc.encryptIndirect(Ref{Num: n, Gen: uo.gen}, uo.obj, rnd)
+			if err != nil {
+				return nil, fmt.Errorf("pdf: update: object %d: %w", n, err)
+			}
+			uo.obj = o
 		}
 		w.Offsets[n] = int64(len(b))
 		b = strconv.AppendUint(b, uint64(n), 10)
@@ -104,6 +126,16 @@ func (u *Update) Bytes(base int64, trailer Dict, prefixEOL bool) (*Written, erro
 	for _, k := range []Name{"Root", "Info", "ID"} {
 		if v := trailer[k]; v != nil {
 			t[k] = v
+		}
+	}
+	if u.r.enc != nil {
+		t["Encrypt"] = u.r.newest.trailer["Encrypt"]
+		if t["Encrypt"] == nil {
+			for _, rv := range u.r.revs {
+				if e := rv.Trailer["Encrypt"]; e != nil {
+					t["Encrypt"] = e
+				}
+			}
 		}
 	}
 	xrefOff := int64(len(b))

@@ -11,20 +11,23 @@ import (
 
 	"github.com/trustsign/trustsign/cms"
 	"github.com/trustsign/trustsign/pades"
+	"github.com/trustsign/trustsign/pdf"
 )
 
 // PDF validates every signature of a PDF file under the policy. The file is read through r and never held in
 // memory; the ByteRange of each signature is hashed as a stream. Set the report's File yourself.
 //
-// A file that cannot be read as a PDF (or is encrypted) gives a report with Error set and TOTAL_FAILED; a readable
+// A file that cannot be read as a PDF (or is encrypted with a user password or an unsupported handler) gives a report with Error set and TOTAL_FAILED; a readable
 // PDF without signatures gives no signatures and NO_SIGNATURE_FOUND.
 func PDF(ctx context.Context, r io.ReaderAt, size int64, p *Policy) FileReport {
 	rep := FileReport{Format: "pades"}
 	res, err := pades.Verify(ctx, r, size, pades.VerifyOptions{})
 	if err != nil {
 		switch {
+		case errors.Is(err, pdf.ErrUserPassword):
+			rep.Error = "encrypted with a user password: cannot be verified"
 		case errors.Is(err, pades.ErrEncrypted):
-			rep.Error = "encrypted PDF files cannot be verified"
+			rep.Error = "encrypted with an unsupported security handler or parameters: cannot be verified (" + err.Error() + ")"
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			rep.Error = "verification interrupted: " + err.Error()
 		default:
