@@ -9,11 +9,13 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"math/big"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/trustsign/trustsign/cms"
 	"github.com/trustsign/trustsign/pades"
 	"github.com/trustsign/trustsign/pdf/pdftest"
 	"github.com/trustsign/trustsign/xades"
@@ -61,15 +63,33 @@ func (k timePKI) signXML(t *testing.T, at time.Time) []byte {
 	return out
 }
 
+// signPDF signs as an attacker's tool would: pades.Sign refuses a certificate that may not sign documents, so the
+// PDF is signed with a well-behaved certificate for the same key and its CMS then replaced by one naming k.leaf.
 func (k timePKI) signPDF(t *testing.T, at time.Time) []byte {
 	t.Helper()
 	in := pdftest.Build(pdftest.Simple(1, "Wniosek"), 1, pdftest.Options{})
+	good := *k.leaf
+	good.KeyUsage, good.ExtKeyUsage = x509.KeyUsageDigitalSignature, nil
 	var out bytes.Buffer
-	if _, err := pades.Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, pades.SignOptions{
-		Signer: k.key, Certificate: k.leaf, Time: at}); err != nil {
+	res, err := pades.Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &out, pades.SignOptions{
+		Signer: k.key, Certificate: &good, Time: at})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return out.Bytes()
+	der, err := cms.SignDetached(res.Digest, cms.SignOptions{Signer: k.key, Certificate: k.leaf, PAdES: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := out.Bytes()
+	gap := b[res.ByteRange[1]+1 : res.ByteRange[2]-1]
+	if 2*len(der) > len(gap) {
+		t.Fatal("CMS larger than the reserved /Contents")
+	}
+	for i := range gap {
+		gap[i] = '0'
+	}
+	hex.Encode(gap, der)
+	return b
 }
 
 func (k timePKI) verifyBoth(t *testing.T, signedAt, at time.Time) map[string]SignatureReport {
