@@ -13,7 +13,6 @@ import (
 	"github.com/trustsign/trustsign/internal/xmldoc"
 	"github.com/trustsign/trustsign/store"
 	"github.com/trustsign/trustsign/verify"
-	"github.com/trustsign/trustsign/xades"
 )
 
 // ConfirmationNamespace is the namespace of the self-confirmation document.
@@ -71,32 +70,29 @@ func (s *Service) qualifiedEvidence(signed []byte, p Profile, now time.Time) (st
 	if rep.Indication != verify.TotalPassed || len(rep.Signatures) != 1 {
 		return fail("the signature is not valid under the qualified trust roots")
 	}
-	res, err := xades.Verify(signed, xades.VerifyOptions{Limits: xmldoc.Limits{MaxBytes: maxConfirmationBytes}})
-	if err != nil || len(res.Signatures) != 1 || !res.Signatures[0].SignatureValid || res.Signatures[0].Certificate == nil {
+	sig := &rep.Signatures[0]
+	cert := sig.Certificate()
+	if cert == nil {
 		return fail("exactly one valid signature expected")
 	}
-	sig := res.Signatures[0]
-	whole := false
-	for _, r := range sig.References {
-		if r.SignedProperties {
-			continue
+	// Everything below reads what the signature verified, never the document again: the one data reference must
+	// cover the whole document (enveloped), and the fields are read from its digested octets (the canonical
+	// document minus the signature), so text hidden in excluded parts cannot name another application.
+	var whole []byte
+	for _, c := range sig.VerifiedContent() {
+		if c.URI != "" {
+			return fail("the signature must cover the whole document (enveloped), and nothing else")
 		}
-		if r.Status != xades.RefOK {
-			return fail("a reference does not verify")
-		}
-		if r.URI == "" {
-			whole = true
-		}
+		whole = c.Octets
 	}
-	if !whole {
+	if whole == nil {
 		return fail("the signature must cover the whole document (enveloped)")
 	}
-	cert := sig.Certificate
 	serial := cert.Subject.SerialNumber
 	if serial != "PNOPL-"+p.PESEL && serial != p.PESEL {
 		return fail("the certificate's serialNumber does not carry the applicant's PESEL")
 	}
-	doc, err := xmldoc.Parse(signed, xmldoc.Limits{MaxBytes: maxConfirmationBytes})
+	doc, err := xmldoc.Parse(whole, xmldoc.Limits{MaxBytes: maxConfirmationBytes})
 	if err != nil || !doc.Root.Is(ConfirmationNamespace, "PotwierdzenieProfiluZaufanego") {
 		return fail("not a confirmation document")
 	}

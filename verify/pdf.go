@@ -73,7 +73,7 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 	}
 	r.Checks = Checks{Structure: Passed, Digests: NotChecked, SignatureValue: NotChecked, SigningCertificate: NotChecked, Chain: NotChecked}
 	var cert = certOf(s)
-	r.Signer = SignerOf(cert)
+	r.Signer, r.cert = SignerOf(cert), cert
 	if s.CMSResult != nil {
 		r.Algorithm = s.CMSResult.Algorithm
 	}

@@ -7,7 +7,10 @@
 // pades packages.
 package verify
 
-import "time"
+import (
+	"crypto/x509"
+	"time"
+)
 
 // Indication is the main status of a validation (ETSI EN 319 102-1, 5.1.3).
 type Indication string
@@ -151,7 +154,29 @@ type SignatureReport struct {
 	Modified bool `json:"modified,omitempty"`
 
 	findings []Finding
+	// verified is the content the signature's references proved (XML only), see VerifiedContent.
+	verified []VerifiedContent
+	// cert is the certificate whose key verified the signature value (or the declared signer when it did not).
+	cert *x509.Certificate
 }
+
+// Certificate returns the signer's certificate as the format library found it (the one Signer describes), nil
+// when there was none. It is not part of the JSON report.
+func (r *SignatureReport) Certificate() *x509.Certificate { return r.cert }
+
+// VerifiedContent is what one data reference of an XML signature proved: the exact octets its digest covered,
+// after its transforms (for an enveloped signature, the canonical document minus the excluded signatures).
+// Whatever shows or extracts signed content reads it from here, never from the file again.
+type VerifiedContent struct {
+	// URI is the reference's URI ("" for the whole document).
+	URI string
+	// Octets are the digested octets.
+	Octets []byte
+}
+
+// VerifiedContent returns the content the signature's data references proved, in reference order; only references
+// whose digest matched are included (not the SignedProperties reference). It is not part of the JSON report.
+func (r *SignatureReport) VerifiedContent() []VerifiedContent { return r.verified }
 
 // FileReport is the validation result of one file.
 type FileReport struct {

@@ -60,12 +60,13 @@ func UnreadableXML(name, reason string) FileReport {
 
 func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) SignatureReport {
 	r := SignatureReport{ID: s.ID, Algorithm: s.Algorithm, Signer: SignerOf(s.Certificate), SigningTime: s.SigningTime,
-		Covered: []string{}}
+		Covered: []string{}, cert: s.Certificate}
 	if s.Profile != nil {
 		r.TrustedProfile = &TrustedProfile{FirstName: s.Profile.FirstName, SecondName: s.Profile.SecondName,
 			Surname: s.Profile.Surname, PESEL: s.Profile.PESEL, ProfileID: s.Profile.ProfileID, Login: s.Profile.Login,
 			DateOfBirth: s.Profile.DateOfBirth}
 	}
+	r.Warnings = append(r.Warnings, s.Warnings...)
 	r.Level = "XMLDSig"
 	if s.XAdES {
 		r.Level = "XAdES-B-B"
@@ -91,6 +92,9 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 		}
 		switch ref.Status {
 		case xades.RefOK:
+			if !ref.SignedProperties && ref.Verified != nil {
+				r.verified = append(r.verified, VerifiedContent{URI: ref.URI, Octets: ref.Verified})
+			}
 		case xades.RefRefused:
 			r.Checks.Structure = Failed
 			r.Add(TotalFailed, FormatFailure, fmt.Sprintf("reference %q refused: %s", ref.URI, ref.Detail))
