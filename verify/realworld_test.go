@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -38,10 +39,10 @@ type realworldRow struct {
 	asserts     string // what the source's own test asserts
 	trust       string // "-" (none), "embedded" (the self-signed certificates the file carries) or a PEM file
 	at          time.Time
-	detached    string // "-" or the detached content file, below testdata/realworld
+	detached    string // "-", the detached content file below testdata/realworld, or "generated:NAME" (generatedContent)
 	indication  verify.Indication
 	sub         verify.SubIndication // "" for TOTAL_PASSED
-	knownGap    string               // "" when none
+	knownGap    string               // "" when none; several gaps are joined with "+", in the order they show
 	xmlsec      string               // "valid", "invalid" or "-" (xmlsec1 cannot check this shape)
 	notes       string
 	lineNumber  int
@@ -152,11 +153,10 @@ func embeddedRoots(t *testing.T, data []byte) []*x509.Certificate {
 	return roots
 }
 
-func readPEMCertificates(t *testing.T, file string) []*x509.Certificate {
-	t.Helper()
+func readPEMCertificates(file string) ([]*x509.Certificate, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var certs []*x509.Certificate
 	for {
@@ -167,14 +167,14 @@ func readPEMCertificates(t *testing.T, file string) []*x509.Certificate {
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			t.Fatalf("%s: %v", file, err)
+			return nil, fmt.Errorf("%s: %w", file, err)
 		}
 		certs = append(certs, c)
 	}
 	if len(certs) == 0 {
-		t.Fatalf("%s: no certificate", file)
+		return nil, fmt.Errorf("%s: no certificate", file)
 	}
-	return certs
+	return certs, nil
 }
 
 // realworldPolicy is the policy of one row: its trust anchor and its validation time.
@@ -186,7 +186,15 @@ func realworldPolicy(t *testing.T, row realworldRow, data []byte) *verify.Policy
 	case "embedded":
 		p.Roots = embeddedRoots(t, data)
 	default:
-		p.Roots = readPEMCertificates(t, filepath.Join(realworldDir, row.trust))
+		roots, err := readPEMCertificates(filepath.Join(realworldDir, row.trust))
+		switch {
+		case err != nil && row.knownGap != "":
+			// crypto/x509 cannot load this anchor (a brainpool root): the gap shows before verification
+			t.Skipf("known gap %q: the trust anchor cannot be loaded: %v", row.knownGap, err)
+		case err != nil:
+			t.Fatal(err)
+		}
+		p.Roots = roots
 	}
 	return p
 }
@@ -197,15 +205,40 @@ func verifyRealworld(t *testing.T, row realworldRow) verify.FileReport {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var o verify.XMLOptions
-	if row.detached != "-" {
-		content, err := os.ReadFile(filepath.Join(realworldDir, row.detached))
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.Detached = map[string][]byte{path.Base(row.detached): content}
-	}
+	o := verify.XMLOptions{Detached: realworldDetached(t, row)}
 	return verify.XML(path.Base(row.file), data, realworldPolicy(t, row, data), o)
+}
+
+// generatedContent is the detached content some source tests build in memory rather than keep as files.
+var generatedContent = map[string]func() map[string][]byte{
+	// DSS XAdESManyDataObjectFormatValidationTest: testFile_i.txt holds "test content i", i = 1..900
+	"generated:dss-900": func() map[string][]byte {
+		m := make(map[string][]byte, 900)
+		for i := 1; i <= 900; i++ {
+			m[fmt.Sprintf("testFile_%d.txt", i)] = []byte(fmt.Sprintf("test content %d", i))
+		}
+		return m
+	},
+}
+
+// realworldDetached returns a row's detached content by file name (nil for none).
+func realworldDetached(t *testing.T, row realworldRow) map[string][]byte {
+	t.Helper()
+	switch {
+	case row.detached == "-":
+		return nil
+	case strings.HasPrefix(row.detached, "generated:"):
+		gen, ok := generatedContent[row.detached]
+		if !ok {
+			t.Fatalf("MANIFEST.tsv line %d: unknown generated content %q", row.lineNumber, row.detached)
+		}
+		return gen()
+	}
+	content, err := os.ReadFile(filepath.Join(realworldDir, row.detached))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string][]byte{path.Base(row.detached): content}
 }
 
 // realworldVerdict is the worst outcome over every signature of a report, counter-signatures included (the first
@@ -264,7 +297,7 @@ func TestRealWorldManifestCoversEveryFile(t *testing.T) {
 	for _, row := range rows {
 		named[row.file] = true
 		for _, f := range []string{row.file, row.detached, row.trust} {
-			if f == "-" || f == "embedded" {
+			if f == "-" || f == "embedded" || strings.HasPrefix(f, "generated:") {
 				continue
 			}
 			if _, err := os.Stat(filepath.Join(realworldDir, f)); err != nil {
@@ -314,17 +347,40 @@ func TestRealWorldXMLAgreesWithXmlsec1(t *testing.T) {
 				// lies elsewhere (a counter-signature, signature wrapping)
 				t.Fatalf("MANIFEST.tsv line %d: xmlsec1 rejects the file but the expected indication is %s", row.lineNumber, row.indication)
 			}
-			if row.detached != "-" && path.Dir(row.detached) != path.Dir(row.file) {
-				t.Fatalf("MANIFEST.tsv line %d: detached content must lie beside the signature for xmlsec1", row.lineNumber)
-			}
 			abs, err := filepath.Abs(filepath.Join(realworldDir, row.file))
 			if err != nil {
 				t.Fatal(err)
 			}
+			switch {
+			case strings.HasPrefix(row.detached, "generated:"):
+				// xmlsec1 reads detached content from the signature's folder: lay both out in a folder of their own
+				dir := t.TempDir()
+				for name, content := range realworldDetached(t, row) {
+					if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				data, err := os.ReadFile(abs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				abs = filepath.Join(dir, path.Base(row.file))
+				if err := os.WriteFile(abs, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			case row.detached != "-" && path.Dir(row.detached) != path.Dir(row.file):
+				t.Fatalf("MANIFEST.tsv line %d: detached content must lie beside the signature for xmlsec1", row.lineNumber)
+			}
 			if row.detached == "-" && hasExternalReference(t, abs) {
 				t.Skip("the detached content is deliberately absent in this row; xmlsec1 would read it from the folder")
 			}
-			ok, out := interoptest.Verify(t, "xmlsec", abs, "", "")
+			var ok bool
+			var out string
+			if strings.HasPrefix(row.detached, "generated:") {
+				ok, out = xmlsec1Direct(t, abs)
+			} else {
+				ok, out = interoptest.Verify(t, "xmlsec", abs, "", "")
+			}
 			if ok != wantValid {
 				t.Errorf("xmlsec1 says valid=%v, MANIFEST.tsv says %s:\n%s", ok, row.xmlsec, out)
 			}
@@ -345,4 +401,23 @@ func hasExternalReference(t *testing.T, file string) bool {
 		}
 	}
 	return false
+}
+
+var xmlsecOK = regexp.MustCompile(`(?m)^OK$`)
+
+// xmlsec1Direct runs xmlsec1 itself on a signature whose detached content lies beside it, checking the
+// cryptography only. The interop tool registers the target of every Reference through one xmllint run each, which
+// takes minutes for hundreds of references; these signatures reference nothing by Id but their SignedProperties,
+// which xmlsec1 finds on its own.
+func xmlsec1Direct(t *testing.T, file string) (bool, string) {
+	t.Helper()
+	interoptest.Tool(t) // skips (or fails under TRUSTSIGN_REQUIRE_INTEROP) the same way when the toolkit is absent
+	bin, err := exec.LookPath("xmlsec1")
+	if err != nil {
+		t.Skip("xmlsec1 is not installed")
+	}
+	cmd := exec.CommandContext(t.Context(), bin, "--verify", "--insecure", "--enabled-key-data", "x509", path.Base(file))
+	cmd.Dir = filepath.Dir(file)
+	out, err := cmd.CombinedOutput()
+	return err == nil && xmlsecOK.Match(out), string(out)
 }
