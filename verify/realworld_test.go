@@ -20,8 +20,9 @@ import (
 	"github.com/trustsign/trustsign/verify"
 )
 
-// The real-world corpus (testdata/realworld) holds signed XML files taken from other verifiers' public test suites
-// (EU DSS, xmlsec, signxml, xades4j), each with the verdict its source's own test asserts. MANIFEST.tsv records,
+// The real-world corpus (testdata/realworld) holds signed XML files (and a PDF) taken from other verifiers' public
+// test suites (EU DSS, xmlsec, signxml, xades4j, pyHanko), each with the verdict its source's own test asserts, plus
+// a few generated cases no public suite has with a test PKI (brainpool, XPath Filter 2.0 beyond subtraction). MANIFEST.tsv records,
 // per file, where it came from (repository, path, commit, licence), what the source's test asserts, the trust
 // anchor and validation time to use, and the verdict expected in our terms. A row marked with a knownGap is a
 // conformance gap seen today: it is skipped with the gap's name while it still shows, and fails once it no longer
@@ -43,14 +44,14 @@ type realworldRow struct {
 	indication  verify.Indication
 	sub         verify.SubIndication // "" for TOTAL_PASSED
 	knownGap    string               // "" when none; several gaps are joined with "+", in the order they show
-	xmlsec      string               // "valid", "invalid" or "-" (xmlsec1 cannot check this shape)
+	interop     string               // what xmlsec1 (XML) or pdfsig (PDF) says: "valid", "invalid" or "-" (cannot check)
 	notes       string
 	lineNumber  int
 	description string // the subtest name: file, with "#n" for the n-th row of the same file
 }
 
 var realworldColumns = []string{"file", "source", "path", "commit", "licence", "sourceAsserts", "trust", "at",
-	"detached", "indication", "subIndication", "knownGap", "xmlsec1", "notes"}
+	"detached", "indication", "subIndication", "knownGap", "interop", "notes"}
 
 func readRealworld(t *testing.T) []realworldRow {
 	t.Helper()
@@ -89,7 +90,7 @@ func readRealworld(t *testing.T) []realworldRow {
 		}
 		r := realworldRow{file: cols[0], source: cols[1], path: cols[2], commit: cols[3], licence: cols[4],
 			asserts: cols[5], trust: cols[6], at: at, detached: cols[8], indication: verify.Indication(cols[9]),
-			sub: verify.SubIndication(dash(cols[10])), knownGap: dash(cols[11]), xmlsec: cols[12], notes: cols[13],
+			sub: verify.SubIndication(dash(cols[10])), knownGap: dash(cols[11]), interop: cols[12], notes: cols[13],
 			lineNumber: n}
 		switch r.indication {
 		case verify.TotalPassed, verify.Indeterminate, verify.TotalFailed:
@@ -99,10 +100,10 @@ func readRealworld(t *testing.T) []realworldRow {
 		if (r.indication == verify.TotalPassed) != (r.sub == "") {
 			t.Fatalf("MANIFEST.tsv:%d: TOTAL_PASSED goes without a sub-indication, every other indication with one", n)
 		}
-		switch r.xmlsec {
+		switch r.interop {
 		case "valid", "invalid", "-":
 		default:
-			t.Fatalf("MANIFEST.tsv:%d: xmlsec1 column %q, want valid, invalid or -", n, r.xmlsec)
+			t.Fatalf("MANIFEST.tsv:%d: interop column %q, want valid, invalid or -", n, r.interop)
 		}
 		for _, c := range []string{r.source, r.path, r.commit, r.licence, r.asserts} {
 			if c == "" || c == "-" {
@@ -205,6 +206,11 @@ func verifyRealworld(t *testing.T, row realworldRow) verify.FileReport {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if strings.HasSuffix(row.file, ".pdf") {
+		rep := verify.PDF(t.Context(), bytes.NewReader(data), int64(len(data)), realworldPolicy(t, row, data))
+		rep.File = path.Base(row.file)
+		return rep
+	}
 	o := verify.XMLOptions{Detached: realworldDetached(t, row)}
 	return verify.XML(path.Base(row.file), data, realworldPolicy(t, row, data), o)
 }
@@ -261,10 +267,10 @@ func realworldVerdict(rep verify.FileReport) (verify.Indication, verify.SubIndic
 	return ind, sub, reasons
 }
 
-// TestRealWorldXML verifies every file of testdata/realworld/MANIFEST.tsv under its row's trust anchor and
+// TestRealWorld verifies every file of testdata/realworld/MANIFEST.tsv under its row's trust anchor and
 // validation time and compares the indication and sub-indication with the row's expectation. A row marked with a
 // knownGap is skipped, naming the gap, while the gap still shows, and fails when it no longer does.
-func TestRealWorldXML(t *testing.T) {
+func TestRealWorld(t *testing.T) {
 	rows := readRealworld(t)
 	for _, row := range rows {
 		t.Run(row.description, func(t *testing.T) {
@@ -312,7 +318,7 @@ func TestRealWorldManifestCoversEveryFile(t *testing.T) {
 		}
 	}
 	err := filepath.WalkDir(realworldDir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".xml") {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".xml") || strings.HasSuffix(p, ".pdf")) {
 			return err
 		}
 		rel, err := filepath.Rel(realworldDir, p)
@@ -330,26 +336,32 @@ func TestRealWorldManifestCoversEveryFile(t *testing.T) {
 	}
 }
 
-// TestRealWorldXMLAgreesWithXmlsec1 guards the expectations: where xmlsec1 supports a row's shape, its verdict on
-// the cryptography alone (--nocert: references and signature value, no trust, no time) must be the one the row
-// records, and a file xmlsec1 rejects must be expected TOTAL_FAILED. (xmlsec1 checks core validation only: files
-// whose defect lies in a counter-signature or in signature wrapping are "valid" to it.)
-func TestRealWorldXMLAgreesWithXmlsec1(t *testing.T) {
+// TestRealWorldAgreesWithIndependentVerifiers guards the expectations: where xmlsec1 (XML) or poppler's pdfsig (PDF)
+// supports a row's shape, its verdict on the cryptography alone (--nocert: references or byte ranges and the
+// signature value, no trust, no time) must be the one the row records in its interop column, and a file it rejects
+// must be expected TOTAL_FAILED. (Both check core validation only: files whose defect lies in a counter-signature or
+// in signature wrapping are "valid" to them.)
+func TestRealWorldAgreesWithIndependentVerifiers(t *testing.T) {
 	rows := readRealworld(t)
 	for _, row := range rows {
 		t.Run(row.description, func(t *testing.T) {
-			if row.xmlsec == "-" {
-				t.Skipf("xmlsec1 cannot check this shape: %s", row.notes)
+			if row.interop == "-" {
+				t.Skipf("no independent verifier here checks this shape: %s", row.notes)
 			}
-			wantValid := row.xmlsec == "valid"
+			wantValid := row.interop == "valid"
 			if !wantValid && row.indication != verify.TotalFailed {
-				// the converse does not hold: xmlsec1 checks core validation only, so it accepts files whose defect
-				// lies elsewhere (a counter-signature, signature wrapping)
-				t.Fatalf("MANIFEST.tsv line %d: xmlsec1 rejects the file but the expected indication is %s", row.lineNumber, row.indication)
+				t.Fatalf("MANIFEST.tsv line %d: the independent verifier rejects the file but the expected indication is %s", row.lineNumber, row.indication)
 			}
 			abs, err := filepath.Abs(filepath.Join(realworldDir, row.file))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if strings.HasSuffix(row.file, ".pdf") {
+				ok, out := interoptest.Verify(t, "pdfsig", abs, "", "")
+				if ok != wantValid {
+					t.Errorf("pdfsig says valid=%v, MANIFEST.tsv says %s:\n%s", ok, row.interop, out)
+				}
+				return
 			}
 			switch {
 			case strings.HasPrefix(row.detached, "generated:"):
@@ -382,7 +394,7 @@ func TestRealWorldXMLAgreesWithXmlsec1(t *testing.T) {
 				ok, out = interoptest.Verify(t, "xmlsec", abs, "", "")
 			}
 			if ok != wantValid {
-				t.Errorf("xmlsec1 says valid=%v, MANIFEST.tsv says %s:\n%s", ok, row.xmlsec, out)
+				t.Errorf("xmlsec1 says valid=%v, MANIFEST.tsv says %s:\n%s", ok, row.interop, out)
 			}
 		})
 	}
