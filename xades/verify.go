@@ -731,10 +731,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			return refused("unexpected element %s in ds:Transforms", qname(t.Prefix, t.Local))
 		}
 		alg, _ := t.Attr("Algorithm")
-		if in.set == nil && needsNodeSet(alg) {
-			if alg == TransformEnveloped && !external {
-				return refused("enveloped-signature transform on data that is not a node-set of this document")
-			}
+		if in.set == nil && needsNodeSet(alg) && alg != TransformEnveloped {
 			if err := v.parseOctets(&in); err != nil {
 				rr.Status, rr.Detail = RefMismatch, "referenced content is not XML: "+err.Error()
 				return rr
@@ -742,9 +739,9 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 		}
 		switch {
 		case alg == TransformEnveloped:
-			if in.set.Doc != v.doc {
-				// detached XML: the signature is not in it, so the transform removes nothing
-				continue
+			// as xmlsec1 does, refused on octets and on other documents (detached XML): the signature is not there
+			if in.set == nil || in.set.Doc != v.doc {
+				return refused("enveloped-signature transform on data that is not a node-set of this document")
 			}
 			// it removes the signature from the data when the data contains it, and nothing otherwise (xmlsec1
 			// writes it for a reference to an element beside the signature; xmlsec1, Santuario and xadesjs accept that)
