@@ -331,6 +331,14 @@ func (v *verifier) signature(sig *xmldoc.Node, countersigned *xmldoc.Node, depth
 	c14n.InclusivePrefixes = inclusivePrefixes(siEls[0])
 	smURI, _ := siEls[1].Attr("Algorithm")
 	alg, ok := sigAlgByURI(smURI)
+	if smURI == SignatureRSAPSS {
+		var err error
+		if alg, err = rsaPSSMethod(siEls[1]); err != nil {
+			fail("RSASSA-PSS signature method: %v", err)
+			return r
+		}
+		ok = true
+	}
 	if !ok {
 		fail("signature method %q is not accepted", smURI)
 		return r
@@ -1250,11 +1258,15 @@ type sigCheck struct {
 func verifyWith(pub crypto.PublicKey, alg sigAlg, digest, sig []byte) sigCheck {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
-		if alg.kind != keyRSA {
-			return sigCheck{}
+		switch alg.kind {
+		case keyRSA:
+			form, err := pkcs1.Verify(k, alg.hash, digest, sig)
+			return sigCheck{ok: err == nil, withoutNULL: form == pkcs1.WithoutNULL}
+		case keyRSAPSS:
+			err := rsa.VerifyPSS(k, alg.hash, digest, sig, &rsa.PSSOptions{SaltLength: alg.salt, Hash: alg.hash})
+			return sigCheck{ok: err == nil}
 		}
-		form, err := pkcs1.Verify(k, alg.hash, digest, sig)
-		return sigCheck{ok: err == nil, withoutNULL: form == pkcs1.WithoutNULL}
+		return sigCheck{}
 	case *ecdsa.PublicKey:
 		if alg.kind != keyECDSA {
 			return sigCheck{}
