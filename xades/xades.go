@@ -280,6 +280,10 @@ type Profile struct {
 	Login      string `json:"login"`
 	// DateOfBirth (YYYY-MM-DD) is read from the newer podpis_zaufany format; not written.
 	DateOfBirth string `json:"dateOfBirth,omitempty"`
+	// IdentityIssuer and IdentityIssuedAt are the newer format's SignatureData (IdentityIssuer,
+	// IdentityIssueTimestamp): who vouched for the identity and when; not written.
+	IdentityIssuer   string `json:"identityIssuer,omitempty"`
+	IdentityIssuedAt string `json:"identityIssuedAt,omitempty"`
 	// AuthorizationPolicy names how the holder confirmed the signature (IdPolitykiAutoryzacji).
 	AuthorizationPolicy string `json:"authorizationPolicy,omitempty"`
 }
