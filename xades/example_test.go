@@ -58,3 +58,21 @@ func ExampleVerify() {
 	// true true
 	// true
 }
+
+// Read a signed container's file through the signature that verified it (SignatureResult.Wrapped), not from the
+// document as parsed.
+func ExampleSignatureResult_wrapped() {
+	seal := testpki.New().RSA
+	container := xades.Wrap("umowa.pdf", "application/pdf", []byte("%PDF-1.7 ..."))
+	signed, err := xades.Sign(container, xades.SignOptions{Signer: seal.Key, Certificate: seal.Cert, RSAPSS: true})
+	if err != nil {
+		panic(err)
+	}
+	res, err := xades.Verify(signed, xades.VerifyOptions{})
+	if err != nil {
+		panic(err)
+	}
+	s := res.Signatures[0]
+	fmt.Println(s.Algorithm, s.SignatureValid, s.Wrapped.Name, s.Wrapped.MIMEType, string(s.Wrapped.Content))
+	// Output: RSASSA-PSS-SHA256 true umowa.pdf application/pdf %PDF-1.7 ...
+}

@@ -116,9 +116,9 @@ func profileFromNew(n *xmldoc.Node) *Profile {
 		DateOfBirth: firstText(n, NSPZNew, "DateOfBirth"),
 		ProfileID:   firstText(n, NSPZNew, "TrustedProfileId"),
 		Login:       firstText(n, NSPZNew, "UserId"),
-	}
-	if p.ProfileID == "" {
-		p.ProfileID = firstText(n, NSPZNew, "IdentityIssuer")
+		// who vouched for the identity: not a profile id, so kept apart
+		IdentityIssuer:   firstText(n, NSPZNew, "IdentityIssuer"),
+		IdentityIssuedAt: firstText(n, NSPZNew, "IdentityIssueTimestamp"),
 	}
 	// PersonalIdentifier may carry a "PNOPL-" style prefix
 	if i := strings.LastIndexAny(p.PESEL, "-:"); i >= 0 && len(p.PESEL)-i-1 == 11 {

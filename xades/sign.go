@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
@@ -58,6 +59,9 @@ type SignOptions struct {
 	Chain []*x509.Certificate
 	// Hash for digests and the signature (SHA-256 when zero; SHA-384 and SHA-512 allowed).
 	Hash crypto.Hash
+	// RSAPSS signs with an RSA key in RSASSA-PSS (the "#sha256-rsa-MGF1" family of RFC 6931: MGF1 with Hash, a
+	// salt as long as the hash) instead of PKCS#1 v1.5. The Signer must accept *rsa.PSSOptions.
+	RSAPSS bool
 	// SigningTime defaults to the current time (UTC, whole seconds).
 	SigningTime time.Time
 	// Profile, when set, binds the trusted-profile identity into ClaimedRole.
@@ -88,7 +92,7 @@ func Sign(data []byte, opts SignOptions) ([]byte, error) {
 	if h == 0 {
 		h = crypto.SHA256
 	}
-	alg, err := signatureMethodFor(opts.Certificate.PublicKey, h)
+	alg, err := signatureMethodFor(opts.Certificate.PublicKey, h, opts.RSAPSS)
 	if err != nil {
 		return nil, err
 	}
@@ -352,13 +356,18 @@ func detachedURI(name string) string {
 	return (&url.URL{Path: name}).EscapedPath()
 }
 
-// signDigest produces the XMLDSig SignatureValue: PKCS#1 v1.5 for RSA, r||s (fixed-size halves) for ECDSA.
+// signDigest produces the XMLDSig SignatureValue: PKCS#1 v1.5 or RSASSA-PSS for RSA, r||s (fixed-size halves)
+// for ECDSA.
 func signDigest(o *SignOptions, alg sigAlg, h crypto.Hash, digest []byte) ([]byte, error) {
 	rnd := o.Rand
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	sig, err := o.Signer.Sign(rnd, digest, h)
+	var so crypto.SignerOpts = h
+	if alg.kind == keyRSAPSS {
+		so = &rsa.PSSOptions{SaltLength: alg.salt, Hash: h}
+	}
+	sig, err := o.Signer.Sign(rnd, digest, so)
 	if err != nil {
 		return nil, fmt.Errorf("xades: signing: %w", err)
 	}

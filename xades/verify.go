@@ -331,6 +331,14 @@ func (v *verifier) signature(sig *xmldoc.Node, countersigned *xmldoc.Node, depth
 	c14n.InclusivePrefixes = inclusivePrefixes(siEls[0])
 	smURI, _ := siEls[1].Attr("Algorithm")
 	alg, ok := sigAlgByURI(smURI)
+	if smURI == SignatureRSAPSS {
+		var err error
+		if alg, err = rsaPSSMethod(siEls[1]); err != nil {
+			fail("RSASSA-PSS signature method: %v", err)
+			return r
+		}
+		ok = true
+	}
 	if !ok {
 		fail("signature method %q is not accepted", smURI)
 		return r
@@ -731,10 +739,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			return refused("unexpected element %s in ds:Transforms", qname(t.Prefix, t.Local))
 		}
 		alg, _ := t.Attr("Algorithm")
-		if in.set == nil && needsNodeSet(alg) {
-			if alg == TransformEnveloped && !external {
-				return refused("enveloped-signature transform on data that is not a node-set of this document")
-			}
+		if in.set == nil && needsNodeSet(alg) && alg != TransformEnveloped {
 			if err := v.parseOctets(&in); err != nil {
 				rr.Status, rr.Detail = RefMismatch, "referenced content is not XML: "+err.Error()
 				return rr
@@ -742,9 +747,9 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 		}
 		switch {
 		case alg == TransformEnveloped:
-			if in.set.Doc != v.doc {
-				// detached XML: the signature is not in it, so the transform removes nothing
-				continue
+			// as xmlsec1 does, refused on octets and on other documents (detached XML): the signature is not there
+			if in.set == nil || in.set.Doc != v.doc {
+				return refused("enveloped-signature transform on data that is not a node-set of this document")
 			}
 			// it removes the signature from the data when the data contains it, and nothing otherwise (xmlsec1
 			// writes it for a reference to an element beside the signature; xmlsec1, Santuario and xadesjs accept that)
@@ -1253,11 +1258,15 @@ type sigCheck struct {
 func verifyWith(pub crypto.PublicKey, alg sigAlg, digest, sig []byte) sigCheck {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
-		if alg.kind != keyRSA {
-			return sigCheck{}
+		switch alg.kind {
+		case keyRSA:
+			form, err := pkcs1.Verify(k, alg.hash, digest, sig)
+			return sigCheck{ok: err == nil, withoutNULL: form == pkcs1.WithoutNULL}
+		case keyRSAPSS:
+			err := rsa.VerifyPSS(k, alg.hash, digest, sig, &rsa.PSSOptions{SaltLength: alg.salt, Hash: alg.hash})
+			return sigCheck{ok: err == nil}
 		}
-		form, err := pkcs1.Verify(k, alg.hash, digest, sig)
-		return sigCheck{ok: err == nil, withoutNULL: form == pkcs1.WithoutNULL}
+		return sigCheck{}
 	case *ecdsa.PublicKey:
 		if alg.kind != keyECDSA {
 			return sigCheck{}
