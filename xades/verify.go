@@ -761,11 +761,14 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			if in.set == nil {
 				return refused("XPath Filter 2.0 on octets")
 			}
-			n, err := v.filter2(in.set, t, sig)
+			n, note, err := v.filter2(in.set, t, sig)
 			if err != nil {
 				return refused("%v", err)
 			}
 			excluded += n
+			if note != "" {
+				rr.Covered += ", " + note
+			}
 		case alg == TransformBase64:
 			var text string
 			if in.set != nil {
@@ -789,12 +792,16 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			if !ok {
 				switch alg {
 				case TransformXPath:
-					if in.set == nil || !isSignatureExclusionXPath(t) {
-						return refused("XPath 1.0 transforms are not accepted (except not(ancestor-or-self::ds:Signature))")
+					if in.set == nil {
+						return refused("XPath 1.0 transform on octets")
 					}
-					for _, s := range signaturesIn(in.set) {
-						in.set.Exclude = append(in.set.Exclude, s)
-						excluded++
+					n, note, err := v.xpath1(in.set, t, sig)
+					if err != nil {
+						return refused("%v", err)
+					}
+					excluded += n
+					if note != "" {
+						rr.Covered += ", " + note
 					}
 					continue
 				case TransformXSLT:
@@ -1036,52 +1043,6 @@ func (v *verifier) detached(uri string) ([]byte, string, bool) {
 	return nil, "", false
 }
 
-func (v *verifier) filter2(set *xmldoc.Subset, t *xmldoc.Node, sig *xmldoc.Node) (int, error) {
-	n := 0
-	xps := t.Elements()
-	if len(xps) == 0 {
-		return 0, fmt.Errorf("XPath Filter 2.0 transform without XPath")
-	}
-	for _, xp := range xps {
-		if !xp.Is(NSFilter2, "XPath") {
-			return 0, fmt.Errorf("unexpected element in XPath Filter 2.0 transform")
-		}
-		filter, _ := xp.Attr("Filter")
-		expr := strings.Join(strings.Fields(xp.Text()), "")
-		prefix, isSigSet := "", false
-		for _, form := range []string{"/descendant::", "//"} {
-			if strings.HasPrefix(expr, form) && strings.HasSuffix(expr, ":Signature") {
-				prefix = strings.TrimSuffix(strings.TrimPrefix(expr, form), ":Signature")
-				isSigSet = true
-			}
-		}
-		here := false
-		if strings.HasPrefix(expr, "here()/ancestor::") && strings.HasSuffix(expr, ":Signature[1]") {
-			prefix = strings.TrimSuffix(strings.TrimPrefix(expr, "here()/ancestor::"), ":Signature[1]")
-			here = true
-		}
-		if isSigSet || here {
-			if u, ok := xmldoc.LookupNamespace(xp, prefix); !ok || u != NSDSig {
-				return 0, fmt.Errorf("XPath prefix %q is not bound to the XML Signature namespace", prefix)
-			}
-		}
-		switch {
-		case filter == "subtract" && isSigSet:
-			for _, s := range signaturesIn(set) {
-				set.Exclude = append(set.Exclude, s)
-				n++
-			}
-		case filter == "subtract" && here:
-			set.Exclude = append(set.Exclude, sig)
-			n++
-		case (filter == "intersect" || filter == "union") && expr == "/":
-		default:
-			return 0, fmt.Errorf("XPath Filter 2.0 %s %q is not accepted (only signature exclusion is)", filter, expr)
-		}
-	}
-	return n, nil
-}
-
 // keys collects the certificates and keys a signature carries.
 func (v *verifier) keys(r *SignatureResult, keyInfo *xmldoc.Node, qp *qualifying) {
 	if keyInfo != nil {
@@ -1311,20 +1272,4 @@ func unescapeURI(s string) (string, error) {
 		b.WriteByte(s[i])
 	}
 	return b.String(), nil
-}
-
-// isSignatureExclusionXPath recognizes the one XPath 1.0 transform in common use, not(ancestor-or-self::ds:Signature)
-// (every node outside any signature), with ds bound to the XML Signature namespace. No XPath is evaluated.
-func isSignatureExclusionXPath(t *xmldoc.Node) bool {
-	xs := t.Elements()
-	if len(xs) != 1 || !xs[0].Is(NSDSig, "XPath") {
-		return false
-	}
-	expr := strings.Join(strings.Fields(xs[0].Text()), "")
-	if !strings.HasPrefix(expr, "not(ancestor-or-self::") || !strings.HasSuffix(expr, ":Signature)") {
-		return false
-	}
-	prefix := strings.TrimSuffix(strings.TrimPrefix(expr, "not(ancestor-or-self::"), ":Signature)")
-	u, ok := xmldoc.LookupNamespace(xs[0], prefix)
-	return ok && u == NSDSig
 }

@@ -3,8 +3,8 @@ package xmldoc
 import (
 	"errors"
 	"flag"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"

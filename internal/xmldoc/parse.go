@@ -542,6 +542,12 @@ func isName(s string) bool {
 	return true
 }
 
+// ncNameStart reports whether the local part of a prefixed name starts as an NCName must (Namespaces in XML).
+func ncNameStart(local string) bool {
+	r, _ := utf8.DecodeRuneInString(local)
+	return isNameStartChar(r)
+}
+
 func isNameStartChar(r rune) bool {
 	switch {
 	case r < 0x80:
@@ -579,7 +585,7 @@ func (p *parser) name() (prefix, local string, err error) {
 	if p.pos == start {
 		return "", "", p.failf("missing name")
 	}
-	if colon == start || colon == p.pos-1 || !isName(p.s[start:p.pos]) {
+	if colon == start || colon == p.pos-1 || !isName(p.s[start:p.pos]) || (colon >= 0 && !ncNameStart(p.s[colon+1:p.pos])) {
 		return "", "", p.failf("invalid name %q", p.s[start:p.pos])
 	}
 	if colon < 0 {
