@@ -306,7 +306,7 @@ func (c *classifier) sharedWith(rc *revCtx, num uint32) string {
 			for _, r := range refs {
 				switch {
 				case fs.roots[r] || seen[r]:
-				case r != trailerReferrer && len(fs.owners[r]) > 0:
+				case r != trailerReferrer && r != manyReferrers && len(fs.owners[r]) > 0:
 					seen[r] = true
 					queue = append(queue, r)
 				default:
@@ -320,8 +320,11 @@ func (c *classifier) sharedWith(rc *revCtx, num uint32) string {
 
 // describe names what object num is, for a detail.
 func (c *classifier) describe(rc *revCtx, num uint32) string {
-	if num == trailerReferrer {
+	switch num {
+	case trailerReferrer:
 		return "the trailer"
+	case manyReferrers:
+		return fmt.Sprintf("more than %d objects", maxReferrers)
 	}
 	roles := rc.rb[num] | rc.ra[num]
 	name := c.fieldName(num, rc.before, rc.after)

@@ -224,6 +224,14 @@ func TestChangeRules(t *testing.T) {
 				27: pdftest.Dict("[20 0 R 22 0 R 24 0 R]"),
 			}),
 			func(t *testing.T, b []byte) []byte { return sign(t, b, opts(p.EC256)) }, true, pades.ChangeOther},
+		{"attack: appearance stream shared by more widgets than the analysis records", approval(manyShared(70)),
+			func(t *testing.T, b []byte) []byte {
+				objs := map[int]pdftest.Object{21: apStream("999 PLN")}
+				for i := 0; i < 70; i++ {
+					objs[100+i] = replaceIn(t, b, 100+i, "/T (", "/V (x) /T (")
+				}
+				return update(t, b, objs)
+			}, true, pades.ChangeOther},
 		{"attack: bogus XMP metadata", approval(map[int]pdftest.Object{
 			1:  pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /Metadata 40 0 R /AcroForm << /Fields [20 0 R 22 0 R 24 0 R] >> >>"),
 			40: xmpStream("2026-01-01T00:00:00Z"),
@@ -367,4 +375,19 @@ func oneVerdictPerObject(t *testing.T, changes []pades.Change) {
 			seen[k] = ch.Allowed
 		}
 	}
+}
+
+// manyShared adds n empty text fields (objects 100...) whose widgets all show appearance stream 21, the filled
+// field's.
+func manyShared(n int) map[int]pdftest.Object {
+	fields, annots := "[20 0 R 22 0 R 24 0 R", "[20 0 R 22 0 R 24 0 R"
+	objs := map[int]pdftest.Object{}
+	for i := 0; i < n; i++ {
+		objs[100+i] = pdftest.Dict(fmt.Sprintf("<< /Type /Annot /Subtype /Widget /FT /Tx /T (pole%d) /Rect [0 0 10 10] /P 4 0 R /AP << /N 21 0 R >> >>", i))
+		fields += fmt.Sprintf(" %d 0 R", 100+i)
+		annots += fmt.Sprintf(" %d 0 R", 100+i)
+	}
+	objs[1] = pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields " + fields + "] >> >>")
+	objs[4] = pdftest.Dict("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R /Annots " + annots + "] >>")
+	return objs
 }
