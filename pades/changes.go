@@ -319,6 +319,8 @@ func (c *classifier) judge(rc *revCtx, num uint32, ob, oa pdf.Object, rb, ra rol
 			never(ChangeOther, "new object used by the catalog or the trailer outside the structure a later revision may change")
 		case ra&rSigDict != 0:
 			add(ChangeSignature, permitSignature, "new signature dictionary")
+		case ra == rAnnotsArray:
+			// A page's /Annots made indirect: the page rule judged the list (annotsDiff), nothing else uses it.
 		case ra&(rField|rSigField|rWidget|rSigWidget) == 0 && ra&(rFieldAP|rSigFieldAP|rFieldValue) != 0:
 			out = append(out, c.appearanceVerdict(rc, num, roles))
 		case ra&(rSigField|rSigWidget) != 0:

@@ -323,6 +323,15 @@ func TestChangeRules(t *testing.T) {
 			func(t *testing.T, b []byte) []byte {
 				return update(t, b, map[int]pdftest.Object{31: replaceIn(t, b, 31, "/T (imie)", "/T (imie) /V (ANNA)"), 33: apStream("ANNA")})
 			}, false, pades.ChangeFormFill},
+		{"second signature after the page's /Annots was made indirect (DocMDP P=2)", certified(2, nil),
+			func(t *testing.T, b []byte) []byte {
+				_, w := sigObjects(t, b)
+				b = update(t, b, map[int]pdftest.Object{
+					4:  replaceIn(t, b, 4, fmt.Sprintf("/Annots [20 0 R 22 0 R 24 0 R %d 0 R]", w), "/Annots 80 0 R"),
+					80: pdftest.Dict(fmt.Sprintf("[20 0 R 22 0 R 24 0 R %d 0 R]", w)),
+				})
+				return sign(t, b, opts(p.EC256))
+			}, false, pades.ChangeSignature},
 		{"second signature after an approval signature", approval(nil), func(t *testing.T, b []byte) []byte {
 			return sign(t, b, opts(p.EC256))
 		}, false, pades.ChangeSignature},
