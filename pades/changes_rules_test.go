@@ -255,6 +255,14 @@ func TestChangeRules(t *testing.T) {
 		{"fill a field after an approval signature", approval(nil), func(t *testing.T, b []byte) []byte {
 			return update(t, b, map[int]pdftest.Object{22: replaceIn(t, b, 22, "/AP <</N 23 0 R>>", "/V (zgoda) /AP <</N 50 0 R>>"), 50: apStream("zgoda")})
 		}, false, pades.ChangeFormFill},
+		{"fill a field whose new appearance uses a font added to the form's /DR", certified(2, nil), func(t *testing.T, b []byte) []byte {
+			return update(t, b, map[int]pdftest.Object{
+				1:  replaceIn(t, b, 1, "/AcroForm <<", "/AcroForm <</DR <</Font <</Helv 52 0 R>>>> "),
+				22: replaceIn(t, b, 22, "/AP <</N 23 0 R>>", "/V (zgoda) /AP <</N 50 0 R>>"),
+				50: pdftest.StreamObj("<< /Type /XObject /Subtype /Form /BBox [0 0 228 20] /Resources << /Font << /Helv 52 0 R >> >> >>", []byte("BT /Helv 10 Tf 2 5 Td (zgoda) Tj ET")),
+				52: pdftest.Dict("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"),
+			})
+		}, false, pades.ChangeFormFill},
 		{"fill a field after a DocMDP P=2 certification", certified(2, nil), func(t *testing.T, b []byte) []byte {
 			return update(t, b, map[int]pdftest.Object{22: replaceIn(t, b, 22, "/AP <</N 23 0 R>>", "/V (zgoda) /AP <</N 50 0 R>>"), 50: apStream("zgoda")})
 		}, false, pades.ChangeFormFill},
