@@ -247,6 +247,18 @@ func TestChangeRules(t *testing.T) {
 		{"attack: DSS clobbering a font the page uses", approval(nil), func(t *testing.T, b []byte) []byte {
 			return update(t, b, map[int]pdftest.Object{1: withEntry(t, b, 1, " /DSS 3 0 R"), 3: pdftest.Dict("<< /Type /DSS /Certs [] >>")})
 		}, true, pades.ChangePageContent},
+		{"attack: validation data removed", approval(nil), func(t *testing.T, b []byte) []byte {
+			b = withDSS(t, b)
+			return update(t, b, map[int]pdftest.Object{1: replaceIn(t, b, 1, "/DSS 70 0 R", "")})
+		}, true, pades.ChangeDSS},
+		{"attack: certificate stream of the DSS rewritten", approval(nil), func(t *testing.T, b []byte) []byte {
+			b = withDSS(t, b)
+			return update(t, b, map[int]pdftest.Object{71: pdftest.StreamObj("<< >>", testpki.New().Attacker.Cert.Raw)})
+		}, true, pades.ChangeDSS},
+		{"attack: VRI entry rewritten", approval(nil), func(t *testing.T, b []byte) []byte {
+			b = withDSS(t, b)
+			return update(t, b, map[int]pdftest.Object{72: pdftest.Dict("<< /Cert [] >>")})
+		}, true, pades.ChangeDSS},
 		{"attack: page tree node changed beyond producer data", approval(nil), func(t *testing.T, b []byte) []byte {
 			return update(t, b, map[int]pdftest.Object{2: withEntry(t, b, 2, " /ITXT (5.5.13) /Rotate 90")})
 		}, true, pades.ChangePageContent},
@@ -298,6 +310,13 @@ func TestChangeRules(t *testing.T) {
 			objs := dssObjects()
 			objs[1] = withEntry(t, b, 1, " /DSS 70 0 R")
 			return update(t, b, objs)
+		}, false, pades.ChangeDSS},
+		{"validation data (DSS) extended by a later update", approval(nil), func(t *testing.T, b []byte) []byte {
+			b = withDSS(t, b)
+			return update(t, b, map[int]pdftest.Object{
+				70: replaceIn(t, b, 70, "/Certs [71 0 R]", "/Certs [71 0 R 73 0 R]"),
+				73: pdftest.StreamObj("<< >>", testpki.New().EC256.Cert.Raw),
+			})
 		}, false, pades.ChangeDSS},
 		{"empty signature field signed, overwriting its own appearance",
 			approval(map[int]pdftest.Object{
@@ -407,4 +426,44 @@ func manyShared(n int) map[int]pdftest.Object {
 	objs[1] = pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields " + fields + "] >> >>")
 	objs[4] = pdftest.Dict("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R /Annots " + annots + "] >>")
 	return objs
+}
+
+// TestChangeRulesDSSShapes: validation data added later must have the DSS's shape (pyHanko's bogus DSS values);
+// anything else is a refused dss change.
+func TestChangeRulesDSSShapes(t *testing.T) {
+	hex40 := strings.Repeat("AB12", 10)
+	signed := sign(t, changeForm(nil), opts(testpki.New().RSA))
+	for _, tc := range []struct{ name, dss string }{
+		{"a string", "(Hi there)"},
+		{"an unknown key", "<< /Blah null >>"},
+		{"/Certs null", "<< /Certs null >>"},
+		{"/Certs holding a direct object", "<< /Certs [(not a stream)] >>"},
+		{"/Certs naming a dictionary", "<< /Certs [1 0 R] >>"},
+		{"/VRI null", "<< /VRI null >>"},
+		{"/VRI key not a hash", "<< /VRI << /Bleh null >> >>"},
+		{"/VRI entry null", "<< /VRI << /" + hex40 + " null >> >>"},
+		{"/VRI entry with an unknown key", "<< /VRI << /" + hex40 + " << /Bleh null >> >> >>"},
+		{"/VRI entry /OCSP null", "<< /VRI << /" + hex40 + " << /OCSP null >> >> >>"},
+		{"/Type other than /DSS", "<< /Type /Catalog >>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := update(t, signed, map[int]pdftest.Object{1: withEntry(t, signed, 1, " /DSS 70 0 R"), 70: pdftest.Dict(tc.dss)})
+			s := verifyBytes(t, b).Signatures[0]
+			refused := false
+			for _, ch := range s.Changes {
+				refused = refused || (ch.Kind == pades.ChangeDSS && !ch.Allowed)
+			}
+			if !s.Modified || !refused {
+				t.Errorf("modified %v, changes %+v", s.Modified, s.Changes)
+			}
+		})
+	}
+}
+
+// withDSS appends an update adding validation data (objects 70-72) to a signed file.
+func withDSS(t *testing.T, b []byte) []byte {
+	t.Helper()
+	objs := dssObjects()
+	objs[1] = withEntry(t, b, 1, " /DSS 70 0 R")
+	return update(t, b, objs)
 }
