@@ -10,9 +10,22 @@ import (
 )
 
 // The change analysis compares, for each revision after a signature, every object its cross-reference section
-// lists with the version before. What an object is for (its roles) comes from walking the document from the
-// trailer, before and after the revision; an object may have several roles (an appearance stream also used as
-// page content) and then every role must allow the change. Changes to objects nothing refers to are ignored.
+// lists with the version before (changes_walk.go finds what each object is for and who refers to it, before and
+// after the revision). It is a whitelist, split the way pyHanko's diff analysis is:
+//
+//   - file structure (this file): objects nothing refers to are ignored; an object the document uses may
+//     change, or a new one appear, only if a rule below explains it, and every use of it (its roles) must
+//     allow the change. One object gets one verdict: when any rule refuses the change, that refusal stands.
+//   - structure (changes_structure.go): which catalog entries may change, pages (only /Annots), the page tree
+//     (only producer-private keys such as iText's /ITXT), and the name dictionary.
+//   - form fields (changes_form.go): the AcroForm, fields and widgets (filling keys only; a signature field
+//     only while it is being signed), and the objects a field's appearance or value reaches, which may change
+//     only when the revision fills that field and nothing else (another widget, the page, the catalog, the
+//     trailer) uses them.
+//   - validation data and metadata (changes_dss.go): the /DSS and its VRI, certificate, OCSP and CRL streams,
+//     and the XMP metadata stream.
+//
+// The verdicts are then weighed by DocMDP (P=1/2/3) and FieldMDP locks in changesAfter.
 
 // role is what an object is used for.
 type role uint32
@@ -306,6 +319,8 @@ func (c *classifier) judge(rc *revCtx, num uint32, ob, oa pdf.Object, rb, ra rol
 			never(ChangeOther, "new object used by the catalog or the trailer outside the structure a later revision may change")
 		case ra&rSigDict != 0:
 			add(ChangeSignature, permitSignature, "new signature dictionary")
+		case ra == rAnnotsArray:
+			// A page's /Annots made indirect: the page rule judged the list (annotsDiff), nothing else uses it.
 		case ra&(rField|rSigField|rWidget|rSigWidget) == 0 && ra&(rFieldAP|rSigFieldAP|rFieldValue) != 0:
 			out = append(out, c.appearanceVerdict(rc, num, roles))
 		case ra&(rSigField|rSigWidget) != 0:
@@ -424,10 +439,11 @@ func containsKey(keys []pdf.Name, k pdf.Name) bool {
 	return false
 }
 
-// Change kinds added by the rule split (the others are declared with Change).
+// Change kinds added by the rule split (the others are declared with Change); the verify package reports them
+// as they are.
 const (
-	// ChangeMetadata: the document's XMP metadata or information dictionary was updated (allowed unless DocMDP
-	// P=1).
+	// ChangeMetadata: the document's XMP metadata was updated (allowed unless DocMDP P=1); the stream must still
+	// be XMP.
 	ChangeMetadata ChangeKind = "metadata"
 	// ChangeProducerData: a producer's private entry with no effect on rendering (iText's /ITXT in the page tree)
 	// was written; always allowed.

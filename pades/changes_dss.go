@@ -146,13 +146,34 @@ func (c *classifier) dssObject(rc *revCtx, num uint32, ob, oa pdf.Object) verdic
 	if p := c.dssProblem(rc); p != "" {
 		return mkVerdict(ChangeDSS, permitNever, p)
 	}
-	if _, ok := ob.(*pdf.Stream); ok {
-		return mkVerdict(ChangeDSS, permitNever, fmt.Sprintf("object %d: validation data stream rewritten", num))
-	}
 	if ob == nil {
 		return mkVerdict(ChangeDSS, permitDSS, "new validation data")
 	}
+	if !extensibleDSS(rc.after)[num] {
+		return mkVerdict(ChangeDSS, permitNever, fmt.Sprintf("object %d: validation data the DSS held rewritten", num))
+	}
 	return mkVerdict(ChangeDSS, permitDSS, fmt.Sprintf("object %d: validation data (DSS) updated", num))
+}
+
+// extensibleDSS returns the existing objects of the DSS a later revision may rewrite: the DSS dictionary, its
+// /VRI dictionary and its /Certs, /OCSPs and /CRLs arrays (to add entries). The streams and VRI entries they
+// hold stay as they were.
+func extensibleDSS(v pdf.View) map[uint32]bool {
+	out := map[uint32]bool{}
+	cat, _, err := v.Catalog()
+	if err != nil {
+		return out
+	}
+	if r, ok := cat["DSS"].(pdf.Ref); ok {
+		out[r.Num] = true
+	}
+	d, _ := v.Dict(cat["DSS"])
+	for _, k := range []pdf.Name{"VRI", "Certs", "OCSPs", "CRLs"} {
+		if r, ok := d[k].(pdf.Ref); ok {
+			out[r.Num] = true
+		}
+	}
+	return out
 }
 
 // metadataObject judges a changed or new metadata stream: it must be XMP.

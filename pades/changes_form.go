@@ -294,7 +294,9 @@ func (c *classifier) appearanceVerdict(rc *revCtx, num uint32, roles role) verdi
 }
 
 // sharedWith returns what, besides the fields being filled, refers to num or to an owned object on the way to
-// it ("" if nothing).
+// it ("" if nothing). A reference the revision itself adds, from an object it changed, is judged with that
+// object (a font added to the form's /DR that the new appearance also uses); any reference that was there
+// before shows the object in a place the signature covered.
 func (c *classifier) sharedWith(rc *revCtx, num uint32) string {
 	fs := rc.form
 	seen := map[uint32]bool{num: true}
@@ -302,11 +304,12 @@ func (c *classifier) sharedWith(rc *revCtx, num uint32) string {
 	for len(queue) > 0 && len(seen) < maxScopeSteps {
 		x := queue[0]
 		queue = queue[1:]
-		for _, refs := range [][]uint32{rc.refsB[x], rc.refsA[x]} {
+		for i, refs := range [][]uint32{rc.refsB[x], rc.refsA[x]} {
 			for _, r := range refs {
 				switch {
 				case fs.roots[r] || seen[r]:
-				case r != trailerReferrer && len(fs.owners[r]) > 0:
+				case i == 1 && rc.changed[r] && !slices.Contains(rc.refsB[x], r):
+				case r != trailerReferrer && r != manyReferrers && len(fs.owners[r]) > 0:
 					seen[r] = true
 					queue = append(queue, r)
 				default:
@@ -320,8 +323,11 @@ func (c *classifier) sharedWith(rc *revCtx, num uint32) string {
 
 // describe names what object num is, for a detail.
 func (c *classifier) describe(rc *revCtx, num uint32) string {
-	if num == trailerReferrer {
+	switch num {
+	case trailerReferrer:
 		return "the trailer"
+	case manyReferrers:
+		return fmt.Sprintf("more than %d objects", maxReferrers)
 	}
 	roles := rc.rb[num] | rc.ra[num]
 	name := c.fieldName(num, rc.before, rc.after)

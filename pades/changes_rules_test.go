@@ -224,6 +224,14 @@ func TestChangeRules(t *testing.T) {
 				27: pdftest.Dict("[20 0 R 22 0 R 24 0 R]"),
 			}),
 			func(t *testing.T, b []byte) []byte { return sign(t, b, opts(p.EC256)) }, true, pades.ChangeOther},
+		{"attack: appearance stream shared by more widgets than the analysis records", approval(manyShared(70)),
+			func(t *testing.T, b []byte) []byte {
+				objs := map[int]pdftest.Object{21: apStream("999 PLN")}
+				for i := 0; i < 70; i++ {
+					objs[100+i] = replaceIn(t, b, 100+i, "/T (", "/V (x) /T (")
+				}
+				return update(t, b, objs)
+			}, true, pades.ChangeOther},
 		{"attack: bogus XMP metadata", approval(map[int]pdftest.Object{
 			1:  pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /Metadata 40 0 R /AcroForm << /Fields [20 0 R 22 0 R 24 0 R] >> >>"),
 			40: xmpStream("2026-01-01T00:00:00Z"),
@@ -239,6 +247,18 @@ func TestChangeRules(t *testing.T) {
 		{"attack: DSS clobbering a font the page uses", approval(nil), func(t *testing.T, b []byte) []byte {
 			return update(t, b, map[int]pdftest.Object{1: withEntry(t, b, 1, " /DSS 3 0 R"), 3: pdftest.Dict("<< /Type /DSS /Certs [] >>")})
 		}, true, pades.ChangePageContent},
+		{"attack: validation data removed", approval(nil), func(t *testing.T, b []byte) []byte {
+			b = withDSS(t, b)
+			return update(t, b, map[int]pdftest.Object{1: replaceIn(t, b, 1, "/DSS 70 0 R", "")})
+		}, true, pades.ChangeDSS},
+		{"attack: certificate stream of the DSS rewritten", approval(nil), func(t *testing.T, b []byte) []byte {
+			b = withDSS(t, b)
+			return update(t, b, map[int]pdftest.Object{71: pdftest.StreamObj("<< >>", testpki.New().Attacker.Cert.Raw)})
+		}, true, pades.ChangeDSS},
+		{"attack: VRI entry rewritten", approval(nil), func(t *testing.T, b []byte) []byte {
+			b = withDSS(t, b)
+			return update(t, b, map[int]pdftest.Object{72: pdftest.Dict("<< /Cert [] >>")})
+		}, true, pades.ChangeDSS},
 		{"attack: page tree node changed beyond producer data", approval(nil), func(t *testing.T, b []byte) []byte {
 			return update(t, b, map[int]pdftest.Object{2: withEntry(t, b, 2, " /ITXT (5.5.13) /Rotate 90")})
 		}, true, pades.ChangePageContent},
@@ -246,6 +266,14 @@ func TestChangeRules(t *testing.T) {
 		// Legitimate later revisions.
 		{"fill a field after an approval signature", approval(nil), func(t *testing.T, b []byte) []byte {
 			return update(t, b, map[int]pdftest.Object{22: replaceIn(t, b, 22, "/AP <</N 23 0 R>>", "/V (zgoda) /AP <</N 50 0 R>>"), 50: apStream("zgoda")})
+		}, false, pades.ChangeFormFill},
+		{"fill a field whose new appearance uses a font added to the form's /DR", certified(2, nil), func(t *testing.T, b []byte) []byte {
+			return update(t, b, map[int]pdftest.Object{
+				1:  replaceIn(t, b, 1, "/AcroForm <<", "/AcroForm <</DR <</Font <</Helv 52 0 R>>>> "),
+				22: replaceIn(t, b, 22, "/AP <</N 23 0 R>>", "/V (zgoda) /AP <</N 50 0 R>>"),
+				50: pdftest.StreamObj("<< /Type /XObject /Subtype /Form /BBox [0 0 228 20] /Resources << /Font << /Helv 52 0 R >> >> >>", []byte("BT /Helv 10 Tf 2 5 Td (zgoda) Tj ET")),
+				52: pdftest.Dict("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"),
+			})
 		}, false, pades.ChangeFormFill},
 		{"fill a field after a DocMDP P=2 certification", certified(2, nil), func(t *testing.T, b []byte) []byte {
 			return update(t, b, map[int]pdftest.Object{22: replaceIn(t, b, 22, "/AP <</N 23 0 R>>", "/V (zgoda) /AP <</N 50 0 R>>"), 50: apStream("zgoda")})
@@ -283,6 +311,13 @@ func TestChangeRules(t *testing.T) {
 			objs[1] = withEntry(t, b, 1, " /DSS 70 0 R")
 			return update(t, b, objs)
 		}, false, pades.ChangeDSS},
+		{"validation data (DSS) extended by a later update", approval(nil), func(t *testing.T, b []byte) []byte {
+			b = withDSS(t, b)
+			return update(t, b, map[int]pdftest.Object{
+				70: replaceIn(t, b, 70, "/Certs [71 0 R]", "/Certs [71 0 R 73 0 R]"),
+				73: pdftest.StreamObj("<< >>", testpki.New().EC256.Cert.Raw),
+			})
+		}, false, pades.ChangeDSS},
 		{"empty signature field signed, overwriting its own appearance",
 			approval(map[int]pdftest.Object{
 				1:  pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [20 0 R 22 0 R 24 0 R 28 0 R] /SigFlags 3 >> >>"),
@@ -315,6 +350,15 @@ func TestChangeRules(t *testing.T) {
 			func(t *testing.T, b []byte) []byte {
 				return update(t, b, map[int]pdftest.Object{31: replaceIn(t, b, 31, "/T (imie)", "/T (imie) /V (ANNA)"), 33: apStream("ANNA")})
 			}, false, pades.ChangeFormFill},
+		{"second signature after the page's /Annots was made indirect (DocMDP P=2)", certified(2, nil),
+			func(t *testing.T, b []byte) []byte {
+				_, w := sigObjects(t, b)
+				b = update(t, b, map[int]pdftest.Object{
+					4:  replaceIn(t, b, 4, fmt.Sprintf("/Annots [20 0 R 22 0 R 24 0 R %d 0 R]", w), "/Annots 80 0 R"),
+					80: pdftest.Dict(fmt.Sprintf("[20 0 R 22 0 R 24 0 R %d 0 R]", w)),
+				})
+				return sign(t, b, opts(p.EC256))
+			}, false, pades.ChangeSignature},
 		{"second signature after an approval signature", approval(nil), func(t *testing.T, b []byte) []byte {
 			return sign(t, b, opts(p.EC256))
 		}, false, pades.ChangeSignature},
@@ -367,4 +411,59 @@ func oneVerdictPerObject(t *testing.T, changes []pades.Change) {
 			seen[k] = ch.Allowed
 		}
 	}
+}
+
+// manyShared adds n empty text fields (objects 100...) whose widgets all show appearance stream 21, the filled
+// field's.
+func manyShared(n int) map[int]pdftest.Object {
+	fields, annots := "[20 0 R 22 0 R 24 0 R", "[20 0 R 22 0 R 24 0 R"
+	objs := map[int]pdftest.Object{}
+	for i := 0; i < n; i++ {
+		objs[100+i] = pdftest.Dict(fmt.Sprintf("<< /Type /Annot /Subtype /Widget /FT /Tx /T (pole%d) /Rect [0 0 10 10] /P 4 0 R /AP << /N 21 0 R >> >>", i))
+		fields += fmt.Sprintf(" %d 0 R", 100+i)
+		annots += fmt.Sprintf(" %d 0 R", 100+i)
+	}
+	objs[1] = pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields " + fields + "] >> >>")
+	objs[4] = pdftest.Dict("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R /Annots " + annots + "] >>")
+	return objs
+}
+
+// TestChangeRulesDSSShapes: validation data added later must have the DSS's shape (pyHanko's bogus DSS values);
+// anything else is a refused dss change.
+func TestChangeRulesDSSShapes(t *testing.T) {
+	hex40 := strings.Repeat("AB12", 10)
+	signed := sign(t, changeForm(nil), opts(testpki.New().RSA))
+	for _, tc := range []struct{ name, dss string }{
+		{"a string", "(Hi there)"},
+		{"an unknown key", "<< /Blah null >>"},
+		{"/Certs null", "<< /Certs null >>"},
+		{"/Certs holding a direct object", "<< /Certs [(not a stream)] >>"},
+		{"/Certs naming a dictionary", "<< /Certs [1 0 R] >>"},
+		{"/VRI null", "<< /VRI null >>"},
+		{"/VRI key not a hash", "<< /VRI << /Bleh null >> >>"},
+		{"/VRI entry null", "<< /VRI << /" + hex40 + " null >> >>"},
+		{"/VRI entry with an unknown key", "<< /VRI << /" + hex40 + " << /Bleh null >> >> >>"},
+		{"/VRI entry /OCSP null", "<< /VRI << /" + hex40 + " << /OCSP null >> >> >>"},
+		{"/Type other than /DSS", "<< /Type /Catalog >>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := update(t, signed, map[int]pdftest.Object{1: withEntry(t, signed, 1, " /DSS 70 0 R"), 70: pdftest.Dict(tc.dss)})
+			s := verifyBytes(t, b).Signatures[0]
+			refused := false
+			for _, ch := range s.Changes {
+				refused = refused || (ch.Kind == pades.ChangeDSS && !ch.Allowed)
+			}
+			if !s.Modified || !refused {
+				t.Errorf("modified %v, changes %+v", s.Modified, s.Changes)
+			}
+		})
+	}
+}
+
+// withDSS appends an update adding validation data (objects 70-72) to a signed file.
+func withDSS(t *testing.T, b []byte) []byte {
+	t.Helper()
+	objs := dssObjects()
+	objs[1] = withEntry(t, b, 1, " /DSS 70 0 R")
+	return update(t, b, objs)
 }

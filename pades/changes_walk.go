@@ -84,18 +84,24 @@ type walker struct {
 	refs     map[uint32][]uint32
 }
 
-const maxReferrers = 64 // per object; more are summarised by the first ones
+// maxReferrers bounds the referrers recorded per object; past it the last entry becomes manyReferrers, which no
+// rule explains, so a change to such an object is refused rather than judged on part of its uses.
+const maxReferrers = 64
+
+// manyReferrers stands for "more referrers than recorded".
+const manyReferrers = ^uint32(0) - 1
 
 // refer records that the object being processed refers to num.
 func (w *walker) refer(num uint32) {
 	rs := w.refs[num]
-	if len(rs) >= maxReferrers {
-		return
-	}
 	for _, r := range rs {
 		if r == w.cur {
 			return
 		}
+	}
+	if len(rs) >= maxReferrers {
+		rs[len(rs)-1] = manyReferrers
+		return
 	}
 	w.refs[num] = append(rs, w.cur)
 }
