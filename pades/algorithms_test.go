@@ -284,5 +284,3 @@ func TestConformanceAlgorithms(t *testing.T) {
 		})
 	}
 }
-
-
