@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha3"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -21,6 +22,7 @@ import (
 	"testing"
 
 	"github.com/ProtonMail/go-crypto/brainpool"
+	"github.com/cloudflare/circl/sign/ed448"
 
 	"github.com/trustsign/trustsign/cms"
 	"github.com/trustsign/trustsign/internal/testpki"
@@ -184,6 +186,12 @@ func TestConformanceAlgorithms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ed448Pub, ed448Key, err := ed448.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed448Cert := foreignCert(t, "Ed448 signer (test)", der(0x30, der(0x30, mustMarshal(asn1.ObjectIdentifier{1, 3, 101, 113})), der(0x03, append([]byte{0}, ed448Pub...))), nil)
+	ed448ID := testpki.Identity{Cert: ed448Cert, Chain: []*x509.Certificate{ed448Cert, p.Intermediate}}
 	edID, err := p.IssueIdentity(testpki.LeafTemplate(pkix.Name{Country: []string{"PL"}, CommonName: "Ed25519 signer (test)"}), edKey)
 	if err != nil {
 		t.Fatal(err)
@@ -224,6 +232,15 @@ func TestConformanceAlgorithms(t *testing.T) {
 			}
 			return der
 		}), want: verify.TotalPassed, alg: "Ed25519"},
+		{name: "Ed448 with SHAKE256", file: func(t *testing.T) []byte {
+			b := base(t, crypto.SHA256)
+			br := verifyBytes(t, b).Signatures[0].ByteRange
+			md := sha3.SumSHAKE256(append(bytes.Clone(b[br[0]:br[0]+br[1]]), b[br[2]:br[2]+br[3]]...), 64)
+			return replaceCMS(t, b, cmsSpec{signer: ed448ID, digest: md,
+				digestAlg:   der(0x30, mustMarshal(asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 18}), mustMarshal(512)),
+				sigAlg:      der(0x30, mustMarshal(asn1.ObjectIdentifier{1, 3, 101, 113})),
+				signMessage: func(m []byte) []byte { return ed448.Sign(ed448Key, m, "") }}.build(t))
+		}, want: verify.TotalPassed, alg: "Ed448"},
 		{name: "BSI plain ECDSA", file: with(crypto.SHA256, func(d []byte) []byte {
 			return cmsSpec{signer: p.EC256, digest: d, sigAlg: der(0x30, mustMarshal(oidECDSAPlainSHA256)), rawSig: plainSigner(t, p.EC256.Key.(*ecdsa.PrivateKey))}.build(t)
 		}), want: verify.TotalPassed, alg: "ECDSA-plain-SHA256"},
