@@ -1,5 +1,5 @@
-// Package cms is CMS SignedData (RFC 5652) as used in PDF signatures, PAdES/CAdES baseline; detached content only;
-// not a general ASN.1 library.
+// Package cms is CMS SignedData (RFC 5652) as used in PDF signatures, PAdES/CAdES baseline: it signs detached
+// content and verifies detached or (adbe.pkcs7.sha1) encapsulated content; it is not a general ASN.1 library.
 //
 // SignDetached and SignDetachedReader make a DER ContentInfo holding one SignerInfo over a content digest computed
 // by the caller (for a PDF: the digest of the ByteRange). With SignOptions.PAdES the signed attributes are exactly

@@ -3,8 +3,13 @@ package cms_test
 import (
 	"bytes"
 	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509/pkix"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/trustsign/trustsign/cms"
@@ -153,4 +158,40 @@ func ExampleResult_Problems() {
 	res, _ := sd.Verify(cms.DigestOf(byteRange))
 	fmt.Println(res.Problems() == nil, res.Weak) // weak keys are policy, not a cryptographic failure
 	// Output: true [RSA-1024]
+}
+
+// VerifyDetached checks every SignerInfo, streaming the content once through all the digests they need. Here an
+// Ed25519 signature (RFC 8419: SHA-512 message digest, PureEdDSA over the signed attributes).
+func ExampleSignedData_VerifyDetached() {
+	pki := testpki.New()
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	id, _ := pki.IssueIdentity(testpki.LeafTemplate(pkix.Name{CommonName: "Ed25519 example"}), key)
+	der, err := cms.SignDetachedReader(bytes.NewReader(byteRange), cms.SignOptions{Signer: key, Certificate: id.Cert, Chain: id.Chain, PAdES: true})
+	if err != nil {
+		panic(err)
+	}
+	sd, _ := cms.Parse(der)
+
+	results, err := sd.VerifyDetached(func(w io.Writer) error {
+		_, err := io.Copy(w, bytes.NewReader(byteRange))
+		return err
+	})
+	if err != nil {
+		panic(err)
+	}
+	for _, r := range results {
+		fmt.Println(r.Signer, r.Algorithm, r.DigestAlgorithm, r.Problems(), r.UnsupportedAlgorithm == "")
+	}
+	// Output: 0 Ed25519 SHA-512 [] true
+}
+
+// VerifyEncapsulated checks the SignerInfos against the content the SignedData carries (adbe.pkcs7.sha1 PDF
+// signatures encapsulate the document's SHA-1 digest); a detached SignedData has none.
+func ExampleSignedData_VerifyEncapsulated() {
+	pki := testpki.New()
+	der, _ := cms.SignDetachedReader(bytes.NewReader(byteRange), cms.SignOptions{Signer: pki.RSA.Key, Certificate: pki.RSA.Cert, PAdES: true})
+	sd, _ := cms.Parse(der)
+	_, err := sd.VerifyEncapsulated()
+	fmt.Println(sd.EContent == nil, errors.Is(err, cms.ErrNotEncapsulated))
+	// Output: true true
 }

@@ -3,6 +3,7 @@ package cms
 import (
 	"bytes"
 	"crypto"
+	"encoding/asn1"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ProtonMail/go-crypto/brainpool"
 
 	"github.com/trustsign/trustsign/internal/testpki"
 )
@@ -77,6 +80,15 @@ func fuzzSeeds(t *testing.T) map[string][]byte {
 		"rsa-no-signed-attrs": forged{id: p.WeakRSA, noAttrs: true}.build(t),
 		"rsa-pss":             forged{id: p.WeakRSA, sigAlg: pssAlgorithm(crypto.SHA256, 32), rawSig: func(h []byte) []byte { return make([]byte, 128) }}.build(t),
 		"two-signer-infos":    forged{id: p.EC256, copies: 2}.build(t),
+		"two-signers": func() []byte {
+			a, alg := forged{id: p.EC256}.signerInfo(t)
+			b, _ := forged{id: p.EC384, hash: crypto.SHA384}.signerInfo(t)
+			return derContentInfo([][]byte{alg}, [][]byte{p.EC256.Cert.Raw, p.EC384.Cert.Raw}, [][]byte{a, b})
+		}(),
+		"encapsulated":   withEContent(t, ec),
+		"ed448-shake256": ed448SignedData(t, shake256Len512, false),
+		"brainpool-p256": forged{id: brainpoolIdentity(t, brainpool.P256r1(), asn1.ObjectIdentifier{1, 3, 36, 3, 3, 2, 8, 1, 1, 7})}.build(t),
+		"plain-ecdsa":    forged{id: p.EC256, sigAlg: derAlgorithmIdentifier(oidECDSAPlainSHA256, nil), rawSig: plainSig(t, p.EC256.Key)}.build(t),
 		"duplicate-digest": forged{id: p.EC256, attrs: [][]byte{
 			derAttribute(oidAttrMessageDigest, derTLV(tagOctetString, make([]byte, 32))),
 			derAttribute(oidAttrMessageDigest, derTLV(tagOctetString, make([]byte, 32))),

@@ -3,9 +3,11 @@ package cms
 import (
 	"bytes"
 	"crypto"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +145,77 @@ func TestOpenSSLSignaturesVerify(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestOpenSSLShapes verifies what OpenSSL makes beyond the PAdES baseline shape: RSASSA-PSS, several signers in one
+// SignedData, SHA-1 without signed attributes, and encapsulated content (as in adbe.pkcs7.sha1).
+func TestOpenSSLShapes(t *testing.T) {
+	bin := openssl(t)
+	p := testpki.New()
+	dir := t.TempDir()
+	contentFile := filepath.Join(dir, "content.bin")
+	if err := os.WriteFile(contentFile, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	signer := func(name string, id testpki.Identity) []string {
+		return []string{"-signer", interoptest.WritePEM(t, dir, name+".pem", id.Cert), "-inkey", interoptest.WriteKey(t, dir, name+".key", id.Key)}
+	}
+	chain := interoptest.WritePEM(t, dir, "inter.pem", p.Intermediate)
+	tests := []struct {
+		name string
+		args []string
+		algs []string // Result.Algorithm of each signer, sorted (DER sorts the SET OF SignerInfos)
+	}{
+		{"RSASSA-PSS", append(signer("rsa", p.RSA), "-md", "sha256", "-keyopt", "rsa_padding_mode:pss", "-keyopt", "rsa_pss_saltlen:32"), []string{"RSA-PSS-SHA256"}},
+		{"RSASSA-PSS SHA-384, no signed attributes", append(signer("rsa", p.RSA), "-md", "sha384", "-noattr", "-keyopt", "rsa_padding_mode:pss", "-keyopt", "rsa_pss_saltlen:48"), []string{"RSA-PSS-SHA384"}},
+		{"two signers", append(append(signer("rsa", p.RSA), signer("ec", p.EC384)...), "-md", "sha384"), []string{"ECDSA-SHA384", "RSA-SHA384"}},
+		{"SHA-1, no signed attributes", append(signer("rsa", p.RSA), "-md", "sha1", "-noattr"), []string{"RSA-SHA1"}},
+		{"encapsulated content", append(signer("ec", p.EC256), "-md", "sha256", "-nodetach"), []string{"ECDSA-SHA256"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sig := filepath.Join(dir, "out.p7s")
+			args := append([]string{"cms", "-sign", "-binary", "-outform", "DER", "-in", contentFile, "-certfile", chain, "-out", sig}, tc.args...)
+			if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+				t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+			der, err := os.ReadFile(sig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sd := mustParse(t, der)
+			var res []*Result
+			if sd.EContent != nil {
+				if !bytes.Equal(sd.EContent, content) {
+					t.Fatalf("EContent %q", sd.EContent)
+				}
+				res, err = sd.VerifyEncapsulated()
+			} else {
+				res, err = sd.VerifyDetached(func(w io.Writer) error { _, err := w.Write(content); return err })
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var algs []string
+			for _, r := range res {
+				if pr := r.Problems(); pr != nil || r.UnsupportedAlgorithm != "" {
+					t.Errorf("signer %d: problems %v, unsupported %q (%v)", r.Signer, pr, r.UnsupportedAlgorithm, r.SignatureErr)
+				}
+				algs = append(algs, r.Algorithm)
+			}
+			slices.Sort(algs)
+			if strings.Join(algs, " ") != strings.Join(tc.algs, " ") {
+				t.Errorf("algorithms %q, want %q", algs, tc.algs)
+			}
+			if sd.EContent == nil {
+				other, _ := sd.VerifyDetached(func(w io.Writer) error { _, err := w.Write([]byte("other")); return err })
+				for _, r := range other {
+					if r.Problems() == nil {
+						t.Errorf("signer %d accepted for other content", r.Signer)
+					}
+				}
+			}
+		})
 	}
 }

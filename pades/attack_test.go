@@ -351,7 +351,9 @@ func TestAttackCMS(t *testing.T) {
 	}
 	runAttacks(t, []attack{
 		{"hand-made CMS, sound", with(func(d []byte) cmsSpec { return cmsSpec{signer: p.RSA, digest: d} }), verify.TotalPassed, nil},
-		{"two SignerInfos, both sound", with(func(d []byte) cmsSpec { return cmsSpec{signer: p.RSA, digest: d, coSigners: []testpki.Identity{p.EC256}} }), verify.TotalPassed,
+		{"two SignerInfos, both sound", with(func(d []byte) cmsSpec {
+			return cmsSpec{signer: p.RSA, digest: d, coSigners: []testpki.Identity{p.EC256}}
+		}), verify.TotalPassed,
 			func(t *testing.T, s *pades.Signature) {
 				if s.CMSErr != nil || len(s.CMSResults) != 2 {
 					t.Errorf("several SignerInfos: err %v, %d results", s.CMSErr, len(s.CMSResults))

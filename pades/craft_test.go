@@ -149,12 +149,13 @@ type cmsSpec struct {
 	essCert     *x509.Certificate
 	corruptSig  bool
 	contentType asn1.ObjectIdentifier
-	sigAlg      []byte                     // signatureAlgorithm (nil: rsaEncryption or ecdsa-with-SHA256)
-	rawSig      func(hashed []byte) []byte // makes the signature value instead of the signer's Sign
-	digestAlg   []byte                     // digestAlgorithm (nil: the hash's OID)
-	eContent    []byte                     // encapsulated content (nil: detached)
-	coSigners   []testpki.Identity         // further SignerInfos over the same digest, one per identity
-	coSigMutate func(i int, sig []byte)    // changes co-signer i's signature value after signing
+	sigAlg      []byte                          // signatureAlgorithm (nil: rsaEncryption or ecdsa-with-SHA256)
+	rawSig      func(hashed []byte) []byte      // makes the signature value instead of the signer's Sign
+	signMessage func(signedAttrs []byte) []byte // makes the signature value over the signed attributes (EdDSA)
+	digestAlg   []byte                          // digestAlgorithm (nil: the hash's OID)
+	eContent    []byte                          // encapsulated content (nil: detached)
+	coSigners   []testpki.Identity              // further SignerInfos over the same digest, one per identity
+	coSigMutate func(i int, sig []byte)         // changes co-signer i's signature value after signing
 }
 
 var (
@@ -222,7 +223,7 @@ func (s cmsSpec) build(t testing.TB) []byte {
 	}
 	for i, co := range s.coSigners {
 		spec := s
-		spec.signer, spec.essCert, spec.rawSig, spec.sigAlg, spec.corruptSig = co, nil, nil, nil, false
+		spec.signer, spec.essCert, spec.rawSig, spec.signMessage, spec.sigAlg, spec.corruptSig = co, nil, nil, nil, nil, false
 		coSI, _ := spec.signerInfo(t)
 		if s.coSigMutate != nil {
 			var r struct {
@@ -288,7 +289,9 @@ func (s cmsSpec) signerInfo(t testing.TB) (si, digestAlg []byte) {
 	h := hash.New()
 	h.Write(der(0x31, content))
 	var sig []byte
-	if s.rawSig != nil {
+	if s.signMessage != nil {
+		sig = s.signMessage(der(0x31, content))
+	} else if s.rawSig != nil {
 		sig = s.rawSig(h.Sum(nil))
 	} else {
 		var err error
