@@ -81,8 +81,8 @@ func TestFuzzVerifyPDFSeeds(t *testing.T) {
 func writeFuzzSeeds(t *testing.T) {
 	p := testpki.New()
 	seeds := map[string][]byte{
-		"signed":              sign(t, simplePDF(1, ""), opts(p.EC256)),
-		"signed-xref-stream":  sign(t, simplePDF(2, "xref-stream"), opts(p.EC256)),
+		"signed":                  sign(t, simplePDF(1, ""), opts(p.EC256)),
+		"signed-xref-stream":      sign(t, simplePDF(2, "xref-stream"), opts(p.EC256)),
 		"certified-then-approval": sign(t, sign(t, simplePDF(1, ""), func() pades.SignOptions { o := opts(p.EC256); o.DocMDP = 2; return o }()), opts(p.EC256)),
 	}
 	for _, name := range []string{"rc4-40", "rc4-128-v4", "aes-128-objstm", "aes-256", "user-aes-256"} {
