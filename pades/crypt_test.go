@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trustsign/trustsign/internal/interoptest"
 	"github.com/trustsign/trustsign/internal/testpki"
 	"github.com/trustsign/trustsign/pades"
 	"github.com/trustsign/trustsign/pdf"
@@ -192,5 +193,75 @@ func TestVerifyEncryptedUnreadable(t *testing.T) {
 	_, err := pades.Verify(context.Background(), bytes.NewReader(pub), int64(len(pub)), pades.VerifyOptions{})
 	if !errors.Is(err, pades.ErrEncrypted) || !errors.Is(err, pdf.ErrUnsupportedEncryption) || !strings.Contains(err.Error(), "public-key") {
 		t.Errorf("public-key handler: %v", err)
+	}
+}
+
+// TestInteropEncryptedOursToPeers: poppler's pdfsig and PDFBox verify our signatures on encrypted documents (they
+// decrypt on their own), and qpdf --check accepts the files.
+func TestInteropEncryptedOursToPeers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("interop: -short")
+	}
+	dir := pkiDir(t)
+	root, inter := filepath.Join(dir, "root.pem"), filepath.Join(dir, "inter.pem")
+	id := testpki.New().RSA
+	for _, name := range encryptedFixtures {
+		t.Run(name, func(t *testing.T) {
+			f := writeTemp(t, t.TempDir(), "signed.pdf", signEncrypted(t, encryptedFixture(t, name+".pdf"), id))
+			for _, tool := range []string{"pdfsig", "pdfbox", "qpdf"} {
+				if ok, out := interoptest.Verify(t, tool, f, root, inter); !ok {
+					t.Errorf("%s rejects our signature on an encrypted document:\n%s", tool, out)
+				}
+			}
+		})
+	}
+}
+
+// TestInteropEncryptedPeersToOurs: PDFBox signs the encrypted documents (decrypting and re-encrypting with its own
+// code); we verify its signatures, and catch a flipped byte and a later encrypted update of the page content.
+func TestInteropEncryptedPeersToOurs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("interop: -short")
+	}
+	dir := t.TempDir()
+	if ok, out := interoptest.Run(t, "testpki", dir); !ok {
+		t.Fatalf("testpki: %s", out)
+	}
+	pol := policyFromDir(t, dir)
+	for _, name := range encryptedFixtures {
+		t.Run(name, func(t *testing.T) {
+			in := writeTemp(t, dir, name+".pdf", encryptedFixture(t, name+".pdf"))
+			outPath := filepath.Join(dir, name+"-pdfbox.pdf")
+			if ok, out := interoptest.Run(t, "pdfbox-sign", in, outPath, "--key", filepath.Join(dir, "signer-rsa.p12"), "--pass", "test", "--reason", "zażółć gęślą jaźń"); !ok {
+				t.Fatalf("pdfbox-sign: %s", out)
+			}
+			signed, err := os.ReadFile(outPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check := func(what string, b []byte, want verify.Indication) verify.FileReport {
+				t.Helper()
+				rep := verify.PDF(context.Background(), bytes.NewReader(b), int64(len(b)), pol)
+				for _, s := range rep.Signatures {
+					t.Logf("%s: %s %s/%s %+v %q changes %+v", what, s.ID, s.Indication, s.SubIndication, s.Checks, s.Reasons, s.Changes)
+				}
+				if rep.Indication != want || len(rep.Signatures) != 1 {
+					t.Errorf("%s: %s with %d signatures (error %q), want %s", what, rep.Indication, len(rep.Signatures), rep.Error, want)
+				}
+				return rep
+			}
+			check("PDFBox signature", signed, verify.TotalPassed)
+			res := verifyBytes(t, signed)
+			if s := res.Signatures[0]; s.Reason != "zażółć gęślą jaźń" {
+				t.Errorf("/Reason %q: not decrypted", s.Reason)
+			}
+			flipped := bytes.Clone(signed)
+			flipped[len(flipped)/5] ^= 1
+			check("byte flipped", flipped, verify.TotalFailed)
+			rep := check("content rewritten", rewriteContent(t, signed, []byte("BT /F1 40 Tf 72 500 Td (ZMIENIONO: 1000 PLN) Tj ET")), verify.TotalFailed)
+			if len(rep.Signatures) == 1 && !rep.Signatures[0].Modified {
+				t.Error("content rewritten: not reported as modified")
+			}
+		})
 	}
 }

@@ -82,6 +82,9 @@ type Signature struct {
 
 	// Contents is the /Contents string (the CMS, usually zero-padded).
 	Contents []byte
+	// ContentsPaddingEncrypted: in an encrypted document, the bytes of /Contents after the CMS were the zero
+	// placeholder encrypted by the signer (PDFBox does this), not data; Contents holds zeros there instead.
+	ContentsPaddingEncrypted bool
 	// CMS is the parsed SignedData; nil when CMSErr is set.
 	CMS *cms.SignedData
 	// CMSErr is why /Contents could not be parsed.
@@ -541,6 +544,12 @@ func checkSignature(r *pdf.Reader, in io.ReaderAt, f foundSig) checked {
 			s.problem("/Contents is empty")
 		}
 	}
+	if n := derLength(s.Contents); r.Encrypted() && n > 0 && n < len(s.Contents) && r.EncryptedZeros(f.ref, s.Contents, n) {
+		// The signer encrypted the zero placeholder before writing the CMS over it (PDFBox does): the rest is
+		// zeros.
+		s.Contents = append(s.Contents[:n:n], make([]byte, len(s.Contents)-n)...)
+		s.ContentsPaddingEncrypted = true
+	}
 	if len(s.Contents) > 0 {
 		sd, err := cms.Parse(s.Contents)
 		if err != nil {
@@ -608,6 +617,30 @@ func readDictionary(s *Signature, d pdf.Dict) {
 	s.Location = pdf.Text(d["Location"])
 	s.ContactInfo = pdf.Text(d["ContactInfo"])
 	s.Profile = ParseReason(s.Reason)
+}
+
+// derLength returns the length of the DER element b starts with (tag, length and contents), 0 when b does not
+// start with one in definite form.
+func derLength(b []byte) int {
+	if len(b) < 2 {
+		return 0
+	}
+	l, hdr := int(b[1]), 2
+	if l&0x80 != 0 {
+		k := l & 0x7f
+		if k == 0 || k > 4 || len(b) < 2+k {
+			return 0
+		}
+		l = 0
+		for _, c := range b[2 : 2+k] {
+			l = l<<8 | int(c)
+		}
+		hdr += k
+	}
+	if l < 0 || hdr+l > len(b) {
+		return 0
+	}
+	return hdr + l
 }
 
 // byteRange returns the /ByteRange integers, or nil if it is not an array of integers.

@@ -636,3 +636,48 @@ func deepCopy(o Object, depth int) Object {
 }
 
 var defaultRand io.Reader = rand.Reader
+
+// EncryptedZeros reports whether s[n:], the end of a string of object ref, is what encrypting a string of zero
+// bytes as that object's string gives. Some signers (PDFBox) encrypt the zero-filled /Contents placeholder of a
+// signature in an encrypted document and then write the unencrypted CMS over its start: the rest of the string
+// is then this, no data. For AES, the one or two blocks the CMS overwrote part of cannot be checked (at most 31
+// bytes); every later block must decrypt to zeros and the last to the padding of a whole number of blocks.
+func (r *Reader) EncryptedZeros(ref Ref, s []byte, n int) bool {
+	h := r.enc
+	if h == nil || n < 0 || n >= len(s) {
+		return false
+	}
+	switch m := h.strF; m {
+	case cryptRC4:
+		ks, err := h.encrypt(ref, m, make([]byte, len(s)), nil)
+		return err == nil && bytes.Equal(ks[n:], s[n:])
+	case cryptAESV2, cryptAESV3:
+		if len(s) < 48 || len(s)%16 != 0 {
+			return false
+		}
+		c, err := aes.NewCipher(h.objectKey(ref, m))
+		if err != nil {
+			return false
+		}
+		checked := 0
+		blk := make([]byte, 16)
+		for k := 16; k < len(s); k += 16 {
+			if k-16 < n {
+				continue // the previous block (or this one) was overwritten
+			}
+			c.Decrypt(blk, s[k:k+16])
+			want := byte(0)
+			if k+16 == len(s) {
+				want = 16
+			}
+			for i := range blk {
+				if blk[i]^s[k-16+i] != want {
+					return false
+				}
+			}
+			checked++
+		}
+		return checked > 0
+	}
+	return false
+}

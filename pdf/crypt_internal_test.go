@@ -192,3 +192,41 @@ func itoa(n int) string {
 		}
 	}
 }
+
+// TestEncryptedZeros: the tail of a /Contents placeholder that a signer encrypted before writing the CMS over its
+// start is recognised as encrypted zeros, and anything else in it (hidden data) is not.
+func TestEncryptedZeros(t *testing.T) {
+	ref := Ref{Num: 15}
+	for _, m := range []cryptMethod{cryptRC4, cryptAESV2, cryptAESV3} {
+		keyLen := 16
+		if m == cryptAESV3 {
+			keyLen = 32
+		}
+		r := &Reader{enc: &securityHandler{key: bytes.Repeat([]byte{5}, keyLen), strF: m}}
+		enc, err := r.enc.encrypt(ref, m, make([]byte, 4096), bytes.NewReader(bytes.Repeat([]byte{9}, 16)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmsLen := 1001
+		s := bytes.Clone(enc)
+		copy(s, bytes.Repeat([]byte{0x30}, cmsLen))
+		if !r.EncryptedZeros(ref, s, cmsLen) {
+			t.Errorf("method %d: encrypted placeholder not recognised", m)
+		}
+		if m != cryptAESV3 && r.EncryptedZeros(Ref{Num: 16}, s, cmsLen) { // AES-256 has no per-object keys
+			t.Errorf("method %d: recognised under another object's key", m)
+		}
+		hidden := bytes.Clone(s)
+		hidden[3000] ^= 0x40
+		if r.EncryptedZeros(ref, hidden, cmsLen) {
+			t.Errorf("method %d: changed tail accepted", m)
+		}
+		if (m != cryptRC4 && r.EncryptedZeros(ref, s[:len(s)-7], cmsLen)) || r.EncryptedZeros(ref, s, len(s)) || r.EncryptedZeros(ref, s, -1) {
+			t.Errorf("method %d: bad bounds accepted", m)
+		}
+		plain := &Reader{}
+		if plain.EncryptedZeros(ref, s, cmsLen) {
+			t.Error("unencrypted reader accepted")
+		}
+	}
+}
