@@ -31,7 +31,9 @@ func PDF(ctx context.Context, r io.ReaderAt, size int64, p *Policy) FileReport {
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			rep.Error = "verification interrupted: " + err.Error()
 		default:
-			rep.Error = "not a readable PDF file: " + err.Error()
+			// refused before any signature could be looked at: FORMAT_FAILURE, as for unreadable XML
+			rep = unreadable("", "pades", "not a readable PDF file: "+err.Error())
+			return rep
 		}
 		rep.Summarize()
 		return rep

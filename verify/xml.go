@@ -51,7 +51,13 @@ func XML(name string, data []byte, p *Policy, o XMLOptions) FileReport {
 // UnreadableXML is the report of an XML file refused before any signature could be looked at (malformed, too
 // large, a DOCTYPE...): TOTAL_FAILED / FORMAT_FAILURE with the reason, so that it counts as a failed file.
 func UnreadableXML(name, reason string) FileReport {
-	return FileReport{File: name, Format: "xades", Indication: TotalFailed, Error: reason, Signatures: []SignatureReport{{
+	return unreadable(name, "xades", reason)
+}
+
+// unreadable is the report of a file refused before any signature could be looked at: one TOTAL_FAILED /
+// FORMAT_FAILURE entry carrying the reason.
+func unreadable(name, format, reason string) FileReport {
+	return FileReport{File: name, Format: format, Indication: TotalFailed, Error: reason, Signatures: []SignatureReport{{
 		Indication: TotalFailed, SubIndication: FormatFailure, Covered: []string{},
 		Checks:  Checks{Structure: Failed, Digests: NotChecked, SignatureValue: NotChecked, SigningCertificate: NotChecked, Chain: NotChecked},
 		Reasons: []string{reason},
