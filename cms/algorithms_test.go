@@ -384,8 +384,8 @@ func TestSeveralSignerInfos(t *testing.T) {
 	}
 	byCert := map[string]*Result{}
 	for i, r := range res {
-		if r.Signer != i {
-			t.Errorf("result %d names signer %d", i, r.Signer)
+		if r.SignerIndex != i {
+			t.Errorf("result %d names signer %d", i, r.SignerIndex)
 		}
 		if r.SignerCert != nil {
 			byCert[string(r.SignerCert.Raw)] = r

@@ -180,7 +180,7 @@ func ExampleSignedData_VerifyDetached() {
 		panic(err)
 	}
 	for _, r := range results {
-		fmt.Println(r.Signer, r.Algorithm, r.DigestAlgorithm, r.Problems(), r.UnsupportedAlgorithm == "")
+		fmt.Println(r.SignerIndex, r.Algorithm, r.DigestAlgorithm, r.Problems(), r.UnsupportedAlgorithm == "")
 	}
 	// Output: 0 Ed25519 SHA-512 [] true
 }

@@ -85,8 +85,8 @@ const (
 // Result lists the facts Verify established about the signature. It makes no trust decision: chain building, trust
 // anchors, validity periods and algorithm policy are the caller's. Problems summarises the failed checks.
 type Result struct {
-	// Signer is the index of the SignerInfo in SignedData.SignerInfos.
-	Signer int
+	// SignerIndex is the index of the SignerInfo in SignedData.SignerInfos.
+	SignerIndex int
 	// SignerCert is the certificate the sid names, found among SignedData.Certificates; nil if none or several
 	// different ones match (SignatureErr is then ErrNoSigningCertificate or ErrAmbiguousSigner).
 	SignerCert *x509.Certificate
@@ -280,7 +280,7 @@ func (sd *SignedData) VerifyEncapsulated() ([]*Result, error) {
 // verifySigner checks the SignerInfo si (number index) given the content digest under its digest algorithm (nil
 // when that algorithm is not supported).
 func (sd *SignedData) verifySigner(index int, si *SignerInfo, content []byte) *Result {
-	res := &Result{Signer: index, DigestAlgorithm: si.DigestAlgorithm, Level: levelOf(si)}
+	res := &Result{SignerIndex: index, DigestAlgorithm: si.DigestAlgorithm, Level: levelOf(si)}
 	res.ContentTypeOK = sd.ContentType.Equal(oidData) && (!si.HasSignedAttributes || si.ContentType.Equal(sd.ContentType))
 
 	cert, certErr := sd.certificateOf(si)
