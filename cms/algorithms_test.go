@@ -32,12 +32,19 @@ import (
 // serials). spki nil keeps a placeholder Ed25519 key; serial nil keeps a random positive one.
 func reissued(t testing.TB, cn string, spki []byte, serial *big.Int) []byte {
 	t.Helper()
+	tmpl := testpki.LeafTemplate(pkix.Name{Country: []string{"PL"}, Organization: []string{"Ministerstwo Testowe"}, CommonName: cn})
+	return reissuedBy(t, tmpl, spki, serial, nil, nil)
+}
+
+// reissuedBy is reissued with a template of the caller's and, when issuer is not nil, issued and signed by issuer
+// (whose key is issuerKey, ECDSA, signing with SHA-384) instead of the test PKI's intermediate CA.
+func reissuedBy(t testing.TB, tmpl *x509.Certificate, spki []byte, serial *big.Int, issuer *x509.Certificate, issuerKey *ecdsa.PrivateKey) []byte {
+	t.Helper()
 	p := testpki.New()
 	_, placeholder, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := testpki.LeafTemplate(pkix.Name{Country: []string{"PL"}, Organization: []string{"Ministerstwo Testowe"}, CommonName: cn})
 	c, err := p.Issue(tmpl, placeholder)
 	if err != nil {
 		t.Fatal(err)
@@ -52,12 +59,68 @@ func reissued(t testing.TB, cn string, spki []byte, serial *big.Int) []byte {
 	if serial != nil {
 		fields[spkiIndex-5] = derInt(serial)
 	}
+	if issuer != nil {
+		sigAlg := derAlgorithmIdentifier(oidECDSAWithSHA384, nil)
+		fields[spkiIndex-4], fields[spkiIndex-3] = sigAlg, issuer.RawSubject
+		tbs := derTLV(tagSequence, fields...)
+		sig, err := ecdsa.SignASN1(rand.Reader, issuerKey, digest(crypto.SHA384, tbs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return derTLV(tagSequence, tbs, sigAlg, derTLV(0x03, []byte{0}, sig))
+	}
 	tbs := derTLV(tagSequence, fields...)
 	sig, err := p.IntermediateKey.Sign(rand.Reader, digest(crypto.SHA256, tbs), crypto.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return derTLV(tagSequence, tbs, sigFields[0], derTLV(0x03, []byte{0}, sig))
+}
+
+// brainpoolPoint encodes the uncompressed point of key.
+func brainpoolPoint(key *ecdsa.PrivateKey) []byte {
+	size := (key.Curve.Params().BitSize + 7) / 8
+	return append([]byte{4}, append(key.X.FillBytes(make([]byte, size)), key.Y.FillBytes(make([]byte, size))...)...)
+}
+
+// TestBrainpoolIssuer: German qualified CAs have Brainpool keys too; a certificate they issued must check against
+// them (x509 chain building uses the parsed CA certificate).
+func TestBrainpoolIssuer(t *testing.T) {
+	p := testpki.New()
+	caKey, err := ecdsa.GenerateKey(brainpool.P384r1(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{Subject: pkix.Name{Country: []string{"DE"}, CommonName: "Brainpool CA (test)"},
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, BasicConstraintsValid: true, IsCA: true}
+	ca, err := ParseCertificate(reissuedBy(t, caTmpl, ecSPKI(asn1.ObjectIdentifier{1, 3, 36, 3, 3, 2, 8, 1, 1, 11}, brainpoolPoint(caKey)), nil, nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafSPKI, err := x509.MarshalPKIXPublicKey(p.EC256.Key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := ParseCertificate(reissuedBy(t, testpki.LeafTemplate(pkix.Name{CommonName: "issued by a Brainpool CA (test)"}), leafSPKI, nil, ca, caKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := leaf.CheckSignatureFrom(ca); err != nil {
+		t.Fatalf("leaf against its Brainpool CA: %v", err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca) // trusted as it is (the test intermediate allows no CA below it)
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots}); err != nil {
+		t.Errorf("chain to a Brainpool CA: %v", err)
+	}
+	other, _ := ecdsa.GenerateKey(brainpool.P384r1(), rand.Reader)
+	forgedLeaf, err := ParseCertificate(reissuedBy(t, testpki.LeafTemplate(pkix.Name{CommonName: "forged (test)"}), leafSPKI, nil, ca, other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := forgedLeaf.CheckSignatureFrom(ca); err == nil {
+		t.Error("certificate signed by another key accepted")
+	}
 }
 
 // ecSPKI encodes an id-ecPublicKey SubjectPublicKeyInfo on the named curve with an uncompressed point.
@@ -68,7 +131,7 @@ func ecSPKI(curveOID asn1.ObjectIdentifier, point []byte) []byte {
 // identityFromDER parses a certificate with this package's parser and makes an Identity of it and key.
 func identityFromDER(t testing.TB, der []byte, key crypto.Signer) testpki.Identity {
 	t.Helper()
-	c, err := parseCertificate(der)
+	c, err := ParseCertificate(der)
 	if err != nil {
 		t.Fatalf("parseCertificate: %v", err)
 	}
@@ -145,7 +208,7 @@ func ed448SignedData(t testing.TB, digestAlgID []byte, tamper bool) []byte {
 	}
 	spki := derTLV(tagSequence, derAlgorithmIdentifier(oidEd448, nil), derTLV(0x03, []byte{0}, pub))
 	certDER := reissued(t, "Ed448 signer (test)", spki, nil)
-	cert, err := parseCertificate(certDER)
+	cert, err := ParseCertificate(certDER)
 	if err != nil {
 		t.Fatalf("parseCertificate: %v", err)
 	}
@@ -353,7 +416,7 @@ func TestBrainpool(t *testing.T) {
 	}
 	t.Run("point not on the curve", func(t *testing.T) {
 		bad := append([]byte{4}, bytes.Repeat([]byte{1}, 64)...)
-		c, err := parseCertificate(reissued(t, "bad point (test)", ecSPKI(asn1.ObjectIdentifier{1, 3, 36, 3, 3, 2, 8, 1, 1, 7}, bad), nil))
+		c, err := ParseCertificate(reissued(t, "bad point (test)", ecSPKI(asn1.ObjectIdentifier{1, 3, 36, 3, 3, 2, 8, 1, 1, 7}, bad), nil))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -195,3 +195,12 @@ func ExampleSignedData_VerifyEncapsulated() {
 	fmt.Println(sd.EContent == nil, errors.Is(err, cms.ErrNotEncapsulated))
 	// Output: true true
 }
+
+// ParseCertificate reads what crypto/x509 reads, and also certificates with Brainpool, Ed448 or otherwise
+// unknown elliptic-curve keys (EU eID cards, German qualified CAs).
+func ExampleParseCertificate() {
+	pki := testpki.New()
+	cert, err := cms.ParseCertificate(pki.EC256.Cert.Raw)
+	fmt.Println(cert.Subject.CommonName, cert.PublicKeyAlgorithm, err)
+	// Output: Pieczęć podpisu zaufanego (test EC P-256) ECDSA <nil>
+}

@@ -364,7 +364,7 @@ func (r *reader) parseCertificates(sd *SignedData, e element, depth int) error {
 			sd.UnparsedCertificates++ // other CertificateChoices, or BER x509 cannot read
 			continue
 		}
-		cert, err := parseCertificate(c.full)
+		cert, err := ParseCertificate(c.full)
 		if err != nil {
 			sd.UnparsedCertificates++
 			continue
