@@ -294,7 +294,21 @@ func TestUnsupportedAlgorithm(t *testing.T) {
 			if r.SignatureOK || errors.Is(r.SignatureErr, ErrSignatureInvalid) {
 				t.Errorf("unsupported algorithm reported as a verdict on the signature: ok %v err %v", r.SignatureOK, r.SignatureErr)
 			}
+			if p := r.Problems(); len(p) != 1 || !strings.Contains(p[0], tc.want) {
+				t.Errorf("problems %q, want only the unsupported algorithm", p)
+			}
 		})
+	}
+}
+
+// TestUnsupportedAlgorithmKeepsDigestCheck: an unsupported signature algorithm does not hide a message digest
+// that does not match the content.
+func TestUnsupportedAlgorithmKeepsDigestCheck(t *testing.T) {
+	p := testpki.New()
+	der := forged{id: p.RSA, sigAlg: derAlgorithmIdentifier(asn1.ObjectIdentifier{1, 2, 3, 4, 5}, nil)}.build(t)
+	r := verifyAll(t, mustParse(t, der), []byte("other content"))[0]
+	if r.UnsupportedAlgorithm == "" || r.DigestOK || len(r.Problems()) != 2 {
+		t.Errorf("unsupported %q, digest ok %v, problems %q", r.UnsupportedAlgorithm, r.DigestOK, r.Problems())
 	}
 }
 

@@ -125,21 +125,34 @@ type Result struct {
 	Weak []string
 	// Level is the CMS shape (LevelPAdESBaseline, LevelCAdESBaseline, LevelPKCS7).
 	Level Level
+
+	// digestChecked: DigestOK compares the message-digest attribute with the content digest (rather than
+	// mirroring SignatureOK).
+	digestChecked bool
 }
 
 // Problems returns one fixed message per failed check, or nil when the signature is cryptographically intact:
 // signer certificate found, digest and signature verified, content type right, and any signing-certificate
-// reference matching. It does not judge Level or Weak, which are policy.
+// reference matching. An unsupported algorithm is one problem naming it (the signature value is then unknown, not
+// wrong). It does not judge Level or Weak, which are policy.
 func (r *Result) Problems() []string {
 	var p []string
 	if r.SignerCert == nil {
 		p = append(p, "signing certificate not found")
 	}
-	if !r.DigestOK {
-		p = append(p, "message digest does not match the content")
-	}
-	if !r.SignatureOK {
-		p = append(p, "signature value does not verify")
+	switch {
+	case r.UnsupportedAlgorithm != "":
+		p = append(p, "unsupported algorithm: "+r.UnsupportedAlgorithm)
+		if r.digestChecked && !r.DigestOK {
+			p = append(p, "message digest does not match the content")
+		}
+	default:
+		if !r.DigestOK {
+			p = append(p, "message digest does not match the content")
+		}
+		if !r.SignatureOK {
+			p = append(p, "signature value does not verify")
+		}
 	}
 	if !r.ContentTypeOK {
 		p = append(p, "content type is not id-data")
@@ -304,6 +317,7 @@ func (sd *SignedData) verifySigner(index int, si *SignerInfo, content []byte) *R
 	hashed, message := content, []byte(nil)
 	if si.HasSignedAttributes {
 		res.DigestOK = si.MessageDigest != nil && subtle.ConstantTimeCompare(si.MessageDigest, content) == 1
+		res.digestChecked = true
 		message = si.RawSignedAttributes
 		hashed = d.digest(message)
 	}
