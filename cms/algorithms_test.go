@@ -253,6 +253,43 @@ func TestEd448Verify(t *testing.T) {
 	}
 }
 
+func TestEd448Sign(t *testing.T) {
+	pub, priv, err := ed448.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spki := derTLV(tagSequence, derAlgorithmIdentifier(oidEd448, nil), derTLV(0x03, []byte{0}, pub))
+	cert, err := ParseCertificate(reissued(t, "Ed448 signer (test)", spki, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := SignOptions{Signer: priv, Certificate: cert, Chain: []*x509.Certificate{cert, testpki.New().Intermediate}, PAdES: true}
+	der, err := SignDetachedReader(bytes.NewReader(content), opts)
+	if err != nil {
+		t.Fatalf("SignDetachedReader: %v", err)
+	}
+	sd := mustParse(t, der)
+	if si := sd.SignerInfo; !si.SignatureAlgorithmOID.Equal(oidEd448) || !si.DigestAlgorithmOID.Equal(oidSHAKE256Len) || !si.digestAlg.shake256 {
+		t.Errorf("signatureAlgorithm %v, digestAlgorithm %v", si.SignatureAlgorithmOID, si.DigestAlgorithmOID)
+	}
+	r := verifyAll(t, sd, content)[0]
+	wantIntact(t, r, "Ed448")
+	if r.Level != LevelPAdESBaseline || r.SigningCertificateRef != CertRefV2 {
+		t.Errorf("level %v, reference %v", r.Level, r.SigningCertificateRef)
+	}
+	if r := verifyAll(t, sd, []byte("other"))[0]; r.DigestOK {
+		t.Error("accepted for other content")
+	}
+	opts.Hash = crypto.SHA256
+	if _, err := SignDetachedReader(bytes.NewReader(content), opts); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("Ed448 with SHA-256: %v, want ErrInvalidOptions", err)
+	}
+	opts.Hash = 0
+	if _, err := SignDetached(make([]byte, 32), opts); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("Ed448 with a 32-byte digest: %v, want ErrInvalidOptions", err)
+	}
+}
+
 // TestUnsupportedAlgorithm: what this package cannot verify is named in UnsupportedAlgorithm, and never reported
 // as a signature or digest that does not match.
 func TestUnsupportedAlgorithm(t *testing.T) {
