@@ -32,12 +32,19 @@ import (
 // serials). spki nil keeps a placeholder Ed25519 key; serial nil keeps a random positive one.
 func reissued(t testing.TB, cn string, spki []byte, serial *big.Int) []byte {
 	t.Helper()
+	tmpl := testpki.LeafTemplate(pkix.Name{Country: []string{"PL"}, Organization: []string{"Ministerstwo Testowe"}, CommonName: cn})
+	return reissuedBy(t, tmpl, spki, serial, nil, nil)
+}
+
+// reissuedBy is reissued with a template of the caller's and, when issuer is not nil, issued and signed by issuer
+// (whose key is issuerKey, ECDSA, signing with SHA-384) instead of the test PKI's intermediate CA.
+func reissuedBy(t testing.TB, tmpl *x509.Certificate, spki []byte, serial *big.Int, issuer *x509.Certificate, issuerKey *ecdsa.PrivateKey) []byte {
+	t.Helper()
 	p := testpki.New()
 	_, placeholder, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := testpki.LeafTemplate(pkix.Name{Country: []string{"PL"}, Organization: []string{"Ministerstwo Testowe"}, CommonName: cn})
 	c, err := p.Issue(tmpl, placeholder)
 	if err != nil {
 		t.Fatal(err)
@@ -52,12 +59,68 @@ func reissued(t testing.TB, cn string, spki []byte, serial *big.Int) []byte {
 	if serial != nil {
 		fields[spkiIndex-5] = derInt(serial)
 	}
+	if issuer != nil {
+		sigAlg := derAlgorithmIdentifier(oidECDSAWithSHA384, nil)
+		fields[spkiIndex-4], fields[spkiIndex-3] = sigAlg, issuer.RawSubject
+		tbs := derTLV(tagSequence, fields...)
+		sig, err := ecdsa.SignASN1(rand.Reader, issuerKey, digest(crypto.SHA384, tbs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return derTLV(tagSequence, tbs, sigAlg, derTLV(0x03, []byte{0}, sig))
+	}
 	tbs := derTLV(tagSequence, fields...)
 	sig, err := p.IntermediateKey.Sign(rand.Reader, digest(crypto.SHA256, tbs), crypto.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return derTLV(tagSequence, tbs, sigFields[0], derTLV(0x03, []byte{0}, sig))
+}
+
+// brainpoolPoint encodes the uncompressed point of key.
+func brainpoolPoint(key *ecdsa.PrivateKey) []byte {
+	size := (key.Curve.Params().BitSize + 7) / 8
+	return append([]byte{4}, append(key.X.FillBytes(make([]byte, size)), key.Y.FillBytes(make([]byte, size))...)...)
+}
+
+// TestBrainpoolIssuer: German qualified CAs have Brainpool keys too; a certificate they issued must check against
+// them (x509 chain building uses the parsed CA certificate).
+func TestBrainpoolIssuer(t *testing.T) {
+	p := testpki.New()
+	caKey, err := ecdsa.GenerateKey(brainpool.P384r1(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{Subject: pkix.Name{Country: []string{"DE"}, CommonName: "Brainpool CA (test)"},
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, BasicConstraintsValid: true, IsCA: true}
+	ca, err := ParseCertificate(reissuedBy(t, caTmpl, ecSPKI(asn1.ObjectIdentifier{1, 3, 36, 3, 3, 2, 8, 1, 1, 11}, brainpoolPoint(caKey)), nil, nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafSPKI, err := x509.MarshalPKIXPublicKey(p.EC256.Key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := ParseCertificate(reissuedBy(t, testpki.LeafTemplate(pkix.Name{CommonName: "issued by a Brainpool CA (test)"}), leafSPKI, nil, ca, caKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := leaf.CheckSignatureFrom(ca); err != nil {
+		t.Fatalf("leaf against its Brainpool CA: %v", err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca) // trusted as it is (the test intermediate allows no CA below it)
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots}); err != nil {
+		t.Errorf("chain to a Brainpool CA: %v", err)
+	}
+	other, _ := ecdsa.GenerateKey(brainpool.P384r1(), rand.Reader)
+	forgedLeaf, err := ParseCertificate(reissuedBy(t, testpki.LeafTemplate(pkix.Name{CommonName: "forged (test)"}), leafSPKI, nil, ca, other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := forgedLeaf.CheckSignatureFrom(ca); err == nil {
+		t.Error("certificate signed by another key accepted")
+	}
 }
 
 // ecSPKI encodes an id-ecPublicKey SubjectPublicKeyInfo on the named curve with an uncompressed point.
@@ -68,7 +131,7 @@ func ecSPKI(curveOID asn1.ObjectIdentifier, point []byte) []byte {
 // identityFromDER parses a certificate with this package's parser and makes an Identity of it and key.
 func identityFromDER(t testing.TB, der []byte, key crypto.Signer) testpki.Identity {
 	t.Helper()
-	c, err := parseCertificate(der)
+	c, err := ParseCertificate(der)
 	if err != nil {
 		t.Fatalf("parseCertificate: %v", err)
 	}
@@ -145,7 +208,7 @@ func ed448SignedData(t testing.TB, digestAlgID []byte, tamper bool) []byte {
 	}
 	spki := derTLV(tagSequence, derAlgorithmIdentifier(oidEd448, nil), derTLV(0x03, []byte{0}, pub))
 	certDER := reissued(t, "Ed448 signer (test)", spki, nil)
-	cert, err := parseCertificate(certDER)
+	cert, err := ParseCertificate(certDER)
 	if err != nil {
 		t.Fatalf("parseCertificate: %v", err)
 	}
@@ -190,6 +253,43 @@ func TestEd448Verify(t *testing.T) {
 	}
 }
 
+func TestEd448Sign(t *testing.T) {
+	pub, priv, err := ed448.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spki := derTLV(tagSequence, derAlgorithmIdentifier(oidEd448, nil), derTLV(0x03, []byte{0}, pub))
+	cert, err := ParseCertificate(reissued(t, "Ed448 signer (test)", spki, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := SignOptions{Signer: priv, Certificate: cert, Chain: []*x509.Certificate{cert, testpki.New().Intermediate}, PAdES: true}
+	der, err := SignDetachedReader(bytes.NewReader(content), opts)
+	if err != nil {
+		t.Fatalf("SignDetachedReader: %v", err)
+	}
+	sd := mustParse(t, der)
+	if si := sd.SignerInfo; !si.SignatureAlgorithmOID.Equal(oidEd448) || !si.DigestAlgorithmOID.Equal(oidSHAKE256Len) || !si.digestAlg.shake256 {
+		t.Errorf("signatureAlgorithm %v, digestAlgorithm %v", si.SignatureAlgorithmOID, si.DigestAlgorithmOID)
+	}
+	r := verifyAll(t, sd, content)[0]
+	wantIntact(t, r, "Ed448")
+	if r.Level != LevelPAdESBaseline || r.SigningCertificateRef != CertRefV2 {
+		t.Errorf("level %v, reference %v", r.Level, r.SigningCertificateRef)
+	}
+	if r := verifyAll(t, sd, []byte("other"))[0]; r.DigestOK {
+		t.Error("accepted for other content")
+	}
+	opts.Hash = crypto.SHA256
+	if _, err := SignDetachedReader(bytes.NewReader(content), opts); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("Ed448 with SHA-256: %v, want ErrInvalidOptions", err)
+	}
+	opts.Hash = 0
+	if _, err := SignDetached(make([]byte, 32), opts); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("Ed448 with a 32-byte digest: %v, want ErrInvalidOptions", err)
+	}
+}
+
 // TestUnsupportedAlgorithm: what this package cannot verify is named in UnsupportedAlgorithm, and never reported
 // as a signature or digest that does not match.
 func TestUnsupportedAlgorithm(t *testing.T) {
@@ -231,7 +331,21 @@ func TestUnsupportedAlgorithm(t *testing.T) {
 			if r.SignatureOK || errors.Is(r.SignatureErr, ErrSignatureInvalid) {
 				t.Errorf("unsupported algorithm reported as a verdict on the signature: ok %v err %v", r.SignatureOK, r.SignatureErr)
 			}
+			if p := r.Problems(); len(p) != 1 || !strings.Contains(p[0], tc.want) {
+				t.Errorf("problems %q, want only the unsupported algorithm", p)
+			}
 		})
+	}
+}
+
+// TestUnsupportedAlgorithmKeepsDigestCheck: an unsupported signature algorithm does not hide a message digest
+// that does not match the content.
+func TestUnsupportedAlgorithmKeepsDigestCheck(t *testing.T) {
+	p := testpki.New()
+	der := forged{id: p.RSA, sigAlg: derAlgorithmIdentifier(asn1.ObjectIdentifier{1, 2, 3, 4, 5}, nil)}.build(t)
+	r := verifyAll(t, mustParse(t, der), []byte("other content"))[0]
+	if r.UnsupportedAlgorithm == "" || r.DigestOK || len(r.Problems()) != 2 {
+		t.Errorf("unsupported %q, digest ok %v, problems %q", r.UnsupportedAlgorithm, r.DigestOK, r.Problems())
 	}
 }
 
@@ -353,7 +467,7 @@ func TestBrainpool(t *testing.T) {
 	}
 	t.Run("point not on the curve", func(t *testing.T) {
 		bad := append([]byte{4}, bytes.Repeat([]byte{1}, 64)...)
-		c, err := parseCertificate(reissued(t, "bad point (test)", ecSPKI(asn1.ObjectIdentifier{1, 3, 36, 3, 3, 2, 8, 1, 1, 7}, bad), nil))
+		c, err := ParseCertificate(reissued(t, "bad point (test)", ecSPKI(asn1.ObjectIdentifier{1, 3, 36, 3, 3, 2, 8, 1, 1, 7}, bad), nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -384,8 +498,8 @@ func TestSeveralSignerInfos(t *testing.T) {
 	}
 	byCert := map[string]*Result{}
 	for i, r := range res {
-		if r.Signer != i {
-			t.Errorf("result %d names signer %d", i, r.Signer)
+		if r.SignerIndex != i {
+			t.Errorf("result %d names signer %d", i, r.SignerIndex)
 		}
 		if r.SignerCert != nil {
 			byCert[string(r.SignerCert.Raw)] = r

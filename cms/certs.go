@@ -53,11 +53,15 @@ var placeholderSPKI = func() []byte {
 		derTLV(0x03, []byte{0}, b))
 }()
 
-// parseCertificate parses an X.509 certificate with crypto/x509 and fills in what it leaves out: an Ed448 key
-// (x509 parses the certificate with a nil key), and an elliptic-curve key on a curve x509 refuses (the whole
-// certificate fails to parse): Brainpool keys are made usable, other curves become an UnsupportedPublicKey naming
-// the curve, so that the signature is reported as unsupported rather than its certificate as unreadable.
-func parseCertificate(der []byte) (*x509.Certificate, error) {
+// ParseCertificate parses a DER X.509 certificate as Parse does for the certificates of a SignedData: with
+// crypto/x509, filling in what it leaves out. An Ed448 key (x509 parses such a certificate with a nil key) becomes
+// a circl ed448.PublicKey. A key on a named curve x509 refuses (the whole certificate fails to parse) is put back
+// after x509 has parsed the rest: Brainpool keys as an *ecdsa.PublicKey on a go-crypto brainpool curve, which
+// crypto/ecdsa and x509 chain building can verify with; keys on other curves as an *UnsupportedPublicKey naming the
+// curve, so that a signature is reported as unsupported rather than its certificate as unreadable. Raw,
+// RawTBSCertificate and RawSubjectPublicKeyInfo are always the input's. Use it for trust anchors and other
+// certificates that may carry such keys.
+func ParseCertificate(der []byte) (*x509.Certificate, error) {
 	cert, err := x509.ParseCertificate(der)
 	if err == nil {
 		if cert.PublicKey == nil {

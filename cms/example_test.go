@@ -180,7 +180,7 @@ func ExampleSignedData_VerifyDetached() {
 		panic(err)
 	}
 	for _, r := range results {
-		fmt.Println(r.Signer, r.Algorithm, r.DigestAlgorithm, r.Problems(), r.UnsupportedAlgorithm == "")
+		fmt.Println(r.SignerIndex, r.Algorithm, r.DigestAlgorithm, r.Problems(), r.UnsupportedAlgorithm == "")
 	}
 	// Output: 0 Ed25519 SHA-512 [] true
 }
@@ -194,4 +194,13 @@ func ExampleSignedData_VerifyEncapsulated() {
 	_, err := sd.VerifyEncapsulated()
 	fmt.Println(sd.EContent == nil, errors.Is(err, cms.ErrNotEncapsulated))
 	// Output: true true
+}
+
+// ParseCertificate reads what crypto/x509 reads, and also certificates with Brainpool, Ed448 or otherwise
+// unknown elliptic-curve keys (EU eID cards, German qualified CAs).
+func ExampleParseCertificate() {
+	pki := testpki.New()
+	cert, err := cms.ParseCertificate(pki.EC256.Cert.Raw)
+	fmt.Println(cert.Subject.CommonName, cert.PublicKeyAlgorithm, err)
+	// Output: Pieczęć podpisu zaufanego (test EC P-256) ECDSA <nil>
 }

@@ -200,7 +200,7 @@ func TestOpenSSLShapes(t *testing.T) {
 			var algs []string
 			for _, r := range res {
 				if pr := r.Problems(); pr != nil || r.UnsupportedAlgorithm != "" {
-					t.Errorf("signer %d: problems %v, unsupported %q (%v)", r.Signer, pr, r.UnsupportedAlgorithm, r.SignatureErr)
+					t.Errorf("signer %d: problems %v, unsupported %q (%v)", r.SignerIndex, pr, r.UnsupportedAlgorithm, r.SignatureErr)
 				}
 				algs = append(algs, r.Algorithm)
 			}
@@ -212,7 +212,7 @@ func TestOpenSSLShapes(t *testing.T) {
 				other, _ := sd.VerifyDetached(func(w io.Writer) error { _, err := w.Write([]byte("other")); return err })
 				for _, r := range other {
 					if r.Problems() == nil {
-						t.Errorf("signer %d accepted for other content", r.Signer)
+						t.Errorf("signer %d accepted for other content", r.SignerIndex)
 					}
 				}
 			}

@@ -23,7 +23,7 @@ const (
 	maxRevocation   = 256 // entries in SignedData.crls
 	maxAttributes   = 128 // signed or unsigned attributes
 	maxESSCertIDs   = 64  // entries in a signing-certificate attribute
-	maxSignerInfos  = 16  // entries in SignedData.signerInfos
+	maxSignerInfos  = 8   // entries in SignedData.signerInfos (each costs a signature verification: up to ~60 ms for brainpoolP512r1)
 )
 
 // SignedData is a parsed CMS SignedData with one or more SignerInfos, usually with detached content.
@@ -364,7 +364,7 @@ func (r *reader) parseCertificates(sd *SignedData, e element, depth int) error {
 			sd.UnparsedCertificates++ // other CertificateChoices, or BER x509 cannot read
 			continue
 		}
-		cert, err := parseCertificate(c.full)
+		cert, err := ParseCertificate(c.full)
 		if err != nil {
 			sd.UnparsedCertificates++
 			continue

@@ -11,7 +11,10 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"io"
+	"math/big"
 	"time"
+
+	"github.com/cloudflare/circl/sign/ed448"
 
 	"github.com/trustsign/trustsign/internal/pkcs1"
 )
@@ -20,10 +23,13 @@ import (
 type SignOptions struct {
 	// Hash is the digest algorithm of the content digest, the signed attributes and the signing-certificate
 	// reference: crypto.SHA256 (the default when zero), crypto.SHA384 or crypto.SHA512. With an Ed25519 key it is
-	// crypto.SHA512 (the default then), as RFC 8419 requires.
+	// crypto.SHA512 (the default then), as RFC 8419 requires; with an Ed448 key it must be zero: the digest is
+	// SHAKE256 with 512 bits (RFC 8419), contentDigest is then 64 bytes and the signing-certificate reference
+	// uses SHA-256.
 	Hash crypto.Hash
-	// Signer makes the signature: an RSA key (PKCS#1 v1.5), an ECDSA key (DER signature) or an Ed25519 key
-	// (RFC 8419: PureEdDSA over the signed attributes). Its public key must be the Certificate's.
+	// Signer makes the signature: an RSA key (PKCS#1 v1.5), an ECDSA key (DER signature), an Ed25519 key or a
+	// circl Ed448 key (RFC 8419: PureEdDSA over the signed attributes). Its public key must be the Certificate's
+	// (for Ed448, read the certificate with ParseCertificate: crypto/x509 leaves its key nil).
 	Signer crypto.Signer
 	// Certificate is the signer's certificate: embedded, named in the SignerInfo's issuerAndSerialNumber, and
 	// referenced by the signingCertificateV2 attribute.
@@ -48,12 +54,16 @@ type SignOptions struct {
 // PKCS#1 v1.5, ecdsa-with-SHA* or id-Ed25519). The signature is checked with the certificate's key before it is
 // returned.
 func SignDetached(contentDigest []byte, opts SignOptions) ([]byte, error) {
-	hash, err := opts.hash()
+	d, err := opts.digestAlg()
 	if err != nil {
 		return nil, err
 	}
-	if len(contentDigest) != hash.Size() {
-		return nil, fmt.Errorf("%w: content digest is %d bytes, %v needs %d", ErrInvalidOptions, len(contentDigest), hash, hash.Size())
+	if len(contentDigest) != d.size() {
+		return nil, fmt.Errorf("%w: content digest is %d bytes, %v needs %d", ErrInvalidOptions, len(contentDigest), d, d.size())
+	}
+	hash := d.hash // the hash of the signing-certificate reference (SHA-256 with SHAKE256)
+	if d.shake256 {
+		hash = crypto.SHA256
 	}
 	if opts.Signer == nil || opts.Certificate == nil {
 		return nil, fmt.Errorf("%w: Signer and Certificate are required", ErrInvalidOptions)
@@ -61,7 +71,7 @@ func SignDetached(contentDigest []byte, opts SignOptions) ([]byte, error) {
 	if opts.PAdES && opts.SigningTime != nil {
 		return nil, fmt.Errorf("%w: PAdES baseline B-B has no signing-time attribute (the time goes in /M)", ErrInvalidOptions)
 	}
-	sigAlg, err := signatureAlgorithmFor(opts.Signer.Public(), opts.Certificate, hash)
+	sigAlg, err := signatureAlgorithmFor(opts.Signer.Public(), opts.Certificate, d.hash)
 	if err != nil {
 		return nil, err
 	}
@@ -81,39 +91,51 @@ func SignDetached(contentDigest []byte, opts SignOptions) ([]byte, error) {
 	}
 
 	digestAlg := derAlgorithmIdentifier(oidForHash(hash), nil) // RFC 5754: parameters absent
+	if d.shake256 {
+		digestAlg = derAlgorithmIdentifier(oidSHAKE256Len, derInt(big.NewInt(512))) // RFC 8419
+	}
 	si := derSignerInfo(derIssuerAndSerial(opts.Certificate), digestAlg, signedAttrs, sigAlg, sig)
 	return derContentInfo([][]byte{digestAlg}, certificateList(opts.Certificate, opts.Chain), [][]byte{si}), nil
 }
 
-// SignDetachedReader hashes r with opts.Hash and signs the digest as SignDetached does.
+// SignDetachedReader hashes r with the digest algorithm of opts (opts.Hash, or SHAKE256 for Ed448) and signs the
+// digest as SignDetached does.
 func SignDetachedReader(r io.Reader, opts SignOptions) ([]byte, error) {
-	hash, err := opts.hash()
+	d, err := opts.digestAlg()
 	if err != nil {
 		return nil, err
 	}
-	h := hash.New()
+	h := d.newHasher()
 	if _, err := io.Copy(h, r); err != nil {
 		return nil, fmt.Errorf("cms: reading content: %w", err)
 	}
-	return SignDetached(h.Sum(nil), opts)
+	return SignDetached(h.sum(), opts)
 }
 
-func (o SignOptions) hash() (crypto.Hash, error) {
+// digestAlg is the digest algorithm of the signature: SHA-512 for Ed25519 and SHAKE256 for Ed448 (RFC 8419),
+// else opts.Hash (SHA-256 by default).
+func (o SignOptions) digestAlg() (digestAlg, error) {
 	if o.Signer != nil {
-		if _, ok := o.Signer.Public().(ed25519.PublicKey); ok {
+		switch o.Signer.Public().(type) {
+		case ed25519.PublicKey:
 			if o.Hash != 0 && o.Hash != crypto.SHA512 {
-				return 0, fmt.Errorf("%w: Ed25519 signs with SHA-512 (RFC 8419), not %v", ErrInvalidOptions, o.Hash)
+				return digestAlg{}, fmt.Errorf("%w: Ed25519 signs with SHA-512 (RFC 8419), not %v", ErrInvalidOptions, o.Hash)
 			}
-			return crypto.SHA512, nil
+			return digestAlg{hash: crypto.SHA512}, nil
+		case ed448.PublicKey:
+			if o.Hash != 0 {
+				return digestAlg{}, fmt.Errorf("%w: Ed448 signs with SHAKE256 (RFC 8419), not %v", ErrInvalidOptions, o.Hash)
+			}
+			return digestAlg{shake256: true}, nil
 		}
 	}
 	switch o.Hash {
 	case 0:
-		return crypto.SHA256, nil
+		return digestAlg{hash: crypto.SHA256}, nil
 	case crypto.SHA256, crypto.SHA384, crypto.SHA512:
-		return o.Hash, nil
+		return digestAlg{hash: o.Hash}, nil
 	}
-	return 0, fmt.Errorf("%w: hash %v (want SHA-256, SHA-384 or SHA-512)", ErrUnsupportedAlgorithm, o.Hash)
+	return digestAlg{}, fmt.Errorf("%w: hash %v (want SHA-256, SHA-384 or SHA-512)", ErrUnsupportedAlgorithm, o.Hash)
 }
 
 func (o SignOptions) rand() io.Reader {
@@ -138,6 +160,8 @@ func signatureAlgorithmFor(pub crypto.PublicKey, cert *x509.Certificate, hash cr
 		return derAlgorithmIdentifier(ecdsaOIDForHash(hash), nil), nil
 	case ed25519.PublicKey:
 		return derAlgorithmIdentifier(oidEd25519, nil), nil
+	case ed448.PublicKey:
+		return derAlgorithmIdentifier(oidEd448, nil), nil
 	}
 	return nil, fmt.Errorf("%w: key type %T", ErrUnsupportedAlgorithm, pub)
 }
@@ -146,12 +170,20 @@ func signatureAlgorithmFor(pub crypto.PublicKey, cert *x509.Certificate, hash cr
 // pub, so that a faulty signer (an HSM returning garbage, an RSA-CRT fault) never produces a signature that will
 // not verify.
 func signAndCheck(signer crypto.Signer, rnd io.Reader, pub crypto.PublicKey, hash crypto.Hash, signedAttrs []byte) ([]byte, error) {
-	if k, ok := pub.(ed25519.PublicKey); ok {
+	switch k := pub.(type) {
+	case ed25519.PublicKey, ed448.PublicKey: // PureEdDSA over the signed attributes themselves
 		sig, err := signer.Sign(rnd, signedAttrs, crypto.Hash(0))
 		if err != nil {
 			return nil, fmt.Errorf("cms: signing: %w", err)
 		}
-		if !ed25519.Verify(k, signedAttrs, sig) {
+		var ok bool
+		switch k := k.(type) {
+		case ed25519.PublicKey:
+			ok = ed25519.Verify(k, signedAttrs, sig)
+		case ed448.PublicKey:
+			ok = ed448.Verify(k, signedAttrs, sig, "")
+		}
+		if !ok {
 			return nil, fmt.Errorf("cms: signer returned a signature that does not verify")
 		}
 		return sig, nil

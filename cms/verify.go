@@ -85,8 +85,8 @@ const (
 // Result lists the facts Verify established about the signature. It makes no trust decision: chain building, trust
 // anchors, validity periods and algorithm policy are the caller's. Problems summarises the failed checks.
 type Result struct {
-	// Signer is the index of the SignerInfo in SignedData.SignerInfos.
-	Signer int
+	// SignerIndex is the index of the SignerInfo in SignedData.SignerInfos.
+	SignerIndex int
 	// SignerCert is the certificate the sid names, found among SignedData.Certificates; nil if none or several
 	// different ones match (SignatureErr is then ErrNoSigningCertificate or ErrAmbiguousSigner).
 	SignerCert *x509.Certificate
@@ -125,21 +125,34 @@ type Result struct {
 	Weak []string
 	// Level is the CMS shape (LevelPAdESBaseline, LevelCAdESBaseline, LevelPKCS7).
 	Level Level
+
+	// digestChecked: DigestOK compares the message-digest attribute with the content digest (rather than
+	// mirroring SignatureOK).
+	digestChecked bool
 }
 
 // Problems returns one fixed message per failed check, or nil when the signature is cryptographically intact:
 // signer certificate found, digest and signature verified, content type right, and any signing-certificate
-// reference matching. It does not judge Level or Weak, which are policy.
+// reference matching. An unsupported algorithm is one problem naming it (the signature value is then unknown, not
+// wrong). It does not judge Level or Weak, which are policy.
 func (r *Result) Problems() []string {
 	var p []string
 	if r.SignerCert == nil {
 		p = append(p, "signing certificate not found")
 	}
-	if !r.DigestOK {
-		p = append(p, "message digest does not match the content")
-	}
-	if !r.SignatureOK {
-		p = append(p, "signature value does not verify")
+	switch {
+	case r.UnsupportedAlgorithm != "":
+		p = append(p, "unsupported algorithm: "+r.UnsupportedAlgorithm)
+		if r.digestChecked && !r.DigestOK {
+			p = append(p, "message digest does not match the content")
+		}
+	default:
+		if !r.DigestOK {
+			p = append(p, "message digest does not match the content")
+		}
+		if !r.SignatureOK {
+			p = append(p, "signature value does not verify")
+		}
 	}
 	if !r.ContentTypeOK {
 		p = append(p, "content type is not id-data")
@@ -280,7 +293,7 @@ func (sd *SignedData) VerifyEncapsulated() ([]*Result, error) {
 // verifySigner checks the SignerInfo si (number index) given the content digest under its digest algorithm (nil
 // when that algorithm is not supported).
 func (sd *SignedData) verifySigner(index int, si *SignerInfo, content []byte) *Result {
-	res := &Result{Signer: index, DigestAlgorithm: si.DigestAlgorithm, Level: levelOf(si)}
+	res := &Result{SignerIndex: index, DigestAlgorithm: si.DigestAlgorithm, Level: levelOf(si)}
 	res.ContentTypeOK = sd.ContentType.Equal(oidData) && (!si.HasSignedAttributes || si.ContentType.Equal(sd.ContentType))
 
 	cert, certErr := sd.certificateOf(si)
@@ -304,6 +317,7 @@ func (sd *SignedData) verifySigner(index int, si *SignerInfo, content []byte) *R
 	hashed, message := content, []byte(nil)
 	if si.HasSignedAttributes {
 		res.DigestOK = si.MessageDigest != nil && subtle.ConstantTimeCompare(si.MessageDigest, content) == 1
+		res.digestChecked = true
 		message = si.RawSignedAttributes
 		hashed = d.digest(message)
 	}
