@@ -199,9 +199,7 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 		r.Add(Indeterminate, SigConstraintsFailure, why)
 	}
 	if cert != nil {
-		if cert.SerialNumber != nil && cert.SerialNumber.Sign() < 0 {
-			r.Reasons = append(r.Reasons, "warning: the signer's certificate has a negative serial number (RFC 5280 forbids it; old CAs issued such)")
-		}
+		r.Warnings = append(r.Warnings, certificateWarnings(cert)...)
 		if w := p.KeyStrength(cert); w != "" {
 			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, w)
 		}

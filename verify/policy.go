@@ -217,3 +217,11 @@ func (p *Policy) FutureSigningTime(claimed *time.Time) string {
 	}
 	return ""
 }
+
+// certificateWarnings lists what is wrong with a signer's certificate without making its signatures fail.
+func certificateWarnings(c *x509.Certificate) []string {
+	if c == nil || c.SerialNumber == nil || c.SerialNumber.Sign() >= 0 {
+		return nil
+	}
+	return []string{"the signer's certificate has a negative serial number (RFC 5280 requires a positive one; old Java CAs issued such certificates)"}
+}

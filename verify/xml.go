@@ -73,6 +73,7 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 			DateOfBirth: s.Profile.DateOfBirth}
 	}
 	r.Warnings = append(r.Warnings, s.Warnings...)
+	r.Warnings = append(r.Warnings, certificateWarnings(s.Certificate)...)
 	r.Level = "XMLDSig"
 	if s.XAdES {
 		r.Level = "XAdES-B-B"
