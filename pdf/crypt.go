@@ -98,6 +98,19 @@ func (r *Reader) setupEncryption() {
 		r.encErr = unsupportedEnc("/Encrypt is not a dictionary")
 		return
 	}
+	if h.encIndirect {
+		// One key for every revision: an update may not redefine the /Encrypt object.
+		for _, rv := range r.revs {
+			if old, err := r.At(rv.Number).Get(h.encRef); err != nil || (old != nil && !Equal(old, d)) {
+				r.encErr = unsupportedEnc("revision %d changes the /Encrypt dictionary", rv.Number)
+				return
+			}
+		}
+	}
+	// Anything read so far was read without decryption.
+	clear(r.cache)
+	clear(r.objstms)
+	r.stmBytes = 0
 	var id []byte
 	if ids, ok := r.newest.trailer["ID"].(Array); ok && len(ids) > 0 {
 		if s, ok := ids[0].(String); ok {
