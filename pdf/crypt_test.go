@@ -86,6 +86,8 @@ func TestDecryptQpdfLive(t *testing.T) {
 		{"--encrypt", "", "o", "128", "--use-aes=y", "--"},
 		{"--object-streams=generate", "--encrypt", "", "o", "256", "--"},
 		{"--encrypt", "", "", "256", "--force-R5", "--"},
+		{"--linearize", "--encrypt", "", "o", "128", "--use-aes=y", "--"},
+		{"--linearize", "--object-streams=generate", "--encrypt", "", "o", "256", "--"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			enc, decf := filepath.Join(dir, "enc.pdf"), filepath.Join(dir, "dec.pdf")
