@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sort"
 )
 
 // Errors about encrypted documents. Reader.DecryptErr wraps one of them when a document's objects cannot be read.
@@ -98,6 +99,19 @@ func (r *Reader) setupEncryption() {
 		r.encErr = unsupportedEnc("/Encrypt is not a dictionary")
 		return
 	}
+	if h.encIndirect {
+		// One key for every revision: an update may not redefine the /Encrypt object.
+		for _, rv := range r.revs {
+			if old, err := r.At(rv.Number).Get(h.encRef); err != nil || (old != nil && !Equal(old, d)) {
+				r.encErr = unsupportedEnc("revision %d changes the /Encrypt dictionary", rv.Number)
+				return
+			}
+		}
+	}
+	// Anything read so far was read without decryption.
+	clear(r.cache)
+	clear(r.objstms)
+	r.stmBytes = 0
 	var id []byte
 	if ids, ok := r.newest.trailer["ID"].(Array); ok && len(ids) > 0 {
 		if s, ok := ids[0].(String); ok {
@@ -219,7 +233,14 @@ func (h *securityHandler) cryptFilters(d Dict, ver int, keyLen *int) error {
 		return unsupportedEnc("too many crypt filters")
 	}
 	h.cf = map[Name]cryptMethod{}
-	for name, o := range cfs {
+	names := make([]Name, 0, len(cfs))
+	for name := range cfs {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool { return names[i] < names[j] })
+	aesV2, rc4Len := false, 0
+	for _, name := range names {
+		o := cfs[name]
 		if name == "Identity" {
 			continue
 		}
@@ -241,11 +262,11 @@ func (h *securityHandler) cryptFilters(d Dict, ver int, keyLen *int) error {
 				if l < 5 || l > 16 {
 					return unsupportedEnc("crypt filter /%s key length %d", name, l)
 				}
-				*keyLen = int(l)
+				rc4Len = int(l)
 			}
 		case "AESV2":
 			h.cf[name] = cryptAESV2
-			*keyLen = 16
+			aesV2 = true
 		case "AESV3":
 			h.cf[name] = cryptAESV3
 		default:
@@ -254,6 +275,13 @@ func (h *securityHandler) cryptFilters(d Dict, ver int, keyLen *int) error {
 		if m := h.cf[name]; (ver == 5) != (m == cryptAESV3) && m != cryptNone {
 			return unsupportedEnc("crypt filter method /%s with /V %d", cfm, ver)
 		}
+	}
+	// One file key serves every filter: AES-128 needs 16 bytes.
+	switch {
+	case aesV2:
+		*keyLen = 16
+	case rc4Len > 0:
+		*keyLen = rc4Len
 	}
 	var err error
 	pick := func(k Name, def cryptMethod) cryptMethod {

@@ -230,3 +230,24 @@ func TestEncryptedZeros(t *testing.T) {
 		}
 	}
 }
+
+// TestCryptFilterKeyLength: with several crypt filters the file key length does not depend on map order: AES-128
+// needs 16 bytes whatever a /V2 filter says.
+func TestCryptFilterKeyLength(t *testing.T) {
+	d := Dict{"CF": Dict{"A": Dict{"CFM": Name("V2"), "Length": Integer(5)}, "B": Dict{"CFM": Name("AESV2")}, "C": Dict{"CFM": Name("V2"), "Length": Integer(40)}},
+		"StmF": Name("B"), "StrF": Name("A")}
+	for i := 0; i < 50; i++ {
+		h := &securityHandler{}
+		keyLen := 16
+		if err := h.cryptFilters(d, 4, &keyLen); err != nil || keyLen != 16 || h.stmF != cryptAESV2 || h.strF != cryptRC4 {
+			t.Fatalf("key length %d, stmF %d, strF %d, %v", keyLen, h.stmF, h.strF, err)
+		}
+	}
+	delete(d["CF"].(Dict), "B")
+	d["StmF"] = Name("C")
+	h := &securityHandler{}
+	keyLen := 16
+	if err := h.cryptFilters(d, 4, &keyLen); err != nil || keyLen != 5 {
+		t.Errorf("RC4 only: key length %d, %v", keyLen, err)
+	}
+}

@@ -86,6 +86,8 @@ func TestDecryptQpdfLive(t *testing.T) {
 		{"--encrypt", "", "o", "128", "--use-aes=y", "--"},
 		{"--object-streams=generate", "--encrypt", "", "o", "256", "--"},
 		{"--encrypt", "", "", "256", "--force-R5", "--"},
+		{"--linearize", "--encrypt", "", "o", "128", "--use-aes=y", "--"},
+		{"--linearize", "--object-streams=generate", "--encrypt", "", "o", "256", "--"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			enc, decf := filepath.Join(dir, "enc.pdf"), filepath.Join(dir, "dec.pdf")
@@ -275,5 +277,29 @@ func TestEncryptedUpdate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEncryptRedefined: an update that redefines the /Encrypt object (so that earlier revisions would be read with
+// another key) is refused.
+func TestEncryptRedefined(t *testing.T) {
+	b := readFixture(t, "aes-128.pdf")
+	r := mustOpen(t, b)
+	ref, ok := r.Trailer()["Encrypt"].(pdf.Ref)
+	if !ok {
+		t.Fatal("/Encrypt is not a reference")
+	}
+	d, _ := r.Latest().Dict(ref)
+	d = d.Clone()
+	d["P"] = pdf.Integer(-3904)
+	u := pdf.NewUpdate(r)
+	u.Set(ref, d)
+	w, err := u.Bytes(int64(len(b)), r.Trailer(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := mustOpen(t, append(bytes.Clone(b), w.Bytes...))
+	if err := r2.DecryptErr(); !errors.Is(err, pdf.ErrUnsupportedEncryption) || !strings.Contains(err.Error(), "changes the /Encrypt") {
+		t.Errorf("DecryptErr %v", err)
 	}
 }

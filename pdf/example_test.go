@@ -2,7 +2,10 @@ package pdf_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/trustsign/trustsign/pdf"
 	"github.com/trustsign/trustsign/pdf/pdftest"
@@ -37,4 +40,26 @@ func ExampleNewUpdate() {
 	cat2, _, _ := r2.Latest().Catalog()
 	fmt.Println(len(r2.Revisions()), pdf.Text(cat2["Lang"]))
 	// Output: 2 pl-PL
+}
+
+// A document encrypted with the empty user password is read decrypted; one that needs a password is reported by
+// DecryptErr and its objects are refused.
+func ExampleReader_DecryptErr() {
+	for _, name := range []string{"aes-256.pdf", "user-aes-256.pdf"} {
+		b, _ := os.ReadFile(filepath.Join("testdata", "crypt", name))
+		r, err := pdf.Open(bytes.NewReader(b), int64(len(b)), nil)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		if err := r.DecryptErr(); err != nil {
+			fmt.Println(name, r.Encrypted(), errors.Is(err, pdf.ErrUserPassword))
+			continue
+		}
+		info, _ := r.Latest().Dict(r.Trailer()["Info"])
+		fmt.Println(name, r.Encrypted(), pdf.Text(info["Title"]))
+	}
+	// Output:
+	// aes-256.pdf true Encrypted fixture
+	// user-aes-256.pdf true true
 }
