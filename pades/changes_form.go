@@ -31,12 +31,11 @@ func (c *classifier) acroFormDiff(rc *revCtx, db, da pdf.Dict) []verdict {
 	for _, k := range pdf.DiffKeys(db, da) {
 		switch k {
 		case "Fields":
-			if bothIndirect(db, da, k) {
-				continue
+			fv := c.fieldsDiff(db[k], da[k], before, after)
+			if len(fv) == 0 {
+				fv = append(fv, explained("form /Fields moved to another object, same fields"))
 			}
-			fb, _ := before.Resolve(db[k])
-			fa, _ := after.Resolve(da[k])
-			out = append(out, c.fieldsDiff(fb, fa, before, after)...)
+			out = append(out, fv...)
 		case "SigFlags":
 			out = append(out, mkVerdict(ChangeSignature, permitSignature, "form /SigFlags set"))
 		case "DR", "DA", "NeedAppearances":
@@ -101,13 +100,15 @@ func (c *classifier) fieldDiff(rc *revCtx, num uint32, db, da pdf.Dict, sig bool
 				out = append(out, mkVerdict(ChangeSignatureDict, permitNever, obj+": signed field's signature replaced or removed"))
 			}
 		case k == "Kids":
-			if bothIndirect(db, da, k) {
-				continue // the array is judged as its own object
-			}
 			kv := c.fieldsDiff(db[k], da[k], rc.before, rc.after)
 			if len(kv) == 0 {
-				// Not a list of added or removed fields (null, a name, an array of non-references...).
-				kv = append(kv, mkVerdict(ChangeOther, permitNever, obj+": field /Kids changed"))
+				// No field added or removed: the same kids in another object, or no list of fields at all.
+				was, is := refsOf(rc.before, db[k]), refsOf(rc.after, da[k])
+				if len(was) > 0 && slices.Equal(was, is) {
+					kv = append(kv, explained(obj+": field /Kids moved to another object, same kids"))
+				} else {
+					kv = append(kv, mkVerdict(ChangeOther, permitNever, obj+": field /Kids changed"))
+				}
 			}
 			out = append(out, kv...)
 		default:
