@@ -115,7 +115,27 @@ func (c *classifier) fieldDiff(rc *revCtx, num uint32, db, da pdf.Dict, sig bool
 			out = append(out, c.fieldKey(rc, obj, name, k, sig, "field"))
 		}
 	}
-	return out
+	return append(out, c.sharedAPSwap(rc, num, name, db, da)...)
+}
+
+// sharedAPSwap refuses replacing an indirect /AP dictionary that something besides this field also uses, even by
+// a new one: the old dictionary then shows one thing here and another there, the shape of pyHanko's sneaky
+// appearance files (pyHanko refuses it the same way).
+func (c *classifier) sharedAPSwap(rc *revCtx, num uint32, name string, db, da pdf.Dict) []verdict {
+	old, ok := db["AP"].(pdf.Ref)
+	if !ok || pdf.Equal(db["AP"], da["AP"]) {
+		return nil
+	}
+	own := rc.form.byName[name]
+	if name == "" {
+		own = []uint32{num}
+	}
+	for _, r := range rc.refsB[old.Num] {
+		if r != num && !slices.Contains(own, r) {
+			return []verdict{mkVerdict(ChangeOther, permitNever, fmt.Sprintf("object %d: appearance dictionary %d, also used by %s, replaced", num, old.Num, c.describe(rc, r)))}
+		}
+	}
+	return nil
 }
 
 // widgetDiff judges a changed widget annotation that is not itself a field.
@@ -129,7 +149,7 @@ func (c *classifier) widgetDiff(rc *revCtx, num uint32, db, da pdf.Dict, sig boo
 	for _, k := range pdf.DiffKeys(db, da) {
 		out = append(out, c.fieldKey(rc, obj, name, k, sig, "widget"))
 	}
-	return out
+	return append(out, c.sharedAPSwap(rc, num, name, db, da)...)
 }
 
 // fieldKey judges one changed key of a field or widget: filling keys are form filling (a signature field's are

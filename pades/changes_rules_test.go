@@ -163,6 +163,21 @@ func TestChangeRules(t *testing.T) {
 			func(t *testing.T, b []byte) []byte {
 				return updateTrailer(t, b, map[int]pdftest.Object{22: fillUwagi(t, b, ""), 26: pdftest.Dict("<< /N 50 0 R >>"), 50: apStream("zgoda")}, "/FooBar 26 0 R")
 			}, true, pades.ChangeOther},
+		{"attack: empty signature field's /AP dictionary, also named by the catalog, swapped for a new one when signing (pyHanko's no-override sneaky file)",
+			approval(map[int]pdftest.Object{
+				1:  pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /FooBar 26 0 R /AcroForm << /Fields [20 0 R 22 0 R 24 0 R 28 0 R] /SigFlags 3 >> >>"),
+				4:  pdftest.Dict("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R /Annots [20 0 R 22 0 R 24 0 R 28 0 R] >>"),
+				26: pdftest.Dict("<< /N 29 0 R >>"),
+				28: pdftest.Dict("<< /Type /Annot /Subtype /Widget /FT /Sig /T (Pusty) /F 132 /Rect [300 100 500 150] /P 4 0 R /AP 26 0 R >>"),
+				29: apStream(""),
+			}),
+			func(t *testing.T, b []byte) []byte {
+				return update(t, b, map[int]pdftest.Object{
+					28: replaceIn(t, b, 28, "/AP 26 0 R", "/AP <</N 50 0 R>> /V 61 0 R"),
+					50: apStream("Podpisano"),
+					61: pdftest.Dict("<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange [0 1 2 3] /Contents <00> >>"),
+				})
+			}, true, pades.ChangeOther},
 		{"attack: appearance stream also drawn by the page, overwritten",
 			approval(map[int]pdftest.Object{
 				4: pdftest.Dict("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> /XObject << /X 21 0 R >> >> /Contents 5 0 R /Annots [20 0 R 22 0 R 24 0 R] >>"),
