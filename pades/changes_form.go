@@ -187,6 +187,7 @@ type formScope struct {
 	signedBefore map[string]bool     // signature fields holding a signature before the revision
 	roots        map[uint32]bool     // the field and widget objects of the filled fields
 	owners       map[uint32][]string // objects reachable from a filled field's appearance or value: its fields
+	shareSteps   int                 // work done by sharedWith in this revision (bounded by maxScopeSteps)
 }
 
 const maxScopeSteps = 200_000 // per revision; past it, objects are not owned and their changes refused
@@ -322,7 +323,10 @@ func (c *classifier) sharedWith(rc *revCtx, num uint32) string {
 	fs := rc.form
 	seen := map[uint32]bool{num: true}
 	queue := []uint32{num}
-	for len(queue) > 0 && len(seen) < maxScopeSteps {
+	for len(queue) > 0 {
+		if fs.shareSteps++; fs.shareSteps > maxScopeSteps {
+			return "more objects than the analysis follows" // hostile fan-out: refused, not guessed at
+		}
 		x := queue[0]
 		queue = queue[1:]
 		for i, refs := range [][]uint32{rc.refsB[x], rc.refsA[x]} {
