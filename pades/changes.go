@@ -135,6 +135,9 @@ func (c *classifier) changesAfter(ctx context.Context, rev, p int, lock *FieldLo
 		var order []key
 		details := map[key][]string{}
 		for _, v := range vs {
+			if v.permit == permitNone {
+				continue
+			}
 			ok := allowed(v.permit, p)
 			if ok && v.permit == permitFormFill {
 				for _, f := range v.fields {
@@ -313,14 +316,14 @@ func (c *classifier) judge(rc *revCtx, num uint32, ob, oa pdf.Object, rb, ra rol
 			never(ChangePageAdded, "new page or page tree node")
 		case ra&rContent != 0:
 			never(ChangePageContent, "new object used by page content")
-		case ra&rNames != 0:
-			out = append(out, c.namesDiff(nil, da)...)
 		case ra&(rOther|rPerms) != 0:
 			never(ChangeOther, "new object used by the catalog or the trailer outside the structure a later revision may change")
 		case ra&rSigDict != 0:
 			add(ChangeSignature, permitSignature, "new signature dictionary")
-		case ra == rAnnotsArray:
-			// A page's /Annots made indirect: the page rule judged the list (annotsDiff), nothing else uses it.
+		case ra&^(rAnnotsArray|rFieldsArray|rAcroForm|rNames) == 0:
+			// A list or dictionary moved to a new object: the rule of what names it (the page's /Annots, the
+			// form's /Fields or a field's /Kids, the catalog's /AcroForm or /Names) judged its content.
+			out = append(out, explained(fmt.Sprintf("object %d: new home of a list or dictionary judged with its parent", num)))
 		case ra&(rField|rSigField|rWidget|rSigWidget) == 0 && ra&(rFieldAP|rSigFieldAP|rFieldValue) != 0:
 			out = append(out, c.appearanceVerdict(rc, num, roles))
 		case ra&(rSigField|rSigWidget) != 0:
@@ -399,8 +402,16 @@ func (c *classifier) judge(rc *revCtx, num uint32, ob, oa pdf.Object, rb, ra rol
 	if roles&rMetadata != 0 {
 		out = append(out, c.metadataObject(after, num, oa))
 	}
+	if len(out) == 0 && roles&^rInfo != 0 {
+		// A whitelist: a change no rule explains is refused.
+		never(kindOfRoles(roles), obj+": changed, and no rule allows that change")
+	}
 	return out
 }
+
+// explained is the verdict of a change a rule checked and found to change nothing of substance; it is not
+// reported.
+func explained(detail string) verdict { return mkVerdict("", permitNone, detail) }
 
 func kindOfRoles(r role) ChangeKind {
 	switch {
@@ -420,14 +431,6 @@ func dictOf(o pdf.Object) (pdf.Dict, bool) {
 		return d.Dict, true
 	}
 	return nil, false
-}
-
-// bothIndirect reports whether entry k is a reference in both versions of a dictionary: then the referenced
-// objects are judged on their own, not as part of this dictionary.
-func bothIndirect(db, da pdf.Dict, k pdf.Name) bool {
-	_, rb := db[k].(pdf.Ref)
-	_, ra := da[k].(pdf.Ref)
-	return rb && ra
 }
 
 func containsKey(keys []pdf.Name, k pdf.Name) bool {

@@ -31,12 +31,11 @@ func (c *classifier) acroFormDiff(rc *revCtx, db, da pdf.Dict) []verdict {
 	for _, k := range pdf.DiffKeys(db, da) {
 		switch k {
 		case "Fields":
-			if bothIndirect(db, da, k) {
-				continue
+			fv := c.fieldsDiff(db[k], da[k], before, after)
+			if len(fv) == 0 {
+				fv = append(fv, explained("form /Fields moved to another object, same fields"))
 			}
-			fb, _ := before.Resolve(db[k])
-			fa, _ := after.Resolve(da[k])
-			out = append(out, c.fieldsDiff(fb, fa, before, after)...)
+			out = append(out, fv...)
 		case "SigFlags":
 			out = append(out, mkVerdict(ChangeSignature, permitSignature, "form /SigFlags set"))
 		case "DR", "DA", "NeedAppearances":
@@ -101,20 +100,42 @@ func (c *classifier) fieldDiff(rc *revCtx, num uint32, db, da pdf.Dict, sig bool
 				out = append(out, mkVerdict(ChangeSignatureDict, permitNever, obj+": signed field's signature replaced or removed"))
 			}
 		case k == "Kids":
-			if bothIndirect(db, da, k) {
-				continue // the array is judged as its own object
-			}
 			kv := c.fieldsDiff(db[k], da[k], rc.before, rc.after)
 			if len(kv) == 0 {
-				// Not a list of added or removed fields (null, a name, an array of non-references...).
-				kv = append(kv, mkVerdict(ChangeOther, permitNever, obj+": field /Kids changed"))
+				// No field added or removed: the same kids in another object, or no list of fields at all.
+				was, is := refsOf(rc.before, db[k]), refsOf(rc.after, da[k])
+				if len(was) > 0 && slices.Equal(was, is) {
+					kv = append(kv, explained(obj+": field /Kids moved to another object, same kids"))
+				} else {
+					kv = append(kv, mkVerdict(ChangeOther, permitNever, obj+": field /Kids changed"))
+				}
 			}
 			out = append(out, kv...)
 		default:
 			out = append(out, c.fieldKey(rc, obj, name, k, sig, "field"))
 		}
 	}
-	return out
+	return append(out, c.sharedAPSwap(rc, num, name, db, da)...)
+}
+
+// sharedAPSwap refuses replacing an indirect /AP dictionary that something besides this field also uses, even by
+// a new one: the old dictionary then shows one thing here and another there, the shape of pyHanko's sneaky
+// appearance files (pyHanko refuses it the same way).
+func (c *classifier) sharedAPSwap(rc *revCtx, num uint32, name string, db, da pdf.Dict) []verdict {
+	old, ok := db["AP"].(pdf.Ref)
+	if !ok || pdf.Equal(db["AP"], da["AP"]) {
+		return nil
+	}
+	own := rc.form.byName[name]
+	if name == "" {
+		own = []uint32{num}
+	}
+	for _, r := range rc.refsB[old.Num] {
+		if r != num && !slices.Contains(own, r) {
+			return []verdict{mkVerdict(ChangeOther, permitNever, fmt.Sprintf("object %d: appearance dictionary %d, also used by %s, replaced", num, old.Num, c.describe(rc, r)))}
+		}
+	}
+	return nil
 }
 
 // widgetDiff judges a changed widget annotation that is not itself a field.
@@ -128,7 +149,7 @@ func (c *classifier) widgetDiff(rc *revCtx, num uint32, db, da pdf.Dict, sig boo
 	for _, k := range pdf.DiffKeys(db, da) {
 		out = append(out, c.fieldKey(rc, obj, name, k, sig, "widget"))
 	}
-	return out
+	return append(out, c.sharedAPSwap(rc, num, name, db, da)...)
 }
 
 // fieldKey judges one changed key of a field or widget: filling keys are form filling (a signature field's are
@@ -166,6 +187,7 @@ type formScope struct {
 	signedBefore map[string]bool     // signature fields holding a signature before the revision
 	roots        map[uint32]bool     // the field and widget objects of the filled fields
 	owners       map[uint32][]string // objects reachable from a filled field's appearance or value: its fields
+	shareSteps   int                 // work done by sharedWith in this revision (bounded by maxScopeSteps)
 }
 
 const maxScopeSteps = 200_000 // per revision; past it, objects are not owned and their changes refused
@@ -301,7 +323,10 @@ func (c *classifier) sharedWith(rc *revCtx, num uint32) string {
 	fs := rc.form
 	seen := map[uint32]bool{num: true}
 	queue := []uint32{num}
-	for len(queue) > 0 && len(seen) < maxScopeSteps {
+	for len(queue) > 0 {
+		if fs.shareSteps++; fs.shareSteps > maxScopeSteps {
+			return "more objects than the analysis follows" // hostile fan-out: refused, not guessed at
+		}
 		x := queue[0]
 		queue = queue[1:]
 		for i, refs := range [][]uint32{rc.refsB[x], rc.refsA[x]} {

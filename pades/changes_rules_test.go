@@ -131,7 +131,7 @@ func TestChangeRules(t *testing.T) {
 		signed   func(t *testing.T) []byte
 		after    func(t *testing.T, b []byte) []byte
 		modified bool
-		kind     pades.ChangeKind // a change of this kind, allowed exactly when !modified
+		kind     pades.ChangeKind // a change of this kind, allowed exactly when !modified ("": no change reported)
 	}
 	cases := []tc{
 		// Sneaky indirect-appearance attacks (pyHanko's test_diff_analysis family): filling or signing one field
@@ -162,6 +162,21 @@ func TestChangeRules(t *testing.T) {
 			}),
 			func(t *testing.T, b []byte) []byte {
 				return updateTrailer(t, b, map[int]pdftest.Object{22: fillUwagi(t, b, ""), 26: pdftest.Dict("<< /N 50 0 R >>"), 50: apStream("zgoda")}, "/FooBar 26 0 R")
+			}, true, pades.ChangeOther},
+		{"attack: empty signature field's /AP dictionary, also named by the catalog, swapped for a new one when signing (pyHanko's no-override sneaky file)",
+			approval(map[int]pdftest.Object{
+				1:  pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /FooBar 26 0 R /AcroForm << /Fields [20 0 R 22 0 R 24 0 R 28 0 R] /SigFlags 3 >> >>"),
+				4:  pdftest.Dict("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R /Annots [20 0 R 22 0 R 24 0 R 28 0 R] >>"),
+				26: pdftest.Dict("<< /N 29 0 R >>"),
+				28: pdftest.Dict("<< /Type /Annot /Subtype /Widget /FT /Sig /T (Pusty) /F 132 /Rect [300 100 500 150] /P 4 0 R /AP 26 0 R >>"),
+				29: apStream(""),
+			}),
+			func(t *testing.T, b []byte) []byte {
+				return update(t, b, map[int]pdftest.Object{
+					28: replaceIn(t, b, 28, "/AP 26 0 R", "/AP <</N 50 0 R>> /V 61 0 R"),
+					50: apStream("Podpisano"),
+					61: pdftest.Dict("<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange [0 1 2 3] /Contents <00> >>"),
+				})
 			}, true, pades.ChangeOther},
 		{"attack: appearance stream also drawn by the page, overwritten",
 			approval(map[int]pdftest.Object{
@@ -232,6 +247,15 @@ func TestChangeRules(t *testing.T) {
 				}
 				return update(t, b, objs)
 			}, true, pades.ChangeOther},
+		{"attack: form replaced by a new dictionary without the signature field", certified(2, nil), func(t *testing.T, b []byte) []byte {
+			cat := object(t, b, 1)
+			i := strings.Index(cat, "/AcroForm <<")
+			j := strings.Index(cat[i:], ">>") + i + 2
+			return update(t, b, map[int]pdftest.Object{
+				1:  pdftest.Dict(cat[:i] + "/AcroForm 81 0 R" + cat[j:]),
+				81: pdftest.Dict("<< /Fields [20 0 R 22 0 R 24 0 R] /DA (/Helv 10 Tf 0 g) >>"),
+			})
+		}, true, pades.ChangeOther},
 		{"attack: bogus XMP metadata", approval(map[int]pdftest.Object{
 			1:  pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /Metadata 40 0 R /AcroForm << /Fields [20 0 R 22 0 R 24 0 R] >> >>"),
 			40: xmpStream("2026-01-01T00:00:00Z"),
@@ -359,6 +383,15 @@ func TestChangeRules(t *testing.T) {
 				})
 				return sign(t, b, opts(p.EC256))
 			}, false, pades.ChangeSignature},
+		{"form moved to a new object, same fields (DocMDP P=1)", certified(1, nil), func(t *testing.T, b []byte) []byte {
+			cat := object(t, b, 1)
+			i := strings.Index(cat, "/AcroForm <<")
+			j := strings.Index(cat[i:], ">>") + i + 2
+			return update(t, b, map[int]pdftest.Object{
+				1:  pdftest.Dict(cat[:i] + "/AcroForm 81 0 R" + cat[j:]),
+				81: pdftest.Dict(cat[i+len("/AcroForm ") : j]),
+			})
+		}, false, ""},
 		{"second signature after an approval signature", approval(nil), func(t *testing.T, b []byte) []byte {
 			return sign(t, b, opts(p.EC256))
 		}, false, pades.ChangeSignature},
@@ -380,7 +413,7 @@ func TestChangeRules(t *testing.T) {
 			if s.Modified != c.modified {
 				t.Errorf("modified %v, want %v", s.Modified, c.modified)
 			}
-			found := false
+			found := c.kind == "" && len(s.Changes) == 0 // a revision that changes nothing of substance
 			for _, ch := range s.Changes {
 				found = found || (ch.Kind == c.kind && ch.Allowed == !c.modified)
 			}

@@ -2,6 +2,7 @@ package pades
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/trustsign/trustsign/pdf"
 )
@@ -16,24 +17,26 @@ func (c *classifier) catalogDiff(rc *revCtx, db, da pdf.Dict) []verdict {
 	for _, k := range pdf.DiffKeys(db, da) {
 		switch k {
 		case "AcroForm":
-			// An indirect AcroForm is judged as its own object; an inline or newly added one here.
-			if bothIndirect(db, da, k) {
-				continue // the reference changed: the new object is judged by its role
-			}
+			// The entry names another (or a direct) dictionary: its content is judged against the old one here.
 			fb, _ := before.Dict(db[k])
 			fa, _ := after.Dict(da[k])
-			out = append(out, c.acroFormDiff(rc, fb, fa)...)
+			if fv := c.acroFormDiff(rc, fb, fa); len(fv) > 0 {
+				out = append(out, fv...)
+			} else {
+				out = append(out, explained("catalog /AcroForm moved to another object, same form"))
+			}
 		case "DSS":
 			out = append(out, c.dssEntry(rc, da[k]))
 		case "Extensions":
 			out = append(out, mkVerdict(ChangeDSS, permitDSS, "catalog /"+string(k)+" updated"))
 		case "Names":
-			if bothIndirect(db, da, k) {
-				continue
-			}
 			nb, _ := before.Dict(db[k])
 			na, _ := after.Dict(da[k])
-			out = append(out, c.namesDiff(nb, na)...)
+			if nv := c.namesDiff(nb, na); len(nv) > 0 {
+				out = append(out, nv...)
+			} else {
+				out = append(out, explained("catalog /Names moved to another object, same names"))
+			}
 		case "Metadata":
 			if _, ok := da[k].(pdf.Ref); !ok {
 				out = append(out, mkVerdict(ChangeOther, permitNever, "catalog /Metadata removed or not a metadata stream"))
@@ -169,6 +172,12 @@ func refDiff(ob, oa pdf.Object, before, after pdf.View) (added, removed []pdf.Re
 // annotations are annotations; removing a widget is never allowed.
 func (c *classifier) annotsDiff(ob, oa pdf.Object, before, after pdf.View) []verdict {
 	added, removed := refDiff(ob, oa, before, after)
+	if len(added) == 0 && len(removed) == 0 {
+		if slices.Equal(refsOf(before, ob), refsOf(after, oa)) {
+			return []verdict{explained("page /Annots moved to another object, same annotations")}
+		}
+		return []verdict{mkVerdict(ChangeAnnotation, permitAnnotation, "annotations of a page reordered")}
+	}
 	var out []verdict
 	for _, r := range added {
 		d, _ := after.Dict(r)
