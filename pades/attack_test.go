@@ -486,3 +486,27 @@ func TestAttackFieldMDP(t *testing.T) {
 			verify.TotalFailed, hasChange(pades.ChangeFormFill, false)},
 	})
 }
+
+// A file with more signatures than the limit is not checked beyond it, and cannot pass.
+func TestAttackTooManySignatures(t *testing.T) {
+	p := testpki.New()
+	out := simplePDF(1, "")
+	for i := 0; i < 3; i++ {
+		o := opts(p.EC256)
+		o.Visible = new(bool)
+		out = sign(t, out, o)
+	}
+	res, err := pades.Verify(context.Background(), bytes.NewReader(out), int64(len(out)), pades.VerifyOptions{MaxSignatures: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Signatures) != 3 || res.Signatures[2].CMSResult != nil || len(res.Signatures[2].Problems) == 0 ||
+		!strings.Contains(res.Signatures[2].Problems[0], "more than the limit of 2") {
+		t.Fatalf("%d signatures; last: %+v", len(res.Signatures), res.Signatures[len(res.Signatures)-1].Problems)
+	}
+	for _, s := range res.Signatures[:2] {
+		if s.CMSResult == nil || !s.CMSResult.SignatureOK {
+			t.Errorf("signature %s under the limit not checked", s.FieldName)
+		}
+	}
+}

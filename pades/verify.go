@@ -19,7 +19,14 @@ import (
 type VerifyOptions struct {
 	// Limits bounds the parser; nil means pdf's defaults.
 	Limits *pdf.Limits
+	// MaxSignatures bounds the signatures checked in one file (default 64): each costs a pass over its byte
+	// ranges and up to 8 signer checks, so a file of thousands of signature fields could otherwise take minutes.
+	// The others are reported as one signature with a problem, so the file cannot pass.
+	MaxSignatures int
 }
+
+// DefaultMaxSignatures is VerifyOptions.MaxSignatures' default.
+const DefaultMaxSignatures = 64
 
 // Result is what Verify found in a file: facts, not a verdict.
 type Result struct {
@@ -243,9 +250,19 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts VerifyOptions)
 		return nil, fmt.Errorf("%w: %w", ErrNoPDF, err)
 	}
 	cl := newClassifier(r)
-	for _, f := range found {
+	maxSigs := opts.MaxSignatures
+	if maxSigs <= 0 {
+		maxSigs = DefaultMaxSignatures
+	}
+	for i, f := range found {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if i == maxSigs {
+			s := &Signature{FieldName: f.name, Object: f.ref.Num, Revision: f.first}
+			s.problem(fmt.Sprintf("%d signatures in one file, more than the limit of %d: the others are not checked", len(found), maxSigs))
+			res.Signatures = append(res.Signatures, s)
+			break
 		}
 		s := checkSignature(r, in, f)
 		if sd, ok := s.signed.(pdf.Dict); ok && s.CoveredRevision > 0 {

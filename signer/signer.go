@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/trustsign/trustsign/cms"
 	"github.com/trustsign/trustsign/internal/keyusage"
 )
 
@@ -190,7 +191,9 @@ func LoadCertificates(pemBytes []byte) ([]*x509.Certificate, error) {
 		if block.Type != "CERTIFICATE" {
 			return nil, fmt.Errorf("%w: unexpected PEM block %q; expected only CERTIFICATE blocks", ErrInvalidCertificate, block.Type)
 		}
-		c, err := x509.ParseCertificate(block.Bytes)
+		// cms.ParseCertificate also reads what crypto/x509 refuses but real trust lists hold (Brainpool keys, as
+		// German and other EU CAs use)
+		c, err := cms.ParseCertificate(block.Bytes)
 		if err != nil {
 			return nil, fmt.Errorf("%w: certificate %d: %v", ErrInvalidCertificate, len(certs)+1, err)
 		}

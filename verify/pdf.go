@@ -76,6 +76,12 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 	r.Checks = Checks{Structure: Passed, Digests: NotChecked, SignatureValue: NotChecked, SigningCertificate: NotChecked, Chain: NotChecked}
 	var cert = certOf(s)
 	r.Signer, r.cert = SignerOf(cert), cert
+	if res.Encrypted {
+		r.Warnings = append(r.Warnings, "the document is encrypted (standard security handler, empty user password): it was verified decrypted")
+	}
+	if s.ContentsPaddingEncrypted {
+		r.Warnings = append(r.Warnings, "the /Contents padding after the CMS is encrypted zeros, as some signers write it, not plain zeros")
+	}
 	if s.CMSResult != nil {
 		r.Algorithm = s.CMSResult.Algorithm
 	}
