@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -508,5 +510,33 @@ func TestAttackTooManySignatures(t *testing.T) {
 		if s.CMSResult == nil || !s.CMSResult.SignatureOK {
 			t.Errorf("signature %s under the limit not checked", s.FieldName)
 		}
+	}
+}
+
+// SignedContent is exactly what the digest covered: hashing it gives the signature's digest, and it is the file
+// without the /Contents gap, so bytes appended later are not in it.
+func TestSignedContentIsWhatWasDigested(t *testing.T) {
+	p := testpki.New()
+	out := sign(t, simplePDF(1, ""), opts(p.EC256))
+	out = append(out, "\n% appended after signing\n"...)
+	res, err := pades.Verify(context.Background(), bytes.NewReader(out), int64(len(out)), pades.VerifyOptions{})
+	if err != nil || len(res.Signatures) != 1 {
+		t.Fatal(err)
+	}
+	s := res.Signatures[0]
+	got, err := io.ReadAll(s.SignedContent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(got)
+	if !bytes.Equal(sum[:], s.Digest) {
+		t.Error("SignedContent does not hash to the signature's digest")
+	}
+	br := s.ByteRange
+	if want := append(append([]byte(nil), out[:br[1]]...), out[br[2]:br[2]+br[3]]...); !bytes.Equal(got, want) {
+		t.Error("SignedContent is not the two ranges")
+	}
+	if bytes.Contains(got, []byte("appended after signing")) {
+		t.Error("SignedContent holds bytes after the signed revision")
 	}
 }

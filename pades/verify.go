@@ -108,6 +108,8 @@ type Signature struct {
 	// Digest is the digest of the ByteRange under the first SignerInfo's digest algorithm (for adbe.pkcs7.sha1:
 	// its SHA-1 digest).
 	Digest []byte
+	// signed is what was digested: the file's ByteRange ranges (set when Digest is).
+	signed *signedRanges
 
 	// Certification: this is the document's certification signature (/Perms /DocMDP points to it); DocMDP is its
 	// P.
@@ -595,8 +597,32 @@ func checkSignature(r *pdf.Reader, in io.ReaderAt, f foundSig) checked {
 		} else {
 			s.CMSResults, s.CMSResult = results, results[0]
 		}
+		if s.Digest != nil {
+			s.signed = &signedRanges{in: in, ranges: [][2]int64{{br[0], br[1]}, {br[2], br[3]}}}
+		}
 	}
 	return c
+}
+
+// signedRanges are the byte ranges a signature's digest covered, in the reader they were digested from.
+type signedRanges struct {
+	in     io.ReaderAt
+	ranges [][2]int64
+}
+
+// SignedContent returns the exact bytes the signature's digest covered (the ByteRange's two ranges, one after the
+// other, from the reader Verify was given), or nil when no digest was computed. Whatever shows or extracts what a
+// PDF signature signed reads it from here: the bytes outside the ranges (the /Contents gap and later revisions)
+// are not signed.
+func (s *Signature) SignedContent() io.Reader {
+	if s.signed == nil {
+		return nil
+	}
+	var rs []io.Reader
+	for _, r := range s.signed.ranges {
+		rs = append(rs, io.NewSectionReader(s.signed.in, r[0], r[1]))
+	}
+	return io.MultiReader(rs...)
 }
 
 func keyList(keys []pdf.Name) string {
