@@ -101,6 +101,11 @@ const MaxFilterSteps = 64
 // ErrTooManyFilterSteps is returned by Canonicalize for a Subset whose filters hold more than MaxFilterSteps steps.
 var ErrTooManyFilterSteps = errors.New("too many XPath filter steps")
 
+// ErrRelativeNamespace is returned by Canonicalize for a subset with an element that declares a relative
+// namespace URI: Canonical XML 1.0 (section 2, following the XML Plenary decision) requires implementations to
+// report failure on them, and libxml2 does.
+var ErrRelativeNamespace = errors.New("relative namespace URIs cannot be canonicalized")
+
 // Contains reports whether element n (and so its attributes and namespace nodes) is in the subset.
 func (s Subset) Contains(n *Node) bool {
 	if n == nil || n.Kind != ElementNode || (s.Apex != nil && !s.Apex.IsAncestorOf(n)) {
@@ -132,6 +137,9 @@ func Canonicalize(w io.Writer, s Subset, m Method) error {
 	}
 	c.buf = make([]byte, 0, 16<<10)
 	c.run()
+	if c.bad != nil {
+		return c.bad
+	}
 	c.flush()
 	return c.err
 }
@@ -144,6 +152,9 @@ func AppendCanonical(dst []byte, s Subset, m Method) []byte {
 		return dst
 	}
 	c.run()
+	if c.bad != nil {
+		return dst
+	}
 	return c.buf
 }
 
@@ -165,6 +176,7 @@ type canon struct {
 	filterEnd []int                // index in steps just past each filter
 	rootSets  []map[*Node]struct{} // per step with many roots
 	docMask   uint64               // the steps that selected the whole document
+	bad       error                // why the subset cannot be canonicalized
 }
 
 func (c *canon) prepareFilters() error {
@@ -356,6 +368,11 @@ func (c *canon) element(n *Node, out *Node, mask uint64) {
 				}
 			}
 			return
+		}
+	}
+	for _, d := range n.Decls {
+		if d.URI != "" && !splitURI(d.URI).hasScheme && c.bad == nil {
+			c.bad = ErrRelativeNamespace
 		}
 	}
 	mark := len(c.rendered)
