@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"sort"
+	"strings"
 )
 
 // Canonicalization algorithm URIs.
@@ -684,4 +685,48 @@ func appendAttrValue(b []byte, s string) []byte {
 		last = i + 1
 	}
 	return append(b, s[last:]...)
+}
+
+// Text returns the string-value of the subset's text nodes, in document order: what the base64 transform decodes
+// (XMLDSig section 6.6.2) when its input is a node-set. Text outside the subset (in excluded subtrees, or in
+// elements a filter leaves out) is not read.
+func (s Subset) Text() (string, error) {
+	c := canon{s: s}
+	if err := c.prepareFilters(); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	var walk func(n *Node, mask uint64)
+	walk = func(n *Node, mask uint64) {
+		if len(s.Exclude) > 0 && c.excluded(n) {
+			return
+		}
+		in := true
+		if len(c.steps) > 0 {
+			mask = c.enter(mask, n)
+			in = c.keep(mask)
+		}
+		for ch := n.FirstChild; ch != nil; ch = ch.Next {
+			switch {
+			case ch.Kind == ElementNode:
+				walk(ch, mask)
+			case ch.Kind == TextNode && in:
+				b.WriteString(ch.Data)
+			}
+		}
+	}
+	top, mask := s.Apex, c.docMask
+	if top == nil {
+		top = s.Doc.Root
+	} else if len(c.steps) > 0 {
+		var path []*Node
+		for e := top.Parent; e != nil; e = e.Parent {
+			path = append(path, e)
+		}
+		for i := len(path) - 1; i >= 0; i-- {
+			mask = c.enter(mask, path[i])
+		}
+	}
+	walk(top, mask)
+	return b.String(), nil
 }
