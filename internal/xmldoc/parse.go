@@ -1,10 +1,12 @@
 // Package xmldoc is trustsign's XML reader for signature processing: a single-pass, allocation-light parser that
 // builds a read-only tree with namespace resolution, Id lookup and the byte offsets of every element, and the W3C
-// canonicalization algorithms (C14N 1.0/1.1 and exclusive C14N, with or without comments) over a document subset.
+// canonicalization algorithms (C14N 1.0/1.1 and exclusive C14N, with or without comments) over a document subset:
+// a subtree, minus excluded subtrees, narrowed by XPath Filter 2.0 filters (the node-set type of XML signatures).
 //
 // It is hardened for hostile input: DOCTYPE declarations (and so entities of any kind) are refused, as are
-// non-UTF-8 encodings, excessive depth, attribute counts and node counts. It is not a general XML library: no
-// DTDs, no XPath, no editing; documents are built by writing bytes, not by changing the tree.
+// non-UTF-8 encodings, characters outside XML 1.0's Char production, excessive depth, attribute counts and node
+// counts. It is not a general XML library: no DTDs, no XPath evaluation (callers resolve expressions to elements),
+// no editing; documents are built by writing bytes, not by changing the tree.
 package xmldoc
 
 import (
