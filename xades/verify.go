@@ -769,6 +769,10 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			if note != "" {
 				rr.Covered += ", " + note
 			}
+			if rr.SignedProperties || (rr.Type == TypeSignedProperties && qp != nil) {
+				// covered only if the filtered set is exactly this signature's SignedProperties
+				rr.SignedProperties = qp != nil && selectsExactly(in.set, qp.signedProps)
+			}
 		case alg == TransformBase64:
 			var text string
 			if in.set != nil {
@@ -802,6 +806,9 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 					excluded += n
 					if note != "" {
 						rr.Covered += ", " + note
+					}
+					if rr.SignedProperties || (rr.Type == TypeSignedProperties && qp != nil) {
+						rr.SignedProperties = qp != nil && selectsExactly(in.set, qp.signedProps)
 					}
 					continue
 				case TransformXSLT:

@@ -10,6 +10,7 @@ package xades
 // evaluation is bounded.
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sort"
@@ -914,4 +915,28 @@ func filterPredicate(cands []xctx, pr predicate) []xctx {
 		}
 	}
 	return cands[:k]
+}
+
+// selectsExactly reports whether set renders exactly as the subtree of n: how a reference through an XPath
+// transform (URI="" intersected with //*[@Id='…']/etsi:QualifyingProperties/etsi:SignedProperties, as XAdES 1.1.1
+// qualified signatures do) is known to cover the SignedProperties and nothing else.
+func selectsExactly(set *xmldoc.Subset, n *xmldoc.Node) bool {
+	if set == nil || n == nil {
+		return false
+	}
+	top := n
+	for top.Parent != nil {
+		top = top.Parent
+	}
+	if top != set.Doc.Root {
+		return false
+	}
+	var got, want bytes.Buffer
+	if xmldoc.Canonicalize(&got, *set, xmldoc.Method{}) != nil {
+		return false
+	}
+	if xmldoc.Canonicalize(&want, xmldoc.Subset{Doc: set.Doc, Apex: n, Comments: set.Comments}, xmldoc.Method{}) != nil {
+		return false
+	}
+	return bytes.Equal(got.Bytes(), want.Bytes())
 }

@@ -138,3 +138,62 @@ func TestInteropXmlsecXPathTransforms(t *testing.T) {
 		})
 	}
 }
+
+// A XAdES signature whose SignedProperties reference is URI="" intersected with
+// //*[@Id='…']/etsi:QualifyingProperties/etsi:SignedProperties (the form of real XAdES 1.1.1 qualified
+// signatures): our signature rewritten to that form and re-signed by xmlsec1 (which recomputes every digest) is a
+// XAdES signature whose SignedProperties are covered; a change inside them breaks it, and a filter that selects
+// more than the SignedProperties does not count as covering them.
+func TestInteropXmlsecSignedPropertiesByXPathFilter(t *testing.T) {
+	xmlsec, err := exec.LookPath("xmlsec1")
+	if err != nil {
+		if os.Getenv(interoptest.RequireEnv) == "1" {
+			t.Fatal("xmlsec1 is not installed")
+		}
+		t.Skip("xmlsec1 is not installed")
+	}
+	p := testpki.New()
+	keys := t.TempDir()
+	key := interoptest.WriteKey(t, keys, "rsa.key", p.RSA.Key)
+	cert := interoptest.WritePEM(t, keys, "rsa.pem", p.RSA.Cert)
+	ours := signWith(t, strings.Replace(xpathDoc, "SIGNATURE", "", 1), p.RSA, xades.SignOptions{})
+	ours = replaceOne(t, ours, "<ds:Object>", `<ds:Object Id="xades-obj">`)
+	spRef := between(t, ours, `<ds:Reference Type="http://uri.etsi.org/01903#SignedProperties" URI="`, `"><ds:Transforms>`)
+	rewrite := func(xpath string) string {
+		return replaceOne(t, ours, spRef, `<ds:Reference Type="http://uri.etsi.org/01903#SignedProperties" URI=""><ds:Transforms><ds:Transform Algorithm="`+
+			xades.TransformFilter2+`"><f:XPath xmlns:f="`+xades.NSFilter2+`" xmlns:etsi="http://uri.etsi.org/01903/v1.3.2#" `+
+			`Filter="intersect">`+xpath+`</f:XPath></ds:Transform>`)
+	}
+	resignXmlsec := func(t *testing.T, doc string) string {
+		dir := t.TempDir()
+		in, out := writeFile(t, filepath.Join(dir, "in.xml"), []byte(doc)), filepath.Join(dir, "out.xml")
+		if msg, err := exec.CommandContext(t.Context(), xmlsec, "--sign", "--privkey-pem", key+","+cert, "--output", out, in).CombinedOutput(); err != nil {
+			t.Fatalf("xmlsec1: %v\n%s", err, msg)
+		}
+		return out
+	}
+	t.Run("exactly the SignedProperties", func(t *testing.T) {
+		out := resignXmlsec(t, rewrite(`//*[@Id='xades-obj']/etsi:QualifyingProperties/etsi:SignedProperties`))
+		rep := oursVerdict(t, out, nil)
+		if len(rep.Signatures) != 1 {
+			t.Fatalf("%s %q", rep.Indication, rep.Error)
+		}
+		s := rep.Signatures[0]
+		if s.Indication != verify.TotalPassed || s.Level != "XAdES-B-B" {
+			t.Fatalf("ours: %s %s %q", s.Indication, s.Level, s.Reasons)
+		}
+		signed, _ := os.ReadFile(out)
+		when := between(t, string(signed), "<xades:SigningTime>", "</xades:SigningTime>")
+		bad := writeFile(t, filepath.Join(t.TempDir(), "bad.xml"), []byte(replaceOne(t, string(signed), when, "<xades:SigningTime>2020-01-01T00:00:00Z</xades:SigningTime>")))
+		if rep := oursVerdict(t, bad, nil); rep.Indication != verify.TotalFailed || rep.Signatures[0].SubIndication != verify.HashFailure {
+			t.Errorf("signing time changed inside the filtered SignedProperties: %s/%s", rep.Indication, rep.Signatures[0].SubIndication)
+		}
+	})
+	t.Run("more than the SignedProperties", func(t *testing.T) {
+		out := resignXmlsec(t, rewrite(`//*[@Id='xades-obj']/etsi:QualifyingProperties/etsi:SignedProperties | //*[@Id='payee']`))
+		rep := oursVerdict(t, out, nil)
+		if rep.Indication == verify.TotalPassed || !strings.Contains(strings.Join(rep.Signatures[0].Reasons, " "), "SignedProperties") {
+			t.Errorf("ours: %s %q", rep.Indication, rep.Signatures[0].Reasons)
+		}
+	})
+}

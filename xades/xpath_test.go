@@ -206,3 +206,35 @@ func TestXPath1Forms(t *testing.T) {
 		})
 	}
 }
+
+// FuzzXPathLocationPath feeds arbitrary expressions to the evaluator: it must not panic, and must either refuse or
+// return elements of the document in document order without duplicates.
+func FuzzXPathLocationPath(f *testing.F) {
+	for _, s := range []string{"/", "//ds:Signature", "here()/ancestor::dsig:Signature[1]", "id('i2')", `//*[@Id="i1"]`,
+		"//*[@Id='obj1']/e:QualifyingProperties/e:SignedProperties | //*[@Id='d1']", "/r:root/r:data/r:item[2]",
+		"id('d1')//r:item", "//r:item[@Id='i3']/ancestor::r:*[1]", "/child::r:root/child::node()[1]", "..", "//e:*"} {
+		f.Add(s)
+	}
+	doc, err := xmldoc.ParseString(xpathDoc, xmldoc.Limits{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var xp *xmldoc.Node
+	doc.Root.Descendants(func(n *xmldoc.Node) bool {
+		if n.Is(NSFilter2, "XPath") {
+			xp = n
+		}
+		return true
+	})
+	f.Fuzz(func(t *testing.T, expr string) {
+		sel, err := evalLocationPath(doc, xp, expr)
+		if err != nil {
+			return
+		}
+		for i, n := range sel.nodes {
+			if n.Kind != xmldoc.ElementNode || (i > 0 && sel.nodes[i-1].Start >= n.Start) {
+				t.Fatalf("%q: bad selection %s", expr, ids(sel))
+			}
+		}
+	})
+}

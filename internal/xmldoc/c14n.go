@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"sort"
+	"strings"
 )
 
 // Canonicalization algorithm URIs.
@@ -101,6 +102,11 @@ const MaxFilterSteps = 64
 // ErrTooManyFilterSteps is returned by Canonicalize for a Subset whose filters hold more than MaxFilterSteps steps.
 var ErrTooManyFilterSteps = errors.New("too many XPath filter steps")
 
+// ErrRelativeNamespace is returned by Canonicalize for a subset with an element that declares a relative
+// namespace URI: Canonical XML 1.0 (section 2, following the XML Plenary decision) requires implementations to
+// report failure on them, and libxml2 does.
+var ErrRelativeNamespace = errors.New("relative namespace URIs cannot be canonicalized")
+
 // Contains reports whether element n (and so its attributes and namespace nodes) is in the subset.
 func (s Subset) Contains(n *Node) bool {
 	if n == nil || n.Kind != ElementNode || (s.Apex != nil && !s.Apex.IsAncestorOf(n)) {
@@ -132,6 +138,9 @@ func Canonicalize(w io.Writer, s Subset, m Method) error {
 	}
 	c.buf = make([]byte, 0, 16<<10)
 	c.run()
+	if c.bad != nil {
+		return c.bad
+	}
 	c.flush()
 	return c.err
 }
@@ -144,6 +153,9 @@ func AppendCanonical(dst []byte, s Subset, m Method) []byte {
 		return dst
 	}
 	c.run()
+	if c.bad != nil {
+		return dst
+	}
 	return c.buf
 }
 
@@ -165,6 +177,7 @@ type canon struct {
 	filterEnd []int                // index in steps just past each filter
 	rootSets  []map[*Node]struct{} // per step with many roots
 	docMask   uint64               // the steps that selected the whole document
+	bad       error                // why the subset cannot be canonicalized
 }
 
 func (c *canon) prepareFilters() error {
@@ -356,6 +369,11 @@ func (c *canon) element(n *Node, out *Node, mask uint64) {
 				}
 			}
 			return
+		}
+	}
+	for _, d := range n.Decls {
+		if d.URI != "" && !splitURI(d.URI).hasScheme && c.bad == nil {
+			c.bad = ErrRelativeNamespace
 		}
 	}
 	mark := len(c.rendered)
@@ -667,4 +685,48 @@ func appendAttrValue(b []byte, s string) []byte {
 		last = i + 1
 	}
 	return append(b, s[last:]...)
+}
+
+// Text returns the string-value of the subset's text nodes, in document order: what the base64 transform decodes
+// (XMLDSig section 6.6.2) when its input is a node-set. Text outside the subset (in excluded subtrees, or in
+// elements a filter leaves out) is not read.
+func (s Subset) Text() (string, error) {
+	c := canon{s: s}
+	if err := c.prepareFilters(); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	var walk func(n *Node, mask uint64)
+	walk = func(n *Node, mask uint64) {
+		if len(s.Exclude) > 0 && c.excluded(n) {
+			return
+		}
+		in := true
+		if len(c.steps) > 0 {
+			mask = c.enter(mask, n)
+			in = c.keep(mask)
+		}
+		for ch := n.FirstChild; ch != nil; ch = ch.Next {
+			switch {
+			case ch.Kind == ElementNode:
+				walk(ch, mask)
+			case ch.Kind == TextNode && in:
+				b.WriteString(ch.Data)
+			}
+		}
+	}
+	top, mask := s.Apex, c.docMask
+	if top == nil {
+		top = s.Doc.Root
+	} else if len(c.steps) > 0 {
+		var path []*Node
+		for e := top.Parent; e != nil; e = e.Parent {
+			path = append(path, e)
+		}
+		for i := len(path) - 1; i >= 0; i-- {
+			mask = c.enter(mask, path[i])
+		}
+	}
+	walk(top, mask)
+	return b.String(), nil
 }

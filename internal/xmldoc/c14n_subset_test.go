@@ -299,3 +299,30 @@ func TestFilterDocumentNode(t *testing.T) {
 		t.Error("Contains disagrees with the filter")
 	}
 }
+
+// The string-value of a subset reads only the text inside it: text in excluded or filtered-out elements is not
+// content (the base64 transform decodes this).
+func TestSubsetText(t *testing.T) {
+	doc, err := ParseString(`<r Id="r">a<x Id="x">b<y Id="y">c</y>d</x>e<z Id="z">f</z></r>`, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := func(s string) *Node { return doc.ByID(s)[0] }
+	for _, tc := range []struct {
+		name string
+		s    Subset
+		want string
+	}{
+		{"document", Subset{Doc: doc}, "abcdef"},
+		{"apex", Subset{Doc: doc, Apex: id("x")}, "bcd"},
+		{"excluded", Subset{Doc: doc, Exclude: []*Node{id("x")}}, "aef"},
+		{"filter x minus y", Subset{Doc: doc, Filters: []Filter{{{Op: Intersect, Roots: []*Node{id("x")}}, {Op: Subtract, Roots: []*Node{id("y")}}}}}, "bd"},
+		{"filter minus x union y", Subset{Doc: doc, Filters: []Filter{{{Op: Subtract, Roots: []*Node{id("x")}}, {Op: Union, Roots: []*Node{id("y")}}}}}, "acef"},
+		{"apex x, filter z", Subset{Doc: doc, Apex: id("x"), Filters: []Filter{{{Op: Intersect, Roots: []*Node{id("z")}}}}}, ""},
+	} {
+		got, err := tc.s.Text()
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+	}
+}

@@ -75,3 +75,27 @@ func TestParseCharCheckOnLongText(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// XML 1.0 production XMLDecl: a version first, then encoding and standalone, in that order (a fuzz finding:
+// "<?xml ?>" was accepted, xmllint refuses it).
+func TestParseXMLDeclaration(t *testing.T) {
+	for _, src := range []string{
+		`<?xml ?><a/>`, `<?xml encoding="UTF-8"?><a/>`, `<?xml version="2.0"?><a/>`, `<?xml version="1."?><a/>`,
+		`<?xml version="1.0" standalone="maybe"?><a/>`, `<?xml version="1.0" standalone="yes" encoding="UTF-8"?><a/>`,
+		`<?xml version="1.0"encoding="UTF-8"?><a/>`, `<?xml version="1.0" foo="bar"?><a/>`, `<?xml version=1.0?><a/>`,
+		`<?xml version="1.0" encoding="-utf8"?><a/>`, `<?xml version="1.1"?><a/>`, ` <?xml version="1.0"?><a/>`,
+		`<?xml version="1.0" encoding="ISO-8859-1"?><a/>`,
+	} {
+		if _, err := ParseString(src, Limits{}); err == nil {
+			t.Errorf("accepted %q", src)
+		}
+	}
+	for _, src := range []string{
+		`<?xml version="1.0"?><a/>`, `<?xml version='1.0' encoding='utf-8' standalone='no' ?><a/>`,
+		"<?xml\tversion = \"1.0\"\nencoding=\"US-ASCII\"?><a/>", `<?xml version="1.5"?><a/>`, "\uFEFF<?xml version=\"1.0\"?><a/>",
+	} {
+		if _, err := ParseString(src, Limits{}); err != nil {
+			t.Errorf("refused %q: %v", src, err)
+		}
+	}
+}

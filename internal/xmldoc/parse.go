@@ -1,10 +1,12 @@
 // Package xmldoc is trustsign's XML reader for signature processing: a single-pass, allocation-light parser that
 // builds a read-only tree with namespace resolution, Id lookup and the byte offsets of every element, and the W3C
-// canonicalization algorithms (C14N 1.0/1.1 and exclusive C14N, with or without comments) over a document subset.
+// canonicalization algorithms (C14N 1.0/1.1 and exclusive C14N, with or without comments) over a document subset:
+// a subtree, minus excluded subtrees, narrowed by XPath Filter 2.0 filters (the node-set type of XML signatures).
 //
 // It is hardened for hostile input: DOCTYPE declarations (and so entities of any kind) are refused, as are
-// non-UTF-8 encodings, excessive depth, attribute counts and node counts. It is not a general XML library: no
-// DTDs, no XPath, no editing; documents are built by writing bytes, not by changing the tree.
+// non-UTF-8 encodings, characters outside XML 1.0's Char production, excessive depth, attribute counts and node
+// counts. It is not a general XML library: no DTDs, no XPath evaluation (callers resolve expressions to elements),
+// no editing; documents are built by writing bytes, not by changing the tree.
 package xmldoc
 
 import (
@@ -212,21 +214,8 @@ func (p *parser) parse() error {
 		if end < 0 {
 			return p.failf("unterminated XML declaration")
 		}
-		decl := s[p.pos : p.pos+end]
-		if i := strings.Index(decl, "encoding"); i >= 0 {
-			rest := strings.TrimLeft(decl[i+8:], " \t\r\n=")
-			rest = strings.TrimLeft(rest, " \t\r\n")
-			if len(rest) > 0 && (rest[0] == '"' || rest[0] == '\'') {
-				if j := strings.IndexByte(rest[1:], rest[0]); j >= 0 {
-					enc := strings.ToUpper(rest[1 : 1+j])
-					if enc != "UTF-8" && enc != "UTF8" && enc != "US-ASCII" && enc != "ASCII" {
-						return p.fail(ErrEncoding)
-					}
-				}
-			}
-		}
-		if strings.Contains(decl, "version=\"1.1\"") || strings.Contains(decl, "version='1.1'") {
-			return p.failf("XML 1.1 is not supported")
+		if err := checkXMLDecl(s[p.pos+5 : p.pos+end]); err != nil {
+			return p.fail(err)
 		}
 		p.pos += end + 2
 		p.doc.XMLDecl = p.pos
@@ -292,6 +281,87 @@ func (p *parser) parse() error {
 		return p.failf("element <%s> is not closed", qname(p.cur.Prefix, p.cur.Local))
 	}
 	return nil
+}
+
+// checkXMLDecl checks the inside of an XML declaration (after "<?xml", before "?>") against XML 1.0's
+// XMLDecl production: version, then optional encoding and standalone, in that order; only version 1.x other than
+// 1.1, and only UTF-8 (or its subset US-ASCII).
+func checkXMLDecl(d string) error {
+	type pseudoAttr struct{ name, value string }
+	var attrs []pseudoAttr
+	for {
+		rest := strings.TrimLeft(d, " \t\r\n")
+		if rest == "" {
+			break
+		}
+		if len(rest) == len(d) {
+			return errors.New("missing white space in the XML declaration")
+		}
+		i := strings.IndexAny(rest, " \t\r\n=")
+		if i <= 0 {
+			return errors.New("malformed XML declaration")
+		}
+		name := rest[:i]
+		rest = strings.TrimLeft(rest[i:], " \t\r\n")
+		if !strings.HasPrefix(rest, "=") {
+			return errors.New("malformed XML declaration")
+		}
+		rest = strings.TrimLeft(rest[1:], " \t\r\n")
+		if rest == "" || (rest[0] != '"' && rest[0] != '\'') {
+			return errors.New("malformed XML declaration")
+		}
+		j := strings.IndexByte(rest[1:], rest[0])
+		if j < 0 {
+			return errors.New("malformed XML declaration")
+		}
+		attrs = append(attrs, pseudoAttr{name, rest[1 : 1+j]})
+		d = rest[j+2:]
+	}
+	if len(attrs) == 0 || attrs[0].name != "version" {
+		return errors.New("the XML declaration lacks a version")
+	}
+	v := attrs[0].value
+	if len(v) < 3 || !strings.HasPrefix(v, "1.") || strings.Trim(v[2:], "0123456789") != "" {
+		return fmt.Errorf("invalid XML version %q", v)
+	}
+	if v == "1.1" {
+		return errors.New("XML 1.1 is not supported")
+	}
+	attrs = attrs[1:]
+	if len(attrs) > 0 && attrs[0].name == "encoding" {
+		enc := attrs[0].value
+		if !isEncName(enc) {
+			return fmt.Errorf("invalid encoding name %q", enc)
+		}
+		switch strings.ToUpper(enc) {
+		case "UTF-8", "UTF8", "US-ASCII", "ASCII":
+		default:
+			return ErrEncoding
+		}
+		attrs = attrs[1:]
+	}
+	if len(attrs) > 0 && attrs[0].name == "standalone" {
+		if attrs[0].value != "yes" && attrs[0].value != "no" {
+			return errors.New("standalone must be yes or no")
+		}
+		attrs = attrs[1:]
+	}
+	if len(attrs) > 0 {
+		return fmt.Errorf("unexpected %q in the XML declaration", attrs[0].name)
+	}
+	return nil
+}
+
+// isEncName matches EncName: [A-Za-z] ([A-Za-z0-9._] | '-')*.
+func isEncName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		if !letter && (i == 0 || !(c >= '0' && c <= '9') && c != '.' && c != '_' && c != '-') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func qname(prefix, local string) string {
