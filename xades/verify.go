@@ -776,11 +776,13 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 		case alg == TransformBase64:
 			var text string
 			if in.set != nil {
-				if in.set.Apex != nil {
-					text = in.set.Apex.Text()
-				} else {
-					text = v.doc.Root.Text()
+				// the text nodes of the node-set only (XMLDSig 6.6.2): text in excluded or filtered-out subtrees
+				// is not what the reference covers
+				t, err := in.set.Text()
+				if err != nil {
+					return refused("%v", err)
 				}
+				text = t
 			} else {
 				text = string(in.octets)
 			}
