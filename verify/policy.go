@@ -51,10 +51,10 @@ func (r *SignatureReport) Add(ind Indication, sub SubIndication, reason string) 
 }
 
 // Conclude sets Indication and SubIndication from the recorded findings: the first finding of the worst indication
-// wins, except that among TOTAL_FAILED findings a failed cryptographic check (HASH_FAILURE, SIG_CRYPTO_FAILURE)
+// wins. In XML reports, among TOTAL_FAILED findings a failed cryptographic check (HASH_FAILURE, SIG_CRYPTO_FAILURE)
 // names the failure before a format defect: a signature whose value no longer verifies was changed after signing,
-// and the defect is most often what the change left behind (EU DSS reports a removed SignedProperties reference so).
-// No findings means TOTAL_PASSED.
+// and the defect is most often what the change left behind (EU DSS reports a removed SignedProperties reference so;
+// for PDFs it reports a malformed ByteRange as FORMAT_FAILURE first, and so do we). No findings means TOTAL_PASSED.
 func (r *SignatureReport) Conclude() {
 	r.Indication, r.SubIndication = TotalPassed, ""
 	crypto := func(s SubIndication) bool { return s == HashFailure || s == SigCryptoFailure }
@@ -62,7 +62,7 @@ func (r *SignatureReport) Conclude() {
 		switch {
 		case f.Indication.Severity() > r.Indication.Severity():
 			r.Indication, r.SubIndication = f.Indication, f.SubIndication
-		case f.Indication == TotalFailed && r.Indication == TotalFailed && crypto(f.SubIndication) && !crypto(r.SubIndication):
+		case r.cryptoFirst && f.Indication == TotalFailed && r.Indication == TotalFailed && crypto(f.SubIndication) && !crypto(r.SubIndication):
 			r.SubIndication = f.SubIndication
 		}
 	}

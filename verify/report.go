@@ -156,6 +156,8 @@ type SignatureReport struct {
 	findings []Finding
 	// verified is the content the signature's references proved (XML only), see VerifiedContent.
 	verified []VerifiedContent
+	// cryptoFirst: a failed digest or signature value names a TOTAL_FAILED before a format defect (XML).
+	cryptoFirst bool
 	// cert is the certificate whose key verified the signature value (or the declared signer when it did not).
 	cert *x509.Certificate
 }

@@ -66,7 +66,7 @@ func unreadable(name, format, reason string) FileReport {
 
 func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) SignatureReport {
 	r := SignatureReport{ID: s.ID, Algorithm: s.Algorithm, Signer: SignerOf(s.Certificate), SigningTime: s.SigningTime,
-		Covered: []string{}, cert: s.Certificate}
+		Covered: []string{}, cert: s.Certificate, cryptoFirst: true}
 	if s.Profile != nil {
 		r.TrustedProfile = &TrustedProfile{FirstName: s.Profile.FirstName, SecondName: s.Profile.SecondName,
 			Surname: s.Profile.Surname, PESEL: s.Profile.PESEL, ProfileID: s.Profile.ProfileID, Login: s.Profile.Login,
