@@ -110,6 +110,26 @@ func TestAttackContentOutsideVerifiedWrapper(t *testing.T) {
 	})
 }
 
+// Co-signatures of a container each give its file (read once: they verified the same content).
+func TestWrappedCoSigned(t *testing.T) {
+	doc := signWith(t, signedWrapped(t), testpki.New().EC256, xades.SignOptions{})
+	res, err := xades.Verify([]byte(doc), xades.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Signatures) != 2 {
+		t.Fatalf("%d signatures", len(res.Signatures))
+	}
+	for i, s := range res.Signatures {
+		if !s.SignatureValid || s.Wrapped == nil || !bytes.Equal(s.Wrapped.Content, wrappedContent) {
+			t.Errorf("signature %d: valid %v, wrapped %+v", i, s.SignatureValid, s.Wrapped)
+		}
+	}
+	if res.Signatures[0].Wrapped == res.Signatures[1].Wrapped {
+		t.Error("the signatures share one *WrappedFile")
+	}
+}
+
 // The wrapper shapes Unwrap refuses: anything but base64 text inside tsw:Content, and duplicated or unknown parts.
 func TestUnwrapStrict(t *testing.T) {
 	good := string(xades.Wrap("umowa.txt", "text/plain", wrappedContent))

@@ -236,6 +236,8 @@ type verifier struct {
 	retained, retainBudget int64
 	// canonical holds the canonical form of node-sets already digested, by nodeSetKey.
 	canonical map[string][]byte
+	// wrappers holds the container read from a verified content (nil: none), by the content's first byte.
+	wrappers map[*byte]*WrappedFile
 	// positions caches element positions among same-name siblings for path.
 	positions map[*xmldoc.Node]siblingPosition
 }
@@ -593,10 +595,7 @@ func readSignedProperties(sp *xmldoc.Node, ns string, note func(string)) signedF
 // verifiedProperties reads the signed properties from the content their reference verified, so that nothing the
 // reference's transforms left out (a ds:Signature element inside ClaimedRole, say) is taken as signed.
 func (v *verifier) verifiedProperties(rr ReferenceResult, ns string) (signedFacts, bool) {
-	lim := v.opts.Limits
-	if lim.MaxBytes != 0 && lim.MaxBytes < len(rr.Verified) {
-		lim.MaxBytes = len(rr.Verified)
-	}
+	lim := v.limitsFor(len(rr.Verified))
 	d, err := xmldoc.Parse(rr.Verified, lim)
 	if err != nil || !d.Root.Is(ns, "SignedProperties") {
 		return signedFacts{}, false
@@ -851,25 +850,30 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 }
 
 // wrapped reads the trustsign container from the verified content of the first RefOK reference to the whole
-// document that holds one.
+// document that holds one. Co-signatures share their verified content, so each content is read once.
 func (v *verifier) wrapped(r *SignatureResult) *WrappedFile {
 	if !v.doc.Root.Is(NSWrapper, "WrappedFile") {
 		return nil
 	}
 	for _, rr := range r.References {
-		if rr.Status != RefOK || !rr.wholeDocument {
+		if rr.Status != RefOK || !rr.wholeDocument || len(rr.Verified) == 0 {
 			continue
 		}
-		lim := v.opts.Limits
-		if lim.MaxBytes != 0 && lim.MaxBytes < len(rr.Verified) {
-			lim.MaxBytes = len(rr.Verified)
+		key := &rr.Verified[0]
+		w, done := v.wrappers[key]
+		if !done {
+			v.digested += int64(len(rr.Verified))
+			if d, err := xmldoc.Parse(rr.Verified, v.limitsFor(len(rr.Verified))); err == nil {
+				w, _ = unwrapNode(d.Root)
+			}
+			if v.wrappers == nil {
+				v.wrappers = make(map[*byte]*WrappedFile)
+			}
+			v.wrappers[key] = w
 		}
-		d, err := xmldoc.Parse(rr.Verified, lim)
-		if err != nil {
-			continue
-		}
-		if w, err := unwrapNode(d.Root); err == nil {
-			return w
+		if w != nil {
+			cp := *w
+			return &cp
 		}
 	}
 	return nil
@@ -891,13 +895,9 @@ func needsNodeSet(alg string) bool {
 	return alg == TransformEnveloped || alg == TransformFilter2 || alg == TransformXPath
 }
 
-// parseOctets turns octets into the node-set of the document they hold, with the caller's parser limits (the
-// byte limit aside: the octets are already in memory and counted in the work budget).
+// parseOctets turns octets into the node-set of the document they hold (limitsFor).
 func (v *verifier) parseOctets(in *data) error {
-	lim := v.opts.Limits
-	if lim.MaxBytes != 0 && lim.MaxBytes < len(in.octets) {
-		lim.MaxBytes = len(in.octets)
-	}
+	lim := v.limitsFor(len(in.octets))
 	v.digested += int64(len(in.octets))
 	d, err := xmldoc.Parse(in.octets, lim)
 	if err != nil {
@@ -905,6 +905,17 @@ func (v *verifier) parseOctets(in *data) error {
 	}
 	*in = data{set: &xmldoc.Subset{Doc: d, Comments: true}}
 	return nil
+}
+
+// limitsFor is the caller's parser limits for n bytes of content that is already in memory and counted in the
+// work budget: every limit applies but the byte limit.
+func (v *verifier) limitsFor(n int) xmldoc.Limits {
+	lim := v.opts.Limits
+	if lim.MaxBytes == 0 {
+		lim.MaxBytes = xmldoc.DefaultLimits.MaxBytes
+	}
+	lim.MaxBytes = max(lim.MaxBytes, n)
+	return lim
 }
 
 // canonicalizationFailed is the result of a reference whose canonicalization stopped.
