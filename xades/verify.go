@@ -807,6 +807,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			if err := xmldoc.Canonicalize(budgetWriter{&buf, &v.digested, v.digestBudget}, *in.set, m); err != nil {
 				return v.canonicalizationFailed(rr, err)
 			}
+			v.chargeWalk(in.set, buf.Len())
 			in = data{octets: buf.Bytes()}
 		}
 	}
@@ -817,7 +818,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 	verified, fresh := in.octets, !(external && len(transforms) == 0)
 	if in.set != nil {
 		key := nodeSetKey(in.set)
-		if b, ok := v.canonical[key]; ok {
+		if b, ok := v.canonical[key]; ok && key != "" {
 			verified, fresh = b, false
 		} else {
 			var buf bytes.Buffer
@@ -829,8 +830,11 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			if v.canonical == nil {
 				v.canonical = make(map[string][]byte)
 			}
-			v.canonical[key] = verified
+			if key != "" {
+				v.canonical[key] = verified
+			}
 		}
+		v.chargeWalk(in.set, len(verified))
 	}
 	if fresh {
 		v.retained += int64(len(verified))
@@ -929,8 +933,20 @@ func (v *verifier) canonicalizationFailed(rr ReferenceResult, err error) Referen
 	return rr
 }
 
-// nodeSetKey identifies a node-set: same document, apex, comment mode and excluded subtrees (by identity).
+// chargeWalk counts in the work budget the walk over a node-set whose canonical form (produced bytes) is smaller
+// than its source, as when most of it is excluded: the transforms and the canonicalization still went through it.
+func (v *verifier) chargeWalk(s *xmldoc.Subset, produced int) {
+	if span := sizeHint(s) - 64; span > produced {
+		v.digested += int64(span - produced)
+	}
+}
+
+// nodeSetKey identifies a node-set: same document, apex, comment mode and excluded subtrees (by identity). It is
+// "" (not cached) for a node-set with many exclusions, whose key would cost as much as its canonicalization.
 func nodeSetKey(s *xmldoc.Subset) string {
+	if len(s.Exclude) > 256 {
+		return ""
+	}
 	ex := make([]string, 0, len(s.Exclude))
 	for _, n := range s.Exclude {
 		ex = append(ex, fmt.Sprintf("%p", n))
