@@ -63,8 +63,9 @@ type ReferenceResult struct {
 	SignedProperties bool
 	// Verified holds the exact octets that were digested, and is set only when Status is RefOK: it is the content
 	// this reference proves, and whatever is shown or extracted as signed through it must be read from it (or from
-	// NodeSet), never from the document as parsed. For detached content without transforms it is the caller's own
-	// slice from VerifyOptions.Detached.
+	// NodeSet), never from the document as parsed. It may be shared (with other references verifying the same
+	// node-set, or for detached content without transforms with the caller's own slice from
+	// VerifyOptions.Detached): do not modify it.
 	Verified []byte
 	// NodeSet is set (with Status RefOK) when the transforms' output was a node-set: the document, or the parsed
 	// referenced octets, minus the excluded subtrees. Verified is then its canonical form (inclusive C14N 1.0
