@@ -1291,8 +1291,14 @@ func verifyWith(pub crypto.PublicKey, alg sigAlg, digest, sig []byte) sigCheck {
 			form, err := pkcs1.Verify(k, alg.hash, digest, sig)
 			return sigCheck{ok: err == nil, withoutNULL: form == pkcs1.WithoutNULL}
 		case keyRSAPSS:
-			err := rsa.VerifyPSS(k, alg.hash, digest, sig, &rsa.PSSOptions{SaltLength: alg.salt, Hash: alg.hash})
-			return sigCheck{ok: err == nil}
+			switch alg.mgf {
+			case 0:
+				return sigCheck{ok: verifyPSS(k, alg.hash, alg.hash, digest, sig, alg.salt)}
+			case mgfDefault:
+				return sigCheck{ok: verifyPSS(k, alg.hash, alg.hash, digest, sig, alg.salt) ||
+					(alg.hash != crypto.SHA256 && verifyPSS(k, alg.hash, crypto.SHA256, digest, sig, alg.salt))}
+			}
+			return sigCheck{ok: verifyPSS(k, alg.hash, alg.mgf, digest, sig, alg.salt)}
 		}
 		return sigCheck{}
 	case *ecdsa.PublicKey:
