@@ -942,6 +942,17 @@ func (v *verifier) chargeWalk(s *xmldoc.Subset, produced int) {
 	}
 }
 
+// subsetFields are the fields of xmldoc.Subset that nodeSetKey covers: the conversion below stops compiling when
+// Subset gains a field, so that the key (and the cache it indexes) cannot silently ignore it.
+type subsetFields struct {
+	Doc      *xmldoc.Document
+	Apex     *xmldoc.Node
+	Exclude  []*xmldoc.Node
+	Comments bool
+}
+
+var _ = subsetFields(xmldoc.Subset{})
+
 // nodeSetKey identifies a node-set: same document, apex, comment mode and excluded subtrees (by identity). It is
 // "" (not cached) for a node-set with many exclusions, whose key would cost as much as its canonicalization.
 func nodeSetKey(s *xmldoc.Subset) string {
