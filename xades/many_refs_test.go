@@ -100,6 +100,29 @@ func TestAttackManyReferencesToALargeDocument(t *testing.T) {
 	}
 }
 
+// References whose node-set is mostly excluded still cost a walk of the document: it counts in the work budget.
+func TestAttackManyReferencesToExcludedContent(t *testing.T) {
+	p := testpki.New()
+	filter2 := `<ds:Transform Algorithm="` + xades.TransformFilter2 + `"><dsig-xpath:XPath xmlns:dsig-xpath="` + xades.NSFilter2 +
+		`" Filter="subtract">/descendant::ds:Signature</dsig-xpath:XPath></ds:Transform>`
+	refs := strings.ReplaceAll(strings.Repeat(reference(`URI=""`, filter2, uriSHA256), 1000), "<ds:DigestValue>AA==", "<ds:DigestValue>"+b64(make([]byte, 32)))
+	doc := `<wniosek xmlns:ds="` + xades.NSDSig + `">` + plainSignature("s0", uriRSASHA256, refs, x509Data(p.RSA.Cert)) +
+		strings.Repeat("<ds:Signature/>", 100000) + "</wniosek>"
+	res, err := xades.Verify([]byte(doc), xades.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limited := 0
+	for _, r := range res.Signatures[0].References {
+		if r.Status == xades.RefRefused && strings.Contains(r.Detail, "processing limit") {
+			limited++
+		}
+	}
+	if limited < 500 {
+		t.Errorf("%d of 1000 references refused at the processing limit", limited)
+	}
+}
+
 // BenchmarkVerify500DetachedReferences is EU DSS's "500 references in under 10 s" case.
 func BenchmarkVerify500DetachedReferences(b *testing.B) {
 	doc, files := manyDetached(b, 500)

@@ -98,7 +98,12 @@ func pssUnsupported(out string) bool {
 
 // peerPSS makes a detached XMLDSig over content (Reference URI "umowa.txt") without our code: OpenSSL computes the
 // reference digest and the RSASSA-PSS value, xmllint canonicalizes SignedInfo (exclusive C14N).
-func peerPSS(t *testing.T, dir, content, method, digestURI, opensslHash string, salt string) []byte {
+func peerPSS(t *testing.T, dir, content, method, digestURI, opensslHash, salt string) []byte {
+	return peerPSSMask(t, dir, content, method, digestURI, opensslHash, opensslHash, salt)
+}
+
+// peerPSSMask is peerPSS with MGF1 over mgfHash.
+func peerPSSMask(t *testing.T, dir, content, method, digestURI, opensslHash, mgfHash, salt string) []byte {
 	t.Helper()
 	for _, tool := range []string{"openssl", "xmllint"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -128,7 +133,7 @@ func peerPSS(t *testing.T, dir, content, method, digestURI, opensslHash string, 
 	writeFile(t, filepath.Join(dir, "signedinfo.xml"), []byte(signedInfo))
 	c14n := run(nil, "xmllint", "--exc-c14n", "signedinfo.xml")
 	value := run(c14n, "openssl", "dgst", "-"+opensslHash, "-sign", key, "-sigopt", "rsa_padding_mode:pss",
-		"-sigopt", "rsa_pss_saltlen:"+salt, "-sigopt", "rsa_mgf1_md:"+opensslHash)
+		"-sigopt", "rsa_pss_saltlen:"+salt, "-sigopt", "rsa_mgf1_md:"+mgfHash)
 	sig := `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<ds:Signature xmlns:ds="` + xades.NSDSig + `" Id="peer">` +
 		strings.TrimPrefix(signedInfo, `<ds:SignedInfo xmlns:ds="`+xades.NSDSig+`">`)
 	sig = strings.Replace(sig, `<ds:CanonicalizationMethod`, `<ds:SignedInfo><ds:CanonicalizationMethod`, 1)
@@ -148,20 +153,31 @@ func TestPeerRSAPSSVerifiedByOurs(t *testing.T) {
 	dm := func(uri string) string { return `<ds:DigestMethod Algorithm="` + uri + `"/>` }
 	cases := []struct {
 		name, method, digestURI, hash, salt, alg string
+		mgf                                      string // MGF1 hash when not the digest's
 	}{
-		{"sha256-rsa-MGF1", `<ds:SignatureMethod Algorithm="` + xades.NSXMLDSigMore + `sha256-rsa-MGF1"/>`, uriSHA256, "sha256", "32", "RSASSA-PSS-SHA256"},
-		{"sha512-rsa-MGF1", `<ds:SignatureMethod Algorithm="` + xades.NSXMLDSigMore + `sha512-rsa-MGF1"/>`, sha512, "sha512", "64", "RSASSA-PSS-SHA512"},
-		{"rsa-pss without parameters", `<ds:SignatureMethod Algorithm="` + xades.SignatureRSAPSS + `"/>`, uriSHA256, "sha256", "32", "RSASSA-PSS-SHA256"},
-		{"rsa-pss, empty RSAPSSParams", pssParams(""), uriSHA256, "sha256", "32", "RSASSA-PSS-SHA256"},
+		{"sha256-rsa-MGF1", `<ds:SignatureMethod Algorithm="` + xades.NSXMLDSigMore + `sha256-rsa-MGF1"/>`, uriSHA256, "sha256", "32", "RSASSA-PSS-SHA256", ""},
+		{"sha512-rsa-MGF1", `<ds:SignatureMethod Algorithm="` + xades.NSXMLDSigMore + `sha512-rsa-MGF1"/>`, sha512, "sha512", "64", "RSASSA-PSS-SHA512", ""},
+		{"rsa-pss without parameters", `<ds:SignatureMethod Algorithm="` + xades.SignatureRSAPSS + `"/>`, uriSHA256, "sha256", "32", "RSASSA-PSS-SHA256", ""},
+		{"rsa-pss, empty RSAPSSParams", pssParams(""), uriSHA256, "sha256", "32", "RSASSA-PSS-SHA256", ""},
 		{"rsa-pss SHA-512, MGF1 SHA-512, salt 64, trailer 1", pssParams(dm(sha512) + `<pss:MaskGenerationFunction Algorithm="` + xades.MGF1 + `">` +
-			dm(sha512) + `</pss:MaskGenerationFunction><pss:SaltLength>64</pss:SaltLength><pss:TrailerField>1</pss:TrailerField>`), sha512, "sha512", "64", "RSASSA-PSS-SHA512"},
-		{"rsa-pss SHA-256, salt 20", pssParams(dm(uriSHA256) + `<pss:SaltLength>20</pss:SaltLength>`), uriSHA256, "sha256", "20", "RSASSA-PSS-SHA256"},
-		{"rsa-pss SHA-512 only (salt and mask follow the digest)", pssParams(dm(sha512)), sha512, "sha512", "64", "RSASSA-PSS-SHA512"},
+			dm(sha512) + `</pss:MaskGenerationFunction><pss:SaltLength>64</pss:SaltLength><pss:TrailerField>1</pss:TrailerField>`), sha512, "sha512", "64", "RSASSA-PSS-SHA512", ""},
+		{"rsa-pss SHA-256, salt 20", pssParams(dm(uriSHA256) + `<pss:SaltLength>20</pss:SaltLength>`), uriSHA256, "sha256", "20", "RSASSA-PSS-SHA256", ""},
+		{"rsa-pss SHA-256, empty salt", pssParams(dm(uriSHA256) + `<pss:SaltLength>0</pss:SaltLength>`), uriSHA256, "sha256", "0", "RSASSA-PSS-SHA256", ""},
+		{"rsa-pss SHA-512 only (salt and mask follow the digest)", pssParams(dm(sha512)), sha512, "sha512", "64", "RSASSA-PSS-SHA512", ""},
+		{"rsa-pss SHA-512 only, signed with MGF1 SHA-256 (RFC 6931's default)", pssParams(dm(sha512)), sha512, "sha512", "64", "RSASSA-PSS-SHA512", "sha256"},
+		{"rsa-pss SHA-256, MGF1 SHA-512", pssParams(dm(uriSHA256) + `<pss:MaskGenerationFunction Algorithm="` + xades.MGF1 + `">` + dm(sha512) +
+			`</pss:MaskGenerationFunction>`), uriSHA256, "sha256", "32", "RSASSA-PSS-SHA256", "sha512"},
+		{"rsa-pss SHA-384, MGF1 without DigestMethod (SHA-256)", pssParams(dm("http://www.w3.org/2001/04/xmldsig-more#sha384") +
+			`<pss:MaskGenerationFunction/>`), "http://www.w3.org/2001/04/xmldsig-more#sha384", "sha384", "48", "RSASSA-PSS-SHA384", "sha256"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			signed := peerPSS(t, dir, content, tc.method, tc.digestURI, tc.hash, tc.salt)
+			mgf := tc.mgf
+			if mgf == "" {
+				mgf = tc.hash
+			}
+			signed := peerPSSMask(t, dir, content, tc.method, tc.digestURI, tc.hash, mgf, tc.salt)
 			detached := map[string][]byte{"umowa.txt": []byte(content)}
 			s := verify.XML("peer.xml", signed, trusting(), verify.XMLOptions{Detached: detached}).Signatures[0]
 			checkSignature(t, s, passed)
@@ -171,6 +187,16 @@ func TestPeerRSAPSSVerifiedByOurs(t *testing.T) {
 			bad := map[string][]byte{"umowa.txt": tamper(t, []byte(content))}
 			checkSignature(t, verify.XML("peer.xml", signed, trusting(), verify.XMLOptions{Detached: bad}).Signatures[0],
 				want{verify.TotalFailed, verify.HashFailure, ""})
+			// a changed value, and (with a mask hash of its own) another digest, do not verify
+			sv := between(t, string(signed), "<ds:SignatureValue>", "</ds:SignatureValue>")
+			flipped := strings.Replace(string(signed), sv, "<ds:SignatureValue>AAAA"+sv[len("<ds:SignatureValue>")+4:], 1)
+			checkSignature(t, verify.XML("peer.xml", []byte(flipped), trusting(), verify.XMLOptions{Detached: detached}).Signatures[0],
+				want{verify.TotalFailed, verify.SigCryptoFailure, ""})
+			if tc.mgf != "" && strings.Contains(string(signed), "<pss:MaskGenerationFunction") {
+				sameMask := strings.Replace(string(signed), between(t, string(signed), "<pss:MaskGenerationFunction", "</pss:RSAPSSParams>"), "</pss:RSAPSSParams>", 1)
+				checkSignature(t, verify.XML("peer.xml", []byte(sameMask), trusting(), verify.XMLOptions{Detached: detached}).Signatures[0],
+					want{verify.TotalFailed, verify.SigCryptoFailure, ""})
+			}
 			// a salt length other than the one used: the value does not verify
 			if strings.Contains(string(signed), "<pss:SaltLength>") {
 				other := strings.Replace(string(signed), "<pss:SaltLength>"+tc.salt, "<pss:SaltLength>1"+tc.salt, 1)
@@ -203,12 +229,11 @@ func TestRSAPSSParamsRefused(t *testing.T) {
 	dir := t.TempDir()
 	const content = "umowa: 100.00 PLN\n"
 	dm := func(uri string) string { return `<ds:DigestMethod Algorithm="` + uri + `"/>` }
-	sha512 := "http://www.w3.org/2001/04/xmlenc#sha512"
 	base := string(peerPSS(t, dir, content, pssParams(dm(uriSHA256)), uriSHA256, "sha256", "32"))
 	params := between(t, base, "<pss:RSAPSSParams", "</pss:RSAPSSParams>")
 	for _, tc := range []struct{ name, inner, reason string }{
 		{"trailer field 2", dm(uriSHA256) + `<pss:TrailerField>2</pss:TrailerField>`, "TrailerField"},
-		{"mask hash other than the digest", dm(uriSHA256) + `<pss:MaskGenerationFunction>` + dm(sha512) + `</pss:MaskGenerationFunction>`, "not supported"},
+		{"MGF1 with MD5", dm(uriSHA256) + `<pss:MaskGenerationFunction>` + dm(uriMD5) + `</pss:MaskGenerationFunction>`, "MD5"},
 		{"unknown mask generation function", dm(uriSHA256) + `<pss:MaskGenerationFunction Algorithm="urn:mgf2"/>`, "MGF1 only"},
 		{"negative salt", dm(uriSHA256) + `<pss:SaltLength>-1</pss:SaltLength>`, "SaltLength"},
 		{"parameters out of order", `<pss:SaltLength>32</pss:SaltLength>` + dm(uriSHA256), "unexpected element"},

@@ -6,10 +6,12 @@ package xades_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"strings"
 	"testing"
 
 	"github.com/trustsign/trustsign/internal/testpki"
+	"github.com/trustsign/trustsign/internal/xmldoc"
 	"github.com/trustsign/trustsign/verify"
 	"github.com/trustsign/trustsign/xades"
 )
@@ -110,6 +112,49 @@ func TestAttackContentOutsideVerifiedWrapper(t *testing.T) {
 	})
 }
 
+// Co-signatures of a container each give its file (read once: they verified the same content).
+func TestWrappedCoSigned(t *testing.T) {
+	doc := signWith(t, signedWrapped(t), testpki.New().EC256, xades.SignOptions{})
+	res, err := xades.Verify([]byte(doc), xades.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Signatures) != 2 {
+		t.Fatalf("%d signatures", len(res.Signatures))
+	}
+	for i, s := range res.Signatures {
+		if !s.SignatureValid || s.Wrapped == nil || !bytes.Equal(s.Wrapped.Content, wrappedContent) {
+			t.Errorf("signature %d: valid %v, wrapped %+v", i, s.SignatureValid, s.Wrapped)
+		}
+	}
+	if res.Signatures[0].Wrapped == res.Signatures[1].Wrapped {
+		t.Error("the signatures share one *WrappedFile")
+	}
+}
+
+// signedPropertiesDigest is the SHA-256 of the exclusive C14N of signature id's SignedProperties without the
+// subtrees of the elements named (namespace, local name).
+func signedPropertiesDigest(t *testing.T, doc, id string, without ...[2]string) []byte {
+	t.Helper()
+	d := parseDoc(t, doc)
+	sp := d.ByID(id + "-signedprops")
+	if len(sp) != 1 {
+		t.Fatal("crafting: no SignedProperties")
+	}
+	var exclude []*xmldoc.Node
+	sp[0].Descendants(func(n *xmldoc.Node) bool {
+		for _, w := range without {
+			if n.Is(w[0], w[1]) {
+				exclude = append(exclude, n)
+				return false
+			}
+		}
+		return true
+	})
+	h := sha256.Sum256(xmldoc.AppendCanonical(nil, xmldoc.Subset{Doc: d, Apex: sp[0], Exclude: exclude}, xmldoc.Method{Exclusive: true}))
+	return h[:]
+}
+
 // The wrapper shapes Unwrap refuses: anything but base64 text inside tsw:Content, and duplicated or unknown parts.
 func TestUnwrapStrict(t *testing.T) {
 	good := string(xades.Wrap("umowa.txt", "text/plain", wrappedContent))
@@ -143,34 +188,70 @@ func TestUnwrapStrict(t *testing.T) {
 	}
 }
 
-// A PodpisZP hidden inside a ds:Signature element within the signed ClaimedRole, where a SignedProperties reference
-// that subtracts signatures does not see it, is not the signer's identity.
+// A PodpisZP that the SignedProperties reference's transforms leave out is not the signer's identity: the profile
+// is read from what the reference verified. Two transform forms, since verifiers differ in which they evaluate:
+// subtracting ds:Signature elements (where the SignedProperties are not themselves inside the subtracted subtree
+// under this verifier's reading) and subtracting the PodpisZP itself (general XPath Filter 2.0).
 func TestAttackUnsignedPodpisZP(t *testing.T) {
 	p := testpki.New()
 	genuine := signedEnveloped(t)
 	id := sigIDs(t, genuine)[0]
-	// the SignedProperties reference subtracts ds:Signature elements too (a shape Filter 2.0 allows), re-signed
-	spTransforms := `<ds:Transforms><ds:Transform Algorithm="` + xades.TransformFilter2 + `"><dsig-xpath:XPath xmlns:dsig-xpath="` +
-		xades.NSFilter2 + `" Filter="subtract">/descendant::ds:Signature</dsig-xpath:XPath></ds:Transform><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms>`
-	doc := replaceOne(t, genuine, `URI="#`+id+`-signedprops"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms>`,
-		`URI="#`+id+`-signedprops">`+spTransforms)
-	doc = resign(t, doc, id, p.RSA.Key)
-	checkSignature(t, genuineReport(t, verify.XML("a.xml", []byte(doc), trusting(), verify.XMLOptions{}), id), passed)
-
-	evil := `<ds:Signature xmlns:ds="` + xades.NSDSig + `"><ppZP:PodpisZP xmlns:ppZP="` + xades.NSPPZP + `" xmlns:os="` + xades.NSOsoba +
-		`"><ppZP:DaneZP><ppZP:DaneZPOsobyFizycznej><os:Nazwisko>NOWAK</os:Nazwisko><os:Imie>PIOTR</os:Imie><os:PESEL>02070803628</os:PESEL>` +
-		`</ppZP:DaneZPOsobyFizycznej></ppZP:DaneZP></ppZP:PodpisZP></ds:Signature>`
-	for _, place := range []string{"<xades:ClaimedRole>", "<xades:ClaimedRoles>", "<xades:SignerRole>"} {
-		t.Run("injected after "+place, func(t *testing.T) {
-			attacked := replaceOne(t, doc, place, place+evil)
-			rep := verify.XML("attack.xml", []byte(attacked), trusting(), verify.XMLOptions{})
-			s := genuineReport(t, rep, id)
-			if s.Indication == verify.TotalPassed && (s.TrustedProfile == nil || s.TrustedProfile.PESEL != testProfile.PESEL) {
-				t.Errorf("TOTAL_PASSED with trusted profile %+v, want the signed %s", s.TrustedProfile, testProfile.PESEL)
+	evilPESEL := "02070803628"
+	evil := `<ppZP:PodpisZP xmlns:ppZP="` + xades.NSPPZP + `" xmlns:os="` + xades.NSOsoba +
+		`"><ppZP:DaneZP><ppZP:DaneZPOsobyFizycznej><os:Nazwisko>NOWAK</os:Nazwisko><os:Imie>PIOTR</os:Imie><os:PESEL>` + evilPESEL +
+		`</os:PESEL></ppZP:DaneZPOsobyFizycznej></ppZP:DaneZP></ppZP:PodpisZP>`
+	filter2 := func(xpath string) string {
+		return `<ds:Transforms><ds:Transform Algorithm="` + xades.TransformFilter2 + `"><dsig-xpath:XPath xmlns:dsig-xpath="` +
+			xades.NSFilter2 + `" xmlns:ppZP="` + xades.NSPPZP + `" Filter="subtract">` + xpath + `</dsig-xpath:XPath></ds:Transform>` +
+			`<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms>`
+	}
+	variants := []struct {
+		name       string
+		transforms string
+		without    [][2]string // what the transforms leave out at signing time
+		attacks    map[string]func(t *testing.T, doc string) string
+	}{
+		{"subtract /descendant::ds:Signature", filter2("/descendant::ds:Signature"), nil, map[string]func(t *testing.T, doc string) string{
+			"ds:Signature holding a PodpisZP at the start of ClaimedRole": func(t *testing.T, doc string) string {
+				return replaceOne(t, doc, "<xades:ClaimedRole>", `<xades:ClaimedRole><ds:Signature xmlns:ds="`+xades.NSDSig+`">`+evil+`</ds:Signature>`)
+			},
+		}},
+		{"subtract //ppZP:PodpisZP", filter2("//ppZP:PodpisZP"), [][2]string{{xades.NSPPZP, "PodpisZP"}}, map[string]func(t *testing.T, doc string) string{
+			"PodpisZP replaced": func(t *testing.T, doc string) string {
+				return replaceOne(t, doc, between(t, doc, "<ppZP:PodpisZP", "</ppZP:PodpisZP>"), evil)
+			},
+		}},
+	}
+	ran := 0
+	for _, variant := range variants {
+		t.Run(variant.name, func(t *testing.T) {
+			doc := replaceOne(t, genuine, `URI="#`+id+`-signedprops"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms>`,
+				`URI="#`+id+`-signedprops">`+variant.transforms)
+			doc = setDigest(t, doc, id, 1, signedPropertiesDigest(t, doc, id, variant.without...))
+			doc = resign(t, doc, id, p.RSA.Key)
+			if s := genuineReport(t, verify.XML("a.xml", []byte(doc), trusting(), verify.XMLOptions{}), id); s.Indication != verify.TotalPassed {
+				t.Logf("this verifier does not accept the signed form (%s %q): nothing to attack", s.Indication, s.Reasons)
+				return
+			}
+			ran++
+			for name, attack := range variant.attacks {
+				t.Run(name, func(t *testing.T) {
+					attacked := attack(t, doc)
+					s := genuineReport(t, verify.XML("attack.xml", []byte(attacked), trusting(), verify.XMLOptions{}), id)
+					if s.TrustedProfile != nil && s.TrustedProfile.PESEL != testProfile.PESEL {
+						t.Errorf("%s with the unsigned trusted profile %+v", s.Indication, s.TrustedProfile)
+					}
+				})
 			}
 		})
 	}
+	if ran == 0 {
+		// a verifier that takes SignedProperties as covered only when a reference verifies all of them leaves
+		// nothing to hide a PodpisZP in: the attack cannot be mounted
+		t.Log("no SignedProperties reference leaving part of them out is accepted here")
+	}
 	t.Run("in UnsignedProperties", func(t *testing.T) {
+		evil := `<ds:Signature xmlns:ds="` + xades.NSDSig + `">` + evil + `</ds:Signature>`
 		nosig := signWith(t, attackDoc, p.RSA, xades.SignOptions{})
 		unsigned := `<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:SignerRole><xades:ClaimedRoles><xades:ClaimedRole>` +
 			evil + `</xades:ClaimedRole></xades:ClaimedRoles></xades:SignerRole></xades:UnsignedSignatureProperties></xades:UnsignedProperties>`

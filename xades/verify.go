@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -63,8 +64,9 @@ type ReferenceResult struct {
 	SignedProperties bool
 	// Verified holds the exact octets that were digested, and is set only when Status is RefOK: it is the content
 	// this reference proves, and whatever is shown or extracted as signed through it must be read from it (or from
-	// NodeSet), never from the document as parsed. For detached content without transforms it is the caller's own
-	// slice from VerifyOptions.Detached.
+	// NodeSet), never from the document as parsed. It may be shared (with other references verifying the same
+	// node-set, or for detached content without transforms with the caller's own slice from
+	// VerifyOptions.Detached): do not modify it.
 	Verified []byte
 	// NodeSet is set (with Status RefOK) when the transforms' output was a node-set: the document, or the parsed
 	// referenced octets, minus the excluded subtrees. Verified is then its canonical form (inclusive C14N 1.0
@@ -236,6 +238,8 @@ type verifier struct {
 	retained, retainBudget int64
 	// canonical holds the canonical form of node-sets already digested, by nodeSetKey.
 	canonical map[string][]byte
+	// wrappers holds the container read from a verified content (nil: none), by the content's first byte.
+	wrappers map[*byte]*WrappedFile
 	// positions caches element positions among same-name siblings for path.
 	positions map[*xmldoc.Node]siblingPosition
 }
@@ -593,10 +597,7 @@ func readSignedProperties(sp *xmldoc.Node, ns string, note func(string)) signedF
 // verifiedProperties reads the signed properties from the content their reference verified, so that nothing the
 // reference's transforms left out (a ds:Signature element inside ClaimedRole, say) is taken as signed.
 func (v *verifier) verifiedProperties(rr ReferenceResult, ns string) (signedFacts, bool) {
-	lim := v.opts.Limits
-	if lim.MaxBytes != 0 && lim.MaxBytes < len(rr.Verified) {
-		lim.MaxBytes = len(rr.Verified)
-	}
+	lim := v.limitsFor(len(rr.Verified))
 	d, err := xmldoc.Parse(rr.Verified, lim)
 	if err != nil || !d.Root.Is(ns, "SignedProperties") {
 		return signedFacts{}, false
@@ -824,6 +825,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			if err := xmldoc.Canonicalize(budgetWriter{&buf, &v.digested, v.digestBudget}, *in.set, m); err != nil {
 				return v.canonicalizationFailed(rr, err)
 			}
+			v.chargeWalk(in.set, buf.Len())
 			in = data{octets: buf.Bytes()}
 		}
 	}
@@ -834,7 +836,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 	verified, fresh := in.octets, !(external && len(transforms) == 0)
 	if in.set != nil {
 		key := nodeSetKey(in.set)
-		if b, ok := v.canonical[key]; ok {
+		if b, ok := v.canonical[key]; ok && key != "" {
 			verified, fresh = b, false
 		} else {
 			var buf bytes.Buffer
@@ -846,8 +848,11 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			if v.canonical == nil {
 				v.canonical = make(map[string][]byte)
 			}
-			v.canonical[key] = verified
+			if key != "" {
+				v.canonical[key] = verified
+			}
 		}
+		v.chargeWalk(in.set, len(verified))
 	}
 	if fresh {
 		v.retained += int64(len(verified))
@@ -867,25 +872,30 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 }
 
 // wrapped reads the trustsign container from the verified content of the first RefOK reference to the whole
-// document that holds one.
+// document that holds one. Co-signatures share their verified content, so each content is read once.
 func (v *verifier) wrapped(r *SignatureResult) *WrappedFile {
 	if !v.doc.Root.Is(NSWrapper, "WrappedFile") {
 		return nil
 	}
 	for _, rr := range r.References {
-		if rr.Status != RefOK || !rr.wholeDocument {
+		if rr.Status != RefOK || !rr.wholeDocument || len(rr.Verified) == 0 {
 			continue
 		}
-		lim := v.opts.Limits
-		if lim.MaxBytes != 0 && lim.MaxBytes < len(rr.Verified) {
-			lim.MaxBytes = len(rr.Verified)
+		key := &rr.Verified[0]
+		w, done := v.wrappers[key]
+		if !done {
+			v.digested += int64(len(rr.Verified))
+			if d, err := xmldoc.Parse(rr.Verified, v.limitsFor(len(rr.Verified))); err == nil {
+				w, _ = unwrapNode(d.Root)
+			}
+			if v.wrappers == nil {
+				v.wrappers = make(map[*byte]*WrappedFile)
+			}
+			v.wrappers[key] = w
 		}
-		d, err := xmldoc.Parse(rr.Verified, lim)
-		if err != nil {
-			continue
-		}
-		if w, err := unwrapNode(d.Root); err == nil {
-			return w
+		if w != nil {
+			cp := *w
+			return &cp
 		}
 	}
 	return nil
@@ -907,13 +917,9 @@ func needsNodeSet(alg string) bool {
 	return alg == TransformEnveloped || alg == TransformFilter2 || alg == TransformXPath
 }
 
-// parseOctets turns octets into the node-set of the document they hold, with the caller's parser limits (the
-// byte limit aside: the octets are already in memory and counted in the work budget).
+// parseOctets turns octets into the node-set of the document they hold (limitsFor).
 func (v *verifier) parseOctets(in *data) error {
-	lim := v.opts.Limits
-	if lim.MaxBytes != 0 && lim.MaxBytes < len(in.octets) {
-		lim.MaxBytes = len(in.octets)
-	}
+	lim := v.limitsFor(len(in.octets))
 	v.digested += int64(len(in.octets))
 	d, err := xmldoc.Parse(in.octets, lim)
 	if err != nil {
@@ -921,6 +927,17 @@ func (v *verifier) parseOctets(in *data) error {
 	}
 	*in = data{set: &xmldoc.Subset{Doc: d, Comments: true}}
 	return nil
+}
+
+// limitsFor is the caller's parser limits for n bytes of content that is already in memory and counted in the
+// work budget: every limit applies but the byte limit.
+func (v *verifier) limitsFor(n int) xmldoc.Limits {
+	lim := v.opts.Limits
+	if lim.MaxBytes == 0 {
+		lim.MaxBytes = xmldoc.DefaultLimits.MaxBytes
+	}
+	lim.MaxBytes = max(lim.MaxBytes, n)
+	return lim
 }
 
 // canonicalizationFailed is the result of a reference whose canonicalization stopped.
@@ -934,8 +951,27 @@ func (v *verifier) canonicalizationFailed(rr ReferenceResult, err error) Referen
 	return rr
 }
 
-// nodeSetKey identifies a node-set: same document, apex, comment mode and excluded subtrees (by identity).
+// chargeWalk counts in the work budget the walk over a node-set whose canonical form (produced bytes) is smaller
+// than its source, as when most of it is excluded: the transforms and the canonicalization still went through it.
+func (v *verifier) chargeWalk(s *xmldoc.Subset, produced int) {
+	if span := sizeHint(s) - 64; span > produced {
+		v.digested += int64(span - produced)
+	}
+}
+
+// subsetKeyed is whether nodeSetKey covers every field of xmldoc.Subset (Doc, Apex, Exclude, Comments). Should
+// Subset gain a field, node-sets are no longer cached rather than cached under a key that ignores it.
+var subsetKeyed = reflect.TypeFor[xmldoc.Subset]().NumField() == 4
+
+// nodeSetKey identifies a node-set: same document, apex, comment mode and excluded subtrees (by identity). It is
+// "" (not cached) for a node-set with many exclusions, whose key would cost as much as its canonicalization.
 func nodeSetKey(s *xmldoc.Subset) string {
+	if !subsetKeyed {
+		return ""
+	}
+	if len(s.Exclude) > 256 {
+		return ""
+	}
 	ex := make([]string, 0, len(s.Exclude))
 	for _, n := range s.Exclude {
 		ex = append(ex, fmt.Sprintf("%p", n))
@@ -1233,8 +1269,14 @@ func verifyWith(pub crypto.PublicKey, alg sigAlg, digest, sig []byte) sigCheck {
 			form, err := pkcs1.Verify(k, alg.hash, digest, sig)
 			return sigCheck{ok: err == nil, withoutNULL: form == pkcs1.WithoutNULL}
 		case keyRSAPSS:
-			err := rsa.VerifyPSS(k, alg.hash, digest, sig, &rsa.PSSOptions{SaltLength: alg.salt, Hash: alg.hash})
-			return sigCheck{ok: err == nil}
+			switch alg.mgf {
+			case 0:
+				return sigCheck{ok: verifyPSS(k, alg.hash, alg.hash, digest, sig, alg.salt)}
+			case mgfDefault:
+				return sigCheck{ok: verifyPSS(k, alg.hash, alg.hash, digest, sig, alg.salt) ||
+					(alg.hash != crypto.SHA256 && verifyPSS(k, alg.hash, crypto.SHA256, digest, sig, alg.salt))}
+			}
+			return sigCheck{ok: verifyPSS(k, alg.hash, alg.mgf, digest, sig, alg.salt)}
 		}
 		return sigCheck{}
 	case *ecdsa.PublicKey:

@@ -112,34 +112,40 @@ type sigAlg struct {
 	name string
 	// salt is the RSASSA-PSS salt length (0 in the table: the hash's size).
 	salt int
+	// mgf is the RSASSA-PSS MGF1 hash: 0 for the digest's; mgfDefault when RSAPSSParams leave it out.
+	mgf crypto.Hash
 }
 
+// mgfDefault marks an RSAPSSParams without MaskGenerationFunction: MGF1 with the digest's hash, or with SHA-256
+// (the default RFC 6931 states for the parameters as a whole); a value that verifies under either is accepted.
+const mgfDefault = crypto.Hash(1 << 16)
+
 var sigAlgs = []sigAlg{
-	{"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", keyRSA, crypto.SHA256, "RSA-SHA256", 0},
-	{"http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", keyRSA, crypto.SHA384, "RSA-SHA384", 0},
-	{"http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", keyRSA, crypto.SHA512, "RSA-SHA512", 0},
-	{"http://www.w3.org/2001/04/xmldsig-more#rsa-sha224", keyRSA, crypto.SHA224, "RSA-SHA224", 0},
-	{"http://www.w3.org/2000/09/xmldsig#rsa-sha1", keyRSA, crypto.SHA1, "RSA-SHA1", 0},
-	{"http://www.w3.org/2001/04/xmldsig-more#rsa-md5", keyRSA, crypto.MD5, "RSA-MD5", 0},
-	{"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", keyECDSA, crypto.SHA256, "ECDSA-SHA256", 0},
-	{"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384", keyECDSA, crypto.SHA384, "ECDSA-SHA384", 0},
-	{"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512", keyECDSA, crypto.SHA512, "ECDSA-SHA512", 0},
-	{"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha224", keyECDSA, crypto.SHA224, "ECDSA-SHA224", 0},
-	{"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1", keyECDSA, crypto.SHA1, "ECDSA-SHA1", 0},
-	{"http://www.w3.org/2000/09/xmldsig#hmac-sha1", keyHMAC, crypto.SHA1, "HMAC-SHA1", 0},
-	{"http://www.w3.org/2001/04/xmldsig-more#hmac-sha256", keyHMAC, crypto.SHA256, "HMAC-SHA256", 0},
-	{"http://www.w3.org/2001/04/xmldsig-more#hmac-sha384", keyHMAC, crypto.SHA384, "HMAC-SHA384", 0},
-	{"http://www.w3.org/2001/04/xmldsig-more#hmac-sha512", keyHMAC, crypto.SHA512, "HMAC-SHA512", 0},
+	{"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", keyRSA, crypto.SHA256, "RSA-SHA256", 0, 0},
+	{"http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", keyRSA, crypto.SHA384, "RSA-SHA384", 0, 0},
+	{"http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", keyRSA, crypto.SHA512, "RSA-SHA512", 0, 0},
+	{"http://www.w3.org/2001/04/xmldsig-more#rsa-sha224", keyRSA, crypto.SHA224, "RSA-SHA224", 0, 0},
+	{"http://www.w3.org/2000/09/xmldsig#rsa-sha1", keyRSA, crypto.SHA1, "RSA-SHA1", 0, 0},
+	{"http://www.w3.org/2001/04/xmldsig-more#rsa-md5", keyRSA, crypto.MD5, "RSA-MD5", 0, 0},
+	{"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", keyECDSA, crypto.SHA256, "ECDSA-SHA256", 0, 0},
+	{"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384", keyECDSA, crypto.SHA384, "ECDSA-SHA384", 0, 0},
+	{"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512", keyECDSA, crypto.SHA512, "ECDSA-SHA512", 0, 0},
+	{"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha224", keyECDSA, crypto.SHA224, "ECDSA-SHA224", 0, 0},
+	{"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1", keyECDSA, crypto.SHA1, "ECDSA-SHA1", 0, 0},
+	{"http://www.w3.org/2000/09/xmldsig#hmac-sha1", keyHMAC, crypto.SHA1, "HMAC-SHA1", 0, 0},
+	{"http://www.w3.org/2001/04/xmldsig-more#hmac-sha256", keyHMAC, crypto.SHA256, "HMAC-SHA256", 0, 0},
+	{"http://www.w3.org/2001/04/xmldsig-more#hmac-sha384", keyHMAC, crypto.SHA384, "HMAC-SHA384", 0, 0},
+	{"http://www.w3.org/2001/04/xmldsig-more#hmac-sha512", keyHMAC, crypto.SHA512, "HMAC-SHA512", 0, 0},
 	// RSASSA-PSS without parameters (RFC 6931 §2.3.11): MGF1 with the same hash, salt as long as the hash, trailer 1
-	{NSXMLDSigMore + "sha256-rsa-MGF1", keyRSAPSS, crypto.SHA256, "RSASSA-PSS-SHA256", 0},
-	{NSXMLDSigMore + "sha384-rsa-MGF1", keyRSAPSS, crypto.SHA384, "RSASSA-PSS-SHA384", 0},
-	{NSXMLDSigMore + "sha512-rsa-MGF1", keyRSAPSS, crypto.SHA512, "RSASSA-PSS-SHA512", 0},
-	{NSXMLDSigMore + "sha224-rsa-MGF1", keyRSAPSS, crypto.SHA224, "RSASSA-PSS-SHA224", 0},
-	{NSXMLDSigMore + "sha3-256-rsa-MGF1", keyRSAPSS, crypto.SHA3_256, "RSASSA-PSS-SHA3-256", 0},
-	{NSXMLDSigMore + "sha3-384-rsa-MGF1", keyRSAPSS, crypto.SHA3_384, "RSASSA-PSS-SHA3-384", 0},
-	{NSXMLDSigMore + "sha3-512-rsa-MGF1", keyRSAPSS, crypto.SHA3_512, "RSASSA-PSS-SHA3-512", 0},
-	{NSXMLDSigMore + "sha3-224-rsa-MGF1", keyRSAPSS, crypto.SHA3_224, "RSASSA-PSS-SHA3-224", 0},
-	{NSXMLDSigMore + "sha1-rsa-MGF1", keyRSAPSS, crypto.SHA1, "RSASSA-PSS-SHA1", 0},
+	{NSXMLDSigMore + "sha256-rsa-MGF1", keyRSAPSS, crypto.SHA256, "RSASSA-PSS-SHA256", 0, 0},
+	{NSXMLDSigMore + "sha384-rsa-MGF1", keyRSAPSS, crypto.SHA384, "RSASSA-PSS-SHA384", 0, 0},
+	{NSXMLDSigMore + "sha512-rsa-MGF1", keyRSAPSS, crypto.SHA512, "RSASSA-PSS-SHA512", 0, 0},
+	{NSXMLDSigMore + "sha224-rsa-MGF1", keyRSAPSS, crypto.SHA224, "RSASSA-PSS-SHA224", 0, 0},
+	{NSXMLDSigMore + "sha3-256-rsa-MGF1", keyRSAPSS, crypto.SHA3_256, "RSASSA-PSS-SHA3-256", 0, 0},
+	{NSXMLDSigMore + "sha3-384-rsa-MGF1", keyRSAPSS, crypto.SHA3_384, "RSASSA-PSS-SHA3-384", 0, 0},
+	{NSXMLDSigMore + "sha3-512-rsa-MGF1", keyRSAPSS, crypto.SHA3_512, "RSASSA-PSS-SHA3-512", 0, 0},
+	{NSXMLDSigMore + "sha3-224-rsa-MGF1", keyRSAPSS, crypto.SHA3_224, "RSASSA-PSS-SHA3-224", 0, 0},
+	{NSXMLDSigMore + "sha1-rsa-MGF1", keyRSAPSS, crypto.SHA1, "RSASSA-PSS-SHA1", 0, 0},
 }
 
 func sigAlgByURI(uri string) (sigAlg, bool) {
@@ -155,11 +161,11 @@ func sigAlgByURI(uri string) (sigAlg, bool) {
 }
 
 // rsaPSSMethod reads the RSAPSSParams of a SignatureMethod with Algorithm SignatureRSAPSS (RFC 6931 §2.3.10):
-// DigestMethod (default SHA-256), MaskGenerationFunction (MGF1; its DigestMethod defaults to the digest's, and
-// must equal it), SaltLength (default the digest's size) and TrailerField (1, the only value defined).
+// DigestMethod (default SHA-256), MaskGenerationFunction (MGF1 only; see mgfDefault when absent), SaltLength
+// (default the digest's size) and TrailerField (1, the only value defined).
 func rsaPSSMethod(method *xmldoc.Node) (sigAlg, error) {
 	alg := sigAlg{uri: SignatureRSAPSS, kind: keyRSAPSS, hash: crypto.SHA256, salt: -1}
-	mgfHash := crypto.Hash(0)
+	mgfHash := mgfDefault
 	els := method.Elements()
 	if len(els) > 1 || (len(els) == 1 && !els[0].Is(NSXMLDSigMore, "RSAPSSParams")) {
 		return sigAlg{}, fmt.Errorf("unexpected content in SignatureMethod (one RSAPSSParams expected)")
@@ -189,6 +195,7 @@ func rsaPSSMethod(method *xmldoc.Node) (sigAlg, error) {
 				if len(inner) > 1 || (len(inner) == 1 && !inner[0].Is(NSDSig, "DigestMethod")) {
 					return sigAlg{}, fmt.Errorf("unexpected content in MaskGenerationFunction")
 				}
+				mgfHash = crypto.SHA256 // the MGF1 parameter's default
 				if len(inner) == 1 {
 					mgfHash, err = digest(inner[0])
 				}
@@ -212,12 +219,10 @@ func rsaPSSMethod(method *xmldoc.Node) (sigAlg, error) {
 			}
 		}
 	}
-	if alg.hash == crypto.MD5 {
+	if alg.hash == crypto.MD5 || mgfHash == crypto.MD5 {
 		return sigAlg{}, fmt.Errorf("MD5 is not accepted for RSASSA-PSS")
 	}
-	if mgfHash != 0 && mgfHash != alg.hash {
-		return sigAlg{}, fmt.Errorf("MGF1 with %v and digest %v: a mask hash other than the digest's is not supported", mgfHash, alg.hash)
-	}
+	alg.mgf = mgfHash
 	if alg.salt < 0 {
 		alg.salt = alg.hash.Size()
 	}
