@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/trustsign/trustsign/internal/interoptest"
+	"github.com/trustsign/trustsign/cms"
 	"github.com/trustsign/trustsign/verify"
 )
 
@@ -140,7 +141,7 @@ func embeddedRoots(t *testing.T, data []byte) []*x509.Certificate {
 		if err != nil {
 			continue
 		}
-		c, err := x509.ParseCertificate(der)
+		c, err := cms.ParseCertificate(der)
 		if err != nil {
 			continue
 		}
@@ -166,7 +167,8 @@ func readPEMCertificates(file string) ([]*x509.Certificate, error) {
 		if b == nil {
 			break
 		}
-		c, err := x509.ParseCertificate(b.Bytes)
+		// as trustsign verify --trust reads them (signer.LoadCertificates): Brainpool roots included
+		c, err := cms.ParseCertificate(b.Bytes)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}

@@ -140,6 +140,9 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 	case s.SignatureChecked:
 		r.Checks.SignatureValue = Failed
 		r.Add(TotalFailed, SigCryptoFailure, s.SignatureDetail)
+	case s.UnsupportedAlgorithm != "":
+		r.Checks.SignatureValue = NotChecked
+		r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, s.SignatureDetail)
 	default:
 		r.Checks.SignatureValue = NotChecked
 	}

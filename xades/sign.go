@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustsign/trustsign/internal/keyusage"
 	"github.com/trustsign/trustsign/internal/xmldoc"
 )
 
@@ -83,8 +84,21 @@ type SignOptions struct {
 var ErrNotXML = errors.New("xades: input is not well-formed XML")
 
 // Sign signs data and returns the signed XML. For Enveloped and Enveloping, data must be an XML document
-// (use Wrap for other files); for Detached, data is any content and the result is a standalone signature.
+// (use Wrap for other files); for Detached, data is any content and the result is a standalone signature. A
+// certificate whose key usage does not allow document signatures is refused (verifiers would refuse every
+// signature made with it).
 func Sign(data []byte, opts SignOptions) ([]byte, error) {
+	if opts.Signer == nil || opts.Certificate == nil {
+		return nil, errors.New("xades: a signer and its certificate are required")
+	}
+	if err := keyusage.ForDocuments(opts.Certificate); err != nil {
+		return nil, fmt.Errorf("xades: %w", err)
+	}
+	return sign(data, opts)
+}
+
+// sign is Sign without the key-usage check (tests make the signatures other tools would).
+func sign(data []byte, opts SignOptions) ([]byte, error) {
 	if opts.Signer == nil || opts.Certificate == nil {
 		return nil, errors.New("xades: a signer and its certificate are required")
 	}

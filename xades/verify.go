@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustsign/trustsign/cms"
 	"github.com/trustsign/trustsign/internal/pkcs1"
 	"github.com/trustsign/trustsign/internal/xmldoc"
 )
@@ -120,6 +121,9 @@ type SignatureResult struct {
 	// from the document as parsed, where subtrees a reference excludes (such as ds:Signature elements) can hold
 	// anything.
 	Wrapped *WrappedFile
+	// UnsupportedAlgorithm names the signer's key algorithm or curve when it is one we read but cannot verify
+	// with; SignatureChecked is then false.
+	UnsupportedAlgorithm string
 	// Warnings are facts that do not make the signature fail but that a report should show (a tolerated encoding
 	// defect, for instance).
 	Warnings []string
@@ -959,9 +963,9 @@ func (v *verifier) chargeWalk(s *xmldoc.Subset, produced int) {
 	}
 }
 
-// subsetKeyed is whether nodeSetKey covers every field of xmldoc.Subset (Doc, Apex, Exclude, Comments). Should
-// Subset gain a field, node-sets are no longer cached rather than cached under a key that ignores it.
-var subsetKeyed = reflect.TypeFor[xmldoc.Subset]().NumField() == 4
+// subsetKeyed is whether nodeSetKey covers every field of xmldoc.Subset (Doc, Apex, Exclude, Comments, Filters).
+// Should Subset gain a field, node-sets are no longer cached rather than cached under a key that ignores it.
+var subsetKeyed = reflect.TypeFor[xmldoc.Subset]().NumField() == 5
 
 // nodeSetKey identifies a node-set: same document, apex, comment mode and excluded subtrees (by identity). It is
 // "" (not cached) for a node-set with many exclusions, whose key would cost as much as its canonicalization.
@@ -978,7 +982,24 @@ func nodeSetKey(s *xmldoc.Subset) string {
 	}
 	slices.Sort(ex)
 	ex = slices.Compact(ex)
-	return fmt.Sprintf("%p/%p/%t/%s", s.Doc, s.Apex, s.Comments, strings.Join(ex, ","))
+	// filters apply in order, so their steps are keyed in order
+	var fl strings.Builder
+	roots := 0
+	for _, f := range s.Filters {
+		fl.WriteString("[")
+		for _, st := range f {
+			fmt.Fprintf(&fl, "%d:%t:", st.Op, st.Document)
+			for _, r := range st.Roots {
+				fmt.Fprintf(&fl, "%p,", r)
+			}
+			fl.WriteString(";")
+			if roots += len(st.Roots); roots > 256 {
+				return ""
+			}
+		}
+		fl.WriteString("]")
+	}
+	return fmt.Sprintf("%p/%p/%t/%s/%s", s.Doc, s.Apex, s.Comments, strings.Join(ex, ","), fl.String())
 }
 
 // misplaced returns why an element referenced by Id from signature sig is not where signed data may be: every
@@ -1099,7 +1120,7 @@ func (v *verifier) keys(r *SignatureResult, keyInfo *xmldoc.Node, qp *qualifying
 			if n.Is(NSDSig, "X509Certificate") {
 				der, err := base64.StdEncoding.DecodeString(stripSpace(n.Text()))
 				if err == nil {
-					if c, err := x509.ParseCertificate(der); err == nil {
+					if c, err := cms.ParseCertificate(der); err == nil {
 						r.Certificates = append(r.Certificates, c)
 						return false
 					}
@@ -1113,7 +1134,7 @@ func (v *verifier) keys(r *SignatureResult, keyInfo *xmldoc.Node, qp *qualifying
 		if cv := qp.unsignedSig.Child(qp.ns, "CertificateValues"); cv != nil {
 			for _, e := range cv.Children(qp.ns, "EncapsulatedX509Certificate") {
 				if der, err := base64.StdEncoding.DecodeString(stripSpace(e.Text())); err == nil {
-					if c, err := x509.ParseCertificate(der); err == nil {
+					if c, err := cms.ParseCertificate(der); err == nil {
 						r.Certificates = append(r.Certificates, c)
 					}
 				}
@@ -1200,6 +1221,13 @@ func (v *verifier) checkSignatureValue(r *SignatureResult, alg sigAlg, digest, s
 		}
 		if r.Certificate == nil {
 			r.Certificate = cands[0]
+		}
+		if u, ok := r.Certificate.PublicKey.(*cms.UnsupportedPublicKey); ok {
+			// a key we can read but not verify with (an elliptic curve without an implementation here): nothing is
+			// known about the value, which is not the same as a value that does not verify
+			r.UnsupportedAlgorithm = u.Algorithm
+			r.SignatureDetail = "the signing certificate's key (" + u.Algorithm + ") is not supported: the signature value cannot be checked"
+			return
 		}
 		r.SignatureChecked = true
 		r.SignatureDetail = "the signature value does not verify with the signing certificate's key"

@@ -66,7 +66,7 @@ func (v *verifier) filter2(set *xmldoc.Subset, t *xmldoc.Node, sig *xmldoc.Node)
 			return 0, "", fmt.Errorf("XPath Filter 2.0 Filter=%q is not intersect, subtract or union", f)
 		}
 		expr := xp.Text()
-		sel, err := evalLocationPath(v.doc, xp, expr)
+		sel, err := evalLocationPath(set.Doc, xp, expr) // the input's document: for detached XML, the parsed file
 		if err != nil {
 			return 0, "", err
 		}
@@ -151,7 +151,7 @@ func (v *verifier) xpath1(set *xmldoc.Subset, t *xmldoc.Node, sig *xmldoc.Node) 
 		return 0, "", refuse
 	}
 	// the nodes with an ancestor-or-self element matching step are the subtrees of those elements
-	sel, err := evalLocationPath(v.doc, xp, "/descendant-or-self::"+step)
+	sel, err := evalLocationPath(set.Doc, xp, "/descendant-or-self::"+step)
 	if err != nil {
 		return 0, "", err
 	}
