@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustsign/trustsign/internal/interoptest"
 	"github.com/trustsign/trustsign/cms"
+	"github.com/trustsign/trustsign/internal/interoptest"
 	"github.com/trustsign/trustsign/verify"
 )
 
