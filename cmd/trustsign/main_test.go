@@ -262,3 +262,15 @@ func TestCoSignAndDetached(t *testing.T) {
 		t.Errorf("detached without content: exit %d, want 2 (SIGNED_DATA_NOT_FOUND)", code)
 	}
 }
+
+func TestSignRSAPSS(t *testing.T) {
+	f := newFixture(t)
+	signed := f.sign(t, "pss", "--rsa-pss")
+	code, reps := f.verifyJSON(t, signed)
+	if code != exitOK || len(reps) != 1 || !strings.Contains(reps[0].Signatures[0].Algorithm, "PSS") {
+		t.Fatalf("exit %d %+v", code, reps)
+	}
+	if code, _, _ := ts(t, "sign", "--key", f.path("ec.key"), "--cert", f.path("ec.pem"), "--rsa-pss", f.path("doc.xml"), "-o", f.path("x.xml")); code != exitUsage {
+		t.Errorf("--rsa-pss with an EC key: exit %d", code)
+	}
+}

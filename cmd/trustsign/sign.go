@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,7 +24,7 @@ import (
 type signFlags struct {
 	key, cert, format, profile, output, hash, mimeType, signingTime string
 	chain                                                           []string
-	certV2                                                          bool
+	certV2, rsaPSS                                                  bool
 	pades                                                           padesFlags
 }
 
@@ -59,6 +60,7 @@ Keys are PEM (PKCS#8, PKCS#1 or SEC1). --profile binds a trusted-profile identit
 	fl.StringVarP(&f.output, "output", "o", "", "output `FILE` (- for standard output)")
 	fl.StringVar(&f.hash, "hash", "sha256", "digest: sha256, sha384 or sha512")
 	fl.BoolVar(&f.certV2, "signing-certificate-v2", false, "write xades:SigningCertificateV2 instead of SigningCertificate")
+	fl.BoolVar(&f.rsaPSS, "rsa-pss", false, "XAdES with an RSA key: sign with RSASSA-PSS (xmldsig-more#sha256-rsa-MGF1 and its SHA-384/512 forms)")
 	fl.StringVar(&f.mimeType, "mime-type", "", "MIME type of the input (default: guessed from the name and content)")
 	fl.StringVar(&f.signingTime, "time", "", "signing time (RFC 3339; default now)")
 	addPadesFlags(fl, &f.pades)
@@ -147,6 +149,11 @@ func runSign(cmd *cobra.Command, f *signFlags, in string) error {
 			return err
 		}
 	}
+	if f.rsaPSS {
+		if _, ok := seal.Key.Public().(*rsa.PublicKey); !ok || f.format == "pades" {
+			return usageErr("--rsa-pss applies to XAdES with an RSA key")
+		}
+	}
 	if f.format == "pades" {
 		return runSignPades(cmd, f, seal, prof, h, when, in)
 	}
@@ -158,7 +165,7 @@ func runSign(cmd *cobra.Command, f *signFlags, in string) error {
 		return failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", in, errors.Unwrap(err)))
 	}
 	opts := xades.SignOptions{Signer: seal.Key, Certificate: seal.Certificate, Chain: seal.Chain[1:], Hash: h,
-		SigningTime: when, Profile: prof, SigningCertificateV2: f.certV2, MIMEType: f.mimeType}
+		SigningTime: when, Profile: prof, SigningCertificateV2: f.certV2, MIMEType: f.mimeType, RSAPSS: f.rsaPSS}
 	switch f.format {
 	case "xades", "xades-enveloped":
 		opts.Format = xades.Enveloped
