@@ -281,7 +281,7 @@ func TestConformanceAlgorithms(t *testing.T) {
 			reasons := ""
 			for _, s := range rep.Signatures {
 				t.Logf("%s: %s/%s %s checks %+v reasons %q", s.ID, s.Indication, s.SubIndication, s.Algorithm, s.Checks, s.Reasons)
-				reasons += strings.Join(s.Reasons, "\n") + "\n"
+				reasons += strings.Join(append(s.Reasons, s.Warnings...), "\n") + "\n"
 			}
 			if rep.Error != "" {
 				t.Fatalf("error: %s", rep.Error)
