@@ -925,7 +925,7 @@ func (v *verifier) canonicalizationFailed(rr ReferenceResult, err error) Referen
 	return rr
 }
 
-// nodeSetKey identifies a node-set: same document, apex, comment mode and excluded subtrees (by identity).
+// nodeSetKey identifies a node-set: same document, apex, comment mode, excluded subtrees and filters (by identity).
 func nodeSetKey(s *xmldoc.Subset) string {
 	ex := make([]string, 0, len(s.Exclude))
 	for _, n := range s.Exclude {
@@ -933,7 +933,7 @@ func nodeSetKey(s *xmldoc.Subset) string {
 	}
 	slices.Sort(ex)
 	ex = slices.Compact(ex)
-	return fmt.Sprintf("%p/%p/%t/%s", s.Doc, s.Apex, s.Comments, strings.Join(ex, ","))
+	return fmt.Sprintf("%p/%p/%t/%s/%v", s.Doc, s.Apex, s.Comments, strings.Join(ex, ","), s.Filters)
 }
 
 // misplaced returns why an element referenced by Id from signature sig is not where signed data may be: every
