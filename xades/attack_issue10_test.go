@@ -6,6 +6,7 @@ package xades_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trustsign/trustsign/internal/testpki"
 	"github.com/trustsign/trustsign/internal/xmldoc"
@@ -42,5 +43,42 @@ func TestAttackFilter2NodeSetCacheIgnoresFilters(t *testing.T) {
 	}
 	if !strings.Contains(doc, "999999.00") {
 		t.Fatal("crafting failed")
+	}
+}
+
+// XPath Filter 2.0 work is not charged to the document's processing budget: each XPath element may visit up to 4M
+// nodes, a reference may hold 64 of them, a signature 1000 references, a document 64 signatures. A 7 MB document
+// whose references each union "//*" 63 times over 200 000 elements, then intersect one small element (so that the
+// canonical output, the only work that is counted, stays tiny), keeps a verifier busy for hours (about 40 s per
+// reference measured over 500 000 elements). The work of a verification must stay bounded by a multiple of its
+// input, as for canonicalization; a reference past that bound is refused. This test fails by its deadline rather
+// than by an exact count, with a margin of two orders of magnitude over a linear-time verification.
+func TestAttackFilter2WorkIsUnbounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("resource exhaustion test")
+	}
+	var b strings.Builder
+	b.WriteString(`<r xmlns:ds="` + xades.NSDSig + `"><t Id="x">hi</t>`)
+	b.WriteString(strings.Repeat("<a/>", 200_000))
+	xp := func(op, expr string) string {
+		return `<f:XPath xmlns:f="` + xades.NSFilter2 + `" Filter="` + op + `">` + expr + `</f:XPath>`
+	}
+	one := `<ds:Transform Algorithm="` + xades.TransformFilter2 + `">` + strings.Repeat(xp("union", "//*"), 15) +
+		xp("intersect", "id('x')") + `</ds:Transform>`
+	ref := `<ds:Reference URI=""><ds:Transforms>` + strings.Repeat(one, 4) + `</ds:Transforms><ds:DigestMethod Algorithm="` +
+		uriSHA256 + `"/><ds:DigestValue>` + b64(make([]byte, 32)) + `</ds:DigestValue></ds:Reference>`
+	b.WriteString(`<ds:Signature><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="` + xmldoc.ExcC14N +
+		`"/><ds:SignatureMethod Algorithm="` + uriRSASHA256 + `"/>` + strings.Repeat(ref, 1000) +
+		`</ds:SignedInfo><ds:SignatureValue>AA==</ds:SignatureValue></ds:Signature></r>`)
+	doc := []byte(b.String())
+	done := make(chan verify.FileReport, 1)
+	go func() { done <- verify.XML("dos.xml", doc, trusting(), verify.XMLOptions{}) }()
+	select {
+	case rep := <-done:
+		if rep.Indication == verify.TotalPassed {
+			t.Errorf("TOTAL_PASSED")
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatalf("verifying a %d-byte document still runs after 90 s", len(doc))
 	}
 }
