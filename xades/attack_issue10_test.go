@@ -4,6 +4,12 @@ package xades_test
 // it was written against.
 
 import (
+	"bytes"
+	"encoding/base64"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +86,48 @@ func TestAttackFilter2WorkIsUnbounded(t *testing.T) {
 		}
 	case <-time.After(90 * time.Second):
 		t.Fatalf("verifying a %d-byte document still runs after 90 s", len(doc))
+	}
+}
+
+// docs/wrapper.md tells an auditor to extract a container's file with xmllint (the string value of the first
+// element named Content). The genuine signature may stand anywhere among the container's parts and may carry
+// unsigned ds:Object elements, neither of which its digest sees: moving it to the front and giving it an Object
+// holding <x:Content>EVIL</x:Content> leaves the signature TOTAL_PASSED (its wrappedFile, read from the verified
+// content, is still the signed file), while the documented command extracts the attacker's file.
+func TestAttackWrapperDocumentedExtraction(t *testing.T) {
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Skip("xmllint is not installed")
+	}
+	docs, err := os.ReadFile(filepath.Join("..", "docs", "wrapper.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`xmllint --xpath '([^']*)'`).FindSubmatch(docs)
+	if m == nil {
+		t.Skip("docs/wrapper.md no longer extracts with xmllint")
+	}
+	genuine := []byte("%PDF-1.7 the signed file")
+	signed := signWith(t, string(xades.Wrap("umowa.pdf", "application/pdf", genuine)), testpki.New().RSA, xades.SignOptions{})
+	i, j := strings.Index(signed, "<ds:Signature "), strings.LastIndex(signed, "</ds:Signature>")+len("</ds:Signature>")
+	sig := signed[i:j]
+	sig = strings.Replace(sig, "</ds:Signature>", `<ds:Object><x:Content xmlns:x="urn:x">`+b64([]byte("EVIL"))+
+		`</x:Content></ds:Object></ds:Signature>`, 1)
+	doc := signed[:i] + signed[j:]
+	doc = replaceOne(t, doc, `version="1">`, `version="1">`+sig)
+
+	rep := verify.XML("signed.xml", []byte(doc), trusting(), verify.XMLOptions{})
+	if len(rep.Signatures) != 1 || rep.Signatures[0].Indication != verify.TotalPassed || rep.Signatures[0].WrappedFile == nil {
+		t.Skipf("the crafted container no longer verifies (%s): the attack is refused by the verifier", rep.Indication)
+	}
+	path := writeFile(t, filepath.Join(t.TempDir(), "signed.xml"), []byte(doc))
+	out, err := exec.CommandContext(t.Context(), xmllint, "--xpath", string(m[1]), path).Output()
+	if err != nil {
+		t.Fatalf("xmllint: %v", err)
+	}
+	got, _ := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(out)), ""))
+	if !bytes.Equal(got, genuine) {
+		t.Errorf("verify reports the signed file %s (SHA-256 %s), the extraction docs/wrapper.md gives yields %q",
+			rep.Signatures[0].WrappedFile.Name, rep.Signatures[0].WrappedFile.SHA256, got)
 	}
 }
