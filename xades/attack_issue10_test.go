@@ -131,3 +131,33 @@ func TestAttackWrapperDocumentedExtraction(t *testing.T) {
 			rep.Signatures[0].WrappedFile.Name, rep.Signatures[0].WrappedFile.SHA256, got)
 	}
 }
+
+// A reference URI="" narrowed by XPath Filter 2.0 to id('amount') (xmlsec1 writes it, see
+// TestInteropXmlsecXPathTransforms) is the same data as URI="#amount", but gets none of its defences: the signed
+// element may be moved into the signature's own ds:Object (or anywhere else) and a fake one put where the
+// application reads it. For URI="#amount" the report names where the signed element is (TestAttackWrapping-
+// ReportsWhatWasSigned); here it says "whole document <wniosek>, ... intersect id('amount') (1 element(s))", which
+// an auditor reads as the document's amount being signed.
+func TestAttackFilter2IntersectWrapping(t *testing.T) {
+	p := testpki.New()
+	tr := `<ds:Transform Algorithm="` + xades.TransformFilter2 + `"><f:XPath xmlns:f="` + xades.NSFilter2 +
+		`" Filter="intersect">id('amount')</f:XPath></ds:Transform>` + transform(xmldoc.ExcC14N)
+	doc := insertBeforeRootEnd(t, attackDoc, plainSignature("xp", uriRSASHA256, reference(`URI=""`, tr, uriSHA256), x509Data(p.RSA.Cert)))
+	d := parseDoc(t, doc)
+	h := hashOfURI(t, uriSHA256).New()
+	h.Write(xmldoc.AppendCanonical(nil, xmldoc.Subset{Doc: d, Apex: d.ByID("amount")[0]}, xmldoc.Method{Exclusive: true}))
+	doc = resign(t, setDigest(t, doc, "xp", 0, h.Sum(nil)), "xp", p.RSA.Key)
+	checkSignature(t, verify.XML("a.xml", []byte(doc), trusting(), verify.XMLOptions{}).Signatures[0], passed)
+
+	const genuineAmount = `<kwota Id="amount" waluta="PLN">100.00</kwota>`
+	attacked := replaceOne(t, doc, genuineAmount, `<kwota waluta="PLN">999999.00</kwota>`)
+	attacked = replaceOne(t, attacked, `</ds:Signature>`, `<ds:Object>`+genuineAmount+`</ds:Object></ds:Signature>`)
+	rep := verify.XML("wrapped.xml", []byte(attacked), trusting(), verify.XMLOptions{})
+	s := rep.Signatures[0]
+	if s.Indication != verify.TotalPassed {
+		return // refused: fine
+	}
+	if !strings.Contains(strings.Join(s.Covered, " "), "ds:Object") {
+		t.Errorf("TOTAL_PASSED with covered %q: the signed amount now sits in the signature's ds:Object, the document shows 999999.00", s.Covered)
+	}
+}
