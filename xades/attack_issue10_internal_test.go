@@ -28,3 +28,37 @@ func TestAttackXPathNodeTestPositionCountsOnlyElements(t *testing.T) {
 		}
 	}
 }
+
+// compactXPath removes all white space outside literals before the XPath 1.0 forms are recognised, which joins
+// tokens: "not(ancestor-or-self::ds:Signature or 1)" (false for every node: the empty node-set in XPath) becomes
+// the name test ds:Signatureor1, and the transform is taken as "exclude every signature" of none, i.e. the whole
+// document. An expression of another meaning must be refused, not read as a different recognised form.
+func TestAttackXPath1WhitespaceJoinsTokens(t *testing.T) {
+	for _, expr := range []string{
+		"not(ancestor-or-self::ds:Signature or 1)",
+		"not(ancestor-or-self::ds:Signature and 0)",
+		"ancestor-or-self::ds:Signature or 1",
+	} {
+		src := `<r xmlns:ds="` + NSDSig + `"><a/><ds:Signature><ds:Transform><ds:XPath>` + expr +
+			`</ds:XPath></ds:Transform></ds:Signature></r>`
+		doc, err := xmldoc.ParseString(src, xmldoc.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tr, sig *xmldoc.Node
+		doc.Root.Descendants(func(n *xmldoc.Node) bool {
+			switch {
+			case n.Is(NSDSig, "Transform"):
+				tr = n
+			case n.Is(NSDSig, "Signature"):
+				sig = n
+			}
+			return true
+		})
+		v := &verifier{doc: doc}
+		set := &xmldoc.Subset{Doc: doc}
+		if _, _, err := v.xpath1(set, tr, sig); err == nil {
+			t.Errorf("%q accepted (filters %d, excluded %d): it is not a recognised form", expr, len(set.Filters), len(set.Exclude))
+		}
+	}
+}
