@@ -79,6 +79,13 @@ func (s SignatureReport) forDisplay() SignatureReport {
 		}
 		out.TrustedProfile = &p
 	}
+	if s.ClaimedProfile != nil {
+		p := *s.ClaimedProfile
+		for _, f := range []*string{&p.FirstName, &p.SecondName, &p.Surname, &p.PESEL, &p.ProfileID, &p.Login, &p.DateOfBirth} {
+			*f = Printable(*f)
+		}
+		out.ClaimedProfile = &p
+	}
 	if s.WrappedFile != nil {
 		w := *s.WrappedFile
 		w.Name, w.MIMEType, w.SHA256 = Printable(w.Name), Printable(w.MIMEType), Printable(w.SHA256)

@@ -244,6 +244,7 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 	if s.Certification {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("certification signature (DocMDP P=%d)", s.DocMDP))
 	}
+	p.profileBySeal(&r, cert)
 	r.Conclude()
 	return r
 }

@@ -21,6 +21,25 @@ type Policy struct {
 	Now func() time.Time
 	// MinRSABits is the smallest RSA modulus accepted as strong (default 2048).
 	MinRSABits int
+	// ProfileSeals, when set, are the trusted-profile service's seal certificates: a trusted-profile identity in a
+	// signature made by any other certificate is reported as ClaimedProfile (the signer wrote it; no trusted-profile
+	// service vouched for it), with a warning. When empty, every signature's identity is TrustedProfile.
+	ProfileSeals []*x509.Certificate
+}
+
+// profileBySeal moves the report's trusted-profile identity to ClaimedProfile when the policy names the
+// trusted-profile seals and the signer is none of them.
+func (p *Policy) profileBySeal(r *SignatureReport, signer *x509.Certificate) {
+	if p == nil || len(p.ProfileSeals) == 0 || r.TrustedProfile == nil {
+		return
+	}
+	for _, c := range p.ProfileSeals {
+		if signer != nil && c.Equal(signer) {
+			return
+		}
+	}
+	r.ClaimedProfile, r.TrustedProfile = r.TrustedProfile, nil
+	r.Warnings = append(r.Warnings, "the signature names a trusted profile, but its signer is not a trusted-profile seal: the identity is only claimed by the signer (claimedProfile)")
 }
 
 func (p *Policy) now() time.Time {

@@ -135,8 +135,11 @@ type SignatureReport struct {
 	SigningTime       *time.Time      `json:"signingTime"`
 	SigningTimeSource string          `json:"signingTimeSource,omitempty"`
 	TrustedProfile    *TrustedProfile `json:"trustedProfile"`
-	Covered           []string        `json:"covered"`
-	Checks            Checks          `json:"checks"`
+	// ClaimedProfile is a trusted-profile identity written by a signer that is not one of the policy's
+	// trusted-profile seals (Policy.ProfileSeals): the signer's claim, not the service's.
+	ClaimedProfile *TrustedProfile `json:"claimedProfile,omitempty"`
+	Covered        []string        `json:"covered"`
+	Checks         Checks          `json:"checks"`
 	// Reasons explains, one short sentence each, why the indication is not TOTAL_PASSED (and notes otherwise).
 	Reasons []string `json:"reasons,omitempty"`
 	// Warnings are facts that do not change the indication but an auditor should know (a signature value in a

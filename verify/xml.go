@@ -208,6 +208,7 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 		cs.Level = "counter-signature"
 		r.CounterSignatures = append(r.CounterSignatures, cs)
 	}
+	p.profileBySeal(&r, s.Certificate)
 	r.Conclude()
 	return r
 }

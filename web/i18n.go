@@ -358,6 +358,7 @@ var catalog = map[string][2]string{
 	"report.allowed":          {"Dozwolona", "Allowed"},
 	"report.detail":           {"Szczegóły", "Detail"},
 	"report.reasons":          {"Uzasadnienie", "Why"},
+	"report.claimedProfile":   {"Profil wskazany przez podpisującego (niepotwierdzony pieczęcią profilu zaufanego)", "Profile named by the signer (not vouched for by a trusted-profile seal)"},
 	"report.warnings":         {"Uwagi", "Warnings"},
 	"report.generated":        {"Raport wygenerowano %s.", "Report generated %s."},
 

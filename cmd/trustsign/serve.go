@@ -44,6 +44,7 @@ type serveConfig struct {
 	sealKey, sealCert           string
 	sealPhrase                  string
 	sealChain, trust            []string
+	profileSeals                []string
 	maxDocument                 int64
 	publicVerifyPerMinute       int
 	shutdownTimeout             time.Duration
@@ -80,6 +81,7 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringVar(&c.sealCert, "seal-cert", "", "seal certificate `FILE` (PEM)")
 	fl.StringSliceVar(&c.sealChain, "seal-chain", nil, "seal intermediate certificates `FILE` (PEM)")
 	fl.StringVar(&c.sealPhrase, "seal-phrase", pades.DefaultSealPhrase, "seal owner's `PHRASE` that begins a PDF signature's /Reason (\"PHRASE w imieniu: NAMES, PESEL: …, PZ ID: LOGIN\")")
+	fl.StringSliceVar(&c.profileSeals, "profile-seal", nil, "trusted-profile seal certificates `FILE` (PEM): when set, a profile identity signed by another certificate is reported as claimedProfile (the service's own seal always counts)")
 	fl.StringSliceVar(&c.trust, "trust", nil, "trusted roots `FILE` for verification (PEM); the seal chain is always trusted")
 	fl.Int64Var(&c.maxDocument, "max-document-size", 10<<20, "largest document accepted, in bytes")
 	fl.IntVar(&c.publicVerifyPerMinute, "public-verify-per-minute", 60, "unauthenticated verifications per client address per minute")
@@ -140,16 +142,26 @@ func runServe(cmd *cobra.Command, c *serveConfig) error {
 		return failErr(exitFailed, err)
 	}
 	policy := &verify.Policy{}
-	for _, p := range c.trust {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return failErr(exitNoInput, fmt.Errorf("trust file: %w", err))
+	for _, set := range []struct {
+		what  string
+		files []string
+		into  *[]*x509.Certificate
+	}{{"trust", c.trust, &policy.Roots}, {"profile seal", c.profileSeals, &policy.ProfileSeals}} {
+		for _, p := range set.files {
+			raw, err := os.ReadFile(p)
+			if err != nil {
+				return failErr(exitNoInput, fmt.Errorf("%s file: %w", set.what, err))
+			}
+			certs, err := signer.LoadCertificates(raw)
+			if err != nil {
+				return usageErr("%s file %s: %v", set.what, p, err)
+			}
+			*set.into = append(*set.into, certs...)
 		}
-		certs, err := signer.LoadCertificates(raw)
-		if err != nil {
-			return usageErr("trust file %s: %v", p, err)
-		}
-		policy.Roots = append(policy.Roots, certs...)
+	}
+	if len(policy.ProfileSeals) > 0 {
+		// the service's own seal vouches for the identities it signs
+		policy.ProfileSeals = append(policy.ProfileSeals, seal.Certificate)
 	}
 	// the service's own seal chain is trusted for verification: its last certificate is the anchor
 	policy.Roots = append(policy.Roots, seal.Chain[len(seal.Chain)-1])

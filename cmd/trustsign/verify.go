@@ -21,6 +21,7 @@ import (
 
 type verifyFlags struct {
 	trust, intermediates, detached []string
+	profileSeals                   []string
 	json                           bool
 	report, reportLang             string
 	maxSize                        int
@@ -50,6 +51,7 @@ With several files the worst wins (1, then 66, then 2, then 3).`,
 	fl.StringSliceVar(&f.trust, "trust", nil, "trusted root certificates `FILE` (PEM), repeatable")
 	fl.StringSliceVar(&f.intermediates, "intermediates", nil, "extra intermediate certificates `FILE` (PEM), repeatable")
 	fl.StringSliceVar(&f.detached, "detached-content", nil, "content `FILE` of a detached signature, repeatable")
+	fl.StringSliceVar(&f.profileSeals, "profile-seal", nil, "trusted-profile seal certificate `FILE` (PEM), repeatable: a profile identity signed by any other certificate is reported as claimedProfile")
 	fl.BoolVar(&f.json, "json", false, "print a JSON report (one object per line per file)")
 	fl.StringVar(&f.report, "report", "", "also write a self-contained HTML report of all files to `FILE`")
 	fl.StringVar(&f.reportLang, "report-lang", "en", "language of the HTML report: en or pl")
@@ -91,6 +93,13 @@ func runVerify(cmd *cobra.Command, f *verifyFlags, files []string) error {
 	}
 	for _, c := range inter {
 		policy.Intermediates = append(policy.Intermediates, c.Certificate)
+	}
+	seals, err := loadCertFiles(f.profileSeals, "profile seal")
+	if err != nil {
+		return err
+	}
+	for _, c := range seals {
+		policy.ProfileSeals = append(policy.ProfileSeals, c.Certificate)
 	}
 	if f.at != "" {
 		t, err := time.Parse(time.RFC3339, f.at)
@@ -228,10 +237,14 @@ func printSignature(w io.Writer, s *verify.SignatureReport, n int, indent string
 	} else {
 		fmt.Fprintf(w, "%sSigner:    unknown (no signing certificate)\n", in)
 	}
-	if p := s.TrustedProfile; p != nil {
-		name := strings.TrimSpace(strings.Join([]string{p.FirstName, p.SecondName, p.Surname}, " "))
-		name = strings.Join(strings.Fields(name), " ")
-		fmt.Fprintf(w, "%sProfile:   %s, PESEL %s, trusted profile %s, login %s\n", in, name, p.PESEL, p.ProfileID, p.Login)
+	for _, pr := range []struct {
+		label string
+		p     *verify.TrustedProfile
+	}{{"Profile:  ", s.TrustedProfile}, {"Claimed:  ", s.ClaimedProfile}} {
+		if p := pr.p; p != nil {
+			name := strings.Join(strings.Fields(p.FirstName+" "+p.SecondName+" "+p.Surname), " ")
+			fmt.Fprintf(w, "%s%s %s, PESEL %s, trusted profile %s, login %s\n", in, pr.label, name, p.PESEL, p.ProfileID, p.Login)
+		}
 	}
 	if s.SigningTime != nil {
 		fmt.Fprintf(w, "%sSigned at: %s (claimed)\n", in, s.SigningTime.UTC().Format(time.RFC3339))
