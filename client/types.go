@@ -236,14 +236,19 @@ type VerificationReport struct {
 
 // SignatureReport is one signature of a VerificationReport.
 type SignatureReport struct {
-	ID             string            `json:"id"`
-	Indication     string            `json:"indication"`
-	SubIndication  string            `json:"subIndication,omitempty"`
-	Signer         *Signer           `json:"signer"`
-	SigningTime    *time.Time        `json:"signingTime"`
-	TrustedProfile *TrustedProfile   `json:"trustedProfile"`
+	ID            string     `json:"id"`
+	Indication    string     `json:"indication"`
+	SubIndication string     `json:"subIndication,omitempty"`
+	Signer        *Signer    `json:"signer"`
+	SigningTime   *time.Time `json:"signingTime"`
+	// SigningTimeSource is "claimed": the signer's own claim, not a proof of existence.
+	SigningTimeSource string          `json:"signingTimeSource,omitempty"`
+	TrustedProfile    *TrustedProfile `json:"trustedProfile"`
+	// ClaimedProfile is an identity written by a signer that is not a configured trusted-profile seal.
+	ClaimedProfile *TrustedProfile   `json:"claimedProfile,omitempty"`
 	Checks         map[string]string `json:"checks"`
 	Reasons        []string          `json:"reasons,omitempty"`
+	Warnings       []string          `json:"warnings,omitempty"`
 	Algorithm      string            `json:"algorithm,omitempty"`
 	Level          string            `json:"level,omitempty"`
 }
