@@ -758,8 +758,14 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			}
 			// it removes the signature from the data when the data contains it, and nothing otherwise (xmlsec1
 			// writes it for a reference to an element beside the signature; xmlsec1, Santuario and xadesjs accept that)
-			if in.set.Apex == nil || in.set.Apex.IsAncestorOf(sig) {
+			switch {
+			case in.set.Apex == nil || in.set.Apex.IsAncestorOf(sig):
 				in.set.Exclude = append(in.set.Exclude, sig)
+				excluded++
+			case sig.IsAncestorOf(in.set.Apex):
+				// the data lies inside the signature, which the transform removes with everything in it: the
+				// node-set is empty (XMLDSig 6.6.4; xmlsec1 and Santuario digest nothing), not the data
+				in.set.Exclude = append(in.set.Exclude, in.set.Apex)
 				excluded++
 			}
 		case alg == TransformFilter2:
