@@ -64,18 +64,64 @@ func TestAttackFieldMDPLockedFieldDuplicated(t *testing.T) {
 // lockedAmountDoc is the form of TestAttackFieldMDPLockedFieldDuplicated signed with a FieldMDP transform of
 // the given action and fields: signature field 7, text fields "kwota" (20, filled) and "uwagi" (22, empty).
 func lockedAmountDoc(t *testing.T, p *testpki.PKI, action, fields string) []byte {
+	return lockedAmountForm(t, p, action, fields, "")
+}
+
+// lockedAmountForm is lockedAmountDoc with more entries in the interactive form dictionary.
+func lockedAmountForm(t *testing.T, p *testpki.PKI, action, fields, form string) []byte {
 	t.Helper()
 	dict := "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange " + brPlaceholder +
 		" /Contents " + contentsPlaceholder + " /Reference [<< /Type /SigRef /TransformMethod /FieldMDP" +
 		" /TransformParams << /Type /TransformParams /Action /" + action + " /Fields [" + fields + "] /V /1.2 >> >>] >>"
 	b := craftedDoc(dict, map[int]pdftest.Object{
-		1:  pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R 20 0 R 22 0 R] /SigFlags 3 >> >>"),
+		1:  pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R 20 0 R 22 0 R] /SigFlags 3" + form + " >> >>"),
 		4:  pdftest.Dict("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R /Annots [7 0 R 20 0 R 22 0 R] >>"),
 		20: pdftest.Dict("<< /Type /Annot /Subtype /Widget /FT /Tx /T (kwota) /V (100 PLN) /Rect [72 600 300 620] /P 4 0 R >>"),
 		22: pdftest.Dict("<< /Type /Annot /Subtype /Widget /FT /Tx /T (uwagi) /Rect [72 560 300 580] /P 4 0 R >>"),
 	})
 	s, _ := contentsSpan(t, b)
 	return seal(t, b, standardRange(t, b), s, p.RSA)
+}
+
+// With /NeedAppearances a viewer draws the locked field itself from its value, the form's /DA and the fonts of
+// the form's /DR: swapping the font it draws with, or the default appearance, changes what the locked field
+// shows without touching it. Adding a font for another field, or changing /DA while the fields keep their own
+// appearance streams, stays allowed.
+func TestAttackFieldMDPLockedFieldRedrawn(t *testing.T) {
+	p := testpki.New()
+	const form = " /DA (/Helv 10 Tf 0 g) /DR << /Font << /Helv 3 0 R >> >>"
+	drawn := lockedAmountForm(t, p, "Include", "(kwota)", form+" /NeedAppearances true")
+	kept := lockedAmountForm(t, p, "Include", "(kwota)", form)
+	font := pdftest.Dict("<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>")
+	fill := func(t *testing.T, b []byte) pdftest.Object {
+		return pdftest.Dict(strings.Replace(object(t, b, 22), "/Type /Annot", "/Type /Annot /V (zgoda)", 1))
+	}
+	runAttacks(t, []attack{
+		{"/DR font the locked field is drawn with swapped (/NeedAppearances)", func(t *testing.T) []byte {
+			return update(t, drawn, map[int]pdftest.Object{
+				1:  pdftest.Dict(strings.Replace(object(t, drawn, 1), "/Helv 3 0 R", "/Helv 30 0 R", 1)),
+				30: font,
+			})
+		}, verify.TotalFailed, hasChange(pades.ChangeFormFill, false)},
+		{"form /DA turned white (/NeedAppearances)", func(t *testing.T) []byte {
+			return update(t, drawn, map[int]pdftest.Object{
+				1: pdftest.Dict(strings.Replace(object(t, drawn, 1), "0 g)", "1 g)", 1)),
+			})
+		}, verify.TotalFailed, hasChange(pades.ChangeFormFill, false)},
+		{"font added to /DR while filling an unlocked field (/NeedAppearances)", func(t *testing.T) []byte {
+			return update(t, drawn, map[int]pdftest.Object{
+				1:  pdftest.Dict(strings.Replace(object(t, drawn, 1), "/Helv 3 0 R", "/Helv 3 0 R /Cour 30 0 R", 1)),
+				22: fill(t, drawn),
+				30: font,
+			})
+		}, verify.TotalPassed, hasChange(pades.ChangeFormFill, true)},
+		{"form /DA changed while filling an unlocked field, appearances kept", func(t *testing.T) []byte {
+			return update(t, kept, map[int]pdftest.Object{
+				1:  pdftest.Dict(strings.Replace(object(t, kept, 1), "/Helv 10 Tf", "/Helv 12 Tf", 1)),
+				22: fill(t, kept),
+			})
+		}, verify.TotalPassed, hasChange(pades.ChangeFormFill, true)},
+	})
 }
 
 // More shapes of adding a field a viewer takes for the locked one ("kwota"): every added field and widget is

@@ -396,7 +396,11 @@ func (c *classifier) judge(rc *revCtx, num uint32, ob, oa pdf.Object, rb, ra rol
 		out = append(out, c.fieldsDiff(rc, ob, oa)...)
 	}
 	if roles&rFormRes != 0 {
-		add(ChangeFormFill, permitFormFill, obj+": form default resources changed")
+		v := mkVerdict(ChangeFormFill, permitFormFill, obj+": form default resources changed")
+		if !c.isFormResources(rc, num) || !c.resourcesOnlyAdded(rc, ob, oa) {
+			v.fields = c.redrawnFields(rc) // a font or resource of /DR changed in place
+		}
+		out = append(out, v)
 	}
 	if roles&(rField|rSigField|rWidget|rSigWidget) == 0 && roles&(rFieldAP|rSigFieldAP|rFieldValue) != 0 {
 		out = append(out, c.appearanceVerdict(rc, num, roles))

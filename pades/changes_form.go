@@ -38,7 +38,15 @@ func (c *classifier) acroFormDiff(rc *revCtx, db, da pdf.Dict) []verdict {
 			out = append(out, fv...)
 		case "SigFlags":
 			out = append(out, mkVerdict(ChangeSignature, permitSignature, "form /SigFlags set"))
-		case "DR", "DA", "NeedAppearances":
+		case "DR", "DA":
+			v := mkVerdict(ChangeFormFill, permitFormFill, "form /"+string(k)+" changed")
+			if k == "DA" || !c.resourcesOnlyAdded(rc, db[k], da[k]) {
+				v.fields = c.redrawnFields(rc)
+			}
+			out = append(out, v)
+		case "NeedAppearances":
+			// The viewer then draws every field from its value, /DA and the form's /DR; a locked field's value
+			// cannot change (its /V is judged with it), and changes to /DA and /DR are judged below.
 			out = append(out, mkVerdict(ChangeFormFill, permitFormFill, "form /"+string(k)+" changed"))
 		default:
 			out = append(out, mkVerdict(ChangeOther, permitNever, "form /"+string(k)+" changed"))
@@ -67,6 +75,60 @@ func (c *classifier) fieldsDiff(rc *revCtx, ob, oa pdf.Object) []verdict {
 		out = append(out, mkVerdict(ChangeOther, permitNever, fmt.Sprintf("form field %q removed", pdf.Text(d["T"]))))
 	}
 	return out
+}
+
+// redrawnFields returns, when the form after the revision asks the viewer to draw the fields' appearances itself
+// (/NeedAppearances true), the names of every form field before the revision: a change to the form's default
+// appearance or resources then changes how each of them is drawn (a /DR font mapping other glyphs, a /DA in
+// white), so a lock on any of them refuses it. Without /NeedAppearances a viewer shows the fields' own
+// appearance streams, which such a change does not touch (an appearance sharing an object with /DR is judged
+// by the appearance rule).
+func (c *classifier) redrawnFields(rc *revCtx) []string {
+	cat, _, err := rc.after.Catalog()
+	if err != nil {
+		return nil
+	}
+	form, _ := rc.after.Dict(cat["AcroForm"])
+	if need, _ := rc.after.Resolve(form["NeedAppearances"]); need != pdf.Bool(true) {
+		return nil
+	}
+	fn := c.oldFieldNames(rc)
+	var out []string
+	for _, n := range fn.sorted {
+		if !fn.sig[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// resourcesOnlyAdded reports whether a resource dictionary (the form's /DR) after the revision keeps every
+// entry it had before unchanged, only adding new ones (a font for a newly drawn appearance).
+func (c *classifier) resourcesOnlyAdded(rc *revCtx, ob, oa pdf.Object) bool {
+	db, err := rc.before.Dict(ob)
+	if err != nil {
+		return false
+	}
+	da, err := rc.after.Dict(oa)
+	if err != nil || (db != nil && da == nil) {
+		return false
+	}
+	for cat, x := range db {
+		cb, errB := rc.before.Dict(x)
+		ca, errA := rc.after.Dict(da[cat])
+		if errB != nil || errA != nil || cb == nil || ca == nil {
+			if !pdf.Equal(x, da[cat]) {
+				return false
+			}
+			continue
+		}
+		for name, e := range cb {
+			if !pdf.Equal(e, ca[name]) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // qualifiedName returns the fully qualified name of a field or widget the way a viewer reads it: the partial
@@ -507,4 +569,19 @@ func (c *classifier) describe(rc *revCtx, num uint32) string {
 		return fmt.Sprintf("an annotation (object %d)", num)
 	}
 	return fmt.Sprintf("object %d", num)
+}
+
+// isFormResources reports whether num is the form's /DR dictionary itself (before and after the revision).
+func (c *classifier) isFormResources(rc *revCtx, num uint32) bool {
+	for _, v := range []pdf.View{rc.before, rc.after} {
+		cat, _, err := v.Catalog()
+		if err != nil {
+			return false
+		}
+		form, _ := v.Dict(cat["AcroForm"])
+		if r, ok := form["DR"].(pdf.Ref); !ok || r.Num != num {
+			return false
+		}
+	}
+	return true
 }
