@@ -21,7 +21,9 @@ import (
 //   - form fields (changes_form.go): the AcroForm, fields and widgets (filling keys only; a signature field
 //     only while it is being signed), and the objects a field's appearance or value reaches, which may change
 //     only when the revision fills that field and nothing else (another widget, the page, the catalog, the
-//     trailer) uses them.
+//     trailer) uses them. Every verdict that adds or alters a field, its value, widgets or appearance names
+//     the fields concerned by their fully qualified names (an added field also by the existing fields it
+//     equals, falls under or holds), so that a FieldMDP lock on any of them refuses it.
 //   - validation data and metadata (changes_dss.go): the /DSS and its VRI, certificate, OCSP and CRL streams,
 //     and the XMP metadata stream.
 //
@@ -198,6 +200,7 @@ type revCtx struct {
 	form          *formScope
 	dss           *dssCheck
 	oldNames      *fieldNames // the field names before the revision (built when a field is added)
+	addSteps      int         // work done naming added fields in this revision (bounded by maxScopeSteps)
 }
 
 type changedObject struct {

@@ -182,11 +182,13 @@ func (c *classifier) oldFieldNames(rc *revCtx) *fieldNames {
 	return fn
 }
 
-// related returns the names of fields before the revision that name equals, falls under, or holds.
-func (fn *fieldNames) related(name string, sig bool) []string {
+// related returns the names of fields before the revision that name equals, falls under, or holds; each name
+// looked at counts against steps.
+func (fn *fieldNames) related(name string, sig bool, steps *int) []string {
 	var out []string
-	keep := func(n string) {
-		if !(sig && fn.sig[n]) && !slices.Contains(out, n) {
+	keep := func(n string) { // the names kept are distinct: sorted holds each once
+		*steps++
+		if !(sig && fn.sig[n]) {
 			out = append(out, n)
 		}
 	}
@@ -203,14 +205,11 @@ func (fn *fieldNames) related(name string, sig bool) []string {
 	}
 	// the fields under name
 	i, _ := slices.BinarySearch(fn.sorted, name+".")
-	for ; i < len(fn.sorted) && strings.HasPrefix(fn.sorted[i], name+"."); i++ {
+	for ; i < len(fn.sorted) && strings.HasPrefix(fn.sorted[i], name+".") && *steps <= maxScopeSteps; i++ {
 		keep(fn.sorted[i])
 	}
 	return out
 }
-
-// maxAddedFields bounds the fields and widgets followed under one added field; past it the addition is refused.
-const maxAddedFields = 4096
 
 // addedField gives v, the verdict on a field or widget ref the revision adds, the names a FieldMDP lock checks:
 // for a form field, the fully qualified names of it and of every field and widget under it (as the form's tree
@@ -219,12 +218,14 @@ const maxAddedFields = 4096
 // name are one field to a viewer). A signature field added next to an existing signature field of its name is
 // left to the signature rules.
 func (c *classifier) addedField(rc *revCtx, ref pdf.Ref, sig bool, v verdict) verdict {
+	tooMany := mkVerdict(ChangeOther, permitNever, fmt.Sprintf("object %d: fields added with more fields under them than the analysis follows", ref.Num))
 	var own []string
+	ownSet := map[string]bool{}
 	seen := map[uint32]bool{}
 	queue := []pdf.Ref{ref}
 	for len(queue) > 0 {
-		if len(seen) >= maxAddedFields {
-			return mkVerdict(ChangeOther, permitNever, fmt.Sprintf("object %d: a field added with more fields under it than the analysis follows", ref.Num))
+		if rc.addSteps++; rc.addSteps > maxScopeSteps {
+			return tooMany // hostile fan-out: refused, not guessed at
 		}
 		r := queue[0]
 		queue = queue[1:]
@@ -234,14 +235,18 @@ func (c *classifier) addedField(rc *revCtx, ref pdf.Ref, sig bool, v verdict) ve
 		seen[r.Num] = true
 		d, _ := rc.after.Dict(r)
 		for _, n := range []string{c.names[rc.k][r.Num], qualifiedName(rc.after, d)} {
-			if n != "" && !slices.Contains(own, n) {
+			if n != "" && !ownSet[n] {
+				ownSet[n] = true
 				own = append(own, n)
 			}
 		}
 		kids, _ := rc.after.Resolve(d["Kids"])
 		if a, ok := kids.(pdf.Array); ok {
 			for _, e := range a {
-				if kr, ok := e.(pdf.Ref); ok {
+				if kr, ok := e.(pdf.Ref); ok && !seen[kr.Num] {
+					if rc.addSteps++; rc.addSteps > maxScopeSteps {
+						return tooMany
+					}
 					queue = append(queue, kr)
 				}
 			}
@@ -249,15 +254,23 @@ func (c *classifier) addedField(rc *revCtx, ref pdf.Ref, sig bool, v verdict) ve
 	}
 	fn := c.oldFieldNames(rc)
 	var names []string
-	if !sig {
-		names = append(names, own...)
+	have := map[string]bool{}
+	keep := func(n string) {
+		if !have[n] {
+			have[n] = true
+			names = append(names, n)
+		}
 	}
 	for _, n := range own {
-		for _, e := range fn.related(n, sig) {
-			if !slices.Contains(names, e) {
-				names = append(names, e)
-			}
+		if !sig {
+			keep(n)
 		}
+		for _, e := range fn.related(n, sig, &rc.addSteps) {
+			keep(e)
+		}
+	}
+	if rc.addSteps > maxScopeSteps {
+		return tooMany
 	}
 	v.fields, v.adds = names, true
 	return v
