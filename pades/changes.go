@@ -21,7 +21,9 @@ import (
 //   - form fields (changes_form.go): the AcroForm, fields and widgets (filling keys only; a signature field
 //     only while it is being signed), and the objects a field's appearance or value reaches, which may change
 //     only when the revision fills that field and nothing else (another widget, the page, the catalog, the
-//     trailer) uses them.
+//     trailer) uses them. Every verdict that adds or alters a field, its value, widgets or appearance names
+//     the fields concerned by their fully qualified names (an added field also by the existing fields it
+//     equals, falls under or holds), so that a FieldMDP lock on any of them refuses it.
 //   - validation data and metadata (changes_dss.go): the /DSS and its VRI, certificate, OCSP and CRL streams,
 //     and the XMP metadata stream.
 //
@@ -98,6 +100,9 @@ type verdict struct {
 	permit permit
 	detail string
 	fields []string // the fully qualified names of the form fields concerned, if any
+	// adds: the change adds a field or widget under fields; a FieldMDP lock on any of them refuses it whatever
+	// its class (a second field named like a locked one is the locked field to a viewer).
+	adds bool
 }
 
 func mkVerdict(kind ChangeKind, p permit, detail string) verdict {
@@ -139,7 +144,9 @@ func (c *classifier) changesAfter(ctx context.Context, rev, p int, lock *FieldLo
 				continue
 			}
 			ok := allowed(v.permit, p)
-			if ok && v.permit == permitFormFill {
+			// A lock refuses every change to a locked field: filling it, its widgets' annotation keys, and adding
+			// a field or widget whose name is (or falls under, or holds) a locked name.
+			if ok && (v.permit == permitFormFill || v.permit == permitAnnotation || v.adds) {
 				for _, f := range v.fields {
 					if lock.Locks(f) {
 						ok = false
@@ -192,6 +199,8 @@ type revCtx struct {
 	changed       map[uint32]bool
 	form          *formScope
 	dss           *dssCheck
+	oldNames      *fieldNames // the field names before the revision (built when a field is added)
+	addSteps      int         // work done naming added fields in this revision (bounded by maxScopeSteps)
 }
 
 type changedObject struct {
@@ -301,7 +310,7 @@ func (c *classifier) same(a, b pdf.Object) (bool, error) {
 
 // judge returns the verdicts on one changed object: every role it has (before or after) must allow the change.
 func (c *classifier) judge(rc *revCtx, num uint32, ob, oa pdf.Object, rb, ra role) []verdict {
-	before, after := rc.before, rc.after
+	after := rc.after
 	roles := rb | ra
 	db, _ := dictOf(ob)
 	da, _ := dictOf(oa)
@@ -327,11 +336,13 @@ func (c *classifier) judge(rc *revCtx, num uint32, ob, oa pdf.Object, rb, ra rol
 		case ra&(rField|rSigField|rWidget|rSigWidget) == 0 && ra&(rFieldAP|rSigFieldAP|rFieldValue) != 0:
 			out = append(out, c.appearanceVerdict(rc, num, roles))
 		case ra&(rSigField|rSigWidget) != 0:
-			add(ChangeSignature, permitSignature, "new signature field")
+			out = append(out, c.addedField(rc, pdf.Ref{Num: num, Gen: after.Location(num).Gen}, true,
+				mkVerdict(ChangeSignature, permitSignature, "new signature field")))
 		case ra&(rAcroForm|rFieldsArray|rFormRes) != 0:
 			add(ChangeFormFill, permitFormFill, "new form structure")
 		case ra&(rField|rWidget) != 0:
-			add(ChangeFormFill, permitFormFill, "new form field data")
+			out = append(out, c.addedField(rc, pdf.Ref{Num: num, Gen: after.Location(num).Gen}, false,
+				mkVerdict(ChangeFormFill, permitFormFill, "new form field data")))
 		case ra&(rAnnot|rAnnotAP|rAnnotsArray) != 0:
 			add(ChangeAnnotation, permitAnnotation, "new annotation")
 		case ra&rDSS != 0:
@@ -355,10 +366,10 @@ func (c *classifier) judge(rc *revCtx, num uint32, ob, oa pdf.Object, rb, ra rol
 		out = append(out, pageTreeDiff(obj, db, da)...)
 	}
 	if roles&rPage != 0 {
-		out = append(out, c.pageDiff(obj, db, da, before, after)...)
+		out = append(out, c.pageDiff(rc, obj, db, da)...)
 	}
 	if roles&rAnnotsArray != 0 {
-		out = append(out, c.annotsDiff(ob, oa, before, after)...)
+		out = append(out, c.annotsDiff(rc, ob, oa)...)
 	}
 	if roles&rContent != 0 {
 		never(ChangePageContent, obj+": used by page content, changed")
@@ -385,10 +396,14 @@ func (c *classifier) judge(rc *revCtx, num uint32, ob, oa pdf.Object, rb, ra rol
 		out = append(out, c.acroFormDiff(rc, db, da)...)
 	}
 	if roles&rFieldsArray != 0 {
-		out = append(out, c.fieldsDiff(ob, oa, before, after)...)
+		out = append(out, c.fieldsDiff(rc, ob, oa)...)
 	}
 	if roles&rFormRes != 0 {
-		add(ChangeFormFill, permitFormFill, obj+": form default resources changed")
+		v := mkVerdict(ChangeFormFill, permitFormFill, obj+": form default resources changed")
+		if !c.isFormResources(rc, num) || !c.resourcesOnlyAdded(rc, ob, oa) {
+			v.fields = c.redrawnFields(rc) // a font or resource of /DR changed in place
+		}
+		out = append(out, v)
 	}
 	if roles&(rField|rSigField|rWidget|rSigWidget) == 0 && roles&(rFieldAP|rSigFieldAP|rFieldValue) != 0 {
 		out = append(out, c.appearanceVerdict(rc, num, roles))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/trustsign/trustsign/pdf"
 )
@@ -26,19 +27,26 @@ func (c *classifier) widgetField(d pdf.Dict, after pdf.View) string {
 
 // acroFormDiff judges a changed interactive form dictionary.
 func (c *classifier) acroFormDiff(rc *revCtx, db, da pdf.Dict) []verdict {
-	before, after := rc.before, rc.after
 	var out []verdict
 	for _, k := range pdf.DiffKeys(db, da) {
 		switch k {
 		case "Fields":
-			fv := c.fieldsDiff(db[k], da[k], before, after)
+			fv := c.fieldsDiff(rc, db[k], da[k])
 			if len(fv) == 0 {
 				fv = append(fv, explained("form /Fields moved to another object, same fields"))
 			}
 			out = append(out, fv...)
 		case "SigFlags":
 			out = append(out, mkVerdict(ChangeSignature, permitSignature, "form /SigFlags set"))
-		case "DR", "DA", "NeedAppearances":
+		case "DR", "DA":
+			v := mkVerdict(ChangeFormFill, permitFormFill, "form /"+string(k)+" changed")
+			if k == "DA" || !c.resourcesOnlyAdded(rc, db[k], da[k]) {
+				v.fields = c.redrawnFields(rc)
+			}
+			out = append(out, v)
+		case "NeedAppearances":
+			// The viewer then draws every field from its value, /DA and the form's /DR; a locked field's value
+			// cannot change (its /V is judged with it), and changes to /DA and /DR are judged below.
 			out = append(out, mkVerdict(ChangeFormFill, permitFormFill, "form /"+string(k)+" changed"))
 		default:
 			out = append(out, mkVerdict(ChangeOther, permitNever, "form /"+string(k)+" changed"))
@@ -48,16 +56,18 @@ func (c *classifier) acroFormDiff(rc *revCtx, db, da pdf.Dict) []verdict {
 }
 
 // fieldsDiff judges a changed list of fields (/Fields or /Kids): removing fields is never allowed; a new
-// signature field is a signature, any other new field a form change.
-func (c *classifier) fieldsDiff(ob, oa pdf.Object, before, after pdf.View) []verdict {
+// signature field is a signature, any other new field a form change, each under the names a FieldMDP lock
+// checks (addedField).
+func (c *classifier) fieldsDiff(rc *revCtx, ob, oa pdf.Object) []verdict {
+	before, after := rc.before, rc.after
 	added, removed := refDiff(ob, oa, before, after)
 	var out []verdict
 	for _, r := range added {
 		d, _ := after.Dict(r)
-		if ft, _ := d.Name("FT"); ft == "Sig" {
-			out = append(out, mkVerdict(ChangeSignature, permitSignature, fmt.Sprintf("signature field %q added", pdf.Text(d["T"]))))
+		if fieldType(after, d) == "Sig" {
+			out = append(out, c.addedField(rc, r, true, mkVerdict(ChangeSignature, permitSignature, fmt.Sprintf("signature field %q added", qualifiedName(after, d)))))
 		} else {
-			out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, fmt.Sprintf("form field %q added", pdf.Text(d["T"]))))
+			out = append(out, c.addedField(rc, r, false, mkVerdict(ChangeAnnotation, permitAnnotation, fmt.Sprintf("form field %q added", qualifiedName(after, d)))))
 		}
 	}
 	for _, r := range removed {
@@ -65,6 +75,205 @@ func (c *classifier) fieldsDiff(ob, oa pdf.Object, before, after pdf.View) []ver
 		out = append(out, mkVerdict(ChangeOther, permitNever, fmt.Sprintf("form field %q removed", pdf.Text(d["T"]))))
 	}
 	return out
+}
+
+// redrawnFields returns, when the form after the revision asks the viewer to draw the fields' appearances itself
+// (/NeedAppearances true), the names of every form field before the revision: a change to the form's default
+// appearance or resources then changes how each of them is drawn (a /DR font mapping other glyphs, a /DA in
+// white), so a lock on any of them refuses it. Without /NeedAppearances a viewer shows the fields' own
+// appearance streams, which such a change does not touch (an appearance sharing an object with /DR is judged
+// by the appearance rule).
+func (c *classifier) redrawnFields(rc *revCtx) []string {
+	cat, _, err := rc.after.Catalog()
+	if err != nil {
+		return nil
+	}
+	form, _ := rc.after.Dict(cat["AcroForm"])
+	if need, _ := rc.after.Resolve(form["NeedAppearances"]); need != pdf.Bool(true) {
+		return nil
+	}
+	fn := c.oldFieldNames(rc)
+	var out []string
+	for _, n := range fn.sorted {
+		if !fn.sig[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// resourcesOnlyAdded reports whether a resource dictionary (the form's /DR) after the revision keeps every
+// entry it had before unchanged, only adding new ones (a font for a newly drawn appearance).
+func (c *classifier) resourcesOnlyAdded(rc *revCtx, ob, oa pdf.Object) bool {
+	db, err := rc.before.Dict(ob)
+	if err != nil {
+		return false
+	}
+	da, err := rc.after.Dict(oa)
+	if err != nil || (db != nil && da == nil) {
+		return false
+	}
+	for cat, x := range db {
+		cb, errB := rc.before.Dict(x)
+		ca, errA := rc.after.Dict(da[cat])
+		if errB != nil || errA != nil || cb == nil || ca == nil {
+			if !pdf.Equal(x, da[cat]) {
+				return false
+			}
+			continue
+		}
+		for name, e := range cb {
+			if !pdf.Equal(e, ca[name]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// qualifiedName returns the fully qualified name of a field or widget the way a viewer reads it: the partial
+// names (/T) up its /Parent chain, joined by dots.
+func qualifiedName(v pdf.View, d pdf.Dict) string {
+	var parts []string
+	for i := 0; i < 32 && d != nil; i++ {
+		if t := pdf.Text(d["T"]); t != "" {
+			parts = append(parts, t)
+		}
+		d, _ = v.Dict(d["Parent"])
+	}
+	slices.Reverse(parts)
+	return strings.Join(parts, ".")
+}
+
+// fieldNames are the fully qualified names of the fields before a revision, sorted, and which of them are
+// (only) signature fields.
+type fieldNames struct {
+	sorted []string
+	sig    map[string]bool
+}
+
+func (c *classifier) oldFieldNames(rc *revCtx) *fieldNames {
+	if rc.oldNames != nil {
+		return rc.oldNames
+	}
+	fn := &fieldNames{sig: map[string]bool{}}
+	other := map[string]bool{}
+	for num, n := range c.names[rc.k-1] {
+		if n == "" {
+			continue
+		}
+		if rc.rb[num]&(rSigField|rSigWidget) != 0 {
+			fn.sig[n] = true
+		} else {
+			other[n] = true
+		}
+	}
+	for n := range other {
+		delete(fn.sig, n)
+	}
+	for n := range fn.sig {
+		other[n] = true
+	}
+	for n := range other {
+		fn.sorted = append(fn.sorted, n)
+	}
+	sort.Strings(fn.sorted)
+	rc.oldNames = fn
+	return fn
+}
+
+// related returns the names of fields before the revision that name equals, falls under, or holds; each name
+// looked at counts against steps.
+func (fn *fieldNames) related(name string, sig bool, steps *int) []string {
+	var out []string
+	keep := func(n string) { // the names kept are distinct: sorted holds each once
+		*steps++
+		if !(sig && fn.sig[n]) {
+			out = append(out, n)
+		}
+	}
+	// name and its ancestors
+	for p := name; p != ""; {
+		if _, ok := slices.BinarySearch(fn.sorted, p); ok {
+			keep(p)
+		}
+		i := strings.LastIndexByte(p, '.')
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	// the fields under name
+	i, _ := slices.BinarySearch(fn.sorted, name+".")
+	for ; i < len(fn.sorted) && strings.HasPrefix(fn.sorted[i], name+".") && *steps <= maxScopeSteps; i++ {
+		keep(fn.sorted[i])
+	}
+	return out
+}
+
+// addedField gives v, the verdict on a field or widget ref the revision adds, the names a FieldMDP lock checks:
+// for a form field, the fully qualified names of it and of every field and widget under it (as the form's tree
+// names them and as their /Parent chains do, since a viewer may read either); for both a form and a signature
+// field, every name of an existing field that one of them equals, falls under or holds (two fields with one
+// name are one field to a viewer). A signature field added next to an existing signature field of its name is
+// left to the signature rules.
+func (c *classifier) addedField(rc *revCtx, ref pdf.Ref, sig bool, v verdict) verdict {
+	tooMany := mkVerdict(ChangeOther, permitNever, fmt.Sprintf("object %d: fields added with more fields under them than the analysis follows", ref.Num))
+	var own []string
+	ownSet := map[string]bool{}
+	seen := map[uint32]bool{}
+	queue := []pdf.Ref{ref}
+	for len(queue) > 0 {
+		if rc.addSteps++; rc.addSteps > maxScopeSteps {
+			return tooMany // hostile fan-out: refused, not guessed at
+		}
+		r := queue[0]
+		queue = queue[1:]
+		if seen[r.Num] {
+			continue
+		}
+		seen[r.Num] = true
+		d, _ := rc.after.Dict(r)
+		for _, n := range []string{c.names[rc.k][r.Num], qualifiedName(rc.after, d)} {
+			if n != "" && !ownSet[n] {
+				ownSet[n] = true
+				own = append(own, n)
+			}
+		}
+		kids, _ := rc.after.Resolve(d["Kids"])
+		if a, ok := kids.(pdf.Array); ok {
+			for _, e := range a {
+				if kr, ok := e.(pdf.Ref); ok && !seen[kr.Num] {
+					if rc.addSteps++; rc.addSteps > maxScopeSteps {
+						return tooMany
+					}
+					queue = append(queue, kr)
+				}
+			}
+		}
+	}
+	fn := c.oldFieldNames(rc)
+	var names []string
+	have := map[string]bool{}
+	keep := func(n string) {
+		if !have[n] {
+			have[n] = true
+			names = append(names, n)
+		}
+	}
+	for _, n := range own {
+		if !sig {
+			keep(n)
+		}
+		for _, e := range fn.related(n, sig, &rc.addSteps) {
+			keep(e)
+		}
+	}
+	if rc.addSteps > maxScopeSteps {
+		return tooMany
+	}
+	v.fields, v.adds = names, true
+	return v
 }
 
 // fieldType returns a field's /FT, inherited through /Parent.
@@ -100,7 +309,7 @@ func (c *classifier) fieldDiff(rc *revCtx, num uint32, db, da pdf.Dict, sig bool
 				out = append(out, mkVerdict(ChangeSignatureDict, permitNever, obj+": signed field's signature replaced or removed"))
 			}
 		case k == "Kids":
-			kv := c.fieldsDiff(db[k], da[k], rc.before, rc.after)
+			kv := c.fieldsDiff(rc, db[k], da[k])
 			if len(kv) == 0 {
 				// No field added or removed: the same kids in another object, or no list of fields at all.
 				was, is := refsOf(rc.before, db[k]), refsOf(rc.after, da[k])
@@ -168,7 +377,11 @@ func (c *classifier) fieldKey(rc *revCtx, obj, name string, k pdf.Name, sig bool
 		}
 		return v
 	case widgetKeys[k]:
-		return mkVerdict(ChangeAnnotation, permitAnnotation, obj+": widget /"+string(k)+" changed")
+		v := mkVerdict(ChangeAnnotation, permitAnnotation, obj+": widget /"+string(k)+" changed")
+		if name != "" && !sig {
+			v.fields = []string{name} // moving or hiding a locked field's widget changes what it shows
+		}
+		return v
 	}
 	return mkVerdict(ChangeOther, permitNever, obj+": "+what+" /"+string(k)+" changed")
 }
@@ -369,4 +582,19 @@ func (c *classifier) describe(rc *revCtx, num uint32) string {
 		return fmt.Sprintf("an annotation (object %d)", num)
 	}
 	return fmt.Sprintf("object %d", num)
+}
+
+// isFormResources reports whether num is the form's /DR dictionary itself (before and after the revision).
+func (c *classifier) isFormResources(rc *revCtx, num uint32) bool {
+	for _, v := range []pdf.View{rc.before, rc.after} {
+		cat, _, err := v.Catalog()
+		if err != nil {
+			return false
+		}
+		form, _ := v.Dict(cat["AcroForm"])
+		if r, ok := form["DR"].(pdf.Ref); !ok || r.Num != num {
+			return false
+		}
+	}
+	return true
 }

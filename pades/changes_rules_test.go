@@ -392,6 +392,14 @@ func TestChangeRules(t *testing.T) {
 				81: pdftest.Dict(cat[i+len("/AcroForm ") : j]),
 			})
 		}, false, ""},
+		{"attack: second field named like a filled one, drawn by the viewer (/NeedAppearances), after a DocMDP P=1 certification",
+			certified(1, nil), func(t *testing.T, b []byte) []byte {
+				return update(t, b, map[int]pdftest.Object{
+					1:  pdftest.Dict(strings.Replace(strings.Replace(object(t, b, 1), "/AcroForm <<", "/AcroForm <</NeedAppearances true ", 1), "/Fields [20 0 R", "/Fields [30 0 R 20 0 R", 1)),
+					4:  replaceIn(t, b, 4, "/Annots [20 0 R", "/Annots [30 0 R 20 0 R"),
+					30: pdftest.Dict("<< /Type /Annot /Subtype /Widget /FT /Tx /T (kwota) /V (1000000 PLN) /Rect [72 600 300 620] /P 4 0 R >>"),
+				})
+			}, true, pades.ChangeAnnotation},
 		{"second signature after an approval signature", approval(nil), func(t *testing.T, b []byte) []byte {
 			return sign(t, b, opts(p.EC256))
 		}, false, pades.ChangeSignature},

@@ -94,7 +94,7 @@ func pageTreeDiff(obj string, db, da pdf.Dict) []verdict {
 
 // pageDiff judges a changed page: its annotation list may change (annotationsDiff says how), producer data may
 // be written, nothing else.
-func (c *classifier) pageDiff(obj string, db, da pdf.Dict, before, after pdf.View) []verdict {
+func (c *classifier) pageDiff(rc *revCtx, obj string, db, da pdf.Dict) []verdict {
 	var out []verdict
 	producer, keys := splitProducerKeys(pdf.DiffKeys(db, da), db, da)
 	if len(producer) > 0 {
@@ -103,7 +103,7 @@ func (c *classifier) pageDiff(obj string, db, da pdf.Dict, before, after pdf.Vie
 	var rest []pdf.Name
 	for _, k := range keys {
 		if k == "Annots" {
-			out = append(out, c.annotsDiff(db["Annots"], da["Annots"], before, after)...)
+			out = append(out, c.annotsDiff(rc, db["Annots"], da["Annots"])...)
 		} else {
 			rest = append(rest, k)
 		}
@@ -170,7 +170,8 @@ func refDiff(ob, oa pdf.Object, before, after pdf.View) (added, removed []pdf.Re
 
 // annotsDiff judges a changed /Annots list: widgets of new signature fields are part of signing, other new
 // annotations are annotations; removing a widget is never allowed.
-func (c *classifier) annotsDiff(ob, oa pdf.Object, before, after pdf.View) []verdict {
+func (c *classifier) annotsDiff(rc *revCtx, ob, oa pdf.Object) []verdict {
+	before, after := rc.before, rc.after
 	added, removed := refDiff(ob, oa, before, after)
 	if len(added) == 0 && len(removed) == 0 {
 		if slices.Equal(refsOf(before, ob), refsOf(after, oa)) {
@@ -183,9 +184,9 @@ func (c *classifier) annotsDiff(ob, oa pdf.Object, before, after pdf.View) []ver
 		d, _ := after.Dict(r)
 		if st, _ := d.Name("Subtype"); st == "Widget" {
 			if fieldType(after, d) == "Sig" {
-				out = append(out, mkVerdict(ChangeSignature, permitSignature, "signature widget added to a page"))
+				out = append(out, c.addedField(rc, r, true, mkVerdict(ChangeSignature, permitSignature, "signature widget added to a page")))
 			} else {
-				out = append(out, mkVerdict(ChangeAnnotation, permitAnnotation, "form widget added to a page"))
+				out = append(out, c.addedField(rc, r, false, mkVerdict(ChangeAnnotation, permitAnnotation, "form widget added to a page")))
 			}
 			continue
 		}
