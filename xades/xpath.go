@@ -463,6 +463,14 @@ func evalLocationPathCharged(doc *xmldoc.Document, ns *xmldoc.Node, expr string,
 		if err != nil {
 			return selection{}, err
 		}
+		if k := len(pa.steps); k > 0 {
+			// a last node() step on these axes selects text and comment nodes, which a filter of element subtrees
+			// cannot hold: refused rather than narrowed to its elements (an attribute predicate keeps only elements)
+			if last := pa.steps[k-1]; last.test.anyNode && (last.axis == axisChild || last.axis == axisDescendant ||
+				last.axis == axisDescendantOrSelf) && !hasAttrPredicate(last.preds) {
+				return selection{}, fmt.Errorf("XPath: node() selects text and comment nodes; only elements are accepted (use *)")
+			}
+		}
 		nsteps += len(pa.steps)
 		if nsteps > maxXPathSteps {
 			return selection{}, fmt.Errorf("XPath expression with more than %d steps", maxXPathSteps)
@@ -847,6 +855,15 @@ func (ev *evaluator) path(pa path) ([]xctx, error) {
 		}
 	}
 	return ctxs, nil
+}
+
+func hasAttrPredicate(preds []predicate) bool {
+	for _, pr := range preds {
+		if !pr.isPosition {
+			return true
+		}
+	}
+	return false
 }
 
 func hasPosition(preds []predicate) bool {
