@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/trustsign/trustsign/internal/testpki"
 	"github.com/trustsign/trustsign/internal/xmldoc"
@@ -57,35 +56,59 @@ func TestAttackFilter2NodeSetCacheIgnoresFilters(t *testing.T) {
 // whose references each union "//*" 63 times over 200 000 elements, then intersect one small element (so that the
 // canonical output, the only work that is counted, stays tiny), keeps a verifier busy for hours (about 40 s per
 // reference measured over 500 000 elements). The work of a verification must stay bounded by a multiple of its
-// input, as for canonicalization; a reference past that bound is refused. This test fails by its deadline rather
-// than by an exact count, with a margin of two orders of magnitude over a linear-time verification.
+// input, as for canonicalization; a reference past that bound is refused.
+//
+// Deterministic form (no clock): over 50 000 elements, each reference asks for 30 walks of the whole document
+// (1.5 million node visits); the document's work budget (64 MiB plus 32 times its size) pays for a few dozen walks,
+// so at most the first few references may be evaluated and every later one must be refused for the processing
+// limit without being evaluated. Before the fix every reference was evaluated in full.
 func TestAttackFilter2WorkIsUnbounded(t *testing.T) {
-	if testing.Short() {
-		t.Skip("resource exhaustion test")
-	}
+	const elements, refs = 50_000, 1000
 	var b strings.Builder
 	b.WriteString(`<r xmlns:ds="` + xades.NSDSig + `"><t Id="x">hi</t>`)
-	b.WriteString(strings.Repeat("<a/>", 200_000))
+	b.WriteString(strings.Repeat("<a/>", elements))
 	xp := func(op, expr string) string {
 		return `<f:XPath xmlns:f="` + xades.NSFilter2 + `" Filter="` + op + `">` + expr + `</f:XPath>`
 	}
 	one := `<ds:Transform Algorithm="` + xades.TransformFilter2 + `">` + strings.Repeat(xp("union", "//*"), 15) +
 		xp("intersect", "id('x')") + `</ds:Transform>`
-	ref := `<ds:Reference URI=""><ds:Transforms>` + strings.Repeat(one, 4) + `</ds:Transforms><ds:DigestMethod Algorithm="` +
+	ref := `<ds:Reference URI=""><ds:Transforms>` + strings.Repeat(one, 2) + `</ds:Transforms><ds:DigestMethod Algorithm="` +
 		uriSHA256 + `"/><ds:DigestValue>` + b64(make([]byte, 32)) + `</ds:DigestValue></ds:Reference>`
 	b.WriteString(`<ds:Signature><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="` + xmldoc.ExcC14N +
-		`"/><ds:SignatureMethod Algorithm="` + uriRSASHA256 + `"/>` + strings.Repeat(ref, 1000) +
+		`"/><ds:SignatureMethod Algorithm="` + uriRSASHA256 + `"/>` + strings.Repeat(ref, refs) +
 		`</ds:SignedInfo><ds:SignatureValue>AA==</ds:SignatureValue></ds:Signature></r>`)
 	doc := []byte(b.String())
-	done := make(chan verify.FileReport, 1)
-	go func() { done <- verify.XML("dos.xml", doc, trusting(), verify.XMLOptions{}) }()
-	select {
-	case rep := <-done:
-		if rep.Indication == verify.TotalPassed {
-			t.Errorf("TOTAL_PASSED")
+
+	res, err := xades.Verify(doc, xades.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Signatures) != 1 || len(res.Signatures[0].References) != refs {
+		t.Fatalf("%d signatures, want 1 with %d references", len(res.Signatures), refs)
+	}
+	// the budget pays for at most budget / (visit cost × walk) walks of the document; a reference takes 30
+	budget := 64<<20 + 32*len(doc)
+	walks := budget / (16 * elements) // a visit costs well over 16 bytes of canonicalization
+	maxEvaluated := walks/30 + 1
+	limited, evaluated := 0, 0
+	for i, rr := range res.Signatures[0].References {
+		switch {
+		case rr.Status == xades.RefRefused && strings.Contains(rr.Detail, "processing limit"):
+			limited++
+		case rr.Status == xades.RefOK:
+			t.Fatalf("reference %d verifies", i)
+		default:
+			evaluated++
 		}
-	case <-time.After(90 * time.Second):
-		t.Fatalf("verifying a %d-byte document still runs after 90 s", len(doc))
+	}
+	if evaluated > maxEvaluated || limited < refs-maxEvaluated {
+		t.Errorf("%d references evaluated, %d refused for the processing limit: the work of a verification is not bounded "+
+			"(the budget of %d bytes pays for at most %d references of 30 document walks)", evaluated, limited, budget, maxEvaluated)
+	}
+
+	rep := verify.XML("dos.xml", doc, trusting(), verify.XMLOptions{})
+	if rep.Indication == verify.TotalPassed {
+		t.Errorf("TOTAL_PASSED")
 	}
 }
 

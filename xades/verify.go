@@ -774,7 +774,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			}
 			n, note, err := v.filter2(in.set, t, sig)
 			if err != nil {
-				return refused("%v", err)
+				return v.xpathFailed(rr, err)
 			}
 			excluded += n
 			if note != "" {
@@ -782,7 +782,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			}
 			if rr.SignedProperties || (rr.Type == TypeSignedProperties && qp != nil) {
 				// covered only if the filtered set is exactly this signature's SignedProperties
-				rr.SignedProperties = qp != nil && selectsExactly(in.set, qp.signedProps)
+				rr.SignedProperties = qp != nil && v.selectsExactly(in.set, qp.signedProps)
 			}
 		case alg == TransformBase64:
 			var text string
@@ -814,14 +814,14 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 					}
 					n, note, err := v.xpath1(in.set, t, sig)
 					if err != nil {
-						return refused("%v", err)
+						return v.xpathFailed(rr, err)
 					}
 					excluded += n
 					if note != "" {
 						rr.Covered += ", " + note
 					}
 					if rr.SignedProperties || (rr.Type == TypeSignedProperties && qp != nil) {
-						rr.SignedProperties = qp != nil && selectsExactly(in.set, qp.signedProps)
+						rr.SignedProperties = qp != nil && v.selectsExactly(in.set, qp.signedProps)
 					}
 					continue
 				case TransformXSLT:
@@ -830,6 +830,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 				return refused("transform %q is not accepted", alg)
 			}
 			m.InclusivePrefixes = inclusivePrefixes(t)
+			v.chargeFilters(in.set)
 			var buf bytes.Buffer
 			buf.Grow(sizeHint(in.set))
 			if err := xmldoc.Canonicalize(budgetWriter{&buf, &v.digested, v.digestBudget}, *in.set, m); err != nil {
@@ -849,6 +850,7 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 		if b, ok := v.canonical[key]; ok && key != "" {
 			verified, fresh = b, false
 		} else {
+			v.chargeFilters(in.set)
 			var buf bytes.Buffer
 			buf.Grow(sizeHint(in.set))
 			if err := xmldoc.Canonicalize(budgetWriter{&buf, &v.digested, v.digestBudget}, *in.set, xmldoc.Method{}); err != nil {
@@ -959,6 +961,38 @@ func (v *verifier) canonicalizationFailed(rr ReferenceResult, err error) Referen
 		rr.Detail = fmt.Sprintf("canonicalization failed: %v", err)
 	}
 	return rr
+}
+
+// xpathFailed is the result of a reference whose XPath transform was refused or stopped: past the work budget,
+// the same reason as canonicalization gives; an element selected where signed data may not be (signature
+// wrapping), as for an Id reference, SIGNED_DATA_NOT_FOUND.
+func (v *verifier) xpathFailed(rr ReferenceResult, err error) ReferenceResult {
+	var misplaced placementError
+	switch {
+	case errors.Is(err, errBudget):
+		return v.canonicalizationFailed(rr, err)
+	case errors.As(err, &misplaced):
+		rr.Status, rr.Detail = RefNotFound, misplaced.Error()
+	default:
+		rr.Status, rr.Detail = RefRefused, err.Error()
+	}
+	return rr
+}
+
+// chargeFilters counts in the work budget what the filters of a node-set cost a canonicalization beyond its
+// output: a set of each step's roots, and each step's test on every element of the walk (an element takes at
+// least four bytes of source, "<a/>").
+func (v *verifier) chargeFilters(s *xmldoc.Subset) {
+	steps, roots := 0, 0
+	for _, f := range s.Filters {
+		for _, st := range f {
+			steps++
+			roots += len(st.Roots)
+		}
+	}
+	if steps > 0 {
+		v.digested += int64(roots)*xpathVisitCost + int64(steps)*int64(sizeHint(s)/4)
+	}
 }
 
 // chargeWalk counts in the work budget the walk over a node-set whose canonical form (produced bytes) is smaller

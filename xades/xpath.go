@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,22 @@ const (
 )
 
 var errXPathWork = errors.New("XPath evaluation exceeds the processing limit")
+
+// xpathVisitCost is what visiting one node costs in the verifier's work budget, whose unit is a byte
+// canonicalized or hashed: a visit (a test, a set insertion, later a sort) costs about as much as canonicalizing
+// a few dozen bytes (measured: a visit takes about as long as canonicalizing 30 to 60 bytes).
+const xpathVisitCost = 32
+
+// evalXPath is evalLocationPath charged to the verifier's work budget: every node visit counts, so that the XPath
+// work of all references together stays within a multiple of the input, as canonicalization does. Past the
+// budget it returns errBudget.
+func (v *verifier) evalXPath(doc *xmldoc.Document, ns *xmldoc.Node, expr string) (selection, error) {
+	limit := v.digestBudget
+	if limit == 0 {
+		limit = math.MaxInt64 // a verifier made by hand in a unit test, without VerifyDocument's budget
+	}
+	return evalLocationPathCharged(doc, ns, expr, &v.digested, limit)
+}
 
 // filter2 applies an XPath Filter 2.0 transform to set. It returns how many signature elements it takes out of the
 // set (for the description of what is covered) and a note on how it narrows the set ("" if it does not).
@@ -66,9 +83,14 @@ func (v *verifier) filter2(set *xmldoc.Subset, t *xmldoc.Node, sig *xmldoc.Node)
 			return 0, "", fmt.Errorf("XPath Filter 2.0 Filter=%q is not intersect, subtract or union", f)
 		}
 		expr := xp.Text()
-		sel, err := evalLocationPath(set.Doc, xp, expr) // the input's document: for detached XML, the parsed file
+		sel, err := v.evalXPath(set.Doc, xp, expr) // the input's document: for detached XML, the parsed file
 		if err != nil {
 			return 0, "", err
+		}
+		if op != xmldoc.Subtract {
+			if err := v.checkPlacement(set, sel.nodes, sig); err != nil {
+				return 0, "", err
+			}
 		}
 		if len(sel.nodes) == 0 && !sel.root {
 			// selecting nothing is valid XPath, but a Signature name test whose prefix is bound elsewhere is a
@@ -91,7 +113,8 @@ func (v *verifier) filter2(set *xmldoc.Subset, t *xmldoc.Node, sig *xmldoc.Node)
 		if sel.root && op != xmldoc.Subtract {
 			continue // intersecting with or adding the whole document changes nothing
 		}
-		notes = append(notes, fmt.Sprintf("%s %s (%d element(s))", op, strings.Join(strings.Fields(expr), " "), len(sel.nodes)))
+		notes = append(notes, fmt.Sprintf("%s %s (%d element(s)%s)", op, strings.Join(strings.Fields(expr), " "),
+			len(sel.nodes), v.locations(sel.nodes)))
 	}
 	set.Filters = append(set.Filters, filter)
 	note := ""
@@ -109,7 +132,7 @@ func (v *verifier) xpath1(set *xmldoc.Subset, t *xmldoc.Node, sig *xmldoc.Node) 
 	}
 	xp := xs[0]
 	raw := xp.Text()
-	expr, err := compactXPath(raw)
+	expr, err := normalizeXPath(raw)
 	if err != nil {
 		return 0, "", err
 	}
@@ -147,13 +170,18 @@ func (v *verifier) xpath1(set *xmldoc.Subset, t *xmldoc.Node, sig *xmldoc.Node) 
 	if !ok {
 		return 0, "", refuse
 	}
-	if strings.ContainsAny(step, "/|()") || positional(step) {
+	if strings.ContainsAny(step, "/|() ") || positional(step) {
 		return 0, "", refuse
 	}
 	// the nodes with an ancestor-or-self element matching step are the subtrees of those elements
-	sel, err := evalLocationPath(set.Doc, xp, "/descendant-or-self::"+step)
+	sel, err := v.evalXPath(set.Doc, xp, "/descendant-or-self::"+step)
 	if err != nil {
 		return 0, "", err
+	}
+	if !negate {
+		if err := v.checkPlacement(set, sel.nodes, sig); err != nil {
+			return 0, "", err
+		}
 	}
 	allSignatures := true
 	for _, n := range sel.nodes {
@@ -181,7 +209,62 @@ func (v *verifier) xpath1(set *xmldoc.Subset, t *xmldoc.Node, sig *xmldoc.Node) 
 	if negate {
 		what = "removed"
 	}
-	return 0, fmt.Sprintf("filtered by XPath %s: %d subtree(s) %s", strings.Join(strings.Fields(raw), " "), len(sel.nodes), what), nil
+	return 0, fmt.Sprintf("filtered by XPath %s: %d subtree(s) %s%s", strings.Join(strings.Fields(raw), " "), len(sel.nodes),
+		what, v.locations(sel.nodes)), nil
+}
+
+// placementError is why an element an XPath selects for a reference is not where signed data may be.
+type placementError string
+
+func (e placementError) Error() string { return string(e) }
+
+// outermost returns the elements of nodes (in document order) that are not inside another one of them: the
+// subtrees a selection adds to or keeps in a node-set.
+func outermost(nodes []*xmldoc.Node) []*xmldoc.Node {
+	var out []*xmldoc.Node
+	for _, n := range nodes {
+		if k := len(out); k > 0 && out[k-1].IsAncestorOf(n) {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// checkPlacement applies to the subtrees an intersect or union selection keeps in a node-set of this document the
+// rule an Id reference obeys (misplaced): an element selected inside a ds:Object must sit in a ds:Object of this
+// signature. Selecting by Id or by path must not be a way around it.
+func (v *verifier) checkPlacement(set *xmldoc.Subset, nodes []*xmldoc.Node, sig *xmldoc.Node) error {
+	if set.Doc != v.doc {
+		return nil // detached XML: no signature of ours in it
+	}
+	for _, n := range outermost(nodes) {
+		if why := v.misplaced(n, sig); why != "" {
+			return placementError(why)
+		}
+	}
+	return nil
+}
+
+// maxLocations is how many selected subtrees a reference's description names.
+const maxLocations = 4
+
+// locations names where the subtrees of a selection are (": /a/b, /a/ds:Signature/ds:Object/c"), so that the
+// report says where the signed content is, not only how it was selected.
+func (v *verifier) locations(nodes []*xmldoc.Node) string {
+	tops := outermost(nodes)
+	if len(tops) == 0 {
+		return ""
+	}
+	var parts []string
+	for i, n := range tops {
+		if i == maxLocations {
+			parts = append(parts, fmt.Sprintf("and %d more", len(tops)-maxLocations))
+			break
+		}
+		parts = append(parts, v.path(n))
+	}
+	return " at " + strings.Join(parts, ", ")
 }
 
 // positional reports whether a step has a predicate that is not an attribute comparison.
@@ -242,29 +325,28 @@ func nearestSignature(n *xmldoc.Node) *xmldoc.Node {
 	return nil
 }
 
-// compactXPath removes the white space outside string literals.
-func compactXPath(s string) (string, error) {
+// normalizeXPath rewrites an expression as its tokens, with white space only where it separates two tokens that
+// would otherwise join (names, numbers, "/" "/"...): the XPath 1.0 forms are recognised on this text, in which
+// "ds:Signature or 1" stays three tokens rather than becoming one name.
+func normalizeXPath(s string) (string, error) {
 	if len(s) > maxXPathLen {
 		return "", fmt.Errorf("XPath expression longer than %d characters", maxXPathLen)
 	}
-	var b strings.Builder
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			continue
-		}
-		b.WriteByte(c)
+	toks, err := lexXPath(s)
+	if err != nil {
+		return "", err
 	}
-	if quote != 0 {
-		return "", fmt.Errorf("unterminated string literal in XPath")
+	// two tokens are written together only where they lex back as the same two tokens
+	apart := func(a, b string) bool {
+		again, err := lexXPath(a + b)
+		return err != nil || len(again) != 2 || again[0] != a || again[1] != b
+	}
+	var b strings.Builder
+	for i, t := range toks {
+		if i > 0 && apart(toks[i-1], t) {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t)
 	}
 	return b.String(), nil
 }
@@ -356,6 +438,16 @@ func (p *xpathParser) expect(t string) error {
 // evalLocationPath evaluates expr (a union of location paths of the supported forms) over doc, resolving prefixes
 // against the namespaces in scope at ns.
 func evalLocationPath(doc *xmldoc.Document, ns *xmldoc.Node, expr string) (selection, error) {
+	var spent int64
+	return evalLocationPathCharged(doc, ns, expr, &spent, math.MaxInt64)
+}
+
+// evalLocationPathCharged is evalLocationPath adding xpathVisitCost per node visited to *spent, and failing with
+// errBudget once *spent passes limit (and with errXPathWork past maxXPathNodeVisit visits of this evaluation).
+func evalLocationPathCharged(doc *xmldoc.Document, ns *xmldoc.Node, expr string, spent *int64, limit int64) (selection, error) {
+	if *spent > limit {
+		return selection{}, errBudget
+	}
 	if len(expr) > maxXPathLen {
 		return selection{}, fmt.Errorf("XPath expression longer than %d characters", maxXPathLen)
 	}
@@ -371,6 +463,14 @@ func evalLocationPath(doc *xmldoc.Document, ns *xmldoc.Node, expr string) (selec
 		if err != nil {
 			return selection{}, err
 		}
+		if k := len(pa.steps); k > 0 {
+			// a last node() step on these axes selects text and comment nodes, which a filter of element subtrees
+			// cannot hold: refused rather than narrowed to its elements (an attribute predicate keeps only elements)
+			if last := pa.steps[k-1]; last.test.anyNode && (last.axis == axisChild || last.axis == axisDescendant ||
+				last.axis == axisDescendantOrSelf) && !hasAttrPredicate(last.preds) {
+				return selection{}, fmt.Errorf("XPath: node() selects text and comment nodes; only elements are accepted (use *)")
+			}
+		}
 		nsteps += len(pa.steps)
 		if nsteps > maxXPathSteps {
 			return selection{}, fmt.Errorf("XPath expression with more than %d steps", maxXPathSteps)
@@ -384,7 +484,7 @@ func evalLocationPath(doc *xmldoc.Document, ns *xmldoc.Node, expr string) (selec
 	if p.i < len(p.toks) {
 		return selection{}, fmt.Errorf("XPath: unsupported expression at %q (only location paths are evaluated)", p.peek())
 	}
-	ev := evaluator{doc: doc, here: ns}
+	ev := evaluator{doc: doc, here: ns, spent: spent, limit: limit}
 	var sel selection
 	seen := map[*xmldoc.Node]bool{}
 	for _, pa := range paths {
@@ -398,13 +498,23 @@ func evalLocationPath(doc *xmldoc.Document, ns *xmldoc.Node, expr string) (selec
 				sel.root = true
 			case c.here:
 				return selection{}, fmt.Errorf("XPath selects the text node of here(), not elements")
+			case len(paths) == 1:
+				sel.nodes = append(sel.nodes, c.n) // a step's result has no duplicates
 			case !seen[c.n]:
 				seen[c.n] = true
 				sel.nodes = append(sel.nodes, c.n)
 			}
 		}
 	}
-	sort.Slice(sel.nodes, func(i, j int) bool { return sel.nodes[i].Start < sel.nodes[j].Start })
+	// the union and its sort
+	*spent += int64(len(sel.nodes)) * xpathVisitCost
+	if *spent > limit {
+		return selection{}, errBudget
+	}
+	byStart := func(i, j int) bool { return sel.nodes[i].Start < sel.nodes[j].Start }
+	if !sort.SliceIsSorted(sel.nodes, byStart) {
+		sort.Slice(sel.nodes, byStart)
+	}
 	return sel, nil
 }
 
@@ -500,6 +610,17 @@ func (p *xpathParser) step() (step, error) {
 		s.preds = append(s.preds, pr)
 		if err := p.expect("]"); err != nil {
 			return s, err
+		}
+	}
+	// node() on these axes matches text, comment and processing-instruction nodes too, which the evaluator does
+	// not produce: a position counted over elements only would select another node than XPath does (an attribute
+	// predicate first is fine: only elements pass it)
+	if s.test.anyNode && (s.axis == axisChild || s.axis == axisDescendant || s.axis == axisDescendantOrSelf) {
+		for _, pr := range s.preds {
+			if !pr.isPosition {
+				break
+			}
+			return s, fmt.Errorf("XPath: a position over node() counts text and comment nodes; not accepted (use * for elements)")
 		}
 	}
 	return s, nil
@@ -608,7 +729,7 @@ func isQName(t string) bool {
 }
 
 // lexXPath splits an expression into tokens: "/", "//", "|", "[", "]", "(", ")", "@", "::", "=", ",", "*",
-// ".", "..", string literals, numbers and names (a QName or "p:*").
+// "<", ">", "!", "+", "-", ".", "..", string literals, numbers and names (a QName or "p:*").
 func lexXPath(s string) ([]string, error) {
 	var toks []string
 	for i := 0; i < len(s); {
@@ -627,7 +748,7 @@ func lexXPath(s string) ([]string, error) {
 		case c == ':' && strings.HasPrefix(s[i:], "::"):
 			toks = append(toks, "::")
 			i += 2
-		case strings.IndexByte("|[]()@=,*", c) >= 0:
+		case strings.IndexByte("|[]()@=,*<>!+-", c) >= 0:
 			toks = append(toks, string(c))
 			i++
 		case c == '.':
@@ -685,12 +806,19 @@ type evaluator struct {
 	doc    *xmldoc.Document
 	here   *xmldoc.Node // the XPath element
 	visits int
+	// spent is the work budget's counter, charged xpathVisitCost per visit, up to limit
+	spent *int64
+	limit int64
 }
 
 func (ev *evaluator) visit() error {
 	ev.visits++
 	if ev.visits > maxXPathNodeVisit {
 		return errXPathWork
+	}
+	*ev.spent += xpathVisitCost
+	if *ev.spent > ev.limit {
+		return errBudget
 	}
 	return nil
 }
@@ -711,13 +839,40 @@ func (ev *evaluator) path(pa path) ([]xctx, error) {
 	case "here":
 		ctxs = []xctx{{n: ev.here, here: true}}
 	}
-	for _, s := range pa.steps {
+	steps := pa.steps
+	for i := 0; i < len(steps); i++ {
+		s := steps[i]
+		// "//x" (descendant-or-self::node()/child::x) is descendant::x when x has no position predicate: one walk
+		// instead of a child step from every node
+		if i+1 < len(steps) && s.axis == axisDescendantOrSelf && s.test.anyNode && len(s.preds) == 0 &&
+			steps[i+1].axis == axisChild && !hasPosition(steps[i+1].preds) {
+			i++
+			s = step{axis: axisDescendant, test: steps[i].test, preds: steps[i].preds}
+		}
 		var err error
 		if ctxs, err = ev.step(ctxs, s); err != nil {
 			return nil, err
 		}
 	}
 	return ctxs, nil
+}
+
+func hasAttrPredicate(preds []predicate) bool {
+	for _, pr := range preds {
+		if !pr.isPosition {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPosition(preds []predicate) bool {
+	for _, pr := range preds {
+		if pr.isPosition {
+			return true
+		}
+	}
+	return false
 }
 
 // step applies one location step to every context node and returns the union, without duplicates.
@@ -749,6 +904,10 @@ func (ev *evaluator) step(ctxs []xctx, s step) ([]xctx, error) {
 		for _, pr := range s.preds {
 			cands = filterPredicate(cands, pr)
 		}
+		if len(ctxs) == 1 {
+			out = cands // one context: its axis has no duplicates
+			break
+		}
 		for _, n := range cands {
 			switch {
 			case n.root:
@@ -765,12 +924,15 @@ func (ev *evaluator) step(ctxs []xctx, s step) ([]xctx, error) {
 			break // the root's descendants are everything
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
+	inOrder := func(i, j int) bool {
 		if out[i].root || out[j].root {
 			return out[i].root && !out[j].root
 		}
 		return out[i].n.Start < out[j].n.Start
-	})
+	}
+	if !sort.SliceIsSorted(out, inOrder) {
+		sort.SliceStable(out, inOrder)
+	}
 	return out, nil
 }
 
@@ -919,8 +1081,9 @@ func filterPredicate(cands []xctx, pr predicate) []xctx {
 
 // selectsExactly reports whether set renders exactly as the subtree of n: how a reference through an XPath
 // transform (URI="" intersected with //*[@Id='…']/etsi:QualifyingProperties/etsi:SignedProperties, as XAdES 1.1.1
-// qualified signatures do) is known to cover the SignedProperties and nothing else.
-func selectsExactly(set *xmldoc.Subset, n *xmldoc.Node) bool {
+// qualified signatures do) is known to cover the SignedProperties and nothing else. Its canonicalizations are
+// charged to the work budget; past it, the answer is no (and the reference is refused when it is digested).
+func (v *verifier) selectsExactly(set *xmldoc.Subset, n *xmldoc.Node) bool {
 	if set == nil || n == nil {
 		return false
 	}
@@ -931,12 +1094,20 @@ func selectsExactly(set *xmldoc.Subset, n *xmldoc.Node) bool {
 	if top != set.Doc.Root {
 		return false
 	}
-	var got, want bytes.Buffer
-	if xmldoc.Canonicalize(&got, *set, xmldoc.Method{}) != nil {
+	limit := v.digestBudget
+	if limit == 0 {
+		limit = math.MaxInt64 // a verifier made by hand in a unit test
+	}
+	want := xmldoc.Subset{Doc: set.Doc, Apex: n, Comments: set.Comments}
+	var got, exact bytes.Buffer
+	if xmldoc.Canonicalize(budgetWriter{&exact, &v.digested, limit}, want, xmldoc.Method{}) != nil {
 		return false
 	}
-	if xmldoc.Canonicalize(&want, xmldoc.Subset{Doc: set.Doc, Apex: n, Comments: set.Comments}, xmldoc.Method{}) != nil {
+	// the filtered set renders as the subtree only if it is no longer: stop writing it past that
+	v.chargeFilters(set)
+	if xmldoc.Canonicalize(budgetWriter{&got, &v.digested, min(limit, v.digested+int64(exact.Len())+1)}, *set, xmldoc.Method{}) != nil {
 		return false
 	}
-	return bytes.Equal(got.Bytes(), want.Bytes())
+	v.chargeWalk(set, got.Len())
+	return v.digested <= limit && bytes.Equal(got.Bytes(), exact.Bytes())
 }

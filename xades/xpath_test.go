@@ -76,7 +76,8 @@ func TestXPathLocationPaths(t *testing.T) {
 		{"//r:item[@Id='i3']/ancestor::r:*[1]", "i2"},
 		{"//r:item[@Id='i3']/..", "i2"},
 		{"id('i3')/parent::r:item/self::r:item", "i2"},
-		{"/child::r:root/child::node()[1]", "d1"},
+		{"/child::r:root/child::*[1]", "d1"},
+		{"//node()[@Id='i3']", "i3"},
 		{"//r:item[@Id='nope']", ""},
 		{"id('nope')", ""},
 		{"/r:root/..", "/"},
@@ -103,6 +104,10 @@ func TestXPathRefusesUnsupported(t *testing.T) {
 		"'lit'", "document('http://example.org/')", "//r:item[position()=1]", "here()", "//r:item[0]",
 		"//*[@Id=concat('i','1')]", "//r:item[", "/r:root/", "//r:item | ", "id(//r:item)", "ancestor::*$",
 		"//r:item[@Id='i1'", "//r:item['unterminated]", "namespace::*", "//r:item[1][@Id]",
+		// a position over node() counts text and comment nodes, which the evaluator does not produce
+		"/child::r:root/child::node()[1]", "/r:root/node()[2]", "/descendant::node()[3]", "id('d1')//node()[1]",
+		// and node() as the last step selects them too
+		"id('d1')/node()", "/r:root/child::node()", "/descendant-or-self::node()", "id('d1')//node()",
 		strings.Repeat("/r:a", maxXPathSteps+1), "/" + strings.Repeat(" ", maxXPathLen),
 	} {
 		t.Run(expr, func(t *testing.T) {
@@ -237,4 +242,85 @@ func FuzzXPathLocationPath(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Every node an XPath evaluation visits is charged to the verifier's work budget: repeated walks of the document
+// stop at the budget, whatever the per-evaluation and per-reference limits allow.
+func TestXPathWorkChargedToBudget(t *testing.T) {
+	const elements = 10_000
+	src := `<r xmlns:ds="` + NSDSig + `"><ds:Signature><ds:Transform><f:XPath xmlns:f="` + NSFilter2 +
+		`" Filter="union">//*</f:XPath></ds:Transform></ds:Signature>` + strings.Repeat("<a/>", elements) + `</r>`
+	doc, err := xmldoc.ParseString(src, xmldoc.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := doc.Root.Child(NSDSig, "Signature")
+	tr := sig.Child(NSDSig, "Transform")
+	const budget = 4 << 20
+	v := &verifier{doc: doc, digestBudget: budget}
+	walks := 0
+	for ; walks < 1000; walks++ {
+		_, _, err = v.filter2(&xmldoc.Subset{Doc: doc}, tr, sig)
+		if err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, errBudget) {
+		t.Fatalf("after %d walks: %v, want the work budget", walks, err)
+	}
+	// a walk visits every element once and adds it to the selection
+	if perWalk := 2 * elements * xpathVisitCost; walks > budget/perWalk {
+		t.Errorf("%d walks of %d elements within a budget of %d", walks, elements, budget)
+	}
+	// past the budget by at most one selection (charged when the union of its paths is made)
+	if over := v.digested - budget; over > (elements+2)*xpathVisitCost {
+		t.Errorf("charged %d, past the budget %d by more than one selection", v.digested, budget)
+	}
+}
+
+// An element that an XPath Filter 2.0 or XPath 1.0 selection keeps (intersect, union) obeys the placement rule of
+// an element referenced by Id: inside a ds:Object, only one of the signature's own. A subtraction selects nothing
+// to keep, and is not checked.
+func TestXPathSelectionPlacement(t *testing.T) {
+	const src = `<w xmlns:ds="` + NSDSig + `"><k Id="fake">1</k>` +
+		`<ds:Signature Id="own"><ds:Transform Algorithm="F2"><f:XPath xmlns:f="` + NSFilter2 + `" Filter="FILTER">EXPR</f:XPath></ds:Transform>` +
+		`<ds:Transform Algorithm="X1"><ds:XPath>XPATH1</ds:XPath></ds:Transform><ds:Object><k Id="mine">2</k></ds:Object></ds:Signature>` +
+		`<ds:Signature Id="other"><ds:Object><k Id="theirs">3</k></ds:Object></ds:Signature>` +
+		`<ds:Object><k Id="loose">4</k></ds:Object></w>`
+	for _, tc := range []struct {
+		filter, id string
+		wrapped    bool
+	}{
+		{"intersect", "fake", false},
+		{"intersect", "mine", false},
+		{"intersect", "theirs", true},
+		{"union", "loose", true},
+		{"subtract", "theirs", false},
+	} {
+		t.Run(tc.filter+" "+tc.id, func(t *testing.T) {
+			s := strings.NewReplacer("FILTER", tc.filter, "EXPR", "id('"+tc.id+"')",
+				"XPATH1", "ancestor-or-self::*[@Id='"+tc.id+"']").Replace(src)
+			doc, err := xmldoc.ParseString(s, xmldoc.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig := doc.ByID("own")[0]
+			trs := sig.Children(NSDSig, "Transform")
+			v := &verifier{doc: doc}
+			var placement placementError
+			_, note, err := v.filter2(&xmldoc.Subset{Doc: doc}, trs[0], sig)
+			if got := errors.As(err, &placement); got != tc.wrapped {
+				t.Errorf("filter 2.0: %v (note %q), want wrapping refused: %t", err, note, tc.wrapped)
+			}
+			if !tc.wrapped && tc.filter != "subtract" && !strings.Contains(note, v.path(doc.ByID(tc.id)[0])) {
+				t.Errorf("filter 2.0 note %q does not say where the selected element is", note)
+			}
+			if tc.filter == "intersect" {
+				_, note, err := v.xpath1(&xmldoc.Subset{Doc: doc}, trs[1], sig)
+				if got := errors.As(err, &placement); got != tc.wrapped {
+					t.Errorf("XPath 1.0: %v (note %q), want wrapping refused: %t", err, note, tc.wrapped)
+				}
+			}
+		})
+	}
 }
