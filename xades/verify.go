@@ -739,7 +739,25 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 
 	// Transforms
 	excluded := 0
-	for _, t := range transforms {
+	var t *xmldoc.Node
+	// applyXPath applies an XPath Filter 2.0 or XPath 1.0 transform (eval) to the node-set: it counts the
+	// exclusions, names the selection in Covered, and a SignedProperties reference stays one only when the filtered
+	// set is exactly this signature's SignedProperties.
+	applyXPath := func(eval func(set *xmldoc.Subset, t, sig *xmldoc.Node) (int, string, error)) error {
+		n, note, err := eval(in.set, t, sig)
+		if err != nil {
+			return err
+		}
+		excluded += n
+		if note != "" {
+			rr.Covered += ", " + note
+		}
+		if rr.SignedProperties || (rr.Type == TypeSignedProperties && qp != nil) {
+			rr.SignedProperties = qp != nil && v.selectsExactly(in.set, qp.signedProps)
+		}
+		return nil
+	}
+	for _, t = range transforms {
 		if !t.Is(NSDSig, "Transform") {
 			return refused("unexpected element %s in ds:Transforms", qname(t.Prefix, t.Local))
 		}
@@ -772,17 +790,8 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 			if in.set == nil {
 				return refused("XPath Filter 2.0 on octets")
 			}
-			n, note, err := v.filter2(in.set, t, sig)
-			if err != nil {
+			if err := applyXPath(v.filter2); err != nil {
 				return v.xpathFailed(rr, err)
-			}
-			excluded += n
-			if note != "" {
-				rr.Covered += ", " + note
-			}
-			if rr.SignedProperties || (rr.Type == TypeSignedProperties && qp != nil) {
-				// covered only if the filtered set is exactly this signature's SignedProperties
-				rr.SignedProperties = qp != nil && v.selectsExactly(in.set, qp.signedProps)
 			}
 		case alg == TransformBase64:
 			var text string
@@ -812,16 +821,8 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 					if in.set == nil {
 						return refused("XPath 1.0 transform on octets")
 					}
-					n, note, err := v.xpath1(in.set, t, sig)
-					if err != nil {
+					if err := applyXPath(v.xpath1); err != nil {
 						return v.xpathFailed(rr, err)
-					}
-					excluded += n
-					if note != "" {
-						rr.Covered += ", " + note
-					}
-					if rr.SignedProperties || (rr.Type == TypeSignedProperties && qp != nil) {
-						rr.SignedProperties = qp != nil && v.selectsExactly(in.set, qp.signedProps)
 					}
 					continue
 				case TransformXSLT:
