@@ -116,7 +116,13 @@ func (v *verifier) filter2(set *xmldoc.Subset, t *xmldoc.Node, sig *xmldoc.Node)
 		notes = append(notes, fmt.Sprintf("%s %s (%d element(s)%s)", op, strings.Join(strings.Fields(expr), " "),
 			len(sel.nodes), v.locations(sel.nodes)))
 	}
-	set.Filters = append(set.Filters, filter)
+	if len(filter) == 1 && filter[0].Op == xmldoc.Subtract && !filter[0].Document && len(set.Filters) == 0 {
+		// a lone subtract (the real service's and our own shape, /descendant::ds:Signature) takes subtrees out of
+		// the input, which is what Exclude means: canonicalization then skips them without a per-node filter walk
+		set.Exclude = append(set.Exclude, filter[0].Roots...)
+	} else {
+		set.Filters = append(set.Filters, filter)
+	}
 	note := ""
 	if len(notes) > 0 {
 		note = "filtered by XPath Filter 2.0: " + strings.Join(notes, ", ")
