@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,6 +60,9 @@ With several files the worst wins (1, then 66, then 2, then 3).`,
 	fl.StringVar(&f.at, "at", "", "validation time (RFC 3339; default now)")
 	return cmd
 }
+
+// verifyCert is a certificate loaded from a --trust, --intermediates or --profile-seal file.
+type verifyCert struct{ *x509.Certificate }
 
 func loadCertFiles(paths []string, what string) ([]*verifyCert, error) {
 	var out []*verifyCert
