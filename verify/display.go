@@ -72,20 +72,7 @@ func (s SignatureReport) forDisplay() SignatureReport {
 		sg.Subject, sg.Issuer, sg.Serial = Printable(sg.Subject), Printable(sg.Issuer), Printable(sg.Serial)
 		out.Signer = &sg
 	}
-	if s.TrustedProfile != nil {
-		p := *s.TrustedProfile
-		for _, f := range []*string{&p.FirstName, &p.SecondName, &p.Surname, &p.PESEL, &p.ProfileID, &p.Login, &p.DateOfBirth} {
-			*f = Printable(*f)
-		}
-		out.TrustedProfile = &p
-	}
-	if s.ClaimedProfile != nil {
-		p := *s.ClaimedProfile
-		for _, f := range []*string{&p.FirstName, &p.SecondName, &p.Surname, &p.PESEL, &p.ProfileID, &p.Login, &p.DateOfBirth} {
-			*f = Printable(*f)
-		}
-		out.ClaimedProfile = &p
-	}
+	out.TrustedProfile, out.ClaimedProfile = printableProfile(s.TrustedProfile), printableProfile(s.ClaimedProfile)
 	if s.WrappedFile != nil {
 		w := *s.WrappedFile
 		w.Name, w.MIMEType, w.SHA256 = Printable(w.Name), Printable(w.MIMEType), Printable(w.SHA256)
@@ -108,6 +95,17 @@ func (s SignatureReport) forDisplay() SignatureReport {
 		}
 	}
 	return out
+}
+
+func printableProfile(in *TrustedProfile) *TrustedProfile {
+	if in == nil {
+		return nil
+	}
+	p := *in
+	for _, f := range []*string{&p.FirstName, &p.SecondName, &p.Surname, &p.PESEL, &p.ProfileID, &p.Login, &p.DateOfBirth} {
+		*f = Printable(*f)
+	}
+	return &p
 }
 
 func printableAll(in []string) []string {

@@ -88,10 +88,7 @@ var ErrNotXML = errors.New("xades: input is not well-formed XML")
 // certificate whose key usage does not allow document signatures is refused (verifiers would refuse every
 // signature made with it).
 func Sign(data []byte, opts SignOptions) ([]byte, error) {
-	if opts.Signer == nil || opts.Certificate == nil {
-		return nil, errors.New("xades: a signer and its certificate are required")
-	}
-	if err := keyusage.ForDocuments(opts.Certificate); err != nil {
+	if err := keyusage.ForDocuments(opts.Certificate); err != nil { // nil Certificate: sign says so
 		return nil, fmt.Errorf("xades: %w", err)
 	}
 	return sign(data, opts)

@@ -554,13 +554,7 @@ func (p *xpathParser) path() (path, error) {
 		if err := p.expect(")"); err != nil {
 			return pa, err
 		}
-		switch p.peek() {
-		case "/":
-			p.next()
-		case "//":
-			p.next()
-			pa.steps = append(pa.steps, step{axis: axisDescendantOrSelf, test: nameTest{anyNode: true}})
-		default:
+		if !p.separator(&pa) {
 			return pa, nil
 		}
 	}
@@ -570,16 +564,25 @@ func (p *xpathParser) path() (path, error) {
 			return pa, err
 		}
 		pa.steps = append(pa.steps, s)
-		switch p.peek() {
-		case "/":
-			p.next()
-		case "//":
-			p.next()
-			pa.steps = append(pa.steps, step{axis: axisDescendantOrSelf, test: nameTest{anyNode: true}})
-		default:
+		if !p.separator(&pa) {
 			return pa, nil
 		}
 	}
+}
+
+// separator reads the "/" or "//" before a next step ("//" is /descendant-or-self::node()/) and reports whether
+// there was one.
+func (p *xpathParser) separator(pa *path) bool {
+	switch p.peek() {
+	case "/":
+		p.next()
+	case "//":
+		p.next()
+		pa.steps = append(pa.steps, step{axis: axisDescendantOrSelf, test: nameTest{anyNode: true}})
+	default:
+		return false
+	}
+	return true
 }
 
 func (p *xpathParser) step() (step, error) {
