@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"syscall"
@@ -19,7 +20,8 @@ import (
 type WebhookOptions struct {
 	// Client sends the notifications (default: 10 s timeout, no redirects, private addresses refused).
 	Client *http.Client
-	// AllowPrivate lets notifications reach loopback and private addresses (tests, single-host setups).
+	// AllowPrivate lets notifications reach loopback, private and every other special-purpose address, and the
+	// host's own addresses (tests, single-host setups).
 	AllowPrivate bool
 	// Attempts per notification (default 3), with Backoff doubling between them (default 1 s).
 	Attempts int
@@ -36,7 +38,7 @@ type WebhookPayload struct {
 	SignedAt *time.Time `json:"signedAt,omitempty"`
 }
 
-var errPrivateAddress = errors.New("webhook: private, loopback and link-local addresses are not notified")
+var errPrivateAddress = errors.New("webhook: special-purpose addresses (private, loopback, link-local, shared, documentation, translation …) and the host's own addresses are not notified")
 
 // WebhookNotifier returns an Options.Notify function that POSTs a WebhookPayload to the request's SuccessURL when
 // it was signed, or its FailureURL otherwise, for requests submitted with Webhook set. Delivery is asynchronous
@@ -56,14 +58,10 @@ func WebhookNotifier(o WebhookOptions) func(context.Context, Request) {
 		d := &net.Dialer{Timeout: 5 * time.Second}
 		if !o.AllowPrivate {
 			// checked on the address actually dialled, so DNS rebinding cannot slip past it
+			own := &hostAddresses{}
 			d.Control = func(network, address string, _ syscall.RawConn) error {
-				host, _, err := net.SplitHostPort(address)
-				if err != nil {
-					return err
-				}
-				ip := net.ParseIP(host)
-				if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-					ip.IsUnspecified() || ip.IsMulticast() {
+				ap, err := netip.ParseAddrPort(address)
+				if err != nil || !webhookAddressAllowed(ap.Addr(), own.get()) {
 					return errPrivateAddress
 				}
 				return nil

@@ -1,0 +1,4 @@
+package signing
+
+// WebhookAddressAllowed exposes the webhook's address check to the external tests.
+var WebhookAddressAllowed = webhookAddressAllowed
