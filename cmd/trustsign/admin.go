@@ -81,7 +81,7 @@ func openAdmin(cmd *cobra.Command, data string, create bool) (*domain, func(), e
 	fi, err := os.Stat(data)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return nil, nil, failErr(exitNoInput, fmt.Errorf("data directory %s does not exist (a mistyped --data? 'trustsign serve' creates a new one)", data))
+		return nil, nil, failErr(exitNoInput, fmt.Errorf("data directory %s does not exist (a mistyped --data? create it with mkdir, or let 'trustsign serve' make it)", data))
 	case err != nil:
 		return nil, nil, failErr(exitNoInput, fmt.Errorf("data directory %s: %w", data, err))
 	case !fi.IsDir():

@@ -107,6 +107,8 @@ type adminSocket struct {
 	logger *slog.Logger
 	mu     sync.Mutex // one command at a time
 	wg     sync.WaitGroup
+	connMu sync.Mutex
+	conns  map[net.Conn]struct{} // open connections, closed by Close so that an idle client cannot hold shutdown
 }
 
 // listenAdmin opens DATA/admin.sock (a stale one, left by a crash, is replaced: this process holds the store, so
@@ -128,7 +130,7 @@ func listenAdmin(dir string, d *domain, logger *slog.Logger) (*adminSocket, erro
 		ln.Close()
 		return nil, fmt.Errorf("admin socket: %w", err)
 	}
-	return &adminSocket{ln: ln, path: path, d: d, logger: logger}, nil
+	return &adminSocket{ln: ln, path: path, d: d, logger: logger, conns: map[net.Conn]struct{}{}}, nil
 }
 
 // serve accepts commands until Close.
@@ -141,10 +143,18 @@ func (a *adminSocket) serve(ctx context.Context) {
 			}
 			return
 		}
+		a.connMu.Lock()
+		a.conns[conn] = struct{}{}
+		a.connMu.Unlock()
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
-			defer conn.Close()
+			defer func() {
+				a.connMu.Lock()
+				delete(a.conns, conn)
+				a.connMu.Unlock()
+				conn.Close()
+			}()
 			a.handle(ctx, conn)
 		}()
 	}
@@ -155,7 +165,9 @@ func (a *adminSocket) handle(ctx context.Context, conn net.Conn) {
 		a.logger.Warn("admin socket: connection refused", "error", err.Error())
 		return
 	}
-	conn.SetDeadline(time.Now().Add(5 * time.Minute)) //nolint:errcheck
+	// the client has read its password before connecting: the request comes at once
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second)) //nolint:errcheck
+	conn.SetWriteDeadline(time.Now().Add(5 * time.Minute)) //nolint:errcheck
 	var req adminRequest
 	if err := json.NewDecoder(io.LimitReader(conn, maxAdminRequest)).Decode(&req); err != nil {
 		a.logger.Warn("admin socket: unreadable request", "error", err.Error())
@@ -188,9 +200,15 @@ func commandWords(args []string) string {
 	return strings.Join(w, " ")
 }
 
-// Close stops accepting, waits for the commands running, and removes the socket file.
+// Close stops accepting, drops connections still sending their request, waits for the commands running, and
+// removes the socket file.
 func (a *adminSocket) Close() error {
 	err := a.ln.Close()
+	a.connMu.Lock()
+	for c := range a.conns {
+		c.SetReadDeadline(time.Now()) //nolint:errcheck // a command already running finishes and answers
+	}
+	a.connMu.Unlock()
 	a.wg.Wait()
 	os.Remove(a.path) //nolint:errcheck
 	return err
