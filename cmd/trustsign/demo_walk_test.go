@@ -358,3 +358,26 @@ func TestServeWithoutDemo(t *testing.T) {
 	}
 	srv.stop(t)
 }
+
+// TestServeWithoutAdminSocket: a data path too long for a Unix socket address does not stop the service; admin
+// commands then say the store is busy.
+func TestServeWithoutAdminSocket(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := builtBinary(t)
+	data := filepath.Join(t.TempDir(), strings.Repeat("d", 120))
+	srv := startServer(t, bin, "--data", data)
+	if !strings.Contains(srv.logs.String(), "no admin socket") {
+		t.Errorf("no warning about the missing admin socket: %s", srv.logs.String())
+	}
+	if res, err := http.Get(srv.base + "/healthz"); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+	if code, _, errs := tsBin(t, bin, "", "admin", "officer", "list", "--data", data); code != exitFailed || !strings.Contains(errs, "in use by another trustsign process") {
+		t.Errorf("admin without a socket: %d %s", code, errs)
+	}
+	srv.stop(t)
+}

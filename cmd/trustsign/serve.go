@@ -306,7 +306,8 @@ func openDomain(dataDir string, send profile.Sender) (*domain, error) {
 	db, err := bbolt.OpenDir(dataDir, bbolt.Options{})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
-			return nil, fmt.Errorf("the data directory %s is in use by another trustsign process (stop the server first)", dataDir)
+			return nil, fmt.Errorf("the data directory %s is in use by another trustsign process that does not answer on %s (stop it first)",
+				dataDir, filepath.Join(dataDir, adminSocketName))
 		}
 		return nil, err
 	}
@@ -407,13 +408,13 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	sealer := &audit.Sealer{Signer: seal.Key, Certificate: seal.Certificate}
 	go sealer.Run(ctx, d.db, c.auditSealEvery, func(err error) { logger.Error("audit seal", "error", err.Error()) })
 	// admin commands while the server runs: they reach the open store over DATA/admin.sock (adminsock.go)
-	as, err := listenAdmin(c.data, d, logger)
-	if err != nil {
-		svc.Close()
-		return nil, err
+	if as, err := listenAdmin(c.data, d, logger); err != nil {
+		// e.g. a data path longer than a socket address allows: the service runs, admin commands need it stopped
+		logger.Warn("no admin socket: admin commands need the server stopped", "error", err.Error())
+	} else {
+		go as.serve(ctx)
+		svc.close = append(svc.close, as.Close)
 	}
-	go as.serve(ctx)
-	svc.close = append(svc.close, as.Close)
 	return svc, nil
 }
 
