@@ -22,6 +22,14 @@ import (
 	"time"
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtPath != "" {
+		os.RemoveAll(filepath.Dir(builtPath)) //nolint:errcheck
+	}
+	os.Exit(code)
+}
+
 var (
 	builtOnce sync.Once
 	builtPath string
@@ -38,7 +46,11 @@ func builtBinary(t *testing.T) string {
 			return
 		}
 		builtPath = filepath.Join(dir, "trustsign")
-		out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", builtPath, ".").CombinedOutput()
+		goCmd := "go"
+		if root := runtime.GOROOT(); root != "" {
+			goCmd = filepath.Join(root, "bin", "go") // the toolchain that built this test
+		}
+		out, err := exec.Command(goCmd, "build", "-o", builtPath, ".").CombinedOutput()
 		if err != nil {
 			builtErr = fmt.Errorf("go build: %v: %s", err, out)
 		}
