@@ -1,9 +1,15 @@
 package profile_test
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/trustsign/trustsign/notify"
 	"github.com/trustsign/trustsign/profile"
+	"github.com/trustsign/trustsign/store/bbolt"
 )
 
 func TestOfficersListDisableReset(t *testing.T) {
@@ -71,4 +77,35 @@ func TestClientsList(t *testing.T) {
 	if err != nil || len(all) != 1 || all[0].ID != c.ID || !all[0].Disabled || all[0].Name != "Apteka" {
 		t.Errorf("Clients: %+v %v", all, err)
 	}
+}
+
+// An administrator lists the officers, resets a forgotten password and disables one who left.
+func ExampleService_ResetOfficerPassword() {
+	dir, _ := os.MkdirTemp("", "trustsign")
+	defer os.RemoveAll(dir)
+	db, err := bbolt.Open(filepath.Join(dir, bbolt.FileName), bbolt.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	svc, err := profile.New(db, &notify.Recorder{}, profile.Options{
+		Secret: []byte("a secret of at least 32 bytes, kept apart from the database"),
+	})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	if _, err := svc.CreateOfficer(ctx, "urzednik1", "Urzednik-Test-2026!", "Jan Urzędnik"); err != nil {
+		panic(err)
+	}
+	fmt.Println(svc.ResetOfficerPassword(ctx, "admin", "urzednik1", "Nowe-Haslo-Urzednika-2026"))
+	fmt.Println(svc.DisableOfficer(ctx, "admin", "urzednik1"))
+	all, _ := svc.Officers(ctx)
+	fmt.Println(all[0].Login, all[0].Disabled)
+	fmt.Println(svc.DisableOfficer(ctx, "admin", "nobody"))
+	// Output:
+	// <nil>
+	// <nil>
+	// urzednik1 true
+	// profile: not found
 }
