@@ -67,6 +67,9 @@ func newServeCmd() *cobra.Command {
 embedded bbolt file), write every outgoing message (e-mail and SMS) to ./data/outbox, and generate a development
 seal key and certificate on first start (NOT for production: give --seal-key/--seal-cert).
 
+While it runs, 'trustsign admin …' commands reach its store over DATA/admin.sock. The demo application form at
+/demo is off unless --demo is given.
+
 Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIGN_ADDR, TRUSTSIGN_DATA).`,
 		Args: noArgs,
 		PreRunE: func(cmd *cobra.Command, args []string) error {
