@@ -300,6 +300,20 @@ func (tx *Tx) UpdateOfficer(o Officer) error {
 	return tx.putJSON(bOfficers, []byte(o.ID), o)
 }
 
+// Officers lists every officer in id order.
+func (tx *Tx) Officers() ([]Officer, error) {
+	var out []Officer
+	err := tx.kv.Scan(bOfficers, nil, nil, func(_, v []byte) (bool, error) {
+		var o Officer
+		if err := jsonDecode(v, &o, "officer"); err != nil {
+			return false, err
+		}
+		out = append(out, o)
+		return true, nil
+	})
+	return out, err
+}
+
 // CreateClient stores an integrator client and indexes its key hash.
 func (tx *Tx) CreateClient(c Client) error {
 	if c.ID == "" || len(c.KeyHash) == 0 {

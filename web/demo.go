@@ -2,7 +2,9 @@ package web
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
@@ -10,7 +12,9 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/trustsign/trustsign/signing"
@@ -31,8 +35,11 @@ var demoMatters = []string{"residence", "certificate", "dog-tax"}
 type demoApplication struct {
 	XMLName   xml.Name `xml:"urn:trustsign:demo:wniosek:1 wniosek"`
 	Submitted string   `xml:"dataZlozenia,attr"`
-	Office    string   `xml:"urzad"`
-	Matter    string   `xml:"sprawa"`
+	// Demo and Notice mark the document, inside what the signature covers, as made by the demonstration form.
+	Demo      bool   `xml:"demonstracja,attr"`
+	Notice    string `xml:"uwaga"`
+	Office    string `xml:"urzad"`
+	Matter    string `xml:"sprawa"`
 	Applicant struct {
 		FirstName string `xml:"imie"`
 		Surname   string `xml:"nazwisko"`
@@ -132,7 +139,8 @@ func (s *server) demoSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderDemo(w, http.StatusUnprocessableEntity, v)
 		return
 	}
-	app := demoApplication{Submitted: s.cfg.Clock.Now().UTC().Format("2006-01-02T15:04:05Z"),
+	app := demoApplication{Submitted: s.cfg.Clock.Now().UTC().Format("2006-01-02T15:04:05Z"), Demo: true,
+		Notice: translate("pl", "demo.documentNotice"),
 		Office: translate("pl", "demo.office."+f.Get("office")), Matter: translate("pl", "demo.matter."+f.Get("matter")),
 		Content: strings.TrimSpace(f.Get("content"))}
 	app.Applicant.FirstName = strings.TrimSpace(f.Get("firstName"))
@@ -175,18 +183,50 @@ func (s *server) demoSubmit(w http.ResponseWriter, r *http.Request) {
 	for _, q := range reqs {
 		ids = append(ids, q.ID)
 	}
-	s.setCookie(w, cookieDemo, strings.Join(ids, "."), 24*3600)
+	s.setCookie(w, cookieDemo, s.demoCookie(ids), int(demoCookieTTL/time.Second))
 	// the pages' own path (SignURL may name another host form of this service, e.g. 127.0.0.1 for localhost)
 	http.Redirect(w, r, "/sign/"+url.PathEscape(reqs[0].ID), http.StatusSeeOther)
 }
 
-// demoCase reads the demo's case cookie: the case id and its request ids.
+// demoCookieTTL is how long a demo case cookie is honoured (checked on the server's clock).
+const demoCookieTTL = 24 * time.Hour
+
+// demoCookie is the case cookie: "CASE.ID….EXPIRES.MAC", where MAC is an HMAC-SHA256 with the server's demo key
+// over everything before it. Only the browser that filed the case holds it: without the key, nobody turns a
+// request id (which travels in sign links) into a download.
+func (s *server) demoCookie(ids []string) string {
+	payload := strings.Join(ids, ".") + "." + strconv.FormatInt(s.cfg.Clock.Now().Add(demoCookieTTL).Unix(), 10)
+	return payload + "." + s.demoMAC(payload)
+}
+
+func (s *server) demoMAC(payload string) string {
+	m := hmac.New(sha256.New, s.demoKey)
+	m.Write([]byte("trustsign demo case\x00"))
+	m.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// demoCase reads and checks the demo's case cookie: the case id and its request ids, or "" and nil when the
+// cookie is missing, forged, altered or expired.
 func (s *server) demoCase(r *http.Request) (string, []string) {
-	parts := strings.Split(s.cookie(r, cookieDemo), ".")
-	if len(parts) < 2 || len(parts) > 21 {
+	v := s.cookie(r, cookieDemo)
+	cut := strings.LastIndexByte(v, '.')
+	if cut < 0 || len(v) > 2048 {
 		return "", nil
 	}
-	return parts[0], parts[1:]
+	payload, mac := v[:cut], v[cut+1:]
+	if !hmac.Equal([]byte(mac), []byte(s.demoMAC(payload))) {
+		return "", nil
+	}
+	parts := strings.Split(payload, ".")
+	if len(parts) < 3 || len(parts) > 22 {
+		return "", nil
+	}
+	exp, err := strconv.ParseInt(parts[len(parts)-1], 10, 64)
+	if err != nil || !s.cfg.Clock.Now().Before(time.Unix(exp, 0)) {
+		return "", nil
+	}
+	return parts[0], parts[1 : len(parts)-1]
 }
 
 type demoDoc struct {

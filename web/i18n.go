@@ -275,6 +275,8 @@ var catalog = map[string][2]string{
 	"format.pades":          {"podpis PAdES (PDF)", "PAdES signature (PDF)"},
 
 	"demo.banner":             {"Demonstracja: ta strona udaje zewnętrzny serwis urzędu, który korzysta z podpisu zaufanego.", "Demonstration: this page plays an outside office service that uses the trusted signature."},
+	"demo.documentNotice":     {"Dokument demonstracyjny: wypełniony w formularzu demonstracyjnym serwisu trustsign, nie jest wnioskiem do żadnego urzędu.", "Demonstration document: filled in on the trustsign demonstration form, it is not an application to any office."},
+	"sign.demoNotice":         {"DEMONSTRACJA: ten wniosek o podpis nie pochodzi od prawdziwego integratora – utworzono go w formularzu demonstracyjnym tego serwisu i mógł go wypełnić ktokolwiek. Podpisz go tylko wtedy, gdy wypełnił(a) go Pan/Pani sam(a).", "DEMONSTRATION: this signing request was made on this service's demonstration form, not by a real integrator – anyone may have filled it in. Sign it only if you filled it in yourself."},
 	"demo.service":            {"Urząd Gminy – serwis demonstracyjny", "Municipal office – demonstration service"},
 	"demo.info":               {"Wniosek do urzędu gminy (demonstracja)", "Application to the municipal office (demonstration)"},
 	"demo.h1":                 {"Wniosek do urzędu gminy", "Application to the municipal office"},

@@ -50,6 +50,8 @@ type signData struct {
 	Destination   string
 	SuccessURL    string
 	FailureURL    string
+	// Demo: the request comes from the demonstration form (anyone may have filled it in), not an integrator.
+	Demo bool
 }
 
 func (s *server) signPage(w http.ResponseWriter, r *http.Request) {
@@ -80,7 +82,8 @@ func (s *server) renderSign(w http.ResponseWriter, r *http.Request, status int, 
 	first := pv.Requests[0]
 	d := signData{ID: id, Phrase: strings.ToUpper(pv.Phrase), Info: first.AdditionalInfo, Status: first.Status,
 		Expires: first.Expires, CodeRequested: first.ProfileID == holder, SuccessURL: first.SuccessURL,
-		FailureURL: first.FailureURL, Service: s.serviceName(r, v, first.ClientID)}
+		FailureURL: first.FailureURL, Service: s.serviceName(r, v, first.ClientID),
+		Demo: s.cfg.DemoClientID != "" && first.ClientID == s.cfg.DemoClientID}
 	for i, req := range pv.Requests {
 		if req.Status != store.RequestPending {
 			d.Status = req.Status

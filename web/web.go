@@ -59,6 +59,9 @@ type Config struct {
 	// DemoClientID is the client id under which the demo application form submits its documents; empty turns
 	// the demo off.
 	DemoClientID string
+	// DemoKey authenticates the demo's case cookies (HMAC-SHA256). Empty: a random key made by New, so the
+	// cookies of a demo case die with the process.
+	DemoKey []byte
 	// PublicURL is the service's address as browsers see it (e.g. "https://pz.example.gov.pl"); the demo uses it
 	// to build its return addresses. Empty: taken from each request's Host.
 	PublicURL string
@@ -77,6 +80,7 @@ type server struct {
 	// verifySlots bounds concurrent verifications (they parse untrusted files).
 	verifySlots chan struct{}
 	wc          windowCache
+	demoKey     []byte
 }
 
 // New returns the pages' handler. Mount it for every path that is not the API's.
@@ -108,7 +112,10 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	s := &server{cfg: cfg, log: cfg.Logger, pages: pages, reports: newReportCache(cfg.Clock, 200, 30*time.Minute),
-		verifySlots: make(chan struct{}, 2)}
+		verifySlots: make(chan struct{}, 2), demoKey: cfg.DemoKey}
+	if len(s.demoKey) == 0 {
+		s.demoKey = []byte(randomToken(32))
+	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	cop := http.NewCrossOriginProtection()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,20 +19,29 @@ import (
 	"github.com/trustsign/trustsign/audit"
 	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/store"
+	"github.com/trustsign/trustsign/store/bbolt"
 )
 
-// Admin commands work on a data directory while the server is stopped (bbolt allows one writer process).
+// Admin commands work on a data directory. With the server stopped they open its store; while `trustsign serve`
+// runs (bbolt admits one process) they hand their arguments and the password they read to the server over the
+// admin socket in the data directory (adminsock.go), and the server runs the same command against its open store.
 func newAdminCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "admin",
 		Short: "Administer a data directory (integrator clients, officers, maintenance windows, profiles)",
-		Long: `Administer the data directory of a stopped server: the embedded store admits one writer process at a time,
-so stop 'trustsign serve' first.`,
+		Long: `Administer a data directory. With the server stopped, the command opens the store; while 'trustsign serve'
+runs on the directory, the command is forwarded over the server's admin socket (DATA/` + adminSocketName + `, mode 0600,
+answering only the server's own user) and runs inside the server.
+
+A directory that does not exist is refused (a mistyped --data does not start a new store). 'client create',
+'officer create' and 'maintenance add' start a new store in an existing directory that has none (and say so on
+standard error); every other command needs an existing store.`,
+		PersistentPreRunE: forwardToServer,
 	}
 	client := &cobra.Command{Use: "client", Short: "Integrator API clients"}
-	client.AddCommand(newAdminClientCreateCmd())
+	client.AddCommand(newAdminClientCreateCmd(), newAdminClientListCmd(), newAdminClientDisableCmd())
 	officer := &cobra.Command{Use: "officer", Short: "Confirmation-point officers"}
-	officer.AddCommand(newAdminOfficerCreateCmd())
+	officer.AddCommand(newAdminOfficerCreateCmd(), newAdminOfficerListCmd(), newAdminOfficerDisableCmd(), newAdminOfficerResetCmd())
 	maint := &cobra.Command{Use: "maintenance", Short: "Maintenance windows (login and signing unavailable)"}
 	maint.AddCommand(newAdminMaintenanceAddCmd(), newAdminMaintenanceListCmd(), newAdminMaintenanceDeleteCmd())
 	prof := &cobra.Command{Use: "profile", Short: "Trusted profiles"}
@@ -45,20 +55,54 @@ so stop 'trustsign serve' first.`,
 }
 
 func dataFlag(cmd *cobra.Command, data *string) {
-	cmd.Flags().StringVar(data, "data", "data", "data `DIR` of the (stopped) server")
+	cmd.Flags().StringVar(data, "data", "data", "data `DIR` (the server's; while it runs, the command goes through its admin socket)")
 }
 
-// openAdmin opens the data directory's store. Commands that create something (clients, officers, windows) may
-// start a new data directory, as serve does; the others need an existing one.
-func openAdmin(data string, create bool) (*domain, error) {
-	if _, err := os.Stat(data); err != nil && !(create && errors.Is(err, os.ErrNotExist)) {
-		return nil, failErr(exitNoInput, fmt.Errorf("data directory %s: %w", data, errors.Unwrap(err)))
+// oneArg takes exactly one positional argument, named what in the usage error.
+func oneArg(what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != 1 || args[0] == "" {
+			return usageErr("%s takes one argument: %s", cmd.CommandPath(), what)
+		}
+		return nil
+	}
+}
+
+// servedDomainKey carries, in a forwarded command's context, the running server's open domain.
+type servedDomainKey struct{}
+
+// openAdmin gives an admin command the domain: the server's own when the command was forwarded to it, else the
+// data directory's store opened for this process (the returned function closes it). A missing directory is
+// refused; so is a directory without a store unless the command creates something (create).
+func openAdmin(cmd *cobra.Command, data string, create bool) (*domain, func(), error) {
+	if d, ok := cmd.Context().Value(servedDomainKey{}).(*domain); ok {
+		return d, func() {}, nil
+	}
+	fi, err := os.Stat(data)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, nil, failErr(exitNoInput, fmt.Errorf("data directory %s does not exist (a mistyped --data? create it with mkdir, or let 'trustsign serve' make it)", data))
+	case err != nil:
+		return nil, nil, failErr(exitNoInput, fmt.Errorf("data directory %s: %w", data, err))
+	case !fi.IsDir():
+		return nil, nil, failErr(exitNoInput, fmt.Errorf("data directory %s is not a directory", data))
+	}
+	_, err = os.Stat(filepath.Join(data, bbolt.FileName))
+	isNew := errors.Is(err, os.ErrNotExist)
+	if isNew && !create {
+		return nil, nil, failErr(exitNoInput, fmt.Errorf("no trustsign store in %s (no %s; a mistyped --data?)", data, bbolt.FileName))
 	}
 	d, err := openDomain(data, nil)
 	if err != nil {
-		return nil, failErr(exitFailed, err)
+		return nil, nil, failErr(exitFailed, err)
 	}
-	return d, nil
+	return d, func() {
+		d.db.Close()
+		if isNew {
+			// after the result, so that scripts reading the first line of the combined output still find it
+			fmt.Fprintf(cmd.ErrOrStderr(), "trustsign: started a new store in %s\n", filepath.Join(data, bbolt.FileName))
+		}
+	}, nil
 }
 
 func newAdminClientCreateCmd() *cobra.Command {
@@ -75,17 +119,16 @@ func newAdminClientCreateCmd() *cobra.Command {
 			if err != nil {
 				return usageErr("--scopes: each scope is sign, lookup or verify")
 			}
-			d, err := openAdmin(data, true)
+			d, done, err := openAdmin(cmd, data, true)
 			if err != nil {
 				return err
 			}
-			defer d.db.Close()
+			defer done()
 			cl, key, err := d.profiles.CreateClient(cmd.Context(), name, sc)
 			if err != nil {
 				return failErr(exitFailed, err)
 			}
-			out, _ := json.Marshal(map[string]any{"id": cl.ID, "name": cl.Name, "scopes": cl.Scopes, "key": key})
-			fmt.Fprintln(cmd.OutOrStdout(), string(out))
+			printJSON(cmd.OutOrStdout(), map[string]any{"id": cl.ID, "name": cl.Name, "scopes": cl.Scopes, "key": key})
 			return nil
 		},
 	}
@@ -95,7 +138,8 @@ func newAdminClientCreateCmd() *cobra.Command {
 	return cmd
 }
 
-// readPassword reads a password: prompted twice on a terminal, else the first line of standard input.
+// readPassword reads a password: prompted twice on a terminal, else the first line of standard input (a second
+// line, when there is one, must repeat it). Passwords never come from the command line.
 func readPassword(cmd *cobra.Command) (string, error) {
 	in := cmd.InOrStdin()
 	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -116,19 +160,29 @@ func readPassword(cmd *cobra.Command) (string, error) {
 		}
 		return string(p1), nil
 	}
-	line, err := bufio.NewReader(io.LimitReader(in, 4096)).ReadString('\n')
+	br := bufio.NewReader(io.LimitReader(in, 4096))
+	line, err := br.ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return "", err
+		return "", fmt.Errorf("reading the password: %w", err)
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	pw := strings.TrimRight(line, "\r\n")
+	if again, _ := br.ReadString('\n'); again != "" && strings.TrimRight(again, "\r\n") != pw {
+		return "", usageErr("the passwords differ")
+	}
+	return pw, nil
 }
+
+// annPassword marks the commands that read a password from standard input: a forwarded one reads it here and
+// sends it to the server (see forwardToServer).
+const annPassword = "reads-password"
 
 func newAdminOfficerCreateCmd() *cobra.Command {
 	var data, login, name string
 	cmd := &cobra.Command{
-		Use:   "create --data DIR --login LOGIN [--name NAME]",
-		Short: "Create a confirmation-point officer (password prompted, or read from standard input)",
-		Args:  noArgs,
+		Use:         "create --data DIR --login LOGIN [--name NAME]",
+		Short:       "Create a confirmation-point officer (password prompted, or read from standard input)",
+		Args:        noArgs,
+		Annotations: map[string]string{annPassword: "yes"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if login == "" {
 				return usageErr("--login is required")
@@ -140,11 +194,11 @@ func newAdminOfficerCreateCmd() *cobra.Command {
 			if pw == "" {
 				return usageErr("empty password")
 			}
-			d, err := openAdmin(data, true)
+			d, done, err := openAdmin(cmd, data, true)
 			if err != nil {
 				return err
 			}
-			defer d.db.Close()
+			defer done()
 			if name == "" {
 				name = "Urzędnik punktu potwierdzającego" // the profile rules allow letters only in names
 			}
@@ -156,14 +210,154 @@ func newAdminOfficerCreateCmd() *cobra.Command {
 				}
 				return failErr(exitFailed, err)
 			}
-			out, _ := json.Marshal(map[string]any{"id": o.ID, "login": o.Login, "name": o.Name})
-			fmt.Fprintln(cmd.OutOrStdout(), string(out))
+			printJSON(cmd.OutOrStdout(), map[string]any{"id": o.ID, "login": o.Login, "name": o.Name})
 			return nil
 		},
 	}
 	dataFlag(cmd, &data)
 	cmd.Flags().StringVar(&login, "login", "", "officer login")
 	cmd.Flags().StringVar(&name, "name", "", "officer's full name")
+	return cmd
+}
+
+func newAdminClientListCmd() *cobra.Command {
+	var data string
+	cmd := &cobra.Command{
+		Use:   "list --data DIR",
+		Short: "List integrator clients, disabled ones too (JSON Lines; keys are never shown, only their hashes are kept)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, done, err := openAdmin(cmd, data, false)
+			if err != nil {
+				return err
+			}
+			defer done()
+			all, err := d.profiles.Clients(cmd.Context())
+			if err != nil {
+				return failErr(exitFailed, err)
+			}
+			for _, c := range all {
+				printJSON(cmd.OutOrStdout(), map[string]any{"id": c.ID, "name": c.Name, "scopes": c.Scopes,
+					"created": c.Created.UTC().Format(time.RFC3339), "disabled": c.Disabled})
+			}
+			return nil
+		},
+	}
+	dataFlag(cmd, &data)
+	return cmd
+}
+
+func newAdminClientDisableCmd() *cobra.Command {
+	var data string
+	cmd := &cobra.Command{
+		Use:   "disable ID --data DIR",
+		Short: "Disable an integrator client: its API key stops working at once (401), e.g. after a leak",
+		Args:  oneArg("the client id (see 'admin client list')"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, done, err := openAdmin(cmd, data, false)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if err := d.profiles.DisableClient(cmd.Context(), "cli", args[0]); err != nil {
+				if errors.Is(err, profile.ErrNotFound) {
+					return failErr(exitFailed, fmt.Errorf("no client %s", args[0]))
+				}
+				return failErr(exitFailed, err)
+			}
+			return nil
+		},
+	}
+	dataFlag(cmd, &data)
+	return cmd
+}
+
+func newAdminOfficerListCmd() *cobra.Command {
+	var data string
+	cmd := &cobra.Command{
+		Use:   "list --data DIR",
+		Short: "List officers, disabled ones too (JSON Lines)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, done, err := openAdmin(cmd, data, false)
+			if err != nil {
+				return err
+			}
+			defer done()
+			all, err := d.profiles.Officers(cmd.Context())
+			if err != nil {
+				return failErr(exitFailed, err)
+			}
+			for _, o := range all {
+				printJSON(cmd.OutOrStdout(), map[string]any{"id": o.ID, "login": o.Login, "name": o.Name,
+					"created": o.Created.UTC().Format(time.RFC3339), "disabled": o.Disabled})
+			}
+			return nil
+		},
+	}
+	dataFlag(cmd, &data)
+	return cmd
+}
+
+func newAdminOfficerDisableCmd() *cobra.Command {
+	var data string
+	cmd := &cobra.Command{
+		Use:   "disable LOGIN --data DIR",
+		Short: "Disable an officer: logging in is refused and open sessions end",
+		Args:  oneArg("the officer's login"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, done, err := openAdmin(cmd, data, false)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if err := d.profiles.DisableOfficer(cmd.Context(), "cli", args[0]); err != nil {
+				if errors.Is(err, profile.ErrNotFound) {
+					return failErr(exitFailed, fmt.Errorf("no officer with the login %s", args[0]))
+				}
+				return failErr(exitFailed, err)
+			}
+			return nil
+		},
+	}
+	dataFlag(cmd, &data)
+	return cmd
+}
+
+func newAdminOfficerResetCmd() *cobra.Command {
+	var data string
+	cmd := &cobra.Command{
+		Use:         "reset-password LOGIN --data DIR",
+		Short:       "Set an officer's new password (prompted twice, or read from standard input); open sessions end",
+		Args:        oneArg("the officer's login"),
+		Annotations: map[string]string{annPassword: "yes"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pw, err := readPassword(cmd)
+			if err != nil {
+				return err
+			}
+			if pw == "" {
+				return usageErr("empty password")
+			}
+			d, done, err := openAdmin(cmd, data, false)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if err := d.profiles.ResetOfficerPassword(cmd.Context(), "cli", args[0], pw); err != nil {
+				var ve *profile.ValidationError
+				switch {
+				case errors.As(err, &ve):
+					return usageErr("%s: %s", ve.Field, ve.Reason)
+				case errors.Is(err, profile.ErrNotFound):
+					return failErr(exitFailed, fmt.Errorf("no officer with the login %s", args[0]))
+				}
+				return failErr(exitFailed, err)
+			}
+			return nil
+		},
+	}
+	dataFlag(cmd, &data)
 	return cmd
 }
 
@@ -179,11 +373,11 @@ func newAdminMaintenanceAddCmd() *cobra.Command {
 			if err1 != nil || err2 != nil || !e.After(s) {
 				return usageErr("--start and --end must be RFC 3339 times, end after start")
 			}
-			d, err := openAdmin(data, true)
+			d, done, err := openAdmin(cmd, data, true)
 			if err != nil {
 				return err
 			}
-			defer d.db.Close()
+			defer done()
 			b := make([]byte, 8)
 			rand.Read(b) //nolint:errcheck
 			now := time.Now().UTC()
@@ -211,11 +405,11 @@ func newAdminMaintenanceListCmd() *cobra.Command {
 		Short: "List current and upcoming maintenance windows (JSON Lines)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := openAdmin(data, false)
+			d, done, err := openAdmin(cmd, data, false)
 			if err != nil {
 				return err
 			}
-			defer d.db.Close()
+			defer done()
 			ws, err := d.db.MaintenanceWindows(cmd.Context(), time.Now())
 			if err != nil {
 				return failErr(exitFailed, err)
@@ -241,11 +435,11 @@ func newAdminMaintenanceDeleteCmd() *cobra.Command {
 			if id == "" {
 				return usageErr("--id is required")
 			}
-			d, err := openAdmin(data, false)
+			d, done, err := openAdmin(cmd, data, false)
 			if err != nil {
 				return err
 			}
-			defer d.db.Close()
+			defer done()
 			if err := d.db.DeleteMaintenanceWindow(cmd.Context(), id, audit.Event{Time: time.Now().UTC(), Kind: "maintenance.delete", Actor: "admin", Subject: id}); err != nil {
 				if errors.Is(err, store.ErrNotFound) {
 					return failErr(exitFailed, fmt.Errorf("no maintenance window %s", id))
@@ -270,11 +464,11 @@ func newAdminProfileInvalidateCmd() *cobra.Command {
 			if id == "" || reason == "" {
 				return usageErr("--id and --reason are required")
 			}
-			d, err := openAdmin(data, false)
+			d, done, err := openAdmin(cmd, data, false)
 			if err != nil {
 				return err
 			}
-			defer d.db.Close()
+			defer done()
 			if err := d.profiles.Invalidate(cmd.Context(), "admin", id, reason); err != nil {
 				return failErr(exitFailed, err)
 			}

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -46,13 +47,26 @@ func main() {
 
 // run executes the command line and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runWith(context.Background(), args, nil, stdout, stderr)
+}
+
+// runWith is run with a context and standard input (nil: the process's): the admin socket runs forwarded
+// commands with it (adminsock.go).
+func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.Execute()
+	if stdin != nil {
+		root.SetIn(stdin)
+	}
+	err := root.ExecuteContext(context.WithValue(ctx, argsKey{}, args))
 	if err == nil {
 		return exitOK
+	}
+	var fe forwardedExit
+	if errors.As(err, &fe) {
+		return int(fe) // the server printed its messages
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {

@@ -55,6 +55,7 @@ type serveConfig struct {
 	auditSealEvery              time.Duration
 	webhookAllowPrivate         bool
 	trustedProxies              []string
+	demo                        bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -65,6 +66,9 @@ func newServeCmd() *cobra.Command {
 		Long: `Run the service. Defaults work on a fresh machine: listen on 127.0.0.1:8080, keep data in ./data (an
 embedded bbolt file), write every outgoing message (e-mail and SMS) to ./data/outbox, and generate a development
 seal key and certificate on first start (NOT for production: give --seal-key/--seal-cert).
+
+While it runs, 'trustsign admin …' commands reach its store over DATA/admin.sock. The demo application form at
+/demo is off unless --demo is given.
 
 Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIGN_ADDR, TRUSTSIGN_DATA).`,
 		Args: noArgs,
@@ -96,6 +100,7 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringSliceVar(&c.trustedProxies, "trusted-proxies", nil, "reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed")
 	fl.BoolVar(&c.webhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback and private addresses")
 	fl.DurationVar(&c.auditSealEvery, "audit-seal-interval", time.Minute, "how often the audit log's head is signed with the seal key")
+	fl.BoolVar(&c.demo, "demo", false, "turn on the demo integrator at /demo (an application form anyone can fill in; for local trials, never in production)")
 	return cmd
 }
 
@@ -131,6 +136,9 @@ func envName(flag string) string {
 
 func runServe(cmd *cobra.Command, c *serveConfig) error {
 	logger := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+	if _, err := os.Stat(filepath.Join(c.data, bbolt.FileName)); errors.Is(err, os.ErrNotExist) {
+		logger.Warn("no store in the data directory: starting a new one", "store", filepath.Join(c.data, bbolt.FileName))
+	}
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return failErr(exitFailed, fmt.Errorf("data directory: %w", err))
 	}
@@ -301,7 +309,8 @@ func openDomain(dataDir string, send profile.Sender) (*domain, error) {
 	db, err := bbolt.OpenDir(dataDir, bbolt.Options{})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
-			return nil, fmt.Errorf("the data directory %s is in use by another trustsign process (stop the server first)", dataDir)
+			return nil, fmt.Errorf("the data directory %s is in use by another trustsign process that does not answer on %s (stop it first)",
+				dataDir, filepath.Join(dataDir, adminSocketName))
 		}
 		return nil, err
 	}
@@ -382,7 +391,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		return nil, err
 	}
 	pages, err := web.New(web.Config{Profiles: d.profiles, Signing: flow, VerifyPolicy: policy, Logger: logger,
-		Secure: strings.HasPrefix(publicURL, "https://"), DemoClientID: "demo", PublicURL: publicURL, Maintenance: d.db,
+		Secure: strings.HasPrefix(publicURL, "https://"), DemoClientID: demoClientID(c, logger), PublicURL: publicURL, Maintenance: d.db,
 		MaxUploadBytes: c.maxDocument})
 	if err != nil {
 		svc.Close()
@@ -401,7 +410,24 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	go sweepLoop(ctx, logger, d.profiles, flow)
 	sealer := &audit.Sealer{Signer: seal.Key, Certificate: seal.Certificate}
 	go sealer.Run(ctx, d.db, c.auditSealEvery, func(err error) { logger.Error("audit seal", "error", err.Error()) })
+	// admin commands while the server runs: they reach the open store over DATA/admin.sock (adminsock.go)
+	if as, err := listenAdmin(c.data, d, logger); err != nil {
+		// e.g. a data path longer than a socket address allows: the service runs, admin commands need it stopped
+		logger.Warn("no admin socket: admin commands need the server stopped", "error", err.Error())
+	} else {
+		go as.serve(ctx)
+		svc.close = append(svc.close, as.Close)
+	}
 	return svc, nil
+}
+
+// demoClientID is the demo integrator's client id, or "" (the demo off) without --demo.
+func demoClientID(c *serveConfig, logger *slog.Logger) string {
+	if !c.demo {
+		return ""
+	}
+	logger.Warn("the demo integrator is on (/demo): anyone can file demonstration requests that real holders may sign; for local trials only")
+	return "demo"
 }
 
 func sweepLoop(ctx context.Context, logger *slog.Logger, ps *profile.Service, flow *signing.Service) {

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trustsign/trustsign/store/bbolt"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine to write and the test to read.
@@ -82,13 +86,27 @@ func TestServeDefaultsAndGracefulShutdown(t *testing.T) {
 }
 
 func TestAdminCommands(t *testing.T) {
-	dir := t.TempDir() + "/new-data"
-	// creating commands may start a data directory; the others need an existing one
-	if code, _, stderr := ts(t, "admin", "maintenance", "list", "--data", dir); code != exitNoInput {
-		t.Fatalf("list on a missing directory: exit %d %s", code, stderr)
+	dir := t.TempDir()
+	// a mistyped --data starts nothing: a missing directory is refused by every command, a directory without a
+	// store by every command that does not create something
+	for _, args := range [][]string{
+		{"admin", "maintenance", "list", "--data", dir + "/mistyped"},
+		{"admin", "client", "create", "--data", dir + "/mistyped", "--name", "x", "--scopes", "sign"},
+		{"admin", "officer", "list", "--data", dir},
+		{"admin", "client", "list", "--data", dir},
+	} {
+		if code, _, stderr := ts(t, args...); code != exitNoInput {
+			t.Errorf("%v: exit %d %s", args[1:3], code, stderr)
+		}
+	}
+	if _, err := os.Stat(dir + "/mistyped"); err == nil {
+		t.Error("a mistyped --data was created")
+	}
+	if _, err := os.Stat(filepath.Join(dir, bbolt.FileName)); err == nil {
+		t.Error("a list command started a store")
 	}
 	code, out, stderr := ts(t, "admin", "client", "create", "--data", dir, "--name", "e-recepta", "--scopes", "sign,lookup")
-	if code != 0 {
+	if code != 0 || !strings.Contains(stderr, "started a new store") {
 		t.Fatalf("client create: %d %s", code, stderr)
 	}
 	var cl struct {
@@ -116,5 +134,59 @@ func TestAdminCommands(t *testing.T) {
 	}
 	if code, _, _ := ts(t, "audit", "verify", "--data", dir); code != 0 {
 		t.Errorf("audit of the admin changes: exit %d", code)
+	}
+}
+
+// runIn is run with standard input.
+func runIn(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code := runWith(t.Context(), args, strings.NewReader(stdin), &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestAdminOfficersAndClients(t *testing.T) {
+	dir := t.TempDir()
+	const pw, pw2 = "Urzednik-Test-2026!", "Nowe-Haslo-Urzednika-2026"
+	// the acceptance scripts' form: the password twice on standard input
+	if code, out, stderr := runIn(t, pw+"\n"+pw+"\n", "admin", "officer", "create", "--data", dir, "--login", "officer1"); code != 0 || !strings.Contains(out, `"login":"officer1"`) {
+		t.Fatalf("officer create: %d %s %s", code, out, stderr)
+	}
+	code, out, _ := ts(t, "admin", "client", "create", "--data", dir, "--name", "Apteka", "--scopes", "sign")
+	var cl struct{ ID string }
+	if code != 0 || json.Unmarshal([]byte(out), &cl) != nil {
+		t.Fatalf("client create: %d %s", code, out)
+	}
+	tests := []struct {
+		name, stdin string
+		args        []string
+		code        int
+		out, errOut string
+	}{
+		{"officer list", "", []string{"officer", "list"}, 0, `"disabled":false`, ""},
+		{"passwords differ", pw2 + "\nother\n", []string{"officer", "reset-password", "officer1"}, exitUsage, "", "passwords differ"},
+		{"password too weak", "short\n", []string{"officer", "reset-password", "officer1"}, exitUsage, "", "password"},
+		{"reset unknown officer", pw2 + "\n", []string{"officer", "reset-password", "nobody"}, exitFailed, "", "no officer"},
+		{"reset without login", pw2 + "\n", []string{"officer", "reset-password"}, exitUsage, "", "login"},
+		{"reset", pw2 + "\n" + pw2 + "\n", []string{"officer", "reset-password", "officer1"}, 0, "", ""},
+		{"disable unknown officer", "", []string{"officer", "disable", "nobody"}, exitFailed, "", "no officer"},
+		{"disable officer", "", []string{"officer", "disable", "officer1"}, 0, "", ""},
+		{"officer list shows disabled", "", []string{"officer", "list"}, 0, `"disabled":true`, ""},
+		{"client list", "", []string{"client", "list"}, 0, `"name":"Apteka"`, ""},
+		{"disable unknown client", "", []string{"client", "disable", "nosuch"}, exitFailed, "", "no client"},
+		{"disable client", "", []string{"client", "disable", cl.ID}, 0, "", ""},
+		{"client list shows disabled", "", []string{"client", "list"}, 0, `"disabled":true`, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append([]string{"admin"}, tc.args...), "--data", dir)
+			code, out, stderr := runIn(t, tc.stdin, args...)
+			if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(stderr, tc.errOut) {
+				t.Errorf("exit %d (want %d), stdout %q, stderr %q", code, tc.code, out, stderr)
+			}
+		})
+	}
+	if code, _, stderr := ts(t, "audit", "verify", "--data", dir); code != 0 {
+		t.Errorf("audit of the admin changes: exit %d %s", code, stderr)
 	}
 }

@@ -50,6 +50,7 @@ func Run(t *testing.T, s Suite) {
 		{"Profiles/DeleteFreesIndexes", testProfileDelete},
 		{"Profiles/ReleasePESEL", testReleasePESEL},
 		{"Officers/SharedLoginNamespace", testOfficers},
+		{"Officers/List", testOfficersList},
 		{"Clients/KeyHashIndex", testClients},
 		{"Codes/ReplaceDeleteExpire", testCodes},
 		{"Sessions/Lifecycle", testSessions},

@@ -264,6 +264,29 @@ func testOfficers(t *testing.T, s Suite) {
 	wantErr(t, db.Update(ctx, func(tx *store.Tx) error { return tx.UpdateOfficer(o) }), store.ErrInvalid)
 }
 
+func testOfficersList(t *testing.T, s Suite) {
+	db, _ := open(t, s)
+	must(t, db.View(ctx, func(tx *store.Tx) error {
+		if all, err := tx.Officers(); err != nil || len(all) != 0 {
+			t.Errorf("Officers of an empty store: %d %v", len(all), err)
+		}
+		return nil
+	}))
+	for _, o := range []store.Officer{{ID: "o2", Login: "B", LoginKey: "b", Created: t0},
+		{ID: "o1", Login: "A", LoginKey: "a", Created: t0, Disabled: true}} {
+		must(t, db.Update(ctx, func(tx *store.Tx) error { return tx.CreateOfficer(o) }))
+	}
+	// a holder is not an officer
+	must(t, db.Update(ctx, func(tx *store.Tx) error { return tx.CreateProfile(profile(1, store.ProfilePending)) }))
+	must(t, db.View(ctx, func(tx *store.Tx) error {
+		all, err := tx.Officers()
+		if err != nil || len(all) != 2 || all[0].ID != "o1" || !all[0].Disabled || all[1].Login != "B" {
+			t.Errorf("Officers: %+v %v", all, err)
+		}
+		return nil
+	}))
+}
+
 func testClients(t *testing.T, s Suite) {
 	db, _ := open(t, s)
 	c := store.Client{ID: "c1", Name: "Apteka", Scopes: []string{"sign"}, KeyHash: []byte("kh1"), Created: t0}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// servedDir opens a data directory's domain in this process (as serve does) with its admin socket.
+func servedDir(t *testing.T) (string, *adminSocket) {
+	t.Helper()
+	dir := t.TempDir()
+	d, err := openDomain(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.db.Close() })
+	as, err := listenAdmin(dir, d, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go as.serve(t.Context())
+	t.Cleanup(func() { as.Close() })
+	return dir, as
+}
+
+func TestAdminSocketForwards(t *testing.T) {
+	dir, _ := servedDir(t)
+	fi, err := os.Stat(filepath.Join(dir, adminSocketName))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket: %v %v", fi, err)
+	}
+	const pw = "Urzednik-Test-2026!"
+	tests := []struct {
+		name, stdin string
+		args        []string
+		code        int
+		out, errOut string
+	}{
+		{"officer create (password on stdin)", pw + "\n" + pw + "\n", []string{"officer", "create", "--login", "officer1"}, 0, `"login":"officer1"`, ""},
+		{"passwords differ: refused before the server is asked", pw + "\nx\n", []string{"officer", "create", "--login", "officer2"}, exitUsage, "", "passwords differ"},
+		{"the server's usage error", "", []string{"client", "create", "--scopes", "sign"}, exitUsage, "", "--name is required"},
+		{"officer list", "", []string{"officer", "list"}, 0, `"login":"officer1"`, ""},
+		{"reset", "Nowe-Haslo-Urzednika-2026\n", []string{"officer", "reset-password", "officer1"}, 0, "", ""},
+		{"disable unknown", "", []string{"officer", "disable", "nobody"}, exitFailed, "", "no officer"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := runIn(t, tc.stdin, append(append([]string{"admin"}, tc.args...), "--data", dir)...)
+			if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(stderr, tc.errOut) {
+				t.Errorf("exit %d (want %d), stdout %q, stderr %q", code, tc.code, out, stderr)
+			}
+			// the usage hint is printed once, by the server
+			if strings.Count(stderr, "trustsign help") > 1 {
+				t.Errorf("stderr repeats itself: %q", stderr)
+			}
+		})
+	}
+}
+
+// TestAttackAdminSocketRunsOnlyAdmin: whatever is sent over the socket, only `admin …` commands run in the server.
+func TestAttackAdminSocketRunsOnlyAdmin(t *testing.T) {
+	dir, _ := servedDir(t)
+	for _, args := range [][]string{{"serve", "--addr", "127.0.0.1:0"}, {"sign", "x"}, {}, {"audit", "export"}} {
+		conn, err := net.Dial("unix", filepath.Join(dir, adminSocketName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewEncoder(conn).Encode(adminRequest{Args: args}) //nolint:errcheck
+		var resp adminResponse
+		if err := json.NewDecoder(conn).Decode(&resp); err != nil || resp.Code != exitUsage || !strings.Contains(resp.Stderr, "only admin commands") {
+			t.Errorf("%v: %+v %v", args, resp, err)
+		}
+		conn.Close()
+	}
+}
+
+// TestAdminSocketIdleClientDoesNotHoldShutdown: a client that connects and sends nothing is dropped on Close.
+func TestAdminSocketIdleClientDoesNotHoldShutdown(t *testing.T) {
+	dir, as := servedDir(t)
+	conn, err := net.Dial("unix", filepath.Join(dir, adminSocketName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	done := make(chan struct{})
+	go func() { as.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close waits for an idle client")
+	}
+	if _, err := os.Stat(filepath.Join(dir, adminSocketName)); err == nil {
+		t.Error("the socket file is left behind")
+	}
+}
