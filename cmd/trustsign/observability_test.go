@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustsign/trustsign/pades"
+	"github.com/trustsign/trustsign/verify"
+)
+
+const metricsToken = "metrics-token-0123456789abcdef"
+
+// observedService runs the service as serve builds it (api, pages, metrics) on an httptest server, its JSON log
+// (debug level included) kept in the returned buffer.
+func observedService(t *testing.T, withToken bool) (*httptest.Server, *service, *syncBuffer) {
+	t.Helper()
+	dir := t.TempDir()
+	c := &serveConfig{addr: "127.0.0.1:0", data: dir, outbox: filepath.Join(dir, "outbox"), sealPhrase: pades.DefaultSealPhrase,
+		maxDocument: 10 << 20, publicVerifyPerMinute: 60, shutdownTimeout: time.Second, auditSealEvery: time.Hour}
+	if withToken {
+		c.metricsTokenFile = filepath.Join(dir, "metrics.token")
+		if err := os.WriteFile(c.metricsTokenFile, []byte(metricsToken+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	seal, err := loadOrCreateSeal(c, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := newService(c, seal, &verify.Policy{}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	ts := httptest.NewServer(svc.handler)
+	t.Cleanup(ts.Close)
+	return ts, svc, logs
+}
+
+func get(t *testing.T, hc *http.Client, u, authorization string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestAttackAnonymousMetrics: /metrics on the public address tells an anonymous visitor nothing (routes, request
+// counts, memory): off unless a metrics token is configured, and then only for that token.
+func TestAttackAnonymousMetrics(t *testing.T) {
+	t.Run("default", func(t *testing.T) {
+		ts, svc, _ := observedService(t, false)
+		for _, auth := range []string{"", "Bearer " + metricsToken} {
+			if st, body := get(t, ts.Client(), ts.URL+"/metrics", auth); st != http.StatusNotFound || strings.Contains(body, "trustsign_") {
+				t.Errorf("GET /metrics (%q) on the main address: %d %.80s", auth, st, body)
+			}
+		}
+		// the --metrics-addr listener's handler serves them
+		rec := httptest.NewRecorder()
+		svc.metrics.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), "trustsign_http_requests_total") {
+			t.Errorf("metrics listener: %d", rec.Code)
+		}
+	})
+	t.Run("token", func(t *testing.T) {
+		ts, _, _ := observedService(t, true)
+		for _, auth := range []string{"", "Bearer ", "Bearer wrong-token-0123456789abcdef", "Basic " + metricsToken,
+			"Bearer " + metricsToken[:len(metricsToken)-1], "Bearer " + metricsToken + "x"} {
+			if st, body := get(t, ts.Client(), ts.URL+"/metrics", auth); st != http.StatusUnauthorized || strings.Contains(body, "trustsign_") {
+				t.Errorf("GET /metrics with %q: %d %.80s", auth, st, body)
+			}
+		}
+		if st, body := get(t, ts.Client(), ts.URL+"/metrics", "Bearer "+metricsToken); st != 200 || !strings.Contains(body, "trustsign_http_requests_total") {
+			t.Errorf("GET /metrics with the token: %d", st)
+		}
+	})
+}
+
+// TestMetricsAndAccessLog: after a page view, a static file, and a verification through the API and through the
+// auditor's page, the scrape has the API's and the pages' request series, verifications by format, indication and
+// way in, and the Go runtime and process collectors; every request left one JSON line of one format (route
+// pattern, request id, status, durationMs), the static file's at debug level.
+func TestMetricsAndAccessLog(t *testing.T) {
+	ts, _, logs := observedService(t, true)
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, p := range []string{"/", "/static/app.css", "/sign/not-a-request-id-1234"} {
+		get(t, hc, ts.URL+p, "")
+	}
+	doc := []byte(`<?xml version="1.0"?><wniosek><tresc>bez podpisu</tresc></wniosek>`)
+	res, err := hc.Post(ts.URL+"/v1/verify", "application/xml", bytes.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	apiID := res.Header.Get("X-Request-Id")
+	u, _ := url.Parse(ts.URL)
+	var csrf string
+	for _, ck := range jar.Cookies(u) {
+		if ck.Name == "ts_csrf" {
+			csrf = ck.Value
+		}
+	}
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	mw.WriteField("csrf", csrf)
+	fw, _ := mw.CreateFormFile("file", "wniosek.xml")
+	fw.Write(doc)
+	mw.Close()
+	req, _ := http.NewRequest("POST", ts.URL+"/verify", &b)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-Request-Id", "page-verify-1")
+	res, err = hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("X-Request-Id") != "page-verify-1" {
+		t.Fatalf("page verification: %d, request id %q", res.StatusCode, res.Header.Get("X-Request-Id"))
+	}
+
+	_, scrape := get(t, hc, ts.URL+"/metrics", "Bearer "+metricsToken)
+	for _, want := range []string{
+		`trustsign_http_requests_total{method="POST",route="/v1/verify",status="200"} 1`,
+		`trustsign_page_requests_total{method="GET",route="/{$}",status="200"} 1`,
+		`trustsign_page_requests_total{method="GET",route="/static/",status="200"} 1`,
+		`trustsign_page_requests_total{method="POST",route="/verify",status="200"} 1`,
+		`trustsign_page_request_duration_seconds_bucket{method="GET",route="/sign/{id}",le="+Inf"}`,
+		`trustsign_verifications_total{format="xades",indication="NO_SIGNATURE_FOUND",via="api"} 1`,
+		`trustsign_verifications_total{format="xades",indication="NO_SIGNATURE_FOUND",via="web"} 1`,
+		`trustsign_signatures_total{format="pades",via="web"} 0`, `trustsign_code_failures_total{reason="wrong"} 0`,
+		"go_goroutines ", "go_memstats_heap_inuse_bytes ", "process_resident_memory_bytes ", "process_open_fds ",
+	} {
+		if !strings.Contains(scrape, want) {
+			t.Errorf("the scrape lacks %s", want)
+		}
+	}
+	if strings.Contains(scrape, "not-a-request-id") {
+		t.Error("a path (not its pattern) reached the metrics")
+	}
+
+	type line struct {
+		Level, Msg, RequestID, Method, Route string
+		Status                               int
+		DurationMs                           *float64
+	}
+	var lines []line
+	sc := bufio.NewScanner(strings.NewReader(logs.String()))
+	for sc.Scan() {
+		var l line
+		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "request" {
+			lines = append(lines, l)
+		}
+	}
+	find := func(method, route string) line {
+		for _, l := range lines {
+			if l.Method == method && l.Route == route {
+				return l
+			}
+		}
+		t.Errorf("no access log line for %s %s in %s", method, route, logs.String())
+		return line{}
+	}
+	for _, c := range []struct {
+		method, route, level, id string
+		status                   int
+	}{
+		{"GET", "/{$}", "INFO", "", 200},
+		{"GET", "/static/", "DEBUG", "", 200},
+		{"GET", "/sign/{id}", "INFO", "", 303},
+		{"POST", "/v1/verify", "INFO", apiID, 200},
+		{"POST", "/verify", "INFO", "page-verify-1", 200},
+		{"GET", "/metrics", "INFO", "", 200},
+	} {
+		l := find(c.method, c.route)
+		if l.Level != c.level || l.Status != c.status || l.RequestID == "" || l.DurationMs == nil || (c.id != "" && l.RequestID != c.id) {
+			t.Errorf("%s %s logged as %+v", c.method, c.route, l)
+		}
+	}
+	if strings.Contains(logs.String(), "not-a-request-id") {
+		t.Error("a path (not its pattern) reached the log")
+	}
+}
