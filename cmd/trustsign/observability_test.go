@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -201,5 +202,55 @@ func TestMetricsAndAccessLog(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "not-a-request-id") {
 		t.Error("a path (not its pattern) reached the log")
+	}
+}
+
+// TestServeMetricsAddr: `serve --metrics-addr` serves the metrics on a listener of their own (unauthenticated,
+// meant to stay private) while the main address keeps answering 404 for /metrics, and stops it with the server.
+func TestServeMetricsAddr(t *testing.T) {
+	dir := t.TempDir()
+	var out, errs syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"}, &out, &errs)
+	}()
+	addrs := map[string]string{}
+	deadline := time.Now().Add(15 * time.Second)
+	for len(addrs) < 2 && time.Now().Before(deadline) {
+		for _, line := range strings.Split(errs.String(), "\n") {
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Addr != "" {
+				addrs[rec.Msg] = rec.Addr
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mainAddr, metrics := addrs["trustsign serving"], addrs["metrics serving"]
+	if mainAddr == "" || metrics == "" {
+		t.Fatalf("server did not start both listeners: %s", errs.String())
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	if st, _ := get(t, hc, "http://"+mainAddr+"/metrics", ""); st != http.StatusNotFound {
+		t.Errorf("GET /metrics on the main address: %d", st)
+	}
+	if st, body := get(t, hc, "http://"+metrics+"/metrics", ""); st != 200 || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("GET /metrics on the metrics address: %d", st)
+	}
+	if st, _ := get(t, hc, "http://"+metrics+"/", ""); st != http.StatusNotFound {
+		t.Errorf("the metrics listener serves more than /metrics: %d", st)
+	}
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d after SIGTERM: %s", code, errs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not stop on SIGTERM")
+	}
+	if _, err := hc.Get("http://" + metrics + "/metrics"); err == nil {
+		t.Error("the metrics listener outlived the server")
 	}
 }
