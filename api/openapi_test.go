@@ -160,6 +160,11 @@ func TestOpenAPIDocument(t *testing.T) {
 		t.Errorf("%d operationIds for %d routes", len(ids), len(s.docs))
 	}
 
+	// a route behind duringMaintenance documents its 503 (its op does not say it)
+	if at(doc, "paths", "/v1/profiles/me/extension", "post", "responses", "503") == nil {
+		t.Error("POST /v1/profiles/me/extension does not document the maintenance 503")
+	}
+
 	v, _ := at(doc, "paths", "/v1/verify", "post").(map[string]any)
 	content, _ := at(v, "requestBody", "content").(map[string]any)
 	for _, mt := range []string{"application/xml", "text/xml", "application/pdf", "application/octet-stream", "multipart/form-data"} {
