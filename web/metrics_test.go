@@ -15,7 +15,7 @@ import (
 )
 
 type recordedMetrics struct {
-	mu                          sync.Mutex
+	mu                         sync.Mutex
 	requests, signed, verified []string
 }
 
