@@ -36,6 +36,10 @@ func observedService(t *testing.T, withToken bool) (*httptest.Server, *service, 
 		if err := os.WriteFile(c.metricsTokenFile, []byte(metricsToken+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
+		var err error
+		if c.metricsToken, err = readMetricsToken(c.metricsTokenFile); err != nil {
+			t.Fatal(err)
+		}
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -252,5 +256,20 @@ func TestServeMetricsAddr(t *testing.T) {
 	}
 	if _, err := hc.Get("http://" + metrics + "/metrics"); err == nil {
 		t.Error("the metrics listener outlived the server")
+	}
+}
+
+// TestServeMetricsTokenFile: a missing token file is exit 66, a weak or malformed token a usage error (64).
+func TestServeMetricsTokenFile(t *testing.T) {
+	dir := t.TempDir()
+	weak := filepath.Join(dir, "weak.token")
+	two := filepath.Join(dir, "two.token")
+	os.WriteFile(weak, []byte("secret\n"), 0o600)
+	os.WriteFile(two, []byte("0123456789abcdef 0123456789abcdef\n"), 0o600)
+	for file, want := range map[string]int{filepath.Join(dir, "missing"): exitNoInput, weak: exitUsage, two: exitUsage} {
+		code, _, stderr := ts(t, "serve", "--data", filepath.Join(dir, "data"), "--addr", "127.0.0.1:0", "--metrics-token-file", file)
+		if code != want || !strings.Contains(stderr, "metrics token file") {
+			t.Errorf("%s: exit %d (%s), want %d", filepath.Base(file), code, strings.TrimSpace(stderr), want)
+		}
 	}
 }

@@ -57,6 +57,7 @@ type serveConfig struct {
 	trustedProxies              []string
 	// metrics: a listen address of their own, and/or a token for /metrics on the main address
 	metricsAddr, metricsTokenFile string
+	metricsToken                  string // read from metricsTokenFile by runServe
 }
 
 func newServeCmd() *cobra.Command {
@@ -171,6 +172,9 @@ func runServe(cmd *cobra.Command, c *serveConfig) error {
 	policy.Roots = append(policy.Roots, seal.Chain[len(seal.Chain)-1])
 	policy.Intermediates = append(policy.Intermediates, seal.Chain...)
 
+	if c.metricsToken, err = readMetricsToken(c.metricsTokenFile); err != nil {
+		return err
+	}
 	srv, err := newService(c, seal, policy, logger)
 	if err != nil {
 		return failErr(exitFailed, err)
@@ -380,11 +384,6 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		return nil, err
 	}
 	svc := &service{close: []func() error{d.db.Close}}
-	metricsToken, err := readMetricsToken(c.metricsTokenFile)
-	if err != nil {
-		svc.Close()
-		return nil, err
-	}
 	publicURL := strings.TrimSuffix(c.publicURL, "/")
 	if publicURL == "" {
 		publicURL = "http://" + c.addr
@@ -396,7 +395,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	})
 	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy,
 		PublicVerifyPerMinute: c.publicVerifyPerMinute, TrustedProxies: c.trustedProxies, Profiles: d.profiles, Signing: flow, Maintenance: d.db,
-		MetricsToken: metricsToken, SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: func(ctx context.Context) error {
+		MetricsToken: c.metricsToken, SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: func(ctx context.Context) error {
 			return d.db.View(ctx, func(*store.Tx) error { return nil })
 		}})
 	if err != nil {
