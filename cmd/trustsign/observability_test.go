@@ -207,6 +207,18 @@ func TestMetricsAndAccessLog(t *testing.T) {
 	if strings.Contains(logs.String(), "not-a-request-id") {
 		t.Error("a path (not its pattern) reached the log")
 	}
+
+	// a cross-site post is refused before the API or the pages see it, and still logged
+	req, _ = http.NewRequest("POST", ts.URL+"/v1/verify", bytes.NewReader(doc))
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("X-Request-Id", "cross-site-1")
+	if res, err = hc.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if !strings.Contains(logs.String(), `"requestId":"cross-site-1","method":"POST","route":"cross-origin-refused","status":403`) || res.StatusCode != 403 {
+		t.Errorf("cross-site post: %d, not logged as refused", res.StatusCode)
+	}
 }
 
 // TestServeMetricsAddr: `serve --metrics-addr` serves the metrics on a listener of their own (unauthenticated,

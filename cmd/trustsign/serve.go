@@ -416,7 +416,19 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	mux.Handle("/", pages)
 	svc.metrics = a.MetricsHandler()
 	// browsers never reach the API cross-site with credentials: refuse cross-origin unsafe requests everywhere
-	svc.handler = http.NewCrossOriginProtection().Handler(mux)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// refused before the API or the pages see it: logged here, in their format
+		id := r.Header.Get("X-Request-Id")
+		if len(id) > 64 {
+			id = ""
+		}
+		logger.LogAttrs(r.Context(), slog.LevelWarn, "request", slog.String("requestId", id),
+			slog.String("method", r.Method), slog.String("route", "cross-origin-refused"), slog.Int("status", http.StatusForbidden),
+			slog.Float64("durationMs", 0))
+		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+	}))
+	svc.handler = cop.Handler(mux)
 	// background work: expire applications and signing requests, seal the audit log's head
 	ctx, cancel := context.WithCancel(context.Background())
 	svc.close = append(svc.close, func() error { cancel(); return nil })
