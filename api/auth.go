@@ -43,20 +43,6 @@ type Profiles interface {
 	Officer(ctx context.Context, id string) (profile.Officer, error)
 }
 
-func init() {
-	mapError(profile.ErrInvalidCredentials, 401, "invalid-credentials", "Invalid login or password", "")
-	mapError(profile.ErrUnauthenticated, 401, "unauthorized", "Authentication required", "")
-	mapError(profile.ErrForbidden, 403, "forbidden", "Not allowed", "")
-	mapError(profile.ErrNotFound, 404, "not-found", "Not found", "")
-	mapError(profile.ErrInvalidCode, 422, "invalid-code", "Invalid or expired code", "The code is wrong, expired, already used or meant for something else.")
-	mapError(profile.ErrTransition, 409, "status-conflict", "Status change not allowed", "")
-	mapError(profile.ErrNotActive, 409, "profile-not-active", "The trusted profile is not active", "")
-	mapError(profile.ErrApplicationExpired, 410, "application-expired", "The application expired", "Applications must be confirmed within 14 days.")
-	mapError(profile.ErrContactUnconfirmed, 409, "contact-unconfirmed", "Contact not confirmed yet", "")
-	mapError(profile.ErrAssertion, 422, "evidence-rejected", "Confirmation evidence not accepted", "")
-	mapError(profile.ErrDelivery, 502, "delivery-failed", "The message could not be delivered", "Try again later.")
-}
-
 // profileProblem adds the field and the retry time to profile errors.
 func profileProblem(err error) error {
 	var ve *profile.ValidationError

@@ -25,13 +25,6 @@ type lookupJSON struct {
 	Expires            *time.Time `json:"expires,omitempty"`
 }
 
-func init() {
-	schemas["Lookup"] = obj(map[string]any{"pesel": str})
-	schemas["LookupResult"] = obj(map[string]any{"status": map[string]any{"type": "string", "enum": []string{"active", "invalid", "expired", "revoked"}},
-		"profileId": str, "login": str, "firstName": str, "secondName?": str, "surname": str, "pesel": str, "email": str, "phone": str,
-		"confirmationMethod": str, "temporary": boolT, "created": strDT, "expires?": strDT})
-}
-
 func (s *Server) lookupRoutes() {
 	s.handle("POST", "/v1/profiles/lookup", op{Summary: "Look a trusted profile up by PESEL (in the body, never in a URL); every call is audited",
 		Auth: "client:lookup", Request: "Lookup", Responses: map[int]string{200: "LookupResult", 401: "problem", 403: "problem", 404: "problem", 422: "problem"},

@@ -25,11 +25,6 @@ type windowJSON struct {
 	Active  bool      `json:"active"`
 }
 
-func init() {
-	schemas["MaintenanceWindows"] = obj(map[string]any{"windows": map[string]any{"type": "array", "items": obj(map[string]any{
-		"id": str, "start": strDT, "end": strDT, "message": str, "active": boolT})}, "now": strDT})
-}
-
 func (s *Server) maintenanceRoutes() {
 	s.handle("GET", "/v1/maintenance", op{Summary: "Current and upcoming maintenance windows (login and signing are unavailable during one)",
 		Responses: map[int]string{200: "MaintenanceWindows"}, Tags: []string{"operations"}}, s.listMaintenance)

@@ -1,40 +1,111 @@
 package api
 
 import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics are the Prometheus series the API exports.
+// metrics are the Prometheus series of the service: the API's requests and the pages' (PageMetrics), signatures
+// and verifications made through either ("via" is "api" or "web"), and the Go runtime and process collectors.
 type metrics struct {
-	requests   *prometheus.CounterVec
-	latency    *prometheus.HistogramVec
-	signatures *prometheus.CounterVec
-	codeFails  *prometheus.CounterVec
-	verifies   *prometheus.CounterVec
+	requests     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	pageRequests *prometheus.CounterVec
+	pageLatency  *prometheus.HistogramVec
+	codeFails    *prometheus.CounterVec
+	// signatures and verifies are the API's (via="api"), signaturesAll and verifiesAll take "via" as well
+	signatures, signaturesAll *prometheus.CounterVec
+	verifies, verifiesAll     *prometheus.CounterVec
 }
+
+var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
 
 func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trustsign_http_requests_total",
-			Help: "HTTP requests by method, route and status."}, []string{"method", "route", "status"}),
+			Help: "API requests by method, route and status."}, []string{"method", "route", "status"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "trustsign_http_request_duration_seconds",
-			Help: "HTTP request latency by route.", Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}},
-			[]string{"method", "route"}),
-		signatures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trustsign_signatures_total",
-			Help: "Signatures made, by format."}, []string{"format"}),
+			Help: "API request latency by route.", Buckets: latencyBuckets}, []string{"method", "route"}),
+		pageRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trustsign_page_requests_total",
+			Help: "Web page requests by method, route pattern and status."}, []string{"method", "route", "status"}),
+		pageLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "trustsign_page_request_duration_seconds",
+			Help: "Web page request latency by route pattern.", Buckets: latencyBuckets}, []string{"method", "route"}),
+		signaturesAll: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trustsign_signatures_total",
+			Help: "Signatures made, by format and by the way they were confirmed (api, web)."}, []string{"format", "via"}),
 		codeFails: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trustsign_code_failures_total",
 			Help: "Rejected one-time codes, by reason."}, []string{"reason"}),
-		verifies: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trustsign_verifications_total",
-			Help: "Documents verified, by format and indication."}, []string{"format", "indication"}),
+		verifiesAll: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "trustsign_verifications_total",
+			Help: "Documents verified, by format, indication and the way they were submitted (api, web)."}, []string{"format", "indication", "via"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.signatures, m.codeFails, m.verifies)
+	// known series start at zero, so rates and alerts work before the first event
+	for _, via := range []string{"api", "web"} {
+		for _, format := range []string{"xades", "pades"} {
+			m.signaturesAll.WithLabelValues(format, via)
+		}
+	}
+	for _, reason := range []string{"wrong", "expired", "killed", "throttled"} {
+		m.codeFails.WithLabelValues(reason)
+	}
+	m.signatures = m.signaturesAll.MustCurryWith(prometheus.Labels{"via": "api"})
+	m.verifies = m.verifiesAll.MustCurryWith(prometheus.Labels{"via": "api"})
+	reg.MustRegister(m.requests, m.latency, m.pageRequests, m.pageLatency, m.signaturesAll, m.codeFails, m.verifiesAll)
+	// the runtime's and the process's own series (memory, goroutines, GC, file descriptors, CPU); a registry
+	// shared with another Server already has them
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := reg.Register(c); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+			panic(err)
+		}
+	}
 	return m
 }
 
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+// MetricsHandler serves the metrics in the Prometheus exposition format, without authentication: mount it on a
+// listener of its own (serve --metrics-addr), not on the public address.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})
+}
+
+// metricsAuth lets GET /metrics through with the metrics token only (Config.MetricsToken, never a session or an
+// integrator key).
+func (s *Server) metricsAuth(c *gin.Context) {
+	tok := bearer(c)
+	if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.MetricsToken)) != 1 {
+		c.Header("WWW-Authenticate", `Bearer realm="trustsign-metrics"`)
+		writeProblem(c, errUnauthorized)
+		return
+	}
+	c.Next()
+}
+
+// PageMetrics counts the web pages' requests, signatures and verifications into the API's registry (web.Metrics).
+type PageMetrics struct{ m *metrics }
+
+// PageMetrics returns the pages' counters, to give to web.Config.Metrics.
+func (s *Server) PageMetrics() PageMetrics { return PageMetrics{s.metrics} }
+
+// Request counts one page request by its route pattern (e.g. "/sign/{id}", never the path itself).
+func (p PageMetrics) Request(method, route string, status int, d time.Duration) {
+	p.m.pageRequests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	p.m.pageLatency.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+// Signed counts a signature confirmed on the pages.
+func (p PageMetrics) Signed(format string) { p.m.signaturesAll.WithLabelValues(format, "web").Inc() }
+
+// Verified counts a document verified on the pages.
+func (p PageMetrics) Verified(format, indication string) {
+	p.m.verifiesAll.WithLabelValues(format, indication, "web").Inc()
 }

@@ -67,25 +67,12 @@ func problemFor(err error) Problem {
 	if errors.As(err, &ae) {
 		return ae.p
 	}
-	for _, m := range domainErrors {
+	for _, m := range domainErrors { // errors.go
 		if errors.Is(err, m.err) {
 			return m.p
 		}
 	}
 	return errInternal.p
-}
-
-// domainErrors maps sentinel errors of the domain packages to problems (filled in by the files that use them).
-var domainErrors []struct {
-	err error
-	p   Problem
-}
-
-func mapError(err error, status int, slug, title, detail string) {
-	domainErrors = append(domainErrors, struct {
-		err error
-		p   Problem
-	}{err, Problem{Type: problemBase + slug, Title: title, Status: status, Detail: detail}})
 }
 
 // writeProblem sends err as problem+json and aborts the request.

@@ -131,21 +131,6 @@ func (s *Server) profileRoutes() {
 		Request: "document", Responses: map[int]string{200: "Profile", 422: "problem"}, Tags: citizen}, s.confirmQualified)
 }
 
-func init() {
-	schemas["Registration"] = obj(map[string]any{"login": str, "password": str, "firstName": str, "secondName?": str, "surname": str,
-		"pesel": str, "email": str, "phone": str, "codeChannel": map[string]any{"type": "string", "enum": []string{"sms", "email"}}})
-	schemas["RegistrationResult"] = obj(map[string]any{"id": str, "applicationNumber": str, "status": str})
-	schemas["Code"] = obj(map[string]any{"code": str})
-	schemas["Login"] = obj(map[string]any{"login": str, "password": str})
-	schemas["Session"] = obj(map[string]any{"token": str, "role": str, "expires": strDT})
-	schemas["Profile"] = obj(map[string]any{"id": str, "applicationNumber": str, "login": str, "firstName": str, "secondName?": str,
-		"surname": str, "pesel": str, "email": str, "phone": str, "codeChannel": str, "status": str, "temporary": boolT,
-		"contactConfirmed": boolT, "created": strDT, "applicationExpires?": strDT, "expires?": strDT, "confirmation?": map[string]any{"type": "object"}})
-	schemas["CodeInfo"] = obj(map[string]any{"expiresAt": strDT, "channel": str, "verificationPhrase?": str})
-	schemas["IdentityDocument"] = obj(map[string]any{"documentType": map[string]any{"type": "string", "enum": []string{"id-card", "passport"}}, "documentNumber": str})
-	schemas["IdPAssertion"] = obj(map[string]any{"assertion": str})
-}
-
 func (s *Server) register(c *gin.Context) {
 	var b registerBody
 	if err := bindJSON(c, 64<<10, &b); err != nil {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/trustsign/trustsign/verify"
 )
@@ -45,6 +44,9 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Registry receives the metrics; nil means a new registry.
 	Registry *prometheus.Registry
+	// MetricsToken, when set, serves GET /metrics to requests bearing it; empty leaves /metrics off this handler
+	// (serve it on a listener of its own with MetricsHandler). The metrics are never public.
+	MetricsToken string
 	// PublicVerifyPerMinute rate-limits unauthenticated verification per client address (default 60).
 	PublicVerifyPerMinute int
 	// Profiles, Signing and Maintenance are the domain services; a nil one leaves its routes answering 401/503.
@@ -129,8 +131,10 @@ func (s *Server) routes() {
 	ops := []string{"operations"}
 	s.handle("GET", "/healthz", op{Summary: "Liveness", Responses: map[int]string{200: "Health"}, Tags: ops}, s.healthz)
 	s.handle("GET", "/readyz", op{Summary: "Readiness", Responses: map[int]string{200: "Health", 503: "problem"}, Tags: ops}, s.readyz)
-	s.handle("GET", "/metrics", op{Summary: "Prometheus metrics", Responses: map[int]string{200: "text"}, Tags: ops},
-		gin.WrapH(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})))
+	if s.cfg.MetricsToken != "" {
+		s.handle("GET", "/metrics", op{Summary: "Prometheus metrics (with the metrics token only)", Auth: "metrics",
+			Responses: map[int]string{200: "text"}, Tags: ops}, s.metricsAuth, gin.WrapH(s.MetricsHandler()))
+	}
 	s.handle("GET", "/openapi.json", op{Summary: "This OpenAPI description", Responses: map[int]string{200: ""}, Tags: ops}, s.openapi)
 	s.handle("POST", "/v1/verify", op{Summary: "Verify the signatures of an XML or PDF document (offline rules, same report as trustsign verify --json)",
 		Auth: "", Request: "document", Responses: map[int]string{200: "VerificationReport", 400: "problem", 413: "problem", 415: "problem", 429: "problem"},

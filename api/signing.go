@@ -26,28 +26,6 @@ type Signing interface {
 	Cancel(ctx context.Context, profileID, id string) (signing.Request, error)
 }
 
-func init() {
-	mapError(signing.ErrInvalid, 422, "invalid-data", "Invalid data", "")
-	mapError(signing.ErrUnsupportedFormat, 415, "unsupported-format", "Unsupported document format", "")
-	mapError(signing.ErrTooLarge, 413, "too-large", "Document too large", "")
-	mapError(signing.ErrNotFound, 404, "not-found", "Not found", "")
-	mapError(signing.ErrNotReady, 409, "not-signed-yet", "The document is not signed yet", "")
-	mapError(signing.ErrClosed, 409, "request-closed", "The signing request is no longer pending", "")
-	mapError(signing.ErrOtherHolder, 404, "not-found", "Not found", "")
-
-	schemas["SigningSubmission"] = obj(map[string]any{"document": map[string]any{"type": "string", "contentEncoding": "base64"},
-		"fileName": str, "format?": map[string]any{"type": "string", "enum": []string{"xades", "pades", "auto"}},
-		"successUrl?": str, "failureUrl?": str, "additionalInfo?": str,
-		"webhook?": map[string]any{"type": "boolean", "description": "POST {id, batchId, status, signedAt} to successUrl or failureUrl when the request ends; fetch the status through the API to act on it"},
-		"documents?": map[string]any{"type": "array", "description": "several documents confirmed with one code (then leave document empty)",
-			"items": obj(map[string]any{"document": str, "fileName": str, "format?": str})}})
-	schemas["SigningRequest"] = obj(map[string]any{"id": str, "status": str, "signUrl": str, "expiresAt": strDT, "fileName": str,
-		"format": str, "size": intT, "batchId?": str, "signedAt?": strDT, "failureReason?": str, "verificationPhrase": str,
-		"requests?": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}})
-	schemas["SigningPreview"] = obj(map[string]any{"verificationPhrase": str, "documents": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}})
-	schemas["SigningResult"] = obj(map[string]any{"status": str, "redirectUrl?": str, "requests": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}})
-}
-
 type submissionJSON struct {
 	Document       string           `json:"document"`
 	FileName       string           `json:"fileName"`

@@ -60,7 +60,9 @@ func (s *server) verifyUpload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) verifyBytes(r *http.Request, name string, data []byte) verify.FileReport {
-	return verify.Bytes(r.Context(), name, data, s.cfg.VerifyPolicy, verify.Options{})
+	rep := verify.Bytes(r.Context(), name, data, s.cfg.VerifyPolicy, verify.Options{})
+	s.cfg.Metrics.Verified(rep.Format, string(rep.Indication))
+	return rep
 }
 
 func (s *server) verifyReportDownload(w http.ResponseWriter, r *http.Request) {

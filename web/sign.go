@@ -267,6 +267,9 @@ func (s *server) signConfirm(w http.ResponseWriter, r *http.Request) {
 		s.signError(w, r, err, "code")
 		return
 	}
+	for _, d := range done {
+		s.cfg.Metrics.Signed(d.Format)
+	}
 	if len(done) > 0 && done[0].SuccessURL != "" {
 		http.Redirect(w, r, done[0].SuccessURL, http.StatusSeeOther)
 		return

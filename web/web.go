@@ -69,7 +69,23 @@ type Config struct {
 	MaxUploadBytes int64
 	// Maintenance, when set, closes logging in and the session pages during the operator's windows.
 	Maintenance Maintenance
+	// Metrics, when set, counts page requests, signatures and verifications (api.Server.PageMetrics).
+	Metrics Metrics
 }
+
+// Metrics receives the pages' counters.
+type Metrics interface {
+	// Request counts a request by its route pattern ("/sign/{id}", never the path).
+	Request(method, route string, status int, d time.Duration)
+	Signed(format string)
+	Verified(format, indication string)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Request(string, string, int, time.Duration) {}
+func (noMetrics) Signed(string)                              {}
+func (noMetrics) Verified(string, string)                    {}
 
 // server is the pages' handler.
 type server struct {
@@ -96,6 +112,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.VerifyPolicy == nil {
 		cfg.VerifyPolicy = &verify.Policy{}
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
 	}
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = 10 << 20
@@ -193,14 +212,36 @@ func (s *server) headers(next http.Handler) http.Handler {
 		if !strings.HasPrefix(r.URL.Path, "/static/") {
 			h.Set("Cache-Control", "no-store")
 		}
-		start := s.cfg.Clock.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 || strings.ContainsAny(id, "\r\n\"") {
+			id = randomToken(12)
+		}
+		h.Set("X-Request-Id", id)
+		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		// the path only: queries may hold application numbers; no form data is ever logged
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "web request", slog.String("method", r.Method),
-			slog.String("path", r.URL.Path), slog.Int("status", sw.status),
-			slog.Duration("duration", s.cfg.Clock.Now().Sub(start)))
+		s.logRequest(r, id, sw.status, time.Since(start))
 	})
+}
+
+// logRequest writes the access log line, in the API's format (api.Server.accessLog), and counts the request. The
+// route is the pattern that matched ("/sign/{id}"), never the path or the query: those hold request ids and
+// application numbers, and no form data is ever logged. Static files are logged at debug level.
+func (s *server) logRequest(r *http.Request, id string, status int, d time.Duration) {
+	route := r.Pattern
+	if _, p, ok := strings.Cut(route, " "); ok {
+		route = p // "GET /sign/{id}" → "/sign/{id}"
+	}
+	if route == "" {
+		route = "unmatched" // refused before routing (cross-origin)
+	}
+	s.cfg.Metrics.Request(r.Method, route, status, d)
+	level := slog.LevelInfo
+	if strings.HasPrefix(route, "/static/") {
+		level = slog.LevelDebug
+	}
+	s.log.LogAttrs(r.Context(), level, "request", slog.String("requestId", id), slog.String("method", r.Method),
+		slog.String("route", route), slog.Int("status", status), slog.Float64("durationMs", float64(d.Microseconds())/1000))
 }
 
 type statusWriter struct {

@@ -56,6 +56,9 @@ type serveConfig struct {
 	webhookAllowPrivate         bool
 	trustedProxies              []string
 	demo                        bool
+	// metrics: a listen address of their own, and/or a token for /metrics on the main address
+	metricsAddr, metricsTokenFile string
+	metricsToken                  string // read from metricsTokenFile by runServe
 }
 
 func newServeCmd() *cobra.Command {
@@ -101,6 +104,8 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.BoolVar(&c.webhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback and private addresses")
 	fl.DurationVar(&c.auditSealEvery, "audit-seal-interval", time.Minute, "how often the audit log's head is signed with the seal key")
 	fl.BoolVar(&c.demo, "demo", false, "turn on the demo integrator at /demo (an application form anyone can fill in; for local trials, never in production)")
+	fl.StringVar(&c.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`HOST:PORT`/metrics, without authentication (keep it private, e.g. 127.0.0.1:9090)")
+	fl.StringVar(&c.metricsTokenFile, "metrics-token-file", "", "also serve /metrics on --addr, to requests bearing the token in `FILE` (Authorization: Bearer); default: not on --addr")
 	return cmd
 }
 
@@ -175,6 +180,9 @@ func runServe(cmd *cobra.Command, c *serveConfig) error {
 	policy.Roots = append(policy.Roots, seal.Chain[len(seal.Chain)-1])
 	policy.Intermediates = append(policy.Intermediates, seal.Chain...)
 
+	if c.metricsToken, err = readMetricsToken(c.metricsTokenFile); err != nil {
+		return err
+	}
 	srv, err := newService(c, seal, policy, logger)
 	if err != nil {
 		return failErr(exitFailed, err)
@@ -184,6 +192,18 @@ func runServe(cmd *cobra.Command, c *serveConfig) error {
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return failErr(exitFailed, fmt.Errorf("listen on %s: %w", c.addr, err))
+	}
+	if c.metricsAddr != "" {
+		mln, err := net.Listen("tcp", c.metricsAddr)
+		if err != nil {
+			return failErr(exitFailed, fmt.Errorf("listen on %s (metrics): %w", c.metricsAddr, err))
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.metrics)
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
+		go ms.Serve(mln) //nolint:errcheck // closed below
+		defer ms.Close()
+		logger.Info("metrics serving", "addr", mln.Addr().String())
 	}
 	hs := &http.Server{Handler: srv.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
@@ -281,6 +301,7 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 // service is the running service's parts.
 type service struct {
 	handler http.Handler
+	metrics http.Handler // for --metrics-addr
 	close   []func() error
 }
 
@@ -383,7 +404,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	})
 	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy,
 		PublicVerifyPerMinute: c.publicVerifyPerMinute, TrustedProxies: c.trustedProxies, Profiles: d.profiles, Signing: flow, Maintenance: d.db,
-		SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: func(ctx context.Context) error {
+		MetricsToken: c.metricsToken, SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: func(ctx context.Context) error {
 			return d.db.View(ctx, func(*store.Tx) error { return nil })
 		}})
 	if err != nil {
@@ -392,7 +413,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	}
 	pages, err := web.New(web.Config{Profiles: d.profiles, Signing: flow, VerifyPolicy: policy, Logger: logger,
 		Secure: strings.HasPrefix(publicURL, "https://"), DemoClientID: demoClientID(c, logger), PublicURL: publicURL, Maintenance: d.db,
-		MaxUploadBytes: c.maxDocument})
+		MaxUploadBytes: c.maxDocument, Metrics: a.PageMetrics()})
 	if err != nil {
 		svc.Close()
 		return nil, err
@@ -402,8 +423,21 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		mux.Handle(p, a)
 	}
 	mux.Handle("/", pages)
+	svc.metrics = a.MetricsHandler()
 	// browsers never reach the API cross-site with credentials: refuse cross-origin unsafe requests everywhere
-	svc.handler = http.NewCrossOriginProtection().Handler(mux)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// refused before the API or the pages see it: logged here, in their format
+		id := r.Header.Get("X-Request-Id")
+		if len(id) > 64 {
+			id = ""
+		}
+		logger.LogAttrs(r.Context(), slog.LevelWarn, "request", slog.String("requestId", id),
+			slog.String("method", r.Method), slog.String("route", "cross-origin-refused"), slog.Int("status", http.StatusForbidden),
+			slog.Float64("durationMs", 0))
+		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+	}))
+	svc.handler = cop.Handler(mux)
 	// background work: expire applications and signing requests, seal the audit log's head
 	ctx, cancel := context.WithCancel(context.Background())
 	svc.close = append(svc.close, func() error { cancel(); return nil })
@@ -446,4 +480,21 @@ func sweepLoop(ctx context.Context, logger *slog.Logger, ps *profile.Service, fl
 		case <-t.C:
 		}
 	}
+}
+
+// readMetricsToken reads the token of --metrics-token-file ("" without the flag). A short token is refused: it
+// guards the metrics on the public address.
+func readMetricsToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", failErr(exitNoInput, fmt.Errorf("metrics token file: %w", err))
+	}
+	tok := strings.TrimSpace(string(raw))
+	if len(tok) < 16 || strings.ContainsAny(tok, " \t\r\n") {
+		return "", usageErr("metrics token file %s: one token of at least 16 characters expected", path)
+	}
+	return tok, nil
 }
