@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -78,16 +79,24 @@ func (s *Server) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})
 }
 
-// metricsAuth lets GET /metrics through with the metrics token only (Config.MetricsToken, never a session or an
-// integrator key).
+// metricsAuth admits the metrics token's bearer, and with MetricsLoopback a direct connection from this host.
+// Anyone else gets 401 when a token is configured (a scraper may retry with it), 404 otherwise.
 func (s *Server) metricsAuth(c *gin.Context) {
 	tok := bearer(c)
-	if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.MetricsToken)) != 1 {
-		c.Header("WWW-Authenticate", `Bearer realm="trustsign-metrics"`)
-		writeProblem(c, errUnauthorized)
+	if s.cfg.MetricsToken != "" && tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.MetricsToken)) == 1 {
+		c.Next()
 		return
 	}
-	c.Next()
+	if s.cfg.MetricsLoopback && directLoopback(c.Request) {
+		c.Next()
+		return
+	}
+	if s.cfg.MetricsToken == "" {
+		writeProblem(c, errNotFound)
+		return
+	}
+	c.Header("WWW-Authenticate", `Bearer realm="trustsign-metrics"`)
+	writeProblem(c, errUnauthorized)
 }
 
 // PageMetrics counts the web pages' requests, signatures and verifications into the API's registry (web.Metrics).
@@ -108,4 +117,16 @@ func (p PageMetrics) Signed(format string) { p.m.signaturesAll.WithLabelValues(f
 // Verified counts a document verified on the pages.
 func (p PageMetrics) Verified(format, indication string) {
 	p.m.verifiesAll.WithLabelValues(format, indication, "web").Inc()
+}
+
+// directLoopback reports whether r came straight from this host: a loopback peer and no forwarding header (a
+// request relayed by a proxy, even one on this host that says so, is not the host's own).
+func directLoopback(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip", "X-Forwarded-Host", "Via"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && ap.Addr().Unmap().IsLoopback()
 }

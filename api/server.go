@@ -47,6 +47,10 @@ type Config struct {
 	// MetricsToken, when set, serves GET /metrics to requests bearing it; empty leaves /metrics off this handler
 	// (serve it on a listener of its own with MetricsHandler). The metrics are never public.
 	MetricsToken string
+	// MetricsLoopback also serves GET /metrics, without the token, to direct connections from a loopback address
+	// that carry no forwarding header (Forwarded, X-Forwarded-For, X-Real-Ip): a scraper on the same host. Leave
+	// it off behind a reverse proxy on the same host that adds no forwarding header.
+	MetricsLoopback bool
 	// PublicVerifyPerMinute rate-limits unauthenticated verification per client address (default 60).
 	PublicVerifyPerMinute int
 	// Profiles, Signing and Maintenance are the domain services; a nil one leaves its routes answering 401/503.
@@ -131,8 +135,8 @@ func (s *Server) routes() {
 	ops := []string{"operations"}
 	s.handle("GET", "/healthz", op{Summary: "Liveness", Responses: map[int]string{200: "Health"}, Tags: ops}, s.healthz)
 	s.handle("GET", "/readyz", op{Summary: "Readiness", Responses: map[int]string{200: "Health", 503: "problem"}, Tags: ops}, s.readyz)
-	if s.cfg.MetricsToken != "" {
-		s.handle("GET", "/metrics", op{Summary: "Prometheus metrics (with the metrics token only)", Auth: "metrics",
+	if s.cfg.MetricsToken != "" || s.cfg.MetricsLoopback {
+		s.handle("GET", "/metrics", op{Summary: "Prometheus metrics (with the metrics token, or from the host itself when configured so)", Auth: "metrics",
 			Responses: map[int]string{200: "text"}, Tags: ops}, s.metricsAuth, gin.WrapH(s.MetricsHandler()))
 	}
 	s.handle("GET", "/openapi.json", op{Summary: "This OpenAPI description", Responses: map[int]string{200: ""}, Tags: ops}, s.openapi)

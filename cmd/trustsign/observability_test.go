@@ -26,7 +26,7 @@ const metricsToken = "metrics-token-0123456789abcdef"
 
 // observedService runs the service as serve builds it (api, pages, metrics) on an httptest server, its JSON log
 // (debug level included) kept in the returned buffer.
-func observedService(t *testing.T, withToken bool) (*httptest.Server, *service, *syncBuffer) {
+func observedService(t *testing.T, withToken bool, opts ...func(*serveConfig)) (*httptest.Server, *service, *syncBuffer) {
 	t.Helper()
 	dir := t.TempDir()
 	c := &serveConfig{addr: "127.0.0.1:0", data: dir, outbox: filepath.Join(dir, "outbox"), sealPhrase: pades.DefaultSealPhrase,
@@ -40,6 +40,9 @@ func observedService(t *testing.T, withToken bool) (*httptest.Server, *service, 
 		if c.metricsToken, err = readMetricsToken(c.metricsTokenFile); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for _, o := range opts {
+		o(c)
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -73,8 +76,39 @@ func get(t *testing.T, hc *http.Client, u, authorization string) (int, string) {
 }
 
 // TestAttackAnonymousMetrics: /metrics on the public address tells an anonymous visitor nothing (routes, request
-// counts, memory): off unless a metrics token is configured, and then only for that token.
+// counts, memory): only the metrics token's bearer, or (serve's default, --metrics-loopback) a direct connection
+// from the host itself, gets them.
 func TestAttackAnonymousMetrics(t *testing.T) {
+	t.Run("loopback", func(t *testing.T) {
+		ts, svc, _ := observedService(t, false, func(c *serveConfig) { c.metricsLoopback = true })
+		if st, body := get(t, ts.Client(), ts.URL+"/metrics", ""); st != 200 || !strings.Contains(body, "# TYPE go_goroutines") {
+			t.Errorf("GET /metrics from this host: %d %.200s", st, body)
+		}
+		// relayed by a proxy on this host, or from another host
+		for _, h := range [][2]string{{"X-Forwarded-For", "203.0.113.9"}, {"Forwarded", "for=203.0.113.9"},
+			{"X-Real-Ip", "203.0.113.9"}, {"Via", "1.1 proxy"}} {
+			req, _ := http.NewRequest("GET", ts.URL+"/metrics", nil)
+			req.Header.Set(h[0], h[1])
+			res, err := ts.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusNotFound || strings.Contains(string(b), "trustsign_") {
+				t.Errorf("GET /metrics with %s: %d", h[0], res.StatusCode)
+			}
+		}
+		for _, peer := range []string{"203.0.113.9:4000", "[2001:db8::1]:4000", "10.0.0.1:4000"} {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", "/metrics", nil)
+			req.RemoteAddr = peer
+			svc.handler.ServeHTTP(rec, req)
+			if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "trustsign_") {
+				t.Errorf("GET /metrics from %s: %d", peer, rec.Code)
+			}
+		}
+	})
 	t.Run("default", func(t *testing.T) {
 		ts, svc, _ := observedService(t, false)
 		for _, auth := range []string{"", "Bearer " + metricsToken} {

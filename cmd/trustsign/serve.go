@@ -59,6 +59,7 @@ type serveConfig struct {
 	// metrics: a listen address of their own, and/or a token for /metrics on the main address
 	metricsAddr, metricsTokenFile string
 	metricsToken                  string // read from metricsTokenFile by runServe
+	metricsLoopback               bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -105,6 +106,7 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.DurationVar(&c.auditSealEvery, "audit-seal-interval", time.Minute, "how often the audit log's head is signed with the seal key")
 	fl.BoolVar(&c.demo, "demo", false, "turn on the demo integrator at /demo (an application form anyone can fill in; for local trials, never in production)")
 	fl.StringVar(&c.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`HOST:PORT`/metrics, without authentication (keep it private, e.g. 127.0.0.1:9090)")
+	fl.BoolVar(&c.metricsLoopback, "metrics-loopback", true, "serve /metrics on --addr to direct connections from this host (loopback peer, no forwarding header); off when --metrics-addr is set. Turn it off behind a reverse proxy on this host that adds no X-Forwarded-For")
 	fl.StringVar(&c.metricsTokenFile, "metrics-token-file", "", "also serve /metrics on --addr, to requests bearing the token in `FILE` (Authorization: Bearer); default: not on --addr")
 	return cmd
 }
@@ -404,7 +406,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	})
 	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy,
 		PublicVerifyPerMinute: c.publicVerifyPerMinute, TrustedProxies: c.trustedProxies, Profiles: d.profiles, Signing: flow, Maintenance: d.db,
-		MetricsToken: c.metricsToken, SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: func(ctx context.Context) error {
+		MetricsToken: c.metricsToken, MetricsLoopback: c.metricsLoopback && c.metricsAddr == "", SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: func(ctx context.Context) error {
 			return d.db.View(ctx, func(*store.Tx) error { return nil })
 		}})
 	if err != nil {
