@@ -44,8 +44,13 @@ func auditData(t *testing.T) (dir, certPath string) {
 			Actor: "system", Subject: fmt.Sprintf("s%d", i), Details: map[string]string{"n": fmt.Sprint(i)}}); err != nil {
 			t.Fatal(err)
 		}
-		if i == 9 || i == 18 {
+		if i == 9 {
 			if _, err := sealer.Seal(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i == 18 { // the server stopped cleanly
+			if _, err := sealer.SealNow(ctx, db, audit.SealShutdown); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -80,7 +85,8 @@ func TestAuditExportAndVerify(t *testing.T) {
 		return p
 	}
 	full := write(lines)
-	if code, out, stderr := runTS("audit", "verify", full, "--seal-cert", cert); code != 0 {
+	key := filepath.Join(dir, audit.ChainKeyFileName)
+	if code, out, stderr := runTS("audit", "verify", full, "--seal-cert", cert, "--chain-key", key); code != 0 {
 		t.Fatalf("verify FILE: %d %s %s", code, out, stderr)
 	}
 	del := func(i int) []string { return append(append([]string{}, lines[:i]...), lines[i+1:]...) }
@@ -106,7 +112,7 @@ func TestAuditExportAndVerify(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runTS(append([]string{"audit", "verify", tc.file}, tc.args...)...)
+			code, _, stderr := runTS(append([]string{"audit", "verify", tc.file, "--chain-key", key}, tc.args...)...)
 			if code != exitFailed || !strings.Contains(stderr, tc.want) {
 				t.Fatalf("exit %d, stderr %q, want 1 naming %q", code, stderr, tc.want)
 			}
@@ -131,6 +137,9 @@ func TestAuditExitCodes(t *testing.T) {
 		{[]string{"audit", "verify", "--bogus"}, exitUsage},
 		{[]string{"audit", "export"}, exitUsage},
 		{[]string{"audit", "verify", filepath.Join(dir, "missing.jsonl")}, exitNoInput},
+		{[]string{"audit", "verify", filepath.Join(dir, bbolt.FileName)}, exitUsage}, // an export needs --chain-key
+		{[]string{"audit", "verify", "--data", dir, "--seal-interval", "-1s"}, exitUsage},
+		{[]string{"audit", "verify", "--data", dir, "--chain-key", filepath.Join(dir, "nokey")}, exitNoInput},
 		{[]string{"audit", "verify", "--data", filepath.Join(dir, "nowhere")}, exitNoInput},
 		{[]string{"audit", "export", "--data", filepath.Join(dir, "nowhere")}, exitNoInput},
 	}

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,6 +54,7 @@ type serveConfig struct {
 	smsURL, smsToken            string
 	publicURL                   string
 	auditSealEvery              time.Duration
+	auditHeads                  string
 	webhookAllowPrivate         bool
 	trustedProxies              []string
 }
@@ -96,6 +98,7 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringSliceVar(&c.trustedProxies, "trusted-proxies", nil, "reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed")
 	fl.BoolVar(&c.webhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback and private addresses")
 	fl.DurationVar(&c.auditSealEvery, "audit-seal-interval", time.Minute, "how often the audit log's head is signed with the seal key")
+	fl.StringVar(&c.auditHeads, "audit-heads", "", "append every signed audit head to `FILE` (JSON Lines; default DATA/audit-heads.jsonl); copy it off the machine, see docs/operations.md")
 	return cmd
 }
 
@@ -397,10 +400,32 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	svc.handler = http.NewCrossOriginProtection().Handler(mux)
 	// background work: expire applications and signing requests, seal the audit log's head
 	ctx, cancel := context.WithCancel(context.Background())
-	svc.close = append(svc.close, func() error { cancel(); return nil })
-	go sweepLoop(ctx, logger, d.profiles, flow)
-	sealer := &audit.Sealer{Signer: seal.Key, Certificate: seal.Certificate}
-	go sealer.Run(ctx, d.db, c.auditSealEvery, func(err error) { logger.Error("audit seal", "error", err.Error()) })
+	var background sync.WaitGroup
+	background.Add(2)
+	go func() { defer background.Done(); sweepLoop(ctx, logger, d.profiles, flow) }()
+	heads := c.auditHeads
+	if heads == "" {
+		heads = filepath.Join(c.data, defaultHeadsFile)
+	}
+	sealer := &audit.Sealer{Signer: seal.Key, Certificate: seal.Certificate, Publish: func(r audit.Record) error {
+		logger.Info("audit sealed", "seq", r.Seq, "hash", r.Hash, "headSeq", r.Details["headSeq"], "headHash", r.Details["headHash"], "reason", r.Details["reason"])
+		return audit.AppendHeadFile(heads, r)
+	}}
+	go func() {
+		defer background.Done()
+		sealer.Run(ctx, d.db, c.auditSealEvery, func(err error) { logger.Error("audit seal", "error", err.Error()) })
+	}()
+	// runs before the store closes (close funcs run last first), after the HTTP server drained: stop the
+	// background writers, then seal, so that no record lands after the shutdown seal
+	svc.close = append(svc.close, func() error {
+		cancel()
+		background.Wait()
+		if _, err := sealer.SealNow(context.Background(), d.db, audit.SealShutdown); err != nil {
+			logger.Error("audit seal on shutdown", "error", err.Error())
+			return err
+		}
+		return nil
+	})
 	return svc, nil
 }
 
