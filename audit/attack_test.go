@@ -62,8 +62,8 @@ func service(t *testing.T, l *keyedLog, sealer *audit.Sealer, now *time.Time, n 
 	}
 }
 
-// recompute renumbers and rehashes lines from index i on with the unkeyed SHA-256 (an attacker who can write the
-// store but has no chain key), after the caller removed or changed what it wanted.
+// recompute renumbers and rehashes lines from index i on (an attacker who can write the store but has no chain
+// key: the MACs stay as they were), after the caller removed or changed what it wanted.
 func recompute(lines []string, i int) []string {
 	out := append([]string(nil), lines...)
 	prev := audit.GenesisHash
@@ -87,7 +87,8 @@ func newSealer(t *testing.T, now *time.Time) *audit.Sealer {
 }
 
 // TestAttackDeleteMidChainRecompute deletes a record in the middle of the unsealed tail and recomputes the chain
-// after it. The unkeyed SHA-256 chain verified as intact; the keyed one is broken at the deleted record.
+// after it. The unkeyed SHA-256 chain verified as intact; with MACs under the chain key it is broken at the
+// deleted record.
 func TestAttackDeleteMidChainRecompute(t *testing.T) {
 	now := t0
 	for _, tc := range []struct {
@@ -130,14 +131,27 @@ func TestAttackDeleteMidChainRecompute(t *testing.T) {
 			}
 		})
 	}
-	// a chain recomputed with a guessed key, or checked without the key, does not verify either
+	// the MACs stripped and the chain recomputed: caught with the key; without it the report says the MACs went
+	// unchecked, and a recomputed chain that kept its MACs shows that it carries MACs nobody checked
 	l := &keyedLog{key: newChainKey(t, 1)}
 	service(t, l, newSealer(t, &now), &now, 5)
 	lines := export(t, &l.memLog)
-	for name, k := range map[string]*audit.ChainKey{"no key": nil, "another key": newChainKey(t, 1)} {
-		if _, err := verifyLines(lines, audit.VerifyOptions{ChainKey: k}); !errors.Is(err, audit.ErrBroken) {
-			t.Errorf("%s: %v", name, err)
-		}
+	stripped := make([]string, len(lines))
+	for i, line := range lines {
+		var r audit.Record
+		json.Unmarshal([]byte(line), &r)
+		r.MAC = ""
+		b, _ := json.Marshal(r)
+		stripped[i] = string(b)
+	}
+	if _, err := verifyLines(stripped, audit.VerifyOptions{ChainKey: l.key}); !errors.Is(err, audit.ErrBroken) {
+		t.Errorf("MACs stripped: %v", err)
+	}
+	if _, err := verifyLines(lines, audit.VerifyOptions{ChainKey: newChainKey(t, 1)}); !errors.Is(err, audit.ErrBroken) {
+		t.Errorf("another key: %v", err)
+	}
+	if rep, err := verifyLines(lines, audit.VerifyOptions{}); err != nil || rep.MACsNotChecked != uint64(len(lines)) || rep.Keyed != 0 {
+		t.Errorf("without the key: %+v %v", rep, err)
 	}
 }
 

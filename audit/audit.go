@@ -7,13 +7,14 @@
 // refuses a value that looks like a PESEL). It stores nothing itself: the Log and Source interfaces are satisfied by
 // the store (store.Tx, store.DB).
 //
-// Record hash: hex(HMAC-SHA-256(chain key, "trustsign-audit-v2\n" || JSON of {seq, time, kind, actor, subject,
-// details, prevHash})), with the fields in that order, details keys sorted, Go's encoding/json escaping, and time
-// in RFC 3339 with nanoseconds in UTC as stored. The chain key (ChainKey) is kept outside the store, so a chain
-// cut or edited and then recomputed without it does not verify. Records written before a store was keyed (schema
-// 1) carry hex(SHA-256("trustsign-audit-v1\n" || the same JSON)). The first record's prevHash is 64 zeros. A seal
-// is a record of kind KindSeal whose details carry the signed head (see Sealer); the signed heads are also
-// published outside the store (a heads file) so that cutting the end of the log shows.
+// Record hash: hex(SHA-256("trustsign-audit-v1\n" || JSON of {seq, time, kind, actor, subject, details,
+// prevHash})), with the fields in that order, details keys sorted, Go's encoding/json escaping, and time in RFC 3339
+// with nanoseconds in UTC as stored. The first record's prevHash is 64 zeros. Anyone can check the hashes and links
+// of an export; since anyone can also recompute them, every record also carries a MAC: hex(HMAC-SHA-256(chain key,
+// "trustsign-audit-mac-v1\n" || hash)), with a key kept outside the store (ChainKey), so that a chain edited and
+// recomputed without the key does not verify with it. Records written before a store was keyed (schema 1) carry
+// no MAC. A seal is a record of kind KindSeal whose details carry the signed head (see Sealer); the signed heads
+// are also published outside the store (a heads file) so that cutting the end of the log shows.
 package audit
 
 import (
@@ -66,6 +67,8 @@ type Record struct {
 	Details  map[string]string `json:"details"`
 	PrevHash string            `json:"prevHash"`
 	Hash     string            `json:"hash"`
+	// MAC authenticates Hash with the chain key (ChainKey; absent before the chain was keyed).
+	MAC string `json:"mac,omitempty"`
 }
 
 type hashedFields struct {
@@ -78,7 +81,7 @@ type hashedFields struct {
 	PrevHash string            `json:"prevHash"`
 }
 
-// ComputeHash returns the unkeyed hash (schema-1 records; see LinkHash for the hash a record must carry).
+// ComputeHash returns the hash the record must carry.
 func (r *Record) ComputeHash() string {
 	h := sha256.New()
 	h.Write([]byte("trustsign-audit-v1\n"))
@@ -112,7 +115,7 @@ type Log interface {
 var peselLike = regexp.MustCompile(`^[0-9]{11}$|PNOPL-[0-9]{11}`)
 
 // Append adds the event to the chain in the caller's transaction and returns the record written. When l is a
-// KeyedLog with a key, the record's hash is keyed (LinkHash).
+// KeyedLog with a key, the record carries a MAC (ComputeMAC).
 func Append(l Log, e Event) (Record, error) {
 	if e.Time.IsZero() || e.Kind == "" {
 		return Record{}, ErrEvent
@@ -147,7 +150,8 @@ func Append(l Log, e Event) (Record, error) {
 	if kl, ok := l.(KeyedLog); ok {
 		key = kl.AuditChainKey()
 	}
-	r.Hash = r.LinkHash(key)
+	r.Hash = r.ComputeHash()
+	r.MAC = r.ComputeMAC(key)
 	enc, err := json.Marshal(r)
 	if err != nil {
 		return Record{}, err

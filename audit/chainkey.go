@@ -20,10 +20,10 @@ const ChainKeyFileName = "audit-chain.key"
 // ErrChainKey is returned for a chain key file that cannot be used.
 var ErrChainKey = errors.New("audit: chain key unusable")
 
-// ChainKey keys the chain: from record KeyedFrom on, a record's hash is HMAC-SHA-256 under Secret (see LinkHash),
-// so that a chain recomputed without the key no longer verifies. Records before KeyedFrom were written before the
-// chain was keyed (a store upgraded from schema 1) and keep the unkeyed SHA-256; the first keyed record binds
-// their last hash.
+// ChainKey keys the chain: from record KeyedFrom on, every record carries a MAC of its hash, HMAC-SHA-256 under
+// Secret (see ComputeMAC), so that a chain recomputed without the key no longer verifies. Records before KeyedFrom
+// were written before the chain was keyed (a store upgraded from schema 1) and carry no MAC; the first MAC covers
+// them through the hash chain.
 //
 // The key lives in its own file in the data directory, apart from the store file: copying or editing the store
 // alone (a stolen or restored backup, a tool that opens the bbolt file) does not give it.
@@ -100,15 +100,16 @@ func (k *ChainKey) ID() string {
 	return hex.EncodeToString(m.Sum(nil)[:8])
 }
 
-// LinkHash returns the hash the record must carry under key k: the unkeyed ComputeHash for records before
-// k.KeyedFrom (or when k is nil), else hex(HMAC-SHA-256(k.Secret, "trustsign-audit-v2\n" || the same JSON)).
-func (r *Record) LinkHash(k *ChainKey) string {
+// ComputeMAC returns the MAC the record must carry under key k: "" for records before k.KeyedFrom (or when k is
+// nil), else hex(HMAC-SHA-256(k.Secret, "trustsign-audit-mac-v1\n" || hash)). The hash covers the record and,
+// through prevHash, every record before it, so one MAC authenticates the whole chain up to its record.
+func (r *Record) ComputeMAC(k *ChainKey) string {
 	if k == nil || r.Seq < k.KeyedFrom {
-		return r.ComputeHash()
+		return ""
 	}
 	m := hmac.New(sha256.New, k.Secret)
-	m.Write([]byte("trustsign-audit-v2\n"))
-	m.Write(r.hashedJSON())
+	m.Write([]byte("trustsign-audit-mac-v1\n"))
+	m.Write([]byte(r.Hash))
 	return hex.EncodeToString(m.Sum(nil))
 }
 

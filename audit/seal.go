@@ -94,7 +94,7 @@ func algorithmOf(pub crypto.PublicKey) (string, error) {
 // its last record is already a seal.
 func (s *Sealer) SealIn(l HeadLog) (Record, bool, error) { return s.sealIn(l, "", false) }
 
-// sealIn seals the head; with always it seals even when the last record is a seal (not an empty log).
+// sealIn seals the head; with always it seals even when the last record is a seal (never an empty log).
 func (s *Sealer) sealIn(l HeadLog, reason string, always bool) (Record, bool, error) {
 	if s.Signer == nil {
 		return Record{}, false, errors.New("audit: sealer without a key")

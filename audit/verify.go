@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/hmac"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,8 +49,9 @@ type VerifyOptions struct {
 	// Heads are signed heads known from elsewhere (the store's head copies, an earlier export): each must match
 	// the chain, and one past its end shows that the log was cut.
 	Heads []Record
-	// ChainKey keys the links (see ChainKey). Without it every record must carry the unkeyed hash, so a keyed log
-	// does not verify: the key is needed to check one.
+	// ChainKey checks the records' MACs (see ChainKey): from its KeyedFrom on every record must carry the right
+	// one. Without it MACs are not checked (Report.MACsNotChecked counts them), so a chain recomputed by someone
+	// who could write the store is not caught.
 	ChainKey *ChainKey
 	// SealInterval, when set, is how often the service seals. Records left unsealed for longer than the interval
 	// allows (SealGrace more) make the log stale: its end may have been cut off. Unsealed records after a shutdown
@@ -77,8 +79,10 @@ type Report struct {
 	// LastSealTime and LastSealReason describe the newest seal (empty without one).
 	LastSealTime   string `json:"lastSealTime,omitempty"`
 	LastSealReason string `json:"lastSealReason,omitempty"`
-	// Keyed counts the records whose links are keyed with the chain key.
-	Keyed uint64 `json:"keyed"`
+	// Keyed counts the records whose MAC was checked with the chain key; MACsNotChecked those that carry a MAC
+	// not checked for want of the key (their chain could have been recomputed).
+	Keyed          uint64 `json:"keyed"`
+	MACsNotChecked uint64 `json:"macsNotChecked,omitempty"`
 }
 
 // Verifier checks records one by one, in order.
@@ -126,18 +130,25 @@ func (v *Verifier) Next(r Record, line int) error {
 	if r.PrevHash != prevHash {
 		return fail(r.Seq, "prevHash does not match the previous record's hash")
 	}
-	if got := r.LinkHash(v.opts.ChainKey); got != r.Hash {
-		if v.opts.ChainKey == nil {
-			return fail(r.Seq, "content changed, or the log is keyed and the chain key was not given: hash %s recorded, %s computed", short(r.Hash), short(got))
+	if got := r.ComputeHash(); got != r.Hash {
+		return fail(r.Seq, "content changed: hash %s recorded, %s computed", short(r.Hash), short(got))
+	}
+	if k := v.opts.ChainKey; k != nil {
+		if want := r.ComputeMAC(k); !hmac.Equal([]byte(want), []byte(r.MAC)) {
+			if want == "" {
+				return fail(r.Seq, "carries a MAC but the chain is keyed only from record %d", k.KeyedFrom)
+			}
+			return fail(r.Seq, "MAC does not match: the record was changed, removed or recomputed without the chain key")
 		}
-		return fail(r.Seq, "content changed or recomputed without the chain key: hash %s recorded, %s computed", short(r.Hash), short(got))
+		if r.MAC != "" {
+			v.rep.Keyed++
+		}
+	} else if r.MAC != "" {
+		v.rep.MACsNotChecked++
 	}
 	at, err := r.TimeValue()
 	if err != nil {
 		return fail(r.Seq, "time %q is not RFC 3339", r.Time)
-	}
-	if v.opts.ChainKey != nil && r.Seq >= v.opts.ChainKey.KeyedFrom {
-		v.rep.Keyed++
 	}
 	if at.After(v.newest) {
 		v.newest = at
@@ -272,7 +283,7 @@ func decodeLine(b []byte) (Record, error) {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return rec, err
 	}
-	for _, k := range []string{"seq", "time", "kind", "actor", "subject", "details", "prevHash", "hash"} {
+	for _, k := range []string{"seq", "time", "kind", "actor", "subject", "details", "prevHash", "hash"} { // mac is optional
 		if _, ok := raw[k]; !ok {
 			return rec, fmt.Errorf("field %s missing", k)
 		}

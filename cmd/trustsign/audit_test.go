@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -118,6 +119,18 @@ func TestAuditExportAndVerify(t *testing.T) {
 			}
 		})
 	}
+	// without the chain key the MACs go unchecked, with a warning; a chain recomputed after a deletion passes
+	// then, and is caught with the key
+	if code, _, stderr := runTS("audit", "verify", full); code != 0 || !strings.Contains(stderr, "MACs of 20 records were not checked") {
+		t.Fatalf("export without the key: %d %s", code, stderr)
+	}
+	recomputed := write(recomputeAfterDelete(t, lines, 11))
+	if code, _, stderr := runTS("audit", "verify", recomputed, "--offline"); code != 0 {
+		t.Fatalf("recomputed chain without the key: %d %s", code, stderr)
+	}
+	if code, _, stderr := runTS("audit", "verify", recomputed, "--chain-key", key); code != exitFailed || !strings.Contains(stderr, "record 12") || !strings.Contains(stderr, "MAC does not match") {
+		t.Fatalf("recomputed chain with the key: %d %s", code, stderr)
+	}
 	// a log re-sealed with another key fails against the pinned certificate
 	other, _ := auditData(t)
 	if code, _, stderr := runTS("audit", "verify", "--data", other, "--seal-cert", cert); code != exitFailed || !strings.Contains(stderr, "not a trusted seal key") {
@@ -137,7 +150,6 @@ func TestAuditExitCodes(t *testing.T) {
 		{[]string{"audit", "verify", "--bogus"}, exitUsage},
 		{[]string{"audit", "export"}, exitUsage},
 		{[]string{"audit", "verify", filepath.Join(dir, "missing.jsonl")}, exitNoInput},
-		{[]string{"audit", "verify", filepath.Join(dir, bbolt.FileName)}, exitUsage}, // an export needs --chain-key
 		{[]string{"audit", "verify", "--data", dir, "--seal-interval", "-1s"}, exitUsage},
 		{[]string{"audit", "verify", "--data", dir, "--chain-key", filepath.Join(dir, "nokey")}, exitNoInput},
 		{[]string{"audit", "verify", "--data", filepath.Join(dir, "nowhere")}, exitNoInput},
@@ -156,5 +168,39 @@ func TestAuditExitCodes(t *testing.T) {
 	defer db.Close()
 	if code, _, _ := runTS("audit", "verify", "--data", dir); code != exitNoInput {
 		t.Errorf("locked store: exit %d", code)
+	}
+}
+
+// recomputeAfterDelete removes line i (0-based) of the unsealed tail and recomputes the records after it the way
+// someone holding only the store can: seq and hashes, the MACs left as they were.
+func recomputeAfterDelete(t *testing.T, lines []string, i int) []string {
+	t.Helper()
+	out := append(append([]string{}, lines[:i]...), lines[i+1:]...)
+	var prev audit.Record
+	json.Unmarshal([]byte(out[i-1]), &prev)
+	for j := i; j < len(out); j++ {
+		var r audit.Record
+		if err := json.Unmarshal([]byte(out[j]), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Kind == audit.KindSeal {
+			return out[:j] // a seal cannot be redone without the seal key: drop it and what follows
+		}
+		r.Seq, r.PrevHash = prev.Seq+1, prev.Hash
+		r.Hash = r.ComputeHash()
+		b, _ := json.Marshal(r)
+		out[j] = string(b)
+		prev = r
+	}
+	return out
+}
+
+func TestAuditVerifyNeedsTheChainKey(t *testing.T) {
+	dir, _ := auditData(t)
+	if err := os.Remove(filepath.Join(dir, audit.ChainKeyFileName)); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runTS("audit", "verify", "--data", dir); code != exitNoInput || !strings.Contains(stderr, "chain key") {
+		t.Fatalf("keyed store without its key: %d %s", code, stderr)
 	}
 }
