@@ -303,4 +303,3 @@ func TestAttackStaleSeal(t *testing.T) {
 		})
 	}
 }
-
