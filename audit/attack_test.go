@@ -303,3 +303,40 @@ func TestAttackStaleSeal(t *testing.T) {
 		})
 	}
 }
+
+// TestRunSealsAtStartAndEveryInterval: Run seals at once and then on every tick even when nothing was appended, and
+// leaves the shutdown seal to its owner; every seal is published.
+func TestRunSealsAtStartAndEveryInterval(t *testing.T) {
+	now := t0
+	l := &keyedLog{key: newChainKey(t, 1)}
+	if _, err := audit.Append(l, audit.Event{Time: now, Kind: "test.event", Actor: "system", Subject: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	published := make(chan audit.Record, 16)
+	s := newSealer(t, &now)
+	s.Publish = func(r audit.Record) error { published <- r; return nil }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx, l, time.Millisecond, func(err error) { t.Error(err) }) }()
+	var reasons []string
+	for len(reasons) < 3 {
+		reasons = append(reasons, (<-published).Details["reason"])
+	}
+	cancel()
+	<-done
+	for len(published) > 0 {
+		<-published
+	}
+	if reasons[0] != audit.SealStart || reasons[1] != audit.SealInterval || reasons[2] != audit.SealInterval {
+		t.Fatalf("seal reasons %v", reasons)
+	}
+	if _, err := s.SealNow(context.Background(), l, audit.SealShutdown); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-published; r.Details["reason"] != audit.SealShutdown {
+		t.Fatalf("last seal %+v", r)
+	}
+	if _, err := verifyLines(export(t, &l.memLog), audit.VerifyOptions{ChainKey: l.key, SealInterval: time.Minute, Now: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -214,6 +214,10 @@ func (s *Sealer) Run(ctx context.Context, u Updater, every time.Duration, onErr 
 	}
 	_, err := s.SealNow(ctx, u, SealStart)
 	report(err)
+	if every <= 0 {
+		<-ctx.Done() // no periodic seals
+		return
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
