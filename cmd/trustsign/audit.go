@@ -110,8 +110,8 @@ so) and a chain recomputed by someone who could write the store would pass. --se
 made with any other key are broken. --heads takes files of signed heads (the serve --audit-heads file, an earlier
 export) that the log must still contain; with --data, DATA/audit-heads.jsonl is read when present.
 
-Staleness: unless the log ends with a shutdown seal (the server stopped cleanly), its newest seal must be younger
-than --seal-interval (plus half of it, at least 10 s) now; a log never sealed is judged by its first record.
+Staleness: unless the newest seal is a shutdown seal (the server stopped cleanly), it must be younger than
+--seal-interval plus a grace (half the interval, at least 10 s) now; a log never sealed is judged by its first record.
 --offline judges it at the log's newest record instead (an old copy: only a seal missing between records shows);
 --seal-interval 0 turns the check off.`,
 		Args: func(cmd *cobra.Command, args []string) error {
