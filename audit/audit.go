@@ -9,8 +9,12 @@
 //
 // Record hash: hex(SHA-256("trustsign-audit-v1\n" || JSON of {seq, time, kind, actor, subject, details,
 // prevHash})), with the fields in that order, details keys sorted, Go's encoding/json escaping, and time in RFC 3339
-// with nanoseconds in UTC as stored. The first record's prevHash is 64 zeros. A seal is a record of kind
-// KindSeal whose details carry the signed head (see Sealer).
+// with nanoseconds in UTC as stored. The first record's prevHash is 64 zeros. Anyone can check the hashes and links
+// of an export; since anyone can also recompute them, every record also carries a MAC: hex(HMAC-SHA-256(chain key,
+// "trustsign-audit-mac-v1\n" || hash)), with a key kept outside the store (ChainKey), so that a chain edited and
+// recomputed without the key does not verify with it. Records written before a store was keyed (schema 1) carry
+// no MAC. A seal is a record of kind KindSeal whose details carry the signed head (see Sealer); the signed heads
+// are also published outside the store (a heads file) so that cutting the end of the log shows.
 package audit
 
 import (
@@ -63,6 +67,8 @@ type Record struct {
 	Details  map[string]string `json:"details"`
 	PrevHash string            `json:"prevHash"`
 	Hash     string            `json:"hash"`
+	// MAC authenticates Hash with the chain key (ChainKey; absent before the chain was keyed).
+	MAC string `json:"mac,omitempty"`
 }
 
 type hashedFields struct {
@@ -77,15 +83,19 @@ type hashedFields struct {
 
 // ComputeHash returns the hash the record must carry.
 func (r *Record) ComputeHash() string {
+	h := sha256.New()
+	h.Write([]byte("trustsign-audit-v1\n"))
+	h.Write(r.hashedJSON())
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (r *Record) hashedJSON() []byte {
 	d := r.Details
 	if d == nil {
 		d = map[string]string{}
 	}
 	b, _ := json.Marshal(hashedFields{r.Seq, r.Time, r.Kind, r.Actor, r.Subject, d, r.PrevHash})
-	h := sha256.New()
-	h.Write([]byte("trustsign-audit-v1\n"))
-	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil))
+	return b
 }
 
 // TimeValue parses the record's time.
@@ -104,7 +114,8 @@ type Log interface {
 // Hex hashes are not matched: only a whole value of 11 digits is taken for a PESEL.
 var peselLike = regexp.MustCompile(`^[0-9]{11}$|PNOPL-[0-9]{11}`)
 
-// Append adds the event to the chain in the caller's transaction and returns the record written.
+// Append adds the event to the chain in the caller's transaction and returns the record written. When l is a
+// KeyedLog with a key, the record carries a MAC (ComputeMAC).
 func Append(l Log, e Event) (Record, error) {
 	if e.Time.IsZero() || e.Kind == "" {
 		return Record{}, ErrEvent
@@ -135,7 +146,12 @@ func Append(l Log, e Event) (Record, error) {
 	}
 	r := Record{Seq: seq + 1, Time: e.Time.UTC().Format(time.RFC3339Nano), Kind: e.Kind, Actor: e.Actor,
 		Subject: e.Subject, Details: d, PrevHash: prev}
+	var key *ChainKey
+	if kl, ok := l.(KeyedLog); ok {
+		key = kl.AuditChainKey()
+	}
 	r.Hash = r.ComputeHash()
+	r.MAC = r.ComputeMAC(key)
 	enc, err := json.Marshal(r)
 	if err != nil {
 		return Record{}, err
@@ -152,3 +168,6 @@ func SeqKey(seq uint64) []byte {
 	binary.BigEndian.PutUint64(b[:], seq)
 	return b[:]
 }
+
+// SeqFromKey is the sequence number of a store key made by SeqKey.
+func SeqFromKey(k []byte) uint64 { return binary.BigEndian.Uint64(k) }

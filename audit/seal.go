@@ -50,7 +50,18 @@ type Sealer struct {
 	Rand io.Reader
 	// Clock gives the seal time (system time when nil).
 	Clock Clock
+	// Publish, if set, is given every seal after it is committed, to copy the signed head outside the store (a
+	// heads file, the log): a head known outside the store makes cutting the log's end show. Its error is
+	// reported but the seal stays.
+	Publish func(Record) error
 }
+
+// Seal reasons, carried in a seal's "reason" detail.
+const (
+	SealStart    = "start"    // the service started (covers records a crash left unsealed)
+	SealInterval = "interval" // the periodic seal, made even when nothing changed, so a missing one shows
+	SealShutdown = "shutdown" // the service stopped cleanly after its last write
+)
 
 // HeadMessage is the byte string a seal signs (its SHA-256 for RSA and ECDSA, itself for Ed25519).
 func HeadMessage(seq uint64, hash, at string) []byte {
@@ -81,7 +92,10 @@ func algorithmOf(pub crypto.PublicKey) (string, error) {
 
 // SealIn seals the current head in the caller's transaction. It does nothing (false) when the log is empty or
 // its last record is already a seal.
-func (s *Sealer) SealIn(l HeadLog) (Record, bool, error) {
+func (s *Sealer) SealIn(l HeadLog) (Record, bool, error) { return s.sealIn(l, "", false) }
+
+// sealIn seals the head; with always it seals even when the last record is a seal (never an empty log).
+func (s *Sealer) sealIn(l HeadLog, reason string, always bool) (Record, bool, error) {
 	if s.Signer == nil {
 		return Record{}, false, errors.New("audit: sealer without a key")
 	}
@@ -93,7 +107,7 @@ func (s *Sealer) SealIn(l HeadLog) (Record, bool, error) {
 	if err := json.Unmarshal(raw, &last); err != nil {
 		return Record{}, false, fmt.Errorf("%w: last record unreadable: %v", ErrBroken, err)
 	}
-	if last.Kind == KindSeal {
+	if last.Kind == KindSeal && !always {
 		return Record{}, false, nil
 	}
 	pub := s.Signer.Public()
@@ -138,6 +152,9 @@ func (s *Sealer) SealIn(l HeadLog) (Record, bool, error) {
 		"publicKey": base64.StdEncoding.EncodeToString(pubDER),
 		"signature": base64.StdEncoding.EncodeToString(sig),
 	}
+	if reason != "" {
+		details["reason"] = reason
+	}
 	if s.Certificate != nil {
 		details["certificate"] = base64.StdEncoding.EncodeToString(s.Certificate.Raw)
 	}
@@ -155,33 +172,61 @@ func (s *Sealer) SealIn(l HeadLog) (Record, bool, error) {
 	return rec, true, nil
 }
 
-// Seal seals the current head in its own transaction.
+// Seal seals the current head in its own transaction, unless the last record is already a seal.
 func (s *Sealer) Seal(ctx context.Context, u Updater) (bool, error) {
-	var sealed bool
-	err := u.UpdateAudit(ctx, func(l HeadLog) error {
-		var err error
-		_, sealed, err = s.SealIn(l)
-		return err
-	})
-	return sealed, err
+	return s.seal(ctx, u, "", false)
 }
 
-// Run seals every interval until ctx is done, then once more (with a fresh context) so a clean shutdown leaves
-// a sealed head. Errors go to onErr (may be nil).
+// SealNow seals the current head in its own transaction even when the last record is a seal (an empty log
+// stays empty), with the reason (SealStart, SealInterval, SealShutdown) in its details, and publishes it.
+func (s *Sealer) SealNow(ctx context.Context, u Updater, reason string) (bool, error) {
+	return s.seal(ctx, u, reason, true)
+}
+
+func (s *Sealer) seal(ctx context.Context, u Updater, reason string, always bool) (bool, error) {
+	var (
+		rec    Record
+		sealed bool
+	)
+	err := u.UpdateAudit(ctx, func(l HeadLog) error {
+		var err error
+		rec, sealed, err = s.sealIn(l, reason, always)
+		return err
+	})
+	if err != nil || !sealed || s.Publish == nil {
+		return sealed, err
+	}
+	if err := s.Publish(rec); err != nil {
+		return true, fmt.Errorf("audit: publishing the head of record %d: %w", rec.Seq, err)
+	}
+	return true, nil
+}
+
+// Run seals once at start (covering what a crash left unsealed) and then every interval, even when nothing was
+// appended (so that a missing seal shows, see VerifyOptions.SealInterval), until ctx is done. It does not seal
+// when ctx ends: the owner stops every writer first and then calls SealNow(ctx, u, SealShutdown), so that no
+// record lands after the shutdown seal. Errors go to onErr (may be nil).
 func (s *Sealer) Run(ctx context.Context, u Updater, every time.Duration, onErr func(error)) {
+	report := func(err error) {
+		if err != nil && onErr != nil && ctx.Err() == nil {
+			onErr(err)
+		}
+	}
+	_, err := s.SealNow(ctx, u, SealStart)
+	report(err)
+	if every <= 0 {
+		<-ctx.Done() // no periodic seals
+		return
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			if _, err := s.Seal(context.WithoutCancel(ctx), u); err != nil && onErr != nil {
-				onErr(err)
-			}
 			return
 		case <-t.C:
-			if _, err := s.Seal(ctx, u); err != nil && onErr != nil {
-				onErr(err)
-			}
+			_, err := s.SealNow(ctx, u, SealInterval)
+			report(err)
 		}
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/hmac"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"time"
 )
 
 // BrokenError names the first broken record. errors.Is(err, ErrBroken) holds for it.
@@ -19,6 +21,9 @@ type BrokenError struct {
 	// Line is the 1-based line in an export (0 when verifying a store).
 	Line   int
 	Reason string
+	// Stale is set when the chain itself is intact but its newest seal is older than the seal interval allows
+	// (the end of the log may have been cut off); errors.Is(err, ErrStaleSeal) holds then.
+	Stale bool
 }
 
 func (e *BrokenError) Error() string {
@@ -29,7 +34,12 @@ func (e *BrokenError) Error() string {
 }
 
 // Is makes errors.Is(err, ErrBroken) true.
-func (e *BrokenError) Is(target error) bool { return target == ErrBroken }
+func (e *BrokenError) Is(target error) bool {
+	return target == ErrBroken || (e.Stale && target == ErrStaleSeal)
+}
+
+// ErrStaleSeal is matched by the *BrokenError of a log whose newest seal is too old (see VerifyOptions.SealInterval).
+var ErrStaleSeal = errors.New("audit: newest seal too old")
 
 // VerifyOptions configures verification.
 type VerifyOptions struct {
@@ -39,6 +49,20 @@ type VerifyOptions struct {
 	// Heads are signed heads known from elsewhere (the store's head copies, an earlier export): each must match
 	// the chain, and one past its end shows that the log was cut.
 	Heads []Record
+	// ChainKey checks the records' MACs (see ChainKey): from its KeyedFrom on every record must carry the right
+	// one. Without it MACs are not checked (Report.MACsNotChecked counts them), so a chain recomputed by someone
+	// who could write the store is not caught.
+	ChainKey *ChainKey
+	// SealInterval, when set, is how often the service seals. Records left unsealed for longer than the interval
+	// allows (SealGrace more) make the log stale: its end may have been cut off. Unsealed records after a shutdown
+	// seal (written by admin commands while the service was stopped) are allowed.
+	SealInterval time.Duration
+	// SealGrace is the slack added to SealInterval (default: half the interval, at least 10 s).
+	SealGrace time.Duration
+	// Now is the time the staleness is judged at: the newest seal must be younger than the interval allows at Now.
+	// Zero judges it at the newest record's time instead (offline checks of an old copy: only a seal missing
+	// between records shows then).
+	Now time.Time
 }
 
 // Report summarises an intact log.
@@ -52,6 +76,13 @@ type Report struct {
 	SealedSeq uint64   `json:"sealedSeq"`
 	Unsealed  uint64   `json:"unsealed"`
 	KeyIDs    []string `json:"keyIds,omitempty"`
+	// LastSealTime and LastSealReason describe the newest seal (empty without one).
+	LastSealTime   string `json:"lastSealTime,omitempty"`
+	LastSealReason string `json:"lastSealReason,omitempty"`
+	// Keyed counts the records whose MAC was checked with the chain key; MACsNotChecked those that carry a MAC
+	// not checked for want of the key (their chain could have been recomputed).
+	Keyed          uint64 `json:"keyed"`
+	MACsNotChecked uint64 `json:"macsNotChecked,omitempty"`
 }
 
 // Verifier checks records one by one, in order.
@@ -62,6 +93,9 @@ type Verifier struct {
 	rep   Report
 	keys  map[string]bool
 	err   error
+	// firstUnsealed and newest are the times of the oldest record after the newest seal and of the newest record.
+	firstUnsealed, newest time.Time
+	lastSeal              time.Time
 }
 
 // NewVerifier starts a verification.
@@ -99,8 +133,25 @@ func (v *Verifier) Next(r Record, line int) error {
 	if got := r.ComputeHash(); got != r.Hash {
 		return fail(r.Seq, "content changed: hash %s recorded, %s computed", short(r.Hash), short(got))
 	}
-	if _, err := r.TimeValue(); err != nil {
+	if k := v.opts.ChainKey; k != nil {
+		if want := r.ComputeMAC(k); !hmac.Equal([]byte(want), []byte(r.MAC)) {
+			if want == "" {
+				return fail(r.Seq, "carries a MAC but the chain is keyed only from record %d", k.KeyedFrom)
+			}
+			return fail(r.Seq, "MAC does not match: the record was changed, removed or recomputed without the chain key")
+		}
+		if r.MAC != "" {
+			v.rep.Keyed++
+		}
+	} else if r.MAC != "" {
+		v.rep.MACsNotChecked++
+	}
+	at, err := r.TimeValue()
+	if err != nil {
 		return fail(r.Seq, "time %q is not RFC 3339", r.Time)
+	}
+	if at.After(v.newest) {
+		v.newest = at
 	}
 	if h, ok := v.heads[r.Seq]; ok && h.Hash != r.Hash {
 		return fail(r.Seq, "differs from the signed head known for it")
@@ -113,6 +164,10 @@ func (v *Verifier) Next(r Record, line int) error {
 		v.rep.Seals++
 		v.rep.SealedSeq = r.Seq
 		v.keys[kid] = true
+		v.lastSeal, v.firstUnsealed = at, time.Time{}
+		v.rep.LastSealTime, v.rep.LastSealReason = r.Time, r.Details["reason"]
+	} else if v.firstUnsealed.IsZero() {
+		v.firstUnsealed = at
 	}
 	rc := r
 	v.prev = &rc
@@ -139,11 +194,45 @@ func (v *Verifier) Done() (Report, error) {
 		return v.rep, v.err
 	}
 	v.rep.Unsealed = v.rep.LastSeq - v.rep.SealedSeq
+	if err := v.fresh(); err != nil {
+		v.err = err
+		return v.rep, err
+	}
 	for k := range v.keys {
 		v.rep.KeyIDs = append(v.rep.KeyIDs, k)
 	}
 	sort.Strings(v.rep.KeyIDs)
 	return v.rep, nil
+}
+
+// fresh applies VerifyOptions.SealInterval: the seal the sealer must have made after the newest seal (or after
+// the first record of a log never sealed) is missing when more than the interval (and grace) has passed.
+func (v *Verifier) fresh() error {
+	every := v.opts.SealInterval
+	if every <= 0 || v.rep.Records == 0 {
+		return nil
+	}
+	if v.rep.Seals > 0 && v.rep.LastSealReason == SealShutdown {
+		return nil // the service stopped cleanly; records after it were written while it was stopped
+	}
+	grace := v.opts.SealGrace
+	if grace <= 0 {
+		grace = max(every/2, 10*time.Second)
+	}
+	at, from := v.opts.Now, v.lastSeal
+	if at.IsZero() {
+		at = v.newest
+	}
+	what := "the newest seal"
+	if v.rep.Seals == 0 {
+		from, what = v.firstUnsealed, "the first record of a log never sealed"
+	}
+	if age := at.Sub(from); age > every+grace {
+		return &BrokenError{Seq: v.rep.LastSeq + 1, Stale: true, Reason: fmt.Sprintf(
+			"stale seal: %s (%s) is %s older than %s, more than the seal interval %s allows; the end of the log may have been cut off (compare with the published heads)",
+			what, from.UTC().Format(time.RFC3339), age.Round(time.Second), at.UTC().Format(time.RFC3339), every)}
+	}
+	return nil
 }
 
 func short(h string) string {
@@ -194,7 +283,7 @@ func decodeLine(b []byte) (Record, error) {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return rec, err
 	}
-	for _, k := range []string{"seq", "time", "kind", "actor", "subject", "details", "prevHash", "hash"} {
+	for _, k := range []string{"seq", "time", "kind", "actor", "subject", "details", "prevHash", "hash"} { // mac is optional
 		if _, ok := raw[k]; !ok {
 			return rec, fmt.Errorf("field %s missing", k)
 		}
@@ -220,8 +309,12 @@ type Source interface {
 }
 
 // VerifyStore verifies a stored log, including the stored copies of signed heads (o.Heads are added to them).
-// Records are checked under their storage key: a record stored under another seq is broken.
+// Records are checked under their storage key: a record stored under another seq is broken. Without
+// o.ChainKey, a source that has one (store.DB: AuditChainKey) gives it.
 func VerifyStore(ctx context.Context, src Source, o VerifyOptions) (Report, error) {
+	if k, ok := src.(interface{ AuditChainKey() *ChainKey }); ok && o.ChainKey == nil {
+		o.ChainKey = k.AuditChainKey()
+	}
 	err := src.ScanAuditHeads(ctx, func(seq uint64, raw []byte) error {
 		var h Record
 		if err := json.Unmarshal(raw, &h); err != nil || h.Seq != seq {

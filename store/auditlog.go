@@ -41,6 +41,9 @@ func (tx *Tx) AuditPutHead(seq uint64, rec []byte) error {
 	return tx.kv.Put(bAuditHeads, audit.SeqKey(seq), rec)
 }
 
+// AuditChainKey returns the audit chain key (audit.KeyedLog): Append keys the records it writes with it.
+func (tx *Tx) AuditChainKey() *audit.ChainKey { return tx.chainKey }
+
 // Audit appends an audit event in this transaction.
 func (tx *Tx) Audit(e audit.Event) error {
 	_, err := audit.Append(tx, e)

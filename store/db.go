@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/trustsign/trustsign/audit"
 )
 
 // Bucket names: the whole layout of the store. Index buckets map a key to a record id; time indexes use an
@@ -41,11 +43,19 @@ const (
 // DB is the typed store over a Backend. Its methods open their own transactions; View, Update and Batch give
 // callers a Tx to combine several changes (and an audit record) atomically.
 type DB struct {
-	kv Backend
+	kv       Backend
+	chainKey *audit.ChainKey
 }
 
 // New wraps a backend.
 func New(kv Backend) *DB { return &DB{kv: kv} }
+
+// SetAuditChainKey keys the audit chain (audit.ChainKey) for every record appended from now on. Backends call it
+// once, when they open the store, before the DB is shared.
+func (db *DB) SetAuditChainKey(k *audit.ChainKey) { db.chainKey = k }
+
+// AuditChainKey returns the audit chain key (nil for an unkeyed chain).
+func (db *DB) AuditChainKey() *audit.ChainKey { return db.chainKey }
 
 // Backend returns the underlying key-value backend.
 func (db *DB) Backend() Backend { return db.kv }
@@ -55,24 +65,25 @@ func (db *DB) Close() error { return db.kv.Close() }
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
-	return db.kv.View(ctx, func(kv KVTx) error { return fn(&Tx{kv: kv}) })
+	return db.kv.View(ctx, func(kv KVTx) error { return fn(&Tx{kv: kv, chainKey: db.chainKey}) })
 }
 
 // Update runs fn in a read-write transaction: all of fn's writes commit together, or none when fn returns an
 // error. fn may be called more than once and must not have effects outside the transaction.
 func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
-	return db.kv.Update(ctx, func(kv KVTx) error { return fn(&Tx{kv: kv}) })
+	return db.kv.Update(ctx, func(kv KVTx) error { return fn(&Tx{kv: kv, chainKey: db.chainKey}) })
 }
 
 // Batch is Update that the backend may coalesce with concurrent calls into one commit (higher throughput,
 // a few milliseconds more latency). fn may be called more than once.
 func (db *DB) Batch(ctx context.Context, fn func(*Tx) error) error {
-	return db.kv.Batch(ctx, func(kv KVTx) error { return fn(&Tx{kv: kv}) })
+	return db.kv.Batch(ctx, func(kv KVTx) error { return fn(&Tx{kv: kv, chainKey: db.chainKey}) })
 }
 
 // Tx is a typed transaction. Methods that write fail on a read-only transaction.
 type Tx struct {
-	kv KVTx
+	kv       KVTx
+	chainKey *audit.ChainKey
 }
 
 // KV exposes the raw key-value transaction (for backends' own tests and migrations).

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -88,20 +91,29 @@ func newAuditExportCmd() *cobra.Command {
 
 func newAuditVerifyCmd() *cobra.Command {
 	var (
-		data, heads string
-		sealCerts   []string
-		jsonOut     bool
+		data, chainKey   string
+		heads, sealCerts []string
+		jsonOut, offline bool
+		sealEvery        time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "verify FILE | --data DIR",
 		Short: "Verify an exported audit log offline, or the log in a data directory",
-		Long: `Check every record's hash and link, every seal's signature, and that no known signed head lies past the
-end (truncation). Exit codes: 0 intact; 1 broken (the first broken record is named); 64 usage error;
-66 the file or store cannot be read.
+		Long: `Check every record's hash, link and MAC, every seal's signature, that no known signed head lies past the
+end, and that the newest seal is not older than the seal interval allows (a cut-off end shows that way). Exit
+codes: 0 intact; 1 broken or stale (the first broken record is named); 64 usage error; 66 the file, store or key
+cannot be read.
 
---seal-cert pins the seal certificate(s): seals made with any other key are broken. Without it a seal only proves
-that its maker held some key. --heads takes an earlier export (or any file of seal records) whose signed heads
-the log must still contain.`,
+The MACs are HMAC-SHA-256 under the chain key (DATA/audit-chain.key, kept outside the store): --data reads it from
+the data directory; for an export give --chain-key KEYFILE, without which the MACs are not checked (a warning says
+so) and a chain recomputed by someone who could write the store would pass. --seal-cert pins the seal certificate(s): seals
+made with any other key are broken. --heads takes files of signed heads (the serve --audit-heads file, an earlier
+export) that the log must still contain; with --data, DATA/audit-heads.jsonl is read when present.
+
+Staleness: unless the newest seal is a shutdown seal (the server stopped cleanly), it must be younger than
+--seal-interval plus a grace (half the interval, at least 10 s) now; a log never sealed is judged by its first record.
+--offline judges it at the log's newest record instead (an old copy: only a seal missing between records shows);
+--seal-interval 0 turns the check off.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case len(args) > 1:
@@ -110,11 +122,16 @@ the log must still contain.`,
 				return usageErr("give either FILE or --data DIR, not both")
 			case len(args) == 0 && data == "":
 				return usageErr("verify needs FILE or --data DIR")
+			case sealEvery < 0:
+				return usageErr("--seal-interval must not be negative")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var opts audit.VerifyOptions
+			opts := audit.VerifyOptions{SealInterval: sealEvery}
+			if !offline {
+				opts.Now = time.Now()
+			}
 			for _, p := range sealCerts {
 				raw, err := os.ReadFile(p)
 				if err != nil {
@@ -128,8 +145,20 @@ the log must still contain.`,
 					opts.TrustedKeys = append(opts.TrustedKeys, crypto.PublicKey(c.PublicKey))
 				}
 			}
-			if heads != "" {
-				f, err := os.Open(heads)
+			if chainKey != "" {
+				k, err := audit.LoadChainKey(chainKey)
+				if err != nil {
+					return failErr(exitNoInput, fmt.Errorf("chain key: %w", err))
+				}
+				opts.ChainKey = k
+			}
+			if len(heads) == 0 && data != "" {
+				if p := filepath.Join(data, defaultHeadsFile); fileExists(p) {
+					heads = []string{p}
+				}
+			}
+			for _, h := range heads {
+				f, err := os.Open(h)
 				if err != nil {
 					return failErr(exitNoInput, err)
 				}
@@ -141,7 +170,7 @@ the log must still contain.`,
 				})
 				f.Close()
 				if err != nil {
-					return failErr(exitNoInput, fmt.Errorf("heads file %s: %w", heads, err))
+					return failErr(exitNoInput, fmt.Errorf("heads file %s: %w", h, err))
 				}
 			}
 			var (
@@ -154,6 +183,10 @@ the log must still contain.`,
 					return oerr
 				}
 				defer db.Close()
+				if opts.ChainKey == nil && db.AuditChainKey() == nil && db.Schema() >= 2 {
+					return failErr(exitNoInput, fmt.Errorf("the audit chain key %s is missing: restore it from the backup of the data directory (or give --chain-key)",
+						filepath.Join(data, audit.ChainKeyFileName)))
+				}
 				rep, err = audit.VerifyStore(cmd.Context(), db, opts)
 			} else {
 				f, oerr := os.Open(args[0])
@@ -167,7 +200,7 @@ the log must still contain.`,
 				var be *audit.BrokenError
 				if errors.As(err, &be) {
 					if jsonOut {
-						printJSON(cmd.OutOrStdout(), map[string]any{"intact": false, "brokenSeq": be.Seq, "line": be.Line, "reason": be.Reason})
+						printJSON(cmd.OutOrStdout(), map[string]any{"intact": false, "stale": be.Stale, "brokenSeq": be.Seq, "line": be.Line, "reason": be.Reason, "report": rep})
 					}
 					return failErr(exitFailed, err)
 				}
@@ -176,18 +209,36 @@ the log must still contain.`,
 			if jsonOut {
 				printJSON(cmd.OutOrStdout(), map[string]any{"intact": true, "report": rep})
 			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "audit log intact: %d records (last %d), %d seals, %d records after the last seal\n",
-					rep.Records, rep.LastSeq, rep.Seals, rep.Unsealed)
+				fmt.Fprintf(cmd.OutOrStdout(), "audit log intact: %d records (last %d, %d keyed), %d seals, %d records after the last seal\n",
+					rep.Records, rep.LastSeq, rep.Keyed, rep.Seals, rep.Unsealed)
+				if rep.Seals > 0 {
+					fmt.Fprintf(cmd.OutOrStdout(), "newest seal: %s (%s)\n", rep.LastSealTime, cmp.Or(rep.LastSealReason, "interval"))
+				}
+			}
+			if rep.MACsNotChecked > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: the MACs of %d records were not checked (give --chain-key %s): a chain recomputed by someone who could write the store would pass\n",
+					rep.MACsNotChecked, audit.ChainKeyFileName)
 			}
 			return nil
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&data, "data", "", "verify the store of data `DIR`")
+	fl.StringVar(&chainKey, "chain-key", "", "the audit chain key `FILE` (DATA/"+audit.ChainKeyFileName+") to check the records' MACs")
 	fl.StringSliceVar(&sealCerts, "seal-cert", nil, "trusted seal certificate `FILE` (PEM), repeatable")
-	fl.StringVar(&heads, "heads", "", "earlier export `FILE` whose signed heads must still be in the log")
+	fl.StringSliceVar(&heads, "heads", nil, "`FILE` of signed heads (heads file or earlier export) that must still be in the log, repeatable")
+	fl.DurationVar(&sealEvery, "seal-interval", time.Minute, "the server's --audit-seal-interval: a newest seal older than it allows fails (0: no check)")
+	fl.BoolVar(&offline, "offline", false, "judge the newest seal's age at the log's newest record, not now (an old copy)")
 	fl.BoolVar(&jsonOut, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// defaultHeadsFile is where serve appends signed heads unless --audit-heads says otherwise.
+const defaultHeadsFile = "audit-heads.jsonl"
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func printJSON(w io.Writer, v any) {

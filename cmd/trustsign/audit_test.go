@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -44,8 +45,13 @@ func auditData(t *testing.T) (dir, certPath string) {
 			Actor: "system", Subject: fmt.Sprintf("s%d", i), Details: map[string]string{"n": fmt.Sprint(i)}}); err != nil {
 			t.Fatal(err)
 		}
-		if i == 9 || i == 18 {
+		if i == 9 {
 			if _, err := sealer.Seal(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i == 18 { // the server stopped cleanly
+			if _, err := sealer.SealNow(ctx, db, audit.SealShutdown); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -80,7 +86,8 @@ func TestAuditExportAndVerify(t *testing.T) {
 		return p
 	}
 	full := write(lines)
-	if code, out, stderr := runTS("audit", "verify", full, "--seal-cert", cert); code != 0 {
+	key := filepath.Join(dir, audit.ChainKeyFileName)
+	if code, out, stderr := runTS("audit", "verify", full, "--seal-cert", cert, "--chain-key", key); code != 0 {
 		t.Fatalf("verify FILE: %d %s %s", code, out, stderr)
 	}
 	del := func(i int) []string { return append(append([]string{}, lines[:i]...), lines[i+1:]...) }
@@ -106,11 +113,23 @@ func TestAuditExportAndVerify(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runTS(append([]string{"audit", "verify", tc.file}, tc.args...)...)
+			code, _, stderr := runTS(append([]string{"audit", "verify", tc.file, "--chain-key", key}, tc.args...)...)
 			if code != exitFailed || !strings.Contains(stderr, tc.want) {
 				t.Fatalf("exit %d, stderr %q, want 1 naming %q", code, stderr, tc.want)
 			}
 		})
+	}
+	// without the chain key the MACs go unchecked, with a warning; a chain recomputed after a deletion passes
+	// then, and is caught with the key
+	if code, _, stderr := runTS("audit", "verify", full); code != 0 || !strings.Contains(stderr, "MACs of 20 records were not checked") {
+		t.Fatalf("export without the key: %d %s", code, stderr)
+	}
+	recomputed := write(recomputeAfterDelete(t, lines, 11))
+	if code, _, stderr := runTS("audit", "verify", recomputed, "--offline"); code != 0 {
+		t.Fatalf("recomputed chain without the key: %d %s", code, stderr)
+	}
+	if code, _, stderr := runTS("audit", "verify", recomputed, "--chain-key", key); code != exitFailed || !strings.Contains(stderr, "record 12") || !strings.Contains(stderr, "MAC does not match") {
+		t.Fatalf("recomputed chain with the key: %d %s", code, stderr)
 	}
 	// a log re-sealed with another key fails against the pinned certificate
 	other, _ := auditData(t)
@@ -131,6 +150,8 @@ func TestAuditExitCodes(t *testing.T) {
 		{[]string{"audit", "verify", "--bogus"}, exitUsage},
 		{[]string{"audit", "export"}, exitUsage},
 		{[]string{"audit", "verify", filepath.Join(dir, "missing.jsonl")}, exitNoInput},
+		{[]string{"audit", "verify", "--data", dir, "--seal-interval", "-1s"}, exitUsage},
+		{[]string{"audit", "verify", "--data", dir, "--chain-key", filepath.Join(dir, "nokey")}, exitNoInput},
 		{[]string{"audit", "verify", "--data", filepath.Join(dir, "nowhere")}, exitNoInput},
 		{[]string{"audit", "export", "--data", filepath.Join(dir, "nowhere")}, exitNoInput},
 	}
@@ -147,5 +168,39 @@ func TestAuditExitCodes(t *testing.T) {
 	defer db.Close()
 	if code, _, _ := runTS("audit", "verify", "--data", dir); code != exitNoInput {
 		t.Errorf("locked store: exit %d", code)
+	}
+}
+
+// recomputeAfterDelete removes line i (0-based) of the unsealed tail and recomputes the records after it the way
+// someone holding only the store can: seq and hashes, the MACs left as they were.
+func recomputeAfterDelete(t *testing.T, lines []string, i int) []string {
+	t.Helper()
+	out := append(append([]string{}, lines[:i]...), lines[i+1:]...)
+	var prev audit.Record
+	json.Unmarshal([]byte(out[i-1]), &prev)
+	for j := i; j < len(out); j++ {
+		var r audit.Record
+		if err := json.Unmarshal([]byte(out[j]), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Kind == audit.KindSeal {
+			return out[:j] // a seal cannot be redone without the seal key: drop it and what follows
+		}
+		r.Seq, r.PrevHash = prev.Seq+1, prev.Hash
+		r.Hash = r.ComputeHash()
+		b, _ := json.Marshal(r)
+		out[j] = string(b)
+		prev = r
+	}
+	return out
+}
+
+func TestAuditVerifyNeedsTheChainKey(t *testing.T) {
+	dir, _ := auditData(t)
+	if err := os.Remove(filepath.Join(dir, audit.ChainKeyFileName)); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runTS("audit", "verify", "--data", dir); code != exitNoInput || !strings.Contains(stderr, "chain key") {
+		t.Fatalf("keyed store without its key: %d %s", code, stderr)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,6 +54,7 @@ type serveConfig struct {
 	smsURL, smsToken            string
 	publicURL                   string
 	auditSealEvery              time.Duration
+	auditHeads                  string
 	webhookAllowPrivate         bool
 	trustedProxies              []string
 	demo                        bool
@@ -108,6 +110,7 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringVar(&c.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`HOST:PORT`/metrics, without authentication (keep it private, e.g. 127.0.0.1:9090)")
 	fl.BoolVar(&c.metricsLoopback, "metrics-loopback", true, "serve /metrics on --addr to direct connections from this host (loopback peer, no forwarding header); off when --metrics-addr is set. Turn it off behind a reverse proxy on this host that adds no X-Forwarded-For")
 	fl.StringVar(&c.metricsTokenFile, "metrics-token-file", "", "also serve /metrics on --addr, to requests bearing the token in `FILE` (Authorization: Bearer); default: not on --addr")
+	fl.StringVar(&c.auditHeads, "audit-heads", "", "append every signed audit head to `FILE` (JSON Lines; default DATA/audit-heads.jsonl); copy it off the machine, see docs/operations.md")
 	return cmd
 }
 
@@ -442,11 +445,33 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	svc.handler = cop.Handler(mux)
 	// background work: expire applications and signing requests, seal the audit log's head
 	ctx, cancel := context.WithCancel(context.Background())
-	svc.close = append(svc.close, func() error { cancel(); return nil })
-	go sweepLoop(ctx, logger, d.profiles, flow)
-	sealer := &audit.Sealer{Signer: seal.Key, Certificate: seal.Certificate}
-	go sealer.Run(ctx, d.db, c.auditSealEvery, func(err error) { logger.Error("audit seal", "error", err.Error()) })
-	// admin commands while the server runs: they reach the open store over DATA/admin.sock (adminsock.go)
+	var background sync.WaitGroup
+	background.Add(2)
+	go func() { defer background.Done(); sweepLoop(ctx, logger, d.profiles, flow) }()
+	heads := c.auditHeads
+	if heads == "" {
+		heads = filepath.Join(c.data, defaultHeadsFile)
+	}
+	sealer := &audit.Sealer{Signer: seal.Key, Certificate: seal.Certificate, Publish: func(r audit.Record) error {
+		logger.Info("audit sealed", "seq", r.Seq, "hash", r.Hash, "headSeq", r.Details["headSeq"], "headHash", r.Details["headHash"], "reason", r.Details["reason"])
+		return audit.AppendHeadFile(heads, r)
+	}}
+	go func() {
+		defer background.Done()
+		sealer.Run(ctx, d.db, c.auditSealEvery, func(err error) { logger.Error("audit seal", "error", err.Error()) })
+	}()
+	// runs before the store closes (close funcs run last first), after the HTTP server drained: stop the
+	// background writers, then seal, so that no record lands after the shutdown seal
+	svc.close = append(svc.close, func() error {
+		cancel()
+		background.Wait()
+		if _, err := sealer.SealNow(context.Background(), d.db, audit.SealShutdown); err != nil {
+			logger.Error("audit seal on shutdown", "error", err.Error())
+			return err
+		}
+		return nil
+	})
+	// admin commands while the server runs (closed first on shutdown, before the shutdown seal: close funcs run last first): they reach the open store over DATA/admin.sock (adminsock.go)
 	if as, err := listenAdmin(c.data, d, logger); err != nil {
 		// e.g. a data path longer than a socket address allows: the service runs, admin commands need it stopped
 		logger.Warn("no admin socket: admin commands need the server stopped", "error", err.Error())

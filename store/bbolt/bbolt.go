@@ -18,6 +18,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/trustsign/trustsign/audit"
 	"github.com/trustsign/trustsign/store"
 )
 
@@ -34,13 +35,17 @@ type Options struct {
 	ReadOnly bool
 	// FileMode for a new file (default 0600).
 	FileMode os.FileMode
+	// ChainKeyFile is the audit chain key file (default: audit.ChainKeyFileName beside the store file). Open
+	// makes it for a new or upgraded store and refuses a keyed store without it (ErrChainKeyMissing).
+	ChainKeyFile string
 }
 
 // DB is an open bbolt store. Its embedded *store.DB gives the typed API.
 type DB struct {
 	*store.DB
-	bolt *bolt.DB
-	opts Options
+	bolt   *bolt.DB
+	opts   Options
+	schema int
 }
 
 // FileName is the store file's name inside a data directory.
@@ -58,7 +63,9 @@ func OpenDir(dir string, opts Options) (*DB, error) {
 	return Open(path, opts)
 }
 
-// Open opens or creates the store file at path (its directory is created with mode 0700 if missing).
+// Open opens or creates the store file at path (its directory is created with mode 0700 if missing). It refuses
+// a store written by a newer trustsign (ErrSchemaTooNew), migrates an older one to SchemaVersion, and keys the
+// audit chain with the chain key file (see Options.ChainKeyFile).
 func Open(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = time.Second
@@ -89,6 +96,14 @@ func Open(path string, opts Options) (*DB, error) {
 	b.MaxBatchSize = opts.MaxBatchSize
 	db := &DB{bolt: b, opts: opts}
 	db.DB = store.New(backend{db})
+	keyPath := opts.ChainKeyFile
+	if keyPath == "" {
+		keyPath = filepath.Join(filepath.Dir(path), audit.ChainKeyFileName)
+	}
+	if err := db.prepare(keyPath); err != nil {
+		b.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

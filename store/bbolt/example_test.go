@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/trustsign/trustsign/audit"
@@ -38,4 +39,21 @@ func ExampleOpenDir() {
 	// store: not found: signing request
 	// signed
 	// store: conflict on status: signed
+}
+
+// Copy a store that stays in use, for a backup; restore by putting the copy in place as trustsign.db (with the
+// data directory's audit-chain.key beside it) while the service is stopped.
+func ExampleBackupFile() {
+	dir, _ := os.MkdirTemp("", "trustsign")
+	defer os.RemoveAll(dir)
+	db, err := bbolt.OpenDir(dir, bbolt.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	db.AppendAudit(ctx, audit.Event{Time: time.Now(), Kind: "maintenance.add", Actor: "admin", Subject: "mw-1"})
+	n, err := bbolt.BackupFile(ctx, db, filepath.Join(dir, "backup.db"))
+	fmt.Println(n > 0, err, db.Schema() == bbolt.SchemaVersion)
+	// Output: true <nil> true
 }

@@ -64,6 +64,7 @@ func Run(t *testing.T, s Suite) {
 		{"Audit/ChainInTransaction", testAuditChain},
 		{"Audit/ConcurrentAppends", testAuditConcurrent},
 		{"Audit/SealAndHeads", testAuditSeal},
+		{"Audit/KeyedChainRecomputeFails", testAuditKeyedChain},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, s) })

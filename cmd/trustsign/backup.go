@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trustsign/trustsign/audit"
+	"github.com/trustsign/trustsign/store"
+	"github.com/trustsign/trustsign/store/bbolt"
+)
+
+func newAdminBackupCmd() *cobra.Command {
+	var data string
+	cmd := &cobra.Command{
+		Use:   "backup --data DIR OUT",
+		Short: "Write a consistent copy of the store to OUT (restore: see docs/operations.md)",
+		Long: `Write a consistent copy of the data directory's store (one read transaction) to the file OUT, written
+beside it under a temporary name and renamed when complete. The audit chain key (DIR/` + audit.ChainKeyFileName + `) is
+not in the copy: keep a copy of that file too (it does not change), or the restored audit log cannot be verified
+and the restored store will not open for writing.
+
+Restore: stop the server, copy OUT to DIR/` + bbolt.FileName + ` and the chain key to DIR/` + audit.ChainKeyFileName + `, start it.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 || args[0] == "" {
+				return usageErr("backup takes one OUT file")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := args[0]
+			db, err := bbolt.OpenDir(data, bbolt.Options{ReadOnly: true})
+			switch {
+			case errors.Is(err, os.ErrNotExist):
+				return failErr(exitNoInput, fmt.Errorf("no trustsign store in %s", data))
+			case errors.Is(err, store.ErrLocked):
+				return failErr(exitNoInput, fmt.Errorf("the store in %s is held by the running server: back it up through the server, or stop it first", data))
+			case err != nil:
+				return failErr(exitNoInput, err)
+			}
+			defer db.Close()
+			if a, err := os.Stat(db.Path()); err == nil {
+				if b, err := os.Stat(out); err == nil && os.SameFile(a, b) {
+					return usageErr("OUT is the store itself")
+				}
+			}
+			n, err := bbolt.BackupFile(cmd.Context(), db, out)
+			if err != nil {
+				return failErr(exitFailed, fmt.Errorf("backup to %s: %w", out, err))
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d bytes to %s; keep a copy of %s as well\n", n, out, filepath.Join(data, audit.ChainKeyFileName))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", "data", "data `DIR` of the server")
+	return cmd
+}
