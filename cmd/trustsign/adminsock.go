@@ -55,7 +55,7 @@ type argsKey struct{}
 
 // forwardToServer runs before every admin command: when the data directory's server answers on its admin
 // socket, the command runs there and this returns its exit code as forwardedExit; otherwise the command runs here.
-func forwardToServer(cmd *cobra.Command, _ []string) error {
+func forwardToServer(cmd *cobra.Command, pos []string) error {
 	if _, served := cmd.Context().Value(servedDomainKey{}).(*domain); served {
 		return nil
 	}
@@ -68,6 +68,9 @@ func forwardToServer(cmd *cobra.Command, _ []string) error {
 		return nil // no server: open the store here
 	}
 	args, _ := cmd.Context().Value(argsKey{}).([]string)
+	if cmd.Annotations[annPathArgs] != "" {
+		args = absolutePathArgs(args, pos)
+	}
 	req := adminRequest{Args: args}
 	if cmd.Annotations[annPassword] != "" {
 		// read before connecting (a typo fails here); should the command run here after all, it reads it again
@@ -97,6 +100,28 @@ func forwardToServer(cmd *cobra.Command, _ []string) error {
 		return forwardedExit(exitOK)
 	}
 	return forwardedExit(resp.Code)
+}
+
+// annPathArgs marks the commands whose positional arguments are file paths: a forwarded one sends them absolute,
+// since the server's working directory is not the caller's.
+const annPathArgs = "path-args"
+
+// absolutePathArgs returns the command line with each positional argument (its last occurrence) made absolute.
+func absolutePathArgs(args, pos []string) []string {
+	out := append([]string(nil), args...)
+	for _, p := range pos {
+		abs, err := filepath.Abs(p)
+		if err != nil || abs == p {
+			continue
+		}
+		for i := len(out) - 1; i >= 0; i-- {
+			if out[i] == p {
+				out[i] = abs
+				break
+			}
+		}
+	}
+	return out
 }
 
 // adminSocket serves admin commands against the running server's domain.

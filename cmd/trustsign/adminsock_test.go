@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trustsign/trustsign/audit"
+	"github.com/trustsign/trustsign/store/bbolt"
 )
 
 // servedDir opens a data directory's domain in this process (as serve does) with its admin socket.
@@ -97,5 +100,38 @@ func TestAdminSocketIdleClientDoesNotHoldShutdown(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, adminSocketName)); err == nil {
 		t.Error("the socket file is left behind")
+	}
+}
+
+// TestAdminBackupWhileServing: `admin backup` reaches the running server over the socket and copies its open
+// store; the copy opens as a store with the officer the server holds.
+func TestAdminBackupWhileServing(t *testing.T) {
+	dir, _ := servedDir(t)
+	const pw = "Urzednik-Test-2026!"
+	if code, _, stderr := runIn(t, pw+"\n"+pw+"\n", "admin", "officer", "create", "--login", "officer9", "--data", dir); code != 0 {
+		t.Fatalf("officer create: %d %s", code, stderr)
+	}
+	out := filepath.Join(t.TempDir(), "copy.db")
+	code, _, stderr := runIn(t, "", "admin", "backup", "--data", dir, out)
+	if code != 0 || !strings.Contains(stderr, "running server") {
+		t.Fatalf("backup: exit %d, %q", code, stderr)
+	}
+	restored := t.TempDir()
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(restored, bbolt.FileName), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key, err := os.ReadFile(filepath.Join(dir, audit.ChainKeyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(restored, audit.ChainKeyFileName), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runIn(t, "", "admin", "officer", "list", "--data", restored); code != 0 || !strings.Contains(stdout, "officer9") {
+		t.Errorf("restored copy: exit %d, %q %q", code, stdout, stderr)
 	}
 }

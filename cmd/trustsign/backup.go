@@ -16,8 +16,9 @@ import (
 func newAdminBackupCmd() *cobra.Command {
 	var data string
 	cmd := &cobra.Command{
-		Use:   "backup --data DIR OUT",
-		Short: "Write a consistent copy of the store to OUT (restore: see docs/operations.md)",
+		Use:         "backup --data DIR OUT",
+		Annotations: map[string]string{annPathArgs: "yes"},
+		Short:       "Write a consistent copy of the store to OUT (restore: see docs/operations.md)",
 		Long: `Write a consistent copy of the data directory's store (one read transaction) to the file OUT, written
 beside it under a temporary name and renamed when complete. The audit chain key (DIR/` + audit.ChainKeyFileName + `) is
 not in the copy: keep a copy of that file too (it does not change), or the restored audit log cannot be verified
@@ -32,6 +33,15 @@ Restore: stop the server, copy OUT to DIR/` + bbolt.FileName + ` and the chain k
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := args[0]
+			if d, ok := cmd.Context().Value(servedDomainKey{}).(*domain); ok {
+				// forwarded over the admin socket: copy the running server's open store (OUT was made absolute)
+				n, err := bbolt.BackupFile(cmd.Context(), d.db, out)
+				if err != nil {
+					return failErr(exitFailed, fmt.Errorf("backup to %s: %w", out, err))
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d bytes to %s (from the running server); keep a copy of the data directory's %s as well\n", n, out, audit.ChainKeyFileName)
+				return nil
+			}
 			db, err := bbolt.OpenDir(data, bbolt.Options{ReadOnly: true})
 			switch {
 			case errors.Is(err, os.ErrNotExist):
