@@ -27,6 +27,7 @@ const (
 	bSessions        = "sessions"         // token hash → Session
 	bSessionSubject  = "idx_session_subj" // subjectID 0x00 token hash → ""
 	bLoginThrottle   = "login_throttle"   // loginKey → LoginThrottle
+	bRateWindows     = "rate_windows"     // key → RateWindow
 	bSigReq          = "sigreq"           // id → SigningRequest (metadata)
 	bSigReqDoc       = "sigreq_doc"       // id → document bytes
 	bSigReqSigned    = "sigreq_signed"    // id → signed bytes

@@ -45,6 +45,7 @@ func (tx *Tx) unindexProfileTimes(p *Profile) error {
 
 // CreateProfile stores a new profile with its unique indexes (login shared with officers, PESEL hash,
 // application number). It returns a *ConflictError naming the first taken index, or ErrConflict if the id exists.
+// A Decoy takes the login and PESEL indexes only where they are free (never the application number's).
 func (tx *Tx) CreateProfile(p Profile) error {
 	if p.ID == "" || p.LoginKey == "" || len(p.PESELHash) == 0 || p.ApplicationNumber == "" {
 		return invalid("profile needs id, login key, PESEL hash and application number")
@@ -52,10 +53,12 @@ func (tx *Tx) CreateProfile(p Profile) error {
 	if ok, err := tx.exists(bProfiles, []byte(p.ID)); err != nil || ok {
 		return firstErr(err, conflict("id", ""))
 	}
-	if ok, err := tx.exists(bLoginIndex, []byte(p.LoginKey)); err != nil || ok {
+	loginTaken, err := tx.exists(bLoginIndex, []byte(p.LoginKey))
+	if err != nil || (loginTaken && !p.Decoy) {
 		return firstErr(err, conflict("login", ""))
 	}
-	if ok, err := tx.exists(bPESELIndex, p.PESELHash); err != nil || ok {
+	peselTaken, err := tx.exists(bPESELIndex, p.PESELHash)
+	if err != nil || (peselTaken && !p.Decoy) {
 		return firstErr(err, conflict("pesel", ""))
 	}
 	if ok, err := tx.exists(bAppNoIndex, []byte(p.ApplicationNumber)); err != nil || ok {
@@ -64,11 +67,15 @@ func (tx *Tx) CreateProfile(p Profile) error {
 	for _, kv := range []struct {
 		b    string
 		k, v []byte
+		skip bool
 	}{
-		{bLoginIndex, []byte(p.LoginKey), []byte(LoginHolder + ":" + p.ID)},
-		{bPESELIndex, p.PESELHash, []byte(p.ID)},
-		{bAppNoIndex, []byte(p.ApplicationNumber), []byte(p.ID)},
+		{bLoginIndex, []byte(p.LoginKey), []byte(LoginHolder + ":" + p.ID), loginTaken},
+		{bPESELIndex, p.PESELHash, []byte(p.ID), peselTaken},
+		{bAppNoIndex, []byte(p.ApplicationNumber), []byte(p.ID), false},
 	} {
+		if kv.skip {
+			continue // a decoy leaves a taken index to its holder
+		}
 		if err := tx.kv.Put(kv.b, kv.k, kv.v); err != nil {
 			return err
 		}
