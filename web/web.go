@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"strings"
@@ -66,6 +67,9 @@ type Config struct {
 	MaxUploadBytes int64
 	// Maintenance, when set, closes logging in and the session pages during the operator's windows.
 	Maintenance Maintenance
+	// TrustedProxies are the reverse proxies (addresses or CIDRs) whose X-Forwarded-For gives the client address
+	// for the per-address limits of registrations and code resends (the API's list).
+	TrustedProxies []string
 }
 
 // server is the pages' handler.
@@ -77,6 +81,7 @@ type server struct {
 	// verifySlots bounds concurrent verifications (they parse untrusted files).
 	verifySlots chan struct{}
 	wc          windowCache
+	proxies     []netip.Prefix
 }
 
 // New returns the pages' handler. Mount it for every path that is not the API's.
@@ -107,8 +112,12 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	proxies, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	s := &server{cfg: cfg, log: cfg.Logger, pages: pages, reports: newReportCache(cfg.Clock, 200, 30*time.Minute),
-		verifySlots: make(chan struct{}, 2)}
+		verifySlots: make(chan struct{}, 2), proxies: proxies}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	cop := http.NewCrossOriginProtection()
