@@ -335,7 +335,7 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 			FirstName: v.FirstName, SecondName: v.SecondName, Surname: v.Surname, PESEL: v.PESEL, PESELHash: peselKey,
 			Email: v.Email, Phone: v.Phone, CodeChannel: string(v.CodeChannel), Status: string(Pending), Decoy: decoy,
 			ApplicationSecretHash: s.applicationSecretHash(appNo, secret),
-			Created: now, Updated: now, ApplicationExpires: now.Add(s.o.ApplicationTTL),
+			Created:               now, Updated: now, ApplicationExpires: now.Add(s.o.ApplicationTTL),
 			History: []store.Transition{{From: "", To: string(Pending), At: now, Actor: "holder:" + id}}}
 		if err := tx.CreateProfile(p); err != nil {
 			return err
