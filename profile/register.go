@@ -334,9 +334,9 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 		p := store.Profile{ID: id, ApplicationNumber: appNo, Login: v.Login, LoginKey: v.loginKey, PasswordHash: hash,
 			FirstName: v.FirstName, SecondName: v.SecondName, Surname: v.Surname, PESEL: v.PESEL, PESELHash: peselKey,
 			Email: v.Email, Phone: v.Phone, CodeChannel: string(v.CodeChannel), Status: string(Pending), Decoy: decoy,
-			ApplicationSecretHash: s.applicationSecretHash(appNo, secret),
-			Created:               now, Updated: now, ApplicationExpires: now.Add(s.o.ApplicationTTL),
-			History: []store.Transition{{From: "", To: string(Pending), At: now, Actor: "holder:" + id}}}
+			Created: now, Updated: now, ApplicationExpires: now.Add(s.o.ApplicationTTL),
+			ApplicationSecretHash: s.applicationSecretHash(appNo, secret), History: []store.Transition{{From: "",
+				To: string(Pending), At: now, Actor: "holder:" + id}}}
 		if err := tx.CreateProfile(p); err != nil {
 			return err
 		}
