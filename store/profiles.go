@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -74,9 +75,14 @@ func (tx *Tx) CreateProfile(p Profile) error {
 		{bAppNoIndex, []byte(p.ApplicationNumber), []byte(p.ID), false},
 	} {
 		if kv.skip {
-			continue // a decoy leaves a taken index to its holder
+			continue // a decoy leaves a taken index to its holder (and is found by decoyKey instead)
 		}
 		if err := tx.kv.Put(kv.b, kv.k, kv.v); err != nil {
+			return err
+		}
+	}
+	for _, k := range decoyKeys(&p, loginTaken, peselTaken) {
+		if err := tx.kv.Put(bDecoyIndex, k, nil); err != nil {
 			return err
 		}
 	}
@@ -84,6 +90,53 @@ func (tx *Tx) CreateProfile(p Profile) error {
 		return err
 	}
 	return tx.putJSON(bProfiles, []byte(p.ID), p)
+}
+
+func decoyLoginPrefix(loginKey string) []byte { return append(join("l", loginKey), 0) }
+func decoyPESELPrefix(h []byte) []byte        { return append(join("p", hex.EncodeToString(h)), 0) }
+
+// decoyKeys are the decoy-index keys of a decoy's taken login and PESEL.
+func decoyKeys(p *Profile, loginTaken, peselTaken bool) [][]byte {
+	var out [][]byte
+	if loginTaken {
+		out = append(out, append(decoyLoginPrefix(p.LoginKey), p.ID...))
+	}
+	if peselTaken {
+		out = append(out, append(decoyPESELPrefix(p.PESELHash), p.ID...))
+	}
+	return out
+}
+
+// DecoysByLogin returns the decoy applications filed with a login key that was taken when they were filed.
+func (tx *Tx) DecoysByLogin(loginKey string) ([]Profile, error) {
+	return tx.decoys(decoyLoginPrefix(loginKey))
+}
+
+// DecoysByPESELHash returns the decoy applications filed with a PESEL that was taken when they were filed.
+func (tx *Tx) DecoysByPESELHash(h []byte) ([]Profile, error) {
+	return tx.decoys(decoyPESELPrefix(h))
+}
+
+func (tx *Tx) decoys(prefix []byte) ([]Profile, error) {
+	var ids []string
+	if err := tx.kv.Scan(bDecoyIndex, prefix, nil, func(k, _ []byte) (bool, error) {
+		ids = append(ids, string(k[len(prefix):]))
+		return true, nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]Profile, 0, len(ids))
+	for _, id := range ids {
+		p, err := tx.GetProfile(id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func firstErr(errs ...error) error {
@@ -199,6 +252,13 @@ func (tx *Tx) DeleteProfile(id string) error {
 	}
 	if err := tx.unindexProfileTimes(&p); err != nil {
 		return err
+	}
+	if p.Decoy {
+		for _, k := range decoyKeys(&p, true, true) {
+			if err := tx.kv.Delete(bDecoyIndex, k); err != nil {
+				return err
+			}
+		}
 	}
 	if v, err := tx.getString(bLoginIndex, []byte(p.LoginKey)); err == nil && v == LoginHolder+":"+id {
 		if err := tx.kv.Delete(bLoginIndex, []byte(p.LoginKey)); err != nil {

@@ -89,10 +89,25 @@ func testDecoyProfile(t *testing.T, s Suite) {
 		}
 		return nil
 	}))
+	must(t, db.View(ctx, func(tx *store.Tx) error {
+		if ds, err := tx.DecoysByLogin(holder.LoginKey); err != nil || len(ds) != 1 || ds[0].ID != takenLogin.ID {
+			t.Errorf("decoys by login: %+v %v", ds, err)
+		}
+		if ds, err := tx.DecoysByPESELHash(holder.PESELHash); err != nil || len(ds) != 1 || ds[0].ID != takenPESEL.ID {
+			t.Errorf("decoys by PESEL: %+v %v", ds, err)
+		}
+		if ds, err := tx.DecoysByLogin(takenPESEL.LoginKey); err != nil || len(ds) != 0 {
+			t.Errorf("a decoy's free login listed as taken: %+v %v", ds, err)
+		}
+		return nil
+	}))
 	must(t, db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteProfile(takenLogin.ID) }))
 	must(t, db.View(ctx, func(tx *store.Tx) error {
 		if p, err := tx.GetProfileByLogin(holder.LoginKey); err != nil || p.ID != holder.ID {
 			t.Errorf("deleting a decoy freed the holder's login: %v %v", p.ID, err)
+		}
+		if ds, err := tx.DecoysByLogin(holder.LoginKey); err != nil || len(ds) != 0 {
+			t.Errorf("a deleted decoy still listed: %+v %v", ds, err)
 		}
 		return nil
 	}))
