@@ -394,6 +394,22 @@ func observeAPI(t *testing.T, s *site, a applicant, before int) observation {
 	login = s.call(t, "POST", "/v1/sessions", `{"login":"`+a.login+`","password":"Napastnik-Haslo-2026"}`)
 	o["login.afterConfirm"] = fmt.Sprintf("%d %s", login.status, norm(string(login.body)))
 	o["messages.all"] = messagesTo(s.svc.Sent.Messages()[before:], a.email, norm)
+
+	// second order: register again with the same login (then the same PESEL) and fresh other data; a real
+	// application holding them would be told, so the decoy is too
+	s.clock.Advance(61 * time.Minute) // past the hour's message limit of the contact
+	for _, again := range []struct{ name, login, pesel string }{
+		{"sameLogin", a.login, clienttest.PESEL(9102)},
+		{"samePESEL", "adam_again", a.pesel},
+	} {
+		n := len(s.svc.Sent.Messages())
+		b := a
+		b.login, b.pesel = again.login, again.pesel
+		ans, r2 := s.register(t, b)
+		norm2 := normalizer(b, r2)
+		o["again."+again.name] = fmt.Sprintf("%d %s | %s", ans.status, norm2(norm(string(ans.body))),
+			messagesTo(s.svc.Sent.Messages()[n:], a.email, func(x string) string { return norm2(norm(x)) }))
+	}
 	return o
 }
 

@@ -310,6 +310,16 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
+		// Decoys filed with this login (when it was taken) hear of it as a real application holding it would.
+		decoys, err := tx.DecoysByLogin(v.loginKey)
+		if err != nil {
+			return err
+		}
+		for _, d := range decoys {
+			if err := tellHolder(d, "login"); err != nil {
+				return err
+			}
+		}
 		// Is the PESEL held by a live (pending, active) or invalidated profile?
 		old, err := tx.GetProfileByPESELHash(peselKey)
 		switch {
@@ -330,6 +340,15 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 			}
 		case !errors.Is(err, store.ErrNotFound):
 			return err
+		}
+		// and so do decoys filed with this PESEL
+		if decoys, err = tx.DecoysByPESELHash(peselKey); err != nil {
+			return err
+		}
+		for _, d := range decoys {
+			if err := tellHolder(d, "pesel"); err != nil {
+				return err
+			}
 		}
 		p := store.Profile{ID: id, ApplicationNumber: appNo, Login: v.Login, LoginKey: v.loginKey, PasswordHash: hash,
 			FirstName: v.FirstName, SecondName: v.SecondName, Surname: v.Surname, PESEL: v.PESEL, PESELHash: peselKey,
