@@ -33,7 +33,8 @@ type Profiles interface {
 	ConfirmInPerson(ctx context.Context, officerID, applicationNumber string, doc profile.IdentityDocument) (profile.Profile, error)
 	ConfirmByVideoCall(ctx context.Context, officerID, applicationNumber string, doc profile.IdentityDocument) (profile.Profile, error)
 	ConfirmWithIdP(ctx context.Context, assertion string) (profile.Profile, error)
-	ConfirmationDocument(ctx context.Context, applicationNumber string) ([]byte, error)
+	ConfirmationDocument(ctx context.Context, applicationNumber, secret string) ([]byte, error)
+	AllowFrom(ctx context.Context, action profile.Action, addr string) error
 	ConfirmWithQualifiedSignature(ctx context.Context, applicationNumber string, signed []byte) (profile.Profile, error)
 	RequestExtensionCode(ctx context.Context, profileID string) (profile.CodeInfo, error)
 	Extend(ctx context.Context, profileID, code string) (profile.Profile, error)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustsign/trustsign/api"
 	"github.com/trustsign/trustsign/client"
 	"github.com/trustsign/trustsign/client/clienttest"
 	"github.com/trustsign/trustsign/profile"
@@ -219,7 +220,8 @@ func TestE2ELoginThrottle(t *testing.T) {
 // was issued for, and guessing across codes is throttled.
 func TestE2ECodeRules(t *testing.T) {
 	t.Parallel()
-	e := newE2E(t)
+	// the per-profile code rules under test, not the per-destination message limit (TestAttackSMSFlood)
+	e := newE2E(t, func(o *clienttest.Options) { o.Messages.PerDestination = 1000 })
 	_, _, anna := e.holder(t, "anna")
 	submit := func(t *testing.T, text string) string {
 		t.Helper()
@@ -575,7 +577,11 @@ func TestE2EOpenAPIRoutesAnswer(t *testing.T) {
 			} else if r.method == "POST" {
 				ct, body = "application/json", "{}"
 			}
-			st, _, data := e.raw(t, r.method, params(r.path), ct, strings.NewReader(body), auth)
+			var hdr map[string]string
+			if r.method == "GET" && strings.Contains(r.path, "/confirmations/qualified/") {
+				hdr = map[string]string{api.ApplicationSecretHeader: pending.ApplicationSecret}
+			}
+			st, _, data := e.rawWith(t, r.method, params(r.path), ct, strings.NewReader(body), auth, hdr)
 			t.Logf("%s %s: %d", r.method, r.path, st)
 			if st == 404 || st == 405 || st >= 500 {
 				t.Errorf("%s %s answered %d: %s", r.method, r.path, st, data)

@@ -162,6 +162,12 @@ func (e *e2e) code(t *testing.T, login string) string {
 // raw sends a request the client would not make, and returns the status, headers and body.
 func (e *e2e) raw(t *testing.T, method, path, contentType string, body io.Reader, auth string) (int, http.Header, []byte) {
 	t.Helper()
+	return e.rawWith(t, method, path, contentType, body, auth, nil)
+}
+
+// rawWith is raw with extra request headers.
+func (e *e2e) rawWith(t *testing.T, method, path, contentType string, body io.Reader, auth string, header map[string]string) (int, http.Header, []byte) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(bg, method, e.URL+path, body)
 	if err != nil {
 		t.Fatal(err)
@@ -171,6 +177,9 @@ func (e *e2e) raw(t *testing.T, method, path, contentType string, body io.Reader
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := e.HTTP.Client().Do(req)
 	if err != nil {

@@ -26,7 +26,13 @@ type registrationJSON struct {
 	ID                string `json:"id"`
 	ApplicationNumber string `json:"applicationNumber"`
 	Status            string `json:"status"`
+	// ApplicationSecret, sent as the ApplicationSecretHeader, fetches the qualified confirmation document.
+	ApplicationSecret string `json:"applicationSecret"`
 }
+
+// ApplicationSecretHeader carries the registration's applicationSecret to GET the qualified confirmation document
+// (it holds the applicant's PESEL and names, so the application number alone is not enough).
+const ApplicationSecretHeader = "Application-Secret"
 
 type codeBody struct {
 	Code string `json:"code"`
@@ -125,7 +131,7 @@ func (s *Server) profileRoutes() {
 		Tags: officer}, s.session(profile.RoleOfficer), s.officerConfirm(true))
 	s.handle("POST", "/v1/profiles/confirmations/idp", op{Summary: "Confirm an application with a signed identity-provider assertion",
 		Request: "IdPAssertion", Responses: map[int]string{200: "Profile", 422: "problem"}, Tags: citizen}, s.confirmIdP)
-	s.handle("GET", "/v1/profiles/confirmations/qualified/:applicationNumber", op{Summary: "The XML confirmation document to sign with a qualified certificate",
+	s.handle("GET", "/v1/profiles/confirmations/qualified/:applicationNumber", op{Summary: "The XML confirmation document to sign with a qualified certificate (header Application-Secret: the registration's applicationSecret)",
 		Responses: map[int]string{200: "binary", 404: "problem"}, Tags: citizen}, s.qualifiedDocument)
 	s.handle("POST", "/v1/profiles/confirmations/qualified/:applicationNumber", op{Summary: "Confirm with the confirmation document signed with a qualified certificate (XAdES)",
 		Request: "document", Responses: map[int]string{200: "Profile", 422: "problem"}, Tags: citizen}, s.confirmQualified)
@@ -137,6 +143,11 @@ func (s *Server) register(c *gin.Context) {
 		writeProblem(c, err)
 		return
 	}
+	// per client address, whatever the data (a flood of registrations is a flood of messages)
+	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), profile.ActionRegister, c.ClientIP()); err != nil {
+		writeProblem(c, profileProblem(err))
+		return
+	}
 	reg, err := s.cfg.Profiles.Register(c.Request.Context(), profile.Application{Login: b.Login, Password: b.Password,
 		FirstName: b.FirstName, SecondName: b.SecondName, Surname: b.Surname, PESEL: b.PESEL, Email: b.Email, Phone: b.Phone,
 		CodeChannel: profile.Channel(b.CodeChannel)})
@@ -144,7 +155,9 @@ func (s *Server) register(c *gin.Context) {
 		writeProblem(c, profileProblem(err))
 		return
 	}
-	c.JSON(http.StatusCreated, registrationJSON{ID: reg.ID, ApplicationNumber: reg.ApplicationNumber, Status: string(reg.Status)})
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusCreated, registrationJSON{ID: reg.ID, ApplicationNumber: reg.ApplicationNumber, Status: string(reg.Status),
+		ApplicationSecret: reg.Secret})
 }
 
 func (s *Server) confirmContact(c *gin.Context) {
@@ -162,6 +175,10 @@ func (s *Server) confirmContact(c *gin.Context) {
 }
 
 func (s *Server) resendContact(c *gin.Context) {
+	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), profile.ActionResend, c.ClientIP()); err != nil {
+		writeProblem(c, profileProblem(err))
+		return
+	}
 	if err := s.cfg.Profiles.ResendContactCode(c.Request.Context(), c.Param("id")); err != nil {
 		writeProblem(c, profileProblem(err))
 		return
@@ -311,11 +328,13 @@ func (s *Server) confirmIdP(c *gin.Context) {
 }
 
 func (s *Server) qualifiedDocument(c *gin.Context) {
-	doc, err := s.cfg.Profiles.ConfirmationDocument(c.Request.Context(), c.Param("applicationNumber"))
+	doc, err := s.cfg.Profiles.ConfirmationDocument(c.Request.Context(), c.Param("applicationNumber"),
+		c.GetHeader(ApplicationSecretHeader))
 	if err != nil {
 		writeProblem(c, profileProblem(err))
 		return
 	}
+	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, "application/xml", doc)
 }
 

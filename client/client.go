@@ -90,6 +90,8 @@ type request struct {
 	raw         []byte
 	contentType string
 	accept      string
+	// header holds extra request headers.
+	header map[string]string
 }
 
 // response is a successful answer.
@@ -127,6 +129,9 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 	}
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
+	}
+	for k, v := range r.header {
+		req.Header.Set(k, v)
 	}
 	accept := r.accept
 	if accept == "" {
@@ -245,9 +250,10 @@ func (c *Client) ConfirmWithIdP(ctx context.Context, assertion string) (Profile,
 }
 
 // QualifiedConfirmationDocument returns the XML document to sign with a qualified certificate to confirm an
-// application.
-func (c *Client) QualifiedConfirmationDocument(ctx context.Context, applicationNumber string) ([]byte, error) {
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/profiles/confirmations/qualified/" + seg(applicationNumber), accept: "*/*"})
+// application; secret is the registration's ApplicationSecret (the document holds the applicant's personal data).
+func (c *Client) QualifiedConfirmationDocument(ctx context.Context, applicationNumber, secret string) ([]byte, error) {
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/profiles/confirmations/qualified/" + seg(applicationNumber), accept: "*/*",
+		header: map[string]string{"Application-Secret": secret}})
 	if err != nil {
 		return nil, err
 	}

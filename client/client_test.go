@@ -49,7 +49,7 @@ func callEverything(c *client.Client) {
 	c.Extend(ctx, "123456")
 	c.Revoke(ctx)
 	c.ConfirmWithIdP(ctx, "a.b.c")
-	c.QualifiedConfirmationDocument(ctx, "A1")
+	c.QualifiedConfirmationDocument(ctx, "A1", "s")
 	c.ConfirmWithQualifiedSignature(ctx, "A1", []byte("<x/>"))
 	c.OfficerApplication(ctx, "A1")
 	c.OfficerConfirm(ctx, "A1", client.IdentityDocument{})

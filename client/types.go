@@ -33,6 +33,8 @@ type Registration struct {
 	ID                string `json:"id"`
 	ApplicationNumber string `json:"applicationNumber"`
 	Status            string `json:"status"`
+	// ApplicationSecret fetches the qualified confirmation document (QualifiedConfirmationDocument).
+	ApplicationSecret string `json:"applicationSecret"`
 }
 
 // Session is an opened session. Token is the credential for SessionToken.

@@ -87,8 +87,9 @@ func (s *Service) newSecret(prefix string) (string, error) {
 
 // Login checks a login and password (holders and officers share one login namespace) and opens a session.
 // Unknown logins cost the same password hash as known ones. Failures are counted per login (whether or not it
-// exists): MaxLoginFailures within LoginWindow lock the login for LoginLockout (*ThrottledError). Holders of
-// revoked or invalidated profiles cannot log in (ErrInvalidCredentials, like a wrong password).
+// exists): MaxLoginFailures within LoginWindow lock the login for LoginLockout (*ThrottledError). Pending
+// applicants and holders of revoked or invalidated profiles cannot log in (ErrInvalidCredentials, like a wrong
+// password).
 func (s *Service) Login(ctx context.Context, login, password string) (Session, error) {
 	key := NormalizeLogin(login)
 	if key == "" || len(key) > 64 || len(password) > 4*MaxPasswordLen {
@@ -126,7 +127,9 @@ func (s *Service) Login(ctx context.Context, login, password string) (Session, e
 			}
 			role, id, phc = RoleHolder, p.ID, p.PasswordHash
 			st := Status(p.Status)
-			usable = st == Pending || st == Active || st == Expired
+			// a pending application is not an account yet: its login answers like a wrong password, so that
+			// logging in cannot tell a fresh application from one filed with a taken login
+			usable = st == Active || st == Expired
 		case store.LoginOfficer:
 			o, err := tx.GetOfficer(sid)
 			if err != nil {

@@ -96,11 +96,17 @@ func TestLoginThrottling(t *testing.T) {
 	}
 }
 
-func TestPendingAndExpiredHoldersLogIn(t *testing.T) {
+// A pending application is not an account: its login answers like a wrong password (as it must for an
+// application filed with someone else's login), and logs in once confirmed.
+func TestPendingApplicantsCannotLogIn(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "jan_ok", pesel)
-	if _, err := e.svc.Login(ctx, "jan_ok", password); err != nil {
-		t.Fatalf("pending holder: %v", err)
+	if _, err := e.svc.Login(ctx, "jan_ok", password); !errors.Is(err, profile.ErrInvalidCredentials) {
+		t.Fatalf("pending applicant logged in: %v", err)
+	}
+	e.activeProfile(t, "ewa_ok", "02211307589")
+	if _, err := e.svc.Login(ctx, "ewa_ok", password); err != nil {
+		t.Fatalf("active holder: %v", err)
 	}
 }
 
@@ -129,8 +135,9 @@ func TestOfficers(t *testing.T) {
 	}
 	// a holder cannot take an officer's login
 	r, _ := e.svc.Register(ctx, app("officer1", pesel))
-	if _, err := e.svc.Get(ctx, r.ID); !errors.Is(err, profile.ErrNotFound) {
-		t.Fatal("a holder registered an officer's login")
+	e.mustBeDecoy(t, r, "officer1@example.test")
+	if s, err := e.svc.Login(ctx, "officer1", "Urzednik-Test-2026!"); err != nil || s.SubjectID != o.ID {
+		t.Fatalf("a holder took an officer's login: %+v %v", s, err)
 	}
 	// a holder's AuthenticateOfficer fails
 	p := e.activeProfile(t, "jan_ok", "02211307589")

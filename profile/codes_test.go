@@ -161,6 +161,7 @@ func TestCodesAreUniformAndLongEnough(t *testing.T) {
 	e := newEnv(t, func(o *profile.Options) {
 		o.Codes.Digits = 8
 		o.Codes.MaxIssues = 1000
+		o.Messages.PerDestination = 1000
 	})
 	r := e.register(t, "jan_ok", pesel)
 	var counts [10]int

@@ -117,6 +117,18 @@ func (e *env) activeProfile(t testing.TB, login, pesel string) profile.Profile {
 	return p
 }
 
+// mustBeDecoy checks that an application behaves like any other towards its applicant (its contact code
+// confirms) but can never be confirmed.
+func (e *env) mustBeDecoy(t testing.TB, r profile.Registration, contact string) {
+	t.Helper()
+	if err := e.svc.ConfirmContact(ctx, r.ID, e.lastCode(t, contact)); err != nil {
+		t.Fatalf("decoy contact code: %v", err)
+	}
+	o := e.officer(t)
+	_, err := e.svc.ConfirmInPerson(ctx, o.ID, r.ApplicationNumber, profile.IdentityDocument{Type: profile.IDCard, Number: "ABC123456"})
+	wantErr(t, err, profile.ErrTransition)
+}
+
 func (e *env) officer(t testing.TB) profile.Officer {
 	t.Helper()
 	o, err := e.svc.AuthenticateOfficer(ctx, "urzednik1", "Urzednik-Test-2026!")

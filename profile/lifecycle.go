@@ -104,8 +104,8 @@ func (s *Service) documentHash(d IdentityDocument) ([]byte, error) {
 
 // confirmIn activates a pending application in the caller's transaction.
 func (s *Service) confirmIn(tx *store.Tx, p *store.Profile, c store.Confirmation, temporary bool, now time.Time) error {
-	if Status(p.Status) != Pending {
-		return ErrTransition
+	if Status(p.Status) != Pending || p.Decoy {
+		return ErrTransition // a decoy (filed with a taken login or PESEL) can never become a profile
 	}
 	if !now.Before(p.ApplicationExpires) {
 		return ErrApplicationExpired
@@ -319,6 +319,7 @@ type SweepResult struct {
 	DeletedCodes        int
 	DeletedSessions     int
 	DeletedThrottles    int
+	DeletedRateWindows  int
 }
 
 // Sweep applies time: active profiles past their expiry become expired, applications older than the
@@ -378,6 +379,10 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 			return err
 		}
 		r.DeletedThrottles, err = tx.DeleteLoginThrottlesIdleSince(now.Add(-s.o.Sessions.LoginWindow - s.o.Sessions.LoginLockout))
+		if err != nil {
+			return err
+		}
+		r.DeletedRateWindows, err = tx.DeleteRateWindowsIdleSince(now.Add(-s.o.Messages.longest()))
 		return err
 	})
 	return r, err

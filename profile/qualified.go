@@ -2,6 +2,7 @@ package profile
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
@@ -34,11 +35,27 @@ func xmlText(s string) string {
 //	  <NumerWniosku>PZ-…</NumerWniosku><PESEL>…</PESEL><Imie>…</Imie><Nazwisko>…</Nazwisko><Login>…</Login>
 //	  <Oswiadczenie>…</Oswiadczenie>
 //	</PotwierdzenieProfiluZaufanego>
-func (s *Service) ConfirmationDocument(ctx context.Context, applicationNumber string) ([]byte, error) {
-	p, err := s.GetByApplicationNumber(ctx, applicationNumber)
+//
+// The document carries personal data, so it is given only with the application's secret (Registration.Secret):
+// an unknown number and a wrong secret are both ErrNotFound.
+func (s *Service) ConfirmationDocument(ctx context.Context, applicationNumber, secret string) ([]byte, error) {
+	number := NormalizeApplicationNumber(applicationNumber)
+	var sp store.Profile
+	err := s.st.View(ctx, func(tx *store.Tx) error {
+		var err error
+		sp, err = tx.GetProfileByApplicationNumber(number)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
 	if err != nil {
 		return nil, err
 	}
+	if len(sp.ApplicationSecretHash) == 0 || !hmac.Equal(sp.ApplicationSecretHash, s.applicationSecretHash(sp.ApplicationNumber, secret)) {
+		return nil, ErrNotFound
+	}
+	p := toDomain(sp)
 	if p.Status != Pending {
 		return nil, ErrTransition
 	}
@@ -123,6 +140,10 @@ func (s *Service) ConfirmWithQualifiedSignature(ctx context.Context, application
 	// The signature is checked before the write transaction, so the store is not held during XML verification;
 	// the application number and PESEL it is checked against cannot change.
 	app, err := s.GetByApplicationNumber(ctx, applicationNumber)
+	if errors.Is(err, ErrNotFound) {
+		// an unknown number answers like a signature that does not fit it (no probing for numbers)
+		return Profile{}, fmt.Errorf("%w: no such application", ErrAssertion)
+	}
 	if err != nil {
 		return Profile{}, err
 	}

@@ -46,11 +46,11 @@ func TestQualifiedCertificateConfirmation(t *testing.T) {
 	r := e.register(t, "jan_ok", pesel)
 	e.svc.ConfirmContact(ctx, r.ID, e.lastCode(t, "jan_ok@example.test"))
 	other := e.register(t, "ewa_ok", "02211307589")
-	doc, err := e.svc.ConfirmationDocument(ctx, r.ApplicationNumber)
+	doc, err := e.svc.ConfirmationDocument(ctx, r.ApplicationNumber, r.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherDoc, _ := e.svc.ConfirmationDocument(ctx, other.ApplicationNumber)
+	otherDoc, _ := e.svc.ConfirmationDocument(ctx, other.ApplicationNumber, other.Secret)
 	good := qualifiedSigner(t, pki, "PNOPL-"+pesel)
 	bare := qualifiedSigner(t, pki, pesel)
 	wrong := qualifiedSigner(t, pki, "PNOPL-02211307589")
@@ -102,7 +102,7 @@ func TestQualifiedCertificateConfirmation(t *testing.T) {
 			}
 		}
 	}
-	if _, err := e.svc.ConfirmationDocument(ctx, r.ApplicationNumber); !errors.Is(err, profile.ErrTransition) {
+	if _, err := e.svc.ConfirmationDocument(ctx, r.ApplicationNumber, r.Secret); !errors.Is(err, profile.ErrTransition) {
 		t.Fatalf("confirmation document of an active profile: %v", err)
 	}
 }

@@ -50,12 +50,16 @@ type Application struct {
 	CodeChannel Channel
 }
 
-// Registration is the answer to a registration. It has the same shape whether or not the login or PESEL was
-// already taken (in that case the id and number lead nowhere and the existing holder is told instead).
+// Registration is the answer to a registration. It has the same shape, and leads to an application that behaves
+// the same towards its applicant, whether or not the login or PESEL was already taken (then the application is a
+// decoy that can never be confirmed, and the existing holder is told instead).
 type Registration struct {
 	ID                string
 	ApplicationNumber string
 	Status            Status
+	// Secret is shown once, to the applicant: with the application number it fetches the qualified-signature
+	// confirmation document (ConfirmationDocument). Only its keyed hash is stored.
+	Secret string
 }
 
 // Profile is the domain view of a profile.
@@ -233,14 +237,17 @@ func (s *Service) validate(a Application) (validApplication, error) {
 }
 
 // Register files an application: it validates the data, hashes the password (argon2id), stores a pending profile
-// with a new application number, and sends one contact-confirmation code to the preferred channel.
+// with a new application number and secret, and sends one contact-confirmation code to the preferred channel.
 //
-// No enumeration: when the login or the PESEL is already taken (by a live profile), nothing is stored, the
-// existing holder is told by message, and the caller gets a Registration of the same shape after the same work
-// (a password hash, a transaction, a message). A PESEL whose profile expired or was revoked may apply again.
+// No enumeration: when the login or the PESEL is already taken (by a live profile), the application is stored as
+// a decoy that takes only the free indexes and can never be confirmed; its applicant meets the same answers,
+// codes, resends, limits and confirmation document as with a fresh identity, and the existing holder is told by
+// message (at most once per Messages.DuplicateNoticeEvery). A PESEL whose profile expired or was revoked may apply
+// again. Pending applications cannot log in, so logging in does not tell them apart either.
 //
 // A *ValidationError names a rule the data break. ErrDelivery means the application was stored but the code
-// could not be sent (ResendContactCode sends another); the Registration is valid then.
+// could not be sent (ResendContactCode sends another); the Registration is valid then. A destination past its
+// message limit gets no code and the answer does not say so.
 func (s *Service) Register(ctx context.Context, a Application) (Registration, error) {
 	v, err := s.validate(a)
 	if err != nil {
@@ -258,28 +265,60 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 	if err != nil {
 		return Registration{}, err
 	}
+	secret, err := s.newSecret("tsa_")
+	if err != nil {
+		return Registration{}, err
+	}
 	now := s.now()
 	peselKey := s.peselIndex(v.PESEL)
 	var (
-		msg       notify.Message
-		duplicate bool
+		msg     notify.Message
+		notices []notify.Message
 	)
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		msg, duplicate = notify.Message{}, false
+		msg, notices = notify.Message{}, nil
+		decoy := false
+		// tellHolder queues the "someone tried to register with your data" notice, at most one per holder and
+		// DuplicateNoticeEvery (so also one when the login and the PESEL are the same holder's)
+		tellHolder := func(holder store.Profile, what string) error {
+			if Status(holder.Status) == Invalid {
+				return nil
+			}
+			due, err := s.duplicateNoticeDue(tx, holder.ID, now)
+			if due {
+				notices = append(notices, s.duplicateNotice(holder, what))
+			}
+			return err
+		}
 		// Is the login taken (by a holder or an officer)?
 		kind, holderID, err := tx.ResolveLogin(v.loginKey)
 		switch {
 		case err == nil:
-			duplicate = true
+			decoy = true
 			if kind == store.LoginHolder {
-				if p, err := tx.GetProfile(holderID); err == nil && Status(p.Status) != Invalid {
-					msg = s.duplicateNotice(p, "login")
+				if p, err := tx.GetProfile(holderID); err == nil {
+					if err := tellHolder(p, "login"); err != nil {
+						return err
+					}
 				}
 			}
-			return tx.Audit(audit.Event{Time: now, Kind: "profile.register.duplicate", Actor: "anonymous",
-				Subject: holderID, Details: map[string]string{"taken": "login", "peselHash": s.auditPESEL(v.PESEL)}})
+			if err := tx.Audit(audit.Event{Time: now, Kind: "profile.register.duplicate", Actor: "anonymous",
+				Subject: holderID, Details: map[string]string{"taken": "login", "peselHash": s.auditPESEL(v.PESEL),
+					"decoy": id}}); err != nil {
+				return err
+			}
 		case !errors.Is(err, store.ErrNotFound):
 			return err
+		}
+		// Decoys filed with this login (when it was taken) hear of it as a real application holding it would.
+		decoys, err := tx.DecoysByLogin(v.loginKey)
+		if err != nil {
+			return err
+		}
+		for _, d := range decoys {
+			if err := tellHolder(d, "login"); err != nil {
+				return err
+			}
 		}
 		// Is the PESEL held by a live (pending, active) or invalidated profile?
 		old, err := tx.GetProfileByPESELHash(peselKey)
@@ -287,28 +326,44 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 		case err == nil:
 			st := Status(old.Status)
 			if st == Pending || st == Active || st == Invalid {
-				duplicate = true
-				if st != Invalid {
-					msg = s.duplicateNotice(old, "pesel")
+				decoy = true
+				if err := tellHolder(old, "pesel"); err != nil {
+					return err
 				}
-				return tx.Audit(audit.Event{Time: now, Kind: "profile.register.duplicate", Actor: "anonymous",
-					Subject: old.ID, Details: map[string]string{"taken": "pesel", "peselHash": s.auditPESEL(v.PESEL)}})
-			}
-			if err := tx.ReleasePESEL(peselKey, old.ID); err != nil {
+				if err := tx.Audit(audit.Event{Time: now, Kind: "profile.register.duplicate", Actor: "anonymous",
+					Subject: old.ID, Details: map[string]string{"taken": "pesel", "peselHash": s.auditPESEL(v.PESEL),
+						"decoy": id}}); err != nil {
+					return err
+				}
+			} else if err := tx.ReleasePESEL(peselKey, old.ID); err != nil {
 				return err
 			}
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
+		// and so do decoys filed with this PESEL
+		if decoys, err = tx.DecoysByPESELHash(peselKey); err != nil {
+			return err
+		}
+		for _, d := range decoys {
+			if err := tellHolder(d, "pesel"); err != nil {
+				return err
+			}
+		}
 		p := store.Profile{ID: id, ApplicationNumber: appNo, Login: v.Login, LoginKey: v.loginKey, PasswordHash: hash,
 			FirstName: v.FirstName, SecondName: v.SecondName, Surname: v.Surname, PESEL: v.PESEL, PESELHash: peselKey,
-			Email: v.Email, Phone: v.Phone, CodeChannel: string(v.CodeChannel), Status: string(Pending),
+			Email: v.Email, Phone: v.Phone, CodeChannel: string(v.CodeChannel), Status: string(Pending), Decoy: decoy,
 			Created: now, Updated: now, ApplicationExpires: now.Add(s.o.ApplicationTTL),
-			History: []store.Transition{{From: "", To: string(Pending), At: now, Actor: "holder:" + id}}}
+			ApplicationSecretHash: s.applicationSecretHash(appNo, secret), History: []store.Transition{{From: "",
+				To: string(Pending), At: now, Actor: "holder:" + id}}}
 		if err := tx.CreateProfile(p); err != nil {
 			return err
 		}
-		if err := tx.Audit(audit.Event{Time: now, Kind: "profile.register", Actor: "holder:" + id, Subject: id,
+		event := "profile.register"
+		if decoy {
+			event = "profile.register.decoy"
+		}
+		if err := tx.Audit(audit.Event{Time: now, Kind: event, Actor: "holder:" + id, Subject: id,
 			Details: map[string]string{"applicationNumber": appNo, "peselHash": s.auditPESEL(v.PESEL),
 				"codeChannel": string(v.CodeChannel)}}); err != nil {
 			return err
@@ -323,13 +378,34 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 	if err != nil {
 		return Registration{}, err
 	}
-	reg := Registration{ID: id, ApplicationNumber: appNo, Status: Pending}
-	if msg.To != "" {
-		if err := s.send.Send(ctx, msg); err != nil && !duplicate {
-			return reg, errors.Join(ErrDelivery, err)
-		}
+	for _, n := range notices {
+		_ = s.send.Send(ctx, n) // a notice to someone else: its fate must not change this answer
+	}
+	reg := Registration{ID: id, ApplicationNumber: appNo, Status: Pending, Secret: secret}
+	if err := s.sendAnonymous(ctx, msg); err != nil {
+		return reg, err
 	}
 	return reg, nil
+}
+
+// sendAnonymous sends a code asked for without authentication. A destination past its limit gets nothing and
+// the caller is not told (the limit counts messages to others too, which must not show); a failed delivery is
+// ErrDelivery.
+func (s *Service) sendAnonymous(ctx context.Context, msg notify.Message) error {
+	if msg.To == "" {
+		return nil
+	}
+	err := s.send.Send(ctx, msg)
+	switch {
+	case err == nil, errors.Is(err, errDestinationLimit):
+		return nil
+	}
+	return errors.Join(ErrDelivery, err)
+}
+
+// applicationSecretHash is the stored form of an application's secret, bound to its number.
+func (s *Service) applicationSecretHash(applicationNumber, secret string) []byte {
+	return mac(s.keys.token, "application-secret", applicationNumber, secret)
 }
 
 // ConfirmContact confirms the applicant's contact channel with the code sent at registration. An unknown
@@ -351,7 +427,8 @@ func (s *Service) ConfirmContact(ctx context.Context, profileID, code string) er
 
 // ResendContactCode sends a new contact-confirmation code, invalidating the previous one. For an unknown id, or a
 // profile whose contact is confirmed or which is no longer pending, it does nothing and returns nil (no
-// enumeration). Per-profile limits apply (*ThrottledError).
+// enumeration). Per-profile limits apply (*ThrottledError); a destination past its message limit gets nothing,
+// unannounced.
 func (s *Service) ResendContactCode(ctx context.Context, profileID string) error {
 	now := s.now()
 	var msg notify.Message
@@ -374,13 +451,10 @@ func (s *Service) ResendContactCode(ctx context.Context, profileID string) error
 		msg = s.contactMessage(p, code, info)
 		return nil
 	})
-	if err != nil || msg.To == "" {
+	if err != nil {
 		return err
 	}
-	if err := s.send.Send(ctx, msg); err != nil {
-		return errors.Join(ErrDelivery, err)
-	}
-	return nil
+	return s.sendAnonymous(ctx, msg)
 }
 
 // Get returns a profile by id.

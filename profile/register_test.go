@@ -154,10 +154,11 @@ func TestRegisterDoesNotRevealTakenLoginOrPESEL(t *testing.T) {
 		a    profile.Application
 	}{
 		{"same login", app("jan_ok", otherPESEL)},
-		{"same login, other case", app("JAN_OK", otherPESEL)},
+		{"same login, other case", app("JAN_OK", peselBorn(time.Date(1976, 6, 1, 0, 0, 0, 0, time.UTC), "5555"))},
 		{"same PESEL", app("jan_other", pesel)},
 	}
-	for _, tc := range tests {
+	for i, tc := range tests {
+		tc.a.Email = fmt.Sprintf("applicant%d@example.test", i) // apart from the holder's, so each message is attributable
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(e.sent.Messages())
 			r, err := e.svc.Register(ctx, tc.a)
@@ -165,18 +166,49 @@ func TestRegisterDoesNotRevealTakenLoginOrPESEL(t *testing.T) {
 				t.Fatalf("duplicate answered differently: %+v %v", r, err)
 			}
 			msgs := e.sent.Messages()[before:]
-			if len(msgs) != 1 || msgs[0].To != "jan_ok@example.test" || msgs[0].Code != "" {
-				t.Fatalf("the existing holder must be told (and no code sent): %+v", msgs)
+			// the applicant's contact gets a code as with a fresh identity; the holder is told once a day, and so is
+			// an earlier decoy filed with the same taken login (as a real application holding it would be)
+			var notices, decoyNotices, codes int
+			for _, m := range msgs {
+				switch {
+				case m.To == "jan_ok@example.test" && m.Code == "":
+					notices++
+				case m.To == "applicant0@example.test" && m.Code == "":
+					decoyNotices++
+				case m.To == tc.a.Email && m.Code != "":
+					codes++
+				default:
+					t.Errorf("unexpected message %+v", m)
+				}
 			}
-			// the decoy id behaves like a real one towards the caller
+			wantNotices, wantDecoy := map[bool]int{true: 1, false: 0}[i == 0], map[bool]int{true: 1, false: 0}[i == 1]
+			if codes != 1 || notices != wantNotices || decoyNotices != wantDecoy {
+				t.Fatalf("%d codes to the applicant, %d notices to the holder, %d to the earlier decoy (want 1, %d, %d): %+v",
+					codes, notices, decoyNotices, wantNotices, wantDecoy, msgs)
+			}
+			// the decoy behaves like a real application towards the caller, and cannot be confirmed
 			wantErr(t, e.svc.ConfirmContact(ctx, r.ID, "123456"), profile.ErrInvalidCode)
+			e.clock.Advance(time.Second)
 			if err := e.svc.ResendContactCode(ctx, r.ID); err != nil {
 				t.Fatalf("resend on decoy: %v", err)
 			}
-			if _, err := e.svc.GetByApplicationNumber(ctx, r.ApplicationNumber); !errors.Is(err, profile.ErrNotFound) {
-				t.Fatal("decoy application stored")
+			if _, err := e.svc.ConfirmationDocument(ctx, r.ApplicationNumber, r.Secret); err != nil {
+				t.Fatalf("confirmation document of a decoy: %v", err)
+			}
+			e.mustBeDecoy(t, r, tc.a.Email)
+			if got, err := e.svc.GetByApplicationNumber(ctx, first.ApplicationNumber); err != nil || got.Login != "jan_ok" {
+				t.Fatalf("the holder's application changed: %+v %v", got, err)
 			}
 		})
+	}
+	// a day later the holder may be told again
+	e.clock.Advance(24 * time.Hour)
+	before := len(e.sent.Messages())
+	e.register(t, "jan_again", pesel)
+	_, holderTold := e.sent.Last("jan_ok@example.test")
+	decoy, decoyTold := e.sent.Last("applicant2@example.test") // filed with the holder's PESEL
+	if !holderTold || !decoyTold || decoy.Code != "" || len(e.sent.Messages()) != before+3 {
+		t.Fatalf("no notices after a day: %+v", e.sent.Messages()[before:])
 	}
 }
 
@@ -229,16 +261,12 @@ func TestReapplyAfterRevocationButNotAfterInvalidation(t *testing.T) {
 	}
 	// the old login stays taken
 	r2, _ := e.svc.Register(ctx, app("jan_ok", peselBorn(time.Date(1990, 2, 2, 0, 0, 0, 0, time.UTC), "1111")))
-	if _, err := e.svc.GetByApplicationNumber(ctx, r2.ApplicationNumber); !errors.Is(err, profile.ErrNotFound) {
-		t.Fatal("a revoked holder's login was given away")
-	}
+	e.mustBeDecoy(t, r2, "jan_ok@example.test")
 	if err := e.svc.Invalidate(ctx, "admin1", r.ID, "death reported by the PESEL register"); err != nil {
 		t.Fatal(err)
 	}
 	r3, _ := e.svc.Register(ctx, app("jan_third", pesel))
-	if _, err := e.svc.GetByApplicationNumber(ctx, r3.ApplicationNumber); !errors.Is(err, profile.ErrNotFound) {
-		t.Fatal("an invalidated PESEL applied again")
-	}
+	e.mustBeDecoy(t, r3, "jan_third@example.test")
 }
 
 func TestNewRefusesWeakHashing(t *testing.T) {

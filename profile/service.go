@@ -87,6 +87,8 @@ type Options struct {
 	UnsafeFastHashing bool
 	Codes             CodeOptions
 	Sessions          SessionOptions
+	// Messages bounds messages per destination and anonymous requests per client address.
+	Messages MessageOptions
 	// ApplicationTTL is the confirmation period of an application (default 14 days).
 	ApplicationTTL time.Duration
 	// ValidFor is a standard profile's validity (default 3 years); TemporaryValidFor a temporary one's (default
@@ -174,6 +176,7 @@ func New(st Store, send Sender, o Options) (*Service, error) {
 	setDefault(&s.MaxLoginFailures, 5)
 	setDefault(&s.LoginWindow, 15*time.Minute)
 	setDefault(&s.LoginLockout, 15*time.Minute)
+	o.Messages.setDefaults()
 	setDefault(&o.ApplicationTTL, 14*24*time.Hour)
 	setDefault(&o.ValidFor, 3*365*24*time.Hour+24*time.Hour) // three years, a leap day included
 	setDefault(&o.TemporaryValidFor, 90*24*time.Hour)
@@ -186,6 +189,8 @@ func New(st Store, send Sender, o Options) (*Service, error) {
 		pesel: derive(o.Secret, "pesel-index"), code: derive(o.Secret, "codes"), document: derive(o.Secret, "documents"),
 		audit: derive(o.Secret, "audit"), token: derive(o.Secret, "tokens"),
 	}}
+	// every message, whatever its kind, goes through the per-destination limit
+	svc.send = destinationLimiter{s: svc, next: send}
 	dummy, err := hashPassword("not a password of anyone", o.Argon2, svc.rnd)
 	if err != nil {
 		return nil, err

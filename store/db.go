@@ -29,6 +29,8 @@ const (
 	bSessions        = "sessions"         // token hash → Session
 	bSessionSubject  = "idx_session_subj" // subjectID 0x00 token hash → ""
 	bLoginThrottle   = "login_throttle"   // loginKey → LoginThrottle
+	bRateWindows     = "rate_windows"     // key → RateWindow
+	bDecoyIndex      = "idx_decoy"        // "l"|"p" 0x00 loginKey|hex(PESEL hash) 0x00 id → "" (a decoy's taken keys)
 	bSigReq          = "sigreq"           // id → SigningRequest (metadata)
 	bSigReqDoc       = "sigreq_doc"       // id → document bytes
 	bSigReqSigned    = "sigreq_signed"    // id → signed bytes

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -45,6 +46,7 @@ func (tx *Tx) unindexProfileTimes(p *Profile) error {
 
 // CreateProfile stores a new profile with its unique indexes (login shared with officers, PESEL hash,
 // application number). It returns a *ConflictError naming the first taken index, or ErrConflict if the id exists.
+// A Decoy takes the login and PESEL indexes only where they are free (never the application number's).
 func (tx *Tx) CreateProfile(p Profile) error {
 	if p.ID == "" || p.LoginKey == "" || len(p.PESELHash) == 0 || p.ApplicationNumber == "" {
 		return invalid("profile needs id, login key, PESEL hash and application number")
@@ -52,10 +54,12 @@ func (tx *Tx) CreateProfile(p Profile) error {
 	if ok, err := tx.exists(bProfiles, []byte(p.ID)); err != nil || ok {
 		return firstErr(err, conflict("id", ""))
 	}
-	if ok, err := tx.exists(bLoginIndex, []byte(p.LoginKey)); err != nil || ok {
+	loginTaken, err := tx.exists(bLoginIndex, []byte(p.LoginKey))
+	if err != nil || (loginTaken && !p.Decoy) {
 		return firstErr(err, conflict("login", ""))
 	}
-	if ok, err := tx.exists(bPESELIndex, p.PESELHash); err != nil || ok {
+	peselTaken, err := tx.exists(bPESELIndex, p.PESELHash)
+	if err != nil || (peselTaken && !p.Decoy) {
 		return firstErr(err, conflict("pesel", ""))
 	}
 	if ok, err := tx.exists(bAppNoIndex, []byte(p.ApplicationNumber)); err != nil || ok {
@@ -64,12 +68,21 @@ func (tx *Tx) CreateProfile(p Profile) error {
 	for _, kv := range []struct {
 		b    string
 		k, v []byte
+		skip bool
 	}{
-		{bLoginIndex, []byte(p.LoginKey), []byte(LoginHolder + ":" + p.ID)},
-		{bPESELIndex, p.PESELHash, []byte(p.ID)},
-		{bAppNoIndex, []byte(p.ApplicationNumber), []byte(p.ID)},
+		{bLoginIndex, []byte(p.LoginKey), []byte(LoginHolder + ":" + p.ID), loginTaken},
+		{bPESELIndex, p.PESELHash, []byte(p.ID), peselTaken},
+		{bAppNoIndex, []byte(p.ApplicationNumber), []byte(p.ID), false},
 	} {
+		if kv.skip {
+			continue // a decoy leaves a taken index to its holder (and is found by decoyKey instead)
+		}
 		if err := tx.kv.Put(kv.b, kv.k, kv.v); err != nil {
+			return err
+		}
+	}
+	for _, k := range decoyKeys(&p, loginTaken, peselTaken) {
+		if err := tx.kv.Put(bDecoyIndex, k, nil); err != nil {
 			return err
 		}
 	}
@@ -77,6 +90,53 @@ func (tx *Tx) CreateProfile(p Profile) error {
 		return err
 	}
 	return tx.putJSON(bProfiles, []byte(p.ID), p)
+}
+
+func decoyLoginPrefix(loginKey string) []byte { return append(join("l", loginKey), 0) }
+func decoyPESELPrefix(h []byte) []byte        { return append(join("p", hex.EncodeToString(h)), 0) }
+
+// decoyKeys are the decoy-index keys of a decoy's taken login and PESEL.
+func decoyKeys(p *Profile, loginTaken, peselTaken bool) [][]byte {
+	var out [][]byte
+	if loginTaken {
+		out = append(out, append(decoyLoginPrefix(p.LoginKey), p.ID...))
+	}
+	if peselTaken {
+		out = append(out, append(decoyPESELPrefix(p.PESELHash), p.ID...))
+	}
+	return out
+}
+
+// DecoysByLogin returns the decoy applications filed with a login key that was taken when they were filed.
+func (tx *Tx) DecoysByLogin(loginKey string) ([]Profile, error) {
+	return tx.decoys(decoyLoginPrefix(loginKey))
+}
+
+// DecoysByPESELHash returns the decoy applications filed with a PESEL that was taken when they were filed.
+func (tx *Tx) DecoysByPESELHash(h []byte) ([]Profile, error) {
+	return tx.decoys(decoyPESELPrefix(h))
+}
+
+func (tx *Tx) decoys(prefix []byte) ([]Profile, error) {
+	var ids []string
+	if err := tx.kv.Scan(bDecoyIndex, prefix, nil, func(k, _ []byte) (bool, error) {
+		ids = append(ids, string(k[len(prefix):]))
+		return true, nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]Profile, 0, len(ids))
+	for _, id := range ids {
+		p, err := tx.GetProfile(id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func firstErr(errs ...error) error {
@@ -192,6 +252,13 @@ func (tx *Tx) DeleteProfile(id string) error {
 	}
 	if err := tx.unindexProfileTimes(&p); err != nil {
 		return err
+	}
+	if p.Decoy {
+		for _, k := range decoyKeys(&p, true, true) {
+			if err := tx.kv.Delete(bDecoyIndex, k); err != nil {
+				return err
+			}
+		}
 	}
 	if v, err := tx.getString(bLoginIndex, []byte(p.LoginKey)); err == nil && v == LoginHolder+":"+id {
 		if err := tx.kv.Delete(bLoginIndex, []byte(p.LoginKey)); err != nil {

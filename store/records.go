@@ -23,6 +23,13 @@ type Profile struct {
 	CodeChannel string `json:"codeChannel"`
 	Status      string `json:"status"`
 	Temporary   bool   `json:"temporary,omitempty"`
+	// Decoy marks an application filed with a login or PESEL that was already taken: it behaves like any
+	// pending application towards its applicant (codes, resends, confirmation document) but holds only the
+	// indexes that were free and can never be confirmed.
+	Decoy bool `json:"decoy,omitempty"`
+	// ApplicationSecretHash is the keyed hash of the secret handed out with the registration answer (the
+	// confirmation document is given only to whoever presents it).
+	ApplicationSecretHash []byte `json:"applicationSecretHash,omitempty"`
 
 	ContactConfirmedAt *time.Time `json:"contactConfirmedAt,omitempty"`
 	Created            time.Time  `json:"created"`
@@ -129,6 +136,13 @@ type LoginThrottle struct {
 	LoginKey    string      `json:"loginKey"`
 	Failures    []time.Time `json:"failures,omitempty"`
 	LockedUntil time.Time   `json:"lockedUntil"`
+}
+
+// RateWindow holds the times of recent events under one key (a message destination, a client address, a
+// profile's duplicate-registration notices), oldest first: a sliding-window limit that survives restarts.
+type RateWindow struct {
+	Key   string      `json:"key"`
+	Times []time.Time `json:"times,omitempty"`
 }
 
 // SigningRequest is an integrator's request to have a document signed by a profile holder. Document and Signed

@@ -85,6 +85,7 @@ func contains(list []string, s string) bool {
 
 func (s *server) register(w http.ResponseWriter, r *http.Request) {
 	v := s.view(w, r, "title.register")
+	v.FieldOrder = registrationFields
 	f := r.PostForm
 	for _, k := range registrationFields {
 		if k != "password" && k != "password2" {
@@ -94,6 +95,16 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 	s.checkRegistration(v, f)
 	if v.HasErrors() {
 		s.render(w, http.StatusUnprocessableEntity, "register", v)
+		return
+	}
+	// per client address, whatever the data (a flood of registrations is a flood of messages)
+	if err := s.cfg.Profiles.AllowFrom(r.Context(), profile.ActionRegister, s.clientAddr(r)); err != nil {
+		if !errors.Is(err, profile.ErrThrottled) {
+			s.internal(w, r, err)
+			return
+		}
+		v.Errors[""] = v.T("err.throttled", retryMinutes(err))
+		s.render(w, http.StatusTooManyRequests, "register", v)
 		return
 	}
 	reg, err := s.cfg.Profiles.Register(r.Context(), profile.Application{Login: strings.TrimSpace(f.Get("login")),
@@ -174,7 +185,11 @@ func (s *server) resendContact(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/register/confirm", http.StatusSeeOther)
 		return
 	}
-	if err := s.cfg.Profiles.ResendContactCode(r.Context(), id); err != nil {
+	err := s.cfg.Profiles.AllowFrom(r.Context(), profile.ActionResend, s.clientAddr(r))
+	if err == nil {
+		err = s.cfg.Profiles.ResendContactCode(r.Context(), id)
+	}
+	if err != nil {
 		v := s.view(w, r, "title.contact")
 		status, key := codeError(err)
 		if key == "" {

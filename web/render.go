@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -65,8 +66,49 @@ type view struct {
 	Flash string
 	// Errors holds translated messages by form field ("" for the whole form).
 	Errors map[string]string
-	Form   url.Values
-	Data   any
+	// FieldOrder is the order of the form's fields, which the error summary follows.
+	FieldOrder []string
+	Form       url.Values
+	Data       any
+}
+
+// summaryItem is one line of a form's error summary: the field it links to, the field's label, the message.
+type summaryItem struct {
+	Field, Label, Message string
+}
+
+// ErrorSummary lists the errors for the summary at the top of a page: the form's own first, then the fields in
+// the form's order (FieldOrder), then any other field by name; each field's line names the field.
+func (v *view) ErrorSummary() []summaryItem {
+	var out []summaryItem
+	if m, ok := v.Errors[""]; ok {
+		out = append(out, summaryItem{Message: m})
+	}
+	seen := map[string]bool{"": true}
+	add := func(f string) {
+		m, ok := v.Errors[f]
+		if !ok || seen[f] {
+			return
+		}
+		seen[f] = true
+		label := ""
+		if hasKey("f." + f) {
+			label = v.T("f." + f)
+		}
+		out = append(out, summaryItem{Field: f, Label: label, Message: m})
+	}
+	for _, f := range v.FieldOrder {
+		add(f)
+	}
+	rest := make([]string, 0, len(v.Errors))
+	for f := range v.Errors {
+		rest = append(rest, f)
+	}
+	sort.Strings(rest)
+	for _, f := range rest {
+		add(f)
+	}
+	return out
 }
 
 type userView struct {

@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"strings"
@@ -71,6 +72,9 @@ type Config struct {
 	Maintenance Maintenance
 	// Metrics, when set, counts page requests, signatures and verifications (api.Server.PageMetrics).
 	Metrics Metrics
+	// TrustedProxies are the reverse proxies (addresses or CIDRs) whose X-Forwarded-For gives the client address
+	// for the per-address limits of registrations and code resends (the API's list).
+	TrustedProxies []string
 }
 
 // Metrics receives the pages' counters.
@@ -97,6 +101,7 @@ type server struct {
 	verifySlots chan struct{}
 	wc          windowCache
 	demoKey     []byte
+	proxies     []netip.Prefix
 }
 
 // New returns the pages' handler. Mount it for every path that is not the API's.
@@ -130,8 +135,12 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	proxies, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	s := &server{cfg: cfg, log: cfg.Logger, pages: pages, reports: newReportCache(cfg.Clock, 200, 30*time.Minute),
-		verifySlots: make(chan struct{}, 2), demoKey: cfg.DemoKey}
+		verifySlots: make(chan struct{}, 2), demoKey: cfg.DemoKey, proxies: proxies}
 	if len(s.demoKey) == 0 {
 		s.demoKey = []byte(randomToken(32))
 	}

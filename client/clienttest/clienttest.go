@@ -50,6 +50,8 @@ type Options struct {
 	// Codes and Sessions override the profile service's defaults (production rules when zero).
 	Codes    profile.CodeOptions
 	Sessions profile.SessionOptions
+	// Messages overrides the message and per-address limits (production defaults when zero).
+	Messages profile.MessageOptions
 	// MaxDocumentBytes bounds documents (default 10 MiB).
 	MaxDocumentBytes int64
 	// PublicVerifyPerMinute bounds unauthenticated verification per address (default 60).
@@ -136,7 +138,7 @@ func Start(o Options) (*Service, error) {
 		argon = weakArgon2
 	}
 	s.Profiles, err = profile.New(db, s.Sent, profile.Options{Clock: s.clock, Secret: secret, Argon2: argon,
-		UnsafeFastHashing: true, Codes: o.Codes, Sessions: o.Sessions})
+		UnsafeFastHashing: true, Codes: o.Codes, Sessions: o.Sessions, Messages: o.Messages})
 	if err != nil {
 		return nil, err
 	}

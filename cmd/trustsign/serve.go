@@ -418,7 +418,8 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	}
 	pages, err := web.New(web.Config{Profiles: d.profiles, Signing: flow, VerifyPolicy: policy, Logger: logger,
 		Secure: strings.HasPrefix(publicURL, "https://"), DemoClientID: demoClientID(c, logger), PublicURL: publicURL, Maintenance: d.db,
-		MaxUploadBytes: c.maxDocument, Metrics: a.PageMetrics()})
+		MaxUploadBytes: c.maxDocument, Metrics: a.PageMetrics(),
+		TrustedProxies: c.trustedProxies}) // per-address registration limits read the client address as the API does
 	if err != nil {
 		svc.Close()
 		return nil, err

@@ -55,6 +55,8 @@ func Run(t *testing.T, s Suite) {
 		{"Codes/ReplaceDeleteExpire", testCodes},
 		{"Sessions/Lifecycle", testSessions},
 		{"LoginThrottle", testLoginThrottle},
+		{"RateWindows/SurviveReopen", testRateWindows},
+		{"Profiles/DecoyTakesFreeIndexesOnly", testDecoyProfile},
 		{"SigningRequests/CreateGetScoped", testSigReqScoped},
 		{"SigningRequests/CompareAndSetRace", testSigReqCAS},
 		{"SigningRequests/AttachSigned", testSigReqAttach},

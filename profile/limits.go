@@ -1,0 +1,142 @@
+package profile
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/trustsign/trustsign/notify"
+	"github.com/trustsign/trustsign/store"
+)
+
+// MessageOptions bound what one destination receives and what one client address may ask for. The counters
+// live in the store, so they hold across restarts and across nodes sharing a store.
+type MessageOptions struct {
+	// PerDestination messages of any kind (codes and notices) to one phone number or e-mail address within
+	// DestinationWindow (defaults: 10 per hour). Past it a message is not sent.
+	PerDestination    int
+	DestinationWindow time.Duration
+	// DuplicateNoticeEvery is the least time between two "someone tried to register with your data" notices to
+	// one profile (default 24 hours).
+	DuplicateNoticeEvery time.Duration
+	// RegistrationsPerAddress and ResendsPerAddress bound the anonymous registrations and contact-code resends
+	// from one client address within AddressWindow (defaults: 20 and 30 per hour).
+	RegistrationsPerAddress int
+	ResendsPerAddress       int
+	AddressWindow           time.Duration
+}
+
+func (o *MessageOptions) setDefaults() {
+	setDefault(&o.PerDestination, 10)
+	setDefault(&o.DestinationWindow, time.Hour)
+	setDefault(&o.DuplicateNoticeEvery, 24*time.Hour)
+	setDefault(&o.RegistrationsPerAddress, 20)
+	setDefault(&o.ResendsPerAddress, 30)
+	setDefault(&o.AddressWindow, time.Hour)
+}
+
+// longest is the longest window kept, for the sweep.
+func (o *MessageOptions) longest() time.Duration {
+	return max(o.DestinationWindow, o.DuplicateNoticeEvery, o.AddressWindow)
+}
+
+// Action is an anonymous action limited per client address.
+type Action string
+
+// Actions limited per client address.
+const (
+	ActionRegister Action = "register"
+	ActionResend   Action = "resend"
+)
+
+// errDestinationLimit: the destination had its messages for the window; the message was not sent. Anonymous
+// flows swallow it (their answer must not depend on it); authenticated ones answer with it.
+var errDestinationLimit = errors.New("profile: message limit of the destination reached")
+
+// takeSlot counts one event under key in tx if fewer than limit happened within window, and reports whether it
+// did; when not, it also returns how long until a slot frees.
+func takeSlot(tx *store.Tx, key string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error) {
+	w, err := tx.GetRateWindow(key)
+	if err != nil {
+		return false, 0, err
+	}
+	w.Times = prune(w.Times, now.Add(-window))
+	if len(w.Times) >= limit {
+		return false, w.Times[0].Add(window).Sub(now), nil
+	}
+	w.Times = append(w.Times, now)
+	return true, 0, tx.PutRateWindow(w)
+}
+
+// rateKey names a counter without putting an address or number in clear in the store.
+func (s *Service) rateKey(kind string, parts ...string) string {
+	return kind + ":" + hex.EncodeToString(mac(s.keys.token, append([]string{"rate", kind}, parts...)...)[:16])
+}
+
+// AllowFrom counts one anonymous action from a client address (registration, contact-code resend) and returns a
+// *ThrottledError (What "address") past the per-address limit. The answer depends only on the address's own
+// count, never on the data submitted. An empty address is not limited.
+func (s *Service) AllowFrom(ctx context.Context, action Action, addr string) error {
+	if addr == "" {
+		return nil
+	}
+	limit := s.o.Messages.RegistrationsPerAddress
+	if action == ActionResend {
+		limit = s.o.Messages.ResendsPerAddress
+	}
+	now := s.now()
+	var wait time.Duration
+	err := s.st.Batch(ctx, func(tx *store.Tx) error {
+		ok, w, err := takeSlot(tx, s.rateKey("addr", string(action), addr), limit, s.o.Messages.AddressWindow, now)
+		if err == nil && !ok {
+			wait = w
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return throttled("address", wait)
+	}
+	return nil
+}
+
+// destinationLimiter is the service's Sender: every message, whatever its kind, takes a slot of its destination
+// (PerDestination per DestinationWindow) in the store before it goes to the real sender.
+type destinationLimiter struct {
+	s    *Service
+	next Sender
+}
+
+// Send implements Sender. Past the limit it sends nothing and returns a *ThrottledError wrapping
+// errDestinationLimit.
+func (d destinationLimiter) Send(ctx context.Context, m notify.Message) error {
+	s := d.s
+	now := s.now()
+	var wait time.Duration
+	err := s.st.Batch(ctx, func(tx *store.Tx) error {
+		wait = 0
+		ok, w, err := takeSlot(tx, s.rateKey("dest", string(m.Channel), m.To), s.o.Messages.PerDestination,
+			s.o.Messages.DestinationWindow, now)
+		if err == nil && !ok {
+			wait = w
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return errors.Join(throttled("messages", wait), errDestinationLimit)
+	}
+	return d.next.Send(ctx, m)
+}
+
+// duplicateNoticeDue reports (and records in tx) whether the holder of profileID may be told of another
+// registration attempt with their data now: at most one notice per DuplicateNoticeEvery.
+func (s *Service) duplicateNoticeDue(tx *store.Tx, profileID string, now time.Time) (bool, error) {
+	ok, _, err := takeSlot(tx, s.rateKey("dupnotice", profileID), 1, s.o.Messages.DuplicateNoticeEvery, now)
+	return ok, err
+}
