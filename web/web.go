@@ -62,6 +62,9 @@ type Config struct {
 	// PublicURL is the service's address as browsers see it (e.g. "https://pz.example.gov.pl"); the demo uses it
 	// to build its return addresses. Empty: taken from each request's Host.
 	PublicURL string
+	// VerifySlots bounds the verifications running at once (shared with the API); nil: a limiter of its own with
+	// verify.NewSlots' defaults.
+	VerifySlots *verify.Slots
 	// MaxUploadBytes bounds uploaded files (default 10 MiB, the real service's document limit).
 	MaxUploadBytes int64
 	// Maintenance, when set, closes logging in and the session pages during the operator's windows.
@@ -74,9 +77,7 @@ type server struct {
 	log     *slog.Logger
 	pages   map[string]*pageTemplate
 	reports *reportCache
-	// verifySlots bounds concurrent verifications (they parse untrusted files).
-	verifySlots chan struct{}
-	wc          windowCache
+	wc      windowCache
 }
 
 // New returns the pages' handler. Mount it for every path that is not the API's.
@@ -93,6 +94,9 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.VerifyPolicy == nil {
 		cfg.VerifyPolicy = &verify.Policy{}
 	}
+	if cfg.VerifySlots == nil {
+		cfg.VerifySlots = verify.NewSlots(verify.SlotsOptions{})
+	}
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = 10 << 20
 	}
@@ -107,8 +111,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, log: cfg.Logger, pages: pages, reports: newReportCache(cfg.Clock, 200, 30*time.Minute),
-		verifySlots: make(chan struct{}, 2)}
+	s := &server{cfg: cfg, log: cfg.Logger, pages: pages, reports: newReportCache(cfg.Clock, 200, 30*time.Minute)}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	cop := http.NewCrossOriginProtection()

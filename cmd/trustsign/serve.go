@@ -55,6 +55,8 @@ type serveConfig struct {
 	auditSealEvery              time.Duration
 	webhookAllowPrivate         bool
 	trustedProxies              []string
+	memoryLimit                 string
+	verifySlots                 int
 }
 
 func newServeCmd() *cobra.Command {
@@ -96,6 +98,8 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringSliceVar(&c.trustedProxies, "trusted-proxies", nil, "reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed")
 	fl.BoolVar(&c.webhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback and private addresses")
 	fl.DurationVar(&c.auditSealEvery, "audit-seal-interval", time.Minute, "how often the audit log's head is signed with the seal key")
+	fl.StringVar(&c.memoryLimit, "memory-limit", "1GiB", "Go runtime's soft memory `SIZE` (like 1GiB; off: none); the GOMEMLIMIT environment variable wins")
+	fl.IntVar(&c.verifySlots, "verify-slots", 0, "verifications running at once (API and pages together; more queue briefly, then get 429); default: the CPUs, as many as the memory limit holds")
 	return cmd
 }
 
@@ -167,6 +171,9 @@ func runServe(cmd *cobra.Command, c *serveConfig) error {
 	policy.Roots = append(policy.Roots, seal.Chain[len(seal.Chain)-1])
 	policy.Intermediates = append(policy.Intermediates, seal.Chain...)
 
+	if err := applyMemoryLimit(c, logger); err != nil {
+		return err
+	}
 	srv, err := newService(c, seal, policy, logger)
 	if err != nil {
 		return failErr(exitFailed, err)
@@ -372,7 +379,8 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		Notify:     signing.WebhookNotifier(signing.WebhookOptions{Logger: logger, AllowPrivate: c.webhookAllowPrivate}),
 		SealPhrase: c.sealPhrase,
 	})
-	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy,
+	slots := newVerifySlots(c, logger)
+	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy, VerifySlots: slots,
 		PublicVerifyPerMinute: c.publicVerifyPerMinute, TrustedProxies: c.trustedProxies, Profiles: d.profiles, Signing: flow, Maintenance: d.db,
 		SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: func(ctx context.Context) error {
 			return d.db.View(ctx, func(*store.Tx) error { return nil })
@@ -383,7 +391,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	}
 	pages, err := web.New(web.Config{Profiles: d.profiles, Signing: flow, VerifyPolicy: policy, Logger: logger,
 		Secure: strings.HasPrefix(publicURL, "https://"), DemoClientID: "demo", PublicURL: publicURL, Maintenance: d.db,
-		MaxUploadBytes: c.maxDocument})
+		MaxUploadBytes: c.maxDocument, VerifySlots: slots})
 	if err != nil {
 		svc.Close()
 		return nil, err

@@ -111,6 +111,7 @@ func worstCaseBodies() []struct{ name, body string } {
 	pdfTail := "] >> >>\nendobj\ntrailer\n<< /Root 1 0 R /Size 2 >>\nstartxref\n9\n%%EOF\n"
 	return []struct{ name, body string }{
 		{"empty element and text repeated", fill("<r>", "<b/>x", "</r>")},
+		{"empty elements (the densest accepted)", fill("<r>", "<a/>", "</r>")},
 		{"nesting 200 deep repeated", fill("<r>", nest.String(), "</r>")},
 		{"250 attributes per element", fill("<r>", attrs.String(), "</r>")},
 		{"250 namespace declarations per element", fill("<r>", nss.String(), "</r>")},
