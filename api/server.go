@@ -40,6 +40,9 @@ type Config struct {
 	MaxDocumentBytes int64
 	// VerifyPolicy is the trust used by POST /v1/verify (configured roots plus the service's own seal chain).
 	VerifyPolicy *verify.Policy
+	// VerifySlots bounds the verifications running at once (shared with the web pages); nil: a limiter of its own
+	// with verify.NewSlots' defaults.
+	VerifySlots *verify.Slots
 	// Ready reports whether the service can serve (the store is open, ...); nil means always ready.
 	Ready func(ctx context.Context) error
 	// Registry receives the metrics; nil means a new registry.
@@ -98,6 +101,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.PublicVerifyPerMinute == 0 {
 		cfg.PublicVerifyPerMinute = 60
+	}
+	if cfg.VerifySlots == nil {
+		cfg.VerifySlots = verify.NewSlots(verify.SlotsOptions{})
 	}
 	if cfg.LoginFailuresPerAddress == 0 {
 		cfg.LoginFailuresPerAddress = 100

@@ -81,7 +81,19 @@ func (s *Server) verifyDocument(c *gin.Context) {
 		writeProblem(c, errBadRequest("empty document"))
 		return
 	}
-	rep := verifyBytes(c.Request.Context(), name, data, s.policy(), detached)
+	ctx, release, err := s.cfg.VerifySlots.Acquire(c.Request.Context())
+	if err != nil {
+		if !errors.Is(err, verify.ErrBusy) {
+			c.Abort() // the client went away while queued
+			return
+		}
+		p := *errTooManyRequest
+		p.p.RetryAfter = max(1, int(s.cfg.VerifySlots.RetryAfter().Seconds()))
+		writeProblem(c, &p)
+		return
+	}
+	defer release()
+	rep := verifyBytes(ctx, name, data, s.policy(), detached)
 	s.metrics.verifies.WithLabelValues(rep.Format, string(rep.Indication)).Inc()
 	c.JSON(http.StatusOK, rep)
 }

@@ -14,6 +14,8 @@ type Options struct {
 	// MaxXMLBytes bounds an XML document (default DefaultMaxXMLBytes). PDF files are read as a stream, never held
 	// in memory, and have no size limit here.
 	MaxXMLBytes int
+	// MaxWork bounds the work on an XML document's references (see XMLOptions.MaxWork).
+	MaxWork int64
 }
 
 // Format is what Sniff decided a file is.
@@ -81,7 +83,7 @@ func File(ctx context.Context, name string, r io.ReaderAt, size int64, p *Policy
 				break
 			}
 		}
-		rep = XML(name, buf, p, XMLOptions{Detached: o.Detached, MaxBytes: maxBytes})
+		rep = XMLContext(ctx, name, buf, p, XMLOptions{Detached: o.Detached, MaxBytes: maxBytes, MaxWork: o.MaxWork})
 	}
 	now := p.now().UTC()
 	rep.ValidationTime = &now

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"crypto/x509"
 	"fmt"
 	"strings"
@@ -15,13 +16,28 @@ type XMLOptions struct {
 	Detached map[string][]byte
 	// MaxBytes bounds the document size (default a little above 10 MB, the real service's document limit).
 	MaxBytes int
+	// MaxWork bounds the work on all references of the document together, in bytes canonicalized, decoded,
+	// hashed or walked (default DefaultWork): past it the remaining references are refused for the processing
+	// limit, so a document of many signatures of many references over its whole content costs a few times its
+	// size, not their product.
+	MaxWork int64
 }
+
+// DefaultWork is the default work budget of a document of size bytes (detached content included): 64 MiB, plus 8
+// times its size, enough for a dozen signatures over the whole of a 10 MB document.
+func DefaultWork(size int64) int64 { return 64<<20 + 8*size }
 
 // DefaultMaxXMLBytes is the default XML size limit: the real service accepts documents up to 10 MB.
 const DefaultMaxXMLBytes = 10<<20 + 512<<10
 
 // XML validates every signature of an XML document under the policy.
 func XML(name string, data []byte, p *Policy, o XMLOptions) FileReport {
+	return XMLContext(context.Background(), name, data, p, o)
+}
+
+// XMLContext is XML that stops when ctx is done: the references not checked by then are refused ("verification
+// stopped"), and the file fails.
+func XMLContext(ctx context.Context, name string, data []byte, p *Policy, o XMLOptions) FileReport {
 	rep := FileReport{File: name, Format: "xades"}
 	max := o.MaxBytes
 	if max == 0 {
@@ -31,8 +47,16 @@ func XML(name string, data []byte, p *Policy, o XMLOptions) FileReport {
 	if p != nil {
 		extra = append(append(extra, p.Intermediates...), p.Roots...)
 	}
-	res, err := xades.Verify(data, xades.VerifyOptions{Detached: o.Detached, ExtraCertificates: extra,
-		Limits: xmldoc.Limits{MaxBytes: max}})
+	work := o.MaxWork
+	if work <= 0 {
+		size := int64(len(data))
+		for _, d := range o.Detached {
+			size += int64(len(d))
+		}
+		work = DefaultWork(size)
+	}
+	res, err := xades.VerifyContext(ctx, data, xades.VerifyOptions{Detached: o.Detached, ExtraCertificates: extra,
+		Limits: xmldoc.Limits{MaxBytes: max}, WorkBudget: work})
 	if err != nil {
 		return UnreadableXML(name, "not a well-formed, acceptable XML document: "+err.Error())
 	}

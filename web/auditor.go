@@ -2,8 +2,10 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -42,13 +44,19 @@ func (s *server) verifyUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := cleanFileName(fh.Filename, "dokument")
-	select {
-	case s.verifySlots <- struct{}{}:
-	case <-r.Context().Done():
+	ctx, release, err := s.cfg.VerifySlots.Acquire(r.Context())
+	if err != nil {
+		if !errors.Is(err, verify.ErrBusy) {
+			return // the browser went away while queued
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(s.cfg.VerifySlots.RetryAfter().Seconds()))))
+		v.Errors["file"] = v.T("err.verifyBusy")
+		s.render(w, http.StatusTooManyRequests, "verify", v)
 		return
 	}
-	rep := s.verifyBytes(r, name, data)
-	<-s.verifySlots
+	rep := verify.Bytes(ctx, name, data, s.cfg.VerifyPolicy, verify.Options{})
+	release()
+	s.cfg.Metrics.Verified(rep.Format, string(rep.Indication))
 	if r.PostFormValue("output") == "html" {
 		s.writeReport(w, r, rep, v.Lang)
 		return
@@ -57,12 +65,6 @@ func (s *server) verifyUpload(w http.ResponseWriter, r *http.Request) {
 	v.Data = map[string]any{"Report": newReportView([]verify.FileReport{rep}, v.Lang, s.cfg.Clock.Now()),
 		"DownloadURL": "/verify/reports/" + id}
 	s.render(w, http.StatusOK, "verify_report", v)
-}
-
-func (s *server) verifyBytes(r *http.Request, name string, data []byte) verify.FileReport {
-	rep := verify.Bytes(r.Context(), name, data, s.cfg.VerifyPolicy, verify.Options{})
-	s.cfg.Metrics.Verified(rep.Format, string(rep.Indication))
-	return rep
 }
 
 func (s *server) verifyReportDownload(w http.ResponseWriter, r *http.Request) {

@@ -418,5 +418,6 @@ var catalog = map[string][2]string{
 	"err.applicationExpired":  {"Minęło 14 dni od złożenia wniosku – wniosek wygasł. Osoba musi złożyć nowy.", "14 days have passed since the application – it has expired. The person must apply again."},
 	"err.contactUnconfirmed":  {"Wnioskodawca nie potwierdził jeszcze kanału kontaktu (kodem z wiadomości).", "The applicant has not confirmed the contact yet (with the code from the message)."},
 	"err.notPending":          {"Ten wniosek nie czeka na potwierdzenie.", "This application is not awaiting confirmation."},
+	"err.verifyBusy":          {"Serwer sprawdza teraz wiele plików. Spróbuj ponownie za chwilę.", "The server is checking many files right now. Try again in a moment."},
 	"err.reportGone":          {"Raport już wygasł. Sprawdź plik ponownie.", "The report has expired. Check the file again."},
 }

@@ -66,6 +66,9 @@ type Config struct {
 	// PublicURL is the service's address as browsers see it (e.g. "https://pz.example.gov.pl"); the demo uses it
 	// to build its return addresses. Empty: taken from each request's Host.
 	PublicURL string
+	// VerifySlots bounds the verifications running at once (shared with the API); nil: a limiter of its own with
+	// verify.NewSlots' defaults.
+	VerifySlots *verify.Slots
 	// MaxUploadBytes bounds uploaded files (default 10 MiB, the real service's document limit).
 	MaxUploadBytes int64
 	// Maintenance, when set, closes logging in and the session pages during the operator's windows.
@@ -97,8 +100,6 @@ type server struct {
 	log     *slog.Logger
 	pages   map[string]*pageTemplate
 	reports *reportCache
-	// verifySlots bounds concurrent verifications (they parse untrusted files).
-	verifySlots chan struct{}
 	wc          windowCache
 	demoKey     []byte
 	proxies     []netip.Prefix
@@ -121,6 +122,9 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
 	}
+	if cfg.VerifySlots == nil {
+		cfg.VerifySlots = verify.NewSlots(verify.SlotsOptions{})
+	}
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = 10 << 20
 	}
@@ -140,7 +144,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	s := &server{cfg: cfg, log: cfg.Logger, pages: pages, reports: newReportCache(cfg.Clock, 200, 30*time.Minute),
-		verifySlots: make(chan struct{}, 2), demoKey: cfg.DemoKey, proxies: proxies}
+		demoKey: cfg.DemoKey, proxies: proxies}
 	if len(s.demoKey) == 0 {
 		s.demoKey = []byte(randomToken(32))
 	}

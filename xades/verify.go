@@ -2,6 +2,7 @@ package xades
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
@@ -39,6 +40,10 @@ type VerifyOptions struct {
 	// MaxSignatures per document (default 64). Time and memory stay bounded by the work budget on references
 	// (a multiple of the input size), whatever these limits.
 	MaxReferences, MaxSignatures int
+	// WorkBudget bounds the work on all references of the document together, in bytes canonicalized, decoded,
+	// hashed or walked (default 64 MiB plus 32 times the input, detached content included); references past it
+	// are refused for the processing limit.
+	WorkBudget int64
 }
 
 // RefStatus is the outcome of one Reference.
@@ -141,15 +146,25 @@ type Result struct {
 // Verify parses an XML document and checks every signature in it (counter-signatures included). It returns an
 // error only when the document cannot be parsed; problems with a signature are facts in its SignatureResult.
 func Verify(data []byte, opts VerifyOptions) (*Result, error) {
+	return VerifyContext(context.Background(), data, opts)
+}
+
+// VerifyContext is Verify that stops when ctx is done: the references not yet checked by then are refused
+// (RefRefused, "verification stopped"), so a verification past its deadline ends with what it found so far.
+func VerifyContext(ctx context.Context, data []byte, opts VerifyOptions) (*Result, error) {
 	doc, err := xmldoc.Parse(data, opts.Limits)
 	if err != nil {
 		return nil, err
 	}
-	return VerifyDocument(doc, opts), nil
+	return verifyDocument(ctx, doc, opts), nil
 }
 
 // VerifyDocument is Verify over a parsed document.
 func VerifyDocument(doc *xmldoc.Document, opts VerifyOptions) *Result {
+	return verifyDocument(context.Background(), doc, opts)
+}
+
+func verifyDocument(ctx context.Context, doc *xmldoc.Document, opts VerifyOptions) *Result {
 	if opts.MaxReferences == 0 {
 		opts.MaxReferences = 1000
 	}
@@ -157,7 +172,7 @@ func VerifyDocument(doc *xmldoc.Document, opts VerifyOptions) *Result {
 		opts.MaxSignatures = 64
 	}
 	res := &Result{RootName: qname(doc.Root.Prefix, doc.Root.Local)}
-	v := &verifier{doc: doc, opts: opts}
+	v := &verifier{ctx: ctx, doc: doc, opts: opts}
 	v.countExternal()
 	// Work on references is bounded by a multiple of the input size, so that many references to a large
 	// document cannot make verification take much longer than reading it. The verified content the results keep
@@ -167,6 +182,9 @@ func VerifyDocument(doc *xmldoc.Document, opts VerifyOptions) *Result {
 		input += int64(len(b))
 	}
 	v.digestBudget = 64<<20 + 32*input
+	if opts.WorkBudget > 0 {
+		v.digestBudget = opts.WorkBudget
+	}
 	v.retainBudget = 64<<20 + 8*input
 	var top []*xmldoc.Node
 	for _, s := range allSignaturesDeep(doc) {
@@ -231,6 +249,8 @@ func hasSignatureAncestor(n *xmldoc.Node) bool {
 }
 
 type verifier struct {
+	// ctx ends the verification: references are refused once it is done
+	ctx       context.Context
 	doc       *xmldoc.Document
 	opts      VerifyOptions
 	nExternal int
@@ -671,6 +691,9 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 
 	if v.digested > v.digestBudget {
 		return refused("the references of this document together exceed the processing limit (%d MiB)", v.digestBudget>>20)
+	}
+	if err := v.ctx.Err(); err != nil {
+		return refused("verification stopped before this reference: %v", err)
 	}
 
 	// Dereference

@@ -62,6 +62,8 @@ type serveConfig struct {
 	metricsAddr, metricsTokenFile string
 	metricsToken                  string // read from metricsTokenFile by runServe
 	metricsLoopback               bool
+	memoryLimit                 string
+	verifySlots                 int
 }
 
 func newServeCmd() *cobra.Command {
@@ -111,6 +113,8 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.BoolVar(&c.metricsLoopback, "metrics-loopback", true, "serve /metrics on --addr to direct connections from this host (loopback peer, no forwarding header); off when --metrics-addr is set. Turn it off behind a reverse proxy on this host that adds no X-Forwarded-For")
 	fl.StringVar(&c.metricsTokenFile, "metrics-token-file", "", "also serve /metrics on --addr, to requests bearing the token in `FILE` (Authorization: Bearer); default: not on --addr")
 	fl.StringVar(&c.auditHeads, "audit-heads", "", "append every signed audit head to `FILE` (JSON Lines; default DATA/audit-heads.jsonl); copy it off the machine, see docs/operations.md")
+	fl.StringVar(&c.memoryLimit, "memory-limit", "1GiB", "Go runtime's soft memory `SIZE` (like 1GiB; off: none); the GOMEMLIMIT environment variable wins")
+	fl.IntVar(&c.verifySlots, "verify-slots", 0, "verifications running at once (API and pages together; more queue briefly, then get 429); default: the CPUs, as many as the memory limit holds")
 	return cmd
 }
 
@@ -185,6 +189,9 @@ func runServe(cmd *cobra.Command, c *serveConfig) error {
 	policy.Roots = append(policy.Roots, seal.Chain[len(seal.Chain)-1])
 	policy.Intermediates = append(policy.Intermediates, seal.Chain...)
 
+	if err := applyMemoryLimit(c, logger); err != nil {
+		return err
+	}
 	if c.metricsToken, err = readMetricsToken(c.metricsTokenFile); err != nil {
 		return err
 	}
@@ -407,7 +414,8 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		Notify:     signing.WebhookNotifier(signing.WebhookOptions{Logger: logger, AllowPrivate: c.webhookAllowPrivate}),
 		SealPhrase: c.sealPhrase,
 	})
-	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy,
+	slots := newVerifySlots(c, logger)
+	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy, VerifySlots: slots,
 		PublicVerifyPerMinute: c.publicVerifyPerMinute, TrustedProxies: c.trustedProxies, Profiles: d.profiles, Signing: flow, Maintenance: d.db,
 		MetricsToken: c.metricsToken, MetricsLoopback: c.metricsLoopback && c.metricsAddr == "", SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: func(ctx context.Context) error {
 			return d.db.View(ctx, func(*store.Tx) error { return nil })
@@ -418,7 +426,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	}
 	pages, err := web.New(web.Config{Profiles: d.profiles, Signing: flow, VerifyPolicy: policy, Logger: logger,
 		Secure: strings.HasPrefix(publicURL, "https://"), DemoClientID: demoClientID(c, logger), PublicURL: publicURL, Maintenance: d.db,
-		MaxUploadBytes: c.maxDocument, Metrics: a.PageMetrics(),
+		MaxUploadBytes: c.maxDocument, Metrics: a.PageMetrics(), VerifySlots: slots,
 		TrustedProxies: c.trustedProxies}) // per-address registration limits read the client address as the API does
 	if err != nil {
 		svc.Close()

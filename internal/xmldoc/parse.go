@@ -5,7 +5,8 @@
 //
 // It is hardened for hostile input: DOCTYPE declarations (and so entities of any kind) are refused, as are
 // non-UTF-8 encodings, characters outside XML 1.0's Char production, excessive depth, attribute counts and node
-// counts. It is not a general XML library: no DTDs, no XPath evaluation (callers resolve expressions to elements),
+// counts, and a tree that would take more memory than a fixed multiple of the document's size (see
+// Limits.MaxTreeFactor), so that a parse costs memory in proportion to its input whatever its shape. It is not a general XML library: no DTDs, no XPath evaluation (callers resolve expressions to elements),
 // no editing; documents are built by writing bytes, not by changing the tree.
 package xmldoc
 
@@ -14,7 +15,11 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
+
+// idEntrySize is about what one Id in the document's index costs (a map entry and its one-element slice).
+const idEntrySize = 64
 
 // Limits bound the resources a parse may use. Zero fields take the defaults.
 type Limits struct {
@@ -25,10 +30,24 @@ type Limits struct {
 	// MaxNamespaces bounds the namespace declarations in scope at any element (default 256), so that resolving a
 	// prefix stays cheap.
 	MaxNamespaces int
+	// MaxTreeFactor bounds the memory of the tree (nodes, attributes, namespace declarations, decoded text, the Id
+	// index) to this many bytes per byte of the document read so far, plus TreeAllowance (default 48). A node
+	// costs NodeSize bytes, so the default accepts documents of at least one node per 3.5 bytes on average (such as
+	// "<a/>" repeated, or "  <ab>1</ab>" on lines), and refuses denser ones, like "<b/>x" repeated, as soon as
+	// they pass the allowance: a parse never holds more than about 48 times its input.
+	MaxTreeFactor int
 }
 
+// NodeSize is the memory one Node takes (64-bit platforms), which MaxTreeFactor counts.
+const NodeSize = int(unsafe.Sizeof(Node{}))
+
+// TreeAllowance is the tree memory every document may use whatever its size (about 6,000 nodes), on top of
+// MaxTreeFactor times its size.
+const TreeAllowance = 1 << 20
+
 // DefaultLimits are used when a zero Limits is given.
-var DefaultLimits = Limits{MaxBytes: 12 << 20, MaxDepth: 256, MaxAttributes: 256, MaxNodes: 4_000_000, MaxNamespaces: 256}
+var DefaultLimits = Limits{MaxBytes: 12 << 20, MaxDepth: 256, MaxAttributes: 256, MaxNodes: 4_000_000, MaxNamespaces: 256,
+	MaxTreeFactor: 48}
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxBytes == 0 {
@@ -46,6 +65,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxNamespaces == 0 {
 		l.MaxNamespaces = DefaultLimits.MaxNamespaces
 	}
+	if l.MaxTreeFactor == 0 {
+		l.MaxTreeFactor = DefaultLimits.MaxTreeFactor
+	}
 	return l
 }
 
@@ -55,6 +77,7 @@ var (
 	ErrTooLarge = errors.New("document exceeds the size limit")
 	ErrTooDeep  = errors.New("element nesting exceeds the depth limit")
 	ErrTooMany  = errors.New("too many attributes, namespace declarations or nodes")
+	ErrTooDense = errors.New("the document's markup is too dense: its tree would take too much memory for its size")
 	ErrEncoding = errors.New("only UTF-8 documents are accepted")
 )
 
@@ -88,9 +111,12 @@ type NS struct {
 	Prefix, URI string
 }
 
-// Node is an element, text, comment or processing instruction.
+// Node is an element, text, comment or processing instruction. Its fields are ordered to keep it small (NodeSize):
+// a document's memory is mostly its nodes.
 type Node struct {
 	Kind Kind
+	// Depth is an element's nesting level (the root element is 1).
+	Depth int32
 	// Element: Prefix, Local and Space (namespace URI). Processing instruction: Local is the target.
 	Prefix, Local, Space string
 	// Text: decoded character data. Comment: its content. Processing instruction: its data.
@@ -99,12 +125,10 @@ type Node struct {
 	Attrs []Attr
 	Decls []NS
 
-	Parent, FirstChild, LastChild, Next *Node
+	Parent, FirstChild, Next *Node
 	// Start is the offset of the element's '<'; End is just past its closing '>'; Inner is the offset of its end
 	// tag's '<' (-1 for an empty-element tag).
 	Start, Inner, End int
-	Depth             int
-	cdata             bool
 }
 
 // Document is a parsed XML document.
@@ -149,6 +173,19 @@ type parser struct {
 	buf []byte
 	// nsInScope counts the namespace declarations of the open elements
 	nsInScope int
+	// last holds the last child of each open element (the innermost last), where the next child is linked
+	last []*Node
+	// tree is the memory the tree takes so far (see Limits.MaxTreeFactor)
+	tree int
+}
+
+// grow counts n more bytes of tree memory, failing once the tree passes its bound for the input read so far.
+func (p *parser) grow(n int) error {
+	p.tree += n
+	if p.tree > TreeAllowance+p.lim.MaxTreeFactor*p.pos {
+		return p.fail(ErrTooDense)
+	}
+	return nil
 }
 
 func (p *parser) fail(err error) error { return &SyntaxError{p.pos, err} }
@@ -161,6 +198,9 @@ func (p *parser) newNode() (*Node, error) {
 	d.nnodes++
 	if d.nnodes > p.lim.MaxNodes {
 		return nil, p.fail(ErrTooMany)
+	}
+	if err := p.grow(NodeSize); err != nil {
+		return nil, err
 	}
 	if len(d.nodes) == 0 || len(d.nodes[len(d.nodes)-1]) == cap(d.nodes[len(d.nodes)-1]) {
 		n := 64
@@ -177,12 +217,13 @@ func (p *parser) newNode() (*Node, error) {
 func (p *parser) appendChild(n *Node) {
 	parent := p.cur
 	n.Parent = parent
-	if parent.LastChild == nil {
+	last := &p.last[len(p.last)-1]
+	if *last == nil {
 		parent.FirstChild = n
 	} else {
-		parent.LastChild.Next = n
+		(*last).Next = n
 	}
-	parent.LastChild = n
+	*last = n
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -443,7 +484,7 @@ func (p *parser) cdata() error {
 	if err != nil {
 		return err
 	}
-	n.Kind, n.Data, n.Start, n.cdata = TextNode, normalizeEOL(p.s[p.pos+9:p.pos+9+end]), start, true
+	n.Kind, n.Data, n.Start = TextNode, normalizeEOL(p.s[p.pos+9:p.pos+9+end]), start
 	p.pos += 9 + end + 3
 	n.End, n.Inner = p.pos, p.pos
 	p.appendChild(n)
@@ -473,6 +514,9 @@ func (p *parser) text() error {
 		var err error
 		data, err = p.decode(raw, false)
 		if err != nil {
+			return err
+		}
+		if err := p.grow(len(data)); err != nil {
 			return err
 		}
 	}
@@ -733,6 +777,9 @@ func (p *parser) startTag() error {
 			if err != nil {
 				return err
 			}
+			if err := p.grow(len(val)); err != nil {
+				return err
+			}
 		}
 		p.pos += end + 2
 		if len(list) >= p.lim.MaxAttributes {
@@ -754,6 +801,9 @@ func (p *parser) startTag() error {
 	}
 	if p.nsInScope+nd > p.lim.MaxNamespaces {
 		return p.fail(ErrTooMany)
+	}
+	if err := p.grow(nd*int(unsafe.Sizeof(NS{})) + (len(list)-nd)*int(unsafe.Sizeof(Attr{}))); err != nil {
+		return err
 	}
 	if nd > 0 {
 		n.Decls = make([]NS, 0, nd)
@@ -801,6 +851,9 @@ func (p *parser) startTag() error {
 				if p.doc.ids == nil {
 					p.doc.ids = make(map[string][]*Node)
 				}
+				if err := p.grow(idEntrySize); err != nil {
+					return err
+				}
 				p.doc.ids[a.value] = append(p.doc.ids[a.value], n)
 			}
 		}
@@ -810,7 +863,7 @@ func (p *parser) startTag() error {
 		p.doc.Root = n
 	} else {
 		n.Depth = p.cur.Depth + 1
-		if n.Depth > p.lim.MaxDepth {
+		if int(n.Depth) > p.lim.MaxDepth {
 			return p.fail(ErrTooDeep)
 		}
 		p.appendChild(n)
@@ -820,6 +873,7 @@ func (p *parser) startTag() error {
 		return nil
 	}
 	p.cur = n
+	p.last = append(p.last, nil)
 	p.nsInScope += len(n.Decls)
 	return nil
 }
@@ -831,6 +885,13 @@ func (p *parser) resolve(n *Node, prefix string, element bool) (string, error) {
 	}
 	if prefix == "xmlns" {
 		return "", p.failf("element or attribute uses the reserved prefix xmlns")
+	}
+	if p.nsInScope == 0 && len(n.Decls) == 0 {
+		// nothing declared in scope: no walk up the ancestors
+		if prefix != "" {
+			return "", p.failf("undeclared namespace prefix %q", prefix)
+		}
+		return "", nil
 	}
 	uri, ok := LookupNamespace(n, prefix)
 	if !ok && prefix != "" {
@@ -872,6 +933,7 @@ func (p *parser) endTag() error {
 	p.cur.Inner, p.cur.End = start, p.pos
 	p.nsInScope -= len(p.cur.Decls)
 	p.cur = p.cur.Parent
+	p.last = p.last[:len(p.last)-1]
 	return nil
 }
 
@@ -930,7 +992,7 @@ func (n *Node) Text() string {
 	if n.Kind == TextNode {
 		return n.Data
 	}
-	if n.FirstChild != nil && n.FirstChild == n.LastChild && n.FirstChild.Kind == TextNode {
+	if n.FirstChild != nil && n.FirstChild.Next == nil && n.FirstChild.Kind == TextNode {
 		return n.FirstChild.Data
 	}
 	var b strings.Builder
