@@ -386,7 +386,14 @@ func testLoginThrottle(t *testing.T, s Suite) {
 		if err := tx.PutLoginThrottle(lt); err != nil {
 			return err
 		}
-		return tx.PutLoginThrottle(store.LoginThrottle{LoginKey: "ewa", LockedUntil: t0.Add(time.Hour)})
+		return tx.PutLoginThrottle(store.LoginThrottle{LoginKey: "ewa", Known: []string{"a1"}, KeepUntil: t0.Add(time.Hour)})
+	}))
+	must(t, db.View(ctx, func(tx *store.Tx) error {
+		lt, err := tx.GetLoginThrottle("ewa")
+		if err != nil || len(lt.Known) != 1 || lt.Known[0] != "a1" || !lt.KeepUntil.Equal(t0.Add(time.Hour)) {
+			t.Errorf("stored throttle: %+v %v", lt, err)
+		}
+		return nil
 	}))
 	var n int
 	must(t, db.Update(ctx, func(tx *store.Tx) error {
