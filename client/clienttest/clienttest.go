@@ -60,6 +60,11 @@ type Options struct {
 	Argon2 profile.Argon2Params
 	// Unstarted leaves the HTTP server unstarted (use Handler, or call Start on HTTP).
 	Unstarted bool
+	// TrustedProxies is api.Config's (tests that act from several client addresses trust 127.0.0.1 and send
+	// X-Forwarded-For).
+	TrustedProxies []string
+	// Profile, when set, adjusts the profile service's options (hashing slots, ...) before it starts.
+	Profile func(*profile.Options)
 	// Notify receives every finished signing request; nil means webhooks as `trustsign serve` sends them, with
 	// loopback and private addresses allowed (so a test's receiver can listen on 127.0.0.1).
 	Notify func(ctx context.Context, r signing.Request)
@@ -135,8 +140,12 @@ func Start(o Options) (*Service, error) {
 	if argon == (profile.Argon2Params{}) {
 		argon = weakArgon2
 	}
-	s.Profiles, err = profile.New(db, s.Sent, profile.Options{Clock: s.clock, Secret: secret, Argon2: argon,
-		UnsafeFastHashing: true, Codes: o.Codes, Sessions: o.Sessions})
+	po := profile.Options{Clock: s.clock, Secret: secret, Argon2: argon, UnsafeFastHashing: true, Codes: o.Codes,
+		Sessions: o.Sessions}
+	if o.Profile != nil {
+		o.Profile(&po)
+	}
+	s.Profiles, err = profile.New(db, s.Sent, po)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +172,7 @@ func Start(o Options) (*Service, error) {
 		SignURL: func(id string) string { return signURL(id) }, Notify: notify})
 	s.Handler, err = api.New(api.Config{Logger: logger, Clock: s.clock, MaxDocumentBytes: o.MaxDocumentBytes,
 		VerifyPolicy: s.Policy, PublicVerifyPerMinute: o.PublicVerifyPerMinute, LoginFailuresPerAddress: o.LoginFailuresPerAddress,
-		Profiles: s.Profiles, Signing: s.Signing,
+		Profiles: s.Profiles, Signing: s.Signing, TrustedProxies: o.TrustedProxies,
 		Maintenance: db, Ready: func(ctx context.Context) error { return db.View(ctx, func(*store.Tx) error { return nil }) }})
 	if err != nil {
 		return nil, err
