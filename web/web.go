@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"strings"
@@ -66,6 +67,9 @@ type Config struct {
 	MaxUploadBytes int64
 	// Maintenance, when set, closes logging in and the session pages during the operator's windows.
 	Maintenance Maintenance
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed for the
+	// client address (login throttling), as api.Config's; none by default.
+	TrustedProxies []string
 }
 
 // server is the pages' handler.
@@ -77,6 +81,7 @@ type server struct {
 	// verifySlots bounds concurrent verifications (they parse untrusted files).
 	verifySlots chan struct{}
 	wc          windowCache
+	proxies     []netip.Prefix
 }
 
 // New returns the pages' handler. Mount it for every path that is not the API's.
@@ -107,8 +112,12 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	proxies, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	s := &server{cfg: cfg, log: cfg.Logger, pages: pages, reports: newReportCache(cfg.Clock, 200, 30*time.Minute),
-		verifySlots: make(chan struct{}, 2)}
+		verifySlots: make(chan struct{}, 2), proxies: proxies}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	cop := http.NewCrossOriginProtection()
@@ -130,6 +139,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login", s.unlessMaintenance(s.loginForm))
 	mux.HandleFunc("POST /login", s.post(s.unlessMaintenance(s.login)))
 	mux.HandleFunc("POST /logout", s.post(s.logout))
+	mux.HandleFunc("GET /password-reset", s.unlessMaintenance(s.recoveryForm))
+	mux.HandleFunc("POST /password-reset", s.post(s.unlessMaintenance(s.recoveryRequest)))
+	mux.HandleFunc("POST /password-reset/confirm", s.post(s.unlessMaintenance(s.recoveryConfirm)))
 
 	mux.HandleFunc("GET /profile", s.holderOnly(s.profilePage))
 	mux.HandleFunc("POST /profile/contact", s.post(s.holderOnly(s.profileContact)))

@@ -25,7 +25,7 @@ import (
 )
 
 // anonymousPages are the pages anyone can open.
-var anonymousPages = []string{"/", "/register", "/register/confirm", "/login", "/verify", "/demo"}
+var anonymousPages = []string{"/", "/register", "/register/confirm", "/login", "/password-reset", "/verify", "/demo"}
 
 func TestPagesInBothLanguages(t *testing.T) {
 	e := newEnv(t)
