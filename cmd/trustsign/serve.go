@@ -55,6 +55,7 @@ type serveConfig struct {
 	auditSealEvery              time.Duration
 	webhookAllowPrivate         bool
 	trustedProxies              []string
+	hashSlots                   int
 }
 
 func newServeCmd() *cobra.Command {
@@ -96,6 +97,7 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringSliceVar(&c.trustedProxies, "trusted-proxies", nil, "reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed")
 	fl.BoolVar(&c.webhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback and private addresses")
 	fl.DurationVar(&c.auditSealEvery, "audit-seal-interval", time.Minute, "how often the audit log's head is signed with the seal key")
+	fl.IntVar(&c.hashSlots, "hash-slots", 0, "password hashes (argon2id, 19 MiB each) run at once; beyond them a login or registration waits up to 2 s, then gets 429 (default: the number of CPUs)")
 	return cmd
 }
 
@@ -289,8 +291,9 @@ type domain struct {
 	outbox   string
 }
 
-// openDomain opens the data directory's store and the profile service. send may be nil (admin commands).
-func openDomain(dataDir string, send profile.Sender) (*domain, error) {
+// openDomain opens the data directory's store and the profile service. send may be nil (admin commands); options
+// adjust the profile service's options.
+func openDomain(dataDir string, send profile.Sender, options ...func(*profile.Options)) (*domain, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -308,7 +311,11 @@ func openDomain(dataDir string, send profile.Sender) (*domain, error) {
 	if send == nil {
 		send = discardSender{}
 	}
-	ps, err := profile.New(db, send, profile.Options{Secret: secret})
+	po := profile.Options{Secret: secret}
+	for _, o := range options {
+		o(&po)
+	}
+	ps, err := profile.New(db, send, po)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -358,7 +365,10 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	if err != nil {
 		return nil, err
 	}
-	d, err := openDomain(c.data, send)
+	if c.hashSlots < 0 {
+		return nil, usageErr("--hash-slots must not be negative")
+	}
+	d, err := openDomain(c.data, send, func(o *profile.Options) { o.HashSlots = c.hashSlots })
 	if err != nil {
 		return nil, err
 	}
@@ -383,7 +393,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	}
 	pages, err := web.New(web.Config{Profiles: d.profiles, Signing: flow, VerifyPolicy: policy, Logger: logger,
 		Secure: strings.HasPrefix(publicURL, "https://"), DemoClientID: "demo", PublicURL: publicURL, Maintenance: d.db,
-		MaxUploadBytes: c.maxDocument})
+		MaxUploadBytes: c.maxDocument, TrustedProxies: c.trustedProxies})
 	if err != nil {
 		svc.Close()
 		return nil, err
