@@ -180,8 +180,9 @@ func TestE2EAuthAndOwnership(t *testing.T) {
 	})
 }
 
-// TestE2ELoginThrottle: repeated wrong passwords lock the login (429 with Retry-After), also for the right
-// password, until the lockout ends; unknown logins are throttled the same way.
+// TestE2ELoginThrottle: after five wrong passwords from one address each further attempt waits (429 with
+// Retry-After, also for the right password) a growing delay, not a lockout; unknown logins are throttled the same
+// way.
 func TestE2ELoginThrottle(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t)

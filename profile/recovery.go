@@ -118,9 +118,10 @@ func (s *Service) ResetPassword(ctx context.Context, identifier, code, newPasswo
 		return tx.Audit(audit.Event{Time: now, Kind: "profile.password.reset", Actor: "holder:" + p.ID, Subject: p.ID,
 			Details: map[string]string{"sessionsEnded": "true", "channel": p.CodeChannel}})
 	})
-	if errors.Is(err, ErrThrottled) {
-		// a throttled profile would otherwise answer differently from an unknown identifier
-		return fmt.Errorf("%w (code entry throttled)", ErrInvalidCode)
+	if errors.Is(err, ErrThrottled) || errors.Is(err, ErrInvalidCode) {
+		// one answer for a wrong, killed or expired code and a throttled profile, as for an unknown identifier
+		// (the cause stays in the text, not in the chain)
+		return fmt.Errorf("%w (%s)", ErrInvalidCode, err.Error())
 	}
 	if err != nil {
 		return err
