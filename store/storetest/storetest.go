@@ -54,6 +54,7 @@ func Run(t *testing.T, s Suite) {
 		{"Codes/ReplaceDeleteExpire", testCodes},
 		{"Sessions/Lifecycle", testSessions},
 		{"LoginThrottle", testLoginThrottle},
+		{"LoginThrottleConcurrentAttempts", testLoginThrottleConcurrentAttempts},
 		{"SigningRequests/CreateGetScoped", testSigReqScoped},
 		{"SigningRequests/CompareAndSetRace", testSigReqCAS},
 		{"SigningRequests/AttachSigned", testSigReqAttach},
