@@ -269,6 +269,7 @@ func TestAttackPasswordResetEnumeration(t *testing.T) {
 	}
 	sent := len(e.Sent.Messages())
 	ghostReq := answer("/v1/password-resets", `{"login":"ghost"}`)
+	e.Profiles.WaitForDeliveries()
 	if n := len(e.Sent.Messages()); n != sent {
 		t.Fatal("a message was sent for an unknown login")
 	}

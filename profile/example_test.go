@@ -121,6 +121,7 @@ func ExampleService_ResetPassword() {
 	}
 
 	fmt.Println(svc.RequestPasswordReset(ctx, "nobody"), svc.RequestPasswordReset(ctx, "anna_t"))
+	svc.WaitForDeliveries() // reset codes go out in the background
 	m, _ = sent.Last("anna@example.test")
 	fmt.Println(svc.ResetPassword(ctx, "anna_t", m.Code, "Nowe-Haslo-2027"))
 	_, err = svc.LoginFrom(ctx, "192.0.2.1", "anna_t", "Nowe-Haslo-2027")

@@ -51,11 +51,22 @@ func (s *Service) RequestPasswordReset(ctx context.Context, identifier string) e
 		return err
 	}
 	if msg.To != "" {
-		// a failed delivery is not told either: it would tell that the profile exists
-		_ = s.send.Send(ctx, msg)
+		// Delivered in the background: the answer's timing must not tell that a message went out (an SMTP
+		// exchange takes a while), and a failed delivery is not told either.
+		s.deliveries.Add(1)
+		go func() {
+			defer s.deliveries.Done()
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			_ = s.send.Send(dctx, msg)
+		}()
 	}
 	return nil
 }
+
+// WaitForDeliveries waits until the messages sent in the background (password-reset codes) have been handed to
+// the Sender: call it before shutting down, and in tests before reading a code.
+func (s *Service) WaitForDeliveries() { s.deliveries.Wait() }
 
 // ResetPassword ends password recovery: with the code sent by RequestPasswordReset (for the same identifier),
 // the password becomes newPassword (the registration rules apply), every session of the profile ends, the change

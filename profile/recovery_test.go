@@ -61,6 +61,7 @@ func TestAttackPasswordResetEnumeration(t *testing.T) {
 		}
 		wantErr(t, e.svc.ResetPassword(ctx, id, "123456", newPassword), profile.ErrInvalidCode)
 	}
+	e.svc.WaitForDeliveries()
 	if n := len(e.sent.Messages()); n != sentBefore {
 		t.Fatalf("%d messages sent for identifiers without a recoverable profile", n-sentBefore)
 	}
@@ -94,6 +95,7 @@ func TestAttackPasswordResetBruteForce(t *testing.T) {
 		if err := e.svc.RequestPasswordReset(ctx, "jan_ok"); err != nil {
 			t.Fatal(err)
 		}
+		e.svc.WaitForDeliveries()
 		real, _ := e.sent.Last("jan_ok@example.test")
 		for g := 0; g < 5; g++ {
 			guess := fmt.Sprintf("%06d", round*5+g)
@@ -124,6 +126,7 @@ func TestAttackPasswordResetBruteForce(t *testing.T) {
 	if err := e.svc.RequestPasswordReset(ctx, "jan_ok"); err != nil {
 		t.Fatal(err)
 	}
+	e.svc.WaitForDeliveries()
 	if m, _ := e.sent.Last("jan_ok@example.test"); m.Code != "" {
 		if err := e.svc.ResetPassword(ctx, "jan_ok", m.Code, newPassword); !errors.Is(err, profile.ErrInvalidCode) {
 			t.Fatalf("throttled profile, right code: %v", err)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -144,6 +145,8 @@ type Service struct {
 	// hashSlots holds one token per running password hash (capacity Options.HashSlots).
 	hashSlots   chan struct{}
 	hashRunning atomic.Int32
+	// deliveries counts messages being sent in the background (see WaitForDeliveries).
+	deliveries sync.WaitGroup
 }
 
 type derivedKeys struct {

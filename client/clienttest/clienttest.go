@@ -293,6 +293,7 @@ func (s *Service) NewHolder(ctx context.Context, h Holder) (string, error) {
 
 // LastCode returns the code of the newest message to a recipient (an e-mail address or an E.164 phone number).
 func (s *Service) LastCode(to string) (string, bool) {
+	s.Profiles.WaitForDeliveries()
 	m, ok := s.Sent.Last(to)
 	if !ok || m.Code == "" {
 		return "", false

@@ -373,6 +373,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		return nil, err
 	}
 	svc := &service{close: []func() error{d.db.Close}}
+	svc.close = append(svc.close, func() error { d.profiles.WaitForDeliveries(); return nil }) // password-reset codes in flight
 	publicURL := strings.TrimSuffix(c.publicURL, "/")
 	if publicURL == "" {
 		publicURL = "http://" + c.addr
