@@ -181,8 +181,9 @@ func (s *Service) LoginFrom(ctx context.Context, address, login, password string
 	}
 	ok, herr := s.checkPassword(ctx, password, hashToCheck)
 	if errors.Is(herr, ErrBusy) || errors.Is(herr, context.Canceled) || errors.Is(herr, context.DeadlineExceeded) {
-		// the password was not checked: the attempt does not count
-		if err := s.st.Update(ctx, func(tx *store.Tx) error { return s.takeBackAttempt(tx, key, addrKey, now, "") }); err != nil {
+		// the password was not checked: the attempt does not count (also when the caller has gone)
+		takeBack := func(tx *store.Tx) error { return s.takeBackAttempt(tx, key, addrKey, now, "") }
+		if err := s.st.Update(context.WithoutCancel(ctx), takeBack); err != nil {
 			return Session{}, errors.Join(herr, err)
 		}
 		return Session{}, herr
