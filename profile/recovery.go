@@ -99,7 +99,15 @@ func (s *Service) ResetPassword(ctx context.Context, identifier, code, newPasswo
 		return err
 	}
 	if !found {
-		return ErrInvalidCode
+		// a write as for a holder's wrong code, so that the time taken does not tell either
+		err := s.st.Batch(ctx, func(tx *store.Tx) error {
+			return tx.Audit(audit.Event{Time: s.now(), Kind: "password.reset.fail", Actor: "anonymous",
+				Details: map[string]string{"reason": "no recoverable profile"}})
+		})
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("%w (no recoverable profile)", ErrInvalidCode)
 	}
 	var msg notify.Message
 	err = s.redeem(ctx, profileID, purposeReset, nil, code, func(tx *store.Tx, p *store.Profile, now time.Time) error {
