@@ -25,7 +25,9 @@ type Profiles interface {
 	Register(ctx context.Context, a profile.Application) (profile.Registration, error)
 	ConfirmContact(ctx context.Context, profileID, code string) error
 	ResendContactCode(ctx context.Context, profileID string) error
-	Login(ctx context.Context, login, password string) (profile.Session, error)
+	LoginFrom(ctx context.Context, address, login, password string) (profile.Session, error)
+	RequestPasswordReset(ctx context.Context, identifier string) error
+	ResetPassword(ctx context.Context, identifier, code, newPassword string) error
 	Authenticate(ctx context.Context, token string) (profile.Session, error)
 	Logout(ctx context.Context, token string) error
 	Get(ctx context.Context, profileID string) (profile.Profile, error)
@@ -44,6 +46,8 @@ type Profiles interface {
 	Officer(ctx context.Context, id string) (profile.Officer, error)
 }
 
+var errBusy = newProblem(429, "busy", "The service is busy", "Too many passwords are being checked at once; try again in a moment.")
+
 // profileProblem adds the field and the retry time to profile errors.
 func profileProblem(err error) error {
 	var ve *profile.ValidationError
@@ -53,6 +57,9 @@ func profileProblem(err error) error {
 	var te *profile.ThrottledError
 	if errors.As(err, &te) {
 		p := *errTooManyRequest
+		if errors.Is(err, profile.ErrBusy) {
+			p = *errBusy
+		}
 		p.p.RetryAfter = int(te.RetryAfter.Round(time.Second).Seconds())
 		if p.p.RetryAfter < 1 {
 			p.p.RetryAfter = 1

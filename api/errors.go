@@ -42,6 +42,7 @@ var domainErrors = []domainError{
 	// are for the bare sentinels.
 	mapped(profile.ErrInvalidPESEL, 422, "invalid-data", "Invalid data", "pesel: 11 digits with a valid checksum and date of birth expected"),
 	mapped(profile.ErrInvalid, 422, "invalid-data", "Invalid data", ""),
+	mapped(profile.ErrBusy, 429, "busy", "The service is busy", "Too many passwords are being checked at once; try again in a moment."),
 	mapped(profile.ErrThrottled, 429, "too-many-requests", "Too many requests", ""),
 
 	// signing: integrators' signing requests
@@ -73,5 +74,6 @@ var domainErrors = []domainError{
 
 	// verify: a verification answers with a report whatever the verdict; a chain failure as an error only comes
 	// from checking confirmation evidence
+	mapped(verify.ErrBusy, 429, "busy", "The service is busy", "Every verification slot is taken; try again in a moment."),
 	mapped(verify.ErrNoChain, 422, "evidence-rejected", "Confirmation evidence not accepted", ""),
 }

@@ -60,6 +60,8 @@ var operationIDs = map[string]string{
 	"POST /v1/profiles/:id/contact-confirmation":                   "confirmContact",
 	"POST /v1/profiles/:id/contact-confirmation/resend":            "resendContactCode",
 	"POST /v1/sessions":                                            "login",
+	"POST /v1/password-resets":                                     "requestPasswordReset",
+	"POST /v1/password-resets/confirm":                             "resetPassword",
 	"DELETE /v1/sessions/current":                                  "logout",
 	"GET /v1/profiles/me":                                          "getMyProfile",
 	"POST /v1/profiles/me/extension-code":                          "requestExtensionCode",

@@ -135,6 +135,7 @@ func (s *Server) profileRoutes() {
 		Responses: map[int]string{200: "binary", 404: "problem"}, Tags: citizen}, s.qualifiedDocument)
 	s.handle("POST", "/v1/profiles/confirmations/qualified/:applicationNumber", op{Summary: "Confirm with the confirmation document signed with a qualified certificate (XAdES)",
 		Request: "document", Responses: map[int]string{200: "Profile", 422: "problem"}, Tags: citizen}, s.confirmQualified)
+	s.recoveryRoutes()
 }
 
 func (s *Server) register(c *gin.Context) {
@@ -192,18 +193,22 @@ func (s *Server) login(c *gin.Context) {
 		writeProblem(c, err)
 		return
 	}
-	// failed logins are throttled per login by the profile service, and per address here (password spraying)
-	if ok, wait := s.limits.peek("login-fail:"+c.ClientIP(), s.cfg.LoginFailuresPerAddress, 15*time.Minute); !ok {
+	// failed logins are throttled per (address, login) and per login by the profile service, and per address over
+	// all logins here (password spraying): the attempt is counted first and taken back unless it failed, so
+	// concurrent attempts cannot all pass the check
+	addr := c.ClientIP()
+	if ok, wait := s.limits.allow("login-fail:"+addr, s.cfg.LoginFailuresPerAddress, 15*time.Minute); !ok {
+		s.limits.undo("login-fail:" + addr)
 		p := *errTooManyRequest
 		p.p.RetryAfter = int(wait.Seconds()) + 1
 		writeProblem(c, &p)
 		return
 	}
-	sess, err := s.cfg.Profiles.Login(c.Request.Context(), b.Login, b.Password)
+	sess, err := s.cfg.Profiles.LoginFrom(c.Request.Context(), addr, b.Login, b.Password)
+	if !isErr(err, profile.ErrInvalidCredentials) {
+		s.limits.undo("login-fail:" + addr)
+	}
 	if err != nil {
-		if isErr(err, profile.ErrInvalidCredentials) {
-			s.limits.allow("login-fail:"+c.ClientIP(), s.cfg.LoginFailuresPerAddress, 15*time.Minute)
-		}
 		writeProblem(c, profileProblem(err))
 		return
 	}

@@ -6,7 +6,7 @@ import (
 )
 
 // rateLimiter is a fixed-window counter per key (client address, login, profile). It bounds memory by dropping
-// windows that have ended.
+// windows that have ended, each by its own end.
 type rateLimiter struct {
 	mu      sync.Mutex
 	clock   Clock
@@ -15,12 +15,30 @@ type rateLimiter struct {
 }
 
 type window struct {
-	start time.Time
-	n     int
+	end time.Time
+	n   int
 }
 
 func newRateLimiter(c Clock) *rateLimiter {
 	return &rateLimiter{clock: c, windows: map[string]*window{}}
+}
+
+// current returns key's live window (nil when it has none) after sweeping ended windows at most once a minute.
+// The caller holds mu.
+func (l *rateLimiter) current(key string, now time.Time) *window {
+	if now.Sub(l.sweep) > time.Minute {
+		for k, w := range l.windows {
+			if !now.Before(w.end) {
+				delete(l.windows, k)
+			}
+		}
+		l.sweep = now
+	}
+	w := l.windows[key]
+	if w == nil || !now.Before(w.end) {
+		return nil
+	}
+	return w
 }
 
 // allow counts one event for key and reports whether it is within limit per period, and if not, how long until
@@ -29,24 +47,26 @@ func (l *rateLimiter) allow(key string, limit int, period time.Duration) (bool, 
 	now := l.clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.sweep) > time.Minute {
-		for k, w := range l.windows {
-			if now.Sub(w.start) > 10*time.Minute {
-				delete(l.windows, k)
-			}
-		}
-		l.sweep = now
-	}
-	w := l.windows[key]
-	if w == nil || now.Sub(w.start) >= period {
-		w = &window{start: now}
+	w := l.current(key, now)
+	if w == nil {
+		w = &window{end: now.Add(period)}
 		l.windows[key] = w
 	}
 	w.n++
 	if w.n > limit {
-		return false, w.start.Add(period).Sub(now)
+		return false, w.end.Sub(now)
 	}
 	return true, 0
+}
+
+// undo takes back one event allow counted for key (an attempt that turned out not to count).
+func (l *rateLimiter) undo(key string) {
+	now := l.clock.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w := l.current(key, now); w != nil && w.n > 0 {
+		w.n--
+	}
 }
 
 // peek reports whether key is still within limit per period without counting an event.
@@ -54,9 +74,9 @@ func (l *rateLimiter) peek(key string, limit int, period time.Duration) (bool, t
 	now := l.clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	w := l.windows[key]
-	if w == nil || now.Sub(w.start) >= period || w.n < limit {
+	w := l.current(key, now)
+	if w == nil || w.n < limit {
 		return true, 0
 	}
-	return false, w.start.Add(period).Sub(now)
+	return false, w.end.Sub(now)
 }

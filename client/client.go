@@ -209,6 +209,17 @@ func (c *Client) Login(ctx context.Context, login, password string) (Session, er
 	return out, err
 }
 
+// RequestPasswordReset asks for a password-reset code, sent to the confirmed contact channel of the profile with
+// this login or PESEL (the answer is the same whether or not there is one).
+func (c *Client) RequestPasswordReset(ctx context.Context, loginOrPESEL string) error {
+	return c.call(ctx, http.MethodPost, "/v1/password-resets", passwordResetRequestBody{loginOrPESEL}, nil)
+}
+
+// ResetPassword sets a new password with the reset code; every session of the profile ends.
+func (c *Client) ResetPassword(ctx context.Context, loginOrPESEL, code, newPassword string) error {
+	return c.call(ctx, http.MethodPost, "/v1/password-resets/confirm", passwordResetBody{loginOrPESEL, code, newPassword}, nil)
+}
+
 // Logout ends the client's session.
 func (c *Client) Logout(ctx context.Context) error {
 	return c.call(ctx, http.MethodDelete, "/v1/sessions/current", nil, nil)

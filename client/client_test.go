@@ -43,6 +43,8 @@ func callEverything(c *client.Client) {
 	c.ConfirmContact(ctx, "p1", "123456")
 	c.ResendContactCode(ctx, "p1")
 	c.Login(ctx, "anna", "x")
+	c.RequestPasswordReset(ctx, "anna")
+	c.ResetPassword(ctx, "anna", "123456", "x")
 	c.Logout(ctx)
 	c.Me(ctx)
 	c.ExtensionCode(ctx)

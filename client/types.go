@@ -302,6 +302,16 @@ type loginBody struct {
 	Password string `json:"password"`
 }
 
+type passwordResetRequestBody struct {
+	Login string `json:"login"`
+}
+
+type passwordResetBody struct {
+	Login    string `json:"login"`
+	Code     string `json:"code"`
+	Password string `json:"password"`
+}
+
 // WebhookNotification is the body the service POSTs to the integrator's URL when a request submitted with Webhook
 // ends.
 type WebhookNotification struct {

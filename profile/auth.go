@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"sort"
 	"strings"
@@ -85,32 +86,63 @@ func (s *Service) newSecret(prefix string) (string, error) {
 	return prefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// Login checks a login and password (holders and officers share one login namespace) and opens a session.
-// Unknown logins cost the same password hash as known ones. Failures are counted per login (whether or not it
-// exists): MaxLoginFailures within LoginWindow lock the login for LoginLockout (*ThrottledError). Pending
-// applicants and holders of revoked or invalidated profiles cannot log in (ErrInvalidCredentials, like a wrong
-// password).
+// Login is LoginFrom with no client address (all such callers share one address bucket).
 func (s *Service) Login(ctx context.Context, login, password string) (Session, error) {
+	return s.LoginFrom(ctx, "", login, password)
+}
+
+// LoginFrom checks a login and password (holders and officers share one login namespace) from a client address
+// (the API's and the pages' idea of the caller's IP; "" when unknown) and opens a session.
+//
+// Unknown logins cost the same password hash as known ones. Failures are throttled with growing delays, per
+// (address, login) and per login (see SessionOptions), never by locking the login: an attempt is recorded as a
+// failure and checked against both throttles in ONE transaction before the password is hashed, so concurrent
+// attempts cannot all pass the check; a throttled attempt gets a *ThrottledError saying when to retry, and a
+// right password takes its recorded failure back. Every attempt that reaches the password check and fails is
+// audited. Holders of revoked or invalidated profiles cannot log in (ErrInvalidCredentials, like a wrong
+// password). ErrBusy when no hashing slot frees up in time (the attempt is not counted then).
+func (s *Service) LoginFrom(ctx context.Context, address, login, password string) (Session, error) {
 	key := NormalizeLogin(login)
-	if key == "" || len(key) > 64 || len(password) > 4*MaxPasswordLen {
+	if key == "" || len(key) > 64 || strings.ContainsAny(key, "@/") || len(password) > 4*MaxPasswordLen {
 		return Session{}, ErrInvalidCredentials
 	}
 	now := s.now()
 	so := s.o.Sessions
+	addr := s.addressHash(address)
+	addrKey := "@" + addr + "/" + key
 	var (
-		role   Role
-		id     string
-		phc    string
-		usable bool
+		role    Role
+		id      string
+		phc     string
+		usable  bool
+		refused error
 	)
-	err := s.st.View(ctx, func(tx *store.Tx) error {
-		role, id, phc, usable = "", "", "", false
+	err := s.st.Update(ctx, func(tx *store.Tx) error {
+		role, id, phc, usable, refused = "", "", "", false, nil
 		lt, err := tx.GetLoginThrottle(key)
 		if err != nil {
 			return err
 		}
-		if now.Before(lt.LockedUntil) {
-			return throttled("login", lt.LockedUntil.Sub(now))
+		at, err := tx.GetLoginThrottle(addrKey)
+		if err != nil {
+			return err
+		}
+		lt.Failures = recentFailures(lt.Failures, now.Add(-so.LoginWindow))
+		at.Failures = recentFailures(at.Failures, now.Add(-so.LoginWindow))
+		wait := loginDelay(at.Failures, so.MaxLoginFailures, so.MaxLoginDelay, now)
+		if !knownAddress(lt, addr, now) {
+			wait = max(wait, loginDelay(lt.Failures, so.MaxLoginFailuresPerLogin, so.MaxLoginDelayPerLogin, now))
+		}
+		if wait > 0 {
+			refused = throttled("login", wait)
+			return nil
+		}
+		lt.Failures, at.Failures = append(lt.Failures, now), append(at.Failures, now)
+		if err := tx.PutLoginThrottle(lt); err != nil {
+			return err
+		}
+		if err := tx.PutLoginThrottle(at); err != nil {
+			return err
 		}
 		kind, sid, err := tx.ResolveLogin(key)
 		if errors.Is(err, store.ErrNotFound) {
@@ -142,39 +174,32 @@ func (s *Service) Login(ctx context.Context, login, password string) (Session, e
 	if err != nil {
 		return Session{}, err
 	}
+	if refused != nil {
+		return Session{}, refused
+	}
 	hashToCheck := phc
 	if hashToCheck == "" {
 		hashToCheck = s.dummy
 	}
-	ok, herr := checkPassword(password, hashToCheck)
+	ok, herr := s.checkPassword(ctx, password, hashToCheck)
+	if errors.Is(herr, ErrBusy) || errors.Is(herr, context.Canceled) || errors.Is(herr, context.DeadlineExceeded) {
+		// the password was not checked: the attempt does not count (also when the caller has gone)
+		takeBack := func(tx *store.Tx) error { return s.takeBackAttempt(tx, key, addrKey, now, "") }
+		if err := s.st.Update(context.WithoutCancel(ctx), takeBack); err != nil {
+			return Session{}, errors.Join(herr, err)
+		}
+		return Session{}, herr
+	}
 	ok = ok && herr == nil && phc != "" && usable
 	if !ok {
-		var out error = ErrInvalidCredentials
 		err := s.st.Update(ctx, func(tx *store.Tx) error {
-			out = ErrInvalidCredentials
-			lt, err := tx.GetLoginThrottle(key)
-			if err != nil {
-				return err
-			}
-			lt.Failures = append(prune(lt.Failures, now.Add(-so.LoginWindow)), now)
-			if len(lt.Failures) >= so.MaxLoginFailures {
-				lt.LockedUntil, lt.Failures = now.Add(so.LoginLockout), nil
-				out = throttled("login", so.LoginLockout)
-			}
-			if err := tx.PutLoginThrottle(lt); err != nil {
-				return err
-			}
-			subject := ""
-			if id != "" {
-				subject = id
-			}
-			return tx.Audit(audit.Event{Time: now, Kind: "session.login.fail", Actor: "anonymous", Subject: subject,
-				Details: map[string]string{"throttled": boolString(errors.Is(out, ErrThrottled))}})
+			return tx.Audit(audit.Event{Time: now, Kind: "session.login.fail", Actor: "anonymous", Subject: id,
+				Details: map[string]string{"address": addr}})
 		})
 		if err != nil {
 			return Session{}, err
 		}
-		return Session{}, out
+		return Session{}, ErrInvalidCredentials
 	}
 	token, err := s.newSecret("tss_")
 	if err != nil {
@@ -183,7 +208,7 @@ func (s *Service) Login(ctx context.Context, login, password string) (Session, e
 	sess := store.Session{TokenHash: tokenHash(token), Role: string(role), SubjectID: id, Created: now, LastSeen: now,
 		IdleExpires: now.Add(so.IdleTimeout), AbsoluteExpires: now.Add(so.AbsoluteTimeout)}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		if err := tx.DeleteLoginThrottle(key); err != nil {
+		if err := s.takeBackAttempt(tx, key, addrKey, now, addr); err != nil {
 			return err
 		}
 		if err := tx.CreateSession(sess); err != nil {
@@ -195,6 +220,114 @@ func (s *Service) Login(ctx context.Context, login, password string) (Session, e
 		return Session{}, err
 	}
 	return Session{Token: token, Role: role, SubjectID: id, Created: now, Expires: sess.IdleExpires}, nil
+}
+
+// maxKnownAddresses bounds the addresses remembered per login.
+const maxKnownAddresses = 10
+
+// takeBackAttempt removes the failure recorded at `at` for an attempt that did not fail: from the login's
+// throttle (one entry) and the whole (address, login) throttle. When known is set (a successful login), the
+// address joins the login's known addresses.
+func (s *Service) takeBackAttempt(tx *store.Tx, key, addrKey string, at time.Time, known string) error {
+	lt, err := tx.GetLoginThrottle(key)
+	if err != nil {
+		return err
+	}
+	for i := len(lt.Failures) - 1; i >= 0; i-- {
+		if lt.Failures[i].Equal(at) {
+			lt.Failures = append(lt.Failures[:i:i], lt.Failures[i+1:]...)
+			break
+		}
+	}
+	if known != "" {
+		kept := lt.Known[:0:0]
+		for _, k := range lt.Known {
+			if k != known {
+				kept = append(kept, k)
+			}
+		}
+		lt.Known = append(kept, known)
+		if n := len(lt.Known); n > maxKnownAddresses {
+			lt.Known = lt.Known[n-maxKnownAddresses:]
+		}
+		lt.KeepUntil = at.Add(s.o.Sessions.KnownAddressTTL)
+	}
+	if len(lt.Failures) == 0 && len(lt.Known) == 0 {
+		err = tx.DeleteLoginThrottle(key)
+	} else {
+		err = tx.PutLoginThrottle(lt)
+	}
+	if err != nil {
+		return err
+	}
+	if known != "" {
+		return tx.DeleteLoginThrottle(addrKey)
+	}
+	a, err := tx.GetLoginThrottle(addrKey)
+	if err != nil {
+		return err
+	}
+	for i := len(a.Failures) - 1; i >= 0; i-- {
+		if a.Failures[i].Equal(at) {
+			a.Failures = append(a.Failures[:i:i], a.Failures[i+1:]...)
+			break
+		}
+	}
+	if len(a.Failures) == 0 {
+		return tx.DeleteLoginThrottle(addrKey)
+	}
+	return tx.PutLoginThrottle(a)
+}
+
+// maxRecordedFailures bounds the failures kept per throttle: the delay reaches its cap well before.
+const maxRecordedFailures = 40
+
+// recentFailures forgets every failure when the newest is older than since (a quiet LoginWindow), and keeps at most
+// maxRecordedFailures.
+func recentFailures(failures []time.Time, since time.Time) []time.Time {
+	n := len(failures)
+	if n == 0 || failures[n-1].Before(since) {
+		return nil
+	}
+	if n > maxRecordedFailures {
+		return append([]time.Time(nil), failures[n-maxRecordedFailures:]...)
+	}
+	return failures
+}
+
+// loginDelay is how long an attempt must still wait given the failures within the window: nothing below free
+// failures, then 1 s, 2 s, 4 s … (at most limit) after the newest failure.
+func loginDelay(failures []time.Time, free int, limit time.Duration, now time.Time) time.Duration {
+	n := len(failures)
+	if n < free {
+		return 0
+	}
+	d := limit
+	if k := n - free; k < 30 && time.Second<<k < limit {
+		d = time.Second << k
+	}
+	if wait := failures[n-1].Add(d).Sub(now); wait > 0 {
+		return wait
+	}
+	return 0
+}
+
+// knownAddress tells whether the address (hashed) logged in to the login within the KnownAddressTTL.
+func knownAddress(lt store.LoginThrottle, addr string, now time.Time) bool {
+	if !now.Before(lt.KeepUntil) {
+		return false
+	}
+	for _, k := range lt.Known {
+		if k == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// addressHash is the keyed hash under which a client address is throttled and remembered (no address is stored).
+func (s *Service) addressHash(address string) string {
+	return hex.EncodeToString(mac(s.keys.token, "login-address", address)[:12])
 }
 
 func boolString(b bool) string {
@@ -283,7 +416,7 @@ func (s *Service) CreateOfficer(ctx context.Context, login, password, name strin
 	if err != nil {
 		return Officer{}, err
 	}
-	hash, err := hashPassword(password, s.o.Argon2, s.rnd)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return Officer{}, err
 	}

@@ -3,6 +3,7 @@ package profile_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -63,36 +64,87 @@ func TestLoginAndSessions(t *testing.T) {
 	}
 }
 
+// TestLoginThrottling: after five failures for one login from one address, each further attempt must wait 1 s,
+// 2 s, 4 s … (at most 15 minutes) after the previous failure; a throttled attempt is refused even with the right
+// password, and once the delay has passed the right password gets in and clears the address's count. Unknown
+// logins are throttled alike.
 func TestLoginThrottling(t *testing.T) {
 	e := newEnv(t)
 	e.activeProfile(t, "jan_ok", pesel)
-	for _, login := range []string{"jan_ok", "nobody_here"} {
-		t.Run(login, func(t *testing.T) {
-			for i := 0; i < 4; i++ {
-				if _, err := e.svc.Login(ctx, login, "Wrong-Password-1"); !errors.Is(err, profile.ErrInvalidCredentials) {
-					t.Fatalf("attempt %d: %v", i, err)
+	const addr = "192.0.2.10"
+	login := func(l, pw string) error { _, err := e.svc.LoginFrom(ctx, addr, l, pw); return err }
+	retryAfter := func(err error) time.Duration {
+		var te *profile.ThrottledError
+		if !errors.As(err, &te) {
+			return 0
+		}
+		return te.RetryAfter
+	}
+	for _, l := range []string{"jan_ok", "nobody_here"} {
+		t.Run(l, func(t *testing.T) {
+			for i := 0; i < 5; i++ {
+				wantErr(t, login(l, "Wrong-Password-1"), profile.ErrInvalidCredentials)
+			}
+			want := time.Second
+			for i := 0; i < 14; i++ {
+				err := login(l, password)
+				if got := retryAfter(err); got != want {
+					t.Fatalf("after %d failures: %v (retry after %v), want a wait of %v", 5+i, err, got, want)
 				}
+				e.clock.Advance(want)
+				wantErr(t, login(l, "Wrong-Password-1"), profile.ErrInvalidCredentials)
+				want = min(2*want, 15*time.Minute)
 			}
-			_, err := e.svc.Login(ctx, login, "Wrong-Password-1")
-			var te *profile.ThrottledError
-			if !errors.As(err, &te) || te.RetryAfter != 15*time.Minute {
-				t.Fatalf("5th failure: %v", err)
+			if got := retryAfter(login(l, password)); got != 15*time.Minute {
+				t.Fatalf("the delay grew to %v, want the 15-minute cap", got)
 			}
-			// locked even with the right password
-			wantErr(t, func() error { _, err := e.svc.Login(ctx, login, password); return err }(), profile.ErrThrottled)
+			e.clock.Advance(15 * time.Minute)
 		})
 	}
-	e.clock.Advance(15 * time.Minute)
-	if _, err := e.svc.Login(ctx, "jan_ok", password); err != nil {
-		t.Fatalf("after the lockout: %v", err)
+	if err := login("jan_ok", password); err != nil {
+		t.Fatalf("after the delay: %v", err)
 	}
-	// a success resets the count
-	for i := 0; i < 4; i++ {
-		e.svc.Login(ctx, "jan_ok", "Wrong-Password-1")
+	// a success clears the address's count
+	for i := 0; i < 5; i++ {
+		wantErr(t, login("jan_ok", "Wrong-Password-1"), profile.ErrInvalidCredentials)
 	}
-	e.svc.Login(ctx, "jan_ok", password)
-	if _, err := e.svc.Login(ctx, "jan_ok", "Wrong-Password-1"); errors.Is(err, profile.ErrThrottled) {
-		t.Fatal("count not reset by a success")
+}
+
+// TestAttackLockoutOfHolder: an attacker's failures do not keep the holder out. From the attacker's own
+// addresses further guesses are delayed; the holder, from an address that logged in before, gets in at once, and
+// from a new address after at most the per-login delay (one minute).
+func TestAttackLockoutOfHolder(t *testing.T) {
+	e := newEnv(t)
+	e.activeProfile(t, "jan_ok", pesel)
+	const home = "198.51.100.7"
+	if _, err := e.svc.LoginFrom(ctx, home, "jan_ok", password); err != nil {
+		t.Fatal(err)
+	}
+	// one attacker address: five failures, then delayed
+	for i := 0; i < 5; i++ {
+		_, err := e.svc.LoginFrom(ctx, "203.0.113.1", "jan_ok", "Wrong-Password-1")
+		wantErr(t, err, profile.ErrInvalidCredentials)
+	}
+	_, err := e.svc.LoginFrom(ctx, "203.0.113.1", "jan_ok", "Wrong-Password-1")
+	wantErr(t, err, profile.ErrThrottled)
+	if _, err := e.svc.LoginFrom(ctx, "192.0.2.99", "jan_ok", password); err != nil {
+		t.Fatalf("the holder from another address after 5 failures elsewhere: %v", err)
+	}
+	// many attacker addresses: the login's own delay starts, but not for the holder's known address
+	for i := 0; i < 40; i++ {
+		e.svc.LoginFrom(ctx, fmt.Sprintf("203.0.113.%d", 10+i), "jan_ok", "Wrong-Password-1")
+	}
+	_, err = e.svc.LoginFrom(ctx, "192.0.2.200", "jan_ok", "Wrong-Password-1")
+	var te *profile.ThrottledError
+	if !errors.As(err, &te) || te.RetryAfter > time.Minute {
+		t.Fatalf("a new address during a distributed attack: %v, want a delay of at most a minute", err)
+	}
+	if _, err := e.svc.LoginFrom(ctx, home, "jan_ok", password); err != nil {
+		t.Fatalf("the holder from a known address during the attack: %v", err)
+	}
+	e.clock.Advance(te.RetryAfter)
+	if _, err := e.svc.LoginFrom(ctx, "192.0.2.200", "jan_ok", password); err != nil {
+		t.Fatalf("the holder from a new address after the delay: %v", err)
 	}
 }
 

@@ -25,6 +25,9 @@ var (
 	ErrCodeMismatch = fmt.Errorf("%w: bound to another request or document", ErrInvalidCode)
 	// ErrThrottled: too many attempts or codes; see *ThrottledError for when to retry.
 	ErrThrottled = errors.New("profile: too many attempts, try later")
+	// ErrBusy: every password-hashing slot is taken (Options.HashSlots); try again in a moment. It comes as a
+	// *ThrottledError (so errors.Is(err, ErrThrottled) holds too) saying when.
+	ErrBusy = errors.New("profile: busy, try again in a moment")
 	// ErrInvalidCredentials: wrong login or password (one error for both).
 	ErrInvalidCredentials = errors.New("profile: invalid login or password")
 	// ErrUnauthenticated: no valid session or API key.
@@ -62,16 +65,20 @@ func invalidField(field, reason string) error { return &ValidationError{Field: f
 // ThrottledError says when to try again. errors.Is(err, ErrThrottled) holds for it.
 type ThrottledError struct {
 	RetryAfter time.Duration
-	// What is "login", "code-issue" or "code-entry".
+	// What is "login", "code-issue", "code-entry" or "busy" (no hashing slot free: errors.Is(err, ErrBusy)).
 	What string
 }
+
+const whatBusy = "busy"
 
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("profile: too many attempts (%s), retry after %s", e.What, e.RetryAfter.Round(time.Second))
 }
 
-// Is makes errors.Is(err, ErrThrottled) true.
-func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+// Is makes errors.Is(err, ErrThrottled) true, and errors.Is(err, ErrBusy) when What is "busy".
+func (e *ThrottledError) Is(target error) bool {
+	return target == ErrThrottled || (target == ErrBusy && e.What == whatBusy)
+}
 
 func throttled(what string, d time.Duration) error {
 	if d < time.Second {

@@ -92,3 +92,42 @@ func ExampleParsePESEL() {
 	// 2002-01-13 true <nil>
 	// true
 }
+
+// Password recovery: a code to the confirmed contact channel, then the code and a new password. An unknown login
+// gets the same answers and no message.
+func ExampleService_ResetPassword() {
+	dir, _ := os.MkdirTemp("", "trustsign")
+	defer os.RemoveAll(dir)
+	db, err := bbolt.Open(filepath.Join(dir, bbolt.FileName), bbolt.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	sent := &notify.Recorder{}
+	svc, err := profile.New(db, sent, profile.Options{Secret: []byte("a secret of at least 32 bytes, kept apart from the database")})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	reg, err := svc.Register(ctx, profile.Application{Login: "anna_t", Password: "Zaufany-Haslo-2026",
+		FirstName: "Anna", Surname: "Testowa", PESEL: "44051401359", Email: "anna@example.test",
+		Phone: "+48500100200", CodeChannel: profile.ChannelEmail})
+	if err != nil {
+		panic(err)
+	}
+	m, _ := sent.Last("anna@example.test")
+	if err := svc.ConfirmContact(ctx, reg.ID, m.Code); err != nil {
+		panic(err)
+	}
+
+	fmt.Println(svc.RequestPasswordReset(ctx, "nobody"), svc.RequestPasswordReset(ctx, "anna_t"))
+	svc.WaitForDeliveries() // reset codes go out in the background
+	m, _ = sent.Last("anna@example.test")
+	fmt.Println(svc.ResetPassword(ctx, "anna_t", m.Code, "Nowe-Haslo-2027"))
+	_, err = svc.LoginFrom(ctx, "192.0.2.1", "anna_t", "Nowe-Haslo-2027")
+	fmt.Println(err)
+	// Output:
+	// <nil> <nil>
+	// <nil>
+	// <nil>
+}

@@ -86,6 +86,7 @@ func app(login, pesel string) profile.Application {
 // lastCode returns the code of the newest message to a recipient.
 func (e *env) lastCode(t testing.TB, to string) string {
 	t.Helper()
+	e.svc.WaitForDeliveries()
 	m, ok := e.sent.Last(to)
 	if !ok || m.Code == "" {
 		t.Fatalf("no code sent to %s", to)

@@ -50,7 +50,7 @@ func (s *Service) transitionIn(tx *store.Tx, p *store.Profile, to Status, actor,
 		if err := tx.DeleteSessionsOf(p.ID); err != nil {
 			return err
 		}
-		for _, purpose := range []string{purposeContact, purposeSign, purposeExtend} {
+		for _, purpose := range []string{purposeContact, purposeSign, purposeExtend, purposeReset} {
 			if err := tx.DeleteCode(p.ID, purpose); err != nil {
 				return err
 			}
@@ -378,7 +378,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		if r.DeletedSessions, err = tx.DeleteSessionsExpiredBefore(now); err != nil {
 			return err
 		}
-		r.DeletedThrottles, err = tx.DeleteLoginThrottlesIdleSince(now.Add(-s.o.Sessions.LoginWindow - s.o.Sessions.LoginLockout))
+		r.DeletedThrottles, err = tx.DeleteLoginThrottlesIdleSince(now.Add(-s.o.Sessions.LoginWindow))
 		if err != nil {
 			return err
 		}

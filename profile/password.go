@@ -1,12 +1,14 @@
 package profile
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -50,6 +52,52 @@ func hashPassword(password string, p Argon2Params, rnd io.Reader) (string, error
 }
 
 var errBadHash = errors.New("profile: unreadable password hash")
+
+// hashSlot takes one of the Options.HashSlots places for an argon2id computation (each holds Argon2.Memory), waiting
+// at most Options.HashWait; past that it returns a *ThrottledError for which errors.Is(err, ErrBusy) holds.
+func (s *Service) hashSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case s.hashSlots <- struct{}{}:
+	default:
+		t := time.NewTimer(s.o.HashWait)
+		defer t.Stop()
+		select {
+		case s.hashSlots <- struct{}{}:
+		case <-t.C:
+			return nil, &ThrottledError{RetryAfter: time.Second, What: whatBusy}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	n := s.hashRunning.Add(1)
+	if s.o.HashObserver != nil {
+		s.o.HashObserver(int(n))
+	}
+	return func() {
+		s.hashRunning.Add(-1)
+		<-s.hashSlots
+	}, nil
+}
+
+// hashPassword hashes a new password within a hash slot.
+func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return hashPassword(password, s.o.Argon2, s.rnd)
+}
+
+// checkPassword checks a password within a hash slot.
+func (s *Service) checkPassword(ctx context.Context, password, phc string) (bool, error) {
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return checkPassword(password, phc)
+}
 
 // checkPassword compares a password with a PHC argon2id string in constant time.
 func checkPassword(password, phc string) (bool, error) {

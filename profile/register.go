@@ -253,7 +253,7 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 	if err != nil {
 		return Registration{}, err
 	}
-	hash, err := hashPassword(a.Password, s.o.Argon2, s.rnd)
+	hash, err := s.hashPassword(ctx, a.Password)
 	if err != nil {
 		return Registration{}, err
 	}

@@ -12,6 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/trustsign/trustsign/notify"
@@ -66,11 +69,19 @@ type SessionOptions struct {
 	// this long after login (default 8 hours).
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
-	// MaxLoginFailures failed logins for one login within LoginWindow lock it for LoginLockout (defaults: 5,
-	// 15 minutes, 15 minutes).
-	MaxLoginFailures int
-	LoginWindow      time.Duration
-	LoginLockout     time.Duration
+	// Failed logins are throttled with growing delays, never by locking the account: after MaxLoginFailures
+	// failures for one login from one client address (forgotten after a LoginWindow without failure), each further attempt from that address
+	// must wait 1 s, 2 s, 4 s … (at most MaxLoginDelay) after the previous failure (defaults: 5, 15 minutes,
+	// 15 minutes). Over all addresses, after MaxLoginFailuresPerLogin failures (default 10) attempts from addresses
+	// that never logged in to that login wait likewise, at most MaxLoginDelayPerLogin (default 1 minute);
+	// addresses that did log in successfully (within KnownAddressTTL, default 30 days) are exempt from it, so
+	// an attacker elsewhere cannot keep the holder out. Refused attempts are answered before any password hash.
+	MaxLoginFailures         int
+	LoginWindow              time.Duration
+	MaxLoginDelay            time.Duration
+	MaxLoginFailuresPerLogin int
+	MaxLoginDelayPerLogin    time.Duration
+	KnownAddressTTL          time.Duration
 }
 
 // Options configure the service. Only Secret is required.
@@ -108,6 +119,13 @@ type Options struct {
 	QualifiedIntermediates []*x509.Certificate
 	// BlockedPasswords extends the built-in common-password list.
 	BlockedPasswords []string
+	// HashSlots bounds the password hashes and checks running at once (each argon2id takes Argon2.Memory;
+	// default: the number of CPUs). A hash waits at most HashWait (default 2 s) for a slot, then fails with
+	// ErrBusy.
+	HashSlots int
+	HashWait  time.Duration
+	// HashObserver, when set, is called as each hash starts, with the number running (its own included).
+	HashObserver func(running int)
 }
 
 // IdPKey is a trusted identity provider's key.
@@ -126,6 +144,11 @@ type Service struct {
 	o     Options
 	keys  derivedKeys
 	dummy string // a password hash to burn time on for unknown logins
+	// hashSlots holds one token per running password hash (capacity Options.HashSlots).
+	hashSlots   chan struct{}
+	hashRunning atomic.Int32
+	// deliveries counts messages being sent in the background (see WaitForDeliveries).
+	deliveries sync.WaitGroup
 }
 
 type derivedKeys struct {
@@ -175,7 +198,15 @@ func New(st Store, send Sender, o Options) (*Service, error) {
 	setDefault(&s.AbsoluteTimeout, 8*time.Hour)
 	setDefault(&s.MaxLoginFailures, 5)
 	setDefault(&s.LoginWindow, 15*time.Minute)
-	setDefault(&s.LoginLockout, 15*time.Minute)
+	setDefault(&s.MaxLoginDelay, 15*time.Minute)
+	setDefault(&s.MaxLoginFailuresPerLogin, 10)
+	setDefault(&s.MaxLoginDelayPerLogin, time.Minute)
+	setDefault(&s.KnownAddressTTL, 30*24*time.Hour)
+	setDefault(&o.HashSlots, runtime.NumCPU())
+	setDefault(&o.HashWait, 2*time.Second)
+	if o.HashSlots < 0 {
+		return nil, errors.New("profile: HashSlots must not be negative")
+	}
 	o.Messages.setDefaults()
 	setDefault(&o.ApplicationTTL, 14*24*time.Hour)
 	setDefault(&o.ValidFor, 3*365*24*time.Hour+24*time.Hour) // three years, a leap day included
@@ -185,7 +216,7 @@ func New(st Store, send Sender, o Options) (*Service, error) {
 	if o.IdPAudience == "" {
 		o.IdPAudience = "trustsign"
 	}
-	svc := &Service{st: st, send: send, clk: o.Clock, rnd: o.Rand, o: o, keys: derivedKeys{
+	svc := &Service{st: st, send: send, clk: o.Clock, rnd: o.Rand, o: o, hashSlots: make(chan struct{}, o.HashSlots), keys: derivedKeys{
 		pesel: derive(o.Secret, "pesel-index"), code: derive(o.Secret, "codes"), document: derive(o.Secret, "documents"),
 		audit: derive(o.Secret, "audit"), token: derive(o.Secret, "tokens"),
 	}}

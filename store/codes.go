@@ -187,7 +187,7 @@ func (tx *Tx) DeleteLoginThrottle(loginKey string) error {
 	return tx.kv.Delete(bLoginThrottle, []byte(loginKey))
 }
 
-// DeleteLoginThrottlesIdleSince removes counters with no failure and no lock after t.
+// DeleteLoginThrottlesIdleSince removes counters with no failure after t whose KeepUntil is not after t.
 func (tx *Tx) DeleteLoginThrottlesIdleSince(t time.Time) (int, error) {
 	var keys [][]byte
 	err := tx.kv.Scan(bLoginThrottle, nil, nil, func(k, v []byte) (bool, error) {
@@ -195,7 +195,7 @@ func (tx *Tx) DeleteLoginThrottlesIdleSince(t time.Time) (int, error) {
 		if err := jsonDecode(v, &lt, "login throttle"); err != nil {
 			return false, err
 		}
-		last := lt.LockedUntil
+		last := lt.KeepUntil
 		if n := len(lt.Failures); n > 0 && lt.Failures[n-1].After(last) {
 			last = lt.Failures[n-1]
 		}

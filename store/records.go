@@ -131,11 +131,16 @@ type Session struct {
 	AbsoluteExpires time.Time `json:"absoluteExpires"`
 }
 
-// LoginThrottle counts failed logins for one login key (existing or not).
+// LoginThrottle counts login attempts for one key (existing or not): a login key, or the profile service's
+// per-address key for one login. The service records an attempt as a failure before it checks the password and
+// takes it back when the password was right.
 type LoginThrottle struct {
-	LoginKey    string      `json:"loginKey"`
-	Failures    []time.Time `json:"failures,omitempty"`
-	LockedUntil time.Time   `json:"lockedUntil"`
+	LoginKey string      `json:"loginKey"`
+	Failures []time.Time `json:"failures,omitempty"`
+	// Known holds keyed hashes of client addresses that logged in to this login successfully (newest last).
+	Known []string `json:"known,omitempty"`
+	// KeepUntil keeps the record (its Known addresses) past its last failure.
+	KeepUntil time.Time `json:"keepUntil,omitempty"`
 }
 
 // RateWindow holds the times of recent events under one key (a message destination, a client address, a

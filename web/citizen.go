@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,6 +117,9 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, profile.ErrInvalid):
 		v.fieldError(err, "login")
 		s.render(w, http.StatusUnprocessableEntity, "register", v)
+		return
+	case errors.Is(err, profile.ErrBusy):
+		s.busy(w, r, err)
 		return
 	case errors.Is(err, profile.ErrDelivery) && reg.ID != "":
 		flash = "deliveryFailed"
@@ -265,14 +269,26 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
 	v.Form.Set("next", next)
 	v.Form.Set("login", r.PostFormValue("login"))
-	sess, err := s.cfg.Profiles.Login(r.Context(), r.PostFormValue("login"), r.PostFormValue("password"))
+	sess, err := s.cfg.Profiles.LoginFrom(r.Context(), s.clientAddr(r), r.PostFormValue("login"), r.PostFormValue("password"))
 	switch {
+	case errors.Is(err, profile.ErrBusy):
+		s.busy(w, r, err)
+		return
 	case errors.Is(err, profile.ErrInvalidCredentials):
 		v.Errors["password"] = v.T("err.credentials")
 		s.renderLogin(w, http.StatusUnauthorized, v)
 		return
 	case errors.Is(err, profile.ErrThrottled):
-		v.Errors["password"] = v.T("err.loginThrottled", retryMinutes(err))
+		// growing delays: seconds at first, minutes later
+		var te *profile.ThrottledError
+		errors.As(err, &te)
+		secs := int(math.Ceil(te.RetryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		if secs < 60 {
+			v.Errors["password"] = v.T("err.loginDelay", secs)
+		} else {
+			v.Errors["password"] = v.T("err.loginThrottled", retryMinutes(err))
+		}
 		s.renderLogin(w, http.StatusTooManyRequests, v)
 		return
 	case err != nil:

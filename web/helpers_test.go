@@ -129,6 +129,7 @@ func (e *env) holder(login, pesel string) string {
 // code is the newest code sent to a recipient.
 func (e *env) code(to string) string {
 	e.t.Helper()
+	e.profiles.WaitForDeliveries()
 	m, ok := e.sent.Last(to)
 	if !ok || m.Code == "" {
 		e.t.Fatalf("no code for %s", to)

@@ -19,7 +19,7 @@ import (
 type pageTemplate = template.Template
 
 var pageNames = []string{"home", "error", "register", "contact", "login", "profile", "sign",
-	"demo", "demo_result", "officer", "verify", "verify_report", "maintenance"}
+	"demo", "demo_result", "officer", "verify", "verify_report", "maintenance", "recovery"}
 
 func parsePages() (map[string]*pageTemplate, error) {
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/report.html")

@@ -76,7 +76,7 @@ type Config struct {
 	// Metrics, when set, counts page requests, signatures and verifications (api.Server.PageMetrics).
 	Metrics Metrics
 	// TrustedProxies are the reverse proxies (addresses or CIDRs) whose X-Forwarded-For gives the client address
-	// for the per-address limits of registrations and code resends (the API's list).
+	// for the per-address limits of registrations, code resends and login throttling (the API's list).
 	TrustedProxies []string
 }
 
@@ -169,6 +169,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login", s.unlessMaintenance(s.loginForm))
 	mux.HandleFunc("POST /login", s.post(s.unlessMaintenance(s.login)))
 	mux.HandleFunc("POST /logout", s.post(s.logout))
+	mux.HandleFunc("GET /password-reset", s.unlessMaintenance(s.recoveryForm))
+	mux.HandleFunc("POST /password-reset", s.post(s.unlessMaintenance(s.recoveryRequest)))
+	mux.HandleFunc("POST /password-reset/confirm", s.post(s.unlessMaintenance(s.recoveryConfirm)))
 
 	mux.HandleFunc("GET /profile", s.holderOnly(s.profilePage))
 	mux.HandleFunc("POST /profile/contact", s.post(s.holderOnly(s.profileContact)))

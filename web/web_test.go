@@ -25,7 +25,7 @@ import (
 )
 
 // anonymousPages are the pages anyone can open.
-var anonymousPages = []string{"/", "/register", "/register/confirm", "/login", "/verify", "/demo"}
+var anonymousPages = []string{"/", "/register", "/register/confirm", "/login", "/password-reset", "/verify", "/demo"}
 
 func TestPagesInBothLanguages(t *testing.T) {
 	e := newEnv(t)
@@ -180,7 +180,8 @@ func TestCrossSitePostsRefused(t *testing.T) {
 	e := newEnv(t)
 	posts := []string{"/register", "/register/confirm", "/register/resend", "/login", "/logout", "/profile/contact",
 		"/profile/contact/resend", "/profile/extend/code", "/profile/extend", "/profile/revoke", "/sign/x/code",
-		"/sign/x/confirm", "/sign/x/cancel", "/demo", "/officer/confirm", "/officer/decline", "/verify"}
+		"/sign/x/confirm", "/sign/x/cancel", "/demo", "/officer/confirm", "/officer/decline", "/verify",
+		"/password-reset", "/password-reset/confirm"}
 	c := e.newClient()
 	token := c.csrf()
 	// another token: the first character changed (a fixed "x" equals the token one time in 64)

@@ -62,6 +62,11 @@ type Options struct {
 	Argon2 profile.Argon2Params
 	// Unstarted leaves the HTTP server unstarted (use Handler, or call Start on HTTP).
 	Unstarted bool
+	// TrustedProxies is api.Config's (tests that act from several client addresses trust 127.0.0.1 and send
+	// X-Forwarded-For).
+	TrustedProxies []string
+	// Profile, when set, adjusts the profile service's options (hashing slots, ...) before it starts.
+	Profile func(*profile.Options)
 	// Notify receives every finished signing request; nil means webhooks as `trustsign serve` sends them, with
 	// loopback and private addresses allowed (so a test's receiver can listen on 127.0.0.1).
 	Notify func(ctx context.Context, r signing.Request)
@@ -137,8 +142,12 @@ func Start(o Options) (*Service, error) {
 	if argon == (profile.Argon2Params{}) {
 		argon = weakArgon2
 	}
-	s.Profiles, err = profile.New(db, s.Sent, profile.Options{Clock: s.clock, Secret: secret, Argon2: argon,
-		UnsafeFastHashing: true, Codes: o.Codes, Sessions: o.Sessions, Messages: o.Messages})
+	po := profile.Options{Clock: s.clock, Secret: secret, Argon2: argon, UnsafeFastHashing: true, Codes: o.Codes,
+		Sessions: o.Sessions, Messages: o.Messages}
+	if o.Profile != nil {
+		o.Profile(&po)
+	}
+	s.Profiles, err = profile.New(db, s.Sent, po)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +174,7 @@ func Start(o Options) (*Service, error) {
 		SignURL: func(id string) string { return signURL(id) }, Notify: notify})
 	s.Handler, err = api.New(api.Config{Logger: logger, Clock: s.clock, MaxDocumentBytes: o.MaxDocumentBytes,
 		VerifyPolicy: s.Policy, PublicVerifyPerMinute: o.PublicVerifyPerMinute, LoginFailuresPerAddress: o.LoginFailuresPerAddress,
-		Profiles: s.Profiles, Signing: s.Signing,
+		Profiles: s.Profiles, Signing: s.Signing, TrustedProxies: o.TrustedProxies,
 		Maintenance: db, Ready: func(ctx context.Context) error { return db.View(ctx, func(*store.Tx) error { return nil }) }})
 	if err != nil {
 		return nil, err
@@ -286,6 +295,7 @@ func (s *Service) NewHolder(ctx context.Context, h Holder) (string, error) {
 
 // LastCode returns the code of the newest message to a recipient (an e-mail address or an E.164 phone number).
 func (s *Service) LastCode(to string) (string, bool) {
+	s.Profiles.WaitForDeliveries()
 	m, ok := s.Sent.Last(to)
 	if !ok || m.Code == "" {
 		return "", false

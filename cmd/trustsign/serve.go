@@ -64,6 +64,7 @@ type serveConfig struct {
 	metricsLoopback               bool
 	memoryLimit                 string
 	verifySlots                 int
+	hashSlots                   int
 }
 
 func newServeCmd() *cobra.Command {
@@ -115,6 +116,7 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringVar(&c.auditHeads, "audit-heads", "", "append every signed audit head to `FILE` (JSON Lines; default DATA/audit-heads.jsonl); copy it off the machine, see docs/operations.md")
 	fl.StringVar(&c.memoryLimit, "memory-limit", "1GiB", "Go runtime's soft memory `SIZE` (like 1GiB; off: none); the GOMEMLIMIT environment variable wins")
 	fl.IntVar(&c.verifySlots, "verify-slots", 0, "verifications running at once (API and pages together; more queue briefly, then get 429); default: the CPUs, as many as the memory limit holds")
+	fl.IntVar(&c.hashSlots, "hash-slots", 0, "password hashes (argon2id, 19 MiB each) run at once; beyond them a login or registration waits up to 2 s, then gets 429 (default: the number of CPUs)")
 	return cmd
 }
 
@@ -330,8 +332,9 @@ type domain struct {
 	outbox   string
 }
 
-// openDomain opens the data directory's store and the profile service. send may be nil (admin commands).
-func openDomain(dataDir string, send profile.Sender) (*domain, error) {
+// openDomain opens the data directory's store and the profile service. send may be nil (admin commands); options
+// adjust the profile service's options.
+func openDomain(dataDir string, send profile.Sender, options ...func(*profile.Options)) (*domain, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -350,7 +353,11 @@ func openDomain(dataDir string, send profile.Sender) (*domain, error) {
 	if send == nil {
 		send = discardSender{}
 	}
-	ps, err := profile.New(db, send, profile.Options{Secret: secret})
+	po := profile.Options{Secret: secret}
+	for _, o := range options {
+		o(&po)
+	}
+	ps, err := profile.New(db, send, po)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -400,11 +407,15 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	if err != nil {
 		return nil, err
 	}
-	d, err := openDomain(c.data, send)
+	if c.hashSlots < 0 {
+		return nil, usageErr("--hash-slots must not be negative")
+	}
+	d, err := openDomain(c.data, send, func(o *profile.Options) { o.HashSlots = c.hashSlots })
 	if err != nil {
 		return nil, err
 	}
 	svc := &service{close: []func() error{d.db.Close}}
+	svc.close = append(svc.close, func() error { d.profiles.WaitForDeliveries(); return nil }) // password-reset codes in flight
 	publicURL := strings.TrimSuffix(c.publicURL, "/")
 	if publicURL == "" {
 		publicURL = "http://" + c.addr

@@ -57,6 +57,7 @@ func Run(t *testing.T, s Suite) {
 		{"LoginThrottle", testLoginThrottle},
 		{"RateWindows/SurviveReopen", testRateWindows},
 		{"Profiles/DecoyTakesFreeIndexesOnly", testDecoyProfile},
+		{"LoginThrottleConcurrentAttempts", testLoginThrottleConcurrentAttempts},
 		{"SigningRequests/CreateGetScoped", testSigReqScoped},
 		{"SigningRequests/CompareAndSetRace", testSigReqCAS},
 		{"SigningRequests/AttachSigned", testSigReqAttach},

@@ -410,7 +410,14 @@ func testLoginThrottle(t *testing.T, s Suite) {
 		if err := tx.PutLoginThrottle(lt); err != nil {
 			return err
 		}
-		return tx.PutLoginThrottle(store.LoginThrottle{LoginKey: "ewa", LockedUntil: t0.Add(time.Hour)})
+		return tx.PutLoginThrottle(store.LoginThrottle{LoginKey: "ewa", Known: []string{"a1"}, KeepUntil: t0.Add(time.Hour)})
+	}))
+	must(t, db.View(ctx, func(tx *store.Tx) error {
+		lt, err := tx.GetLoginThrottle("ewa")
+		if err != nil || len(lt.Known) != 1 || lt.Known[0] != "a1" || !lt.KeepUntil.Equal(t0.Add(time.Hour)) {
+			t.Errorf("stored throttle: %+v %v", lt, err)
+		}
+		return nil
 	}))
 	var n int
 	must(t, db.Update(ctx, func(tx *store.Tx) error {
@@ -422,6 +429,54 @@ func testLoginThrottle(t *testing.T, s Suite) {
 		t.Fatalf("idle throttles removed: %d", n)
 	}
 	must(t, db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteLoginThrottle("ewa") }))
+}
+
+// testLoginThrottleConcurrentAttempts: the profile service records a login attempt and checks the limit in one
+// Update (read, check, write); concurrent Updates must not lose a recorded attempt, nor let more than the limit
+// pass the check.
+func testLoginThrottleConcurrentAttempts(t *testing.T, s Suite) {
+	db, _ := open(t, s)
+	const attempts, limit = 40, 5
+	var (
+		wg     sync.WaitGroup
+		passed atomic.Int32
+	)
+	for i := 0; i < attempts; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ok bool
+			err := db.Update(ctx, func(tx *store.Tx) error {
+				ok = false
+				lt, err := tx.GetLoginThrottle("jan")
+				if err != nil {
+					return err
+				}
+				if len(lt.Failures) >= limit {
+					return nil
+				}
+				lt.Failures, ok = append(lt.Failures, t0.Add(time.Duration(i)*time.Second)), true
+				return tx.PutLoginThrottle(lt)
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				passed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	must(t, db.View(ctx, func(tx *store.Tx) error {
+		lt, err := tx.GetLoginThrottle("jan")
+		if err != nil {
+			return err
+		}
+		if passed.Load() != limit || len(lt.Failures) != limit {
+			t.Errorf("%d attempts passed the check, %d recorded; want %d", passed.Load(), len(lt.Failures), limit)
+		}
+		return nil
+	}))
 }
 
 func sigreq(id, client string) store.SigningRequest {
