@@ -119,6 +119,11 @@ func ExampleService_ResetPassword() {
 	if err := svc.ConfirmContact(ctx, reg.ID, m.Code); err != nil {
 		panic(err)
 	}
+	officer, _ := svc.CreateOfficer(ctx, "urzednik1", "Urzednik-Test-2026!", "Jan Urzędnik")
+	if _, err := svc.ConfirmInPerson(ctx, officer.ID, reg.ApplicationNumber,
+		profile.IdentityDocument{Type: profile.IDCard, Number: "ABC123456"}); err != nil {
+		panic(err)
+	}
 
 	fmt.Println(svc.RequestPasswordReset(ctx, "nobody"), svc.RequestPasswordReset(ctx, "anna_t"))
 	svc.WaitForDeliveries() // reset codes go out in the background
