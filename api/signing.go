@@ -34,6 +34,8 @@ func init() {
 	mapError(signing.ErrNotReady, 409, "not-signed-yet", "The document is not signed yet", "")
 	mapError(signing.ErrClosed, 409, "request-closed", "The signing request is no longer pending", "")
 	mapError(signing.ErrOtherHolder, 404, "not-found", "Not found", "")
+	mapError(signing.ErrSealUnavailable, 503, "seal-unavailable", "The signature cannot be made now",
+		"Nothing was signed and the code was not used: try again with the same code shortly")
 
 	schemas["SigningSubmission"] = obj(map[string]any{"document": map[string]any{"type": "string", "contentEncoding": "base64"},
 		"fileName": str, "format?": map[string]any{"type": "string", "enum": []string{"xades", "pades", "auto"}},
@@ -162,10 +164,18 @@ func (s *Server) submit(c *gin.Context) {
 	c.JSON(http.StatusCreated, out)
 }
 
+// sealRetryAfter is the Retry-After of a seal that cannot be made now (the key or the store is away).
+const sealRetryAfter = 30
+
 func signingProblem(err error) error {
 	var fe *signing.FieldError
 	if errors.As(err, &fe) {
 		return errUnprocessable(fe.Field + ": " + fe.Reason)
+	}
+	if errors.Is(err, signing.ErrSealUnavailable) {
+		p := &apiError{p: problemFor(signing.ErrSealUnavailable), cause: err}
+		p.p.RetryAfter = sealRetryAfter
+		return p
 	}
 	return profileProblem(err)
 }

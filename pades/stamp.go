@@ -3,6 +3,7 @@ package pades
 import (
 	"bytes"
 	"compress/zlib"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -23,6 +24,17 @@ const (
 	stampMargin = 36.0
 )
 
+// ErrPageBox: the page that would carry the visible stamp has a box (CropBox, or MediaBox) no viewer could show:
+// not finite, beyond any real page, or without area.
+var ErrPageBox = errors.New("pades: the page cannot show a stamp")
+
+// Bounds of a page box that can carry a stamp, in points: ISO 32000 allows 14,400 (200 inches) in default user
+// space; a large margin over that keeps big drawings signable and refuses boxes that only an attack would make.
+const (
+	maxCoordinate = 1e6
+	minPageSide   = 1.0
+)
+
 // placement is where a widget goes: its rectangle in default user space and the matrix that keeps the
 // appearance upright on a rotated page.
 type placement struct {
@@ -35,7 +47,15 @@ type placement struct {
 // the page as displayed, after /Rotate).
 func place(p pdf.Page, box *[4]float64) (placement, error) {
 	c := p.CropBox
+	for _, v := range c {
+		if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > maxCoordinate {
+			return placement{}, fmt.Errorf("%w: the page's box %v is outside of any page", ErrPageBox, c)
+		}
+	}
 	W, H := c[2]-c[0], c[3]-c[1]
+	if W < minPageSide || H < minPageSide {
+		return placement{}, fmt.Errorf("%w: the page's box %v has no room for a stamp", ErrPageBox, c)
+	}
 	vw, vh := W, H
 	if p.Rotate == 90 || p.Rotate == 270 {
 		vw, vh = H, W

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -50,6 +51,9 @@ var (
 	ErrClosed = errors.New("signing: request is no longer pending")
 	// ErrOtherHolder: another profile holder has taken up the request.
 	ErrOtherHolder = errors.New("signing: request belongs to another profile holder")
+	// ErrSealUnavailable: the seal could not be made or stored now (the key is unavailable, the disk is full...).
+	// Nothing changed: the requests are still pending and the holder's code can be used again.
+	ErrSealUnavailable = errors.New("signing: the seal cannot be made now")
 )
 
 // FieldError names the invalid field.
@@ -81,7 +85,10 @@ type Store interface {
 type Profiles interface {
 	Get(ctx context.Context, profileID string) (profile.Profile, error)
 	IssueBatchSigningCode(ctx context.Context, profileID string, docs []profile.SigningDocument) (profile.CodeInfo, error)
-	RedeemBatchSigningCode(ctx context.Context, profileID string, docs []profile.SigningDocument, code string) error
+	// CheckBatchSigningCode checks the code without spending it (a wrong one counts against it).
+	CheckBatchSigningCode(ctx context.Context, profileID string, docs []profile.SigningDocument, code string) error
+	// RedeemBatchSigningCodeAnd spends the code and runs record in the same store transaction.
+	RedeemBatchSigningCodeAnd(ctx context.Context, profileID string, docs []profile.SigningDocument, code string, record func(tx *store.Tx) error) error
 }
 
 // Options configure the service.
@@ -101,6 +108,10 @@ type Options struct {
 	// SealPhrase begins the PDF /Reason, in the real service's form "PHRASE w imieniu: NAMES, PESEL: …, PZ ID: …"
 	// (default pades.DefaultSealPhrase).
 	SealPhrase string
+	// PrepareConcurrency bounds the PDF signatures prepared at once to check submissions (default GOMAXPROCS);
+	// PrepareTimeout is how long a submission waits for its check before the PDF is refused (default 10 s).
+	PrepareConcurrency int
+	PrepareTimeout     time.Duration
 }
 
 // Service runs signing requests.
@@ -109,6 +120,7 @@ type Service struct {
 	profiles Profiles
 	seal     *signer.Seal
 	o        Options
+	prepares chan struct{} // slots of the PDF preparations that check submissions
 }
 
 // New returns the service sealing with seal.
@@ -131,7 +143,13 @@ func New(st Store, profiles Profiles, seal *signer.Seal, o Options) *Service {
 	if o.SignURL == nil {
 		o.SignURL = func(id string) string { return "/sign/" + id }
 	}
-	return &Service{st: st, profiles: profiles, seal: seal, o: o}
+	if o.PrepareConcurrency <= 0 {
+		o.PrepareConcurrency = runtime.GOMAXPROCS(0)
+	}
+	if o.PrepareTimeout <= 0 {
+		o.PrepareTimeout = 10 * time.Second
+	}
+	return &Service{st: st, profiles: profiles, seal: seal, o: o, prepares: make(chan struct{}, o.PrepareConcurrency)}
 }
 
 // Submission is a document an integrator asks to have signed.
@@ -200,7 +218,7 @@ func checkURL(field, u string) error {
 }
 
 // prepare validates a submission and returns the stored record (without id and batch).
-func (s *Service) prepare(sub Submission, now time.Time) (store.SigningRequest, error) {
+func (s *Service) prepare(ctx context.Context, sub Submission, now time.Time) (store.SigningRequest, error) {
 	if len(sub.Document) == 0 {
 		return store.SigningRequest{}, &FieldError{"document", "is empty"}
 	}
@@ -239,7 +257,7 @@ func (s *Service) prepare(sub Submission, now time.Time) (store.SigningRequest, 
 	default:
 		return store.SigningRequest{}, &FieldError{"format", "must be xades, pades or auto"}
 	}
-	if err := signable(format, sub.Document); err != nil {
+	if err := s.signable(ctx, format, sub.Document, now); err != nil {
 		return store.SigningRequest{}, err
 	}
 	ct := contentType(name, sub.Document)
@@ -252,21 +270,74 @@ func (s *Service) prepare(sub Submission, now time.Time) (store.SigningRequest, 
 		Created: now, Updated: now, Expires: now.Add(s.o.RequestTTL), Document: sub.Document, DocumentSize: int64(len(sub.Document))}, nil
 }
 
-// signable refuses at submission the PDFs seal1 could not sign at confirmation (the holder would otherwise spend
-// a code on them): those that cannot be read and encrypted ones. (XML that does not parse is signed as a file, in
-// the XML container, like any other non-XML document.)
-func signable(format string, doc []byte) error {
+// signable refuses at submission the documents seal1 could not sign at confirmation (the holder would otherwise be
+// asked to approve, and spend a code on, a document that can never be signed). For a PDF it runs the preparation the
+// seal makes (pades.Prepare with the seal's options: reading the document, its page tree, the stamp's page, box and
+// appearance, the form and its permissions), without signing. At most Options.PrepareConcurrency preparations run
+// at once, each within the pdf reader's limits; one that takes longer than Options.PrepareTimeout is refused (it
+// keeps its slot until it ends, so slow documents cannot pile up). XML that does not parse is signed as a file, in
+// the XML container, like any other non-XML document.
+func (s *Service) signable(ctx context.Context, format string, doc []byte, now time.Time) error {
 	if format != FormatPAdES {
 		return nil
 	}
-	r, err := pdf.Open(bytes.NewReader(doc), int64(len(doc)), nil)
-	if err != nil {
-		return &FieldError{"document", "is not a readable PDF"}
+	select {
+	case s.prepares <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	if r.Encrypted() {
-		return &FieldError{"document", "is an encrypted PDF"}
+	res := make(chan error, 1)
+	go func() {
+		defer func() { <-s.prepares }()
+		defer func() {
+			if p := recover(); p != nil {
+				res <- fmt.Errorf("%w: preparing the signature panicked: %v", pdf.ErrMalformed, p)
+			}
+		}()
+		res <- pades.Prepare(ctx, bytes.NewReader(doc), int64(len(doc)), s.padesOptions(placeholderHolder, now))
+	}()
+	timer := time.NewTimer(s.o.PrepareTimeout)
+	defer timer.Stop()
+	select {
+	case err := <-res:
+		return refusal(err)
+	case <-timer.C:
+		return &FieldError{"document", "is a PDF that takes too long to prepare for signing"}
 	}
-	return nil
+}
+
+// placeholderHolder stands for the holder, not known at submission, when a PDF's signature is prepared: the stamp
+// fits any name to its box.
+var placeholderHolder = profile.Profile{ID: "0", FirstName: "Imię", Surname: "Nazwisko", PESEL: "00000000000", Login: "login"}
+
+// refusal says why pades.Prepare refused a PDF, in a fixed sentence for the integrator.
+func refusal(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, r := range []struct {
+		err    error
+		reason string
+	}{
+		{pades.ErrEncrypted, "is an encrypted PDF"},
+		{pades.ErrNoSuchPage, "is a PDF without pages"},
+		{pades.ErrPageBox, "is a PDF whose last page has no box that can show the signature stamp"},
+		{pades.ErrNotPermitted, "is a certified PDF that allows no changes: a signature would break its certification"},
+		{pades.ErrCertificationNotFirst, "is a PDF that cannot take another certification"},
+		{pades.ErrFieldExists, "is a PDF whose form already has the signature field"},
+		{pdf.ErrLimit, "is a PDF beyond the reader's limits"},
+		{pdf.ErrNotPDF, "is not a readable PDF"},
+		{pdf.ErrMalformed, "is not a readable PDF (its structure or page tree is broken)"},
+	} {
+		if errors.Is(err, r.err) {
+			return fmt.Errorf("%w: %w", &FieldError{"document", r.reason}, err)
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	// the seal's own options were refused: no document could be signed now
+	return fmt.Errorf("%w: preparing a PDF signature: %w", ErrSealUnavailable, err)
 }
 
 func contentType(name string, data []byte) string {
@@ -304,7 +375,7 @@ func (s *Service) SubmitBatch(ctx context.Context, clientID string, subs []Submi
 	}
 	var recs []store.SigningRequest
 	for i, sub := range subs {
-		r, err := s.prepare(sub, now)
+		r, err := s.prepare(ctx, sub, now)
 		if err != nil {
 			var fe *FieldError
 			if len(subs) > 1 && errors.As(err, &fe) {
@@ -508,7 +579,10 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 			return nil, profile.ErrInvalidCode
 		}
 	}
-	if err := s.profiles.RedeemBatchSigningCode(ctx, profileID, bindings(reqs), code); err != nil {
+	// The code is checked first (a wrong one counts), the documents are sealed, and only then is the code spent, in
+	// the transaction that stores the seals: a seal that fails changes nothing, and a stored seal always has its code
+	// spent. Two confirmations racing with the right code may both seal, but only one can spend the code and store.
+	if err := s.profiles.CheckBatchSigningCode(ctx, profileID, bindings(reqs), code); err != nil {
 		return nil, err
 	}
 	holder, err := s.profiles.Get(ctx, profileID)
@@ -524,36 +598,103 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 	for i, r := range reqs {
 		signed, ct, err := s.seal1(ctx, r, holder)
 		if err != nil {
-			now := s.o.Clock.Now()
-			for _, m := range reqs {
-				failed, ferr := s.st.SetSigningRequestStatus(ctx, m.ID, store.RequestPending, store.RequestFailed, func(x *store.SigningRequest) {
-					x.FailureReason, x.Updated = "the document could not be signed", now
-					if m.ID != r.ID {
-						x.FailureReason = "another document of the batch could not be signed"
-					}
-				}, audit.Event{Time: now, Kind: "signature.failed", Actor: "holder:" + profileID, Subject: m.ID,
-					Details: map[string]string{"format": m.Format}})
-				if ferr == nil {
-					s.notify(ctx, failed)
-				}
+			if unsealable(err) {
+				// only a document stored before submissions were checked (see signable) can get here
+				return nil, s.failBatch(ctx, profileID, reqs, r.ID, err)
 			}
-			return nil, fmt.Errorf("%w: %v", ErrUnsupportedFormat, err)
+			s.sealTrouble(ctx, profileID, reqs, err)
+			return nil, fmt.Errorf("%w: %w", ErrSealUnavailable, err)
 		}
 		docs[i] = sealed{signed, ct}
 	}
-	var out []Request
-	for i, r := range reqs {
+	var done []store.SigningRequest
+	err = s.profiles.RedeemBatchSigningCodeAnd(ctx, profileID, bindings(reqs), code, func(tx *store.Tx) error {
+		done = done[:0]
 		now := s.o.Clock.Now()
-		done, err := s.st.AttachSignedDocument(ctx, r.ID, store.RequestPending, docs[i].data, docs[i].ct, now,
-			audit.Event{Time: now, Kind: "signature.create", Actor: "holder:" + profileID, Subject: r.ID,
-				Details: map[string]string{"format": r.Format, "digest": fmt.Sprintf("%x", r.Digest), "client": r.ClientID}})
-		if err != nil {
-			return out, s.mapTransition(err)
+		for i, r := range reqs {
+			d, err := tx.AttachSigned(r.ID, store.RequestPending, docs[i].data, docs[i].ct, now)
+			if err != nil {
+				return err
+			}
+			if err := tx.Audit(audit.Event{Time: now, Kind: "signature.create", Actor: "holder:" + profileID, Subject: r.ID,
+				Details: map[string]string{"format": r.Format, "digest": fmt.Sprintf("%x", r.Digest), "client": r.ClientID}}); err != nil {
+				return err
+			}
+			done = append(done, d)
 		}
-		s.notify(ctx, done)
-		out = append(out, s.view(done))
+		return nil
+	})
+	if err != nil {
+		var ce *store.ConflictError
+		switch {
+		case errors.As(err, &ce), errors.Is(err, store.ErrNotFound):
+			return nil, s.mapTransition(err)
+		case isCodeError(err):
+			return nil, err
+		}
+		// the transaction did not commit (disk full, store closed...): neither the code nor the requests changed
+		s.sealTrouble(ctx, profileID, reqs, err)
+		return nil, fmt.Errorf("%w: storing the seal: %w", ErrSealUnavailable, err)
+	}
+	var out []Request
+	for _, d := range done {
+		s.notify(ctx, d)
+		out = append(out, s.view(d))
 	}
 	return out, nil
+}
+
+// isCodeError tells the profile service's answers about the code and the holder from a failure of the store.
+func isCodeError(err error) bool {
+	for _, e := range []error{profile.ErrInvalidCode, profile.ErrThrottled, profile.ErrNotActive, profile.ErrNotFound,
+		profile.ErrInvalid, profile.ErrForbidden} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// unsealable tells a document that can never be sealed (what signable refuses at submission) from a seal that
+// cannot be made now.
+func unsealable(err error) bool {
+	for _, e := range []error{pdf.ErrMalformed, pdf.ErrLimit, pdf.ErrNotPDF, pades.ErrEncrypted, pades.ErrNoSuchPage,
+		pades.ErrPageBox, pades.ErrNotPermitted, pades.ErrCertificationNotFirst, pades.ErrFieldExists} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// failBatch ends every request of a batch holding a document that cannot be sealed: the integrator is told, the
+// code is not spent (it approves a batch that is no longer pending).
+func (s *Service) failBatch(ctx context.Context, profileID string, reqs []store.SigningRequest, badID string, cause error) error {
+	now := s.o.Clock.Now()
+	for _, m := range reqs {
+		failed, ferr := s.st.SetSigningRequestStatus(ctx, m.ID, store.RequestPending, store.RequestFailed, func(x *store.SigningRequest) {
+			x.FailureReason, x.Updated = "the document could not be signed", now
+			if m.ID != badID {
+				x.FailureReason = "another document of the batch could not be signed"
+			}
+		}, audit.Event{Time: now, Kind: "signature.failed", Actor: "holder:" + profileID, Subject: m.ID,
+			Details: map[string]string{"format": m.Format}})
+		if ferr == nil {
+			s.notify(ctx, failed)
+		}
+	}
+	return fmt.Errorf("%w: %w", ErrUnsupportedFormat, cause)
+}
+
+// sealTrouble records in the audit log that a confirmation could not be sealed now (the requests stay pending).
+func (s *Service) sealTrouble(ctx context.Context, profileID string, reqs []store.SigningRequest, cause error) {
+	now := s.o.Clock.Now()
+	for _, r := range reqs {
+		// a pending-to-pending transition only carries the audit record; a request that is no longer pending needs none
+		s.st.SetSigningRequestStatus(ctx, r.ID, store.RequestPending, store.RequestPending, nil, //nolint:errcheck
+			audit.Event{Time: now, Kind: "signature.unavailable", Actor: "holder:" + profileID, Subject: r.ID,
+				Details: map[string]string{"format": r.Format, "error": cause.Error()}})
+	}
 }
 
 func (s *Service) notify(ctx context.Context, r store.SigningRequest) {
@@ -622,10 +763,7 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 	switch r.Format {
 	case FormatPAdES:
 		var out bytes.Buffer
-		_, err := pades.Sign(ctx, bytes.NewReader(r.Document), int64(len(r.Document)), &out, pades.SignOptions{
-			Signer: s.seal.Key, Certificate: s.seal.Certificate, Chain: s.seal.Chain[1:], Time: now,
-			Profile: &pades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
-				PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}, SealPhrase: s.o.SealPhrase})
+		_, err := pades.Sign(ctx, bytes.NewReader(r.Document), int64(len(r.Document)), &out, s.padesOptions(holder, now))
 		return out.Bytes(), "application/pdf", err
 	default:
 		doc := r.Document
@@ -639,6 +777,13 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 				PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}})
 		return out, "application/xml", err
 	}
+}
+
+// padesOptions are the options of the PAdES seal for holder at now; submission prepares with the same ones.
+func (s *Service) padesOptions(holder profile.Profile, now time.Time) pades.SignOptions {
+	return pades.SignOptions{Signer: s.seal.Key, Certificate: s.seal.Certificate, Chain: s.seal.Chain[1:], Time: now,
+		Profile: &pades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
+			PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}, SealPhrase: s.o.SealPhrase}
 }
 
 // wellFormedXML tells whether a document gets an enveloped signature; anything else (including text that starts
