@@ -212,6 +212,14 @@ func (s *server) signError(w http.ResponseWriter, r *http.Request, err error, fi
 	case errors.Is(err, signing.ErrNotFound), errors.Is(err, signing.ErrOtherHolder):
 		s.requestError(w, r, err)
 		return
+	case errors.Is(err, signing.ErrSealUnavailable):
+		// nothing was signed and the code was not spent: the page stays, so the holder can retry with the same code
+		s.log.Error("seal unavailable", "request", r.PathValue("id"), "error", err.Error())
+		w.Header().Set("Retry-After", "30")
+		v := s.view(w, r, "title.sign")
+		v.Errors[field] = v.T("err.sealUnavailable")
+		s.renderSign(w, r, http.StatusServiceUnavailable, v)
+		return
 	case errors.Is(err, signing.ErrUnsupportedFormat):
 		// sealing failed: the request is marked failed and the integrator is told
 		s.log.Error("signing failed", "request", r.PathValue("id"), "error", err.Error())
