@@ -32,6 +32,7 @@ import (
 	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/signer"
 	"github.com/trustsign/trustsign/store"
+	"github.com/trustsign/trustsign/verify"
 	"github.com/trustsign/trustsign/xades"
 )
 
@@ -190,12 +191,28 @@ type Request struct {
 	Phrase string
 }
 
+// view is the request as shown to integrators and holders: the integrator's file name and additional information
+// are neutralised (see Shown), whatever shows them (pages, API answers, downloads).
 func (s *Service) view(r store.SigningRequest) Request {
-	return Request{ID: r.ID, ClientID: r.ClientID, BatchID: r.BatchID, Status: r.Status, FileName: r.FileName,
+	return Request{ID: r.ID, ClientID: r.ClientID, BatchID: r.BatchID, Status: r.Status, FileName: Shown(r.FileName),
 		Format: r.Format, ContentType: r.ContentType, Size: r.DocumentSize, Digest: r.Digest, ProfileID: r.ProfileID,
-		SuccessURL: r.SuccessURL, FailureURL: r.FailureURL, AdditionalInfo: r.AdditionalInfo, Created: r.Created,
+		SuccessURL: r.SuccessURL, FailureURL: r.FailureURL, AdditionalInfo: ShownText(r.AdditionalInfo), Created: r.Created,
 		Expires: r.Expires, SignedAt: r.SignedAt, SignURL: s.o.SignURL(r.ID), FailureReason: r.FailureReason, Webhook: r.Webhook,
 		Phrase: profile.VerificationPhrase(r.Digest)}
+}
+
+// Shown makes an integrator's text (a file name) safe to show: control characters, Unicode bidirectional controls
+// (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) and invalid UTF-8 become visible escapes
+// (verify.Printable), so that "faktura\u202efdp.exe" cannot pass for "fakturaexe.pdf" wherever it is shown.
+func Shown(s string) string { return verify.Printable(s) }
+
+// ShownText is Shown for a text of several lines: line breaks stay, CR LF becomes LF.
+func ShownText(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = verify.Printable(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (s *Service) newID() (string, error) {
