@@ -165,6 +165,7 @@ func hostilePDFs() []struct {
 		}
 	}
 	build := func(objs map[int]pdftest.Object) []byte { return pdftest.Build(objs, 1, pdftest.Options{}) }
+	huge := "1" + strings.Repeat("0", 60) + ".0" // PDF numbers have no exponent; the reader takes 64 characters
 	encrypted := pdftest.Build(map[int]pdftest.Object{
 		1: pdftest.Dict("<< /Type /Catalog /Pages 2 0 R >>"),
 		2: pdftest.Dict("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
@@ -188,10 +189,11 @@ func hostilePDFs() []struct {
 			3: pdftest.Dict("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>")})},
 		{"kid is not a dictionary", build(map[int]pdftest.Object{1: pdftest.Dict("<< /Type /Catalog /Pages 2 0 R >>"),
 			2: pdftest.Dict("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"), 3: pdftest.Dict("42")})},
-		{"infinite MediaBox", build(page("/MediaBox [-1e308 -1e308 1e308 1e308]"))},
-		{"MediaBox of a galaxy", build(page("/MediaBox [0 0 1e30 1e30]"))},
+		{"MediaBox of 60-digit numbers", build(page("/MediaBox [-" + huge + " -" + huge + " " + huge + " " + huge + "]"))},
+		{"MediaBox of a galaxy", build(page("/MediaBox [0 0 1000000000000000000000000000000.0 1000000000000000000000000000000.0]"))},
 		{"empty MediaBox", build(page("/MediaBox [0 0 0 0]"))},
-		{"CropBox outside of reason", build(page("/MediaBox [0 0 595 842] /CropBox [0 0 1e40 5]"))},
+		{"CropBox outside of reason", build(page("/MediaBox [0 0 595 842] /CropBox [0 0 99999999 5]"))},
+		{"integer MediaBox beyond int64", build(page("/MediaBox [0 0 99999999999999999999999 842]"))},
 		{"certified with no changes allowed", build(map[int]pdftest.Object{
 			1: pdftest.Dict("<< /Type /Catalog /Pages 2 0 R /Perms << /DocMDP 4 0 R >> >>"),
 			2: pdftest.Dict("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),

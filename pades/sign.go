@@ -55,6 +55,9 @@ type SignOptions struct {
 	Hash crypto.Hash
 	// Time is the signing time written to /M and the stamp (default time.Now()).
 	Time time.Time
+	// TimeZone is the zone the stamp shows Time in, with its abbreviation (default Europe/Warsaw, as trustsign's
+	// pages show times: "2026-12-03 18:04:05 CET").
+	TimeZone *time.Location
 	// Name, Reason, Location and ContactInfo fill the signature dictionary's entries of the same names.
 	Name, Reason, Location, ContactInfo string
 	// Profile, when set, binds a trusted profile: /Name becomes "FIRSTNAME SURNAME" and /Reason the text of
@@ -432,7 +435,7 @@ func prepare(r *pdf.Reader, opts *SignOptions) (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ap, err = stampAppearance(u, pl, stampName(opts), opts.Time); err != nil {
+		if ap, err = stampAppearance(u, pl, stampName(opts), opts.Time, opts.TimeZone); err != nil {
 			return nil, err
 		}
 		rect = pdf.Array{pdf.Real(pl.rect[0]), pdf.Real(pl.rect[1]), pdf.Real(pl.rect[2]), pdf.Real(pl.rect[3])}

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
+	_ "time/tzdata" // the stamp's Europe/Warsaw, whatever the host has installed
+	"unicode"
 
 	"github.com/trustsign/trustsign/pdf"
 )
@@ -112,16 +115,45 @@ type stampLine struct {
 	size float64
 }
 
+// warsaw is the stamp's default time zone: the one trustsign's pages show times in.
+var warsaw = func() *time.Location {
+	l, err := time.LoadLocation("Europe/Warsaw")
+	if err != nil {
+		return time.UTC
+	}
+	return l
+}()
+
+// stampTime is the signing time as the stamp shows it: local time in loc (nil: Europe/Warsaw) with the zone's
+// abbreviation, e.g. "2026-12-03 18:04:05 CET", as the pages show it.
+func stampTime(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = warsaw
+	}
+	return t.In(loc).Format("2006-01-02 15:04:05 MST")
+}
+
+// stampText drops the characters a stamp must not draw: controls and Unicode bidirectional controls (which would
+// reorder the name around them).
+func stampText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Bidi_Control) || r == '\u2028' || r == '\u2029' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 // stampAppearance adds the stamp's appearance stream (and its fonts) to the update.
-func stampAppearance(up *pdf.Update, pl placement, name string, t time.Time) (pdf.Ref, error) {
+func stampAppearance(up *pdf.Update, pl placement, name string, t time.Time, loc *time.Location) (pdf.Ref, error) {
 	reg, bold, err := stampFonts()
 	if err != nil {
 		return pdf.Ref{}, fmt.Errorf("pades: stamp font: %w", err)
 	}
 	lines := []stampLine{
 		{stampTitle, true, 12},
-		{name, true, 10},
-		{"Data: " + t.Format("2006-01-02 15:04:05 -07:00"), false, 8.5},
+		{stampText(name), true, 10},
+		{"Data: " + stampTime(t, loc), false, 8.5},
 		{stampFooter, false, 7.5},
 	}
 	w, h := pl.w, pl.h
