@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"crypto"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -225,6 +226,20 @@ func TestUnsealablePDFRefusedAtSubmission(t *testing.T) {
 			}
 		})
 	}
+	// a page tree too big to prepare within the seal's reading limits (50,000 objects) is refused, in seconds
+	objs := map[int]pdftest.Object{1: pdftest.Dict("<< /Type /Catalog /Pages 2 0 R >>")}
+	var kids strings.Builder
+	const pages = 60000
+	for i := range pages {
+		fmt.Fprintf(&kids, "%d 0 R ", 3+i)
+		objs[3+i] = pdftest.Dict("<< /Type /Page /Parent 2 0 R >>")
+	}
+	objs[2] = pdftest.Dict(fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", kids.String(), pages))
+	_, err := e.rx.Submit(bg, client.Submission{Document: pdftest.Build(objs, 1, pdftest.Options{}), FileName: "big.pdf"})
+	if p := wantProblem(t, "60,000 pages", err, 422); !strings.Contains(p.Detail, "limits") {
+		t.Errorf("60,000 pages: %q", p.Detail)
+	}
+
 	_, _, anna := e.holder(t, "anna")
 	ok := pdftest.Build(pdftest.Simple(1, "Zwykly wniosek"), 1, pdftest.Options{})
 	req, err := e.rx.Submit(bg, client.Submission{Document: ok, FileName: "ok.pdf"})

@@ -55,6 +55,8 @@ type SignOptions struct {
 	Hash crypto.Hash
 	// Time is the signing time written to /M and the stamp (default time.Now()).
 	Time time.Time
+	// Limits bound the reading of the input (nil: the pdf package's defaults); Prepare and Sign read alike.
+	Limits *pdf.Limits
 	// TimeZone is the zone the stamp shows Time in, with its abbreviation (default Europe/Warsaw, as trustsign's
 	// pages show times: "2026-12-03 18:04:05 CET").
 	TimeZone *time.Location
@@ -196,7 +198,7 @@ func planSignature(ctx context.Context, in io.ReaderAt, size int64, opts *SignOp
 	if opts.Time.IsZero() {
 		opts.Time = time.Now()
 	}
-	r, err := pdf.Open(in, size, nil)
+	r, err := pdf.Open(in, size, opts.Limits)
 	if err != nil {
 		return nil, 0, fmt.Errorf("pades: reading the PDF: %w", err)
 	}

@@ -3,9 +3,12 @@ package signing_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/trustsign/trustsign/pdf/pdftest"
 	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/signing"
 	"github.com/trustsign/trustsign/store"
@@ -59,5 +62,20 @@ func TestAttackSealNotStoredKeepsRequestPending(t *testing.T) {
 	}
 	if _, err := svc.Confirm(ctx, anna, req.ID, code); err == nil {
 		t.Fatal("the code signed twice")
+	}
+}
+
+// TestSlowPDFPreparationRefused: a submission whose PDFs are not prepared within PrepareTimeout is refused as
+// invalid (422), naming the document; XML needs no preparation.
+func TestSlowPDFPreparationRefused(t *testing.T) {
+	e := newEnv(t)
+	svc := signing.New(e.db, e.profiles, e.seal, signing.Options{Clock: e.clock, PrepareTimeout: time.Nanosecond})
+	_, err := svc.Submit(ctx, "client-1", signing.Submission{Document: pdftest.Build(pdftest.Simple(1, "x"), 1, pdftest.Options{}), FileName: "a.pdf"})
+	var fe *signing.FieldError
+	if !errors.As(err, &fe) || fe.Field != "document" || !strings.Contains(fe.Reason, "too long") {
+		t.Fatalf("a PDF past the preparation time: %v", err)
+	}
+	if _, err := svc.Submit(ctx, "client-1", signing.Submission{Document: []byte(prescription), FileName: "r.xml"}); err != nil {
+		t.Fatalf("XML: %v", err)
 	}
 }

@@ -110,7 +110,7 @@ type Options struct {
 	// (default pades.DefaultSealPhrase).
 	SealPhrase string
 	// PrepareConcurrency bounds the PDF signatures prepared at once to check submissions (default GOMAXPROCS);
-	// PrepareTimeout is how long a submission waits for its check before the PDF is refused (default 10 s).
+	// PrepareTimeout is how long a submission waits for the checks of its PDFs before it is refused (default 10 s).
 	PrepareConcurrency int
 	PrepareTimeout     time.Duration
 }
@@ -291,17 +291,20 @@ func (s *Service) prepare(ctx context.Context, sub Submission, now time.Time) (s
 // asked to approve, and spend a code on, a document that can never be signed). For a PDF it runs the preparation the
 // seal makes (pades.Prepare with the seal's options: reading the document, its page tree, the stamp's page, box and
 // appearance, the form and its permissions), without signing. At most Options.PrepareConcurrency preparations run
-// at once, each within the pdf reader's limits; one that takes longer than Options.PrepareTimeout is refused (it
-// keeps its slot until it ends, so slow documents cannot pile up). XML that does not parse is signed as a file, in
+// at once, each within sealLimits; a submission whose PDFs take longer than Options.PrepareTimeout together is
+// refused (a preparation keeps its slot until it ends, so slow documents cannot pile up). XML that does not parse is signed as a file, in
 // the XML container, like any other non-XML document.
 func (s *Service) signable(ctx context.Context, format string, doc []byte, now time.Time) error {
 	if format != FormatPAdES {
 		return nil
 	}
+	if ctx.Err() != nil {
+		return prepareTimeout(ctx)
+	}
 	select {
 	case s.prepares <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return prepareTimeout(ctx)
 	}
 	res := make(chan error, 1)
 	go func() {
@@ -313,15 +316,24 @@ func (s *Service) signable(ctx context.Context, format string, doc []byte, now t
 		}()
 		res <- pades.Prepare(ctx, bytes.NewReader(doc), int64(len(doc)), s.padesOptions(placeholderHolder, now))
 	}()
-	timer := time.NewTimer(s.o.PrepareTimeout)
-	defer timer.Stop()
 	select {
 	case err := <-res:
 		return refusal(err)
-	case <-timer.C:
-		return &FieldError{"document", "is a PDF that takes too long to prepare for signing"}
+	case <-ctx.Done():
+		return prepareTimeout(ctx)
 	}
 }
+
+// prepareTimeout is the error of a submission whose PDFs were not all prepared within Options.PrepareTimeout (or
+// whose client went away).
+func prepareTimeout(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.Is(context.Cause(ctx), errPrepareTime) {
+		return &FieldError{"document", "is a PDF that takes too long to prepare for signing"}
+	}
+	return ctx.Err()
+}
+
+var errPrepareTime = errors.New("signing: the submission's PDFs took too long to prepare")
 
 // placeholderHolder stands for the holder, not known at submission, when a PDF's signature is prepared: the stamp
 // fits any name to its box.
@@ -390,9 +402,12 @@ func (s *Service) SubmitBatch(ctx context.Context, clientID string, subs []Submi
 		}
 		batchID = "b" + id[:16]
 	}
+	// the PDFs of one submission are prepared within one PrepareTimeout (see signable)
+	pctx, cancel := context.WithTimeoutCause(ctx, s.o.PrepareTimeout, errPrepareTime)
+	defer cancel()
 	var recs []store.SigningRequest
 	for i, sub := range subs {
-		r, err := s.prepare(ctx, sub, now)
+		r, err := s.prepare(pctx, sub, now)
 		if err != nil {
 			var fe *FieldError
 			if len(subs) > 1 && errors.As(err, &fe) {
@@ -796,9 +811,15 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 	}
 }
 
+// sealLimits bound the reading of a PDF to seal (and to check at submission): preparing a signature parses the
+// page tree and the form, so 50,000 objects is far beyond any document a person approves, and keeps a hostile
+// page tree to a few seconds and a few hundred MB (250,000 pages cost 17 s and 1.3 GB before).
+var sealLimits = pdf.Limits{MaxObjectLoads: 50_000}
+
 // padesOptions are the options of the PAdES seal for holder at now; submission prepares with the same ones.
 func (s *Service) padesOptions(holder profile.Profile, now time.Time) pades.SignOptions {
-	return pades.SignOptions{Signer: s.seal.Key, Certificate: s.seal.Certificate, Chain: s.seal.Chain[1:], Time: now,
+	lim := sealLimits
+	return pades.SignOptions{Signer: s.seal.Key, Certificate: s.seal.Certificate, Chain: s.seal.Chain[1:], Time: now, Limits: &lim,
 		Profile: &pades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
 			PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}, SealPhrase: s.o.SealPhrase}
 }
