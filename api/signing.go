@@ -35,7 +35,7 @@ func init() {
 	mapError(signing.ErrClosed, 409, "request-closed", "The signing request is no longer pending", "")
 	mapError(signing.ErrOtherHolder, 404, "not-found", "Not found", "")
 	mapError(signing.ErrSealUnavailable, 503, "seal-unavailable", "The signature cannot be made now",
-		"Nothing was signed and the code was not used: try again with the same code shortly")
+		"Nothing was signed or changed; try again shortly (a code already sent still works)")
 
 	schemas["SigningSubmission"] = obj(map[string]any{"document": map[string]any{"type": "string", "contentEncoding": "base64"},
 		"fileName": str, "format?": map[string]any{"type": "string", "enum": []string{"xades", "pades", "auto"}},
