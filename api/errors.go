@@ -53,6 +53,8 @@ var domainErrors = []domainError{
 	mapped(signing.ErrNotReady, 409, "not-signed-yet", "The document is not signed yet", ""),
 	mapped(signing.ErrClosed, 409, "request-closed", "The signing request is no longer pending", ""),
 	mapped(signing.ErrOtherHolder, 404, "not-found", "Not found", ""),
+	mapped(signing.ErrSealUnavailable, 503, "seal-unavailable", "The signature cannot be made now",
+		"Nothing was signed or changed; try again shortly (a code already sent still works)"),
 
 	// store: the domain packages translate what a client may learn; what leaks through is a conflict or an outage
 	mapped(store.ErrNotFound, 404, "not-found", "Not found", ""),

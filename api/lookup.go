@@ -25,13 +25,46 @@ type lookupJSON struct {
 	Expires            *time.Time `json:"expires,omitempty"`
 }
 
+// Lookups per minute when Config leaves them zero: one integrator key, and one client address (several integrators
+// may share an address behind a proxy).
+const (
+	defaultLookupsPerClient  = 60
+	defaultLookupsPerAddress = 120
+)
+
 func (s *Server) lookupRoutes() {
-	s.handle("POST", "/v1/profiles/lookup", op{Summary: "Look a trusted profile up by PESEL (in the body, never in a URL); every call is audited",
-		Auth: "client:lookup", Request: "Lookup", Responses: map[int]string{200: "LookupResult", 401: "problem", 403: "problem", 404: "problem", 422: "problem"},
-		Tags: []string{"integrators"}}, s.client(profile.ScopeLookup), s.lookup)
+	s.handle("POST", "/v1/profiles/lookup", op{Summary: "Look a trusted profile up by PESEL (in the body, never in a URL); every call is audited; rate-limited per integrator key and per address",
+		Auth: "client:lookup", Request: "Lookup", Responses: map[int]string{200: "LookupResult", 401: "problem", 403: "problem", 404: "problem", 422: "problem", 429: "problem"},
+		Tags: []string{"integrators"}}, s.lookupAddressLimit, s.client(profile.ScopeLookup), s.lookup)
+}
+
+// lookupAddressLimit counts every lookup from a client address, with a valid key or not, before the key is checked:
+// PESELs cannot be enumerated from one address by spreading them over keys, nor keys guessed at full speed.
+func (s *Server) lookupAddressLimit(c *gin.Context) {
+	if s.lookupAllowed(c, "lookup-addr:"+c.ClientIP(), s.cfg.LookupsPerAddress, defaultLookupsPerAddress) {
+		c.Next()
+	}
+}
+
+// lookupAllowed counts one lookup for key within limit per minute (def when limit is 0) and answers 429 with
+// Retry-After beyond it.
+func (s *Server) lookupAllowed(c *gin.Context, key string, limit, def int) bool {
+	if limit <= 0 {
+		limit = def
+	}
+	ok, wait := s.limits.allow(key, limit, time.Minute)
+	if !ok {
+		p := *errTooManyRequest
+		p.p.RetryAfter = int(wait.Seconds()) + 1
+		writeProblem(c, &p)
+	}
+	return ok
 }
 
 func (s *Server) lookup(c *gin.Context) {
+	if !s.lookupAllowed(c, "lookup-client:"+clientOf(c).ID, s.cfg.LookupsPerClient, defaultLookupsPerClient) {
+		return
+	}
 	var b struct {
 		PESEL string `json:"pesel"`
 	}

@@ -60,6 +60,9 @@ type Config struct {
 	Profiles    Profiles
 	Signing     Signing
 	Maintenance Maintenance
+	// LookupsPerClient and LookupsPerAddress bound PESEL lookups per minute for one integrator key and for one client
+	// address (defaults 60 and 120).
+	LookupsPerClient, LookupsPerAddress int
 	// LoginFailuresPerAddress bounds failed logins from one client address per 15 minutes (default 100), against
 	// password spraying across many logins.
 	LoginFailuresPerAddress int

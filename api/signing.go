@@ -140,10 +140,18 @@ func (s *Server) submit(c *gin.Context) {
 	c.JSON(http.StatusCreated, out)
 }
 
+// sealRetryAfter is the Retry-After of a seal that cannot be made now (the key or the store is away).
+const sealRetryAfter = 30
+
 func signingProblem(err error) error {
 	var fe *signing.FieldError
 	if errors.As(err, &fe) {
 		return errUnprocessable(fe.Field + ": " + fe.Reason)
+	}
+	if errors.Is(err, signing.ErrSealUnavailable) {
+		p := &apiError{p: problemFor(signing.ErrSealUnavailable), cause: err}
+		p.p.RetryAfter = sealRetryAfter
+		return p
 	}
 	return profileProblem(err)
 }

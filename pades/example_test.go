@@ -3,12 +3,14 @@ package pades_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/trustsign/trustsign/internal/testpki"
 	"github.com/trustsign/trustsign/pades"
+	"github.com/trustsign/trustsign/pdf"
 	"github.com/trustsign/trustsign/pdf/pdftest"
 )
 
@@ -30,6 +32,29 @@ func ExampleSign() {
 	// Output:
 	// Signature1 visible: true page: 2 revision: 2
 	// original untouched: true
+}
+
+// Prepare tells, before anyone is asked to approve a signature, whether Sign would sign a PDF: here a document
+// whose page tree is its own kid, and one whose page box is beyond any page.
+func ExamplePrepare() {
+	id := testpki.New().EC256
+	o := pades.SignOptions{Signer: id.Key, Certificate: id.Cert, Chain: id.Chain,
+		Profile: &pades.Profile{FirstName: "ANNA", Surname: "TESTOWA", PESEL: "44051401359", ProfileID: "1", Login: "atestowa"}}
+	for _, doc := range [][]byte{
+		pdftest.Build(pdftest.Simple(1, "Wniosek"), 1, pdftest.Options{}),
+		pdftest.Build(map[int]pdftest.Object{1: pdftest.Dict("<< /Type /Catalog /Pages 2 0 R >>"),
+			2: pdftest.Dict("<< /Type /Pages /Kids [2 0 R] /Count 1 >>")}, 1, pdftest.Options{}),
+		pdftest.Build(map[int]pdftest.Object{1: pdftest.Dict("<< /Type /Catalog /Pages 2 0 R >>"),
+			2: pdftest.Dict("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+			3: pdftest.Dict("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 5000000.0 5000000.0] >>")}, 1, pdftest.Options{}),
+	} {
+		err := pades.Prepare(context.Background(), bytes.NewReader(doc), int64(len(doc)), o)
+		fmt.Println(err == nil, errors.Is(err, pdf.ErrMalformed), errors.Is(err, pades.ErrPageBox))
+	}
+	// Output:
+	// true false false
+	// false true false
+	// false false true
 }
 
 // Signing files: the input is streamed, the output written to a temporary file and renamed into place.

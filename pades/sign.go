@@ -55,6 +55,11 @@ type SignOptions struct {
 	Hash crypto.Hash
 	// Time is the signing time written to /M and the stamp (default time.Now()).
 	Time time.Time
+	// Limits bound the reading of the input (nil: the pdf package's defaults); Prepare and Sign read alike.
+	Limits *pdf.Limits
+	// TimeZone is the zone the stamp shows Time in, with its abbreviation (default Europe/Warsaw, as trustsign's
+	// pages show times: "2026-12-03 18:04:05 CET").
+	TimeZone *time.Location
 	// Name, Reason, Location and ContactInfo fill the signature dictionary's entries of the same names.
 	Name, Reason, Location, ContactInfo string
 	// Profile, when set, binds a trusted profile: /Name becomes "FIRSTNAME SURNAME" and /Reason the text of
@@ -115,41 +120,20 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts S
 	return sign(ctx, in, size, out, opts, func(h io.Writer) error { return copyHashed(ctx, in, size, h, out) })
 }
 
+// Prepare does everything Sign does before the signature itself, and returns the error Sign would return for
+// this document and these options: it checks opts, reads the PDF (with Sign's limits) and builds the incremental
+// update with the field, the widget and the stamp, then discards it. It writes nothing and does not sign (opts.Signer
+// is only asked for its public key), so a service can refuse a PDF that could never be signed before anyone is asked
+// to approve its signature. A document Prepare accepts is one Sign accepts with the same options (Time, Profile and
+// the key excepted, which only change what the stamp and the reserved space hold).
+func Prepare(ctx context.Context, in io.ReaderAt, size int64, opts SignOptions) error {
+	_, _, err := planSignature(ctx, in, size, &opts)
+	return err
+}
+
 // sign prepares the update, lets stream hash the original into h while it lands in out, and appends the update.
 func sign(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts SignOptions, stream func(h io.Writer) error) (*SignResult, error) {
-	hash, err := opts.hash()
-	if err != nil {
-		return nil, err
-	}
-	if opts.Signer == nil || opts.Certificate == nil {
-		return nil, fmt.Errorf("%w: Signer and Certificate are required", ErrInvalidOptions)
-	}
-	if opts.DocMDP < 0 || opts.DocMDP > 3 {
-		return nil, fmt.Errorf("%w: DocMDP must be 0, 1, 2 or 3", ErrInvalidOptions)
-	}
-	if err := keyusage.ForDocuments(opts.Certificate); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
-	}
-	// Catch what would only fail after the document has been streamed out.
-	switch opts.Signer.Public().(type) {
-	case *rsa.PublicKey, *ecdsa.PublicKey:
-	default:
-		return nil, fmt.Errorf("%w: %T keys are not supported (RSA or ECDSA)", ErrInvalidOptions, opts.Signer.Public())
-	}
-	if pk, ok := opts.Signer.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pk.Equal(opts.Certificate.PublicKey) {
-		return nil, fmt.Errorf("%w: the signer's key is not the certificate's", ErrInvalidOptions)
-	}
-	if opts.Time.IsZero() {
-		opts.Time = time.Now()
-	}
-	r, err := pdf.Open(in, size, nil)
-	if err != nil {
-		return nil, fmt.Errorf("pades: reading the PDF: %w", err)
-	}
-	if r.Encrypted() {
-		return nil, ErrEncrypted
-	}
-	pl, err := prepare(r, &opts)
+	pl, hash, err := planSignature(ctx, in, size, &opts)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +168,51 @@ func sign(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts S
 	res := pl.result
 	res.Digest = digest
 	return &res, nil
+}
+
+// planSignature checks the options (filling in their defaults), opens the PDF and prepares the update: the part of Sign
+// that Prepare shares.
+func planSignature(ctx context.Context, in io.ReaderAt, size int64, opts *SignOptions) (*plan, crypto.Hash, error) {
+	hash, err := opts.hash()
+	if err != nil {
+		return nil, 0, err
+	}
+	if opts.Signer == nil || opts.Certificate == nil {
+		return nil, 0, fmt.Errorf("%w: Signer and Certificate are required", ErrInvalidOptions)
+	}
+	if opts.DocMDP < 0 || opts.DocMDP > 3 {
+		return nil, 0, fmt.Errorf("%w: DocMDP must be 0, 1, 2 or 3", ErrInvalidOptions)
+	}
+	if err := keyusage.ForDocuments(opts.Certificate); err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
+	}
+	// Catch what would only fail after the document has been streamed out.
+	switch opts.Signer.Public().(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey:
+	default:
+		return nil, 0, fmt.Errorf("%w: %T keys are not supported (RSA or ECDSA)", ErrInvalidOptions, opts.Signer.Public())
+	}
+	if pk, ok := opts.Signer.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pk.Equal(opts.Certificate.PublicKey) {
+		return nil, 0, fmt.Errorf("%w: the signer's key is not the certificate's", ErrInvalidOptions)
+	}
+	if opts.Time.IsZero() {
+		opts.Time = time.Now()
+	}
+	r, err := pdf.Open(in, size, opts.Limits)
+	if err != nil {
+		return nil, 0, fmt.Errorf("pades: reading the PDF: %w", err)
+	}
+	if r.Encrypted() {
+		return nil, 0, ErrEncrypted
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	pl, err := prepare(r, opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	return pl, hash, nil
 }
 
 const chunkSize = 1 << 20
@@ -408,7 +437,7 @@ func prepare(r *pdf.Reader, opts *SignOptions) (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ap, err = stampAppearance(u, pl, stampName(opts), opts.Time); err != nil {
+		if ap, err = stampAppearance(u, pl, stampName(opts), opts.Time, opts.TimeZone); err != nil {
 			return nil, err
 		}
 		rect = pdf.Array{pdf.Real(pl.rect[0]), pdf.Real(pl.rect[1]), pdf.Real(pl.rect[2]), pdf.Real(pl.rect[3])}

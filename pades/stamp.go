@@ -3,9 +3,13 @@ package pades
 import (
 	"bytes"
 	"compress/zlib"
+	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
+	_ "time/tzdata" // the stamp's Europe/Warsaw, whatever the host has installed
+	"unicode"
 
 	"github.com/trustsign/trustsign/pdf"
 )
@@ -23,6 +27,17 @@ const (
 	stampMargin = 36.0
 )
 
+// ErrPageBox: the page that would carry the visible stamp has a box (CropBox, or MediaBox) no viewer could show:
+// not finite, beyond any real page, or without area.
+var ErrPageBox = errors.New("pades: the page cannot show a stamp")
+
+// Bounds of a page box that can carry a stamp, in points: ISO 32000 allows 14,400 (200 inches) in default user
+// space; a large margin over that keeps big drawings signable and refuses boxes that only an attack would make.
+const (
+	maxCoordinate = 1e6
+	minPageSide   = 1.0
+)
+
 // placement is where a widget goes: its rectangle in default user space and the matrix that keeps the
 // appearance upright on a rotated page.
 type placement struct {
@@ -35,7 +50,15 @@ type placement struct {
 // the page as displayed, after /Rotate).
 func place(p pdf.Page, box *[4]float64) (placement, error) {
 	c := p.CropBox
+	for _, v := range c {
+		if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > maxCoordinate {
+			return placement{}, fmt.Errorf("%w: the page's box %v is outside of any page", ErrPageBox, c)
+		}
+	}
 	W, H := c[2]-c[0], c[3]-c[1]
+	if W < minPageSide || H < minPageSide {
+		return placement{}, fmt.Errorf("%w: the page's box %v has no room for a stamp", ErrPageBox, c)
+	}
 	vw, vh := W, H
 	if p.Rotate == 90 || p.Rotate == 270 {
 		vw, vh = H, W
@@ -92,16 +115,45 @@ type stampLine struct {
 	size float64
 }
 
+// warsaw is the stamp's default time zone: the one trustsign's pages show times in.
+var warsaw = func() *time.Location {
+	l, err := time.LoadLocation("Europe/Warsaw")
+	if err != nil {
+		return time.UTC
+	}
+	return l
+}()
+
+// stampTime is the signing time as the stamp shows it: local time in loc (nil: Europe/Warsaw) with the zone's
+// abbreviation, e.g. "2026-12-03 18:04:05 CET", as the pages show it.
+func stampTime(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = warsaw
+	}
+	return t.In(loc).Format("2006-01-02 15:04:05 MST")
+}
+
+// stampText drops the characters a stamp must not draw: controls and Unicode bidirectional controls (which would
+// reorder the name around them).
+func stampText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Bidi_Control) || r == '\u2028' || r == '\u2029' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 // stampAppearance adds the stamp's appearance stream (and its fonts) to the update.
-func stampAppearance(up *pdf.Update, pl placement, name string, t time.Time) (pdf.Ref, error) {
+func stampAppearance(up *pdf.Update, pl placement, name string, t time.Time, loc *time.Location) (pdf.Ref, error) {
 	reg, bold, err := stampFonts()
 	if err != nil {
 		return pdf.Ref{}, fmt.Errorf("pades: stamp font: %w", err)
 	}
 	lines := []stampLine{
 		{stampTitle, true, 12},
-		{name, true, 10},
-		{"Data: " + t.Format("2006-01-02 15:04:05 -07:00"), false, 8.5},
+		{stampText(name), true, 10},
+		{"Data: " + stampTime(t, loc), false, 8.5},
 		{stampFooter, false, 7.5},
 	}
 	w, h := pl.w, pl.h

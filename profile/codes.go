@@ -155,6 +155,13 @@ func digests(bs []store.Binding) [][]byte {
 // succeed: the second finds no code.
 func (s *Service) redeem(ctx context.Context, profileID, purpose string, want []store.Binding, code string,
 	onSuccess func(tx *store.Tx, p *store.Profile, now time.Time) error) error {
+	return s.useCode(ctx, profileID, purpose, want, code, true, onSuccess)
+}
+
+// useCode is redeem; with spend false a right code is left in place (a wrong one still counts), and onSuccess runs
+// only as a check.
+func (s *Service) useCode(ctx context.Context, profileID, purpose string, want []store.Binding, code string, spend bool,
+	onSuccess func(tx *store.Tx, p *store.Profile, now time.Time) error) error {
 	now := s.now()
 	co := s.o.Codes
 	code = strings.TrimSpace(code)
@@ -219,6 +226,12 @@ func (s *Service) redeem(ctx context.Context, profileID, purpose string, want []
 			}
 			return tx.Audit(audit.Event{Time: now, Kind: kind, Actor: "holder:" + p.ID, Subject: p.ID,
 				Details: map[string]string{"purpose": purpose, "reason": reason, "failures": strconv.Itoa(c.Failures)}})
+		}
+		if !spend {
+			if onSuccess != nil {
+				return onSuccess(tx, &p, now)
+			}
+			return nil
 		}
 		if err := tx.DeleteCode(p.ID, purpose); err != nil {
 			return err
@@ -323,16 +336,42 @@ func (s *Service) RedeemSigningCode(ctx context.Context, profileID, requestID st
 
 // RedeemBatchSigningCode checks a batch code: docs must be exactly the set the code was issued for.
 func (s *Service) RedeemBatchSigningCode(ctx context.Context, profileID string, docs []SigningDocument, code string) error {
+	return s.RedeemBatchSigningCodeAnd(ctx, profileID, docs, code, nil)
+}
+
+// CheckBatchSigningCode checks a batch code as RedeemBatchSigningCode does, and counts a wrong or mismatched entry
+// the same way, but leaves a right code unspent. The signing flow checks, then seals, then redeems with
+// RedeemBatchSigningCodeAnd: a seal that cannot be made now leaves the code usable for a retry.
+func (s *Service) CheckBatchSigningCode(ctx context.Context, profileID string, docs []SigningDocument, code string) error {
+	bs, err := signingBindings(docs)
+	if err != nil {
+		return err
+	}
+	return s.useCode(ctx, profileID, purposeSign, bs, code, false, checkActive)
+}
+
+// RedeemBatchSigningCodeAnd redeems a batch code and runs record (when not nil) in the same store transaction: the
+// code is spent exactly when what record writes (the signed documents) is stored. An error from record, or from
+// the commit, undoes both and is returned; the code can then be used again.
+func (s *Service) RedeemBatchSigningCodeAnd(ctx context.Context, profileID string, docs []SigningDocument, code string,
+	record func(tx *store.Tx) error) error {
 	bs, err := signingBindings(docs)
 	if err != nil {
 		return err
 	}
 	return s.redeem(ctx, profileID, purposeSign, bs, code, func(tx *store.Tx, p *store.Profile, now time.Time) error {
-		if !isActive(*p, now) {
-			return ErrNotActive
+		if err := checkActive(tx, p, now); err != nil || record == nil {
+			return err
 		}
-		return nil
+		return record(tx)
 	})
+}
+
+func checkActive(_ *store.Tx, p *store.Profile, now time.Time) error {
+	if !isActive(*p, now) {
+		return ErrNotActive
+	}
+	return nil
 }
 
 func isActive(p store.Profile, now time.Time) bool {

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ import (
 	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/signer"
 	"github.com/trustsign/trustsign/store"
+	"github.com/trustsign/trustsign/verify"
 	"github.com/trustsign/trustsign/xades"
 )
 
@@ -50,6 +52,9 @@ var (
 	ErrClosed = errors.New("signing: request is no longer pending")
 	// ErrOtherHolder: another profile holder has taken up the request.
 	ErrOtherHolder = errors.New("signing: request belongs to another profile holder")
+	// ErrSealUnavailable: the seal could not be made or stored now (the key is unavailable, the disk is full...).
+	// Nothing changed: the requests are still pending and the holder's code can be used again.
+	ErrSealUnavailable = errors.New("signing: the seal cannot be made now")
 )
 
 // FieldError names the invalid field.
@@ -81,7 +86,10 @@ type Store interface {
 type Profiles interface {
 	Get(ctx context.Context, profileID string) (profile.Profile, error)
 	IssueBatchSigningCode(ctx context.Context, profileID string, docs []profile.SigningDocument) (profile.CodeInfo, error)
-	RedeemBatchSigningCode(ctx context.Context, profileID string, docs []profile.SigningDocument, code string) error
+	// CheckBatchSigningCode checks the code without spending it (a wrong one counts against it).
+	CheckBatchSigningCode(ctx context.Context, profileID string, docs []profile.SigningDocument, code string) error
+	// RedeemBatchSigningCodeAnd spends the code and runs record in the same store transaction.
+	RedeemBatchSigningCodeAnd(ctx context.Context, profileID string, docs []profile.SigningDocument, code string, record func(tx *store.Tx) error) error
 }
 
 // Options configure the service.
@@ -101,6 +109,10 @@ type Options struct {
 	// SealPhrase begins the PDF /Reason, in the real service's form "PHRASE w imieniu: NAMES, PESEL: …, PZ ID: …"
 	// (default pades.DefaultSealPhrase).
 	SealPhrase string
+	// PrepareConcurrency bounds the PDF signatures prepared at once to check submissions (default GOMAXPROCS);
+	// PrepareTimeout is how long a submission waits for the checks of its PDFs before it is refused (default 10 s).
+	PrepareConcurrency int
+	PrepareTimeout     time.Duration
 }
 
 // Service runs signing requests.
@@ -109,6 +121,7 @@ type Service struct {
 	profiles Profiles
 	seal     *signer.Seal
 	o        Options
+	prepares chan struct{} // slots of the PDF preparations that check submissions
 }
 
 // New returns the service sealing with seal.
@@ -131,7 +144,13 @@ func New(st Store, profiles Profiles, seal *signer.Seal, o Options) *Service {
 	if o.SignURL == nil {
 		o.SignURL = func(id string) string { return "/sign/" + id }
 	}
-	return &Service{st: st, profiles: profiles, seal: seal, o: o}
+	if o.PrepareConcurrency <= 0 {
+		o.PrepareConcurrency = runtime.GOMAXPROCS(0)
+	}
+	if o.PrepareTimeout <= 0 {
+		o.PrepareTimeout = 10 * time.Second
+	}
+	return &Service{st: st, profiles: profiles, seal: seal, o: o, prepares: make(chan struct{}, o.PrepareConcurrency)}
 }
 
 // Submission is a document an integrator asks to have signed.
@@ -172,12 +191,28 @@ type Request struct {
 	Phrase string
 }
 
+// view is the request as shown to integrators and holders: the integrator's file name and additional information
+// are neutralised (see Shown), whatever shows them (pages, API answers, downloads).
 func (s *Service) view(r store.SigningRequest) Request {
-	return Request{ID: r.ID, ClientID: r.ClientID, BatchID: r.BatchID, Status: r.Status, FileName: r.FileName,
+	return Request{ID: r.ID, ClientID: r.ClientID, BatchID: r.BatchID, Status: r.Status, FileName: Shown(r.FileName),
 		Format: r.Format, ContentType: r.ContentType, Size: r.DocumentSize, Digest: r.Digest, ProfileID: r.ProfileID,
-		SuccessURL: r.SuccessURL, FailureURL: r.FailureURL, AdditionalInfo: r.AdditionalInfo, Created: r.Created,
+		SuccessURL: r.SuccessURL, FailureURL: r.FailureURL, AdditionalInfo: ShownText(r.AdditionalInfo), Created: r.Created,
 		Expires: r.Expires, SignedAt: r.SignedAt, SignURL: s.o.SignURL(r.ID), FailureReason: r.FailureReason, Webhook: r.Webhook,
 		Phrase: profile.VerificationPhrase(r.Digest)}
+}
+
+// Shown makes an integrator's text (a file name) safe to show: control characters, Unicode bidirectional controls
+// (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) and invalid UTF-8 become visible escapes
+// (verify.Printable), so that "faktura\u202efdp.exe" cannot pass for "fakturaexe.pdf" wherever it is shown.
+func Shown(s string) string { return verify.Printable(s) }
+
+// ShownText is Shown for a text of several lines: line breaks stay, CR LF becomes LF.
+func ShownText(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = verify.Printable(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (s *Service) newID() (string, error) {
@@ -200,7 +235,7 @@ func checkURL(field, u string) error {
 }
 
 // prepare validates a submission and returns the stored record (without id and batch).
-func (s *Service) prepare(sub Submission, now time.Time) (store.SigningRequest, error) {
+func (s *Service) prepare(ctx context.Context, sub Submission, now time.Time) (store.SigningRequest, error) {
 	if len(sub.Document) == 0 {
 		return store.SigningRequest{}, &FieldError{"document", "is empty"}
 	}
@@ -239,7 +274,7 @@ func (s *Service) prepare(sub Submission, now time.Time) (store.SigningRequest, 
 	default:
 		return store.SigningRequest{}, &FieldError{"format", "must be xades, pades or auto"}
 	}
-	if err := signable(format, sub.Document); err != nil {
+	if err := s.signable(ctx, format, sub.Document, now); err != nil {
 		return store.SigningRequest{}, err
 	}
 	ct := contentType(name, sub.Document)
@@ -252,21 +287,86 @@ func (s *Service) prepare(sub Submission, now time.Time) (store.SigningRequest, 
 		Created: now, Updated: now, Expires: now.Add(s.o.RequestTTL), Document: sub.Document, DocumentSize: int64(len(sub.Document))}, nil
 }
 
-// signable refuses at submission the PDFs seal1 could not sign at confirmation (the holder would otherwise spend
-// a code on them): those that cannot be read and encrypted ones. (XML that does not parse is signed as a file, in
-// the XML container, like any other non-XML document.)
-func signable(format string, doc []byte) error {
+// signable refuses at submission the documents seal1 could not sign at confirmation (the holder would otherwise be
+// asked to approve, and spend a code on, a document that can never be signed). For a PDF it runs the preparation the
+// seal makes (pades.Prepare with the seal's options: reading the document, its page tree, the stamp's page, box and
+// appearance, the form and its permissions), without signing. At most Options.PrepareConcurrency preparations run
+// at once, each within sealLimits; a submission whose PDFs take longer than Options.PrepareTimeout together is
+// refused (a preparation keeps its slot until it ends, so slow documents cannot pile up). XML that does not parse is signed as a file, in
+// the XML container, like any other non-XML document.
+func (s *Service) signable(ctx context.Context, format string, doc []byte, now time.Time) error {
 	if format != FormatPAdES {
 		return nil
 	}
-	r, err := pdf.Open(bytes.NewReader(doc), int64(len(doc)), nil)
-	if err != nil {
-		return &FieldError{"document", "is not a readable PDF"}
+	if ctx.Err() != nil {
+		return prepareTimeout(ctx)
 	}
-	if r.Encrypted() {
-		return &FieldError{"document", "is an encrypted PDF"}
+	select {
+	case s.prepares <- struct{}{}:
+	case <-ctx.Done():
+		return prepareTimeout(ctx)
 	}
-	return nil
+	res := make(chan error, 1)
+	go func() {
+		defer func() { <-s.prepares }()
+		defer func() {
+			if p := recover(); p != nil {
+				res <- fmt.Errorf("%w: preparing the signature panicked: %v", pdf.ErrMalformed, p)
+			}
+		}()
+		res <- pades.Prepare(ctx, bytes.NewReader(doc), int64(len(doc)), s.padesOptions(placeholderHolder, now))
+	}()
+	select {
+	case err := <-res:
+		return refusal(err)
+	case <-ctx.Done():
+		return prepareTimeout(ctx)
+	}
+}
+
+// prepareTimeout is the error of a submission whose PDFs were not all prepared within Options.PrepareTimeout (or
+// whose client went away).
+func prepareTimeout(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.Is(context.Cause(ctx), errPrepareTime) {
+		return &FieldError{"document", "is a PDF that takes too long to prepare for signing"}
+	}
+	return ctx.Err()
+}
+
+var errPrepareTime = errors.New("signing: the submission's PDFs took too long to prepare")
+
+// placeholderHolder stands for the holder, not known at submission, when a PDF's signature is prepared: the stamp
+// fits any name to its box.
+var placeholderHolder = profile.Profile{ID: "0", FirstName: "Imię", Surname: "Nazwisko", PESEL: "00000000000", Login: "login"}
+
+// refusal says why pades.Prepare refused a PDF, in a fixed sentence for the integrator.
+func refusal(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, r := range []struct {
+		err    error
+		reason string
+	}{
+		{pades.ErrEncrypted, "is an encrypted PDF"},
+		{pades.ErrNoSuchPage, "is a PDF without pages"},
+		{pades.ErrPageBox, "is a PDF whose last page has no box that can show the signature stamp"},
+		{pades.ErrNotPermitted, "is a certified PDF that allows no changes: a signature would break its certification"},
+		{pades.ErrCertificationNotFirst, "is a PDF that cannot take another certification"},
+		{pades.ErrFieldExists, "is a PDF whose form already has the signature field"},
+		{pdf.ErrLimit, "is a PDF beyond the reader's limits"},
+		{pdf.ErrNotPDF, "is not a readable PDF"},
+		{pdf.ErrMalformed, "is not a readable PDF (its structure or page tree is broken)"},
+	} {
+		if errors.Is(err, r.err) {
+			return fmt.Errorf("%w: %w", &FieldError{"document", r.reason}, err)
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	// the seal's own options were refused: no document could be signed now
+	return fmt.Errorf("%w: preparing a PDF signature: %w", ErrSealUnavailable, err)
 }
 
 func contentType(name string, data []byte) string {
@@ -302,9 +402,12 @@ func (s *Service) SubmitBatch(ctx context.Context, clientID string, subs []Submi
 		}
 		batchID = "b" + id[:16]
 	}
+	// the PDFs of one submission are prepared within one PrepareTimeout (see signable)
+	pctx, cancel := context.WithTimeoutCause(ctx, s.o.PrepareTimeout, errPrepareTime)
+	defer cancel()
 	var recs []store.SigningRequest
 	for i, sub := range subs {
-		r, err := s.prepare(sub, now)
+		r, err := s.prepare(pctx, sub, now)
 		if err != nil {
 			var fe *FieldError
 			if len(subs) > 1 && errors.As(err, &fe) {
@@ -508,7 +611,10 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 			return nil, profile.ErrInvalidCode
 		}
 	}
-	if err := s.profiles.RedeemBatchSigningCode(ctx, profileID, bindings(reqs), code); err != nil {
+	// The code is checked first (a wrong one counts), the documents are sealed, and only then is the code spent, in
+	// the transaction that stores the seals: a seal that fails changes nothing, and a stored seal always has its code
+	// spent. Two confirmations racing with the right code may both seal, but only one can spend the code and store.
+	if err := s.profiles.CheckBatchSigningCode(ctx, profileID, bindings(reqs), code); err != nil {
 		return nil, err
 	}
 	holder, err := s.profiles.Get(ctx, profileID)
@@ -524,36 +630,103 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 	for i, r := range reqs {
 		signed, ct, err := s.seal1(ctx, r, holder)
 		if err != nil {
-			now := s.o.Clock.Now()
-			for _, m := range reqs {
-				failed, ferr := s.st.SetSigningRequestStatus(ctx, m.ID, store.RequestPending, store.RequestFailed, func(x *store.SigningRequest) {
-					x.FailureReason, x.Updated = "the document could not be signed", now
-					if m.ID != r.ID {
-						x.FailureReason = "another document of the batch could not be signed"
-					}
-				}, audit.Event{Time: now, Kind: "signature.failed", Actor: "holder:" + profileID, Subject: m.ID,
-					Details: map[string]string{"format": m.Format}})
-				if ferr == nil {
-					s.notify(ctx, failed)
-				}
+			if unsealable(err) {
+				// only a document stored before submissions were checked (see signable) can get here
+				return nil, s.failBatch(ctx, profileID, reqs, r.ID, err)
 			}
-			return nil, fmt.Errorf("%w: %v", ErrUnsupportedFormat, err)
+			s.sealTrouble(ctx, profileID, reqs, err)
+			return nil, fmt.Errorf("%w: %w", ErrSealUnavailable, err)
 		}
 		docs[i] = sealed{signed, ct}
 	}
-	var out []Request
-	for i, r := range reqs {
+	var done []store.SigningRequest
+	err = s.profiles.RedeemBatchSigningCodeAnd(ctx, profileID, bindings(reqs), code, func(tx *store.Tx) error {
+		done = done[:0]
 		now := s.o.Clock.Now()
-		done, err := s.st.AttachSignedDocument(ctx, r.ID, store.RequestPending, docs[i].data, docs[i].ct, now,
-			audit.Event{Time: now, Kind: "signature.create", Actor: "holder:" + profileID, Subject: r.ID,
-				Details: map[string]string{"format": r.Format, "digest": fmt.Sprintf("%x", r.Digest), "client": r.ClientID}})
-		if err != nil {
-			return out, s.mapTransition(err)
+		for i, r := range reqs {
+			d, err := tx.AttachSigned(r.ID, store.RequestPending, docs[i].data, docs[i].ct, now)
+			if err != nil {
+				return err
+			}
+			if err := tx.Audit(audit.Event{Time: now, Kind: "signature.create", Actor: "holder:" + profileID, Subject: r.ID,
+				Details: map[string]string{"format": r.Format, "digest": fmt.Sprintf("%x", r.Digest), "client": r.ClientID}}); err != nil {
+				return err
+			}
+			done = append(done, d)
 		}
-		s.notify(ctx, done)
-		out = append(out, s.view(done))
+		return nil
+	})
+	if err != nil {
+		var ce *store.ConflictError
+		switch {
+		case errors.As(err, &ce), errors.Is(err, store.ErrNotFound):
+			return nil, s.mapTransition(err)
+		case isCodeError(err):
+			return nil, err
+		}
+		// the transaction did not commit (disk full, store closed...): neither the code nor the requests changed
+		s.sealTrouble(ctx, profileID, reqs, err)
+		return nil, fmt.Errorf("%w: storing the seal: %w", ErrSealUnavailable, err)
+	}
+	var out []Request
+	for _, d := range done {
+		s.notify(ctx, d)
+		out = append(out, s.view(d))
 	}
 	return out, nil
+}
+
+// isCodeError tells the profile service's answers about the code and the holder from a failure of the store.
+func isCodeError(err error) bool {
+	for _, e := range []error{profile.ErrInvalidCode, profile.ErrThrottled, profile.ErrNotActive, profile.ErrNotFound,
+		profile.ErrInvalid, profile.ErrForbidden} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// unsealable tells a document that can never be sealed (what signable refuses at submission) from a seal that
+// cannot be made now.
+func unsealable(err error) bool {
+	for _, e := range []error{pdf.ErrMalformed, pdf.ErrLimit, pdf.ErrNotPDF, pades.ErrEncrypted, pades.ErrNoSuchPage,
+		pades.ErrPageBox, pades.ErrNotPermitted, pades.ErrCertificationNotFirst, pades.ErrFieldExists} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// failBatch ends every request of a batch holding a document that cannot be sealed: the integrator is told, the
+// code is not spent (it approves a batch that is no longer pending).
+func (s *Service) failBatch(ctx context.Context, profileID string, reqs []store.SigningRequest, badID string, cause error) error {
+	now := s.o.Clock.Now()
+	for _, m := range reqs {
+		failed, ferr := s.st.SetSigningRequestStatus(ctx, m.ID, store.RequestPending, store.RequestFailed, func(x *store.SigningRequest) {
+			x.FailureReason, x.Updated = "the document could not be signed", now
+			if m.ID != badID {
+				x.FailureReason = "another document of the batch could not be signed"
+			}
+		}, audit.Event{Time: now, Kind: "signature.failed", Actor: "holder:" + profileID, Subject: m.ID,
+			Details: map[string]string{"format": m.Format}})
+		if ferr == nil {
+			s.notify(ctx, failed)
+		}
+	}
+	return fmt.Errorf("%w: %w", ErrUnsupportedFormat, cause)
+}
+
+// sealTrouble records in the audit log that a confirmation could not be sealed now (the requests stay pending).
+func (s *Service) sealTrouble(ctx context.Context, profileID string, reqs []store.SigningRequest, cause error) {
+	now := s.o.Clock.Now()
+	for _, r := range reqs {
+		// a pending-to-pending transition only carries the audit record; a request that is no longer pending needs none
+		s.st.SetSigningRequestStatus(ctx, r.ID, store.RequestPending, store.RequestPending, nil, //nolint:errcheck
+			audit.Event{Time: now, Kind: "signature.unavailable", Actor: "holder:" + profileID, Subject: r.ID,
+				Details: map[string]string{"format": r.Format, "error": cause.Error()}})
+	}
 }
 
 func (s *Service) notify(ctx context.Context, r store.SigningRequest) {
@@ -622,10 +795,7 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 	switch r.Format {
 	case FormatPAdES:
 		var out bytes.Buffer
-		_, err := pades.Sign(ctx, bytes.NewReader(r.Document), int64(len(r.Document)), &out, pades.SignOptions{
-			Signer: s.seal.Key, Certificate: s.seal.Certificate, Chain: s.seal.Chain[1:], Time: now,
-			Profile: &pades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
-				PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}, SealPhrase: s.o.SealPhrase})
+		_, err := pades.Sign(ctx, bytes.NewReader(r.Document), int64(len(r.Document)), &out, s.padesOptions(holder, now))
 		return out.Bytes(), "application/pdf", err
 	default:
 		doc := r.Document
@@ -639,6 +809,19 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 				PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}})
 		return out, "application/xml", err
 	}
+}
+
+// sealLimits bound the reading of a PDF to seal (and to check at submission): preparing a signature parses the
+// page tree and the form, so 50,000 objects is far beyond any document a person approves, and keeps a hostile
+// page tree to a few seconds and a few hundred MB (250,000 pages cost 17 s and 1.3 GB before).
+var sealLimits = pdf.Limits{MaxObjectLoads: 50_000}
+
+// padesOptions are the options of the PAdES seal for holder at now; submission prepares with the same ones.
+func (s *Service) padesOptions(holder profile.Profile, now time.Time) pades.SignOptions {
+	lim := sealLimits
+	return pades.SignOptions{Signer: s.seal.Key, Certificate: s.seal.Certificate, Chain: s.seal.Chain[1:], Time: now, Limits: &lim,
+		Profile: &pades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
+			PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}, SealPhrase: s.o.SealPhrase}
 }
 
 // wellFormedXML tells whether a document gets an enveloped signature; anything else (including text that starts

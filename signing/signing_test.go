@@ -42,6 +42,8 @@ type env struct {
 	clock    *clock
 	policy   *verify.Policy
 	notified atomic.Int32
+	db       *bbolt.DB
+	seal     *signer.Seal
 }
 
 func newEnv(t *testing.T) *env {
@@ -62,6 +64,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.db, e.seal = db, seal
 	e.sign = signing.New(db, e.profiles, seal, signing.Options{Clock: e.clock,
 		Notify: func(context.Context, signing.Request) { e.notified.Add(1) }})
 	e.policy = &verify.Policy{Roots: []*x509.Certificate{pki.Root}, Now: e.clock.Now}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"io"
 	"log/slog"
@@ -63,7 +64,8 @@ type env struct {
 	client     profile.Client
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the pages; wrapKey, when given, stands between the seal and its key (a key that fails...).
+func newEnv(t *testing.T, wrapKey ...func(crypto.Signer) crypto.Signer) *env {
 	t.Helper()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "t.db"), bbolt.Options{})
 	if err != nil {
@@ -78,7 +80,11 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	pki := testpki.New()
-	seal, err := signer.NewSeal(pki.EC256.Key, pki.EC256.Chain)
+	var key crypto.Signer = pki.EC256.Key
+	for _, w := range wrapKey {
+		key = w(key)
+	}
+	seal, err := signer.NewSeal(key, pki.EC256.Chain)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -430,6 +430,7 @@ var catalog = map[string][2]string{
 	"err.revokeNotAllowed":    {"Tego profilu nie można już unieważnić.", "This profile can no longer be revoked."},
 	"err.requestNotFound":     {"Nie ma takiego dokumentu do podpisu.", "There is no such document to sign."},
 	"err.otherHolder":         {"Ten dokument podpisuje inna osoba.", "This document is being signed by someone else."},
+	"err.sealUnavailable":     {"Nie udało się teraz złożyć podpisu. Nic nie zostało podpisane, a Twój kod nadal działa: spróbuj ponownie za chwilę.", "The signature cannot be made right now. Nothing was signed and your code still works: try again in a moment."},
 	"err.notSigned":           {"Dokument nie został jeszcze podpisany.", "The document has not been signed yet."},
 	"err.demoCase":            {"Nie znaleziono wniosku w tej przeglądarce.", "No application was found in this browser."},
 	"err.applicationNotFound": {"Nie znaleziono wniosku o tym numerze.", "No application has this number."},

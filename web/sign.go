@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -185,11 +184,7 @@ func serveDocument(w http.ResponseWriter, data []byte, name, contentType string,
 		contentType = "application/octet-stream"
 	}
 	h.Set("Content-Type", contentType)
-	cd := mime.FormatMediaType(disposition, map[string]string{"filename": name})
-	if cd == "" {
-		cd = disposition
-	}
-	h.Set("Content-Disposition", cd)
+	h.Set("Content-Disposition", contentDisposition(disposition, name))
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	w.Write(data) //nolint:errcheck
@@ -214,6 +209,14 @@ func (s *server) signError(w http.ResponseWriter, r *http.Request, err error, fi
 		return
 	case errors.Is(err, signing.ErrNotFound), errors.Is(err, signing.ErrOtherHolder):
 		s.requestError(w, r, err)
+		return
+	case errors.Is(err, signing.ErrSealUnavailable):
+		// nothing was signed and the code was not spent: the page stays, so the holder can retry with the same code
+		s.log.Error("seal unavailable", "request", r.PathValue("id"), "error", err.Error())
+		w.Header().Set("Retry-After", "30")
+		v := s.view(w, r, "title.sign")
+		v.Errors[field] = v.T("err.sealUnavailable")
+		s.renderSign(w, r, http.StatusServiceUnavailable, v)
 		return
 	case errors.Is(err, signing.ErrUnsupportedFormat):
 		// sealing failed: the request is marked failed and the integrator is told
@@ -288,4 +291,52 @@ func (s *server) signCancel(w http.ResponseWriter, r *http.Request) {
 		target = "/sign/" + url.PathEscape(r.PathValue("id")) + "?m=cancelled"
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// contentDisposition is an RFC 6266 Content-Disposition. filename is a plain-ASCII fallback: Polish letters lose
+// their diacritics, and controls, quotes, backslashes, path and parameter separators and anything else beyond
+// ASCII become "_". When the name is not that, filename* carries it in UTF-8 (RFC 8187). Either way the name has
+// been through signing.Shown: its controls and bidi controls are visible escapes.
+func contentDisposition(disposition, name string) string {
+	name = signing.Shown(name)
+	var fb strings.Builder
+	for _, r := range name {
+		if a, ok := polishASCII[r]; ok {
+			r = a
+		}
+		if r < 0x20 || r > 0x7e || strings.ContainsRune(`"\/;%`, r) {
+			r = '_'
+		}
+		fb.WriteRune(r)
+	}
+	fallback := strings.Trim(fb.String(), " .")
+	if strings.Trim(fallback, "_") == "" {
+		fallback = "dokument"
+	}
+	out := disposition + `; filename="` + fallback + `"`
+	if fallback != name {
+		out += "; filename*=UTF-8''" + rfc8187(name)
+	}
+	return out
+}
+
+// polishASCII writes Polish letters without their diacritics in the ASCII fallback name.
+var polishASCII = map[rune]rune{'ą': 'a', 'ć': 'c', 'ę': 'e', 'ł': 'l', 'ń': 'n', 'ó': 'o', 'ś': 's', 'ź': 'z', 'ż': 'z',
+	'Ą': 'A', 'Ć': 'C', 'Ę': 'E', 'Ł': 'L', 'Ń': 'N', 'Ó': 'O', 'Ś': 'S', 'Ź': 'Z', 'Ż': 'Z'}
+
+// rfc8187 percent-encodes every byte of s outside RFC 8187's attr-char.
+func rfc8187(s string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
 }

@@ -48,6 +48,8 @@ type serveConfig struct {
 	profileSeals                []string
 	maxDocument                 int64
 	publicVerifyPerMinute       int
+	lookupsPerClient            int // PESEL lookups per minute per integrator key
+	lookupsPerAddress           int // and per client address
 	shutdownTimeout             time.Duration
 	smtpAddr, smtpUser, smtpPwd string
 	smtpFrom                    string
@@ -98,6 +100,8 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringSliceVar(&c.trust, "trust", nil, "trusted roots `FILE` for verification (PEM); the seal chain is always trusted")
 	fl.Int64Var(&c.maxDocument, "max-document-size", 10<<20, "largest document accepted, in bytes")
 	fl.IntVar(&c.publicVerifyPerMinute, "public-verify-per-minute", 60, "unauthenticated verifications per client address per minute")
+	fl.IntVar(&c.lookupsPerClient, "lookups-per-client", 60, "PESEL lookups per integrator key per minute")
+	fl.IntVar(&c.lookupsPerAddress, "lookups-per-address", 120, "PESEL lookups per client address per minute")
 	fl.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to wait for requests on SIGTERM")
 	fl.StringVar(&c.smtpAddr, "smtp-addr", "", "SMTP server `HOST:PORT` for e-mail (default: outbox)")
 	fl.StringVar(&c.smtpUser, "smtp-user", "", "SMTP user")
@@ -427,6 +431,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	})
 	slots := newVerifySlots(c, logger)
 	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy, VerifySlots: slots,
+		LookupsPerClient: c.lookupsPerClient, LookupsPerAddress: c.lookupsPerAddress,
 		PublicVerifyPerMinute: c.publicVerifyPerMinute, TrustedProxies: c.trustedProxies, Profiles: d.profiles, Signing: flow, Maintenance: d.db,
 		MetricsToken: c.metricsToken, MetricsLoopback: c.metricsLoopback && c.metricsAddr == "", SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: func(ctx context.Context) error {
 			return d.db.View(ctx, func(*store.Tx) error { return nil })
