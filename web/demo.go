@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -168,10 +169,19 @@ func (s *server) demoSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var fe *signing.FieldError
 		switch {
-		case errors.As(err, &fe), errors.Is(err, signing.ErrUnsupportedFormat):
+		case errors.Is(err, signing.ErrUnsupportedFormat):
 			v.Errors["attachment"] = v.T("val.pdfOnly")
+		case errors.As(err, &fe):
+			// a PDF the seal could never sign (no pages, broken page tree, encrypted, certified without changes)
+			v.Errors["attachment"] = v.T("val.pdfUnsignable")
 		case errors.Is(err, signing.ErrTooLarge):
 			v.Errors["attachment"] = v.T("err.tooLarge")
+		case errors.Is(err, signing.ErrSealUnavailable), errors.Is(err, context.DeadlineExceeded):
+			s.log.Error("demo submission: PDF preparation unavailable", "error", err.Error())
+			w.Header().Set("Retry-After", "30")
+			v.Errors["attachment"] = v.T("err.sealUnavailable")
+			s.renderDemo(w, http.StatusServiceUnavailable, v)
+			return
 		default:
 			s.internal(w, r, err)
 			return

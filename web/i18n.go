@@ -192,6 +192,7 @@ var catalog = map[string][2]string{
 	"val.choose":         {"Wybierz jedną z możliwości.", "Choose one of the options."},
 	"val.tooLong":        {"Najwyżej %d znaków.", "At most %d characters."},
 	"val.pdfOnly":        {"Załącznik musi być plikiem PDF.", "The attachment must be a PDF file."},
+	"val.pdfUnsignable":  {"Tego pliku PDF nie da się podpisać: jest uszkodzony, zaszyfrowany, nie ma stron albo jego certyfikacja nie pozwala na zmiany.", "This PDF cannot be signed: it is damaged, encrypted, has no pages, or its certification allows no changes."},
 	"val.file":           {"Wybierz plik do sprawdzenia.", "Choose a file to check."},
 
 	"contact.h1":      {"Potwierdź kanał kontaktu", "Confirm your contact"},

@@ -100,9 +100,9 @@ type server struct {
 	log     *slog.Logger
 	pages   map[string]*pageTemplate
 	reports *reportCache
-	wc          windowCache
-	demoKey     []byte
-	proxies     []netip.Prefix
+	wc      windowCache
+	demoKey []byte
+	proxies []netip.Prefix
 }
 
 // New returns the pages' handler. Mount it for every path that is not the API's.

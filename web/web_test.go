@@ -766,6 +766,12 @@ func TestDemo(t *testing.T) {
 	if r := post(good, []byte("not a pdf"), "a.pdf"); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "plikiem PDF") {
 		t.Errorf("non-PDF attachment: %d", r.StatusCode)
 	}
+	// a PDF the seal could never sign is refused on the form, with what is wrong, before any code
+	noPages := []byte("%PDF-1.7\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n" +
+		"trailer<</Root 1 0 R/Size 3>>\n%%EOF\n")
+	if r := post(good, noPages, "pusty.pdf"); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.body, "nie da się podpisać") {
+		t.Errorf("unsignable PDF attachment: %d %s", r.StatusCode, text(r.body))
+	}
 	r := post(good, pdfDoc, `..\..\zał"ącznik.pdf`)
 	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/sign/") {
 		t.Fatalf("demo: %d %s", r.StatusCode, text(r.body))
