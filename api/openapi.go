@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -23,6 +24,8 @@ type op struct {
 	// Responses maps a status to a schema name ("" for no body, "problem" for problem+json).
 	Responses map[int]string
 	Tags      []string
+	// Headers are request headers the route reads, by name, with their description (all required).
+	Headers map[string]string
 }
 
 type routeEntry struct {
@@ -157,6 +160,10 @@ func (s *Server) openapiDocument() map[string]any {
 			if strings.HasPrefix(seg, ":") {
 				params = append(params, map[string]any{"name": seg[1:], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 			}
+		}
+		for _, h := range slices.Sorted(maps.Keys(r.doc.Headers)) {
+			params = append(params, map[string]any{"name": h, "in": "header", "required": true,
+				"description": r.doc.Headers[h], "schema": map[string]any{"type": "string"}})
 		}
 		if params != nil {
 			o["parameters"] = params

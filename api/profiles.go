@@ -131,7 +131,8 @@ func (s *Server) profileRoutes() {
 		Tags: officer}, s.session(profile.RoleOfficer), s.officerConfirm(true))
 	s.handle("POST", "/v1/profiles/confirmations/idp", op{Summary: "Confirm an application with a signed identity-provider assertion",
 		Request: "IdPAssertion", Responses: map[int]string{200: "Profile", 422: "problem"}, Tags: citizen}, s.confirmIdP)
-	s.handle("GET", "/v1/profiles/confirmations/qualified/:applicationNumber", op{Summary: "The XML confirmation document to sign with a qualified certificate (header Application-Secret: the registration's applicationSecret)",
+	s.handle("GET", "/v1/profiles/confirmations/qualified/:applicationNumber", op{Summary: "The XML confirmation document to sign with a qualified certificate",
+		Headers:   map[string]string{ApplicationSecretHeader: "the registration answer's applicationSecret (404 without it or with another, as for an unknown number)"},
 		Responses: map[int]string{200: "binary", 404: "problem"}, Tags: citizen}, s.qualifiedDocument)
 	s.handle("POST", "/v1/profiles/confirmations/qualified/:applicationNumber", op{Summary: "Confirm with the confirmation document signed with a qualified certificate (XAdES)",
 		Request: "document", Responses: map[int]string{200: "Profile", 422: "problem"}, Tags: citizen}, s.confirmQualified)
