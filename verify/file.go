@@ -99,6 +99,10 @@ func File(ctx context.Context, name string, r io.ReaderAt, size int64, p *Policy
 		}
 		rep = XML(name, buf, p, XMLOptions{Detached: o.Detached, MaxBytes: maxBytes})
 	}
+	if rep.Indication == NoSignature && rep.Note == "" {
+		why := msg("file.noSignature")
+		rep.Note, rep.NoteCode = why.English(), &why
+	}
 	now := p.now().UTC()
 	rep.ValidationTime = &now
 	return rep

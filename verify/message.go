@@ -84,6 +84,15 @@ func ChangeKindText(kind, lang string) string {
 	return kind
 }
 
+// ChangeDetailText says a PDF change's detail (Change.Detail) in lang, where the catalog knows its form; otherwise
+// as it is.
+func ChangeDetailText(detail, lang string) string {
+	if detail == "" {
+		return ""
+	}
+	return fromLibrary(detail).Text(lang)
+}
+
 // English is the message in English (the text of the report's string fields).
 func (m Message) English() string { return m.Text("en") }
 
@@ -123,6 +132,7 @@ var messages = map[string][2]string{
 	// files refused before any signature was looked at
 	"file.notXMLOrPDF":   {"to nie jest dokument XML ani PDF: nie znaleziono podpisu", "not an XML or PDF document: no signature found"},
 	"file.empty":         {"plik jest pusty: nie znaleziono podpisu", "the file is empty: no signature found"},
+	"file.noSignature":   {"nie znaleziono podpisu", "no signature found"},
 	"file.unreadable":    {"nie można odczytać pliku: {detail}", "the file cannot be read: {detail}"},
 	"xml.tooLarge":       {"dokument XML ma {size} bajtów, więcej niż dopuszczalne {limit} bajtów", "XML document of {size} bytes exceeds the {limit}-byte limit"},
 	"xml.malformed":      {"to nie jest poprawnie zbudowany, dopuszczalny dokument XML (opis błędu parsera: {detail})", "not a well-formed, acceptable XML document: {detail}"},

@@ -39,6 +39,15 @@ var libraryCodes = []string{
 	"lib.gapLarger", "lib.gapNotContents", "lib.contentsEmpty",
 	// key usage
 	"lib.keyUsage", "lib.extKeyUsage",
+	// the XML parser (internal/xmldoc)
+	"lib.xmlSyntax", "lib.xmlDOCTYPE", "lib.xmlTooLarge", "lib.xmlTooDeep", "lib.xmlTooMany", "lib.xmlEncoding",
+	"lib.xmlCharacter", "lib.xmlTextOutside", "lib.xmlUnexpectedEnd", "lib.xmlTwoRoots", "lib.xmlNoRoot",
+	"lib.xmlNotClosed", "lib.xmlEndTag", "lib.xmlUndefinedEntity", "lib.xmlUnterminatedStartTag",
+	"lib.xmlUnquoted", "lib.xmlUndeclaredPrefix", "lib.xmlDuplicateAttribute", "lib.xmlMarkupDeclarations",
+	// the PDF reader and what changed after a PDF signature (pades.Change.Detail)
+	"lib.pdfNotPDF", "lib.pdfMalformed", "lib.trailingBytes", "lib.sigDictGone", "lib.sigDictRewritten",
+	"lib.newSignatureDict", "lib.newFormStructure", "lib.newAnnotation", "lib.annotationChanged",
+	"lib.annotationAppearanceChanged",
 }
 
 // libraryMessages are the catalog entries of the format libraries' texts (see libraryCodes).
@@ -129,6 +138,37 @@ var libraryMessages = map[string][2]string{
 	"lib.gapLarger":              {"luka w /ByteRange jest większa niż napis /Contents", "the /ByteRange gap is larger than the /Contents string"},
 	"lib.gapNotContents":         {"luka w /ByteRange nie jest napisem /Contents słownika podpisu", "the /ByteRange gap is not the /Contents string of the signature dictionary"},
 	"lib.contentsEmpty":          {"/Contents jest pusty", "/Contents is empty"},
+
+	"lib.xmlSyntax":               {"błąd XML w bajcie {offset}: {detail}", "XML error at byte {offset}: {detail}"},
+	"lib.xmlDOCTYPE":              {"deklaracje DOCTYPE nie są akceptowane (bez DTD, bez encji)", "DOCTYPE declarations are not accepted (no DTDs, no entities)"},
+	"lib.xmlTooLarge":             {"dokument przekracza limit rozmiaru", "document exceeds the size limit"},
+	"lib.xmlTooDeep":              {"zagnieżdżenie elementów przekracza limit głębokości", "element nesting exceeds the depth limit"},
+	"lib.xmlTooMany":              {"za dużo atrybutów, deklaracji przestrzeni nazw lub węzłów", "too many attributes, namespace declarations or nodes"},
+	"lib.xmlEncoding":             {"akceptowane są tylko dokumenty w UTF-8", "only UTF-8 documents are accepted"},
+	"lib.xmlCharacter":            {"znak {char} jest niedozwolony w XML", "character {char} is not allowed in XML"},
+	"lib.xmlTextOutside":          {"tekst poza elementem głównym", "text outside the root element"},
+	"lib.xmlUnexpectedEnd":        {"nieoczekiwany koniec dokumentu", "unexpected end of document"},
+	"lib.xmlTwoRoots":             {"więcej niż jeden element główny", "more than one root element"},
+	"lib.xmlNoRoot":               {"brak elementu głównego", "no root element"},
+	"lib.xmlNotClosed":            {"element <{name}> nie jest zamknięty", "element <{name}> is not closed"},
+	"lib.xmlEndTag":               {"znacznik końcowy </{name}> nie pasuje", "end tag </{name}> does not match"},
+	"lib.xmlUndefinedEntity":      {"niezdefiniowana encja &{name};", "undefined entity &{name};"},
+	"lib.xmlUnterminatedStartTag": {"niezakończony znacznik początkowy", "unterminated start tag"},
+	"lib.xmlUnquoted":             {"wartość atrybutu musi być w cudzysłowie", "attribute value must be quoted"},
+	"lib.xmlUndeclaredPrefix":     {"niezadeklarowany prefiks przestrzeni nazw {prefix|q}", "undeclared namespace prefix {prefix|q}"},
+	"lib.xmlDuplicateAttribute":   {"powtórzony atrybut {name}", "duplicate attribute {name}"},
+	"lib.xmlMarkupDeclarations":   {"deklaracje znaczników nie są akceptowane", "markup declarations are not accepted"},
+
+	"lib.pdfNotPDF":                   {"nie można odczytać pliku jako PDF: {detail}", "pades: cannot read the file as a PDF: {detail}"},
+	"lib.pdfMalformed":                {"plik PDF jest uszkodzony (szczegóły techniczne: {text})", "pdf: malformed file: {text}"},
+	"lib.trailingBytes":               {"{n} bajtów po końcu ostatniej wersji pliku", "{n} bytes after the end of the last revision"},
+	"lib.sigDictGone":                 {"słownik podpisu usunięty lub nieczytelny", "signature dictionary deleted or unreadable"},
+	"lib.sigDictRewritten":            {"słownik podpisu przepisany po podpisaniu: {keys}", "signature dictionary rewritten after signing: {keys}"},
+	"lib.newSignatureDict":            {"nowy słownik podpisu", "new signature dictionary"},
+	"lib.newFormStructure":            {"nowa struktura formularza", "new form structure"},
+	"lib.newAnnotation":               {"nowa adnotacja", "new annotation"},
+	"lib.annotationChanged":           {"{obj}: zmieniona adnotacja", "{obj}: annotation changed"},
+	"lib.annotationAppearanceChanged": {"{obj}: zmieniony wygląd adnotacji", "{obj}: annotation appearance changed"},
 
 	"lib.keyUsage": {"użycie klucza certyfikatu ({usage}) nie obejmuje ani digitalSignature, ani nonRepudiation",
 		"the certificate's key usage ({usage}) allows neither digitalSignature nor nonRepudiation"},
