@@ -601,7 +601,7 @@ func TestSigningPage(t *testing.T) {
 	if b := c.get(bad.SignURL).body; strings.Contains(b, "<script>alert") || !strings.Contains(b, "&lt;x&gt;&lt;script&gt;alert(5)&lt;/script&gt;") {
 		t.Error("a malformed document was not shown escaped")
 	}
-	mustContain(t, "page", text(page.body), "e-Urząd Testowy", "Recepta nr 1/2026", strings.ToUpper(req.Phrase))
+	mustContain(t, "page", text(page.body), "e-Urząd Testowy", "Recepta nr 1/2026", strings.ToUpper(profile.DisplayPhrase(req.Phrase)))
 	if strings.Contains(page.body, `action="/sign/`+req.ID+`/confirm"`) {
 		t.Error("code field before a code was asked for")
 	}
