@@ -156,14 +156,22 @@ func runSign(cmd *cobra.Command, f *signFlags, in string) error {
 			return err
 		}
 	}
-	data, err := readInput(cmd, in)
-	if err != nil {
-		return err
+	var data []byte // the whole input: read at once for standard input and XAdES, streamed for a PDF file
+	if in == "-" {
+		if data, err = readInput(cmd, in); err != nil {
+			return err
+		}
 	}
 	if f.format == "" {
 		// the content decides, as verify decides: a PDF gets a PDF signature whatever its name
+		head := data
+		if in != "-" {
+			if head, err = readHead(in); err != nil {
+				return err
+			}
+		}
 		f.format = "xades"
-		if verify.Sniff(data) == verify.FormatPDF {
+		if verify.Sniff(head) == verify.FormatPDF {
 			f.format = "pades"
 		}
 	}
@@ -177,6 +185,11 @@ func runSign(cmd *cobra.Command, f *signFlags, in string) error {
 	}
 	if err := checkNoPadesFlags(cmd); err != nil {
 		return err
+	}
+	if data == nil {
+		if data, err = readInput(cmd, in); err != nil {
+			return err
+		}
 	}
 	name := in
 	if in == "-" {
@@ -232,6 +245,21 @@ func runSign(cmd *cobra.Command, f *signFlags, in string) error {
 func tooLargeErr(name string, size int) error {
 	return fmt.Errorf("%s: the signed XML would be %d bytes, over the %d bytes verify accepts (--max-xml-size; base64 makes a "+
 		"wrapped file a third larger): sign it detached with --format xades-detached", name, size, verify.DefaultMaxXMLBytes)
+}
+
+// readHead reads the first bytes of a file, enough for verify.Sniff.
+func readHead(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", path, causeOf(err)))
+	}
+	defer fh.Close()
+	head := make([]byte, 1024)
+	n, err := io.ReadFull(fh, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", path, causeOf(err)))
+	}
+	return head[:n], nil
 }
 
 // readInput reads the document to sign: a file, or standard input for "-".

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -87,14 +89,35 @@ func runSignPades(cmd *cobra.Command, f *signFlags, seal *signer.Seal, prof *xad
 		}
 		opts.Rect = &r
 	}
-	name := in
 	if in == "-" {
-		name = "standard input"
+		// standard input was read whole; the signed file is written atomically
+		var out bytes.Buffer
+		if _, err := pades.Sign(cmd.Context(), bytes.NewReader(data), int64(len(data)), &out, opts); err != nil {
+			return failErr(exitFailed, fmt.Errorf("standard input: %w", err))
+		}
+		return writeOutput(cmd, f.output, out.Bytes())
 	}
-	// the document is in memory already (read once, to decide its format); the signed file is written atomically
-	var out bytes.Buffer
-	if _, err := pades.Sign(cmd.Context(), bytes.NewReader(data), int64(len(data)), &out, opts); err != nil {
-		return failErr(exitFailed, fmt.Errorf("%s: %w", name, err))
+	// a file is streamed, never held in memory
+	src, err := os.Open(in)
+	if err != nil {
+		return failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", in, causeOf(err)))
 	}
-	return writeOutput(cmd, f.output, out.Bytes())
+	defer src.Close()
+	st, err := src.Stat()
+	if err != nil {
+		return failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", in, causeOf(err)))
+	}
+	if f.output == "-" {
+		if _, err := pades.Sign(cmd.Context(), src, st.Size(), cmd.OutOrStdout(), opts); err != nil {
+			return failErr(exitFailed, fmt.Errorf("%s: %w", in, err))
+		}
+		return nil
+	}
+	if _, err := os.Stat(filepath.Dir(f.output)); err != nil {
+		return failErr(exitCantCreate, fmt.Errorf("cannot write %s: %w", f.output, causeOf(err)))
+	}
+	if _, err := pades.SignFile(cmd.Context(), in, f.output, opts); err != nil {
+		return failErr(exitFailed, fmt.Errorf("%s: %w", in, err))
+	}
+	return nil
 }

@@ -118,6 +118,18 @@ func TestSignPicksPAdESForPDF(t *testing.T) {
 			t.Errorf("%s: verify exit %d", name, code)
 		}
 	}
+	// a PDF on standard input is a PDF too; an output folder that does not exist cannot be created (73)
+	out := f.path("stdin-signed.pdf")
+	if code, _, stderr := tsIn(t, pdfBytes, "sign", "--key", f.path("rsa.key"), "--cert", f.path("rsa.pem"), "--chain", f.path("inter.pem"), "-", "-o", out); code != 0 {
+		t.Fatalf("sign - (PDF): exit %d %s", code, stderr)
+	}
+	if code, reps := f.verifyJSON(t, out); code != 0 || reps[0].Format != "pades" {
+		t.Errorf("sign - (PDF): verify exit %d", code)
+	}
+	if code, _, stderr := ts(t, "sign", "--key", f.path("rsa.key"), "--cert", f.path("rsa.pem"), f.path("x.pdf"), "-o", f.path("no/dir/out.pdf")); code != exitCantCreate ||
+		!strings.Contains(stderr, "no such file or directory") {
+		t.Errorf("PDF to a missing folder: exit %d %s", code, stderr)
+	}
 	_, help, _ := ts(t, "sign", "--help")
 	if strings.Contains(help, "(default true)") || !strings.Contains(help, "drawn with --profile") {
 		t.Errorf("--visible help does not match its behaviour:\n%s", help)
