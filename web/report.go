@@ -191,7 +191,9 @@ func (r *reportView) FileNote(f verify.FileReport) string {
 func (r *reportView) ChangeKind(kind string) string { return verify.ChangeKindText(kind, r.Lang) }
 
 // ChangeDetail is a change's detail in the report's language (as it is where the catalog does not know it).
-func (r *reportView) ChangeDetail(detail string) string { return verify.ChangeDetailText(detail, r.Lang) }
+func (r *reportView) ChangeDetail(detail string) string {
+	return verify.ChangeDetailText(detail, r.Lang)
+}
 
 // CheckRows lists the checks of a signature in a fixed order.
 func (v sigView) CheckRows() [][2]string {
