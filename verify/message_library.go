@@ -1,8 +1,6 @@
 package verify
 
 import (
-	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -188,60 +186,113 @@ func init() {
 		if !ok {
 			panic("verify: library message " + code + " is not in the catalog")
 		}
-		libraryPatterns = append(libraryPatterns, libraryPattern{code, templateRegexp(e[1])})
+		libraryPatterns = append(libraryPatterns, compileTemplate(code, e[1]))
 	}
 }
 
-// libraryPattern recognises one library text.
+// libraryPattern recognises one library text by its English template: literal text and placeholders in turn.
 type libraryPattern struct {
-	code string
-	re   *regexp.Regexp
+	code     string
+	literals []string // len(names)+1 literal pieces around the placeholders
+	names    []string
+	quoted   []bool
 }
 
 var libraryPatterns []libraryPattern
 
-// templateRegexp turns an English template into an anchored regular expression with one named group per
-// placeholder ({x|q} matches a Go-quoted string).
-func templateRegexp(tmpl string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("^")
+// compileTemplate splits a template into its literal pieces and placeholders.
+func compileTemplate(code, tmpl string) libraryPattern {
+	p := libraryPattern{code: code}
 	last := 0
 	for _, loc := range placeholder.FindAllStringIndex(tmpl, -1) {
-		b.WriteString(regexp.QuoteMeta(tmpl[last:loc[0]]))
+		p.literals = append(p.literals, tmpl[last:loc[0]])
 		name, quote := strings.CutSuffix(tmpl[loc[0]+1:loc[1]-1], "|q")
-		if quote {
-			fmt.Fprintf(&b, `(?P<%s>"(?:[^"\\]|\\.)*")`, name)
-		} else {
-			fmt.Fprintf(&b, `(?P<%s>(?s:.+?))`, name)
-		}
+		p.names, p.quoted = append(p.names, name), append(p.quoted, quote)
 		last = loc[1]
 	}
-	b.WriteString(regexp.QuoteMeta(tmpl[last:]))
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
+	p.literals = append(p.literals, tmpl[last:])
+	return p
 }
 
+// match splits text along the template: each placeholder takes the text up to the first occurrence of the next
+// literal (the last one, up to the final literal at the end); a quoted placeholder takes one Go-quoted string.
+// It costs one pass over text; a text that splits wrongly is caught by the caller's check that the message
+// renders back to it.
+func (p *libraryPattern) match(text string) (map[string]string, bool) {
+	first, final := p.literals[0], p.literals[len(p.literals)-1]
+	if len(p.names) == 0 {
+		return nil, text == first
+	}
+	if !strings.HasPrefix(text, first) || !strings.HasSuffix(text, final) || len(text) < len(first)+len(final) {
+		return nil, false
+	}
+	rest, end := text[len(first):], len(text)-len(first)-len(final)
+	vals := make(map[string]string, len(p.names))
+	for i, name := range p.names {
+		var v string
+		switch {
+		case p.quoted[i]:
+			q, err := strconv.QuotedPrefix(rest)
+			if err != nil || len(q) > end {
+				return nil, false
+			}
+			if v, err = strconv.Unquote(q); err != nil {
+				return nil, false
+			}
+			rest, end = rest[len(q):], end-len(q)
+		case i == len(p.names)-1:
+			v, rest, end = rest[:end], rest[end:], 0
+		default:
+			k := strings.Index(rest[:end], p.literals[i+1])
+			if k <= 0 {
+				return nil, false
+			}
+			v, rest, end = rest[:k], rest[k:], end-k
+		}
+		if v == "" {
+			return nil, false
+		}
+		lit := p.literals[i+1]
+		if i < len(p.names)-1 {
+			if !strings.HasPrefix(rest[:end], lit) {
+				return nil, false
+			}
+			rest, end = rest[len(lit):], end-len(lit)
+		}
+		vals[name] = v
+	}
+	if end != 0 {
+		return nil, false
+	}
+	return vals, true
+}
+
+// Bounds of fromLibrary: library texts quote names, Ids and paths from the document, so an attacker chooses their
+// length and nesting; past these a text is shown as it is.
+const (
+	maxLibraryText  = 2048
+	maxLibraryDepth = 2
+)
+
 // fromLibrary gives a format library's English text its catalog code and parameters. A text no entry describes
-// keeps code "text" and is shown as it is; the English rendering of the result is always the text itself.
-func fromLibrary(text string) Message {
-	for _, p := range libraryPatterns {
-		sub := p.re.FindStringSubmatch(text)
-		if sub == nil {
+// (or too long or nested too deep to look at) keeps code "text" and is shown as it is; the English rendering of
+// the result is always the text itself.
+func fromLibrary(text string) Message { return fromLibraryDepth(text, 0) }
+
+func fromLibraryDepth(text string, depth int) Message {
+	if len(text) > maxLibraryText || depth > maxLibraryDepth {
+		return msg(codeText, "text", text)
+	}
+	for i := range libraryPatterns {
+		p := &libraryPatterns[i]
+		vals, ok := p.match(text)
+		if !ok {
 			continue
 		}
 		m := Message{Code: p.code}
-		for i, name := range p.re.SubexpNames() {
-			if i == 0 || name == "" {
-				continue
-			}
-			v := sub[i]
-			if strings.HasPrefix(v, `"`) {
-				if u, err := strconv.Unquote(v); err == nil {
-					v = u
-				}
-			}
+		for name, v := range vals {
 			if name == "detail" {
-				d := fromLibrary(v)
+				d := fromLibraryDepth(v, depth+1)
 				m.Detail = &d
 				continue
 			}

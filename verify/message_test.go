@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -75,5 +76,42 @@ func TestFromLibrary(t *testing.T) {
 		if m.Code != tc.code || m.English() != tc.text || m.Text("pl") != tc.pl {
 			t.Errorf("fromLibrary(%q) = %s: en %q, pl %q; want %s, pl %q", tc.text, m.Code, m.English(), m.Text("pl"), tc.code, tc.pl)
 		}
+	}
+}
+
+// Whatever a library writes, its message renders back to exactly that English text (the JSON's reasons stay as
+// they were), and rendering never panics in any language.
+func FuzzFromLibrary(f *testing.F) {
+	for _, seed := range []string{
+		`digest of whole document <a>, excluding 1 signature element(s) does not match`,
+		`no element with Id "x\"y"`, `XML error at byte 0: no root element`, `{detail}`, `{n} references exceed the limit of {max}`,
+		`pades: cannot read the file as a PDF: pdf: malformed file: no startxref`, "", `"`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		m := fromLibrary(text)
+		if got := m.English(); got != text {
+			t.Fatalf("fromLibrary(%q).English() = %q (code %s)", text, got, m.Code)
+		}
+		_ = m.Text("pl")
+	})
+}
+
+// Library texts quote the document (Ids, element names, paths): a text built to nest templates or of any length is
+// looked at within fixed bounds, and still renders back to itself.
+func TestAttackReportTextNesting(t *testing.T) {
+	long := "no element with Id " + strconv.Quote(strings.Repeat("x", maxLibraryText))
+	if m := fromLibrary(long); m.Code != codeText || m.English() != long {
+		t.Errorf("a %d-byte text was parsed: %s", len(long), m.Code)
+	}
+	nested := strings.Repeat("digest of ", 50) + "whole document <a>" + strings.Repeat(" does not match", 50)
+	m := fromLibrary(nested)
+	depth := 0
+	for d := &m; d != nil; d = d.Detail {
+		depth++
+	}
+	if depth > maxLibraryDepth+2 || m.English() != nested {
+		t.Errorf("nesting followed %d levels (at most %d)", depth, maxLibraryDepth+2)
 	}
 }
