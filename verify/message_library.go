@@ -10,7 +10,7 @@ import (
 // too. Earlier entries win; a {detail} is recognised again, recursively.
 var libraryCodes = []string{
 	// what an XML reference covers
-	"lib.excludingSignatures", "lib.wholeDocumentComments", "lib.wholeDocument", "lib.element", "lib.objectHolding",
+	"lib.excludingSignatures", "lib.filteredXPath2", "lib.wholeDocumentComments", "lib.wholeDocument", "lib.element", "lib.objectHolding",
 	"lib.object", "lib.signedProperties", "lib.counterSignedValue", "lib.detachedFile",
 	// why a reference failed
 	"lib.digestMismatch", "lib.digestValueInvalid", "lib.noURI", "lib.noElementWithID", "lib.externalNeverFetched",
@@ -51,6 +51,7 @@ var libraryCodes = []string{
 // libraryMessages are the catalog entries of the format libraries' texts (see libraryCodes).
 var libraryMessages = map[string][2]string{
 	"lib.excludingSignatures":   {"{detail}, z wyłączeniem elementów podpisu (liczba: {n})", "{detail}, excluding {n} signature element(s)"},
+	"lib.filteredXPath2":        {"{detail}, zawężone filtrem XPath Filter 2.0: {filters}", "{detail}, filtered by XPath Filter 2.0: {filters}"},
 	"lib.wholeDocumentComments": {"cały dokument <{root}> wraz z komentarzami", "whole document <{root}> with comments"},
 	"lib.wholeDocument":         {"cały dokument <{root}>", "whole document <{root}>"},
 	"lib.element":               {"element <{name}> #{id} w miejscu {path}", "element <{name}> #{id} at {path}"},
@@ -271,7 +272,7 @@ func (p *libraryPattern) match(text string) (map[string]string, bool) {
 // length and nesting; past these a text is shown as it is.
 const (
 	maxLibraryText  = 2048
-	maxLibraryDepth = 2
+	maxLibraryDepth = 3
 )
 
 // fromLibrary gives a format library's English text its catalog code and parameters. A text no entry describes
