@@ -246,7 +246,7 @@ func TestSigningCodeIsBoundToRequestAndDigest(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _ := e.sent.Last("jan_ok@example.test")
-	if info.Phrase != profile.VerificationPhrase(d1[:]) || !strings.Contains(m.Body, strings.ToUpper(info.Phrase)) ||
+	if info.Phrase != profile.VerificationPhrase(d1[:]) || !strings.Contains(m.Body, strings.ToUpper(profile.DisplayPhrase(info.Phrase))) ||
 		!strings.Contains(m.Body, "„recepta.xml”") || !strings.Contains(m.Body, m.Code) || !info.Expires.Equal(start.Add(5*time.Minute)) {
 		t.Fatalf("info %+v, message %q", info, m.Body)
 	}
