@@ -400,7 +400,8 @@ func cleanName(n string) string {
 // VerificationPhrase derives three Polish words (24 bits) from SHA-256 of the document digests, in the order
 // given: the same phrase appears in the code message and next to the document on screen, so the holder can tell
 // which document a code approves. Smart-ID shows 4 digits (about 13 bits); three words are easier to compare and
-// harder to match by chance.
+// harder to match by chance. The three words are different ("kot kot lis" is never shown): a byte that repeats an
+// earlier word is skipped for the next one. The words are SMS-safe ASCII; DisplayPhrase spells them in Polish.
 func VerificationPhrase(digests ...[]byte) string {
 	h := sha256.New()
 	h.Write([]byte("trustsign-phrase-v1"))
@@ -409,7 +410,44 @@ func VerificationPhrase(digests ...[]byte) string {
 		h.Write(d)
 	}
 	sum := h.Sum(nil)
-	return phraseWords[sum[0]] + " " + phraseWords[sum[1]] + " " + phraseWords[sum[2]]
+	var words []string
+	var seen [256]bool
+	for len(words) < 3 {
+		for _, b := range sum {
+			if !seen[b] && len(words) < 3 {
+				seen[b] = true
+				words = append(words, phraseWords[b])
+			}
+		}
+		next := sha256.Sum256(sum) // 32 bytes with fewer than 3 values: practically never
+		sum = next[:]
+	}
+	return strings.Join(words, " ")
+}
+
+// DisplayPhrase spells a verification phrase's words with their Polish letters ("golab" → "gołąb") for the screen:
+// the code message carries the ASCII form (SMS-safe), the page the word as it is written.
+func DisplayPhrase(phrase string) string {
+	words := strings.Fields(phrase)
+	for i, w := range words {
+		if p, ok := phraseSpelling[w]; ok {
+			words[i] = p
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// phraseSpelling is the Polish spelling of the phrase words written without diacritics.
+var phraseSpelling = map[string]string{
+	"cegla": "cegła", "golab": "gołąb", "gora": "góra", "jablko": "jabłko", "jodla": "jodła", "kamien": "kamień",
+	"miotla": "miotła", "mrowka": "mrówka", "ogien": "ogień", "ogorek": "ogórek", "osiol": "osioł", "pajak": "pająk",
+	"pedzel": "pędzel", "pilka": "piłka", "pioro": "pióro", "plaza": "plaża", "sandal": "sandał", "sledz": "śledź",
+	"slon": "słoń", "stol": "stół", "wazka": "ważka", "wieza": "wieża", "wrobel": "wróbel", "zurek": "żurek",
+	"czolg": "czołg", "jelen": "jeleń", "jez": "jeż", "ksiezyc": "księżyc", "lodz": "łódź", "maslo": "masło",
+	"miod": "miód", "mlyn": "młyn", "orzel": "orzeł", "plaszcz": "płaszcz", "pociag": "pociąg", "rog": "róg",
+	"sciezka": "ścieżka", "slimak": "ślimak", "sloik": "słoik", "strzala": "strzała", "swieca": "świeca",
+	"szkola": "szkoła", "trabka": "trąbka", "waz": "wąż", "zajac": "zając", "zolw": "żółw", "sierpien": "sierpień",
+	"pierog": "pieróg", "zboze": "zboże", "kolo": "koło", "pszczola": "pszczoła", "zlota": "złota",
 }
 
 // phraseWords: 256 distinct, common Polish nouns without diacritics (SMS-safe), 3 to 8 letters.

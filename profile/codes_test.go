@@ -247,7 +247,7 @@ func TestSigningCodeIsBoundToRequestAndDigest(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _ := e.sent.Last("jan_ok@example.test")
-	if info.Phrase != profile.VerificationPhrase(d1[:]) || !strings.Contains(m.Body, strings.ToUpper(info.Phrase)) ||
+	if info.Phrase != profile.VerificationPhrase(d1[:]) || !strings.Contains(m.Body, strings.ToUpper(profile.DisplayPhrase(info.Phrase))) ||
 		!strings.Contains(m.Body, "„recepta.xml”") || !strings.Contains(m.Body, m.Code) || !info.Expires.Equal(start.Add(5*time.Minute)) {
 		t.Fatalf("info %+v, message %q", info, m.Body)
 	}
@@ -360,6 +360,17 @@ func TestVerificationPhrase(t *testing.T) {
 	}
 	if same > 1 {
 		t.Fatalf("%d of 2000 other documents share the phrase", same)
+	}
+	// the three words always differ, and the screen spells them with Polish letters (never ASCII-folded)
+	for i := 0; i < 20000; i++ {
+		o := sha256.Sum256([]byte(fmt.Sprint("doc", i)))
+		ws := strings.Fields(profile.VerificationPhrase(o[:]))
+		if len(ws) != 3 || ws[0] == ws[1] || ws[0] == ws[2] || ws[1] == ws[2] {
+			t.Fatalf("phrase %v repeats a word", ws)
+		}
+	}
+	if got := profile.DisplayPhrase("golab zolw kot"); got != "gołąb żółw kot" {
+		t.Errorf("DisplayPhrase = %q", got)
 	}
 	if profile.VerificationPhrase(d[:], d[:]) == p {
 		t.Fatal("a batch has the phrase of one of its documents")

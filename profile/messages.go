@@ -76,7 +76,7 @@ Słowa kontrolne: %s
 Sprawdź, czy na ekranie podpisu widzisz te same słowa. Jeśli są inne, nie wpisuj kodu.
 
 Kod jest ważny %d minut i tylko dla tego podpisu. %s
-`, what, code, strings.ToUpper(ci.Phrase), minutes(s), warning)
+`, what, code, strings.ToUpper(DisplayPhrase(ci.Phrase)), minutes(s), warning) // e-mail: the words as the page spells them
 	sms := fmt.Sprintf("Podpis zaufany %s, slowa kontrolne: %s. Kod: %s (wazny %d min). Nie podawaj go nikomu.",
 		smsWhat, strings.ToUpper(ci.Phrase), code, minutes(s))
 	return s.message(p, "Podpis zaufany – kod autoryzacyjny", email, sms, code)

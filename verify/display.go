@@ -56,7 +56,8 @@ func hidden(r rune) bool {
 // control characters itself).
 func (r FileReport) ForDisplay() FileReport {
 	out := r
-	out.File, out.Format, out.Error = Printable(r.File), Printable(r.Format), Printable(r.Error)
+	out.File, out.Format, out.Error, out.Note = Printable(r.File), Printable(r.Format), Printable(r.Error), Printable(r.Note)
+	out.ErrorCode, out.NoteCode = r.ErrorCode.printable(), r.NoteCode.printable()
 	out.Signatures = make([]SignatureReport, len(r.Signatures))
 	for i, s := range r.Signatures {
 		out.Signatures[i] = s.forDisplay()
@@ -81,6 +82,9 @@ func (s SignatureReport) forDisplay() SignatureReport {
 	out.Covered = printableAll(s.Covered)
 	out.Reasons = printableAll(s.Reasons)
 	out.Warnings = printableAll(s.Warnings)
+	out.CoveredCodes = printableMessages(s.CoveredCodes)
+	out.ReasonCodes = printableMessages(s.ReasonCodes)
+	out.WarningCodes = printableMessages(s.WarningCodes)
 	if s.Changes != nil {
 		out.Changes = make([]Change, len(s.Changes))
 		for i, c := range s.Changes {
@@ -106,6 +110,32 @@ func printableProfile(in *TrustedProfile) *TrustedProfile {
 		*f = Printable(*f)
 	}
 	return &p
+}
+
+// printable is a copy of the message whose parameters (and nested messages) went through Printable.
+func (m *Message) printable() *Message {
+	if m == nil {
+		return nil
+	}
+	out := Message{Code: m.Code, Detail: m.Detail.printable()}
+	if m.Params != nil {
+		out.Params = make(map[string]string, len(m.Params))
+		for k, v := range m.Params {
+			out.Params[k] = Printable(v)
+		}
+	}
+	return &out
+}
+
+func printableMessages(in []Message) []Message {
+	if in == nil {
+		return nil
+	}
+	out := make([]Message, len(in))
+	for i := range in {
+		out[i] = *in[i].printable()
+	}
+	return out
 }
 
 func printableAll(in []string) []string {

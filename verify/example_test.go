@@ -26,3 +26,23 @@ func ExampleXML() {
 	// TOTAL_PASSED passed
 	// INDETERMINATE NO_CERTIFICATE_CHAIN_FOUND passed
 }
+
+// Show a report's reasons in Polish: every reason has a code and parameters (ReasonCodes) besides its English text.
+func ExampleMessage_Text() {
+	pki := testpki.New()
+	signed, err := xades.Sign([]byte(`<a>tekst</a>`), xades.SignOptions{Signer: pki.RSA.Key, Certificate: pki.RSA.Cert, Chain: pki.RSA.Chain})
+	if err != nil {
+		panic(err)
+	}
+	rep := verify.XML("a.xml", signed, &verify.Policy{}, verify.XMLOptions{})
+	s := rep.Signatures[0]
+	fmt.Println(s.ReasonCodes[0].Code)
+	fmt.Println(s.Reasons[0])
+	fmt.Println(s.ReasonCodes[0].Text("pl"))
+	fmt.Println(s.CoveredCodes[0].Text("pl"))
+	// Output:
+	// chain.noRoots
+	// no trust roots configured
+	// nie skonfigurowano zaufanych certyfikatów głównych
+	// cały dokument <a>, z wyłączeniem elementów podpisu (liczba: 1)
+}

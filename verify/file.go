@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // Options configures File.
@@ -25,6 +26,9 @@ type Format int
 const (
 	FormatXML Format = iota
 	FormatPDF
+	// FormatUnknown is neither: no markup at the start and no PDF header (an image, JSON, random bytes, an
+	// empty file).
+	FormatUnknown
 )
 
 // pdfHeaderWindow is how far into a file the %PDF- header may start (ISO 32000-2 §7.5.2 lets readers accept leading
@@ -32,21 +36,29 @@ const (
 const pdfHeaderWindow = 1024
 
 // Sniff decides from a file's first bytes whether it is to be read as XML or as PDF: a file whose first
-// character (after an optional byte-order mark and white space) is '<' is XML, otherwise a file with %PDF- in its
-// first 1024 bytes is a PDF, otherwise it is read as XML (and refused as such). The CLI, the API and the web page
-// all decide through here, so one file gets one verdict everywhere.
+// character (after an optional byte-order mark and white space) is '<' is XML (so is a file with a UTF-16
+// byte-order mark, refused later as not UTF-8), otherwise a file with %PDF- in its first 1024 bytes is a PDF,
+// otherwise it is FormatUnknown. The CLI, the API and the web page all decide through here, so one file gets one
+// verdict everywhere.
 func Sniff(head []byte) Format {
 	if len(head) > pdfHeaderWindow {
 		head = head[:pdfHeaderWindow]
 	}
 	t := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
-	if len(t) > 0 && t[0] == '<' {
+	if len(t) > 0 && t[0] == '<' || bytes.HasPrefix(head, []byte("\xfe\xff")) || bytes.HasPrefix(head, []byte("\xff\xfe")) {
 		return FormatXML
 	}
 	if bytes.Contains(head, []byte("%PDF-")) {
 		return FormatPDF
 	}
-	return FormatXML
+	return FormatUnknown
+}
+
+// noSignature is the report of a file that cannot hold a signature: NO_SIGNATURE_FOUND, no signatures, and a
+// note saying why.
+func noSignature(name string, why Message) FileReport {
+	return FileReport{File: name, Format: "unknown", Indication: NoSignature, Signatures: []SignatureReport{},
+		Note: why.English(), NoteCode: &why}
 }
 
 // File validates every signature of one file, XML or PDF (decided once by Sniff), under the policy. r must serve
@@ -54,12 +66,16 @@ func Sniff(head []byte) Format {
 func File(ctx context.Context, name string, r io.ReaderAt, size int64, p *Policy, o Options) FileReport {
 	head := make([]byte, min(size, pdfHeaderWindow))
 	if _, err := r.ReadAt(head, 0); err != nil && err != io.EOF {
-		rep := UnreadableXML(name, "the file cannot be read: "+err.Error())
-		rep.Format = "unknown"
-		return rep
+		return unreadable(name, "unknown", msg("file.unreadable").withDetail(fromLibrary(err.Error())))
 	}
 	var rep FileReport
 	switch Sniff(head) {
+	case FormatUnknown:
+		if size == 0 {
+			rep = noSignature(name, msg("file.empty"))
+		} else {
+			rep = noSignature(name, msg("file.notXMLOrPDF"))
+		}
 	case FormatPDF:
 		rep = PDF(ctx, r, size, p)
 		rep.File = name
@@ -69,7 +85,7 @@ func File(ctx context.Context, name string, r io.ReaderAt, size int64, p *Policy
 			maxBytes = DefaultMaxXMLBytes
 		}
 		if size > int64(maxBytes) {
-			rep = UnreadableXML(name, fmt.Sprintf("XML document of %d bytes exceeds the %d-byte limit", size, maxBytes))
+			rep = unreadable(name, "xades", msg("xml.tooLarge", "size", strconv.FormatInt(size, 10), "limit", strconv.Itoa(maxBytes)))
 			break
 		}
 		data, ok := r.(interface{ Bytes() []byte })
@@ -79,11 +95,15 @@ func File(ctx context.Context, name string, r io.ReaderAt, size int64, p *Policy
 		} else {
 			buf = make([]byte, size)
 			if _, err := r.ReadAt(buf, 0); err != nil && err != io.EOF {
-				rep = UnreadableXML(name, "the file cannot be read: "+err.Error())
+				rep = unreadable(name, "xades", msg("file.unreadable").withDetail(fromLibrary(err.Error())))
 				break
 			}
 		}
 		rep = XMLContext(ctx, name, buf, p, XMLOptions{Detached: o.Detached, MaxBytes: maxBytes, MaxWork: o.MaxWork})
+	}
+	if rep.Indication == NoSignature && rep.Note == "" {
+		why := msg("file.noSignature")
+		rep.Note, rep.NoteCode = why.English(), &why
 	}
 	now := p.now().UTC()
 	rep.ValidationTime = &now

@@ -19,13 +19,16 @@ func TestSniff(t *testing.T) {
 	}{
 		{"PDF", "%PDF-1.7\n%âãÏÓ\n1 0 obj", FormatPDF},
 		{"PDF after junk", strings.Repeat("x", 500) + "%PDF-1.4\n", FormatPDF},
-		{"PDF header beyond 1024 bytes", strings.Repeat("x", 1030) + "%PDF-1.4\n", FormatXML},
+		{"PDF header beyond 1024 bytes", strings.Repeat("x", 1030) + "%PDF-1.4\n", FormatUnknown},
 		{"XML", `<?xml version="1.0"?><a/>`, FormatXML},
 		{"XML with BOM and space", "\xef\xbb\xbf \n<a/>", FormatXML},
 		{"XML mentioning %PDF- early", `<a>%PDF-1.7 is a header</a>`, FormatXML},
 		{"PDF with XML-looking junk after the header", "%PDF-1.7\n<a/>", FormatPDF},
-		{"empty", "", FormatXML},
-		{"binary", "\x00\x01\x02", FormatXML},
+		{"empty", "", FormatUnknown},
+		{"binary", "\x00\x01\x02", FormatUnknown},
+		{"PNG", "\x89PNG\r\n\x1a\n", FormatUnknown},
+		{"JSON", `{"a":1}`, FormatUnknown},
+		{"UTF-16 XML", "\xff\xfe<\x00a\x00/\x00>\x00", FormatXML},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Sniff([]byte(tc.head)); got != tc.want {
@@ -50,7 +53,10 @@ func TestFileOneEntryPoint(t *testing.T) {
 	}{
 		{"signed XML", signed, "xades", TotalPassed},
 		{"signed XML with a BOM", append([]byte("\xef\xbb\xbf"), signed...), "xades", TotalPassed},
-		{"not a document", []byte("hello"), "xades", TotalFailed},
+		{"not a document", []byte("hello"), "unknown", NoSignature},
+		{"empty", []byte{}, "unknown", NoSignature},
+		{"PNG", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "unknown", NoSignature},
+		{"malformed XML", []byte("<a><b></a>"), "xades", TotalFailed},
 		{"PDF that is not readable", []byte("%PDF-1.7\ngarbage"), "pades", TotalFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

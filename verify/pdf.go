@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,14 +26,14 @@ func PDF(ctx context.Context, r io.ReaderAt, size int64, p *Policy) FileReport {
 	if err != nil {
 		switch {
 		case errors.Is(err, pdf.ErrUserPassword):
-			rep.Error = "encrypted with a user password: cannot be verified"
+			rep.setError(msg("pdf.userPassword"))
 		case errors.Is(err, pades.ErrEncrypted):
-			rep.Error = "encrypted with an unsupported security handler or parameters: cannot be verified (" + err.Error() + ")"
+			rep.setError(msg("pdf.encrypted").withDetail(fromLibrary(err.Error())))
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-			rep.Error = "verification interrupted: " + err.Error()
+			rep.setError(msg("verify.interrupted").withDetail(fromLibrary(err.Error())))
 		default:
 			// refused before any signature could be looked at: FORMAT_FAILURE, as for unreadable XML
-			rep = unreadable("", "pades", "not a readable PDF file: "+err.Error())
+			rep = unreadable("", "pades", msg("pdf.unreadable").withDetail(fromLibrary(err.Error())))
 			return rep
 		}
 		rep.Summarize()
@@ -77,10 +78,10 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 	var cert = certOf(s)
 	r.Signer, r.cert = SignerOf(cert), cert
 	if res.Encrypted {
-		r.Warnings = append(r.Warnings, "the document is encrypted (standard security handler, empty user password): it was verified decrypted")
+		r.Warn(msg("warn.pdfEncrypted"))
 	}
 	if s.ContentsPaddingEncrypted {
-		r.Warnings = append(r.Warnings, "the /Contents padding after the CMS is encrypted zeros, as some signers write it, not plain zeros")
+		r.Warn(msg("warn.contentsPadding"))
 	}
 	if s.CMSResult != nil {
 		r.Algorithm = s.CMSResult.Algorithm
@@ -104,52 +105,53 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 		r.Level = "PAdES-B-B"
 	}
 	if len(s.ByteRange) == 4 {
-		cov := fmt.Sprintf("bytes %d-%d and %d-%d of %d", s.ByteRange[0], s.ByteRange[0]+s.ByteRange[1]-1,
-			s.ByteRange[2], s.ByteRange[2]+s.ByteRange[3]-1, res.Size)
+		n := func(v int64) string { return strconv.FormatInt(v, 10) }
+		br := []string{"from1", n(s.ByteRange[0]), "to1", n(s.ByteRange[0] + s.ByteRange[1] - 1),
+			"from2", n(s.ByteRange[2]), "to2", n(s.ByteRange[2] + s.ByteRange[3] - 1), "size", n(res.Size)}
+		rev := []string{"revision", strconv.Itoa(s.CoveredRevision), "revisions", strconv.Itoa(len(res.Revisions))}
 		switch {
 		case s.CoveredRevision > 0 && s.CoversWholeFile:
-			cov += fmt.Sprintf(" (revision %d of %d, the whole file)", s.CoveredRevision, len(res.Revisions))
+			r.Cover(msg("cover.byteRangeWholeFile", append(br, rev...)...))
 		case s.CoveredRevision > 0:
-			cov += fmt.Sprintf(" (revision %d of %d)", s.CoveredRevision, len(res.Revisions))
+			r.Cover(msg("cover.byteRangeRevision", append(br, rev...)...))
 		default:
-			cov += " (not a complete revision)"
+			r.Cover(msg("cover.byteRangeIncomplete", br...))
 		}
-		r.Covered = append(r.Covered, cov)
 	}
 
 	// structure
 	for _, msg := range s.Problems {
 		r.Checks.Structure = Failed
-		r.Add(TotalFailed, FormatFailure, msg)
+		r.Add(TotalFailed, FormatFailure, fromLibrary(msg))
 	}
 	switch s.SubFilter {
 	case "ETSI.CAdES.detached", "adbe.pkcs7.detached":
 	case "adbe.pkcs7.sha1":
-		r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, "SubFilter adbe.pkcs7.sha1 signs a SHA-1 digest of the document (weak)")
+		r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, msg("pdf.sha1SubFilter"))
 	case "ETSI.RFC3161":
-		r.Add(Indeterminate, SignedDataNotFound, "document time-stamps (ETSI.RFC3161) are not validated")
+		r.Add(Indeterminate, SignedDataNotFound, msg("pdf.docTimeStamp"))
 	case "":
 		r.Checks.Structure = Failed
-		r.Add(TotalFailed, FormatFailure, "the signature dictionary has no /SubFilter")
+		r.Add(TotalFailed, FormatFailure, msg("pdf.noSubFilter"))
 	default:
 		r.Checks.Structure = Failed
-		r.Add(TotalFailed, FormatFailure, "unsupported /SubFilter "+s.SubFilter)
+		r.Add(TotalFailed, FormatFailure, msg("pdf.unknownSubFilter", "subFilter", s.SubFilter))
 	}
 	if s.Type != "" && s.Type != "Sig" && s.Type != "DocTimeStamp" {
 		r.Checks.Structure = Failed
-		r.Add(TotalFailed, FormatFailure, "the signature dictionary's /Type is /"+s.Type)
+		r.Add(TotalFailed, FormatFailure, msg("pdf.type", "type", s.Type))
 	}
 
 	// CMS
 	switch {
 	case s.CMSErr != nil && s.SubFilter != "ETSI.RFC3161":
 		r.Checks.Structure = Failed
-		r.Add(TotalFailed, FormatFailure, "the CMS signature cannot be used: "+s.CMSErr.Error())
+		r.Add(TotalFailed, FormatFailure, msg("cms.unusable").withDetail(fromLibrary(s.CMSErr.Error())))
 	case s.CMSResult != nil:
 		c := s.CMSResult
 		if !c.ContentTypeOK {
 			r.Checks.Structure = Failed
-			r.Add(TotalFailed, FormatFailure, "the CMS content type is not id-data")
+			r.Add(TotalFailed, FormatFailure, msg("cms.contentType"))
 		}
 		si := s.CMS.SignerInfo
 		// ContentDigest is nil when the digest algorithm is unsupported: nothing is known about the digest then.
@@ -158,12 +160,12 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 				r.Checks.Digests = Passed
 			} else {
 				r.Checks.Digests = Failed
-				r.Add(TotalFailed, HashFailure, "the message digest does not match the signed byte ranges")
+				r.Add(TotalFailed, HashFailure, msg("cms.digestMismatch"))
 			}
 		}
 		if s.SubFilter == "adbe.pkcs7.sha1" && !s.EncapsulatedDigestOK {
 			r.Checks.Digests = Failed
-			r.Add(TotalFailed, HashFailure, "the SHA-1 digest the signature holds is not that of the signed byte ranges")
+			r.Add(TotalFailed, HashFailure, msg("cms.sha1Mismatch"))
 		}
 		switch {
 		case c.SignatureOK:
@@ -174,16 +176,16 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 		case c.UnsupportedAlgorithm != "":
 			// Not a verdict on the signature: it could not be checked (EN 319 102-1 5.2.8: the algorithm is outside
 			// the cryptographic constraints, and there is no proof of existence from a time it was acceptable).
-			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, "unsupported algorithm: "+c.UnsupportedAlgorithm+" (the signature value cannot be checked)")
+			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, msg("cms.unsupportedAlg", "algorithm", c.UnsupportedAlgorithm))
 		case c.SignerCert == nil:
-			r.Add(Indeterminate, NoSigningCertificateFound, "the signer's certificate is not in the signature")
+			r.Add(Indeterminate, NoSigningCertificateFound, msg("cms.noSignerCert"))
 		default:
 			r.Checks.SignatureValue = Failed
 			if !si.HasSignedAttributes {
 				r.Checks.Digests = Failed
-				r.Add(TotalFailed, HashFailure, "the signature does not verify over the digest of the signed byte ranges")
+				r.Add(TotalFailed, HashFailure, msg("cms.rawMismatch"))
 			} else {
-				r.Add(TotalFailed, SigCryptoFailure, "the signature value does not verify: "+errText(c.SignatureErr))
+				r.Add(TotalFailed, SigCryptoFailure, msg("cms.signatureMismatch").withDetail(errText(c.SignatureErr)))
 			}
 		}
 		switch {
@@ -192,21 +194,18 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 			r.Checks.SigningCertificate = Passed
 		default:
 			r.Checks.SigningCertificate = Failed
-			r.Add(TotalFailed, FormatFailure, "the signing-certificate attribute does not name the certificate that signed (certificate swapped?)")
+			r.Add(TotalFailed, FormatFailure, msg("cms.certSwapped"))
 		}
 		if len(c.Weak) > 0 {
-			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, "weak algorithm: "+strings.Join(dedupe(c.Weak), ", "))
+			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, msg("alg.weak", "algorithms", strings.Join(dedupe(c.Weak), ", ")))
 		}
 	}
-	if why := p.FutureSigningTime(r.SigningTime); why != "" {
-		r.Add(Indeterminate, SigConstraintsFailure, why)
-	}
-	if why := p.ClaimedTimeBeforeCertificate(r.SigningTime, cert); why != "" {
-		r.Add(Indeterminate, SigConstraintsFailure, why)
-	}
+	p.timeChecks(&r, cert)
 	if cert != nil {
-		r.Warnings = append(r.Warnings, certificateWarnings(cert)...)
-		if w := p.KeyStrength(cert); w != "" {
+		for _, w := range certificateWarnings(cert) {
+			r.Warn(w)
+		}
+		if w, weak := p.keyStrength(cert); weak {
 			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, w)
 		}
 		var at time.Time
@@ -220,7 +219,7 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 		cr := p.Chain(cert, embedded, at)
 		r.Checks.Chain = cr.Check
 		if cr.Check != Passed {
-			r.Add(cr.Indication, cr.SubIndication, cr.Reason)
+			r.Add(cr.Indication, cr.SubIndication, cr.Why)
 		}
 	}
 
@@ -234,15 +233,16 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 		for _, c := range s.Changes {
 			if !c.Allowed || c.Kind == pades.ChangeSignatureDict {
 				named = true
-				r.Add(TotalFailed, FormatFailure, fmt.Sprintf("modified after signing: revision %d: %s (%s)", c.Revision, c.Kind, c.Detail))
+				r.Add(TotalFailed, FormatFailure, msg("pdf.modifiedRevision", "revision", strconv.Itoa(c.Revision),
+					"kind", string(c.Kind)).withDetail(fromLibrary(c.Detail)))
 			}
 		}
 		if !named {
-			r.Add(TotalFailed, FormatFailure, "modified after signing")
+			r.Add(TotalFailed, FormatFailure, msg("pdf.modified"))
 		}
 	}
 	if s.Certification {
-		r.Reasons = append(r.Reasons, fmt.Sprintf("certification signature (DocMDP P=%d)", s.DocMDP))
+		r.Note(msg("pdf.certification", "p", strconv.Itoa(s.DocMDP)))
 	}
 	p.profileBySeal(&r, cert)
 	r.Conclude()
@@ -262,9 +262,9 @@ func certOf(s *pades.Signature) *x509.Certificate {
 	return nil
 }
 
-func errText(err error) string {
+func errText(err error) Message {
 	if err == nil {
-		return "unknown error"
+		return msg("pdf.unknownError")
 	}
-	return err.Error()
+	return fromLibrary(err.Error())
 }

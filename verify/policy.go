@@ -5,7 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
-	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/trustsign/trustsign/internal/keyusage"
@@ -39,7 +39,7 @@ func (p *Policy) profileBySeal(r *SignatureReport, signer *x509.Certificate) {
 		}
 	}
 	r.ClaimedProfile, r.TrustedProfile = r.TrustedProfile, nil
-	r.Warnings = append(r.Warnings, "the signature names a trusted profile, but its signer is not a trusted-profile seal: the identity is only claimed by the signer (claimedProfile)")
+	r.Warn(msg("warn.claimedProfile"))
 }
 
 func (p *Policy) now() time.Time {
@@ -63,10 +63,29 @@ type Finding struct {
 	Reason        string
 }
 
-// Add records a finding on the report; Conclude later picks the worst one as the signature's indication.
-func (r *SignatureReport) Add(ind Indication, sub SubIndication, reason string) {
-	r.findings = append(r.findings, Finding{ind, sub, reason})
-	r.Reasons = append(r.Reasons, reason)
+// Add records a finding on the report (its reason in Reasons and ReasonCodes); Conclude later picks the worst one
+// as the signature's indication.
+func (r *SignatureReport) Add(ind Indication, sub SubIndication, why Message) {
+	r.findings = append(r.findings, Finding{ind, sub, why.English()})
+	r.Note(why)
+}
+
+// Note records a reason that is not a finding (it does not change the indication).
+func (r *SignatureReport) Note(why Message) {
+	r.Reasons = append(r.Reasons, why.English())
+	r.ReasonCodes = append(r.ReasonCodes, why)
+}
+
+// Warn records a warning (Warnings and WarningCodes).
+func (r *SignatureReport) Warn(w Message) {
+	r.Warnings = append(r.Warnings, w.English())
+	r.WarningCodes = append(r.WarningCodes, w)
+}
+
+// Cover records what the signature covers (Covered and CoveredCodes).
+func (r *SignatureReport) Cover(c Message) {
+	r.Covered = append(r.Covered, c.English())
+	r.CoveredCodes = append(r.CoveredCodes, c)
 }
 
 // Conclude sets Indication and SubIndication from the recorded findings: the first finding of the worst indication
@@ -110,20 +129,27 @@ func SignerOf(c *x509.Certificate) *Signer {
 // KeyStrength returns a non-empty description when the certificate's key is below the policy's strength
 // (RSA below MinRSABits, elliptic curves below 256 bits).
 func (p *Policy) KeyStrength(c *x509.Certificate) string {
+	if m, weak := p.keyStrength(c); weak {
+		return m.English()
+	}
+	return ""
+}
+
+func (p *Policy) keyStrength(c *x509.Certificate) (Message, bool) {
 	if c == nil {
-		return ""
+		return Message{}, false
 	}
 	switch k := c.PublicKey.(type) {
 	case *rsa.PublicKey:
 		if k.N.BitLen() < p.minRSABits() {
-			return fmt.Sprintf("RSA key of %d bits is below the %d-bit minimum", k.N.BitLen(), p.minRSABits())
+			return msg("key.rsa", "bits", strconv.Itoa(k.N.BitLen()), "min", strconv.Itoa(p.minRSABits())), true
 		}
 	case *ecdsa.PublicKey:
 		if k.Curve.Params().BitSize < 256 {
-			return fmt.Sprintf("elliptic-curve key of %d bits is too weak", k.Curve.Params().BitSize)
+			return msg("key.ec", "bits", strconv.Itoa(k.Curve.Params().BitSize)), true
 		}
 	}
-	return ""
+	return Message{}, false
 }
 
 // ErrNoChain is returned by Chain when no path leads to a trust root.
@@ -134,8 +160,15 @@ type ChainResult struct {
 	Check         Check
 	Indication    Indication
 	SubIndication SubIndication
-	Reason        string
-	Path          []*x509.Certificate
+	// Reason is Why in English.
+	Reason string
+	Why    Message
+	Path   []*x509.Certificate
+}
+
+// chainFailed is a ChainResult that did not pass.
+func chainFailed(check Check, sub SubIndication, why Message, path []*x509.Certificate) ChainResult {
+	return ChainResult{Check: check, Indication: Indeterminate, SubIndication: sub, Reason: why.English(), Why: why, Path: path}
 }
 
 // Chain builds a path from leaf to one of the policy's roots using the policy's intermediates and the
@@ -146,8 +179,7 @@ type ChainResult struct {
 // signatures (INDETERMINATE / CHAIN_CONSTRAINTS_FAILURE otherwise). It never fetches anything.
 func (p *Policy) Chain(leaf *x509.Certificate, embedded []*x509.Certificate, claimed time.Time) ChainResult {
 	if leaf == nil {
-		return ChainResult{Check: NotChecked, Indication: Indeterminate, SubIndication: NoSigningCertificateFound,
-			Reason: "no signing certificate to build a chain from"}
+		return chainFailed(NotChecked, NoSigningCertificateFound, msg("chain.noLeaf"), nil)
 	}
 	now := p.now()
 	roots := x509.NewCertPool()
@@ -159,8 +191,7 @@ func (p *Policy) Chain(leaf *x509.Certificate, embedded []*x509.Certificate, cla
 		}
 	}
 	if nroots == 0 {
-		return ChainResult{Check: Failed, Indication: Indeterminate, SubIndication: NoCertificateChainFound,
-			Reason: "no trust roots configured"}
+		return chainFailed(Failed, NoCertificateChainFound, msg("chain.noRoots"), nil)
 	}
 	inter := x509.NewCertPool()
 	if p != nil {
@@ -180,8 +211,7 @@ func (p *Policy) Chain(leaf *x509.Certificate, embedded []*x509.Certificate, cla
 	chains, err := verifyAt(now)
 	if err == nil && len(chains) > 0 {
 		if why := keyusage.ForDocuments(leaf); why != nil {
-			return ChainResult{Check: Failed, Indication: Indeterminate, SubIndication: ChainConstraintsFailure,
-				Reason: "the signing certificate may not sign documents: " + why.Error(), Path: chains[0]}
+			return chainFailed(Failed, ChainConstraintsFailure, msg("chain.keyUsage").withDetail(fromLibrary(why.Error())), chains[0])
 		}
 		return ChainResult{Check: Passed, Indication: TotalPassed, Path: chains[0]}
 	}
@@ -189,40 +219,42 @@ func (p *Policy) Chain(leaf *x509.Certificate, embedded []*x509.Certificate, cla
 	if errors.As(err, &inv) && inv.Reason == x509.Expired {
 		// A certificate of the path is outside its validity at the validation time, and nothing proves the
 		// signature existed while it was valid (a time-stamp would). Name the certificate and its validity.
-		return ChainResult{Check: Failed, Indication: Indeterminate, SubIndication: OutOfBoundsNoPOE,
-			Reason: outOfBounds(inv.Cert, now, claimed)}
+		return chainFailed(Failed, OutOfBoundsNoPOE, outOfBounds(inv.Cert, now, claimed), nil)
 	}
 	if errors.As(err, &inv) && inv.Reason == x509.NotAuthorizedToSign {
-		return ChainResult{Check: Failed, Indication: Indeterminate, SubIndication: ChainConstraintsFailure,
-			Reason: "chain constraints not met: " + err.Error()}
+		return chainFailed(Failed, ChainConstraintsFailure, msg("chain.constraints").withDetail(fromLibrary(err.Error())), nil)
 	}
-	return ChainResult{Check: Failed, Indication: Indeterminate, SubIndication: NoCertificateChainFound,
-		Reason: "signing certificate does not chain to a trusted root"}
+	return chainFailed(Failed, NoCertificateChainFound, msg("chain.untrusted"), nil)
 }
 
 // outOfBounds explains a certificate that is not valid at the validation time.
-func outOfBounds(c *x509.Certificate, now, claimed time.Time) string {
+func outOfBounds(c *x509.Certificate, now, claimed time.Time) Message {
 	const f = time.RFC3339
-	who := "a certificate of the chain"
+	who := msg("cert.ofChain")
 	if c != nil {
-		who = fmt.Sprintf("certificate %q (valid %s to %s)", c.Subject.String(), c.NotBefore.UTC().Format(f), c.NotAfter.UTC().Format(f))
+		who = msg("cert.named", "subject", c.Subject.String(), "from", c.NotBefore.UTC().Format(f), "to", c.NotAfter.UTC().Format(f))
 	}
-	msg := fmt.Sprintf("%s is not valid at the validation time %s, and no time-stamp proves the signature existed before",
-		who, now.UTC().Format(f))
 	if !claimed.IsZero() {
-		msg += fmt.Sprintf(" (the claimed signing time %s is not proof)", claimed.UTC().Format(f))
+		return msg("chain.outOfBoundsClaimed", "now", now.UTC().Format(f), "claimed", claimed.UTC().Format(f)).withDetail(who)
 	}
-	return msg
+	return msg("chain.outOfBounds", "now", now.UTC().Format(f)).withDetail(who)
 }
 
 // ClaimedTimeBeforeCertificate returns a reason when the claimed signing time lies before the signing certificate's
 // validity began: the signature contradicts its own certificate.
 func (p *Policy) ClaimedTimeBeforeCertificate(claimed *time.Time, c *x509.Certificate) string {
-	if claimed == nil || c == nil || !claimed.Before(c.NotBefore.Add(-MaxClockSkew)) {
-		return ""
+	if m, ok := p.claimedTimeBeforeCertificate(claimed, c); ok {
+		return m.English()
 	}
-	return fmt.Sprintf("the claimed signing time %s is before the signing certificate was valid (from %s)",
-		claimed.UTC().Format(time.RFC3339), c.NotBefore.UTC().Format(time.RFC3339))
+	return ""
+}
+
+func (p *Policy) claimedTimeBeforeCertificate(claimed *time.Time, c *x509.Certificate) (Message, bool) {
+	if claimed == nil || c == nil || !claimed.Before(c.NotBefore.Add(-MaxClockSkew)) {
+		return Message{}, false
+	}
+	return msg("time.beforeCertificate", "claimed", claimed.UTC().Format(time.RFC3339),
+		"notBefore", c.NotBefore.UTC().Format(time.RFC3339)), true
 }
 
 var zeroTime time.Time
@@ -234,20 +266,37 @@ const MaxClockSkew = 5 * time.Minute
 // skew allowance): such a claim cannot be true, and would let a certificate that is not yet valid pass the check
 // of validity at the signing time.
 func (p *Policy) FutureSigningTime(claimed *time.Time) string {
-	if claimed == nil {
-		return ""
-	}
-	now := p.now()
-	if claimed.After(now.Add(MaxClockSkew)) {
-		return fmt.Sprintf("the claimed signing time %s is later than the validation time %s", claimed.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	if m, ok := p.futureSigningTime(claimed); ok {
+		return m.English()
 	}
 	return ""
 }
 
+func (p *Policy) futureSigningTime(claimed *time.Time) (Message, bool) {
+	if claimed == nil {
+		return Message{}, false
+	}
+	now := p.now()
+	if claimed.After(now.Add(MaxClockSkew)) {
+		return msg("time.future", "claimed", claimed.UTC().Format(time.RFC3339), "now", now.UTC().Format(time.RFC3339)), true
+	}
+	return Message{}, false
+}
+
 // certificateWarnings lists what is wrong with a signer's certificate without making its signatures fail.
-func certificateWarnings(c *x509.Certificate) []string {
+func certificateWarnings(c *x509.Certificate) []Message {
 	if c == nil || c.SerialNumber == nil || c.SerialNumber.Sign() >= 0 {
 		return nil
 	}
-	return []string{"the signer's certificate has a negative serial number (RFC 5280 requires a positive one; old Java CAs issued such certificates)"}
+	return []Message{msg("warn.negativeSerial")}
+}
+
+// timeChecks adds the findings about a claimed signing time (in the future, before the certificate).
+func (p *Policy) timeChecks(r *SignatureReport, c *x509.Certificate) {
+	if why, ok := p.futureSigningTime(r.SigningTime); ok {
+		r.Add(Indeterminate, SigConstraintsFailure, why)
+	}
+	if why, ok := p.claimedTimeBeforeCertificate(r.SigningTime, c); ok {
+		r.Add(Indeterminate, SigConstraintsFailure, why)
+	}
 }

@@ -139,12 +139,19 @@ type SignatureReport struct {
 	// trusted-profile seals (Policy.ProfileSeals): the signer's claim, not the service's.
 	ClaimedProfile *TrustedProfile `json:"claimedProfile,omitempty"`
 	Covered        []string        `json:"covered"`
-	Checks         Checks          `json:"checks"`
+	// CoveredCodes are Covered as messages (code and parameters, one per Covered text, in the same order), for
+	// showing them in another language (Message.Text).
+	CoveredCodes []Message `json:"coveredCodes,omitempty"`
+	Checks       Checks    `json:"checks"`
 	// Reasons explains, one short sentence each, why the indication is not TOTAL_PASSED (and notes otherwise).
 	Reasons []string `json:"reasons,omitempty"`
+	// ReasonCodes are Reasons as messages, one per reason in the same order.
+	ReasonCodes []Message `json:"reasonCodes,omitempty"`
 	// Warnings are facts that do not change the indication but an auditor should know (a signature value in a
 	// known non-standard encoding, a certificate with a negative serial number...).
 	Warnings []string `json:"warnings,omitempty"`
+	// WarningCodes are Warnings as messages, one per warning in the same order.
+	WarningCodes []Message `json:"warningCodes,omitempty"`
 	// Algorithm is the signature algorithm, e.g. "RSA-SHA256" or "ECDSA-SHA256".
 	Algorithm string `json:"algorithm,omitempty"`
 	// Level names the signature form, e.g. "XAdES-B-B", "XMLDSig", "PAdES-B-B", "CAdES/PKCS#7".
@@ -189,8 +196,14 @@ type FileReport struct {
 	Format     string            `json:"format"`
 	Indication Indication        `json:"indication"`
 	Signatures []SignatureReport `json:"signatures"`
-	// Error is set when the file could not be validated at all (for example it is not XML or PDF).
+	// Error is set when the file could not be validated at all (for example it is malformed XML).
 	Error string `json:"error,omitempty"`
+	// ErrorCode is Error as a message (code and parameters).
+	ErrorCode *Message `json:"errorCode,omitempty"`
+	// Note, when set, says why a file has no signature (it is empty, or neither XML nor PDF); NoteCode is the same as a
+	// message.
+	Note     string   `json:"note,omitempty"`
+	NoteCode *Message `json:"noteCode,omitempty"`
 	// ValidationTime is the time at which certificates were checked (the policy's Now).
 	ValidationTime *time.Time `json:"validationTime,omitempty"`
 }
@@ -217,4 +230,9 @@ func (r *FileReport) Summarize() {
 		}
 	}
 	r.Indication = ind
+}
+
+// setError sets the file's Error and ErrorCode.
+func (r *FileReport) setError(why Message) {
+	r.Error, r.ErrorCode = why.English(), &why
 }

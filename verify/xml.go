@@ -3,7 +3,7 @@ package verify
 import (
 	"context"
 	"crypto/x509"
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/trustsign/trustsign/internal/xmldoc"
@@ -58,7 +58,7 @@ func XMLContext(ctx context.Context, name string, data []byte, p *Policy, o XMLO
 	res, err := xades.VerifyContext(ctx, data, xades.VerifyOptions{Detached: o.Detached, ExtraCertificates: extra,
 		Limits: xmldoc.Limits{MaxBytes: max}, WorkBudget: work})
 	if err != nil {
-		return UnreadableXML(name, "not a well-formed, acceptable XML document: "+err.Error())
+		return unreadable(name, "xades", msg("xml.malformed").withDetail(fromLibrary(err.Error())))
 	}
 	allXMLDSig := len(res.Signatures) > 0
 	for _, s := range res.Signatures {
@@ -75,17 +75,19 @@ func XMLContext(ctx context.Context, name string, data []byte, p *Policy, o XMLO
 // UnreadableXML is the report of an XML file refused before any signature could be looked at (malformed, too
 // large, a DOCTYPE...): TOTAL_FAILED / FORMAT_FAILURE with the reason, so that it counts as a failed file.
 func UnreadableXML(name, reason string) FileReport {
-	return unreadable(name, "xades", reason)
+	return unreadable(name, "xades", fromLibrary(reason))
 }
 
 // unreadable is the report of a file refused before any signature could be looked at: one TOTAL_FAILED /
 // FORMAT_FAILURE entry carrying the reason.
-func unreadable(name, format, reason string) FileReport {
-	return FileReport{File: name, Format: format, Indication: TotalFailed, Error: reason, Signatures: []SignatureReport{{
-		Indication: TotalFailed, SubIndication: FormatFailure, Covered: []string{},
-		Checks:  Checks{Structure: Failed, Digests: NotChecked, SignatureValue: NotChecked, SigningCertificate: NotChecked, Chain: NotChecked},
-		Reasons: []string{reason},
-	}}}
+func unreadable(name, format string, why Message) FileReport {
+	return FileReport{File: name, Format: format, Indication: TotalFailed, Error: why.English(), ErrorCode: &why,
+		Signatures: []SignatureReport{{
+			Indication: TotalFailed, SubIndication: FormatFailure, Covered: []string{},
+			Checks:      Checks{Structure: Failed, Digests: NotChecked, SignatureValue: NotChecked, SigningCertificate: NotChecked, Chain: NotChecked},
+			Reasons:     []string{why.English()},
+			ReasonCodes: []Message{why},
+		}}}
 }
 
 func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) SignatureReport {
@@ -96,8 +98,12 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 			Surname: s.Profile.Surname, PESEL: s.Profile.PESEL, ProfileID: s.Profile.ProfileID, Login: s.Profile.Login,
 			DateOfBirth: s.Profile.DateOfBirth}
 	}
-	r.Warnings = append(r.Warnings, s.Warnings...)
-	r.Warnings = append(r.Warnings, certificateWarnings(s.Certificate)...)
+	for _, w := range s.Warnings {
+		r.Warn(fromLibrary(w))
+	}
+	for _, w := range certificateWarnings(s.Certificate) {
+		r.Warn(w)
+	}
 	r.Level = "XMLDSig"
 	if s.XAdES {
 		r.Level = "XAdES-B-B"
@@ -110,7 +116,7 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 	r.Checks.Structure = Passed
 	for _, msg := range s.Structure {
 		r.Checks.Structure = Failed
-		r.Add(TotalFailed, FormatFailure, msg)
+		r.Add(TotalFailed, FormatFailure, fromLibrary(msg))
 	}
 	// references
 	r.Checks.Digests = Passed
@@ -119,7 +125,7 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 	}
 	for _, ref := range s.References {
 		if ref.Covered != "" && !ref.SignedProperties {
-			r.Covered = append(r.Covered, ref.Covered)
+			r.Cover(fromLibrary(ref.Covered))
 		}
 		switch ref.Status {
 		case xades.RefOK:
@@ -128,15 +134,15 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 			}
 		case xades.RefRefused:
 			r.Checks.Structure = Failed
-			r.Add(TotalFailed, FormatFailure, fmt.Sprintf("reference %q refused: %s", ref.URI, ref.Detail))
+			r.Add(TotalFailed, FormatFailure, msg("ref.refused", "uri", ref.URI).withDetail(fromLibrary(ref.Detail)))
 		case xades.RefMismatch:
 			r.Checks.Digests = Failed
-			r.Add(TotalFailed, HashFailure, fmt.Sprintf("reference %q: %s", ref.URI, ref.Detail))
+			r.Add(TotalFailed, HashFailure, msg("ref.mismatch", "uri", ref.URI).withDetail(fromLibrary(ref.Detail)))
 		case xades.RefNotFound:
 			if r.Checks.Digests == Passed {
 				r.Checks.Digests = NotChecked
 			}
-			r.Add(Indeterminate, SignedDataNotFound, fmt.Sprintf("reference %q: %s", ref.URI, ref.Detail))
+			r.Add(Indeterminate, SignedDataNotFound, msg("ref.notFound", "uri", ref.URI).withDetail(fromLibrary(ref.Detail)))
 		}
 	}
 	if len(s.References) > 0 && len(s.Structure) == 0 {
@@ -146,7 +152,7 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 		}
 		if !data {
 			// self-contained: such a signature could be pasted into any document and still verify
-			r.Add(Indeterminate, SignedDataNotFound, "the signature covers no data, only its own signed properties")
+			r.Add(Indeterminate, SignedDataNotFound, msg("sig.noData"))
 		}
 	}
 	if s.Wrapped != nil {
@@ -154,8 +160,8 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 		w := s.Wrapped
 		r.WrappedFile = &WrappedFile{Name: w.Name, MIMEType: w.MIMEType, Size: int64(len(w.Content)),
 			SHA256: xades.WrapperDigest(w.Content)}
-		r.Covered = append(r.Covered, fmt.Sprintf("wrapped file %s (%s, %d bytes, SHA-256 %s)", w.Name, w.MIMEType,
-			len(w.Content), r.WrappedFile.SHA256))
+		r.Cover(msg("cover.wrapped", "name", w.Name, "mime", w.MIMEType, "size", strconv.Itoa(len(w.Content)),
+			"sha256", r.WrappedFile.SHA256))
 	}
 	// signature value
 	switch {
@@ -163,10 +169,10 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 		r.Checks.SignatureValue = Passed
 	case s.SignatureChecked:
 		r.Checks.SignatureValue = Failed
-		r.Add(TotalFailed, SigCryptoFailure, s.SignatureDetail)
+		r.Add(TotalFailed, SigCryptoFailure, fromLibrary(s.SignatureDetail))
 	case s.UnsupportedAlgorithm != "":
 		r.Checks.SignatureValue = NotChecked
-		r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, s.SignatureDetail)
+		r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, fromLibrary(s.SignatureDetail))
 	default:
 		r.Checks.SignatureValue = NotChecked
 	}
@@ -174,44 +180,37 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 	switch {
 	case s.KeyValueOnly:
 		r.Checks.SigningCertificate = NotChecked
-		r.Add(Indeterminate, NoSigningCertificateFound, "the signature carries only a public key (KeyValue), no certificate")
+		r.Add(Indeterminate, NoSigningCertificateFound, msg("sig.keyValueOnly"))
 	case s.SigningCertificate == xades.CertRefMatch:
 		r.Checks.SigningCertificate = Passed
 	case s.SigningCertificate == xades.CertRefMismatch:
 		r.Checks.SigningCertificate = Failed
 		// the signed properties name another certificate than the one whose key made the signature: the signature
 		// contradicts itself (XAdES requires SigningCertificate to identify the signer), so it fails as malformed
-		r.Add(TotalFailed, FormatFailure, "the SigningCertificate reference does not match the certificate that verified the signature (certificate swapped?)")
+		r.Add(TotalFailed, FormatFailure, msg("sig.certSwapped"))
 	case s.SigningCertificate == xades.CertRefMissing:
 		r.Checks.SigningCertificate = NotChecked
-		r.Add(Indeterminate, NoSigningCertificateFound, "the signing certificate named in the signed properties is not available")
+		r.Add(Indeterminate, NoSigningCertificateFound, msg("sig.certMissing"))
 	case s.Certificate == nil:
 		r.Checks.SigningCertificate = NotChecked
 		if s.SignatureChecked || len(s.Structure) == 0 {
-			r.Add(Indeterminate, NoSigningCertificateFound, "no signing certificate found")
+			r.Add(Indeterminate, NoSigningCertificateFound, msg("sig.noCertificate"))
 		}
 	case s.XAdES:
 		r.Checks.SigningCertificate = Failed
-		r.Add(TotalFailed, FormatFailure, "XAdES signature without the SigningCertificate property")
+		r.Add(TotalFailed, FormatFailure, msg("sig.noCertProperty"))
 	default:
 		// plain XMLDSig: nothing binds the certificate, the chain check below is what identifies the signer
 		r.Checks.SigningCertificate = NotChecked
 	}
 	// algorithms
 	if len(s.Weak) > 0 {
-		r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, "weak algorithm: "+strings.Join(dedupe(s.Weak), ", "))
+		r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, msg("alg.weak", "algorithms", strings.Join(dedupe(s.Weak), ", ")))
 	}
-	if s.Certificate != nil {
-		if w := p.KeyStrength(s.Certificate); w != "" {
-			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, w)
-		}
+	if w, weak := p.keyStrength(s.Certificate); weak {
+		r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, w)
 	}
-	if why := p.FutureSigningTime(r.SigningTime); why != "" {
-		r.Add(Indeterminate, SigConstraintsFailure, why)
-	}
-	if why := p.ClaimedTimeBeforeCertificate(r.SigningTime, s.Certificate); why != "" {
-		r.Add(Indeterminate, SigConstraintsFailure, why)
-	}
+	p.timeChecks(&r, s.Certificate)
 	// chain
 	if s.Certificate != nil && !s.KeyValueOnly {
 		var at = s.SigningTime
@@ -222,7 +221,7 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 		cr := p.Chain(s.Certificate, s.Certificates, t0)
 		r.Checks.Chain = cr.Check
 		if cr.Check != Passed {
-			r.Add(cr.Indication, cr.SubIndication, cr.Reason)
+			r.Add(cr.Indication, cr.SubIndication, cr.Why)
 		}
 	} else {
 		r.Checks.Chain = NotChecked

@@ -149,6 +149,52 @@ func (v sigView) CounterOf(s verify.SignatureReport, i int) sigView {
 // Num formats a signature number from its index.
 func (r *reportView) Num(i int) string { return fmt.Sprint(i + 1) }
 
+// texts renders coded messages in the report's language; without codes (a report made before they existed) the
+// English texts are shown as they are.
+func (r *reportView) texts(codes []verify.Message, english []string) []string {
+	if len(codes) != len(english) {
+		return english
+	}
+	out := make([]string, len(codes))
+	for i, m := range codes {
+		out[i] = m.Text(r.Lang)
+	}
+	return out
+}
+
+// Reasons are the signature's reasons in the report's language.
+func (v sigView) Reasons() []string { return v.R.texts(v.S.ReasonCodes, v.S.Reasons) }
+
+// Warnings are the signature's warnings in the report's language.
+func (v sigView) Warnings() []string { return v.R.texts(v.S.WarningCodes, v.S.Warnings) }
+
+// Covered is what the signature covers, in the report's language.
+func (v sigView) Covered() []string { return v.R.texts(v.S.CoveredCodes, v.S.Covered) }
+
+// FileError is why a file could not be validated, in the report's language.
+func (r *reportView) FileError(f verify.FileReport) string {
+	if f.ErrorCode != nil {
+		return f.ErrorCode.Text(r.Lang)
+	}
+	return f.Error
+}
+
+// FileNote is why a file has no signature, in the report's language.
+func (r *reportView) FileNote(f verify.FileReport) string {
+	if f.NoteCode != nil {
+		return f.NoteCode.Text(r.Lang)
+	}
+	return f.Note
+}
+
+// ChangeKind names a kind of change after signing in the report's language.
+func (r *reportView) ChangeKind(kind string) string { return verify.ChangeKindText(kind, r.Lang) }
+
+// ChangeDetail is a change's detail in the report's language (as it is where the catalog does not know it).
+func (r *reportView) ChangeDetail(detail string) string {
+	return verify.ChangeDetailText(detail, r.Lang)
+}
+
 // CheckRows lists the checks of a signature in a fixed order.
 func (v sigView) CheckRows() [][2]string {
 	c := v.S.Checks

@@ -79,7 +79,7 @@ func (s *server) renderSign(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	first := pv.Requests[0]
-	d := signData{ID: id, Phrase: strings.ToUpper(pv.Phrase), Info: first.AdditionalInfo, Status: first.Status,
+	d := signData{ID: id, Phrase: strings.ToUpper(profile.DisplayPhrase(pv.Phrase)), Info: first.AdditionalInfo, Status: first.Status,
 		Expires: first.Expires, CodeRequested: first.ProfileID == holder, SuccessURL: first.SuccessURL,
 		FailureURL: first.FailureURL, Service: s.serviceName(r, v, first.ClientID),
 		Demo: s.cfg.DemoClientID != "" && first.ClientID == s.cfg.DemoClientID}

@@ -2,8 +2,9 @@
 // seal key, verifies signatures offline, and (with serve) runs the service.
 //
 // Exit codes of verify: 0 every signature TOTAL_PASSED, 1 any TOTAL_FAILED (or a malformed file), 2 the worst is
-// INDETERMINATE, 3 no signature found, 64 usage error, 66 a file cannot be read. Other commands exit 0 on success,
-// 1 on failure and 64 on a usage error.
+// INDETERMINATE, 3 no signature found (also a file that is not XML or PDF), 64 usage error, 65 a certificate file
+// holds no usable certificate, 66 a file cannot be read, 73 the report cannot be written. Other commands exit 0 on
+// success, 1 on failure, 64 on a usage error (a mistyped command line, nothing else), 65 and 66 as verify.
 package main
 
 import (
@@ -12,6 +13,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -23,7 +27,9 @@ const (
 	exitIndeterminate = 2
 	exitNoSignature   = 3
 	exitUsage         = 64
-	exitNoInput       = 66
+	exitDataErr       = 65 // EX_DATAERR: an input file's content is unusable
+	exitNoInput       = 66 // EX_NOINPUT
+	exitCantCreate    = 73 // EX_CANTCREAT: an output file cannot be written
 )
 
 // exitError carries an exit code with an error message.
@@ -50,8 +56,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return runWith(context.Background(), args, nil, stdout, stderr)
 }
 
-// runWith is run with a context and standard input (nil: the process's): the admin socket runs forwarded
-// commands with it (adminsock.go).
+// runIO is run with the standard input given (read for the file name -).
+func runIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runWith(context.Background(), args, stdin, stdout, stderr)
+}
+
+// runWith is run with a context and standard input (nil: the process's, read for the file name - and for
+// passwords): the admin socket runs forwarded commands with it (adminsock.go).
 func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
@@ -94,6 +105,10 @@ trusted profile into the signature, and verifies XAdES and PAdES signatures offl
 		SilenceErrors:     true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
+	// --version prints what `trustsign version` prints
+	bi, _ := debug.ReadBuildInfo()
+	root.Version = versionText(bi)
+	root.SetVersionTemplate("{{.Version}}")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	root.AddCommand(newSignCmd(), newVerifyCmd(), newServeCmd(), newVersionCmd())
 	root.AddCommand(newAuditCmd(), newAdminCmd())
@@ -103,19 +118,59 @@ trusted profile into the signature, and verifies XAdES and PAdES signatures offl
 	return root
 }
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=..."; when it is not, the module version from the
+// build info is used.
+var version = ""
 
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
+		Short: "Print the version and build information",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintln(cmd.OutOrStdout(), "trustsign "+version)
+			bi, _ := debug.ReadBuildInfo()
+			fmt.Fprint(cmd.OutOrStdout(), versionText(bi))
 			return nil
 		},
 	}
+}
+
+// versionText describes the build: module version, VCS revision and time (with "+dirty" for a modified tree) and
+// the Go version. bi may be nil (a binary built without module support).
+func versionText(bi *debug.BuildInfo) string {
+	v, rev, at, dirty, goVersion := version, "", "", false, runtime.Version()
+	if bi != nil {
+		if v == "" {
+			v = bi.Main.Version
+		}
+		goVersion = bi.GoVersion
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				at = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "trustsign %s\n", v)
+	if rev != "" {
+		if dirty {
+			rev += " (modified)"
+		}
+		fmt.Fprintf(&b, "revision: %s\n", rev)
+	}
+	if at != "" {
+		fmt.Fprintf(&b, "commit time: %s\n", at)
+	}
+	fmt.Fprintf(&b, "go: %s %s/%s\n", goVersion, runtime.GOOS, runtime.GOARCH)
+	return b.String()
 }
 
 func noArgs(cmd *cobra.Command, args []string) error {

@@ -130,7 +130,8 @@ func TestVerifyExitCodes(t *testing.T) {
 		{"worst wins", []string{"verify", "--trust", f.path("root.pem"), signed, f.path("none.xml"), f.path("tampered.xml")}, 1},
 		{"indeterminate beats no signature", []string{"verify", "--trust", f.path("attacker.pem"), f.path("none.xml"), signed}, 2},
 		{"sign usage: no output", []string{"sign", "--key", f.path("rsa.key"), "--cert", f.path("rsa.pem"), f.path("doc.xml")}, 64},
-		{"sign: key not matching", []string{"sign", "--key", f.path("ec.key"), "--cert", f.path("rsa.pem"), f.path("doc.xml"), "-o", f.path("x.xml")}, 1},
+		{"sign: key not matching (data error, not usage)", []string{"sign", "--key", f.path("ec.key"), "--cert", f.path("rsa.pem"), f.path("doc.xml"), "-o", f.path("x.xml")}, exitDataErr},
+		{"sign: output directory missing", []string{"sign", "--key", f.path("rsa.key"), "--cert", f.path("rsa.pem"), f.path("doc.xml"), "-o", f.path("no/dir/x.xml")}, exitCantCreate},
 		{"sign: missing input", []string{"sign", "--key", f.path("rsa.key"), "--cert", f.path("rsa.pem"), f.path("nope.xml"), "-o", f.path("x.xml")}, 66},
 		{"unknown command", []string{"frobnicate"}, 64},
 	}
@@ -231,7 +232,8 @@ func TestSignProfileValidation(t *testing.T) {
 	write(t, f.path("unknown.json"), `{"firstName":"A","surname":"B","pesel":"44051401359","profileId":"1","login":"a","x":1}`)
 	for _, p := range []string{"bad-pesel.json", "missing.json", "unknown.json"} {
 		code, _, stderr := ts(t, "sign", "--key", f.path("rsa.key"), "--cert", f.path("rsa.pem"), "--profile", f.path(p), f.path("doc.xml"), "-o", f.path("x.xml"))
-		if code != 64 || strings.Count(strings.TrimSpace(stderr), "\n") > 1 {
+		// the profile's content is wrong, not the command line: a data error, not a usage error
+		if code != exitDataErr || strings.Count(strings.TrimSpace(stderr), "\n") > 1 {
 			t.Errorf("%s: exit %d, stderr %q", p, code, stderr)
 		}
 		if _, err := os.Stat(f.path("x.xml")); err == nil {

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 
 	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/signer"
+	"github.com/trustsign/trustsign/verify"
 	"github.com/trustsign/trustsign/xades"
 )
 
@@ -31,15 +34,18 @@ type signFlags struct {
 func newSignCmd() *cobra.Command {
 	f := &signFlags{}
 	cmd := &cobra.Command{
-		Use:   "sign --key KEY.pem --cert CERT.pem --format FORMAT [flags] IN -o OUT",
+		Use:   "sign --key KEY.pem --cert CERT.pem [--format FORMAT] [flags] IN|- -o OUT|-",
 		Short: "Sign a document in XAdES or PAdES",
 		Long: `Sign IN with the seal key and write the signed document to OUT.
 
-Formats:
+Formats (default: pades when IN is a PDF, by its content, xades otherwise):
   xades             enveloped XAdES (the trusted-profile service's shape); non-XML files are wrapped first
   xades-enveloping  the document inside the signature
   xades-detached    a separate signature over IN's bytes, referencing IN by its file name
   pades             PDF signature (incremental update)
+
+IN - reads standard input. An enveloped or enveloping signature that would be larger than verify accepts
+(base64 makes a wrapped file a third larger) is refused: sign such a file with --format xades-detached.
 
 Keys are PEM (PKCS#8, PKCS#1 or SEC1). --profile binds a trusted-profile identity given as JSON:
   {"firstName":"ANNA","surname":"KOWALSKA","pesel":"44051401359","profileId":"123","login":"akowalska"}`,
@@ -55,7 +61,7 @@ Keys are PEM (PKCS#8, PKCS#1 or SEC1). --profile binds a trusted-profile identit
 	fl.StringVar(&f.key, "key", "", "private key `FILE` (PEM)")
 	fl.StringVar(&f.cert, "cert", "", "signer certificate `FILE` (PEM)")
 	fl.StringSliceVar(&f.chain, "chain", nil, "intermediate certificates `FILE` (PEM), repeatable")
-	fl.StringVar(&f.format, "format", "xades", "xades, xades-enveloping, xades-detached or pades")
+	fl.StringVar(&f.format, "format", "", "xades, xades-enveloping, xades-detached or pades (default: pades for a PDF, xades otherwise)")
 	fl.StringVar(&f.profile, "profile", "", "trusted-profile binding `FILE` (JSON)")
 	fl.StringVarP(&f.output, "output", "o", "", "output `FILE` (- for standard output)")
 	fl.StringVar(&f.hash, "hash", "sha256", "digest: sha256, sha384 or sha512")
@@ -80,13 +86,13 @@ type profileJSON struct {
 func loadProfile(path string) (*xades.Profile, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, failErr(exitNoInput, fmt.Errorf("cannot read profile: %w", err))
+		return nil, failErr(exitNoInput, fmt.Errorf("cannot read profile %s: %w", path, causeOf(err)))
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	var p profileJSON
 	if err := dec.Decode(&p); err != nil {
-		return nil, usageErr("profile %s is not valid JSON of the expected shape: %v", path, err)
+		return nil, failErr(exitDataErr, fmt.Errorf("profile %s is not valid JSON of the expected shape: %w", path, err))
 	}
 	var missing []string
 	for name, v := range map[string]string{"firstName": p.FirstName, "surname": p.Surname, "pesel": p.PESEL,
@@ -96,10 +102,11 @@ func loadProfile(path string) (*xades.Profile, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, usageErr("profile %s lacks %s", path, strings.Join(missing, ", "))
+		sort.Strings(missing)
+		return nil, failErr(exitDataErr, fmt.Errorf("profile %s lacks %s", path, strings.Join(missing, ", ")))
 	}
 	if _, err := profile.ParsePESEL(p.PESEL); err != nil {
-		return nil, usageErr("profile %s: %v", path, err)
+		return nil, failErr(exitDataErr, fmt.Errorf("profile %s: %w", path, err))
 	}
 	return &xades.Profile{FirstName: p.FirstName, SecondName: p.SecondName, Surname: p.Surname, PESEL: p.PESEL,
 		ProfileID: p.ProfileID, Login: p.Login}, nil
@@ -136,17 +143,36 @@ func runSign(cmd *cobra.Command, f *signFlags, in string) error {
 	}
 	for _, p := range append([]string{f.key, f.cert}, f.chain...) {
 		if _, err := os.Stat(p); err != nil {
-			return failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", p, errors.Unwrap(err)))
+			return failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", p, causeOf(err)))
 		}
 	}
 	seal, err := signer.LoadSealFiles(f.key, f.cert, f.chain...)
 	if err != nil {
-		return failErr(exitFailed, err)
+		return failErr(exitDataErr, err)
 	}
 	var prof *xades.Profile
 	if f.profile != "" {
 		if prof, err = loadProfile(f.profile); err != nil {
 			return err
+		}
+	}
+	var data []byte // the whole input: read at once for standard input and XAdES, streamed for a PDF file
+	if in == "-" {
+		if data, err = readInput(cmd, in); err != nil {
+			return err
+		}
+	}
+	if f.format == "" {
+		// the content decides, as verify decides: a PDF gets a PDF signature whatever its name
+		head := data
+		if in != "-" {
+			if head, err = readHead(in); err != nil {
+				return err
+			}
+		}
+		f.format = "xades"
+		if verify.Sniff(head) == verify.FormatPDF {
+			f.format = "pades"
 		}
 	}
 	if f.rsaPSS {
@@ -155,14 +181,19 @@ func runSign(cmd *cobra.Command, f *signFlags, in string) error {
 		}
 	}
 	if f.format == "pades" {
-		return runSignPades(cmd, f, seal, prof, h, when, in)
+		return runSignPades(cmd, f, seal, prof, h, when, in, data)
 	}
 	if err := checkNoPadesFlags(cmd); err != nil {
 		return err
 	}
-	data, err := os.ReadFile(in)
-	if err != nil {
-		return failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", in, errors.Unwrap(err)))
+	if data == nil {
+		if data, err = readInput(cmd, in); err != nil {
+			return err
+		}
+	}
+	name := in
+	if in == "-" {
+		name = "document"
 	}
 	opts := xades.SignOptions{Signer: seal.Key, Certificate: seal.Certificate, Chain: seal.Chain[1:], Hash: h,
 		SigningTime: when, Profile: prof, SigningCertificateV2: f.certV2, MIMEType: f.mimeType, RSAPSS: f.rsaPSS}
@@ -173,6 +204,9 @@ func runSign(cmd *cobra.Command, f *signFlags, in string) error {
 		opts.Format = xades.Enveloping
 	case "xades-detached":
 		opts.Format = xades.Detached
+		if in == "-" {
+			return usageErr("--format xades-detached names the signed file: give it as a file, not -")
+		}
 		opts.DetachedURI = filepath.Base(in)
 		if opts.MIMEType == "" {
 			opts.MIMEType = guessMIME(in, data)
@@ -184,19 +218,64 @@ func runSign(cmd *cobra.Command, f *signFlags, in string) error {
 		// non-XML files travel in trustsign's container (docs/wrapper.md)
 		mt := f.mimeType
 		if mt == "" {
-			mt = guessMIME(in, data)
+			mt = guessMIME(name, data)
 		}
-		data = xades.Wrap(filepath.Base(in), mt, data)
+		data = xades.Wrap(filepath.Base(name), mt, data)
 		opts.MIMEType = "text/xml"
+	}
+	if opts.Format != xades.Detached && len(data) > verify.DefaultMaxXMLBytes {
+		// refused before parsing: a too-large document is not a malformed one
+		return failErr(exitFailed, tooLargeErr(name, len(data)))
 	}
 	out, err := xades.Sign(data, opts)
 	if err != nil {
 		if errors.Is(err, xades.ErrNotXML) {
-			return failErr(exitFailed, fmt.Errorf("%s: %v (files that are not XML are wrapped; this one starts like XML but is malformed)", in, err))
+			return failErr(exitDataErr, fmt.Errorf("%s: %w (files that are not XML are wrapped; this one starts like XML but is malformed)", name, err))
 		}
 		return failErr(exitFailed, err)
 	}
+	if opts.Format != xades.Detached && len(out) > verify.DefaultMaxXMLBytes {
+		// what sign writes, verify must accept: refuse rather than write a file no verifier here reads
+		return failErr(exitFailed, tooLargeErr(name, len(out)))
+	}
 	return writeOutput(cmd, f.output, out)
+}
+
+// tooLargeErr explains an enveloped or enveloping signature that would exceed what verify accepts.
+func tooLargeErr(name string, size int) error {
+	return fmt.Errorf("%s: the signed XML would be %d bytes, over the %d bytes verify accepts (--max-xml-size; base64 makes a "+
+		"wrapped file a third larger): sign it detached with --format xades-detached", name, size, verify.DefaultMaxXMLBytes)
+}
+
+// readHead reads the first bytes of a file, enough for verify.Sniff.
+func readHead(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", path, causeOf(err)))
+	}
+	defer fh.Close()
+	head := make([]byte, 1024)
+	n, err := io.ReadFull(fh, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", path, causeOf(err)))
+	}
+	return head[:n], nil
+}
+
+// readInput reads the document to sign: a file, or standard input for "-".
+func readInput(cmd *cobra.Command, in string) ([]byte, error) {
+	if in == "-" {
+		data, err := io.ReadAll(cmd.InOrStdin())
+		if err != nil {
+			return nil, failErr(exitNoInput, fmt.Errorf("cannot read standard input: %w", err))
+		}
+		return data, nil
+	}
+	data, err := os.ReadFile(in)
+	if err != nil {
+		return nil, failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", in, causeOf(err)))
+	}
+	return data, nil
 }
 
 // looksLikeXML reports whether data starts (after a BOM and white space) with markup.
@@ -222,12 +301,12 @@ func writeOutput(cmd *cobra.Command, path string, data []byte) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".trustsign-*")
 	if err != nil {
-		return failErr(exitFailed, fmt.Errorf("cannot write %s: %w", path, errors.Unwrap(err)))
+		return failErr(exitCantCreate, fmt.Errorf("cannot write %s: %w", path, causeOf(err)))
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return failErr(exitFailed, fmt.Errorf("cannot write %s: %w", path, err))
+		return failErr(exitCantCreate, fmt.Errorf("cannot write %s: %w", path, err))
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
@@ -240,7 +319,7 @@ func writeOutput(cmd *cobra.Command, path string, data []byte) error {
 		return failErr(exitFailed, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return failErr(exitFailed, fmt.Errorf("cannot write %s: %w", path, err))
+		return failErr(exitCantCreate, fmt.Errorf("cannot write %s: %w", path, causeOf(err)))
 	}
 	return nil
 }

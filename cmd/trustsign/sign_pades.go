@@ -1,10 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"crypto"
-	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +31,7 @@ type padesFlags struct {
 var padesOnly = []string{"visible", "page", "rect", "name", "reason", "location", "contact", "certify", "seal-phrase", "legacy-reason"}
 
 func addPadesFlags(fl *pflag.FlagSet, f *padesFlags) {
-	fl.BoolVar(&f.visible, "visible", true, "PAdES: draw the trusted-signature stamp (default on with --profile)")
+	fl.BoolVar(&f.visible, "visible", false, "PAdES: draw the trusted-signature stamp (when not given: drawn with --profile, not without; --visible=false for none)")
 	fl.IntVar(&f.page, "page", 0, "PAdES: page for the stamp (default the last page)")
 	fl.StringVar(&f.rect, "rect", "", "PAdES: stamp rectangle `x,y,w,h` in points")
 	fl.StringVar(&f.name, "name", "", "PAdES: /Name (default the profile's name)")
@@ -51,7 +52,7 @@ func checkNoPadesFlags(cmd *cobra.Command) error {
 	return nil
 }
 
-func runSignPades(cmd *cobra.Command, f *signFlags, seal *signer.Seal, prof *xades.Profile, h crypto.Hash, when time.Time, in string) error {
+func runSignPades(cmd *cobra.Command, f *signFlags, seal *signer.Seal, prof *xades.Profile, h crypto.Hash, when time.Time, in string, data []byte) error {
 	if cmd.Flags().Changed("signing-certificate-v2") || cmd.Flags().Changed("mime-type") {
 		return usageErr("--signing-certificate-v2 and --mime-type apply to XAdES only (PAdES always uses signingCertificateV2)")
 	}
@@ -88,23 +89,32 @@ func runSignPades(cmd *cobra.Command, f *signFlags, seal *signer.Seal, prof *xad
 		}
 		opts.Rect = &r
 	}
-	if _, err := os.Stat(in); err != nil {
-		return failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", in, errors.Unwrap(err)))
+	if in == "-" {
+		// standard input was read whole; the signed file is written atomically
+		var out bytes.Buffer
+		if _, err := pades.Sign(cmd.Context(), bytes.NewReader(data), int64(len(data)), &out, opts); err != nil {
+			return failErr(exitFailed, fmt.Errorf("standard input: %w", err))
+		}
+		return writeOutput(cmd, f.output, out.Bytes())
+	}
+	// a file is streamed, never held in memory
+	src, err := os.Open(in)
+	if err != nil {
+		return failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", in, causeOf(err)))
+	}
+	defer src.Close()
+	st, err := src.Stat()
+	if err != nil {
+		return failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", in, causeOf(err)))
 	}
 	if f.output == "-" {
-		src, err := os.Open(in)
-		if err != nil {
-			return failErr(exitNoInput, err)
-		}
-		defer src.Close()
-		st, err := src.Stat()
-		if err != nil {
-			return failErr(exitNoInput, err)
-		}
 		if _, err := pades.Sign(cmd.Context(), src, st.Size(), cmd.OutOrStdout(), opts); err != nil {
 			return failErr(exitFailed, fmt.Errorf("%s: %w", in, err))
 		}
 		return nil
+	}
+	if _, err := os.Stat(filepath.Dir(f.output)); err != nil {
+		return failErr(exitCantCreate, fmt.Errorf("cannot write %s: %w", f.output, causeOf(err)))
 	}
 	if _, err := pades.SignFile(cmd.Context(), in, f.output, opts); err != nil {
 		return failErr(exitFailed, fmt.Errorf("%s: %w", in, err))

@@ -32,14 +32,17 @@ type verifyFlags struct {
 func newVerifyCmd() *cobra.Command {
 	f := &verifyFlags{}
 	cmd := &cobra.Command{
-		Use:   "verify --trust ROOTS.pem [--intermediates CERTS.pem] [--detached-content FILE] [--json] [--report FILE] FILE...",
+		Use:   "verify --trust ROOTS.pem [--intermediates CERTS.pem] [--detached-content FILE] [--json] [--report FILE] FILE|-...",
 		Short: "Verify XAdES and PAdES signatures offline",
 		Long: `Verify every signature in each FILE (XML or PDF) offline and print who signed, when, what the signature
 covers and the verdict (ETSI EN 319 102-1 indications).
 
+FILE - reads standard input.
+
 Exit codes: 0 every signature TOTAL_PASSED; 1 any TOTAL_FAILED (a malformed file counts as TOTAL_FAILED);
-2 the worst is INDETERMINATE; 3 no signature found; 64 usage error; 66 a file cannot be read.
-With several files the worst wins (1, then 66, then 2, then 3).`,
+2 the worst is INDETERMINATE; 3 no signature found (also for a file that is neither XML nor PDF); 64 usage
+error; 65 a --trust, --intermediates or --profile-seal file holds no certificate; 66 a file cannot be read;
+73 the --report file cannot be written. With several files the worst wins (1, then 66, then 2, then 3).`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErr("verify needs at least one file")
@@ -69,11 +72,11 @@ func loadCertFiles(paths []string, what string) ([]*verifyCert, error) {
 	for _, p := range paths {
 		raw, err := os.ReadFile(p)
 		if err != nil {
-			return nil, failErr(exitNoInput, fmt.Errorf("cannot read %s file %s: %w", what, p, errors.Unwrap(err)))
+			return nil, failErr(exitNoInput, fmt.Errorf("cannot read %s file %s: %w", what, p, causeOf(err)))
 		}
 		certs, err := signer.LoadCertificates(raw)
 		if err != nil {
-			return nil, usageErr("%s file %s: %v", what, p, err)
+			return nil, failErr(exitDataErr, fmt.Errorf("%s file %s: %w", what, p, err))
 		}
 		for _, c := range certs {
 			out = append(out, &verifyCert{c})
@@ -119,23 +122,38 @@ func runVerify(cmd *cobra.Command, f *verifyFlags, files []string) error {
 	for _, p := range f.detached {
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return failErr(exitNoInput, fmt.Errorf("cannot read detached content %s: %w", p, errors.Unwrap(err)))
+			return failErr(exitNoInput, fmt.Errorf("cannot read detached content %s: %w", p, causeOf(err)))
 		}
 		detached[filepath.Base(p)] = b
 	}
 	if f.reportLang != "en" && f.reportLang != "pl" {
 		return usageErr("--report-lang must be en or pl")
 	}
+	stdinUsed := false
+	for _, file := range files {
+		if file == "-" {
+			if stdinUsed {
+				return usageErr("- (standard input) may be given once")
+			}
+			stdinUsed = true
+		}
+	}
 	worst := exitOK
 	out := cmd.OutOrStdout()
 	var reports []verify.FileReport
 	for _, file := range files {
-		rep, code := verifyFile(file, policy, verify.Options{Detached: detached, MaxXMLBytes: f.maxSize})
-		worst = worseExit(worst, code)
-		if rep == nil {
-			fmt.Fprintf(cmd.ErrOrStderr(), "trustsign: cannot read %s\n", file)
+		rep, err := verifyFile(cmd.Context(), cmd.InOrStdin(), file, policy, verify.Options{Detached: detached, MaxXMLBytes: f.maxSize})
+		if err != nil {
+			// the file's line says why, in JSON too, so a script reading the JSON Lines sees every file
+			worst = worseExit(worst, exitNoInput)
+			if f.json {
+				b, _ := json.Marshal(unreadableFile{File: file, Error: err.Error()})
+				out.Write(append(b, '\n'))
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "trustsign: %s\n", verify.Printable(err.Error()))
 			continue
 		}
+		worst = worseExit(worst, exitFor(rep.Indication))
 		reports = append(reports, *rep)
 		if f.json {
 			b, _ := json.Marshal(rep)
@@ -146,13 +164,19 @@ func runVerify(cmd *cobra.Command, f *verifyFlags, files []string) error {
 	}
 	if f.report != "" {
 		if err := writeHTMLReport(f.report, reports, f.reportLang); err != nil {
-			return failErr(exitFailed, fmt.Errorf("writing the report: %w", err))
+			return failErr(exitCantCreate, fmt.Errorf("cannot write the report: %w", err))
 		}
 	}
 	if worst != exitOK {
 		return &exitError{code: worst, err: errors.New("")}
 	}
 	return nil
+}
+
+// unreadableFile is the JSON line of a file that could not be read.
+type unreadableFile struct {
+	File  string `json:"file"`
+	Error string `json:"error"`
 }
 
 // writeHTMLReport writes the reports as one self-contained HTML file (the auditor's page's report), atomically.
@@ -164,18 +188,46 @@ func writeHTMLReport(path string, reports []verify.FileReport, lang string) erro
 	return writeFileAtomic(path, b.Bytes(), 0o644)
 }
 
-func verifyFile(file string, policy *verify.Policy, o verify.Options) (*verify.FileReport, int) {
+// stdinName is how standard input ("-") is named in reports.
+const stdinName = "(standard input)"
+
+// verifyFile verifies one file ("-" is standard input). The error, when the file cannot be read, names the file and
+// keeps the cause ("no such file or directory").
+func verifyFile(ctx context.Context, stdin io.Reader, file string, policy *verify.Policy, o verify.Options) (*verify.FileReport, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if file == "-" {
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read standard input: %w", err)
+		}
+		rep := verify.Bytes(ctx, stdinName, data, policy, o)
+		return &rep, nil
+	}
 	fh, err := os.Open(file)
 	if err != nil {
-		return nil, exitNoInput
+		return nil, fmt.Errorf("cannot read %s: %w", file, causeOf(err))
 	}
 	defer fh.Close()
 	st, err := fh.Stat()
-	if err != nil || st.IsDir() {
-		return nil, exitNoInput
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", file, causeOf(err))
 	}
-	rep := verify.File(context.Background(), file, fh, st.Size(), policy, o)
-	return &rep, exitFor(rep.Indication)
+	if st.IsDir() {
+		return nil, fmt.Errorf("cannot read %s: is a directory", file)
+	}
+	rep := verify.File(ctx, file, fh, st.Size(), policy, o)
+	return &rep, nil
+}
+
+// causeOf strips the operation and path from an *os.PathError (the message names the file already).
+func causeOf(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func exitFor(ind verify.Indication) int {
@@ -190,7 +242,8 @@ func exitFor(ind verify.Indication) int {
 	return exitFailed
 }
 
-// worseExit orders exit codes: 1 (failed), 66 (unreadable), 2 (indeterminate), 3 (no signature), 0.
+// worseExit orders the exit codes of verified files: 1 (failed), 66 (unreadable), 2 (indeterminate), 3 (no
+// signature), 0.
 func worseExit(a, b int) int {
 	rank := func(c int) int {
 		switch c {
@@ -220,7 +273,10 @@ func printReport(w io.Writer, rep *verify.FileReport) {
 	if r.Error != "" {
 		fmt.Fprintf(w, "  error: %s\n", r.Error)
 	}
-	if len(r.Signatures) == 0 && r.Error == "" {
+	switch {
+	case r.Note != "":
+		fmt.Fprintf(w, "  %s\n", r.Note)
+	case len(r.Signatures) == 0 && r.Error == "":
 		fmt.Fprintln(w, "  no signature found")
 	}
 	for i, s := range r.Signatures {

@@ -37,7 +37,8 @@ func TestVerifyHTMLReport(t *testing.T) {
 	if code, _, _ := ts(t, "verify", "--trust", f.path("root.pem"), "--report", out, "--report-lang", "de", signed); code != exitUsage {
 		t.Errorf("--report-lang de: exit %d, want %d", code, exitUsage)
 	}
-	if code, _, _ := ts(t, "verify", "--trust", f.path("root.pem"), "--report", f.path("no/such/dir/r.html"), signed); code != exitFailed {
-		t.Errorf("unwritable report: exit %d", code)
+	code, _, stderr = ts(t, "verify", "--trust", f.path("root.pem"), "--report", f.path("no/such/dir/r.html"), signed)
+	if code != exitCantCreate || !strings.Contains(stderr, "no such file or directory") {
+		t.Errorf("unwritable report: exit %d, want %d with the cause (%s)", code, exitCantCreate, stderr)
 	}
 }
