@@ -55,6 +55,20 @@ standard error); every other command needs an existing store.`,
 	return cmd
 }
 
+// withStore is the RunE of an admin command that works on the store: it opens the data directory's store (or
+// takes the running server's, for a command forwarded over the admin socket) and closes it after run. create
+// lets the command start a new store in an empty directory.
+func withStore(data *string, create bool, run func(cmd *cobra.Command, d *domain, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		d, done, err := openAdmin(cmd, *data, create)
+		if err != nil {
+			return err
+		}
+		defer done()
+		return run(cmd, d, args)
+	}
+}
+
 func dataFlag(cmd *cobra.Command, data *string) {
 	cmd.Flags().StringVar(data, "data", "data", "data `DIR` (the server's; while it runs, the command goes through its admin socket)")
 }
@@ -227,12 +241,7 @@ func newAdminClientListCmd() *cobra.Command {
 		Use:   "list --data DIR",
 		Short: "List integrator clients, disabled ones too (JSON Lines; keys are never shown, only their hashes are kept)",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			d, done, err := openAdmin(cmd, data, false)
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: withStore(&data, false, func(cmd *cobra.Command, d *domain, args []string) error {
 			all, err := d.profiles.Clients(cmd.Context())
 			if err != nil {
 				return failErr(exitFailed, err)
@@ -242,7 +251,7 @@ func newAdminClientListCmd() *cobra.Command {
 					"created": c.Created.UTC().Format(time.RFC3339), "disabled": c.Disabled})
 			}
 			return nil
-		},
+		}),
 	}
 	dataFlag(cmd, &data)
 	return cmd
@@ -254,12 +263,7 @@ func newAdminClientDisableCmd() *cobra.Command {
 		Use:   "disable ID --data DIR",
 		Short: "Disable an integrator client: its API key stops working at once (401), e.g. after a leak",
 		Args:  oneArg("the client id (see 'admin client list')"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			d, done, err := openAdmin(cmd, data, false)
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: withStore(&data, false, func(cmd *cobra.Command, d *domain, args []string) error {
 			if err := d.profiles.DisableClient(cmd.Context(), "cli", args[0]); err != nil {
 				if errors.Is(err, profile.ErrNotFound) {
 					return failErr(exitFailed, fmt.Errorf("no client %s", args[0]))
@@ -267,7 +271,7 @@ func newAdminClientDisableCmd() *cobra.Command {
 				return failErr(exitFailed, err)
 			}
 			return nil
-		},
+		}),
 	}
 	dataFlag(cmd, &data)
 	return cmd
@@ -279,12 +283,7 @@ func newAdminOfficerListCmd() *cobra.Command {
 		Use:   "list --data DIR",
 		Short: "List officers, disabled ones too (JSON Lines)",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			d, done, err := openAdmin(cmd, data, false)
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: withStore(&data, false, func(cmd *cobra.Command, d *domain, args []string) error {
 			all, err := d.profiles.Officers(cmd.Context())
 			if err != nil {
 				return failErr(exitFailed, err)
@@ -294,7 +293,7 @@ func newAdminOfficerListCmd() *cobra.Command {
 					"created": o.Created.UTC().Format(time.RFC3339), "disabled": o.Disabled})
 			}
 			return nil
-		},
+		}),
 	}
 	dataFlag(cmd, &data)
 	return cmd
@@ -306,12 +305,7 @@ func newAdminOfficerDisableCmd() *cobra.Command {
 		Use:   "disable LOGIN --data DIR",
 		Short: "Disable an officer: logging in is refused and open sessions end",
 		Args:  oneArg("the officer's login"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			d, done, err := openAdmin(cmd, data, false)
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: withStore(&data, false, func(cmd *cobra.Command, d *domain, args []string) error {
 			if err := d.profiles.DisableOfficer(cmd.Context(), "cli", args[0]); err != nil {
 				if errors.Is(err, profile.ErrNotFound) {
 					return failErr(exitFailed, fmt.Errorf("no officer with the login %s", args[0]))
@@ -319,7 +313,7 @@ func newAdminOfficerDisableCmd() *cobra.Command {
 				return failErr(exitFailed, err)
 			}
 			return nil
-		},
+		}),
 	}
 	dataFlag(cmd, &data)
 	return cmd
@@ -405,12 +399,7 @@ func newAdminMaintenanceListCmd() *cobra.Command {
 		Use:   "list --data DIR",
 		Short: "List current and upcoming maintenance windows (JSON Lines)",
 		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			d, done, err := openAdmin(cmd, data, false)
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: withStore(&data, false, func(cmd *cobra.Command, d *domain, args []string) error {
 			ws, err := d.db.MaintenanceWindows(cmd.Context(), time.Now())
 			if err != nil {
 				return failErr(exitFailed, err)
@@ -420,7 +409,7 @@ func newAdminMaintenanceListCmd() *cobra.Command {
 				fmt.Fprintln(cmd.OutOrStdout(), string(out))
 			}
 			return nil
-		},
+		}),
 	}
 	dataFlag(cmd, &data)
 	return cmd

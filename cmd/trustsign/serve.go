@@ -64,9 +64,9 @@ type serveConfig struct {
 	metricsAddr, metricsTokenFile string
 	metricsToken                  string // read from metricsTokenFile by runServe
 	metricsLoopback               bool
-	memoryLimit                 string
-	verifySlots                 int
-	hashSlots                   int
+	memoryLimit                   string
+	verifySlots                   int
+	hashSlots                     int
 }
 
 func newServeCmd() *cobra.Command {
