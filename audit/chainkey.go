@@ -30,12 +30,17 @@ var ErrChainKey = errors.New("audit: chain key unusable")
 type ChainKey struct {
 	Secret    []byte
 	KeyedFrom uint64
+	// Tipped says that the store keeps a keyed Tip with this key: from then on a store without its tip, or with
+	// a tip that does not match its last record, has lost records at its end. It is recorded here, outside the
+	// store, so that deleting the tip from the store does not pass as a store from before tips.
+	Tipped bool
 }
 
 type chainKeyFile struct {
 	Version   int    `json:"version"`
 	HMAC      string `json:"hmacSha256"`
 	KeyedFrom uint64 `json:"keyedFrom"`
+	Tipped    bool   `json:"tipped,omitempty"`
 }
 
 // NewChainKey makes a 32-byte key from rnd (crypto/rand when nil) that keys records from keyedFrom on.
@@ -64,12 +69,12 @@ func LoadChainKey(path string) (*ChainKey, error) {
 	if err != nil || len(secret) < 32 || f.KeyedFrom < 1 {
 		return nil, fmt.Errorf("%w: %s holds no 32-byte key", ErrChainKey, path)
 	}
-	return &ChainKey{Secret: secret, KeyedFrom: f.KeyedFrom}, nil
+	return &ChainKey{Secret: secret, KeyedFrom: f.KeyedFrom, Tipped: f.Tipped}, nil
 }
 
 // Save writes the key to path (mode 0600, written to a temporary file, synced and renamed into place).
 func (k *ChainKey) Save(path string) error {
-	raw, _ := json.Marshal(chainKeyFile{Version: 1, HMAC: base64.StdEncoding.EncodeToString(k.Secret), KeyedFrom: k.KeyedFrom})
+	raw, _ := json.Marshal(chainKeyFile{Version: 1, HMAC: base64.StdEncoding.EncodeToString(k.Secret), KeyedFrom: k.KeyedFrom, Tipped: k.Tipped})
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".audit-chain-*.tmp")
 	if err != nil {
 		return err
@@ -118,4 +123,35 @@ type KeyedLog interface {
 	Log
 	// AuditChainKey returns the chain key, or nil for an unkeyed chain.
 	AuditChainKey() *ChainKey
+}
+
+// Tip is the keyed mark of the log's end: the last record's seq and the SHA-256 of its stored encoding, with a
+// MAC under the chain key. The store rewrites it in the transaction of every record it appends, so records cut
+// off the end of the log (or the whole log) no longer match it, and only the key's holder can make a tip for an
+// earlier end. (Putting back an older copy of the whole store, tip included, is not caught here: the signed heads
+// copied off the host catch that, see docs/operations.md.)
+type Tip struct {
+	Seq    uint64 `json:"seq"`
+	Digest string `json:"sha256"`
+	MAC    string `json:"mac"`
+}
+
+// NewTip returns the tip for a log whose last record is seq, stored as rec (seq 0 and nil: an empty log).
+func (k *ChainKey) NewTip(seq uint64, rec []byte) Tip {
+	d := sha256.Sum256(rec)
+	t := Tip{Seq: seq, Digest: hex.EncodeToString(d[:])}
+	t.MAC = k.tipMAC(t)
+	return t
+}
+
+// Matches reports whether t is a tip made with k for a log whose last record is seq, stored as rec.
+func (k *ChainKey) Matches(t Tip, seq uint64, rec []byte) bool {
+	d := sha256.Sum256(rec)
+	return t.Seq == seq && t.Digest == hex.EncodeToString(d[:]) && hmac.Equal([]byte(t.MAC), []byte(k.tipMAC(t)))
+}
+
+func (k *ChainKey) tipMAC(t Tip) string {
+	m := hmac.New(sha256.New, k.Secret)
+	fmt.Fprintf(m, "trustsign-audit-tip-v1\n%d\n%s", t.Seq, t.Digest)
+	return hex.EncodeToString(m.Sum(nil))
 }

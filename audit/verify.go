@@ -327,7 +327,9 @@ func VerifyStore(ctx context.Context, src Source, o VerifyOptions) (Report, erro
 		return Report{}, err
 	}
 	v := NewVerifier(o)
+	var lastRaw []byte
 	err = src.ScanAudit(ctx, 1, func(seq uint64, raw []byte) error {
+		lastRaw = raw
 		var r Record
 		if err := json.Unmarshal(raw, &r); err != nil {
 			return &BrokenError{Seq: seq, Reason: "stored record unreadable"}
@@ -340,7 +342,37 @@ func VerifyStore(ctx context.Context, src Source, o VerifyOptions) (Report, erro
 	if err != nil {
 		return v.rep, err
 	}
+	if err := checkTip(ctx, src, o.ChainKey, v.rep, lastRaw); err != nil {
+		return v.rep, err
+	}
 	return v.Done()
+}
+
+// TipSource is a Source that keeps the keyed Tip of its log (store.DB).
+type TipSource interface {
+	// AuditTip returns the stored tip (nil when there is none).
+	AuditTip(ctx context.Context) (*Tip, error)
+}
+
+// checkTip compares the log's end with the store's keyed tip, when the key says the store keeps one.
+func checkTip(ctx context.Context, src Source, k *ChainKey, rep Report, lastRaw []byte) error {
+	ts, ok := src.(TipSource)
+	if !ok || k == nil || !k.Tipped {
+		return nil
+	}
+	tip, err := ts.AuditTip(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case tip == nil:
+		return &BrokenError{Seq: rep.LastSeq + 1, Reason: "the store's keyed end-of-log mark is gone: records may have been cut off its end"}
+	case tip.Seq != rep.LastSeq:
+		return &BrokenError{Seq: rep.LastSeq + 1, Reason: fmt.Sprintf("the log ends at seq %d but its keyed end-of-log mark says %d: records were cut off its end", rep.LastSeq, tip.Seq)}
+	case !k.Matches(*tip, rep.LastSeq, lastRaw):
+		return &BrokenError{Seq: rep.LastSeq, Reason: "the keyed end-of-log mark does not match the last record (forged, or the record was replaced)"}
+	}
+	return nil
 }
 
 // Export writes every stored record as one JSON object per line (seal records, which carry the signed heads,

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -33,7 +34,51 @@ func (tx *Tx) AuditPut(seq uint64, rec []byte) error {
 	if seq != last+1 {
 		return conflict("audit", fmt.Sprintf("seq %d after %d", seq, last))
 	}
-	return tx.kv.Put(bAudit, audit.SeqKey(seq), rec)
+	if err := tx.kv.Put(bAudit, audit.SeqKey(seq), rec); err != nil {
+		return err
+	}
+	if tx.chainKey != nil && tx.chainKey.Tipped {
+		return tx.PutAuditTip(tx.chainKey.NewTip(seq, rec))
+	}
+	return nil
+}
+
+var kAuditTip = []byte("tip")
+
+// PutAuditTip stores the log's keyed end-of-log mark (AuditPut keeps it; backends set the first one).
+func (tx *Tx) PutAuditTip(t audit.Tip) error {
+	raw, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	return tx.kv.Put(bAuditTip, kAuditTip, raw)
+}
+
+// AuditTip returns the stored end-of-log mark, or nil.
+func (tx *Tx) AuditTip() (*audit.Tip, error) {
+	raw, err := tx.kv.Get(bAuditTip, kAuditTip)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var t audit.Tip
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, fmt.Errorf("%w: audit tip", ErrCorrupt)
+	}
+	return &t, nil
+}
+
+// AuditTip returns the stored end-of-log mark, or nil (audit.TipSource).
+func (db *DB) AuditTip(ctx context.Context) (*audit.Tip, error) {
+	var t *audit.Tip
+	err := db.View(ctx, func(tx *Tx) error {
+		var err error
+		t, err = tx.AuditTip()
+		return err
+	})
+	return t, err
 }
 
 // AuditPutHead stores a copy of a signed head (a seal record) apart from the chain.

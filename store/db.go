@@ -40,6 +40,7 @@ const (
 	bMaintenanceByID = "idx_maintenance"  // id → be64(start)+id
 	bAudit           = "audit"            // be64(seq) → encoded audit record
 	bAuditHeads      = "audit_heads"      // be64(seq) → encoded signed head
+	bAuditTip        = "audit_tip"        // "tip" → audit.Tip (JSON) of the last record, keyed
 )
 
 // DB is the typed store over a Backend. Its methods open their own transactions; View, Update and Batch give

@@ -1,6 +1,7 @@
 package bbolt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -163,7 +164,51 @@ func (db *DB) prepare(keyPath string) error {
 		}
 		db.schema = SchemaVersion
 	}
+	if err := db.prepareTip(key, keyPath); err != nil {
+		return err
+	}
 	db.SetAuditChainKey(key)
+	return nil
+}
+
+// ErrAuditTruncated: the audit log's end does not match its keyed end-of-log mark (records were cut off, or the
+// mark was deleted); the store is not opened for writing, which would move the mark past the cut.
+var ErrAuditTruncated = errors.New("store: the audit log does not end where its keyed mark says")
+
+// prepareTip checks the audit log's keyed end-of-log mark (audit.Tip) against the last record, or, for a key that
+// has none yet (a store from before tips), makes it and records in the key file that the store keeps one.
+func (db *DB) prepareTip(key *audit.ChainKey, keyPath string) error {
+	var (
+		seq uint64
+		rec []byte
+		tip *audit.Tip
+	)
+	if err := db.View(context.Background(), func(tx *store.Tx) error {
+		var err error
+		if seq, rec, err = tx.AuditLast(); err != nil {
+			return err
+		}
+		tip, err = tx.AuditTip()
+		return err
+	}); err != nil {
+		return err
+	}
+	if key.Tipped {
+		switch {
+		case tip == nil:
+			return fmt.Errorf("%w: the mark is gone (last record %d); run 'trustsign audit verify' and restore the store from a backup", ErrAuditTruncated, seq)
+		case !key.Matches(*tip, seq, rec):
+			return fmt.Errorf("%w: it says record %d, the log ends at %d; run 'trustsign audit verify' and restore the store from a backup", ErrAuditTruncated, tip.Seq, seq)
+		}
+		return nil
+	}
+	if err := db.Update(context.Background(), func(tx *store.Tx) error { return tx.PutAuditTip(key.NewTip(seq, rec)) }); err != nil {
+		return err
+	}
+	key.Tipped = true
+	if err := key.Save(keyPath); err != nil {
+		return fmt.Errorf("store: writing the audit chain key: %w", err)
+	}
 	return nil
 }
 
