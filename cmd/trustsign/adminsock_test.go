@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net"
@@ -133,5 +134,37 @@ func TestAdminBackupWhileServing(t *testing.T) {
 	}
 	if code, stdout, stderr := runIn(t, "", "admin", "officer", "list", "--data", restored); code != 0 || !strings.Contains(stdout, "officer9") {
 		t.Errorf("restored copy: exit %d, %q %q", code, stdout, stderr)
+	}
+}
+
+// TestAttackBackupOverLiveFiles: `admin backup` never writes into the data directory, where its rename would
+// replace the live store (later writes lost) or the audit chain key (the store no longer opens), whether the server
+// runs (forwarded) or not.
+func TestAttackBackupOverLiveFiles(t *testing.T) {
+	dir, _ := servedDir(t)
+	for _, out := range []string{bbolt.FileName, audit.ChainKeyFileName, "backups/copy.db", "x.db"} {
+		target := filepath.Join(dir, out)
+		before, _ := os.ReadFile(target)
+		code, _, stderr := runIn(t, "", "admin", "backup", "--data", dir, target)
+		if code != exitUsage || !strings.Contains(stderr, "inside the data directory") {
+			t.Errorf("backup to %s: exit %d, %q", out, code, stderr)
+		}
+		if after, _ := os.ReadFile(target); !bytes.Equal(before, after) {
+			t.Errorf("backup to %s changed it", out)
+		}
+	}
+	// the stopped-server path refuses too (a symlinked way into the directory included)
+	stopped := t.TempDir()
+	link := filepath.Join(t.TempDir(), "into-data")
+	if err := os.Symlink(stopped, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{filepath.Join(stopped, bbolt.FileName), filepath.Join(link, audit.ChainKeyFileName)} {
+		if err := checkBackupTarget(stopped, out); err == nil {
+			t.Errorf("%s accepted", out)
+		}
+	}
+	if err := checkBackupTarget(stopped, filepath.Join(t.TempDir(), "copy.db")); err != nil {
+		t.Errorf("a target elsewhere: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -35,12 +36,18 @@ Restore: stop the server, copy OUT to DIR/` + bbolt.FileName + ` and the chain k
 			out := args[0]
 			if d, ok := cmd.Context().Value(servedDomainKey{}).(*domain); ok {
 				// forwarded over the admin socket: copy the running server's open store (OUT was made absolute)
+				if err := checkBackupTarget(filepath.Dir(d.db.Path()), out); err != nil {
+					return err
+				}
 				n, err := bbolt.BackupFile(cmd.Context(), d.db, out)
 				if err != nil {
 					return failErr(exitFailed, fmt.Errorf("backup to %s: %w", out, err))
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d bytes to %s (from the running server); keep a copy of the data directory's %s as well\n", n, out, audit.ChainKeyFileName)
 				return nil
+			}
+			if err := checkBackupTarget(data, out); err != nil {
+				return err
 			}
 			db, err := bbolt.OpenDir(data, bbolt.Options{ReadOnly: true})
 			switch {
@@ -67,4 +74,25 @@ Restore: stop the server, copy OUT to DIR/` + bbolt.FileName + ` and the chain k
 	}
 	cmd.Flags().StringVar(&data, "data", "data", "data `DIR` of the server")
 	return cmd
+}
+
+// checkBackupTarget refuses an OUT inside the data directory: written there by rename, a backup could replace the
+// live store (the server would go on writing to the unlinked file, and every later write would be lost) or the
+// audit chain key (the store would no longer open); and a copy beside what it copies is no backup.
+func checkBackupTarget(data, out string) error {
+	resolve := func(p string) string {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return p
+		}
+		if r, err := filepath.EvalSymlinks(abs); err == nil {
+			return r
+		}
+		return abs
+	}
+	dir, outDir := resolve(data), resolve(filepath.Dir(out))
+	if rel, err := filepath.Rel(dir, outDir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return usageErr("OUT %s is inside the data directory %s: write the backup elsewhere (it could replace the live store or the chain key)", out, data)
+	}
+	return nil
 }
