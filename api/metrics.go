@@ -122,7 +122,9 @@ func (p PageMetrics) Verified(format, indication string) {
 // directLoopback reports whether r came straight from this host: a loopback peer and no forwarding header (a
 // request relayed by a proxy, even one on this host that says so, is not the host's own).
 func directLoopback(r *http.Request) bool {
-	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip", "X-Forwarded-Host", "Via"} {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip", "X-Forwarded-Host", "X-Forwarded-Proto",
+		"X-Forwarded-Port", "X-Forwarded-Server", "X-Original-Forwarded-For", "X-Client-Ip", "True-Client-Ip",
+		"Cf-Connecting-Ip", "Fastly-Client-Ip", "X-Cluster-Client-Ip", "Client-Ip", "X-Envoy-External-Address", "Via"} {
 		if r.Header.Get(h) != "" {
 			return false
 		}

@@ -86,7 +86,8 @@ func TestAttackAnonymousMetrics(t *testing.T) {
 		}
 		// relayed by a proxy on this host, or from another host
 		for _, h := range [][2]string{{"X-Forwarded-For", "203.0.113.9"}, {"Forwarded", "for=203.0.113.9"},
-			{"X-Real-Ip", "203.0.113.9"}, {"Via", "1.1 proxy"}} {
+			{"X-Real-Ip", "203.0.113.9"}, {"Via", "1.1 proxy"}, {"X-Client-IP", "203.0.113.9"},
+			{"True-Client-IP", "203.0.113.9"}, {"CF-Connecting-IP", "203.0.113.9"}} {
 			req, _ := http.NewRequest("GET", ts.URL+"/metrics", nil)
 			req.Header.Set(h[0], h[1])
 			res, err := ts.Client().Do(req)
@@ -107,6 +108,22 @@ func TestAttackAnonymousMetrics(t *testing.T) {
 			if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "trustsign_") {
 				t.Errorf("GET /metrics from %s: %d", peer, rec.Code)
 			}
+		}
+	})
+	t.Run("behind a proxy the loopback rule is off", func(t *testing.T) {
+		// a same-host proxy that adds no forwarding header makes every visitor a loopback peer
+		for _, set := range []func(*serveConfig){
+			func(c *serveConfig) { c.metricsLoopback, c.publicURL = true, "https://pz.example.gov.pl" },
+			func(c *serveConfig) { c.metricsLoopback, c.trustedProxies = true, []string{"127.0.0.1"} },
+		} {
+			ts, _, _ := observedService(t, false, set)
+			if st, _ := get(t, ts.Client(), ts.URL+"/metrics", ""); st != http.StatusNotFound {
+				t.Errorf("GET /metrics: %d, want 404", st)
+			}
+		}
+		ts, _, _ := observedService(t, false, func(c *serveConfig) { c.metricsLoopback, c.publicURL = true, "http://localhost:8080" })
+		if st, _ := get(t, ts.Client(), ts.URL+"/metrics", ""); st != http.StatusOK {
+			t.Errorf("GET /metrics with a loopback --public-url: %d, want 200", st)
 		}
 	})
 	t.Run("default", func(t *testing.T) {

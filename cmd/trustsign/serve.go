@@ -14,6 +14,8 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -433,7 +435,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy, VerifySlots: slots,
 		LookupsPerClient: c.lookupsPerClient, LookupsPerAddress: c.lookupsPerAddress,
 		PublicVerifyPerMinute: c.publicVerifyPerMinute, TrustedProxies: c.trustedProxies, Profiles: d.profiles, Signing: flow, Maintenance: d.db,
-		MetricsToken: c.metricsToken, MetricsLoopback: c.metricsLoopback && c.metricsAddr == "", SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: func(ctx context.Context) error {
+		MetricsToken: c.metricsToken, MetricsLoopback: metricsLoopback(c, logger), SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: func(ctx context.Context) error {
 			return d.db.View(ctx, func(*store.Tx) error { return nil })
 		}})
 	if err != nil {
@@ -505,6 +507,32 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		svc.close = append(svc.close, as.Close)
 	}
 	return svc, nil
+}
+
+// metricsLoopback decides the --metrics-loopback rule: off with a metrics listener of its own, and off in a
+// deployment behind a proxy (--trusted-proxies, or a --public-url whose host is not a loopback name), where a
+// same-host proxy that adds no forwarding header would make every visitor look like this host.
+func metricsLoopback(c *serveConfig, logger *slog.Logger) bool {
+	if !c.metricsLoopback || c.metricsAddr != "" {
+		return false
+	}
+	if len(c.trustedProxies) > 0 {
+		logger.Info("/metrics: the loopback rule is off behind --trusted-proxies (use --metrics-addr or --metrics-token-file)")
+		return false
+	}
+	if c.publicURL != "" {
+		u, err := url.Parse(c.publicURL)
+		host := ""
+		if err == nil {
+			host = u.Hostname()
+		}
+		ip, _ := netip.ParseAddr(host)
+		if host != "localhost" && !ip.IsLoopback() {
+			logger.Info("/metrics: the loopback rule is off for a public --public-url (use --metrics-addr or --metrics-token-file)")
+			return false
+		}
+	}
+	return true
 }
 
 // demoClientID is the demo integrator's client id, or "" (the demo off) without --demo.
