@@ -646,7 +646,7 @@ func TestE2EPublicVerifyRateLimit(t *testing.T) {
 // the per-address limit does.
 func TestE2ELoginSprayThrottledPerAddress(t *testing.T) {
 	t.Parallel()
-	e := newE2E(t, func(o *clienttest.Options) { o.LoginFailuresPerAddress = 8 })
+	e := newE2E(t, func(o *clienttest.Options) { o.Sessions.LoginFailuresPerAddress = 8 })
 	e.holder(t, "anna")
 	var last error
 	for n := 1; n <= 9; n++ {

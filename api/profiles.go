@@ -194,21 +194,9 @@ func (s *Server) login(c *gin.Context) {
 		writeProblem(c, err)
 		return
 	}
-	// failed logins are throttled per (address, login) and per login by the profile service, and per address over
-	// all logins here (password spraying): the attempt is counted first and taken back unless it failed, so
-	// concurrent attempts cannot all pass the check
-	addr := c.ClientIP()
-	if ok, wait := s.limits.allow("login-fail:"+addr, s.cfg.LoginFailuresPerAddress, 15*time.Minute); !ok {
-		s.limits.undo("login-fail:" + addr)
-		p := *errTooManyRequest
-		p.p.RetryAfter = int(wait.Seconds()) + 1
-		writeProblem(c, &p)
-		return
-	}
-	sess, err := s.cfg.Profiles.LoginFrom(c.Request.Context(), addr, b.Login, b.Password)
-	if !isErr(err, profile.ErrInvalidCredentials) {
-		s.limits.undo("login-fail:" + addr)
-	}
+	// failed logins are throttled by the profile service per (address, login), per address over all logins
+	// (password spraying) and per login, in the store: the pages share the counts
+	sess, err := s.cfg.Profiles.LoginFrom(c.Request.Context(), c.ClientIP(), b.Login, b.Password)
 	if err != nil {
 		writeProblem(c, profileProblem(err))
 		return

@@ -2,18 +2,16 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/trustsign/trustsign/profile"
 )
 
 // Password recovery: a code to the profile's confirmed contact channel, then the code and a new password.
-// Besides the profile service's code rules, each client address may ask for resetRequestsPerAddress codes and
-// make resetConfirmsPerAddress attempts per 15 minutes (message floods, guessing across many profiles).
-const (
-	resetRequestsPerAddress = 10
-	resetConfirmsPerAddress = 20
-)
+// Besides the profile service's code rules, each client address may ask for a few codes and make a few attempts
+// (profile.RecoveryOptions: message floods, guessing across many profiles), counted in the store by the profile
+// service, so the API and the pages share one count.
 
 type resetRequestBody struct {
 	// Login is the holder's login or PESEL.
@@ -41,15 +39,13 @@ func init() {
 	schemas["PasswordReset"] = obj(map[string]any{"login": str, "code": str, "password": str})
 }
 
-// limitAddress counts one event for the client address under what; false (after answering 429) past the limit.
-func (s *Server) limitAddress(c *gin.Context, what string, limit int) bool {
-	ok, wait := s.limits.allow(what+":"+c.ClientIP(), limit, 15*time.Minute)
-	if !ok {
-		p := *errTooManyRequest
-		p.p.RetryAfter = int(wait.Seconds()) + 1
-		writeProblem(c, &p)
+// limitAddress counts one action for the client address; false (after answering 429) past its limit.
+func (s *Server) limitAddress(c *gin.Context, action profile.Action) bool {
+	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), action, c.ClientIP()); err != nil {
+		writeProblem(c, profileProblem(err))
+		return false
 	}
-	return ok
+	return true
 }
 
 func (s *Server) requestPasswordReset(c *gin.Context) {
@@ -58,7 +54,7 @@ func (s *Server) requestPasswordReset(c *gin.Context) {
 		writeProblem(c, err)
 		return
 	}
-	if !s.limitAddress(c, "reset", resetRequestsPerAddress) {
+	if !s.limitAddress(c, profile.ActionResetRequest) {
 		return
 	}
 	if err := s.cfg.Profiles.RequestPasswordReset(c.Request.Context(), b.Login); err != nil {
@@ -74,7 +70,7 @@ func (s *Server) confirmPasswordReset(c *gin.Context) {
 		writeProblem(c, err)
 		return
 	}
-	if !s.limitAddress(c, "reset-confirm", resetConfirmsPerAddress) {
+	if !s.limitAddress(c, profile.ActionResetConfirm) {
 		return
 	}
 	if err := s.cfg.Profiles.ResetPassword(c.Request.Context(), b.Login, b.Code, b.Password); err != nil {

@@ -63,9 +63,6 @@ type Config struct {
 	// LookupsPerClient and LookupsPerAddress bound PESEL lookups per minute for one integrator key and for one client
 	// address (defaults 60 and 120).
 	LookupsPerClient, LookupsPerAddress int
-	// LoginFailuresPerAddress bounds failed logins from one client address per 15 minutes (default 100), against
-	// password spraying across many logins.
-	LoginFailuresPerAddress int
 	// SecureCookies marks the session cookie Secure (true in production; false only for plain-http development).
 	SecureCookies bool
 	// TrustedProxies are the addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed for the client
@@ -107,9 +104,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.VerifySlots == nil {
 		cfg.VerifySlots = verify.NewSlots(verify.SlotsOptions{})
-	}
-	if cfg.LoginFailuresPerAddress == 0 {
-		cfg.LoginFailuresPerAddress = 100
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, engine: gin.New(), metrics: newMetrics(cfg.Registry), limits: newRateLimiter(cfg.Clock)}

@@ -94,13 +94,22 @@ func (s *Service) Login(ctx context.Context, login, password string) (Session, e
 // LoginFrom checks a login and password (holders and officers share one login namespace) from a client address
 // (the API's and the pages' idea of the caller's IP; "" when unknown) and opens a session.
 //
-// Unknown logins cost the same password hash as known ones. Failures are throttled with growing delays, per
-// (address, login) and per login (see SessionOptions), never by locking the login: an attempt is recorded as a
-// failure and checked against both throttles in ONE transaction before the password is hashed, so concurrent
-// attempts cannot all pass the check; a throttled attempt gets a *ThrottledError saying when to retry, and a
-// right password takes its recorded failure back. Every attempt that reaches the password check and fails is
-// audited. Holders of revoked or invalidated profiles cannot log in (ErrInvalidCredentials, like a wrong
-// password). ErrBusy when no hashing slot frees up in time (the attempt is not counted then).
+// Unknown logins cost the same password hash as known ones. Failures are throttled per (address, login) with
+// growing delays, per address over all logins with a cap (password spraying), and per login (see
+// SessionOptions), never by locking the login: an attempt is recorded as a failure and checked against the
+// throttles in ONE transaction before the password is hashed, so concurrent attempts from one address cannot all
+// pass the check; an attempt the address's own throttles refuse gets a *ThrottledError saying when to retry
+// without any hash, and a right password takes its recorded failure back.
+//
+// The per-login delay (failures from many addresses) cannot refuse the right password: an attempt it delays is
+// still checked (within the hashing slots, and within its address's own throttles), and only a wrong one is
+// answered with the *ThrottledError. Otherwise an attacker spending one wrong password a minute from anywhere
+// keeps the holder out of every address not used before. The trade-off: guesses spread over many addresses are
+// bounded by each address's throttles and the hashing slots, not by the per-login delay.
+//
+// Every attempt that reaches the password check and fails is audited. Holders of revoked or invalidated profiles
+// cannot log in (ErrInvalidCredentials, like a wrong password). ErrBusy when no hashing slot frees up in time (the
+// attempt is not counted then).
 func (s *Service) LoginFrom(ctx context.Context, address, login, password string) (Session, error) {
 	key := NormalizeLogin(login)
 	if key == "" || len(key) > 64 || strings.ContainsAny(key, "@/") || len(password) > 4*MaxPasswordLen {
@@ -110,15 +119,17 @@ func (s *Service) LoginFrom(ctx context.Context, address, login, password string
 	so := s.o.Sessions
 	addr := s.addressHash(address)
 	addrKey := "@" + addr + "/" + key
+	spray := s.rateKey("addr", string(ActionLogin), address)
 	var (
 		role    Role
 		id      string
 		phc     string
 		usable  bool
 		refused error
+		delayed time.Duration // the per-login delay this attempt is under: only a wrong password waits for it
 	)
 	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		role, id, phc, usable, refused = "", "", "", false, nil
+		role, id, phc, usable, refused, delayed = "", "", "", false, nil, 0
 		lt, err := tx.GetLoginThrottle(key)
 		if err != nil {
 			return err
@@ -129,13 +140,21 @@ func (s *Service) LoginFrom(ctx context.Context, address, login, password string
 		}
 		lt.Failures = recentFailures(lt.Failures, now.Add(-so.LoginWindow))
 		at.Failures = recentFailures(at.Failures, now.Add(-so.LoginWindow))
-		wait := loginDelay(at.Failures, so.MaxLoginFailures, so.MaxLoginDelay, now)
-		if !knownAddress(lt, addr, now) {
-			wait = max(wait, loginDelay(lt.Failures, so.MaxLoginFailuresPerLogin, so.MaxLoginDelayPerLogin, now))
-		}
-		if wait > 0 {
+		if wait := loginDelay(at.Failures, so.MaxLoginFailures, so.MaxLoginDelay, now); wait > 0 {
 			refused = throttled("login", wait)
 			return nil
+		}
+		limit, window := s.o.addressLimit(ActionLogin)
+		ok, wait, err := takeSlot(tx, spray, limit, window, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			refused = throttled("address", wait)
+			return nil
+		}
+		if !knownAddress(lt, addr, now) {
+			delayed = loginDelay(lt.Failures, so.MaxLoginFailuresPerLogin, so.MaxLoginDelayPerLogin, now)
 		}
 		lt.Failures, at.Failures = append(lt.Failures, now), append(at.Failures, now)
 		if err := tx.PutLoginThrottle(lt); err != nil {
@@ -184,7 +203,7 @@ func (s *Service) LoginFrom(ctx context.Context, address, login, password string
 	ok, herr := s.checkPassword(ctx, password, hashToCheck)
 	if errors.Is(herr, ErrBusy) || errors.Is(herr, context.Canceled) || errors.Is(herr, context.DeadlineExceeded) {
 		// the password was not checked: the attempt does not count (also when the caller has gone)
-		takeBack := func(tx *store.Tx) error { return s.takeBackAttempt(tx, key, addrKey, now, "") }
+		takeBack := func(tx *store.Tx) error { return s.takeBackAttempt(tx, key, addrKey, spray, now, "") }
 		if err := s.st.Update(context.WithoutCancel(ctx), takeBack); err != nil {
 			return Session{}, errors.Join(herr, err)
 		}
@@ -199,6 +218,9 @@ func (s *Service) LoginFrom(ctx context.Context, address, login, password string
 		if err != nil {
 			return Session{}, err
 		}
+		if delayed > 0 {
+			return Session{}, throttled("login", delayed)
+		}
 		return Session{}, ErrInvalidCredentials
 	}
 	token, err := s.newSecret("tss_")
@@ -208,7 +230,7 @@ func (s *Service) LoginFrom(ctx context.Context, address, login, password string
 	sess := store.Session{TokenHash: tokenHash(token), Role: string(role), SubjectID: id, Created: now, LastSeen: now,
 		IdleExpires: now.Add(so.IdleTimeout), AbsoluteExpires: now.Add(so.AbsoluteTimeout)}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		if err := s.takeBackAttempt(tx, key, addrKey, now, addr); err != nil {
+		if err := s.takeBackAttempt(tx, key, addrKey, spray, now, addr); err != nil {
 			return err
 		}
 		if err := tx.CreateSession(sess); err != nil {
@@ -226,9 +248,22 @@ func (s *Service) LoginFrom(ctx context.Context, address, login, password string
 const maxKnownAddresses = 10
 
 // takeBackAttempt removes the failure recorded at `at` for an attempt that did not fail: from the login's
-// throttle (one entry) and the whole (address, login) throttle. When known is set (a successful login), the
-// address joins the login's known addresses.
-func (s *Service) takeBackAttempt(tx *store.Tx, key, addrKey string, at time.Time, known string) error {
+// throttle and the address's count over all logins (one entry each) and the whole (address, login) throttle.
+// When known is set (a successful login), the address joins the login's known addresses.
+func (s *Service) takeBackAttempt(tx *store.Tx, key, addrKey, spray string, at time.Time, known string) error {
+	w, err := tx.GetRateWindow(spray)
+	if err != nil {
+		return err
+	}
+	for i := len(w.Times) - 1; i >= 0; i-- {
+		if w.Times[i].Equal(at) {
+			w.Times = append(w.Times[:i:i], w.Times[i+1:]...)
+			if err := tx.PutRateWindow(w); err != nil {
+				return err
+			}
+			break
+		}
+	}
 	lt, err := tx.GetLoginThrottle(key)
 	if err != nil {
 		return err

@@ -382,7 +382,8 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		if err != nil {
 			return err
 		}
-		r.DeletedRateWindows, err = tx.DeleteRateWindowsIdleSince(now.Add(-s.o.Messages.longest()))
+		r.DeletedRateWindows, err = tx.DeleteRateWindowsIdleSince(now.Add(-max(s.o.Messages.longest(),
+			s.o.Sessions.LoginWindow, s.o.Recovery.AddressWindow)))
 		return err
 	})
 	return r, err

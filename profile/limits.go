@@ -48,6 +48,10 @@ type Action string
 const (
 	ActionRegister Action = "register"
 	ActionResend   Action = "resend"
+	// ActionLogin is counted by LoginFrom itself (failed logins over all logins), not through AllowFrom.
+	ActionLogin        Action = "login"
+	ActionResetRequest Action = "reset-request"
+	ActionResetConfirm Action = "reset-confirm"
 )
 
 // errDestinationLimit: the destination had its messages for the window; the message was not sent. Anonymous
@@ -74,21 +78,18 @@ func (s *Service) rateKey(kind string, parts ...string) string {
 	return kind + ":" + hex.EncodeToString(mac(s.keys.token, append([]string{"rate", kind}, parts...)...)[:16])
 }
 
-// AllowFrom counts one anonymous action from a client address (registration, contact-code resend) and returns a
-// *ThrottledError (What "address") past the per-address limit. The answer depends only on the address's own
+// AllowFrom counts one anonymous action from a client address (registration, contact-code resend, password-reset
+// request and code entry) and returns a *ThrottledError (What "address") past the per-address limit. The answer depends only on the address's own
 // count, never on the data submitted. An empty address is not limited.
 func (s *Service) AllowFrom(ctx context.Context, action Action, addr string) error {
 	if addr == "" {
 		return nil
 	}
-	limit := s.o.Messages.RegistrationsPerAddress
-	if action == ActionResend {
-		limit = s.o.Messages.ResendsPerAddress
-	}
+	limit, window := s.o.addressLimit(action)
 	now := s.now()
 	var wait time.Duration
 	err := s.st.Batch(ctx, func(tx *store.Tx) error {
-		ok, w, err := takeSlot(tx, s.rateKey("addr", string(action), addr), limit, s.o.Messages.AddressWindow, now)
+		ok, w, err := takeSlot(tx, s.rateKey("addr", string(action), addr), limit, window, now)
 		if err == nil && !ok {
 			wait = w
 		}
@@ -139,4 +140,19 @@ func (d destinationLimiter) Send(ctx context.Context, m notify.Message) error {
 func (s *Service) duplicateNoticeDue(tx *store.Tx, profileID string, now time.Time) (bool, error) {
 	ok, _, err := takeSlot(tx, s.rateKey("dupnotice", profileID), 1, s.o.Messages.DuplicateNoticeEvery, now)
 	return ok, err
+}
+
+// addressLimit is how many of an action one client address may take within how long.
+func (o *Options) addressLimit(action Action) (int, time.Duration) {
+	switch action {
+	case ActionResend:
+		return o.Messages.ResendsPerAddress, o.Messages.AddressWindow
+	case ActionResetRequest:
+		return o.Recovery.RequestsPerAddress, o.Recovery.AddressWindow
+	case ActionResetConfirm:
+		return o.Recovery.ConfirmsPerAddress, o.Recovery.AddressWindow
+	case ActionLogin:
+		return o.Sessions.LoginFailuresPerAddress, o.Sessions.LoginWindow
+	}
+	return o.Messages.RegistrationsPerAddress, o.Messages.AddressWindow
 }

@@ -152,7 +152,10 @@ func (s *Service) ResetPassword(ctx context.Context, identifier, code, newPasswo
 }
 
 // resetProfile finds the holder a recovery identifier (login or PESEL) names, when it may recover its password:
-// a live profile (pending, active or expired) with a confirmed contact channel.
+// a profile that can log in (active or expired, as LoginFrom admits) with a confirmed contact channel. A pending
+// application is not an account: it answers like an unknown identifier (nothing sent, the same work), because an
+// application filed with a taken login or PESEL holds neither, so a code reaching the applicant's own address
+// for its login or PESEL would tell a fresh identity from a taken one.
 func (s *Service) resetProfile(tx *store.Tx, identifier string) (store.Profile, bool, error) {
 	var (
 		p   store.Profile
@@ -177,7 +180,7 @@ func (s *Service) resetProfile(tx *store.Tx, identifier string) (store.Profile, 
 		return store.Profile{}, false, err
 	}
 	st := Status(p.Status)
-	if p.ContactConfirmedAt == nil || (st != Pending && st != Active && st != Expired) {
+	if p.ContactConfirmedAt == nil || (st != Active && st != Expired) {
 		return store.Profile{}, false, nil
 	}
 	return p, true, nil

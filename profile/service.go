@@ -72,16 +72,28 @@ type SessionOptions struct {
 	// Failed logins are throttled with growing delays, never by locking the account: after MaxLoginFailures
 	// failures for one login from one client address (forgotten after a LoginWindow without failure), each further attempt from that address
 	// must wait 1 s, 2 s, 4 s … (at most MaxLoginDelay) after the previous failure (defaults: 5, 15 minutes,
-	// 15 minutes). Over all addresses, after MaxLoginFailuresPerLogin failures (default 10) attempts from addresses
-	// that never logged in to that login wait likewise, at most MaxLoginDelayPerLogin (default 1 minute);
-	// addresses that did log in successfully (within KnownAddressTTL, default 30 days) are exempt from it, so
-	// an attacker elsewhere cannot keep the holder out. Refused attempts are answered before any password hash.
+	// 15 minutes); one address may fail at most LoginFailuresPerAddress times (default 100) within a LoginWindow
+	// over all logins (password spraying). These are answered before any password hash. Over all addresses,
+	// after MaxLoginFailuresPerLogin failures (default 10) attempts from addresses that never logged in to that
+	// login wait likewise, at most MaxLoginDelayPerLogin (default 1 minute), but only a wrong password waits: a
+	// delayed attempt is checked and the right password logs in, so an attacker elsewhere cannot keep the holder
+	// out; addresses that did log in (within KnownAddressTTL, default 30 days) are exempt from it.
 	MaxLoginFailures         int
 	LoginWindow              time.Duration
 	MaxLoginDelay            time.Duration
+	LoginFailuresPerAddress  int
 	MaxLoginFailuresPerLogin int
 	MaxLoginDelayPerLogin    time.Duration
 	KnownAddressTTL          time.Duration
+}
+
+// RecoveryOptions bound password recovery per client address, over all identifiers (message floods, code
+// guessing across many profiles): RequestsPerAddress reset requests and ConfirmsPerAddress code entries within
+// AddressWindow (defaults: 10 and 20 per 15 minutes), counted by AllowFrom.
+type RecoveryOptions struct {
+	RequestsPerAddress int
+	ConfirmsPerAddress int
+	AddressWindow      time.Duration
 }
 
 // Options configure the service. Only Secret is required.
@@ -100,6 +112,7 @@ type Options struct {
 	Sessions          SessionOptions
 	// Messages bounds messages per destination and anonymous requests per client address.
 	Messages MessageOptions
+	Recovery RecoveryOptions
 	// ApplicationTTL is the confirmation period of an application (default 14 days).
 	ApplicationTTL time.Duration
 	// ValidFor is a standard profile's validity (default 3 years); TemporaryValidFor a temporary one's (default
@@ -199,6 +212,7 @@ func New(st Store, send Sender, o Options) (*Service, error) {
 	setDefault(&s.MaxLoginFailures, 5)
 	setDefault(&s.LoginWindow, 15*time.Minute)
 	setDefault(&s.MaxLoginDelay, 15*time.Minute)
+	setDefault(&s.LoginFailuresPerAddress, 100)
 	setDefault(&s.MaxLoginFailuresPerLogin, 10)
 	setDefault(&s.MaxLoginDelayPerLogin, time.Minute)
 	setDefault(&s.KnownAddressTTL, 30*24*time.Hour)
@@ -208,6 +222,9 @@ func New(st Store, send Sender, o Options) (*Service, error) {
 		return nil, errors.New("profile: HashSlots must not be negative")
 	}
 	o.Messages.setDefaults()
+	setDefault(&o.Recovery.RequestsPerAddress, 10)
+	setDefault(&o.Recovery.ConfirmsPerAddress, 20)
+	setDefault(&o.Recovery.AddressWindow, 15*time.Minute)
 	setDefault(&o.ApplicationTTL, 14*24*time.Hour)
 	setDefault(&o.ValidFor, 3*365*24*time.Hour+24*time.Hour) // three years, a leap day included
 	setDefault(&o.TemporaryValidFor, 90*24*time.Hour)

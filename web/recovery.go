@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,6 +36,9 @@ func (s *server) recoveryRequest(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusUnprocessableEntity, "recovery", v)
 		return
 	}
+	if !s.allowRecovery(w, r, v, profile.ActionResetRequest) {
+		return
+	}
 	if err := s.cfg.Profiles.RequestPasswordReset(r.Context(), account); err != nil {
 		s.internal(w, r, err)
 		return
@@ -65,6 +69,9 @@ func (s *server) recoveryConfirm(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusUnprocessableEntity, "recovery", v)
 		return
 	}
+	if !s.allowRecovery(w, r, v, profile.ActionResetConfirm) {
+		return
+	}
 	err := s.cfg.Profiles.ResetPassword(r.Context(), account, code, f.Get("password"))
 	switch {
 	case errors.Is(err, profile.ErrBusy):
@@ -91,6 +98,26 @@ func (s *server) recoveryConfirm(w http.ResponseWriter, r *http.Request) {
 	// the reset ended every session, this browser's too
 	s.setCookie(w, cookieSession, "", -1)
 	http.Redirect(w, r, "/login?m=passwordReset", http.StatusSeeOther)
+}
+
+// allowRecovery counts a recovery request or code entry from the client address, in the same store counter as
+// the API's (profile.Service.AllowFrom); past the limit it renders the recovery page with 429 and returns false.
+func (s *server) allowRecovery(w http.ResponseWriter, r *http.Request, v *view, action profile.Action) bool {
+	err := s.cfg.Profiles.AllowFrom(r.Context(), action, s.clientAddr(r))
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, profile.ErrThrottled):
+		var te *profile.ThrottledError
+		if errors.As(err, &te) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
+		}
+		v.Errors[""] = v.T("err.throttled", retryMinutes(err))
+		s.render(w, http.StatusTooManyRequests, "recovery", v)
+	default:
+		s.internal(w, r, err)
+	}
+	return false
 }
 
 // busy answers 429 with the translated "try again in a moment" page (no password-hashing slot was free).

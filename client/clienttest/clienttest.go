@@ -56,8 +56,6 @@ type Options struct {
 	MaxDocumentBytes int64
 	// PublicVerifyPerMinute bounds unauthenticated verification per address (default 60).
 	PublicVerifyPerMinute int
-	// LoginFailuresPerAddress is api.Config's (0: its default).
-	LoginFailuresPerAddress int
 	// Argon2 is the password hashing cost; zero means the weakest parameters (tests only).
 	Argon2 profile.Argon2Params
 	// Unstarted leaves the HTTP server unstarted (use Handler, or call Start on HTTP).
@@ -173,7 +171,7 @@ func Start(o Options) (*Service, error) {
 	s.Signing = signing.New(db, s.Profiles, s.Seal, signing.Options{Clock: s.clock, MaxDocumentBytes: int(o.MaxDocumentBytes),
 		SignURL: func(id string) string { return signURL(id) }, Notify: notify})
 	s.Handler, err = api.New(api.Config{Logger: logger, Clock: s.clock, MaxDocumentBytes: o.MaxDocumentBytes,
-		VerifyPolicy: s.Policy, PublicVerifyPerMinute: o.PublicVerifyPerMinute, LoginFailuresPerAddress: o.LoginFailuresPerAddress,
+		VerifyPolicy: s.Policy, PublicVerifyPerMinute: o.PublicVerifyPerMinute,
 		Profiles: s.Profiles, Signing: s.Signing, TrustedProxies: o.TrustedProxies,
 		Maintenance: db, Ready: func(ctx context.Context) error { return db.View(ctx, func(*store.Tx) error { return nil }) }})
 	if err != nil {
