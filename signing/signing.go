@@ -202,8 +202,9 @@ func (s *Service) view(r store.SigningRequest) Request {
 }
 
 // Shown makes an integrator's text (a file name) safe to show: control characters, Unicode bidirectional controls
-// (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) and invalid UTF-8 become visible escapes
-// (verify.Printable), so that "faktura\u202efdp.exe" cannot pass for "fakturaexe.pdf" wherever it is shown.
+// (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), invisible (default-ignorable) characters such as U+200B or
+// U+FEFF, and invalid UTF-8 become visible escapes (verify.Printable), so that "faktura\u202efdp.exe" cannot pass for
+// "fakturaexe.pdf" wherever it is shown, nor "umo\u200bwa.pdf" for "umowa.pdf".
 func Shown(s string) string { return verify.Printable(s) }
 
 // ShownText is Shown for a text of several lines: line breaks stay, CR LF becomes LF.
@@ -274,10 +275,10 @@ func (s *Service) prepare(ctx context.Context, sub Submission, now time.Time) (s
 	default:
 		return store.SigningRequest{}, &FieldError{"format", "must be xades, pades or auto"}
 	}
-	if err := s.signable(ctx, format, sub.Document, now); err != nil {
+	ct := contentType(name, sub.Document)
+	if err := s.signable(ctx, format, name, ct, sub.Document, now); err != nil {
 		return store.SigningRequest{}, err
 	}
-	ct := contentType(name, sub.Document)
 	if sub.Webhook && (sub.SuccessURL == "" || sub.FailureURL == "") {
 		return store.SigningRequest{}, &FieldError{"webhook", "needs successUrl and failureUrl"}
 	}
@@ -288,16 +289,16 @@ func (s *Service) prepare(ctx context.Context, sub Submission, now time.Time) (s
 }
 
 // signable refuses at submission the documents seal1 could not sign at confirmation (the holder would otherwise be
-// asked to approve, and spend a code on, a document that can never be signed). For a PDF it runs the preparation the
-// seal makes (pades.Prepare with the seal's options: reading the document, its page tree, the stamp's page, box and
-// appearance, the form and its permissions), without signing. At most Options.PrepareConcurrency preparations run
-// at once, each within sealLimits; a submission whose PDFs take longer than Options.PrepareTimeout together is
-// refused (a preparation keeps its slot until it ends, so slow documents cannot pile up). XML that does not parse is signed as a file, in
-// the XML container, like any other non-XML document.
-func (s *Service) signable(ctx context.Context, format string, doc []byte, now time.Time) error {
-	if format != FormatPAdES {
-		return nil
-	}
+// asked to approve, and spend a code on, a document that can never be signed, and every confirmation would answer
+// as a seal outage). It runs the preparation the seal makes, without signing: for a PDF pades.Prepare with the
+// seal's options (reading the document, its page tree, the stamp's page, box and appearance, the form and its
+// permissions); for XAdES the document as seal1 signs it (the XML itself, or any other file in the XML container),
+// within the size a verifier reads (see xmlContainer), parsed with the seal's limits and its covered content
+// canonicalized (xades.Prepare). At most Options.PrepareConcurrency preparations run at once, a PDF's within
+// sealLimits, an XML one within xmldoc's limits (linear in the document); a submission whose documents take longer
+// than Options.PrepareTimeout together is refused (a preparation keeps its slot until it ends, so slow documents
+// cannot pile up).
+func (s *Service) signable(ctx context.Context, format, name, contentType string, doc []byte, now time.Time) error {
 	if ctx.Err() != nil {
 		return prepareTimeout(ctx)
 	}
@@ -311,10 +312,22 @@ func (s *Service) signable(ctx context.Context, format string, doc []byte, now t
 		defer func() { <-s.prepares }()
 		defer func() {
 			if p := recover(); p != nil {
-				res <- fmt.Errorf("%w: preparing the signature panicked: %v", pdf.ErrMalformed, p)
+				cause := errDocument
+				if format == FormatPAdES {
+					cause = pdf.ErrMalformed
+				}
+				res <- fmt.Errorf("%w: preparing the signature panicked: %v", cause, p)
 			}
 		}()
-		res <- pades.Prepare(ctx, bytes.NewReader(doc), int64(len(doc)), s.padesOptions(placeholderHolder, now))
+		if format == FormatPAdES {
+			res <- pades.Prepare(ctx, bytes.NewReader(doc), int64(len(doc)), s.padesOptions(placeholderHolder, now))
+			return
+		}
+		container, _, err := xmlContainer(name, contentType, doc)
+		if err == nil {
+			err = xades.Prepare(container, s.xadesOptions(placeholderHolder, now, ""))
+		}
+		res <- err
 	}()
 	select {
 	case err := <-res:
@@ -328,7 +341,7 @@ func (s *Service) signable(ctx context.Context, format string, doc []byte, now t
 // whose client went away).
 func prepareTimeout(ctx context.Context) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.Is(context.Cause(ctx), errPrepareTime) {
-		return &FieldError{"document", "is a PDF that takes too long to prepare for signing"}
+		return &FieldError{"document", "takes too long to prepare for signing"}
 	}
 	return ctx.Err()
 }
@@ -339,7 +352,7 @@ var errPrepareTime = errors.New("signing: the submission's PDFs took too long to
 // fits any name to its box.
 var placeholderHolder = profile.Profile{ID: "0", FirstName: "Imię", Surname: "Nazwisko", PESEL: "00000000000", Login: "login"}
 
-// refusal says why pades.Prepare refused a PDF, in a fixed sentence for the integrator.
+// refusal says why pades.Prepare or xades.Prepare refused a document, in a fixed sentence for the integrator.
 func refusal(err error) error {
 	if err == nil {
 		return nil
@@ -357,6 +370,17 @@ func refusal(err error) error {
 		{pdf.ErrLimit, "is a PDF beyond the reader's limits"},
 		{pdf.ErrNotPDF, "is not a readable PDF"},
 		{pdf.ErrMalformed, "is not a readable PDF (its structure or page tree is broken)"},
+		{errXMLTooLarge, fmt.Sprintf("is too large to sign in XML: the signed document would exceed the %d bytes a verifier "+
+			"reads (a file that is not XML is carried in base64, a third larger, so such files are limited to about %d bytes)",
+			verify.DefaultMaxXMLBytes, maxWrappedContent)},
+		{xmldoc.ErrRelativeNamespace, "is XML with a relative namespace URI, which XML canonicalization cannot sign"},
+		{xmldoc.ErrTooLarge, "is XML beyond the signer's size limit"},
+		{xmldoc.ErrTooDeep, "is XML nested deeper than the signer's limit"},
+		{xmldoc.ErrTooMany, "is XML with more attributes, namespace declarations or nodes than the signer's limits"},
+		{xmldoc.ErrTooDense, "is XML whose markup is too dense for the signer's limits"},
+		{xmldoc.ErrTooManyFilterSteps, "is XML the signer cannot canonicalize"},
+		{xades.ErrNotXML, "is XML the signer cannot read"},
+		{errDocument, "cannot be prepared for signing"},
 	} {
 		if errors.Is(err, r.err) {
 			return fmt.Errorf("%w: %w", &FieldError{"document", r.reason}, err)
@@ -691,7 +715,8 @@ func isCodeError(err error) bool {
 // cannot be made now.
 func unsealable(err error) bool {
 	for _, e := range []error{pdf.ErrMalformed, pdf.ErrLimit, pdf.ErrNotPDF, pades.ErrEncrypted, pades.ErrNoSuchPage,
-		pades.ErrPageBox, pades.ErrNotPermitted, pades.ErrCertificationNotFirst, pades.ErrFieldExists} {
+		pades.ErrPageBox, pades.ErrNotPermitted, pades.ErrCertificationNotFirst, pades.ErrFieldExists,
+		errXMLTooLarge, errDocument, xades.ErrNotXML, xmldoc.ErrRelativeNamespace, xmldoc.ErrTooManyFilterSteps} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -798,18 +823,67 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 		_, err := pades.Sign(ctx, bytes.NewReader(r.Document), int64(len(r.Document)), &out, s.padesOptions(holder, now))
 		return out.Bytes(), "application/pdf", err
 	default:
-		doc := r.Document
-		mimeType := "text/xml"
-		if !wellFormedXML(doc) {
-			doc = xades.Wrap(r.FileName, r.ContentType, doc)
+		doc, mimeType, err := xmlContainer(r.FileName, r.ContentType, r.Document)
+		if err != nil {
+			return nil, "", err
 		}
-		out, err := xades.Sign(doc, xades.SignOptions{Format: xades.Enveloped, Signer: s.seal.Key,
-			Certificate: s.seal.Certificate, Chain: s.seal.Chain[1:], SigningTime: now, MIMEType: mimeType,
-			Profile: &xades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
-				PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}})
+		out, err := xades.Sign(doc, s.xadesOptions(holder, now, mimeType))
+		if err == nil && len(out) > verify.DefaultMaxXMLBytes {
+			err = fmt.Errorf("%w: the signed XML is %d bytes", errXMLTooLarge, len(out))
+		}
 		return out, "application/xml", err
 	}
 }
+
+// xadesOptions are the options of the XAdES seal for holder at now; submission prepares with the same ones.
+func (s *Service) xadesOptions(holder profile.Profile, now time.Time, mimeType string) xades.SignOptions {
+	o := xades.SignOptions{Format: xades.Enveloped, SigningTime: now, MIMEType: mimeType,
+		Profile: &xades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
+			PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}}
+	if s.seal != nil {
+		o.Signer, o.Certificate, o.Chain = s.seal.Key, s.seal.Certificate, s.seal.Chain[1:]
+	}
+	return o
+}
+
+// xmlContainer is the XML document seal1 signs for doc: doc itself when it is well-formed XML, or else doc in the
+// XML container (xades.Wrap). The signed document must stay within what a verifier reads (verify.DefaultMaxXMLBytes,
+// as the CLI's sign keeps it): a container (base64, a third larger) that leaves less than signatureReserve for the
+// signature is refused with errXMLTooLarge.
+func xmlContainer(name, contentType string, doc []byte) (container []byte, mimeType string, err error) {
+	container, mimeType = doc, "text/xml"
+	if !wellFormedXML(doc) {
+		if base64Size(len(doc)) > verify.DefaultMaxXMLBytes-signatureReserve {
+			// refused before wrapping: the container would not fit anyway
+			return nil, "", fmt.Errorf("%w: a file of %d bytes in the XML container", errXMLTooLarge, len(doc))
+		}
+		container = xades.Wrap(name, contentType, doc)
+	}
+	if len(container) > verify.DefaultMaxXMLBytes-signatureReserve {
+		return nil, "", fmt.Errorf("%w: an XML document of %d bytes", errXMLTooLarge, len(container))
+	}
+	return container, mimeType, nil
+}
+
+// signatureReserve is the room left for the enveloped signature (its properties and the seal's certificates, a few
+// kilobytes) within verify.DefaultMaxXMLBytes.
+const signatureReserve = 64 << 10
+
+// maxWrappedContent is about the largest file that is not XML whose container stays within the limit.
+const maxWrappedContent = (verify.DefaultMaxXMLBytes - signatureReserve - 1024) / 4 * 3 * 76 / 77
+
+// base64Size is the size of n bytes in base64 lines of 76 (the content of the XML container, without its header).
+func base64Size(n int) int {
+	enc := (n + 2) / 3 * 4
+	return enc + enc/76
+}
+
+var (
+	// errXMLTooLarge: the signed XML would exceed what a verifier reads.
+	errXMLTooLarge = errors.New("signing: the signed XML would exceed the verifier's size limit")
+	// errDocument: preparing the document's signature failed in a way no retry changes (a panic).
+	errDocument = errors.New("signing: the document cannot be prepared for signing")
+)
 
 // sealLimits bound the reading of a PDF to seal (and to check at submission): preparing a signature parses the
 // page tree and the form, so 50,000 objects is far beyond any document a person approves, and keeps a hostile
