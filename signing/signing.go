@@ -85,6 +85,9 @@ type Store interface {
 // Profiles is what the flow needs from the profile service.
 type Profiles interface {
 	Get(ctx context.Context, profileID string) (profile.Profile, error)
+	// Client reads an integrator client (profile.ErrNotFound for one the store does not hold, as the demo
+	// integrator): the requests of a disabled client are not signed and its notifications not sent.
+	Client(ctx context.Context, clientID string) (profile.Client, error)
 	IssueBatchSigningCode(ctx context.Context, profileID string, docs []profile.SigningDocument) (profile.CodeInfo, error)
 	// CheckBatchSigningCode checks the code without spending it (a wrong one counts against it).
 	CheckBatchSigningCode(ctx context.Context, profileID string, docs []profile.SigningDocument, code string) error
@@ -541,7 +544,7 @@ func (s *Service) batchForHolder(ctx context.Context, profileID, id string) ([]s
 		return nil, ErrOtherHolder
 	}
 	if r.BatchID == "" {
-		return []store.SigningRequest{r}, nil
+		return s.closeIfClientDisabled(ctx, []store.SigningRequest{r})
 	}
 	members, err := s.st.ListSigningRequestsInBatch(ctx, r.ClientID, r.BatchID)
 	if err != nil {
@@ -558,7 +561,56 @@ func (s *Service) batchForHolder(ctx context.Context, profileID, id string) ([]s
 		}
 		out = append(out, full)
 	}
-	return out, nil
+	return s.closeIfClientDisabled(ctx, out)
+}
+
+// reasonClientDisabled is the FailureReason of the requests closed because their client was disabled.
+const reasonClientDisabled = "the integrator's client was disabled"
+
+// clientDisabled tells whether an administrator disabled the client (profile.Service.DisableClient): its key no
+// longer works, and nothing it filed may be signed or notified either. A client the store does not hold (the demo
+// integrator) is not disabled.
+func (s *Service) clientDisabled(ctx context.Context, clientID string) (bool, error) {
+	c, err := s.profiles.Client(ctx, clientID)
+	if errors.Is(err, profile.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return c.Disabled, nil
+}
+
+// closeIfClientDisabled ends the pending requests of one batch (one client) whose client was disabled: they become
+// failed (audited, no notification), so that the holder's page shows them as closed and a code can no longer be
+// asked for or redeemed (Confirm also checks the client in the transaction that stores the seals).
+func (s *Service) closeIfClientDisabled(ctx context.Context, reqs []store.SigningRequest) ([]store.SigningRequest, error) {
+	disabled, err := s.clientDisabled(ctx, reqs[0].ClientID)
+	if err != nil || !disabled {
+		return reqs, err
+	}
+	now := s.o.Clock.Now()
+	for i, r := range reqs {
+		if r.Status != store.RequestPending {
+			continue
+		}
+		x, err := s.st.SetSigningRequestStatus(ctx, r.ID, store.RequestPending, store.RequestFailed, func(x *store.SigningRequest) {
+			x.FailureReason, x.Updated = reasonClientDisabled, now
+		}, audit.Event{Time: now, Kind: "signature.failed", Actor: "system", Subject: r.ID,
+			Details: map[string]string{"format": r.Format, "client": r.ClientID, "reason": "client disabled"}})
+		var ce *store.ConflictError
+		switch {
+		case errors.As(err, &ce):
+			// closed meanwhile: read what it became
+			if x, err = s.st.GetSigningRequestForHolder(ctx, r.ID); err != nil {
+				return nil, mapStore(err)
+			}
+		case err != nil:
+			return nil, mapStore(err)
+		}
+		reqs[i].Status, reqs[i].FailureReason, reqs[i].Updated, reqs[i].SignedAt = x.Status, x.FailureReason, x.Updated, x.SignedAt
+	}
+	return reqs, nil
 }
 
 func bindings(reqs []store.SigningRequest) []profile.SigningDocument {
@@ -667,6 +719,12 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 	err = s.profiles.RedeemBatchSigningCodeAnd(ctx, profileID, bindings(reqs), code, func(tx *store.Tx) error {
 		done = done[:0]
 		now := s.o.Clock.Now()
+		// the client disabled while the documents were sealed: nothing is stored, the code is not spent
+		if c, err := tx.GetClient(reqs[0].ClientID); err == nil && c.Disabled {
+			return fmt.Errorf("%w: %s", ErrClosed, reasonClientDisabled)
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 		for i, r := range reqs {
 			d, err := tx.AttachSigned(r.ID, store.RequestPending, docs[i].data, docs[i].ct, now)
 			if err != nil {
@@ -685,7 +743,7 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 		switch {
 		case errors.As(err, &ce), errors.Is(err, store.ErrNotFound):
 			return nil, s.mapTransition(err)
-		case isCodeError(err):
+		case errors.Is(err, ErrClosed), isCodeError(err):
 			return nil, err
 		}
 		// the transaction did not commit (disk full, store closed...): neither the code nor the requests changed
@@ -754,10 +812,16 @@ func (s *Service) sealTrouble(ctx context.Context, profileID string, reqs []stor
 	}
 }
 
+// notify tells Options.Notify (the webhooks) that r ended, unless its client was disabled: a disabled integrator
+// is sent nothing.
 func (s *Service) notify(ctx context.Context, r store.SigningRequest) {
-	if s.o.Notify != nil {
-		s.o.Notify(ctx, s.view(r))
+	if s.o.Notify == nil {
+		return
 	}
+	if disabled, err := s.clientDisabled(ctx, r.ClientID); err != nil || disabled {
+		return
+	}
+	s.o.Notify(ctx, s.view(r))
 }
 
 // Cancel ends a pending request at the holder's wish (the integrator is sent to its failure URL).
