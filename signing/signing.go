@@ -116,7 +116,20 @@ type Options struct {
 	// PrepareTimeout is how long a submission waits for the checks of its PDFs before it is refused (default 10 s).
 	PrepareConcurrency int
 	PrepareTimeout     time.Duration
+	// DemoClientID is the demonstration form's integrator (empty: none). Its PDFs are sealed marked as a
+	// demonstration, in what the signature covers: the stamp's title and footer, and a /Reason beginning with
+	// DemoSealPhrase (its XML marks itself in its content).
+	DemoClientID string
 }
+
+// DemoSealPhrase begins the /Reason of a PDF sealed for the demonstration form, before the seal phrase.
+const DemoSealPhrase = "DEMONSTRACJA, nie podpis zaufany: "
+
+// The visible stamp of a PDF sealed for the demonstration form.
+const (
+	demoStampTitle  = "DEMONSTRACJA"
+	demoStampFooter = "Dokument demonstracyjny, nie jest to podpis zaufany"
+)
 
 // Service runs signing requests.
 type Service struct {
@@ -884,7 +897,11 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 	switch r.Format {
 	case FormatPAdES:
 		var out bytes.Buffer
-		_, err := pades.Sign(ctx, bytes.NewReader(r.Document), int64(len(r.Document)), &out, s.padesOptions(holder, now))
+		o := s.padesOptions(holder, now)
+		if s.o.DemoClientID != "" && r.ClientID == s.o.DemoClientID {
+			o = demoPAdES(o)
+		}
+		_, err := pades.Sign(ctx, bytes.NewReader(r.Document), int64(len(r.Document)), &out, o)
 		return out.Bytes(), "application/pdf", err
 	default:
 		doc, mimeType, err := xmlContainer(r.FileName, r.ContentType, r.Document)
@@ -960,6 +977,17 @@ func (s *Service) padesOptions(holder profile.Profile, now time.Time) pades.Sign
 	return pades.SignOptions{Signer: s.seal.Key, Certificate: s.seal.Certificate, Chain: s.seal.Chain[1:], Time: now, Limits: &lim,
 		Profile: &pades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
 			PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}, SealPhrase: s.o.SealPhrase}
+}
+
+// demoPAdES marks the seal's options as a demonstration's (see Options.DemoClientID). Submission prepares with the
+// ordinary ones: the stamp's texts are fitted to its box, so they change nothing that could refuse a PDF.
+func demoPAdES(o pades.SignOptions) pades.SignOptions {
+	phrase := o.SealPhrase
+	if phrase == "" {
+		phrase = pades.DefaultSealPhrase
+	}
+	o.SealPhrase, o.StampTitle, o.StampFooter = DemoSealPhrase+phrase, demoStampTitle, demoStampFooter
+	return o
 }
 
 // wellFormedXML tells whether a document gets an enveloped signature; anything else (including text that starts
