@@ -82,6 +82,9 @@ type SignOptions struct {
 	DocMDP int
 	// FieldName names the new signature field; empty picks "Signature1", "Signature2", ...
 	FieldName string
+	// StampTitle and StampFooter replace the visible stamp's first line ("PODPIS ZAUFANY") and last line
+	// ("Dokument podpisany elektronicznie podpisem zaufanym") when set, e.g. to mark a demonstration.
+	StampTitle, StampFooter string
 }
 
 // SignResult describes the signature made.
@@ -437,7 +440,7 @@ func prepare(r *pdf.Reader, opts *SignOptions) (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ap, err = stampAppearance(u, pl, stampName(opts), opts.Time, opts.TimeZone); err != nil {
+		if ap, err = stampAppearance(u, pl, stampName(opts), opts.StampTitle, opts.StampFooter, opts.Time, opts.TimeZone); err != nil {
 			return nil, err
 		}
 		rect = pdf.Array{pdf.Real(pl.rect[0]), pdf.Real(pl.rect[1]), pdf.Real(pl.rect[2]), pdf.Real(pl.rect[3])}

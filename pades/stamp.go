@@ -145,16 +145,22 @@ func stampText(s string) string {
 }
 
 // stampAppearance adds the stamp's appearance stream (and its fonts) to the update.
-func stampAppearance(up *pdf.Update, pl placement, name string, t time.Time, loc *time.Location) (pdf.Ref, error) {
+func stampAppearance(up *pdf.Update, pl placement, name, title, footer string, t time.Time, loc *time.Location) (pdf.Ref, error) {
+	if title == "" {
+		title = stampTitle
+	}
+	if footer == "" {
+		footer = stampFooter
+	}
 	reg, bold, err := stampFonts()
 	if err != nil {
 		return pdf.Ref{}, fmt.Errorf("pades: stamp font: %w", err)
 	}
 	lines := []stampLine{
-		{stampTitle, true, 12},
+		{stampText(title), true, 12},
 		{stampText(name), true, 10},
 		{"Data: " + stampTime(t, loc), false, 8.5},
-		{stampFooter, false, 7.5},
+		{stampText(footer), false, 7.5},
 	}
 	w, h := pl.w, pl.h
 	pad := math.Min(6, math.Min(w, h)/10)

@@ -3,8 +3,11 @@ package signing_test
 import (
 	"errors"
 	"testing"
+	"time"
 
+	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/signing"
+	"github.com/trustsign/trustsign/store"
 )
 
 // TestAttackUnsealableXMLIsNotAnOutage: an XML document that parses but can never be sealed (a relative namespace
@@ -70,5 +73,56 @@ func TestAttackInvisibleCharactersInShownNames(t *testing.T) {
 		if got := signing.Shown(name); got == name {
 			t.Errorf("U+%04X passes Shown unchanged: %q", r, got)
 		}
+	}
+}
+
+// TestAttackDisabledClientIsNotSignedNorNotified: once an administrator disables a client, the requests it filed
+// before are closed when a holder comes to them (no code, no signature) and nothing is sent to it, not even when a
+// request expires.
+func TestAttackDisabledClientIsNotSignedNorNotified(t *testing.T) {
+	e := newEnv(t)
+	anna := e.holder(t, "anna", "44051401359")
+	c, _, err := e.profiles.CreateClient(ctx, "apteka", []profile.Scope{profile.ScopeSign})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := signing.Submission{Document: []byte(prescription), FileName: "recepta.xml", Webhook: true,
+		SuccessURL: "https://rx.example/ok", FailureURL: "https://rx.example/fail"}
+	first, err := e.sign.Submit(ctx, c.ID, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := e.sign.Submit(ctx, c.ID, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sign.RequestCode(ctx, anna, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	code := e.code(t, "anna")
+	if err := e.profiles.DisableClient(ctx, "test", c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sign.Confirm(ctx, anna, first.ID, code); !errors.Is(err, signing.ErrClosed) {
+		t.Fatalf("confirming a disabled client's request: %v", err)
+	}
+	if _, err := e.sign.RequestCode(ctx, anna, second.ID); !errors.Is(err, signing.ErrClosed) {
+		t.Fatalf("a code for a disabled client's request: %v", err)
+	}
+	for _, id := range []string{first.ID, second.ID} {
+		if got, err := e.sign.Get(ctx, c.ID, id); err != nil || got.Status != store.RequestFailed {
+			t.Fatalf("%s: %+v %v", id, got, err)
+		}
+	}
+	third, err := e.sign.Submit(ctx, c.ID, sub) // filed just before the client was disabled (its key now refused)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(2 * time.Hour)
+	if n, _, err := e.sign.Sweep(ctx, time.Hour); err != nil || n != 1 {
+		t.Fatalf("sweep of %s: %d %v", third.ID, n, err)
+	}
+	if n := e.notified.Load(); n != 0 {
+		t.Fatalf("%d notifications sent to a disabled client", n)
 	}
 }

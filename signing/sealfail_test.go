@@ -66,7 +66,8 @@ func TestAttackSealNotStoredKeepsRequestPending(t *testing.T) {
 }
 
 // TestSlowPDFPreparationRefused: a submission whose PDFs are not prepared within PrepareTimeout is refused as
-// invalid (422), naming the document; XML needs no preparation.
+// invalid (422), naming the document; XML is prepared too (parsed and canonicalized as the seal does), within the
+// same time.
 func TestSlowPDFPreparationRefused(t *testing.T) {
 	e := newEnv(t)
 	svc := signing.New(e.db, e.profiles, e.seal, signing.Options{Clock: e.clock, PrepareTimeout: time.Nanosecond})
@@ -75,7 +76,8 @@ func TestSlowPDFPreparationRefused(t *testing.T) {
 	if !errors.As(err, &fe) || fe.Field != "document" || !strings.Contains(fe.Reason, "too long") {
 		t.Fatalf("a PDF past the preparation time: %v", err)
 	}
-	if _, err := svc.Submit(ctx, "client-1", signing.Submission{Document: []byte(prescription), FileName: "r.xml"}); err != nil {
-		t.Fatalf("XML: %v", err)
+	_, err = svc.Submit(ctx, "client-1", signing.Submission{Document: []byte(prescription), FileName: "r.xml"})
+	if !errors.As(err, &fe) || fe.Field != "document" || !strings.Contains(fe.Reason, "too long") {
+		t.Fatalf("XML past the preparation time: %v", err)
 	}
 }

@@ -85,6 +85,9 @@ type Store interface {
 // Profiles is what the flow needs from the profile service.
 type Profiles interface {
 	Get(ctx context.Context, profileID string) (profile.Profile, error)
+	// Client reads an integrator client (profile.ErrNotFound for one the store does not hold, as the demo
+	// integrator): the requests of a disabled client are not signed and its notifications not sent.
+	Client(ctx context.Context, clientID string) (profile.Client, error)
 	IssueBatchSigningCode(ctx context.Context, profileID string, docs []profile.SigningDocument) (profile.CodeInfo, error)
 	// CheckBatchSigningCode checks the code without spending it (a wrong one counts against it).
 	CheckBatchSigningCode(ctx context.Context, profileID string, docs []profile.SigningDocument, code string) error
@@ -113,7 +116,20 @@ type Options struct {
 	// PrepareTimeout is how long a submission waits for the checks of its PDFs before it is refused (default 10 s).
 	PrepareConcurrency int
 	PrepareTimeout     time.Duration
+	// DemoClientID is the demonstration form's integrator (empty: none). Its PDFs are sealed marked as a
+	// demonstration, in what the signature covers: the stamp's title and footer, and a /Reason beginning with
+	// DemoSealPhrase (its XML marks itself in its content).
+	DemoClientID string
 }
+
+// DemoSealPhrase begins the /Reason of a PDF sealed for the demonstration form, before the seal phrase.
+const DemoSealPhrase = "DEMONSTRACJA, nie podpis zaufany: "
+
+// The visible stamp of a PDF sealed for the demonstration form.
+const (
+	demoStampTitle  = "DEMONSTRACJA"
+	demoStampFooter = "Dokument demonstracyjny, nie jest to podpis zaufany"
+)
 
 // Service runs signing requests.
 type Service struct {
@@ -202,8 +218,9 @@ func (s *Service) view(r store.SigningRequest) Request {
 }
 
 // Shown makes an integrator's text (a file name) safe to show: control characters, Unicode bidirectional controls
-// (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) and invalid UTF-8 become visible escapes
-// (verify.Printable), so that "faktura\u202efdp.exe" cannot pass for "fakturaexe.pdf" wherever it is shown.
+// (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), invisible (default-ignorable) characters such as U+200B or
+// U+FEFF, and invalid UTF-8 become visible escapes (verify.Printable), so that "faktura\u202efdp.exe" cannot pass for
+// "fakturaexe.pdf" wherever it is shown, nor "umo\u200bwa.pdf" for "umowa.pdf".
 func Shown(s string) string { return verify.Printable(s) }
 
 // ShownText is Shown for a text of several lines: line breaks stay, CR LF becomes LF.
@@ -274,10 +291,10 @@ func (s *Service) prepare(ctx context.Context, sub Submission, now time.Time) (s
 	default:
 		return store.SigningRequest{}, &FieldError{"format", "must be xades, pades or auto"}
 	}
-	if err := s.signable(ctx, format, sub.Document, now); err != nil {
+	ct := contentType(name, sub.Document)
+	if err := s.signable(ctx, format, name, ct, sub.Document, now); err != nil {
 		return store.SigningRequest{}, err
 	}
-	ct := contentType(name, sub.Document)
 	if sub.Webhook && (sub.SuccessURL == "" || sub.FailureURL == "") {
 		return store.SigningRequest{}, &FieldError{"webhook", "needs successUrl and failureUrl"}
 	}
@@ -288,16 +305,16 @@ func (s *Service) prepare(ctx context.Context, sub Submission, now time.Time) (s
 }
 
 // signable refuses at submission the documents seal1 could not sign at confirmation (the holder would otherwise be
-// asked to approve, and spend a code on, a document that can never be signed). For a PDF it runs the preparation the
-// seal makes (pades.Prepare with the seal's options: reading the document, its page tree, the stamp's page, box and
-// appearance, the form and its permissions), without signing. At most Options.PrepareConcurrency preparations run
-// at once, each within sealLimits; a submission whose PDFs take longer than Options.PrepareTimeout together is
-// refused (a preparation keeps its slot until it ends, so slow documents cannot pile up). XML that does not parse is signed as a file, in
-// the XML container, like any other non-XML document.
-func (s *Service) signable(ctx context.Context, format string, doc []byte, now time.Time) error {
-	if format != FormatPAdES {
-		return nil
-	}
+// asked to approve, and spend a code on, a document that can never be signed, and every confirmation would answer
+// as a seal outage). It runs the preparation the seal makes, without signing: for a PDF pades.Prepare with the
+// seal's options (reading the document, its page tree, the stamp's page, box and appearance, the form and its
+// permissions); for XAdES the document as seal1 signs it (the XML itself, or any other file in the XML container),
+// within the size a verifier reads (see xmlContainer), parsed with the seal's limits and its covered content
+// canonicalized (xades.Prepare). At most Options.PrepareConcurrency preparations run at once, a PDF's within
+// sealLimits, an XML one within xmldoc's limits (linear in the document); a submission whose documents take longer
+// than Options.PrepareTimeout together is refused (a preparation keeps its slot until it ends, so slow documents
+// cannot pile up).
+func (s *Service) signable(ctx context.Context, format, name, contentType string, doc []byte, now time.Time) error {
 	if ctx.Err() != nil {
 		return prepareTimeout(ctx)
 	}
@@ -311,10 +328,22 @@ func (s *Service) signable(ctx context.Context, format string, doc []byte, now t
 		defer func() { <-s.prepares }()
 		defer func() {
 			if p := recover(); p != nil {
-				res <- fmt.Errorf("%w: preparing the signature panicked: %v", pdf.ErrMalformed, p)
+				cause := errDocument
+				if format == FormatPAdES {
+					cause = pdf.ErrMalformed
+				}
+				res <- fmt.Errorf("%w: preparing the signature panicked: %v", cause, p)
 			}
 		}()
-		res <- pades.Prepare(ctx, bytes.NewReader(doc), int64(len(doc)), s.padesOptions(placeholderHolder, now))
+		if format == FormatPAdES {
+			res <- pades.Prepare(ctx, bytes.NewReader(doc), int64(len(doc)), s.padesOptions(placeholderHolder, now))
+			return
+		}
+		container, _, err := xmlContainer(name, contentType, doc)
+		if err == nil {
+			err = xades.Prepare(container, s.xadesOptions(placeholderHolder, now, ""))
+		}
+		res <- err
 	}()
 	select {
 	case err := <-res:
@@ -328,7 +357,7 @@ func (s *Service) signable(ctx context.Context, format string, doc []byte, now t
 // whose client went away).
 func prepareTimeout(ctx context.Context) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.Is(context.Cause(ctx), errPrepareTime) {
-		return &FieldError{"document", "is a PDF that takes too long to prepare for signing"}
+		return &FieldError{"document", "takes too long to prepare for signing"}
 	}
 	return ctx.Err()
 }
@@ -339,7 +368,7 @@ var errPrepareTime = errors.New("signing: the submission's PDFs took too long to
 // fits any name to its box.
 var placeholderHolder = profile.Profile{ID: "0", FirstName: "Imię", Surname: "Nazwisko", PESEL: "00000000000", Login: "login"}
 
-// refusal says why pades.Prepare refused a PDF, in a fixed sentence for the integrator.
+// refusal says why pades.Prepare or xades.Prepare refused a document, in a fixed sentence for the integrator.
 func refusal(err error) error {
 	if err == nil {
 		return nil
@@ -357,6 +386,17 @@ func refusal(err error) error {
 		{pdf.ErrLimit, "is a PDF beyond the reader's limits"},
 		{pdf.ErrNotPDF, "is not a readable PDF"},
 		{pdf.ErrMalformed, "is not a readable PDF (its structure or page tree is broken)"},
+		{errXMLTooLarge, fmt.Sprintf("is too large to sign in XML: the signed document would exceed the %d bytes a verifier "+
+			"reads (a file that is not XML is carried in base64, a third larger, so such files are limited to about %d bytes)",
+			verify.DefaultMaxXMLBytes, maxWrappedContent)},
+		{xmldoc.ErrRelativeNamespace, "is XML with a relative namespace URI, which XML canonicalization cannot sign"},
+		{xmldoc.ErrTooLarge, "is XML beyond the signer's size limit"},
+		{xmldoc.ErrTooDeep, "is XML nested deeper than the signer's limit"},
+		{xmldoc.ErrTooMany, "is XML with more attributes, namespace declarations or nodes than the signer's limits"},
+		{xmldoc.ErrTooDense, "is XML whose markup is too dense for the signer's limits"},
+		{xmldoc.ErrTooManyFilterSteps, "is XML the signer cannot canonicalize"},
+		{xades.ErrNotXML, "is XML the signer cannot read"},
+		{errDocument, "cannot be prepared for signing"},
 	} {
 		if errors.Is(err, r.err) {
 			return fmt.Errorf("%w: %w", &FieldError{"document", r.reason}, err)
@@ -517,7 +557,7 @@ func (s *Service) batchForHolder(ctx context.Context, profileID, id string) ([]s
 		return nil, ErrOtherHolder
 	}
 	if r.BatchID == "" {
-		return []store.SigningRequest{r}, nil
+		return s.closeIfClientDisabled(ctx, []store.SigningRequest{r})
 	}
 	members, err := s.st.ListSigningRequestsInBatch(ctx, r.ClientID, r.BatchID)
 	if err != nil {
@@ -534,7 +574,56 @@ func (s *Service) batchForHolder(ctx context.Context, profileID, id string) ([]s
 		}
 		out = append(out, full)
 	}
-	return out, nil
+	return s.closeIfClientDisabled(ctx, out)
+}
+
+// reasonClientDisabled is the FailureReason of the requests closed because their client was disabled.
+const reasonClientDisabled = "the integrator's client was disabled"
+
+// clientDisabled tells whether an administrator disabled the client (profile.Service.DisableClient): its key no
+// longer works, and nothing it filed may be signed or notified either. A client the store does not hold (the demo
+// integrator) is not disabled.
+func (s *Service) clientDisabled(ctx context.Context, clientID string) (bool, error) {
+	c, err := s.profiles.Client(ctx, clientID)
+	if errors.Is(err, profile.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return c.Disabled, nil
+}
+
+// closeIfClientDisabled ends the pending requests of one batch (one client) whose client was disabled: they become
+// failed (audited, no notification), so that the holder's page shows them as closed and a code can no longer be
+// asked for or redeemed (Confirm also checks the client in the transaction that stores the seals).
+func (s *Service) closeIfClientDisabled(ctx context.Context, reqs []store.SigningRequest) ([]store.SigningRequest, error) {
+	disabled, err := s.clientDisabled(ctx, reqs[0].ClientID)
+	if err != nil || !disabled {
+		return reqs, err
+	}
+	now := s.o.Clock.Now()
+	for i, r := range reqs {
+		if r.Status != store.RequestPending {
+			continue
+		}
+		x, err := s.st.SetSigningRequestStatus(ctx, r.ID, store.RequestPending, store.RequestFailed, func(x *store.SigningRequest) {
+			x.FailureReason, x.Updated = reasonClientDisabled, now
+		}, audit.Event{Time: now, Kind: "signature.failed", Actor: "system", Subject: r.ID,
+			Details: map[string]string{"format": r.Format, "client": r.ClientID, "reason": "client disabled"}})
+		var ce *store.ConflictError
+		switch {
+		case errors.As(err, &ce):
+			// closed meanwhile: read what it became
+			if x, err = s.st.GetSigningRequestForHolder(ctx, r.ID); err != nil {
+				return nil, mapStore(err)
+			}
+		case err != nil:
+			return nil, mapStore(err)
+		}
+		reqs[i].Status, reqs[i].FailureReason, reqs[i].Updated, reqs[i].SignedAt = x.Status, x.FailureReason, x.Updated, x.SignedAt
+	}
+	return reqs, nil
 }
 
 func bindings(reqs []store.SigningRequest) []profile.SigningDocument {
@@ -643,6 +732,12 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 	err = s.profiles.RedeemBatchSigningCodeAnd(ctx, profileID, bindings(reqs), code, func(tx *store.Tx) error {
 		done = done[:0]
 		now := s.o.Clock.Now()
+		// the client disabled while the documents were sealed: nothing is stored, the code is not spent
+		if c, err := tx.GetClient(reqs[0].ClientID); err == nil && c.Disabled {
+			return fmt.Errorf("%w: %s", ErrClosed, reasonClientDisabled)
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 		for i, r := range reqs {
 			d, err := tx.AttachSigned(r.ID, store.RequestPending, docs[i].data, docs[i].ct, now)
 			if err != nil {
@@ -661,7 +756,7 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 		switch {
 		case errors.As(err, &ce), errors.Is(err, store.ErrNotFound):
 			return nil, s.mapTransition(err)
-		case isCodeError(err):
+		case errors.Is(err, ErrClosed), isCodeError(err):
 			return nil, err
 		}
 		// the transaction did not commit (disk full, store closed...): neither the code nor the requests changed
@@ -691,7 +786,8 @@ func isCodeError(err error) bool {
 // cannot be made now.
 func unsealable(err error) bool {
 	for _, e := range []error{pdf.ErrMalformed, pdf.ErrLimit, pdf.ErrNotPDF, pades.ErrEncrypted, pades.ErrNoSuchPage,
-		pades.ErrPageBox, pades.ErrNotPermitted, pades.ErrCertificationNotFirst, pades.ErrFieldExists} {
+		pades.ErrPageBox, pades.ErrNotPermitted, pades.ErrCertificationNotFirst, pades.ErrFieldExists,
+		errXMLTooLarge, errDocument, xades.ErrNotXML, xmldoc.ErrRelativeNamespace, xmldoc.ErrTooManyFilterSteps} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -729,10 +825,16 @@ func (s *Service) sealTrouble(ctx context.Context, profileID string, reqs []stor
 	}
 }
 
+// notify tells Options.Notify (the webhooks) that r ended, unless its client was disabled: a disabled integrator
+// is sent nothing.
 func (s *Service) notify(ctx context.Context, r store.SigningRequest) {
-	if s.o.Notify != nil {
-		s.o.Notify(ctx, s.view(r))
+	if s.o.Notify == nil {
+		return
 	}
+	if disabled, err := s.clientDisabled(ctx, r.ClientID); err != nil || disabled {
+		return
+	}
+	s.o.Notify(ctx, s.view(r))
 }
 
 // Cancel ends a pending request at the holder's wish (the integrator is sent to its failure URL).
@@ -795,21 +897,74 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 	switch r.Format {
 	case FormatPAdES:
 		var out bytes.Buffer
-		_, err := pades.Sign(ctx, bytes.NewReader(r.Document), int64(len(r.Document)), &out, s.padesOptions(holder, now))
+		o := s.padesOptions(holder, now)
+		if s.o.DemoClientID != "" && r.ClientID == s.o.DemoClientID {
+			o = demoPAdES(o)
+		}
+		_, err := pades.Sign(ctx, bytes.NewReader(r.Document), int64(len(r.Document)), &out, o)
 		return out.Bytes(), "application/pdf", err
 	default:
-		doc := r.Document
-		mimeType := "text/xml"
-		if !wellFormedXML(doc) {
-			doc = xades.Wrap(r.FileName, r.ContentType, doc)
+		doc, mimeType, err := xmlContainer(r.FileName, r.ContentType, r.Document)
+		if err != nil {
+			return nil, "", err
 		}
-		out, err := xades.Sign(doc, xades.SignOptions{Format: xades.Enveloped, Signer: s.seal.Key,
-			Certificate: s.seal.Certificate, Chain: s.seal.Chain[1:], SigningTime: now, MIMEType: mimeType,
-			Profile: &xades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
-				PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}})
+		out, err := xades.Sign(doc, s.xadesOptions(holder, now, mimeType))
+		if err == nil && len(out) > verify.DefaultMaxXMLBytes {
+			err = fmt.Errorf("%w: the signed XML is %d bytes", errXMLTooLarge, len(out))
+		}
 		return out, "application/xml", err
 	}
 }
+
+// xadesOptions are the options of the XAdES seal for holder at now; submission prepares with the same ones.
+func (s *Service) xadesOptions(holder profile.Profile, now time.Time, mimeType string) xades.SignOptions {
+	o := xades.SignOptions{Format: xades.Enveloped, SigningTime: now, MIMEType: mimeType,
+		Profile: &xades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
+			PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}}
+	if s.seal != nil {
+		o.Signer, o.Certificate, o.Chain = s.seal.Key, s.seal.Certificate, s.seal.Chain[1:]
+	}
+	return o
+}
+
+// xmlContainer is the XML document seal1 signs for doc: doc itself when it is well-formed XML, or else doc in the
+// XML container (xades.Wrap). The signed document must stay within what a verifier reads (verify.DefaultMaxXMLBytes,
+// as the CLI's sign keeps it): a container (base64, a third larger) that leaves less than signatureReserve for the
+// signature is refused with errXMLTooLarge.
+func xmlContainer(name, contentType string, doc []byte) (container []byte, mimeType string, err error) {
+	container, mimeType = doc, "text/xml"
+	if !wellFormedXML(doc) {
+		if base64Size(len(doc)) > verify.DefaultMaxXMLBytes-signatureReserve {
+			// refused before wrapping: the container would not fit anyway
+			return nil, "", fmt.Errorf("%w: a file of %d bytes in the XML container", errXMLTooLarge, len(doc))
+		}
+		container = xades.Wrap(name, contentType, doc)
+	}
+	if len(container) > verify.DefaultMaxXMLBytes-signatureReserve {
+		return nil, "", fmt.Errorf("%w: an XML document of %d bytes", errXMLTooLarge, len(container))
+	}
+	return container, mimeType, nil
+}
+
+// signatureReserve is the room left for the enveloped signature (its properties and the seal's certificates, a few
+// kilobytes) within verify.DefaultMaxXMLBytes.
+const signatureReserve = 64 << 10
+
+// maxWrappedContent is about the largest file that is not XML whose container stays within the limit.
+const maxWrappedContent = (verify.DefaultMaxXMLBytes - signatureReserve - 1024) / 4 * 3 * 76 / 77
+
+// base64Size is the size of n bytes in base64 lines of 76 (the content of the XML container, without its header).
+func base64Size(n int) int {
+	enc := (n + 2) / 3 * 4
+	return enc + enc/76
+}
+
+var (
+	// errXMLTooLarge: the signed XML would exceed what a verifier reads.
+	errXMLTooLarge = errors.New("signing: the signed XML would exceed the verifier's size limit")
+	// errDocument: preparing the document's signature failed in a way no retry changes (a panic).
+	errDocument = errors.New("signing: the document cannot be prepared for signing")
+)
 
 // sealLimits bound the reading of a PDF to seal (and to check at submission): preparing a signature parses the
 // page tree and the form, so 50,000 objects is far beyond any document a person approves, and keeps a hostile
@@ -822,6 +977,17 @@ func (s *Service) padesOptions(holder profile.Profile, now time.Time) pades.Sign
 	return pades.SignOptions{Signer: s.seal.Key, Certificate: s.seal.Certificate, Chain: s.seal.Chain[1:], Time: now, Limits: &lim,
 		Profile: &pades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
 			PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}, SealPhrase: s.o.SealPhrase}
+}
+
+// demoPAdES marks the seal's options as a demonstration's (see Options.DemoClientID). Submission prepares with the
+// ordinary ones: the stamp's texts are fitted to its box, so they change nothing that could refuse a PDF.
+func demoPAdES(o pades.SignOptions) pades.SignOptions {
+	phrase := o.SealPhrase
+	if phrase == "" {
+		phrase = pades.DefaultSealPhrase
+	}
+	o.SealPhrase, o.StampTitle, o.StampFooter = DemoSealPhrase+phrase, demoStampTitle, demoStampFooter
+	return o
 }
 
 // wellFormedXML tells whether a document gets an enveloped signature; anything else (including text that starts

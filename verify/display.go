@@ -9,8 +9,11 @@ import (
 
 // Printable makes signed text safe to show on a terminal or a page: control characters (C0, DEL, C1: ESC, CR, LF,
 // backspace...), Unicode bidirectional controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), line and
-// paragraph separators and invalid UTF-8 are written as visible escapes (\x1b, \u202e, \xff), so that a certificate
-// subject or a /Reason cannot rewrite the screen or reorder what is shown around it.
+// paragraph separators, invisible characters (every format character, Cf: soft hyphen, zero-width space, joiners,
+// word joiner, BOM, U+180E...; and the other default-ignorable code points: U+034F, Hangul fillers, variation
+// selectors...) and invalid UTF-8 are written as visible escapes (\x1b, \u202e, \u200b, \xff), so that a certificate
+// subject or a /Reason cannot rewrite the screen or reorder what is shown around it, and two different names never
+// look the same.
 func Printable(s string) string {
 	clean := true
 	for _, r := range s {
@@ -46,6 +49,11 @@ func hidden(r rune) bool {
 		return true
 	case r == 0x061C, r == 0x200E, r == 0x200F, r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069,
 		r == 0x2028, r == 0x2029:
+		return true
+	case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r),
+		unicode.Is(unicode.Variation_Selector, r):
+		// invisible: default-ignorable code points (format characters, U+034F, U+115F, U+1160, U+3164, U+FFA0,
+		// variation selectors, unassigned ignorables)
 		return true
 	}
 	return false

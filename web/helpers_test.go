@@ -88,7 +88,8 @@ func newEnv(t *testing.T, wrapKey ...func(crypto.Signer) crypto.Signer) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.signing = signing.New(db, e.profiles, seal, signing.Options{Clock: e.clock, RequestTTL: 10 * time.Minute})
+	e.signing = signing.New(db, e.profiles, seal, signing.Options{Clock: e.clock, RequestTTL: 10 * time.Minute,
+		DemoClientID: demoClient})
 	e.policy = &verify.Policy{Roots: []*x509.Certificate{pki.Root}, Now: e.clock.Now}
 	h, err := web.New(web.Config{Profiles: e.profiles, Signing: e.signing, VerifyPolicy: e.policy, Clock: e.clock,
 		Secure: false, DemoClientID: demoClient, Logger: slog.New(slog.DiscardHandler)})

@@ -126,42 +126,12 @@ func sign(data []byte, opts SignOptions) ([]byte, error) {
 	t = t.UTC().Truncate(time.Second)
 
 	s := &sigBuilder{id: id, hash: h, alg: alg, opts: &opts, time: t}
-	var doc *xmldoc.Document
 	src := string(data)
-	switch opts.Format {
-	case Enveloped, Enveloping:
-		doc, err = xmldoc.ParseString(src, opts.Limits)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrNotXML, err)
-		}
-	case Detached:
-		if opts.DetachedURI == "" {
-			return nil, errors.New("xades: detached signing needs the content's URI (file name)")
-		}
-	default:
-		return nil, fmt.Errorf("xades: unknown format %v", opts.Format)
+	doc, object, digest, err := covered(src, &opts, id, h)
+	if err != nil {
+		return nil, err
 	}
-
-	// Reference to the data.
-	hw := h.New()
-	switch opts.Format {
-	case Enveloped:
-		if err := xmldoc.Canonicalize(hw, xmldoc.Subset{Doc: doc, Exclude: allSignatures(doc)}, xmldoc.Method{}); err != nil {
-			return nil, err
-		}
-	case Enveloping:
-		s.object = `<ds:Object Id="` + id + `-object">` + src[doc.Root.Start:doc.Root.End] + `</ds:Object>`
-		od, err := xmldoc.ParseString(`<ds:Object xmlns:ds="`+NSDSig+`" Id="`+id+`-object">`+src[doc.Root.Start:doc.Root.End]+`</ds:Object>`, opts.Limits)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrNotXML, err)
-		}
-		if err := xmldoc.Canonicalize(hw, xmldoc.Subset{Doc: od, Apex: od.Root}, xmldoc.Method{Exclusive: true}); err != nil {
-			return nil, err
-		}
-	case Detached:
-		hw.Write(data)
-	}
-	s.dataDigest = hw.Sum(nil)
+	s.object, s.dataDigest = object, digest
 
 	sigXML, err := s.build()
 	if err != nil {
@@ -189,6 +159,57 @@ func sign(data []byte, opts SignOptions) ([]byte, error) {
 	default:
 		return []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + sigXML + "\n"), nil
 	}
+}
+
+// Prepare runs what Sign does with data before any key is used: it parses data within opts.Limits (enveloped and
+// enveloping) and canonicalizes the content the signature would cover. An error says Sign could never sign data in
+// opts.Format with these options (not well-formed, beyond the limits, a relative namespace URI...), whatever the key.
+// Signer and Certificate are not needed.
+func Prepare(data []byte, opts SignOptions) error {
+	h := opts.Hash
+	if h == 0 {
+		h = crypto.SHA256
+	}
+	_, _, _, err := covered(string(data), &opts, "ID-prepare", h)
+	return err
+}
+
+// covered parses src (enveloped and enveloping) and digests, with h, the content the signature with id covers: the
+// document without its signatures (enveloped), the ds:Object holding its root (enveloping, returned as object) or the
+// bytes (detached).
+func covered(src string, opts *SignOptions, id string, h crypto.Hash) (doc *xmldoc.Document, object string, digest []byte, err error) {
+	switch opts.Format {
+	case Enveloped, Enveloping:
+		doc, err = xmldoc.ParseString(src, opts.Limits)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("%w: %w", ErrNotXML, err)
+		}
+	case Detached:
+		if opts.DetachedURI == "" {
+			return nil, "", nil, errors.New("xades: detached signing needs the content's URI (file name)")
+		}
+	default:
+		return nil, "", nil, fmt.Errorf("xades: unknown format %v", opts.Format)
+	}
+	hw := h.New()
+	switch opts.Format {
+	case Enveloped:
+		if err := xmldoc.Canonicalize(hw, xmldoc.Subset{Doc: doc, Exclude: allSignatures(doc)}, xmldoc.Method{}); err != nil {
+			return nil, "", nil, err
+		}
+	case Enveloping:
+		object = `<ds:Object Id="` + id + `-object">` + src[doc.Root.Start:doc.Root.End] + `</ds:Object>`
+		od, err := xmldoc.ParseString(`<ds:Object xmlns:ds="`+NSDSig+`" Id="`+id+`-object">`+src[doc.Root.Start:doc.Root.End]+`</ds:Object>`, opts.Limits)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("%w: %w", ErrNotXML, err)
+		}
+		if err := xmldoc.Canonicalize(hw, xmldoc.Subset{Doc: od, Apex: od.Root}, xmldoc.Method{Exclusive: true}); err != nil {
+			return nil, "", nil, err
+		}
+	case Detached:
+		hw.Write([]byte(src))
+	}
+	return doc, object, hw.Sum(nil), nil
 }
 
 func qname(prefix, local string) string {

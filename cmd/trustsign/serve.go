@@ -426,10 +426,13 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	if publicURL == "" {
 		publicURL = "http://" + c.addr
 	}
+	demoID := demoClientID(c, logger) // the demo integrator: web serves /demo, signing marks its PDFs
 	flow := signing.New(d.db, d.profiles, seal, signing.Options{
 		SignURL:    func(id string) string { return publicURL + "/sign/" + id },
 		Notify:     signing.WebhookNotifier(signing.WebhookOptions{Logger: logger, AllowPrivate: c.webhookAllowPrivate}),
 		SealPhrase: c.sealPhrase,
+
+		DemoClientID: demoID,
 	})
 	slots := newVerifySlots(c, logger)
 	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy, VerifySlots: slots,
@@ -443,7 +446,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		return nil, err
 	}
 	pages, err := web.New(web.Config{Profiles: d.profiles, Signing: flow, VerifyPolicy: policy, Logger: logger,
-		Secure: strings.HasPrefix(publicURL, "https://"), DemoClientID: demoClientID(c, logger), PublicURL: publicURL, Maintenance: d.db,
+		Secure: strings.HasPrefix(publicURL, "https://"), DemoClientID: demoID, PublicURL: publicURL, Maintenance: d.db,
 		MaxUploadBytes: c.maxDocument, Metrics: a.PageMetrics(), VerifySlots: slots,
 		TrustedProxies: c.trustedProxies}) // per-address registration limits read the client address as the API does
 	if err != nil {
