@@ -146,7 +146,7 @@ func (s *Server) register(c *gin.Context) {
 		return
 	}
 	// per client address, whatever the data (a flood of registrations is a flood of messages)
-	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), profile.ActionRegister, c.ClientIP()); err != nil {
+	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), profile.ActionRegister, clientAddr(c)); err != nil {
 		writeProblem(c, profileProblem(err))
 		return
 	}
@@ -177,7 +177,7 @@ func (s *Server) confirmContact(c *gin.Context) {
 }
 
 func (s *Server) resendContact(c *gin.Context) {
-	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), profile.ActionResend, c.ClientIP()); err != nil {
+	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), profile.ActionResend, clientAddr(c)); err != nil {
 		writeProblem(c, profileProblem(err))
 		return
 	}
@@ -197,7 +197,7 @@ func (s *Server) login(c *gin.Context) {
 	// failed logins are throttled per (address, login) and per login by the profile service, and per address over
 	// all logins here (password spraying): the attempt is counted first and taken back unless it failed, so
 	// concurrent attempts cannot all pass the check
-	addr := c.ClientIP()
+	addr := clientAddr(c)
 	if ok, wait := s.limits.allow("login-fail:"+addr, s.cfg.LoginFailuresPerAddress, 15*time.Minute); !ok {
 		s.limits.undo("login-fail:" + addr)
 		p := *errTooManyRequest

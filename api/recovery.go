@@ -43,7 +43,7 @@ func init() {
 
 // limitAddress counts one event for the client address under what; false (after answering 429) past the limit.
 func (s *Server) limitAddress(c *gin.Context, what string, limit int) bool {
-	ok, wait := s.limits.allow(what+":"+c.ClientIP(), limit, 15*time.Minute)
+	ok, wait := s.limits.allow(what+":"+clientAddr(c), limit, 15*time.Minute)
 	if !ok {
 		p := *errTooManyRequest
 		p.p.RetryAfter = int(wait.Seconds()) + 1

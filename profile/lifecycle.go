@@ -168,7 +168,7 @@ func (s *Service) confirm(ctx context.Context, applicationNumber string, tempora
 
 func (s *Service) notifyQuietly(ctx context.Context, m notify.Message) {
 	if m.To != "" {
-		_ = s.send.Send(ctx, m) // a notice, not a code: failure changes nothing
+		_ = s.sendHolder.Send(ctx, m) // a notice of an officer's or the holder's act, not a code: failure changes nothing
 	}
 }
 
@@ -240,7 +240,7 @@ func (s *Service) RequestExtensionCode(ctx context.Context, profileID string) (C
 	if err != nil {
 		return CodeInfo{}, err
 	}
-	if err := s.send.Send(ctx, msg); err != nil {
+	if err := s.sendHolder.Send(ctx, msg); err != nil {
 		return info, errors.Join(ErrDelivery, err)
 	}
 	return info, nil

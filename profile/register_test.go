@@ -163,6 +163,7 @@ func TestRegisterDoesNotRevealTakenLoginOrPESEL(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(e.sent.Messages())
 			r, err := e.svc.Register(ctx, tc.a)
+			e.svc.WaitForDeliveries() // notices to others go in the background
 			if err != nil || r.ID == "" || r.ID == first.ID || r.Status != profile.Pending || len(r.ApplicationNumber) != len(first.ApplicationNumber) {
 				t.Fatalf("duplicate answered differently: %+v %v", r, err)
 			}
@@ -206,6 +207,7 @@ func TestRegisterDoesNotRevealTakenLoginOrPESEL(t *testing.T) {
 	e.clock.Advance(24 * time.Hour)
 	before := len(e.sent.Messages())
 	e.register(t, "jan_again", pesel)
+	e.svc.WaitForDeliveries()
 	_, holderTold := e.sent.Last("jan_ok@example.test")
 	decoy, decoyTold := e.sent.Last("applicant2@example.test") // filed with the holder's PESEL
 	if !holderTold || !decoyTold || decoy.Code != "" || len(e.sent.Messages()) != before+3 {
