@@ -322,13 +322,18 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 				return err
 			}
 		}
-		// Is the PESEL held by a live (pending, active) or invalidated profile?
+		// Is the PESEL held by a live (active) or invalidated profile? A pending application does not own it: the
+		// new one is a real application too (the officer's or the IdP's check decides who is real, and the
+		// confirmation closes the others), and the pending applicant hears nothing of it.
 		old, err := tx.GetProfileByPESELHash(peselKey)
+		peselHeld, sharesPESEL := false, false
 		switch {
 		case err == nil:
 			st := Status(old.Status)
-			if st == Pending || st == Active || st == Invalid {
-				decoy = true
+			if st == Pending && now.Before(old.ApplicationExpires) {
+				sharesPESEL = true
+			} else if st == Active || st == Invalid {
+				decoy, peselHeld = true, true
 				if err := tellHolder(old, "pesel"); err != nil {
 					return err
 				}
@@ -343,18 +348,21 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		// and so do decoys filed with this PESEL
-		if decoys, err = tx.DecoysByPESELHash(peselKey); err != nil {
-			return err
-		}
-		for _, d := range mostRecent(decoys, decoyNotices) {
-			if err := tellHolder(d, "pesel"); err != nil {
+		// and so do decoys filed with this PESEL while a profile held it
+		if peselHeld {
+			if decoys, err = tx.DecoysByPESELHash(peselKey); err != nil {
 				return err
+			}
+			for _, d := range mostRecent(decoys, decoyNotices) {
+				if err := tellHolder(d, "pesel"); err != nil {
+					return err
+				}
 			}
 		}
 		p := store.Profile{ID: id, ApplicationNumber: appNo, Login: v.Login, LoginKey: v.loginKey, PasswordHash: hash,
 			FirstName: v.FirstName, SecondName: v.SecondName, Surname: v.Surname, PESEL: v.PESEL, PESELHash: peselKey,
 			Email: v.Email, Phone: v.Phone, CodeChannel: string(v.CodeChannel), Status: string(Pending), Decoy: decoy,
+			SharesPESEL: sharesPESEL && !decoy,
 			Created: now, Updated: now, ApplicationExpires: now.Add(s.o.ApplicationTTL),
 			ApplicationSecretHash: s.applicationSecretHash(appNo, secret), History: []store.Transition{{From: "",
 				To: string(Pending), At: now, Actor: "holder:" + id}}}
