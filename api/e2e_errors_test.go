@@ -223,7 +223,7 @@ func TestE2ELoginThrottle(t *testing.T) {
 func TestE2ECodeRules(t *testing.T) {
 	t.Parallel()
 	// the per-profile code rules under test, not the per-destination message limit (TestAttackSMSFlood)
-	e := newE2E(t, func(o *clienttest.Options) { o.Messages.PerDestination = 1000 })
+	e := newE2E(t, func(o *clienttest.Options) { o.Messages.PerDestination, o.Messages.HolderPerDestination = 1000, 1000 })
 	_, _, anna := e.holder(t, "anna")
 	submit := func(t *testing.T, text string) string {
 		t.Helper()

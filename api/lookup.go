@@ -41,7 +41,7 @@ func (s *Server) lookupRoutes() {
 // lookupAddressLimit counts every lookup from a client address, with a valid key or not, before the key is checked:
 // PESELs cannot be enumerated from one address by spreading them over keys, nor keys guessed at full speed.
 func (s *Server) lookupAddressLimit(c *gin.Context) {
-	if s.lookupAllowed(c, "lookup-addr:"+c.ClientIP(), s.cfg.LookupsPerAddress, defaultLookupsPerAddress) {
+	if s.lookupAllowed(c, "lookup-addr:"+clientAddr(c), s.cfg.LookupsPerAddress, defaultLookupsPerAddress) {
 		c.Next()
 	}
 }

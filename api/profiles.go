@@ -146,7 +146,7 @@ func (s *Server) register(c *gin.Context) {
 		return
 	}
 	// per client address, whatever the data (a flood of registrations is a flood of messages)
-	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), profile.ActionRegister, c.ClientIP()); err != nil {
+	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), profile.ActionRegister, clientAddr(c)); err != nil {
 		writeProblem(c, profileProblem(err))
 		return
 	}
@@ -177,7 +177,7 @@ func (s *Server) confirmContact(c *gin.Context) {
 }
 
 func (s *Server) resendContact(c *gin.Context) {
-	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), profile.ActionResend, c.ClientIP()); err != nil {
+	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), profile.ActionResend, clientAddr(c)); err != nil {
 		writeProblem(c, profileProblem(err))
 		return
 	}
@@ -196,7 +196,7 @@ func (s *Server) login(c *gin.Context) {
 	}
 	// failed logins are throttled by the profile service per (address, login), per address over all logins
 	// (password spraying) and per login, in the store: the pages share the counts
-	sess, err := s.cfg.Profiles.LoginFrom(c.Request.Context(), c.ClientIP(), b.Login, b.Password)
+	sess, err := s.cfg.Profiles.LoginFrom(c.Request.Context(), clientAddr(c), b.Login, b.Password)
 	if err != nil {
 		writeProblem(c, profileProblem(err))
 		return

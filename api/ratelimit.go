@@ -3,7 +3,15 @@ package api
 import (
 	"sync"
 	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/trustsign/trustsign/profile"
 )
+
+// clientAddr is the key of the client's address for every per-address limit, here and in the profile service:
+// its IPv4 address, or its IPv6 /64 (profile.AddressBucket), so one host's 2^64 addresses share one allowance.
+func clientAddr(c *gin.Context) string { return profile.AddressBucket(c.ClientIP()) }
 
 // rateLimiter is a fixed-window counter per key (client address, login, profile). It bounds memory by dropping
 // windows that have ended, each by its own end.

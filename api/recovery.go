@@ -41,7 +41,7 @@ func init() {
 
 // limitAddress counts one action for the client address; false (after answering 429) past its limit.
 func (s *Server) limitAddress(c *gin.Context, action profile.Action) bool {
-	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), action, c.ClientIP()); err != nil {
+	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), action, clientAddr(c)); err != nil {
 		writeProblem(c, profileProblem(err))
 		return false
 	}

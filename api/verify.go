@@ -103,7 +103,7 @@ func (s *Server) verifyAllowed(c *gin.Context) bool {
 	if s.hasScope(c, "verify") {
 		return true
 	}
-	ok, wait := s.limits.allow("verify:"+c.ClientIP(), s.cfg.PublicVerifyPerMinute, time.Minute)
+	ok, wait := s.limits.allow("verify:"+clientAddr(c), s.cfg.PublicVerifyPerMinute, time.Minute)
 	if !ok {
 		p := *errTooManyRequest
 		p.p.RetryAfter = int(wait.Seconds()) + 1

@@ -119,7 +119,7 @@ func (s *Service) LoginFrom(ctx context.Context, address, login, password string
 	so := s.o.Sessions
 	addr := s.addressHash(address)
 	addrKey := "@" + addr + "/" + key
-	spray := s.rateKey("addr", string(ActionLogin), address)
+	spray := s.rateKey("addr", string(ActionLogin), AddressBucket(address))
 	var (
 		role    Role
 		id      string

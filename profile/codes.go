@@ -322,7 +322,7 @@ func (s *Service) IssueBatchSigningCode(ctx context.Context, profileID string, d
 	if err != nil {
 		return CodeInfo{}, err
 	}
-	if err := s.send.Send(ctx, msg); err != nil {
+	if err := s.sendHolder.Send(ctx, msg); err != nil {
 		return info, errors.Join(ErrDelivery, err)
 	}
 	return info, nil

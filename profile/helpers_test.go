@@ -83,15 +83,19 @@ func app(login, pesel string) profile.Application {
 		Email: login + "@example.test", Phone: "+48500100300", CodeChannel: profile.ChannelEmail}
 }
 
-// lastCode returns the code of the newest message to a recipient.
+// lastCode returns the code of the newest message with a code to a recipient (notices delivered in the
+// background may come after it).
 func (e *env) lastCode(t testing.TB, to string) string {
 	t.Helper()
 	e.svc.WaitForDeliveries()
-	m, ok := e.sent.Last(to)
-	if !ok || m.Code == "" {
-		t.Fatalf("no code sent to %s", to)
+	msgs := e.sent.Messages()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].To == to && msgs[i].Code != "" {
+			return msgs[i].Code
+		}
 	}
-	return m.Code
+	t.Fatalf("no code sent to %s", to)
+	return ""
 }
 
 func (e *env) register(t testing.TB, login, pesel string) profile.Registration {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,12 +121,30 @@ func (s *Service) confirmIn(tx *store.Tx, p *store.Profile, c store.Confirmation
 	exp := now.Add(valid)
 	at := now
 	p.Confirmation, p.Temporary, p.ActivatedAt, p.Expires = &c, temporary, &at, &exp
+	p.SharesPESEL = false // it holds the PESEL from now on (ClaimPESEL below)
 	if err := s.transitionIn(tx, p, Active, c.By, "confirmed: "+c.Method, now); err != nil {
 		return err
+	}
+	// The confirmed application now holds the PESEL; other applications filed with it while none was confirmed
+	// are closed (the check just made says they are not this person's).
+	others, err := tx.ClaimPESEL(p.PESELHash, p.ID)
+	if errors.Is(err, store.ErrConflict) {
+		return ErrTransition // a profile holds the PESEL (the application should have been a decoy)
+	}
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		if err := s.transitionIn(tx, &o, Revoked, c.By, "closed: the PESEL was confirmed for application "+p.ApplicationNumber, now); err != nil {
+			return err
+		}
 	}
 	d := map[string]string{"method": c.Method, "expires": exp.Format(time.RFC3339)}
 	if c.DocumentType != "" {
 		d["documentType"] = c.DocumentType
+	}
+	if len(others) > 0 {
+		d["closedApplications"] = strconv.Itoa(len(others))
 	}
 	for k, v := range c.Details {
 		if k == "certificateSHA256" || k == "issuer" || k == "assertionId" {
@@ -168,7 +187,7 @@ func (s *Service) confirm(ctx context.Context, applicationNumber string, tempora
 
 func (s *Service) notifyQuietly(ctx context.Context, m notify.Message) {
 	if m.To != "" {
-		_ = s.send.Send(ctx, m) // a notice, not a code: failure changes nothing
+		_ = s.sendHolder.Send(ctx, m) // a notice of an officer's or the holder's act, not a code: failure changes nothing
 	}
 }
 
@@ -240,7 +259,7 @@ func (s *Service) RequestExtensionCode(ctx context.Context, profileID string) (C
 	if err != nil {
 		return CodeInfo{}, err
 	}
-	if err := s.send.Send(ctx, msg); err != nil {
+	if err := s.sendHolder.Send(ctx, msg); err != nil {
 		return info, errors.Join(ErrDelivery, err)
 	}
 	return info, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"net/netip"
 	"time"
 
 	"github.com/trustsign/trustsign/notify"
@@ -14,9 +15,15 @@ import (
 // live in the store, so they hold across restarts and across nodes sharing a store.
 type MessageOptions struct {
 	// PerDestination messages of any kind (codes and notices) to one phone number or e-mail address within
-	// DestinationWindow (defaults: 10 per hour). Past it a message is not sent.
+	// DestinationWindow (defaults: 10 per hour). Past it no message that an anonymous caller can trigger
+	// (registration and password-reset codes, "someone tried to register" notices) is sent.
 	PerDestination    int
 	DestinationWindow time.Duration
+	// HolderPerDestination bounds, in a budget of their own, the messages anonymous callers cannot trigger: codes
+	// a logged-in holder asks for (signing, extension) and notices of an officer's decisions (default 10 per
+	// DestinationWindow). They count towards PerDestination too, but are not refused by it, so anonymous floods
+	// cannot keep a holder from signing.
+	HolderPerDestination int
 	// DuplicateNoticeEvery is the least time between two "someone tried to register with your data" notices to
 	// one profile (default 24 hours).
 	DuplicateNoticeEvery time.Duration
@@ -30,6 +37,7 @@ type MessageOptions struct {
 func (o *MessageOptions) setDefaults() {
 	setDefault(&o.PerDestination, 10)
 	setDefault(&o.DestinationWindow, time.Hour)
+	setDefault(&o.HolderPerDestination, 10)
 	setDefault(&o.DuplicateNoticeEvery, 24*time.Hour)
 	setDefault(&o.RegistrationsPerAddress, 20)
 	setDefault(&o.ResendsPerAddress, 30)
@@ -78,9 +86,24 @@ func (s *Service) rateKey(kind string, parts ...string) string {
 	return kind + ":" + hex.EncodeToString(mac(s.keys.token, append([]string{"rate", kind}, parts...)...)[:16])
 }
 
+// AddressBucket returns the key under which per-client-address limits count an address: an IPv4 address (also
+// IPv4-mapped IPv6) as itself, an IPv6 address as its /64 (the smallest prefix routed to one customer, so one
+// host cannot take a fresh allowance per address). Anything else (not an IP address) is returned unchanged.
+func AddressBucket(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
+}
+
 // AllowFrom counts one anonymous action from a client address (registration, contact-code resend, password-reset
 // request and code entry) and returns a *ThrottledError (What "address") past the per-address limit. The answer depends only on the address's own
-// count, never on the data submitted. An empty address is not limited.
+// count, never on the data submitted. IPv6 addresses count per /64 (AddressBucket). An empty address is not limited.
 func (s *Service) AllowFrom(ctx context.Context, action Action, addr string) error {
 	if addr == "" {
 		return nil
@@ -89,7 +112,7 @@ func (s *Service) AllowFrom(ctx context.Context, action Action, addr string) err
 	now := s.now()
 	var wait time.Duration
 	err := s.st.Batch(ctx, func(tx *store.Tx) error {
-		ok, w, err := takeSlot(tx, s.rateKey("addr", string(action), addr), limit, window, now)
+		ok, w, err := takeSlot(tx, s.rateKey("addr", string(action), AddressBucket(addr)), limit, window, now)
 		if err == nil && !ok {
 			wait = w
 		}
@@ -104,11 +127,14 @@ func (s *Service) AllowFrom(ctx context.Context, action Action, addr string) err
 	return nil
 }
 
-// destinationLimiter is the service's Sender: every message, whatever its kind, takes a slot of its destination
-// (PerDestination per DestinationWindow) in the store before it goes to the real sender.
+// destinationLimiter is one of the service's Senders: every message takes a slot of its destination in the
+// store before it goes to the real sender. Anonymous-triggerable messages (holder false) are refused past
+// PerDestination messages of any kind; a holder's own messages (holder true) count there too but are refused
+// only past HolderPerDestination of their own kind, so an anonymous flood cannot exhaust them.
 type destinationLimiter struct {
-	s    *Service
-	next Sender
+	s      *Service
+	next   Sender
+	holder bool
 }
 
 // Send implements Sender. Past the limit it sends nothing and returns a *ThrottledError wrapping
@@ -116,14 +142,26 @@ type destinationLimiter struct {
 func (d destinationLimiter) Send(ctx context.Context, m notify.Message) error {
 	s := d.s
 	now := s.now()
+	win := s.o.Messages.DestinationWindow
 	var wait time.Duration
 	err := s.st.Batch(ctx, func(tx *store.Tx) error {
 		wait = 0
-		ok, w, err := takeSlot(tx, s.rateKey("dest", string(m.Channel), m.To), s.o.Messages.PerDestination,
-			s.o.Messages.DestinationWindow, now)
-		if err == nil && !ok {
-			wait = w
+		all := s.rateKey("dest", string(m.Channel), m.To)
+		if !d.holder {
+			ok, w, err := takeSlot(tx, all, s.o.Messages.PerDestination, win, now)
+			if err == nil && !ok {
+				wait = w
+			}
+			return err
 		}
+		ok, w, err := takeSlot(tx, s.rateKey("dest-holder", string(m.Channel), m.To), s.o.Messages.HolderPerDestination, win, now)
+		if err != nil || !ok {
+			wait = w
+			return err
+		}
+		// counted among all messages (which bounds the anonymous ones), never refused by them: the window
+		// holds at most PerDestination + HolderPerDestination times
+		_, _, err = takeSlot(tx, all, s.o.Messages.PerDestination+s.o.Messages.HolderPerDestination, win, now)
 		return err
 	})
 	if err != nil {

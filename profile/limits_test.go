@@ -10,30 +10,32 @@ import (
 	"github.com/trustsign/trustsign/profile"
 )
 
-// Every kind of message counts against its destination: a holder whose address had 10 messages this hour gets
-// no more signing codes (429 for the holder, who is authenticated) until the hour moves on.
+// A holder's own messages (signing codes, officers' notices) have a budget per destination of their own: a holder
+// whose address had 10 of them this hour gets no more signing codes (429 for the holder, who is authenticated)
+// until the hour moves on. They count towards the destination's messages of any kind, so anonymous flows send
+// nothing more to it then.
 func TestMessagesLimitedPerDestinationAcrossKinds(t *testing.T) {
 	e := newEnv(t, func(o *profile.Options) { o.Codes.MaxIssues = 100 })
-	p := e.activeProfile(t, "jan_ok", pesel) // a contact code and a status notice: 2 messages
+	p := e.activeProfile(t, "jan_ok", pesel) // a contact code (anonymous) and a status notice (holder's): 2 messages
 	digest := bytes.Repeat([]byte{7}, 32)
 	to := "jan_ok@example.test"
-	for i := 0; i < 8; i++ {
+	for i := 0; i < 9; i++ {
 		e.clock.Advance(2 * time.Second)
 		if _, err := e.svc.IssueSigningCode(ctx, p.ID, fmt.Sprint("req", i), "a.xml", digest); err != nil {
 			t.Fatalf("signing code %d: %v", i, err)
 		}
 	}
-	if n := len(e.sent.Messages()); n != 10 {
-		t.Fatalf("%d messages, want 10", n)
+	if n := len(e.sent.Messages()); n != 11 {
+		t.Fatalf("%d messages, want 11", n)
 	}
 	e.clock.Advance(2 * time.Second)
 	_, err := e.svc.IssueSigningCode(ctx, p.ID, "req9", "a.xml", digest)
 	var te *profile.ThrottledError
 	if !errors.As(err, &te) || te.RetryAfter <= 0 || te.RetryAfter > time.Hour {
-		t.Fatalf("11th message to %s: %v, want a throttle", to, err)
+		t.Fatalf("11th holder's message to %s: %v, want a throttle", to, err)
 	}
-	if n := len(e.sent.Messages()); n != 10 {
-		t.Fatalf("%d messages sent past the limit", n-10)
+	if n := len(e.sent.Messages()); n != 11 {
+		t.Fatalf("%d messages sent past the limit", n-11)
 	}
 	// the limit lives in the store: a new service on the same store (a restart) keeps it
 	svc, err := profile.New(e.db, e.sent, e.opts)
@@ -47,7 +49,7 @@ func TestMessagesLimitedPerDestinationAcrossKinds(t *testing.T) {
 	if _, err := svc.IssueSigningCode(ctx, p.ID, "req11", "a.xml", digest); err != nil {
 		t.Fatalf("an hour later: %v", err)
 	}
-	// anonymous flows are not told: once the destination is full again, a registration naming it answers as
+	// anonymous flows are not told: once the destination had its messages, a registration naming it answers as
 	// usual and sends nothing
 	for i := 0; i < 9; i++ {
 		e.clock.Advance(2 * time.Second)
@@ -61,8 +63,30 @@ func TestMessagesLimitedPerDestinationAcrossKinds(t *testing.T) {
 	if _, err := svc.Register(ctx, a); err != nil {
 		t.Fatalf("registration to a full destination: %v", err)
 	}
+	svc.WaitForDeliveries()
 	if n := len(e.sent.Messages()) - before; n != 0 {
 		t.Fatalf("%d messages past the limit", n)
+	}
+}
+
+// Anonymous callers have the destination's PerDestination messages an hour, and not one of the holder's.
+func TestAnonymousMessagesLimitedPerDestination(t *testing.T) {
+	e := newEnv(t, func(o *profile.Options) { o.Codes.MaxIssues = 100 })
+	p := e.activeProfile(t, "jan_ok", pesel)
+	e.clock.Advance(time.Hour) // the registration's messages behind
+	before := len(e.sent.Messages())
+	for i := 0; i < 15; i++ {
+		e.clock.Advance(2 * time.Second)
+		if err := e.svc.RequestPasswordReset(ctx, "jan_ok"); err != nil {
+			t.Fatal(err)
+		}
+		e.svc.WaitForDeliveries()
+	}
+	if n := len(e.sent.Messages()) - before; n != 10 {
+		t.Fatalf("%d reset codes in an hour, want 10", n)
+	}
+	if _, err := e.svc.IssueSigningCode(ctx, p.ID, "req", "a.xml", bytes.Repeat([]byte{7}, 32)); err != nil {
+		t.Fatalf("the holder's signing code after anonymous messages: %v", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -310,23 +311,29 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		// Decoys filed with this login (when it was taken) hear of it as a real application holding it would.
+		// Decoys filed with this login (when it was taken) hear of it as a real application holding it would,
+		// but only the most recent ones: N decoys must not make one registration N messages.
 		decoys, err := tx.DecoysByLogin(v.loginKey)
 		if err != nil {
 			return err
 		}
-		for _, d := range decoys {
+		for _, d := range mostRecent(decoys, decoyNotices) {
 			if err := tellHolder(d, "login"); err != nil {
 				return err
 			}
 		}
-		// Is the PESEL held by a live (pending, active) or invalidated profile?
+		// Is the PESEL held by a live (active) or invalidated profile? A pending application does not own it: the
+		// new one is a real application too (the officer's or the IdP's check decides who is real, and the
+		// confirmation closes the others), and the pending applicant hears nothing of it.
 		old, err := tx.GetProfileByPESELHash(peselKey)
+		peselHeld, sharesPESEL := false, false
 		switch {
 		case err == nil:
 			st := Status(old.Status)
-			if st == Pending || st == Active || st == Invalid {
-				decoy = true
+			if st == Pending && now.Before(old.ApplicationExpires) {
+				sharesPESEL = true
+			} else if st == Active || st == Invalid {
+				decoy, peselHeld = true, true
 				if err := tellHolder(old, "pesel"); err != nil {
 					return err
 				}
@@ -341,19 +348,22 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		// and so do decoys filed with this PESEL
-		if decoys, err = tx.DecoysByPESELHash(peselKey); err != nil {
-			return err
-		}
-		for _, d := range decoys {
-			if err := tellHolder(d, "pesel"); err != nil {
+		// and so do decoys filed with this PESEL while a profile held it
+		if peselHeld {
+			if decoys, err = tx.DecoysByPESELHash(peselKey); err != nil {
 				return err
+			}
+			for _, d := range mostRecent(decoys, decoyNotices) {
+				if err := tellHolder(d, "pesel"); err != nil {
+					return err
+				}
 			}
 		}
 		p := store.Profile{ID: id, ApplicationNumber: appNo, Login: v.Login, LoginKey: v.loginKey, PasswordHash: hash,
 			FirstName: v.FirstName, SecondName: v.SecondName, Surname: v.Surname, PESEL: v.PESEL, PESELHash: peselKey,
 			Email: v.Email, Phone: v.Phone, CodeChannel: string(v.CodeChannel), Status: string(Pending), Decoy: decoy,
-			Created: now, Updated: now, ApplicationExpires: now.Add(s.o.ApplicationTTL),
+			SharesPESEL: sharesPESEL && !decoy,
+			Created:     now, Updated: now, ApplicationExpires: now.Add(s.o.ApplicationTTL),
 			ApplicationSecretHash: s.applicationSecretHash(appNo, secret), History: []store.Transition{{From: "",
 				To: string(Pending), At: now, Actor: "holder:" + id}}}
 		if err := tx.CreateProfile(p); err != nil {
@@ -378,14 +388,42 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 	if err != nil {
 		return Registration{}, err
 	}
-	for _, n := range notices {
-		_ = s.send.Send(ctx, n) // a notice to someone else: its fate must not change this answer
-	}
 	reg := Registration{ID: id, ApplicationNumber: appNo, Status: Pending, Secret: secret}
-	if err := s.sendAnonymous(ctx, msg); err != nil {
+	err = s.sendAnonymous(ctx, msg)
+	// Notices to others go in the background, after the applicant's code (one order whatever the identity):
+	// neither their fate nor their delivery time may change this answer (a fresh identity sends none).
+	s.deliverInBackground(ctx, notices...)
+	if err != nil {
 		return reg, err
 	}
 	return reg, nil
+}
+
+// decoyNotices is how many of the decoys filed with one login (and with one PESEL) hear of a later registration
+// with it: the most recent one, as a real application holding it would.
+const decoyNotices = 1
+
+// mostRecent returns at most n of ps, the most recently created first.
+func mostRecent(ps []store.Profile, n int) []store.Profile {
+	slices.SortFunc(ps, func(a, b store.Profile) int { return b.Created.Compare(a.Created) })
+	return ps[:min(n, len(ps))]
+}
+
+// deliverInBackground hands msgs to the (per-destination limited) Sender after the caller has answered, so that
+// the answer's timing tells nothing of them; failures are dropped. WaitForDeliveries waits for them.
+func (s *Service) deliverInBackground(ctx context.Context, msgs ...notify.Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	s.deliveries.Add(1)
+	go func() {
+		defer s.deliveries.Done()
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		for _, m := range msgs {
+			_ = s.send.Send(dctx, m)
+		}
+	}()
 }
 
 // sendAnonymous sends a code asked for without authentication. A destination past its limit gets nothing and

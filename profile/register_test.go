@@ -146,7 +146,7 @@ func TestRegisterSendsOneContactCode(t *testing.T) {
 
 func TestRegisterDoesNotRevealTakenLoginOrPESEL(t *testing.T) {
 	e := newEnv(t)
-	first := e.register(t, "jan_ok", pesel)
+	first := e.activeProfile(t, "jan_ok", pesel) // a confirmed holder: a pending application owns no PESEL
 	e.sent = &notify.Recorder{}
 	e.svc, _ = profile.New(e.db, e.sent, e.opts)
 	otherPESEL := peselBorn(time.Date(1975, 6, 1, 0, 0, 0, 0, time.UTC), "5555")
@@ -163,6 +163,7 @@ func TestRegisterDoesNotRevealTakenLoginOrPESEL(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(e.sent.Messages())
 			r, err := e.svc.Register(ctx, tc.a)
+			e.svc.WaitForDeliveries() // notices to others go in the background
 			if err != nil || r.ID == "" || r.ID == first.ID || r.Status != profile.Pending || len(r.ApplicationNumber) != len(first.ApplicationNumber) {
 				t.Fatalf("duplicate answered differently: %+v %v", r, err)
 			}
@@ -206,6 +207,7 @@ func TestRegisterDoesNotRevealTakenLoginOrPESEL(t *testing.T) {
 	e.clock.Advance(24 * time.Hour)
 	before := len(e.sent.Messages())
 	e.register(t, "jan_again", pesel)
+	e.svc.WaitForDeliveries()
 	_, holderTold := e.sent.Last("jan_ok@example.test")
 	decoy, decoyTold := e.sent.Last("applicant2@example.test") // filed with the holder's PESEL
 	if !holderTold || !decoyTold || decoy.Code != "" || len(e.sent.Messages()) != before+3 {
@@ -302,5 +304,42 @@ func TestPasswordStoredAsArgon2id(t *testing.T) {
 	}
 	if !bytes.Contains(raw, []byte(`$argon2id$v=19$m=64,t=1,p=1$`)) {
 		t.Fatal("no PHC argon2id hash stored")
+	}
+}
+
+// A pending application does not own its PESEL: a second application with it is real too, its applicant and the
+// first one's hear nothing of each other, and the officer's check decides: the confirmed one holds the PESEL, the
+// other is closed (revoked, audited), and later applications with the PESEL are decoys the holder hears of.
+func TestPendingApplicationsShareAPESEL(t *testing.T) {
+	e := newEnv(t)
+	first := e.register(t, "pierwszy", pesel)
+	second := e.register(t, "drugi", pesel)
+	e.svc.WaitForDeliveries()
+	for _, m := range e.sent.Messages() {
+		if m.Code == "" {
+			t.Errorf("a notice while only pending applications hold the PESEL: %+v", m)
+		}
+	}
+	if err := e.svc.ConfirmContact(ctx, second.ID, e.lastCode(t, "drugi@example.test")); err != nil {
+		t.Fatal(err)
+	}
+	o := e.officer(t)
+	doc := profile.IdentityDocument{Type: profile.IDCard, Number: "ABC123456"}
+	if _, err := e.svc.ConfirmInPerson(ctx, o.ID, second.ApplicationNumber, doc); err != nil {
+		t.Fatalf("the second application: %v", err)
+	}
+	if got, err := e.svc.Get(ctx, first.ID); err != nil || got.Status != profile.Revoked {
+		t.Fatalf("the other application after the confirmation: %+v %v", got.Status, err)
+	}
+	if err := e.svc.ConfirmContact(ctx, first.ID, e.lastCode(t, "pierwszy@example.test")); err == nil {
+		t.Error("a closed application's contact confirmed")
+	}
+	_, err := e.svc.ConfirmInPerson(ctx, o.ID, first.ApplicationNumber, doc)
+	wantErr(t, err, profile.ErrTransition)
+	e.clock.Advance(time.Minute)
+	third := e.register(t, "trzeci", pesel)
+	e.mustBeDecoy(t, third, "trzeci@example.test")
+	if m, ok := e.sent.Last("drugi@example.test"); !ok || m.Code != "" {
+		t.Errorf("the confirmed holder was not told of a later application: %+v", m)
 	}
 }

@@ -150,13 +150,16 @@ type IdPKey struct {
 
 // Service runs trusted profiles: registration, confirmation, life cycle, sessions, codes, integrator clients.
 type Service struct {
-	st    Store
-	send  Sender
-	clk   Clock
-	rnd   io.Reader
-	o     Options
-	keys  derivedKeys
-	dummy string // a password hash to burn time on for unknown logins
+	st Store
+	// send delivers messages an anonymous caller can trigger; sendHolder those only a logged-in holder or an
+	// officer can (each with its own per-destination budget, see MessageOptions).
+	send       Sender
+	sendHolder Sender
+	clk        Clock
+	rnd        io.Reader
+	o          Options
+	keys       derivedKeys
+	dummy      string // a password hash to burn time on for unknown logins
 	// hashSlots holds one token per running password hash (capacity Options.HashSlots).
 	hashSlots   chan struct{}
 	hashRunning atomic.Int32
@@ -237,8 +240,9 @@ func New(st Store, send Sender, o Options) (*Service, error) {
 		pesel: derive(o.Secret, "pesel-index"), code: derive(o.Secret, "codes"), document: derive(o.Secret, "documents"),
 		audit: derive(o.Secret, "audit"), token: derive(o.Secret, "tokens"),
 	}}
-	// every message, whatever its kind, goes through the per-destination limit
+	// every message, whatever its kind, goes through a per-destination limit
 	svc.send = destinationLimiter{s: svc, next: send}
+	svc.sendHolder = destinationLimiter{s: svc, next: send, holder: true}
 	dummy, err := hashPassword("not a password of anyone", o.Argon2, svc.rnd)
 	if err != nil {
 		return nil, err

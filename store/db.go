@@ -15,32 +15,33 @@ import (
 // Bucket names: the whole layout of the store. Index buckets map a key to a record id; time indexes use an
 // 8-byte big-endian Unix-nanosecond prefix so a Scan visits them in time order.
 const (
-	bProfiles        = "profiles"         // id → Profile
-	bLoginIndex      = "idx_login"        // loginKey → "p:"+profileID | "o:"+officerID (holders and officers share logins)
-	bPESELIndex      = "idx_pesel"        // keyed PESEL hash → profileID
-	bAppNoIndex      = "idx_appno"        // application number → profileID
-	bAppExpiryIndex  = "idx_app_expiry"   // be64(applicationExpires)+id → "" (pending only)
-	bProfileExpiry   = "idx_profile_exp"  // be64(expires)+id → "" (active only)
-	bOfficers        = "officers"         // id → Officer
-	bClients         = "clients"          // id → Client
-	bClientKeyIndex  = "idx_client_key"   // key hash → clientID
-	bCodes           = "codes"            // profileID 0x00 purpose → Code
-	bCodeCounters    = "code_counters"    // profileID → CodeCounters
-	bSessions        = "sessions"         // token hash → Session
-	bSessionSubject  = "idx_session_subj" // subjectID 0x00 token hash → ""
-	bLoginThrottle   = "login_throttle"   // loginKey → LoginThrottle
-	bRateWindows     = "rate_windows"     // key → RateWindow
-	bDecoyIndex      = "idx_decoy"        // "l"|"p" 0x00 loginKey|hex(PESEL hash) 0x00 id → "" (a decoy's taken keys)
-	bSigReq          = "sigreq"           // id → SigningRequest (metadata)
-	bSigReqDoc       = "sigreq_doc"       // id → document bytes
-	bSigReqSigned    = "sigreq_signed"    // id → signed bytes
-	bSigReqExpiry    = "idx_sigreq_exp"   // be64(expires)+id → ""
-	bSigReqBatch     = "idx_sigreq_batch" // clientID 0x00 batchID 0x00 id → ""
-	bMaintenance     = "maintenance"      // be64(start)+id → MaintenanceWindow
-	bMaintenanceByID = "idx_maintenance"  // id → be64(start)+id
-	bAudit           = "audit"            // be64(seq) → encoded audit record
-	bAuditHeads      = "audit_heads"      // be64(seq) → encoded signed head
-	bAuditTip        = "audit_tip"        // "tip" → audit.Tip (JSON) of the last record, keyed
+	bProfiles        = "profiles"          // id → Profile
+	bLoginIndex      = "idx_login"         // loginKey → "p:"+profileID | "o:"+officerID (holders and officers share logins)
+	bPESELIndex      = "idx_pesel"         // keyed PESEL hash → profileID
+	bAppNoIndex      = "idx_appno"         // application number → profileID
+	bAppExpiryIndex  = "idx_app_expiry"    // be64(applicationExpires)+id → "" (pending only)
+	bProfileExpiry   = "idx_profile_exp"   // be64(expires)+id → "" (active only)
+	bOfficers        = "officers"          // id → Officer
+	bClients         = "clients"           // id → Client
+	bClientKeyIndex  = "idx_client_key"    // key hash → clientID
+	bCodes           = "codes"             // profileID 0x00 purpose → Code
+	bCodeCounters    = "code_counters"     // profileID → CodeCounters
+	bSessions        = "sessions"          // token hash → Session
+	bSessionSubject  = "idx_session_subj"  // subjectID 0x00 token hash → ""
+	bLoginThrottle   = "login_throttle"    // loginKey → LoginThrottle
+	bRateWindows     = "rate_windows"      // key → RateWindow
+	bDecoyIndex      = "idx_decoy"         // "l"|"p" 0x00 loginKey|hex(PESEL hash) 0x00 id → "" (a decoy's taken keys)
+	bPESELApplicants = "idx_pesel_pending" // hex(PESEL hash) 0x00 id → "" (pending non-decoy applications by PESEL)
+	bSigReq          = "sigreq"            // id → SigningRequest (metadata)
+	bSigReqDoc       = "sigreq_doc"        // id → document bytes
+	bSigReqSigned    = "sigreq_signed"     // id → signed bytes
+	bSigReqExpiry    = "idx_sigreq_exp"    // be64(expires)+id → ""
+	bSigReqBatch     = "idx_sigreq_batch"  // clientID 0x00 batchID 0x00 id → ""
+	bMaintenance     = "maintenance"       // be64(start)+id → MaintenanceWindow
+	bMaintenanceByID = "idx_maintenance"   // id → be64(start)+id
+	bAudit           = "audit"             // be64(seq) → encoded audit record
+	bAuditHeads      = "audit_heads"       // be64(seq) → encoded signed head
+	bAuditTip        = "audit_tip"         // "tip" → audit.Tip (JSON) of the last record, keyed
 )
 
 // DB is the typed store over a Backend. Its methods open their own transactions; View, Update and Batch give

@@ -59,8 +59,18 @@ func (tx *Tx) CreateProfile(p Profile) error {
 		return firstErr(err, conflict("login", ""))
 	}
 	peselTaken, err := tx.exists(bPESELIndex, p.PESELHash)
-	if err != nil || (peselTaken && !p.Decoy) {
+	if err != nil || (peselTaken && !p.Decoy && !p.SharesPESEL) {
 		return firstErr(err, conflict("pesel", ""))
+	}
+	if p.SharesPESEL {
+		// only with pending applications, and only as a pending application itself
+		owner, err := tx.GetProfileByPESELHash(p.PESELHash)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if p.Decoy || p.Status != ProfilePending || (err == nil && owner.Status != ProfilePending) {
+			return conflict("pesel", "shared only among pending applications")
+		}
 	}
 	if ok, err := tx.exists(bAppNoIndex, []byte(p.ApplicationNumber)); err != nil || ok {
 		return firstErr(err, conflict("applicationNumber", ""))
@@ -71,7 +81,7 @@ func (tx *Tx) CreateProfile(p Profile) error {
 		skip bool
 	}{
 		{bLoginIndex, []byte(p.LoginKey), []byte(LoginHolder + ":" + p.ID), loginTaken},
-		{bPESELIndex, p.PESELHash, []byte(p.ID), peselTaken},
+		{bPESELIndex, p.PESELHash, []byte(p.ID), peselTaken || p.SharesPESEL},
 		{bAppNoIndex, []byte(p.ApplicationNumber), []byte(p.ID), false},
 	} {
 		if kv.skip {
@@ -83,6 +93,11 @@ func (tx *Tx) CreateProfile(p Profile) error {
 	}
 	for _, k := range decoyKeys(&p, loginTaken, peselTaken) {
 		if err := tx.kv.Put(bDecoyIndex, k, nil); err != nil {
+			return err
+		}
+	}
+	if !p.Decoy && p.Status == ProfilePending {
+		if err := tx.kv.Put(bPESELApplicants, append(applicantsPrefix(p.PESELHash), p.ID...), nil); err != nil {
 			return err
 		}
 	}
@@ -135,6 +150,64 @@ func (tx *Tx) decoys(prefix []byte) ([]Profile, error) {
 			return nil, err
 		}
 		out = append(out, p)
+	}
+	return out, nil
+}
+
+func applicantsPrefix(h []byte) []byte { return append([]byte(hex.EncodeToString(h)), 0) }
+
+// ClaimPESEL makes profile id the holder of the PESEL index of h (as its confirmation does): the index may be free
+// or point to id or to a pending application; a *ConflictError ("pesel") when it points to any other profile. It
+// returns the other pending applications filed with that PESEL (those still pending, which the caller closes) and
+// forgets them all as applicants.
+func (tx *Tx) ClaimPESEL(h []byte, id string) ([]Profile, error) {
+	var ids []string
+	cur, err := tx.getString(bPESELIndex, h)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return nil, err
+	case cur != id:
+		owner, err := tx.GetProfile(cur)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		if err == nil && owner.Status != ProfilePending {
+			return nil, conflict("pesel", "held by a profile that is not pending")
+		}
+		ids = append(ids, cur)
+	}
+	prefix := applicantsPrefix(h)
+	var keys [][]byte
+	if err := tx.kv.Scan(bPESELApplicants, prefix, nil, func(k, _ []byte) (bool, error) {
+		keys = append(keys, append([]byte(nil), k...))
+		if other := string(k[len(prefix):]); other != id && other != cur {
+			ids = append(ids, other)
+		}
+		return true, nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if err := tx.kv.Delete(bPESELApplicants, k); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.kv.Put(bPESELIndex, h, []byte(id)); err != nil {
+		return nil, err
+	}
+	var out []Profile
+	for _, other := range ids {
+		p, err := tx.GetProfile(other)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p.Status == ProfilePending {
+			out = append(out, p)
+		}
 	}
 	return out, nil
 }
@@ -259,6 +332,9 @@ func (tx *Tx) DeleteProfile(id string) error {
 				return err
 			}
 		}
+	}
+	if err := tx.kv.Delete(bPESELApplicants, append(applicantsPrefix(p.PESELHash), id...)); err != nil {
+		return err
 	}
 	if v, err := tx.getString(bLoginIndex, []byte(p.LoginKey)); err == nil && v == LoginHolder+":"+id {
 		if err := tx.kv.Delete(bLoginIndex, []byte(p.LoginKey)); err != nil {

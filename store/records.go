@@ -27,6 +27,10 @@ type Profile struct {
 	// pending application towards its applicant (codes, resends, confirmation document) but holds only the
 	// indexes that were free and can never be confirmed.
 	Decoy bool `json:"decoy,omitempty"`
+	// SharesPESEL marks a (real) application filed while another pending application held its PESEL: a pending
+	// application does not own a PESEL, the confirmation decides who is real. It takes no PESEL index; its
+	// confirmation claims it (Tx.ClaimPESEL).
+	SharesPESEL bool `json:"sharesPesel,omitempty"`
 	// ApplicationSecretHash is the keyed hash of the secret handed out with the registration answer (the
 	// confirmation document is given only to whoever presents it).
 	ApplicationSecretHash []byte `json:"applicationSecretHash,omitempty"`

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/trustsign/trustsign/profile"
 )
 
 // parseProxies reads the trusted reverse proxies (addresses or CIDRs).
@@ -38,9 +40,13 @@ func (s *server) trusted(a netip.Addr) bool {
 	return false
 }
 
-// clientAddr is the client's address for per-address limits: the connection's peer or, when the peer is a
-// trusted proxy, the nearest address of X-Forwarded-For that is not a trusted proxy (as the API reads it).
-func (s *server) clientAddr(r *http.Request) string {
+// clientAddr is the key of the client's address for per-address limits: its IPv4 address, or its IPv6 /64
+// (profile.AddressBucket), as the API keys them.
+func (s *server) clientAddr(r *http.Request) string { return profile.AddressBucket(s.clientIP(r)) }
+
+// clientIP is the client's address: the connection's peer or, when the peer is a trusted proxy, the nearest
+// address of X-Forwarded-For that is not a trusted proxy (as the API reads it).
+func (s *server) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr

@@ -22,7 +22,10 @@ func TestClientAddr(t *testing.T) {
 		{"chain of trusted proxies", "10.1.2.3:4000", "203.0.113.9, 192.0.2.7", "203.0.113.9"},
 		{"spoofed left part skipped", "10.1.2.3:4000", "1.1.1.1, 203.0.113.9", "203.0.113.9"},
 		{"garbage stops at the proxy", "10.1.2.3:4000", "nonsense", "10.1.2.3"},
-		{"IPv6 peer", "[2001:db8::1]:4000", "", "2001:db8::1"},
+		{"IPv6 peer counts as its /64", "[2001:db8::1]:4000", "", "2001:db8::/64"},
+		{"another address of the same /64", "[2001:db8::ffff:1:2]:4000", "", "2001:db8::/64"},
+		{"IPv4-mapped IPv6 peer", "[::ffff:198.51.100.1]:4000", "", "198.51.100.1"},
+		{"IPv6 client behind a trusted proxy", "10.1.2.3:4000", "2001:db8:1:2:3::9", "2001:db8:1:2::/64"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

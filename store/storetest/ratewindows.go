@@ -112,3 +112,54 @@ func testDecoyProfile(t *testing.T, s Suite) {
 		return nil
 	}))
 }
+
+// testPESELSharedByPending: pending applications may share a PESEL (SharesPESEL), a profile's PESEL may not be
+// shared; the confirmed one claims the PESEL index and gets the other pending applicants back to close.
+func testPESELSharedByPending(t *testing.T, s Suite) {
+	db, _ := open(t, s)
+	first := profile(1, store.ProfilePending)
+	second := profile(2, store.ProfilePending)
+	second.PESELHash, second.SharesPESEL = first.PESELHash, true
+	third := profile(3, store.ProfilePending)
+	third.PESELHash = first.PESELHash // not marked: the PESEL index stays unique
+	must(t, db.Update(ctx, func(tx *store.Tx) error { return tx.CreateProfile(first) }))
+	conflictOn(t, db.Update(ctx, func(tx *store.Tx) error { return tx.CreateProfile(third) }), "pesel")
+	must(t, db.Update(ctx, func(tx *store.Tx) error { return tx.CreateProfile(second) }))
+	must(t, db.View(ctx, func(tx *store.Tx) error {
+		if p, err := tx.GetProfileByPESELHash(first.PESELHash); err != nil || p.ID != first.ID {
+			t.Errorf("PESEL index after a shared application: %v %v", p.ID, err)
+		}
+		return nil
+	}))
+	must(t, db.Update(ctx, func(tx *store.Tx) error {
+		others, err := tx.ClaimPESEL(second.PESELHash, second.ID)
+		if err != nil {
+			return err
+		}
+		if len(others) != 1 || others[0].ID != first.ID {
+			t.Errorf("other applicants: %+v", others)
+		}
+		second.Status = store.ProfileActive
+		return tx.UpdateProfile(second)
+	}))
+	must(t, db.View(ctx, func(tx *store.Tx) error {
+		if p, err := tx.GetProfileByPESELHash(first.PESELHash); err != nil || p.ID != second.ID {
+			t.Errorf("PESEL index after the claim: %v %v", p.ID, err)
+		}
+		return nil
+	}))
+	// a claimed PESEL belongs to a profile: neither shared nor claimed by another
+	fourth := profile(4, store.ProfilePending)
+	fourth.PESELHash, fourth.SharesPESEL = first.PESELHash, true
+	conflictOn(t, db.Update(ctx, func(tx *store.Tx) error { return tx.CreateProfile(fourth) }), "pesel")
+	err := db.Update(ctx, func(tx *store.Tx) error { _, err := tx.ClaimPESEL(first.PESELHash, first.ID); return err })
+	conflictOn(t, err, "pesel")
+	// and the claim is repeatable by its holder, with nobody left to close
+	must(t, db.Update(ctx, func(tx *store.Tx) error {
+		others, err := tx.ClaimPESEL(second.PESELHash, second.ID)
+		if len(others) != 0 {
+			t.Errorf("applicants after the claim: %+v", others)
+		}
+		return err
+	}))
+}

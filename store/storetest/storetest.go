@@ -57,6 +57,7 @@ func Run(t *testing.T, s Suite) {
 		{"LoginThrottle", testLoginThrottle},
 		{"RateWindows/SurviveReopen", testRateWindows},
 		{"Profiles/DecoyTakesFreeIndexesOnly", testDecoyProfile},
+		{"Profiles/PESELSharedByPendingUntilClaimed", testPESELSharedByPending},
 		{"LoginThrottleConcurrentAttempts", testLoginThrottleConcurrentAttempts},
 		{"SigningRequests/CreateGetScoped", testSigReqScoped},
 		{"SigningRequests/CompareAndSetRace", testSigReqCAS},
