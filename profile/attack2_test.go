@@ -55,3 +55,23 @@ func TestAttackLoginGuessesRotatingAddressesWithinIPv6Slash64(t *testing.T) {
 			"the per-(address, login) throttle keys on the full IPv6 address", e.opts.Sessions.MaxLoginFailures+1, err)
 	}
 }
+
+// The same invalidated impostor application (it was never confirmed, it is nobody's profile) is what an
+// integrator's lookup by the real person's PESEL returns: status invalid, with the impostor's name, login,
+// e-mail and phone, as if it were that person's profile. A pending application is not a profile (ErrNotFound);
+// an invalidated application is not one either.
+func TestAttackLookupReturnsInvalidatedApplicationAsProfile(t *testing.T) {
+	e := newEnv(t)
+	impostor := e.register(t, "podszywacz", pesel)
+	if err := e.svc.Invalidate(ctx, "admin1", impostor.ID, "wniosek oszukańczy"); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := e.svc.CreateClient(ctx, "Gabinet", []profile.Scope{profile.ScopeLookup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.svc.LookupByPESEL(ctx, c, pesel)
+	if !errors.Is(err, profile.ErrNotFound) {
+		t.Fatalf("lookup returns a never-confirmed application: status %s, login %q, e-mail %q (err %v)", r.Status, r.Login, r.Email, err)
+	}
+}
