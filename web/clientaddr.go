@@ -40,14 +40,16 @@ func (s *server) trusted(a netip.Addr) bool {
 	return false
 }
 
-// clientAddr is the key of the client's address for per-address limits: its IPv4 address, or its IPv6 /64
-// (profile.AddressBucket), as the API keys them.
+// clientAddr is the client's address for per-address limits, read exactly as the API reads it (gin's
+// Context.ClientIP with the same trusted proxies), since both fronts share the counts: the connection's peer, or,
+// when the peer is a trusted proxy, the first of X-Forwarded-For and X-Real-Ip that holds a valid hop list, walked
+// from the right to the first hop that is not a trusted proxy (or its leftmost hop); IPv6 addresses count per /64
+// (profile.AddressBucket).
 func (s *server) clientAddr(r *http.Request) string { return profile.AddressBucket(s.clientIP(r)) }
 
-// clientIP is the client's address: the connection's peer or, when the peer is a trusted proxy, the nearest
-// address of X-Forwarded-For that is not a trusted proxy (as the API reads it).
+// clientIP is the client's address (see clientAddr).
 func (s *server) clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	host, _, err := net.SplitHostPort(strings.TrimSpace(r.RemoteAddr))
 	if err != nil {
 		host = r.RemoteAddr
 	}
@@ -55,19 +57,32 @@ func (s *server) clientIP(r *http.Request) string {
 	if err != nil {
 		return host
 	}
-	peer = peer.Unmap()
 	if !s.trusted(peer) {
-		return peer.String()
+		return peer.Unmap().String()
 	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for _, h := range []string{"X-Forwarded-For", "X-Real-Ip"} {
+		if ip, ok := s.fromHeader(r.Header.Get(h)); ok {
+			return ip
+		}
+	}
+	return peer.Unmap().String()
+}
+
+// fromHeader walks a forwarding header's hops from the right: the first that is not a trusted proxy, or the
+// leftmost; not ok when a hop is not an address.
+func (s *server) fromHeader(v string) (string, bool) {
+	if v == "" {
+		return "", false
+	}
+	hops := strings.Split(v, ",")
 	for i := len(hops) - 1; i >= 0; i-- {
 		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
 		if err != nil {
-			break
+			return "", false
 		}
-		if a = a.Unmap(); !s.trusted(a) {
-			return a.String()
+		if i == 0 || !s.trusted(a) {
+			return a.Unmap().String(), true
 		}
 	}
-	return peer.String()
+	return "", false
 }
