@@ -656,7 +656,8 @@ func (s *Service) LookupByPESEL(ctx context.Context, client Client, pesel string
 		p, err = tx.GetProfileByPESELHash(s.peselIndex(ps.Number))
 		switch {
 		case err == nil:
-			found = Status(p.Status) != Pending
+			// an application is not a profile: pending, or invalidated or revoked before its confirmation
+			found = Status(p.Status) != Pending && !p.NeverConfirmed()
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}

@@ -322,7 +322,7 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 				return err
 			}
 		}
-		// Is the PESEL held by a live (active) or invalidated profile? A pending application does not own it: the
+		// Is the PESEL held by a live (active) or invalidated confirmed profile? A pending application does not own it: the
 		// new one is a real application too (the officer's or the IdP's check decides who is real, and the
 		// confirmation closes the others), and the pending applicant hears nothing of it.
 		old, err := tx.GetProfileByPESELHash(peselKey)
@@ -332,7 +332,8 @@ func (s *Service) Register(ctx context.Context, a Application) (Registration, er
 			st := Status(old.Status)
 			if st == Pending && now.Before(old.ApplicationExpires) {
 				sharesPESEL = true
-			} else if st == Active || st == Invalid {
+			} else if st == Active || (st == Invalid && !old.NeverConfirmed()) {
+				// (an application invalidated before any confirmation, e.g. an impostor's, holds no PESEL)
 				decoy, peselHeld = true, true
 				if err := tellHolder(old, "pesel"); err != nil {
 					return err

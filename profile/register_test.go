@@ -269,11 +269,17 @@ func TestReapplyAfterRevocationButNotAfterInvalidation(t *testing.T) {
 	// the old login stays taken
 	r2, _ := e.svc.Register(ctx, app("jan_ok", peselBorn(time.Date(1990, 2, 2, 0, 0, 0, 0, time.UTC), "1111")))
 	e.mustBeDecoy(t, r2, "jan_ok@example.test")
-	if err := e.svc.Invalidate(ctx, "admin1", r.ID, "death reported by the PESEL register"); err != nil {
+	// an application invalidated before any confirmation holds no PESEL (it may have been an impostor's): the next
+	// application is real; a confirmed profile invalidated (death reported) keeps it
+	if err := e.svc.Invalidate(ctx, "admin1", r.ID, "impostor reported"); err != nil {
 		t.Fatal(err)
 	}
-	r3, _ := e.svc.Register(ctx, app("jan_third", pesel))
-	e.mustBeDecoy(t, r3, "jan_third@example.test")
+	real := e.activeProfile(t, "jan_third", pesel)
+	if err := e.svc.Invalidate(ctx, "admin1", real.ID, "death reported by the PESEL register"); err != nil {
+		t.Fatal(err)
+	}
+	r4, _ := e.svc.Register(ctx, app("jan_fourth", pesel))
+	e.mustBeDecoy(t, r4, "jan_fourth@example.test")
 }
 
 func TestNewRefusesWeakHashing(t *testing.T) {

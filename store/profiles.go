@@ -156,8 +156,13 @@ func (tx *Tx) decoys(prefix []byte) ([]Profile, error) {
 
 func applicantsPrefix(h []byte) []byte { return append([]byte(hex.EncodeToString(h)), 0) }
 
+// NeverConfirmed reports whether p is an application that was never confirmed (an application invalidated or
+// revoked before its confirmation): it holds no PESEL, whatever its status.
+func (p Profile) NeverConfirmed() bool { return p.Confirmation == nil }
+
 // ClaimPESEL makes profile id the holder of the PESEL index of h (as its confirmation does): the index may be free
-// or point to id or to a pending application; a *ConflictError ("pesel") when it points to any other profile. It
+// or point to id, to a pending application or to one never confirmed; a *ConflictError ("pesel") when it points to
+// any other profile. It
 // returns the other pending applications filed with that PESEL (those still pending, which the caller closes) and
 // forgets them all as applicants.
 func (tx *Tx) ClaimPESEL(h []byte, id string) ([]Profile, error) {
@@ -172,10 +177,12 @@ func (tx *Tx) ClaimPESEL(h []byte, id string) ([]Profile, error) {
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		if err == nil && owner.Status != ProfilePending {
+		if err == nil && owner.Status != ProfilePending && !owner.NeverConfirmed() {
 			return nil, conflict("pesel", "held by a profile that is not pending")
 		}
-		ids = append(ids, cur)
+		if err == nil && owner.Status == ProfilePending {
+			ids = append(ids, cur)
+		}
 	}
 	prefix := applicantsPrefix(h)
 	var keys [][]byte

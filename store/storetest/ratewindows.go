@@ -140,6 +140,7 @@ func testPESELSharedByPending(t *testing.T, s Suite) {
 			t.Errorf("other applicants: %+v", others)
 		}
 		second.Status = store.ProfileActive
+		second.Confirmation = &store.Confirmation{Method: "in-person", At: second.Created, By: "officer-1"}
 		return tx.UpdateProfile(second)
 	}))
 	must(t, db.View(ctx, func(tx *store.Tx) error {
