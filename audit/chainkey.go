@@ -34,6 +34,10 @@ type ChainKey struct {
 	// a tip that does not match its last record, has lost records at its end. It is recorded here, outside the
 	// store, so that deleting the tip from the store does not pass as a store from before tips.
 	Tipped bool
+	// TipFrom is the last record when the store began to keep a tip: a store whose log ends at or before it and has
+	// no tip is a copy from before that (a backup restored), not a cut log. Zero for a store that kept a tip from
+	// its first record.
+	TipFrom uint64
 }
 
 type chainKeyFile struct {
@@ -41,6 +45,7 @@ type chainKeyFile struct {
 	HMAC      string `json:"hmacSha256"`
 	KeyedFrom uint64 `json:"keyedFrom"`
 	Tipped    bool   `json:"tipped,omitempty"`
+	TipFrom   uint64 `json:"tipFrom,omitempty"`
 }
 
 // NewChainKey makes a 32-byte key from rnd (crypto/rand when nil) that keys records from keyedFrom on.
@@ -69,12 +74,12 @@ func LoadChainKey(path string) (*ChainKey, error) {
 	if err != nil || len(secret) < 32 || f.KeyedFrom < 1 {
 		return nil, fmt.Errorf("%w: %s holds no 32-byte key", ErrChainKey, path)
 	}
-	return &ChainKey{Secret: secret, KeyedFrom: f.KeyedFrom, Tipped: f.Tipped}, nil
+	return &ChainKey{Secret: secret, KeyedFrom: f.KeyedFrom, Tipped: f.Tipped, TipFrom: f.TipFrom}, nil
 }
 
 // Save writes the key to path (mode 0600, written to a temporary file, synced and renamed into place).
 func (k *ChainKey) Save(path string) error {
-	raw, _ := json.Marshal(chainKeyFile{Version: 1, HMAC: base64.StdEncoding.EncodeToString(k.Secret), KeyedFrom: k.KeyedFrom, Tipped: k.Tipped})
+	raw, _ := json.Marshal(chainKeyFile{Version: 1, HMAC: base64.StdEncoding.EncodeToString(k.Secret), KeyedFrom: k.KeyedFrom, Tipped: k.Tipped, TipFrom: k.TipFrom})
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".audit-chain-*.tmp")
 	if err != nil {
 		return err
@@ -154,4 +159,10 @@ func (k *ChainKey) tipMAC(t Tip) string {
 	m := hmac.New(sha256.New, k.Secret)
 	fmt.Fprintf(m, "trustsign-audit-tip-v1\n%d\n%s", t.Seq, t.Digest)
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// TipRequired reports whether a log ending at last must have a tip: always once the store keeps one, except for a
+// log that ends at or before TipFrom (a copy from before the store kept tips).
+func (k *ChainKey) TipRequired(last uint64) bool {
+	return k != nil && k.Tipped && (k.TipFrom == 0 || last > k.TipFrom)
 }

@@ -365,6 +365,8 @@ func checkTip(ctx context.Context, src Source, k *ChainKey, rep Report, lastRaw 
 		return err
 	}
 	switch {
+	case tip == nil && !k.TipRequired(rep.LastSeq):
+		return nil // a copy from before the store kept a tip (a restored backup)
 	case tip == nil:
 		return &BrokenError{Seq: rep.LastSeq + 1, Reason: "the store's keyed end-of-log mark is gone: records may have been cut off its end"}
 	case tip.Seq != rep.LastSeq:

@@ -193,7 +193,7 @@ func (db *DB) prepareTip(key *audit.ChainKey, keyPath string) error {
 	}); err != nil {
 		return err
 	}
-	if key.Tipped {
+	if key.Tipped && (tip != nil || key.TipRequired(seq)) {
 		switch {
 		case tip == nil:
 			return fmt.Errorf("%w: the mark is gone (last record %d); run 'trustsign audit verify' and restore the store from a backup", ErrAuditTruncated, seq)
@@ -205,7 +205,10 @@ func (db *DB) prepareTip(key *audit.ChainKey, keyPath string) error {
 	if err := db.Update(context.Background(), func(tx *store.Tx) error { return tx.PutAuditTip(key.NewTip(seq, rec)) }); err != nil {
 		return err
 	}
-	key.Tipped = true
+	if !key.Tipped {
+		// from here on the store keeps a tip; a log ending at or before seq without one is a copy from before
+		key.Tipped, key.TipFrom = true, seq
+	}
 	if err := key.Save(keyPath); err != nil {
 		return fmt.Errorf("store: writing the audit chain key: %w", err)
 	}

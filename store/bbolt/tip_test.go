@@ -114,8 +114,20 @@ func TestTipMadeForOlderStore(t *testing.T) {
 	if err != nil || !k.Tipped {
 		t.Fatalf("key %+v %v", k, err)
 	}
-	cut(t, path, 1, true)
+	if k.TipFrom == 0 {
+		t.Fatalf("the key does not say where the tip began: %+v", k)
+	}
+	// cut below the tip's start with the tip kept: caught
+	cut(t, path, 1, false)
 	if _, err := Open(path, Options{}); !errors.Is(err, ErrAuditTruncated) {
 		t.Errorf("a cut older store opened: %v", err)
 	}
+	// without the tip, a log ending before the tip began is a copy from before the upgrade (a restored backup),
+	// which opens: putting back an older store is what the published heads catch, not the tip
+	cut(t, path, 1, true)
+	db, err = Open(path, Options{})
+	if err != nil {
+		t.Fatalf("a restored pre-upgrade copy: %v", err)
+	}
+	db.Close()
 }
