@@ -22,6 +22,16 @@ func (s *Server) verifyDocument(c *gin.Context) {
 	if !s.verifyAllowed(c) {
 		return
 	}
+	// admitted before the body is read: bodies waiting for a slot are bounded too
+	admitted, err := s.cfg.VerifySlots.Admit()
+	if err != nil {
+		p := *errTooManyRequest
+		p.p.RetryAfter = max(1, int(s.cfg.VerifySlots.RetryAfter().Seconds()))
+		c.Header("Connection", "close") // the unread body is not drained
+		writeProblem(c, &p)
+		return
+	}
+	defer admitted()
 	limit := s.cfg.MaxDocumentBytes
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit*2+1<<20)
 	ct, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))

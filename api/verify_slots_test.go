@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -44,5 +45,59 @@ func TestAttackVerifyFloodGets429(t *testing.T) {
 		t.Errorf("after the slot is free: %d", resp.StatusCode)
 	} else {
 		resp.Body.Close()
+	}
+}
+
+// TestAttackSlowVerifyUploadsBounded: bodies still being uploaded hold memory before any slot is taken; beyond
+// twice the slots and the queue, a verification request is refused at once (429), its body unread.
+func TestAttackSlowVerifyUploadsBounded(t *testing.T) {
+	slots := verify.NewSlots(verify.SlotsOptions{Slots: 1, MaxQueue: 1, Wait: time.Millisecond})
+	srv := httptest.NewServer(newTestServer(t, Config{VerifySlots: slots, PublicVerifyPerMinute: 1000}))
+	defer srv.Close()
+	var writers []*io.PipeWriter
+	done := make(chan int, 8)
+	for range 4 { // 2 × (1 slot + 1 queued): each admitted, sending its body slowly
+		pr, pw := io.Pipe()
+		writers = append(writers, pw)
+		go func() {
+			resp, err := http.Post(srv.URL+"/v1/verify", "application/xml", pr)
+			if err != nil {
+				done <- 0
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+		pw.Write([]byte("<a>")) //nolint:errcheck // the request is admitted once its first bytes arrive
+	}
+	var code int
+	for range 50 { // the fifth is refused without its body being read, once the four are admitted
+		resp, err := http.Post(srv.URL+"/v1/verify", "application/xml", strings.NewReader("<a/>"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if code = resp.StatusCode; code == http.StatusTooManyRequests {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code != http.StatusTooManyRequests {
+		t.Errorf("a fifth upload beside four slow ones: %d, want 429", code)
+	}
+	for _, w := range writers {
+		w.Write([]byte("</a>")) //nolint:errcheck
+		w.Close()
+	}
+	for range writers {
+		<-done
+	}
+	resp, err := http.Post(srv.URL+"/v1/verify", "application/xml", strings.NewReader("<a/>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("after the uploads ended: %d", resp.StatusCode)
 	}
 }

@@ -29,7 +29,9 @@ type SlotsOptions struct {
 // one Slots. A nil *Slots bounds nothing.
 type Slots struct {
 	run, queue chan struct{}
-	opts       SlotsOptions
+	// inflight bounds the requests admitted (reading their body, queued or running): Admit
+	inflight chan struct{}
+	opts     SlotsOptions
 }
 
 // NewSlots returns a limiter with o's bounds.
@@ -46,7 +48,24 @@ func NewSlots(o SlotsOptions) *Slots {
 	if o.MaxDuration <= 0 {
 		o.MaxDuration = 30 * time.Second
 	}
-	return &Slots{run: make(chan struct{}, o.Slots), queue: make(chan struct{}, o.MaxQueue), opts: o}
+	return &Slots{run: make(chan struct{}, o.Slots), queue: make(chan struct{}, o.MaxQueue),
+		inflight: make(chan struct{}, 2*(o.Slots+o.MaxQueue)), opts: o}
+}
+
+// Admit takes a place for a request before its body is read: at most twice the slots and the queue are admitted
+// at once, so that the bodies held in memory while waiting are bounded too (each up to the document limit), not
+// only the verifications running. ErrBusy when full (answer 429 without reading the body); call release when
+// the request is done.
+func (s *Slots) Admit() (release func(), err error) {
+	if s == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.inflight <- struct{}{}:
+		return func() { <-s.inflight }, nil
+	default:
+		return nil, ErrBusy
+	}
 }
 
 // RetryAfter is a fair wait to suggest to a caller refused with ErrBusy.
