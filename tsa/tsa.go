@@ -376,3 +376,21 @@ func checkSigningCertificate(p7 *pkcs7.PKCS7, cert *x509.Certificate) error {
 	}
 	return fmt.Errorf("%w: no signing-certificate attribute", ErrSignature)
 }
+
+// VerifyData is Verify for a token over a digest of data made with the token's own imprint algorithm (SHA-256,
+// SHA-384 or SHA-512; others are refused), as signature formats use time-stamps: the verifier recomputes the
+// imprint from the time-stamped data.
+func VerifyData(der, data []byte, o VerifyOptions) (*Token, error) {
+	h := crypto.SHA256
+	if ts, err := timestamp.Parse(der); err == nil {
+		h = ts.HashAlgorithm
+	}
+	switch h {
+	case crypto.SHA256, crypto.SHA384, crypto.SHA512:
+	default:
+		return nil, fmt.Errorf("%w: imprint hash %v not accepted", ErrMismatch, h)
+	}
+	d := h.New()
+	d.Write(data)
+	return Verify(der, d.Sum(nil), h, o)
+}
