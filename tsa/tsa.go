@@ -132,8 +132,21 @@ func (c *Client) Stamp(ctx context.Context, imprint []byte) (*Token, error) {
 			break
 		}
 	}
-	return nil, errors.Join(errs...)
+	return nil, joinedError(errs)
 }
+
+// joinedError is every TSA's failure on one line (errors.Is sees each).
+type joinedError []error
+
+func (e joinedError) Error() string {
+	parts := make([]string, len(e))
+	for i, err := range e {
+		parts[i] = err.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (e joinedError) Unwrap() []error { return e }
 
 func (c *Client) hash() crypto.Hash {
 	if c.Hash == 0 {
@@ -158,7 +171,7 @@ func (c *Client) stampOne(ctx context.Context, url string, req, imprint []byte, 
 		return nil, err
 	}
 	now := time.Now()
-	tok, ts, err := verify(der, imprint, h, c.Roots, c.Intermediates, now)
+	tok, ts, err := verify(der, imprint, h, c.Roots != nil, c.Roots, c.Intermediates, now)
 	if err != nil {
 		return nil, err
 	}
@@ -238,11 +251,12 @@ func tokenFromResponse(body []byte) ([]byte, error) {
 // certificate, be signed by it (with a signing-certificate attribute naming it), that certificate's only EKU must be
 // a critical id-kp-timeStamping, and it must chain to o.Roots at o.At (the token's time when zero).
 func Verify(der []byte, imprint []byte, hash crypto.Hash, o VerifyOptions) (*Token, error) {
-	tok, _, err := verify(der, imprint, hash, o.Roots, o.Intermediates, o.At)
+	tok, _, err := verify(der, imprint, hash, true, o.Roots, o.Intermediates, o.At)
 	return tok, err
 }
 
-func verify(der, imprint []byte, hash crypto.Hash, roots, inter *x509.CertPool, at time.Time) (*Token, *timestamp.Timestamp, error) {
+// verify checks a token; chain says whether to build the TSA certificate's chain to roots (nil: the system roots).
+func verify(der, imprint []byte, hash crypto.Hash, chain bool, roots, inter *x509.CertPool, at time.Time) (*Token, *timestamp.Timestamp, error) {
 	p7, err := pkcs7.Parse(der)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrMalformed, err)
@@ -279,6 +293,13 @@ func verify(der, imprint []byte, hash crypto.Hash, roots, inter *x509.CertPool, 
 	if ts.Time.Before(cert.NotBefore) || ts.Time.After(cert.NotAfter) {
 		return nil, nil, fmt.Errorf("%w: token time %v outside the TSA certificate's validity", ErrCertificate, ts.Time)
 	}
+	tok := &Token{
+		DER: der, Time: ts.Time, Serial: ts.SerialNumber, Policy: ts.Policy,
+		Certificate: cert, Accuracy: ts.Accuracy,
+	}
+	if !chain {
+		return tok, ts, nil
+	}
 	if at.IsZero() {
 		at = ts.Time
 	}
@@ -297,10 +318,7 @@ func verify(der, imprint []byte, hash crypto.Hash, roots, inter *x509.CertPool, 
 	}); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrCertificate, err)
 	}
-	return &Token{
-		DER: der, Time: ts.Time, Serial: ts.SerialNumber, Policy: ts.Policy,
-		Certificate: cert, Accuracy: ts.Accuracy,
-	}, ts, nil
+	return tok, ts, nil
 }
 
 // checkEKU requires the extended key usage extension to be critical and to hold id-kp-timeStamping only
