@@ -22,6 +22,10 @@ func TestSignXAdESBT(t *testing.T) {
 	if s.Level != "XAdES-B-T" || len(s.TimeStamps) != 1 || s.TimeStamps[0].Indication != verify.TotalPassed || s.TimeStamps[0].Time == nil {
 		t.Fatalf("level %q timestamps %+v", s.Level, s.TimeStamps)
 	}
+	if _, text, _ := ts(t, "verify", "--trust", f.path("root.pem"), "--intermediates", f.path("inter.pem"), out); !strings.Contains(text, "Time-stamp: signature ") ||
+		!strings.Contains(text, "Trustsign Test TSA") {
+		t.Errorf("text report lacks the time-stamp:\n%s", text)
+	}
 	// the TSA checked against trust anchors at signing time (--tsa-trust, with --chain as intermediates)
 	if code, reps = f.verifyJSON(t, f.sign(t, "bt-trust", "--level", "b-t", "--tsa", p.TSA(t, testpki.TSAGood),
 		"--tsa-trust", f.path("root.pem"))); code != 0 || reps[0].Signatures[0].Level != "XAdES-B-T" {
