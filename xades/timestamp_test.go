@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"encoding/base64"
 	"errors"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -138,6 +139,32 @@ func TestTimeStampUntrustedTSA(t *testing.T) {
 	s := rep.Signatures[0]
 	if s.Level != "XAdES-B-B" || len(s.TimeStamps) != 1 || s.TimeStamps[0].Indication != verify.Indeterminate {
 		t.Fatalf("level %q timestamps %+v", s.Level, s.TimeStamps)
+	}
+}
+
+// Ours → peers: openssl accepts the embedded token as a time-stamp of the canonical ds:SignatureValue.
+func TestInteropBTTokenVerifiedByOpenSSL(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl not installed")
+	}
+	p := testpki.New()
+	signed := signWith(t, attackDoc, p.RSA, xades.SignOptions{TimeStamp: stamper(t, testpki.TSAGood, crypto.SHA256)})
+	res, err := xades.Verify([]byte(signed), xades.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := res.Signatures[0].SignatureTimeStamps[0]
+	if !strings.HasPrefix(string(st.Covered), `<ds:SignatureValue xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="`) {
+		t.Fatalf("covered %q", st.Covered)
+	}
+	dir := t.TempDir()
+	tok := writeFile(t, filepath.Join(dir, "tok.der"), st.Token)
+	data := writeFile(t, filepath.Join(dir, "sigvalue.c14n"), st.Covered)
+	ca := writeFile(t, filepath.Join(dir, "root.pem"), testpki.CertsPEM(p.Root))
+	chain := writeFile(t, filepath.Join(dir, "inter.pem"), testpki.CertsPEM(p.Intermediate))
+	if out, err := exec.Command("openssl", "ts", "-verify", "-token_in", "-in", tok, "-data", data, "-CAfile", ca,
+		"-untrusted", chain).CombinedOutput(); err != nil {
+		t.Fatalf("openssl ts -verify: %v\n%s", err, out)
 	}
 }
 
