@@ -25,16 +25,16 @@ type TSAMode int
 
 // The test TSA's behaviours: TSAGood answers correctly; the others fail one way each.
 const (
-	TSAGood            TSAMode = iota // a correct token
-	TSAHTTP500                        // HTTP 500, no body
-	TSASlow                           // answers only after the client gave up (or 30 s)
-	TSAWrongImprint                   // a token over another imprint
-	TSAWrongNonce                     // a token with another nonce
-	TSANoEKU                          // signed by a certificate without an extended key usage
-	TSANonCriticalEKU                 // signed by a certificate whose id-kp-timeStamping EKU is not critical
-	TSAExpired                        // signed by an expired TSA certificate
-	TSAGarbage                        // a body of random bytes
-	TSARejected                       // a well-formed rejection (status 2)
+	TSAGood           TSAMode = iota // a correct token
+	TSAHTTP500                       // HTTP 500, no body
+	TSASlow                          // answers only after the client gave up (or 30 s)
+	TSAWrongImprint                  // a token over another imprint
+	TSAWrongNonce                    // a token with another nonce
+	TSANoEKU                         // signed by a certificate without an extended key usage
+	TSANonCriticalEKU                // signed by a certificate whose id-kp-timeStamping EKU is not critical
+	TSAExpired                       // signed by an expired TSA certificate
+	TSAGarbage                       // a body of random bytes
+	TSARejected                      // a well-formed rejection (status 2)
 )
 
 var tsaModeNames = map[TSAMode]string{
@@ -54,9 +54,9 @@ func TSAModes() []TSAMode {
 var oidEKU = asn1.ObjectIdentifier{2, 5, 29, 37}
 
 type tsaIdentities struct {
-	once                             sync.Once
-	err                              error
-	good, noEKU, nonCritical, expird Identity
+	once                              sync.Once
+	err                               error
+	good, noEKU, nonCritical, expired Identity
 }
 
 var tsaIDs = map[*PKI]*tsaIdentities{}
@@ -83,7 +83,7 @@ func (p *PKI) TSAIdentity(mode TSAMode) (Identity, error) {
 	case TSANonCriticalEKU:
 		return ids.nonCritical, nil
 	case TSAExpired:
-		return ids.expird, nil
+		return ids.expired, nil
 	}
 	return ids.good, nil
 }
@@ -118,7 +118,7 @@ func (p *PKI) makeTSAIdentities(ids *tsaIdentities) error {
 	}); err != nil {
 		return err
 	}
-	ids.expird, err = mk("Trustsign Test TSA (expired)", func(c *x509.Certificate) {
+	ids.expired, err = mk("Trustsign Test TSA (expired)", func(c *x509.Certificate) {
 		critical(c)
 		c.NotBefore, c.NotAfter = now.AddDate(-2, 0, 0), now.AddDate(0, 0, -1)
 	})
