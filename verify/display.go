@@ -93,6 +93,13 @@ func (s SignatureReport) forDisplay() SignatureReport {
 	out.CoveredCodes = printableMessages(s.CoveredCodes)
 	out.ReasonCodes = printableMessages(s.ReasonCodes)
 	out.WarningCodes = printableMessages(s.WarningCodes)
+	if s.TimeStamps != nil {
+		out.TimeStamps = make([]TimeStampReport, len(s.TimeStamps))
+		for i, t := range s.TimeStamps {
+			t.Type, t.TSA, t.Reason = Printable(t.Type), Printable(t.TSA), Printable(t.Reason)
+			out.TimeStamps[i] = t
+		}
+	}
 	if s.Changes != nil {
 		out.Changes = make([]Change, len(s.Changes))
 		for i, c := range s.Changes {

@@ -145,6 +145,7 @@ var messages = map[string][2]string{
 	"ref.refused":  {"odwołanie {uri|q} odrzucone: {detail}", "reference {uri|q} refused: {detail}"},
 	"ref.mismatch": {"odwołanie {uri|q}: {detail}", "reference {uri|q}: {detail}"},
 	"ref.notFound": {"odwołanie {uri|q}: {detail}", "reference {uri|q}: {detail}"},
+	"ts.invalid":   {"znacznik czasu {n} podpisu nie jest ważny: {detail}", "signature time-stamp {n} is not valid: {detail}"},
 	"sig.noData":   {"podpis nie obejmuje żadnych danych, tylko własne podpisane właściwości", "the signature covers no data, only its own signed properties"},
 
 	// signing certificate (XML)

@@ -226,6 +226,7 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 	} else {
 		r.Checks.Chain = NotChecked
 	}
+	xmlTimeStamps(&r, s, p)
 	for _, c := range s.CounterSignatures {
 		cs := xmlSignature(c, &xades.Result{}, p)
 		cs.Level = "counter-signature"

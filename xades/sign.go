@@ -2,6 +2,7 @@ package xades
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -78,6 +79,11 @@ type SignOptions struct {
 	Rand io.Reader
 	// Limits bound parsing of the input document.
 	Limits xmldoc.Limits
+	// TimeStamp, when set, makes the signature XAdES B-T: it is called with the imprint (a digest, with Hash, of
+	// the exclusive canonical form of ds:SignatureValue, ETSI EN 319 132-1 5.3) and returns a DER RFC 3161
+	// TimeStampToken over it (tsa.Client.Stamp's Token.DER), written as xades:SignatureTimeStamp. It is called
+	// with SignContext's context.
+	TimeStamp func(ctx context.Context, imprint []byte) ([]byte, error)
 }
 
 // ErrNotXML is returned when enveloped or enveloping signing is asked for input that is not well-formed XML.
@@ -88,14 +94,19 @@ var ErrNotXML = errors.New("xades: input is not well-formed XML")
 // certificate whose key usage does not allow document signatures is refused (verifiers would refuse every
 // signature made with it).
 func Sign(data []byte, opts SignOptions) ([]byte, error) {
+	return SignContext(context.Background(), data, opts)
+}
+
+// SignContext is Sign with a context for SignOptions.TimeStamp.
+func SignContext(ctx context.Context, data []byte, opts SignOptions) ([]byte, error) {
 	if err := keyusage.ForDocuments(opts.Certificate); err != nil { // nil Certificate: sign says so
 		return nil, fmt.Errorf("xades: %w", err)
 	}
-	return sign(data, opts)
+	return sign(ctx, data, opts)
 }
 
 // sign is Sign without the key-usage check (tests make the signatures other tools would).
-func sign(data []byte, opts SignOptions) ([]byte, error) {
+func sign(ctx context.Context, data []byte, opts SignOptions) ([]byte, error) {
 	if opts.Signer == nil || opts.Certificate == nil {
 		return nil, errors.New("xades: a signer and its certificate are required")
 	}
@@ -133,7 +144,7 @@ func sign(data []byte, opts SignOptions) ([]byte, error) {
 	}
 	s.object, s.dataDigest = object, digest
 
-	sigXML, err := s.build()
+	sigXML, err := s.build(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +268,7 @@ func escapeText(s string) string {
 	return r.Replace(s)
 }
 
-func (s *sigBuilder) build() (string, error) {
+func (s *sigBuilder) build(ctx context.Context) (string, error) {
 	o := s.opts
 	id := s.id
 	dURI := digestURI(s.hash)
@@ -350,7 +361,14 @@ func (s *sigBuilder) build() (string, error) {
 	out.Grow(len(siText) + len(spText) + len(s.object) + 2*len(cert.Raw) + 1024)
 	out.WriteString(`<ds:Signature xmlns:ds="` + NSDSig + `" Id="` + id + `">`)
 	out.WriteString(siText)
-	out.WriteString(`<ds:SignatureValue Id="` + id + `-sigvalue">` + b64(sigValue) + `</ds:SignatureValue>`)
+	sigValueXML := `<ds:SignatureValue Id="` + id + `-sigvalue">` + b64(sigValue) + `</ds:SignatureValue>`
+	var sigTS string
+	if o.TimeStamp != nil {
+		if sigTS, err = timeStampElement(ctx, o, s, sigValueXML); err != nil {
+			return "", err
+		}
+	}
+	out.WriteString(sigValueXML)
 	// Chain certificates with the signer's key type go into KeyInfo after the signer's, where every XMLDSig
 	// verifier looks when building a chain; others (e.g. an RSA CA above an ECDSA seal, which makes xadesjs fail)
 	// go into the unsigned CertificateValues, which XAdES verifiers read.
@@ -372,12 +390,17 @@ func (s *sigBuilder) build() (string, error) {
 	out.WriteString(s.object)
 	out.WriteString(`<ds:Object><xades:QualifyingProperties xmlns:xades="` + NSXAdES + `" Target="#` + id + `">`)
 	out.WriteString(spText)
-	if len(inValues) > 0 {
-		out.WriteString(`<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:CertificateValues>`)
-		for _, c := range inValues {
-			out.WriteString(`<xades:EncapsulatedX509Certificate>` + b64(c.Raw) + `</xades:EncapsulatedX509Certificate>`)
+	if len(inValues) > 0 || sigTS != "" {
+		out.WriteString(`<xades:UnsignedProperties><xades:UnsignedSignatureProperties>`)
+		out.WriteString(sigTS)
+		if len(inValues) > 0 {
+			out.WriteString(`<xades:CertificateValues>`)
+			for _, c := range inValues {
+				out.WriteString(`<xades:EncapsulatedX509Certificate>` + b64(c.Raw) + `</xades:EncapsulatedX509Certificate>`)
+			}
+			out.WriteString(`</xades:CertificateValues>`)
 		}
-		out.WriteString(`</xades:CertificateValues></xades:UnsignedSignatureProperties></xades:UnsignedProperties>`)
+		out.WriteString(`</xades:UnsignedSignatureProperties></xades:UnsignedProperties>`)
 	}
 	out.WriteString(`</xades:QualifyingProperties></ds:Object></ds:Signature>`)
 	return out.String(), nil

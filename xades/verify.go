@@ -132,7 +132,10 @@ type SignatureResult struct {
 	// Warnings are facts that do not make the signature fail but that a report should show (a tolerated encoding
 	// defect, for instance).
 	Warnings []string
-	keyValue crypto.PublicKey
+	// SignatureTimeStamps are the xades:SignatureTimeStamp tokens of the unsigned properties, unverified (see
+	// SignatureTimeStamp).
+	SignatureTimeStamps []SignatureTimeStamp
+	keyValue            crypto.PublicKey
 }
 
 // Result is what Verify found in a document. A trustsign container's file is read per signature, from what that
@@ -445,6 +448,8 @@ func (v *verifier) signature(sig *xmldoc.Node, countersigned *xmldoc.Node, depth
 	if r.SignatureValid {
 		r.Wrapped = v.wrapped(r)
 	}
+
+	r.SignatureTimeStamps = v.signatureTimeStamps(qp, sigValue)
 
 	// Counter-signatures
 	if qp != nil && qp.unsignedSig != nil && depth < 4 {

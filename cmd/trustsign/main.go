@@ -112,6 +112,7 @@ trusted profile into the signature, and verifies XAdES and PAdES signatures offl
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	root.AddCommand(newSignCmd(), newVerifyCmd(), newServeCmd(), newVersionCmd())
 	root.AddCommand(newAuditCmd(), newAdminCmd())
+	root.AddCommand(newTSACmd())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	}

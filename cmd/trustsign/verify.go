@@ -312,6 +312,13 @@ func printSignature(w io.Writer, s *verify.SignatureReport, n int, indent string
 	if s.Level != "" || s.Algorithm != "" {
 		fmt.Fprintf(w, "%sForm:      %s %s\n", in, s.Level, s.Algorithm)
 	}
+	for _, st := range s.TimeStamps {
+		when := "time unknown"
+		if st.Time != nil {
+			when = st.Time.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "%sTime-stamp: %s %s by %q: %s\n", in, st.Type, when, st.TSA, st.Indication)
+	}
 	for i, c := range s.Covered {
 		label := "Covers:   "
 		if i > 0 {
