@@ -243,3 +243,49 @@ func checkTimeStampingEKU(cert *x509.Certificate) error {
 	}
 	return nil
 }
+
+// SignatureTimeStamp is a signature time-stamp found on a SignerInfo and what its check established.
+type SignatureTimeStamp struct {
+	// Token is the parsed token, nil when it does not parse.
+	Token *TimeStamp
+	// Time is the token's genTime (zero when Token is nil).
+	Time time.Time
+	// Signer is the TSA certificate that signed the token, nil when not found.
+	Signer *x509.Certificate
+	// Err is nil when the token is valid: it parses, its signature verifies, its signer has the critical
+	// id-kp-timeStamping EKU and its imprint is the hash of the signature value. Otherwise it says why.
+	Err error
+}
+
+// signatureTimeStamps checks every id-aa-signatureTimeStampToken value of si against its signature value.
+func signatureTimeStamps(si *SignerInfo) []SignatureTimeStamp {
+	var out []SignatureTimeStamp
+	for _, a := range si.UnsignedAttributes {
+		if !a.Type.Equal(oidAttrSignatureTimeStampToken) {
+			continue
+		}
+		for _, v := range a.Values {
+			out = append(out, checkSignatureTimeStamp(v, si.Signature))
+		}
+	}
+	return out
+}
+
+// checkSignatureTimeStamp parses and verifies one token over the signature value sig.
+func checkSignatureTimeStamp(der, sig []byte) SignatureTimeStamp {
+	ts, err := ParseTimeStamp(der)
+	if err != nil {
+		return SignatureTimeStamp{Err: err}
+	}
+	st := SignatureTimeStamp{Token: ts, Time: ts.Info.GenTime}
+	h := ts.Info.HashAlgorithm
+	if h == 0 || !h.Available() {
+		st.Signer, st.Err = ts.VerifySignature()
+		if st.Err == nil {
+			st.Err = fmt.Errorf("%w: imprint hash %v", ErrUnsupportedAlgorithm, ts.Info.HashAlgorithmOID)
+		}
+		return st
+	}
+	st.Signer, st.Err = ts.Verify(digest(h, sig), h)
+	return st
+}

@@ -117,7 +117,7 @@ func makeToken(t testing.TB, tok token) []byte {
 		t.Fatal(err)
 	}
 	digestAlg := derAlgorithmIdentifier(oidSHA256, nil)
-	si := derSignerInfo(derIssuerAndSerial(tok.tsa.Cert), digestAlg, signed, sigAlg, sig)
+	si := derSignerInfo(derIssuerAndSerial(tok.tsa.Cert), digestAlg, signed, sigAlg, sig, nil)
 	sd := derTLV(tagSequence,
 		derInt(big.NewInt(3)),
 		derSetOf(tagSet, [][]byte{digestAlg}),
