@@ -271,4 +271,3 @@ func FuzzParseTimeStamp(f *testing.F) {
 		}
 	})
 }
-

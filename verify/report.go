@@ -155,7 +155,9 @@ type SignatureReport struct {
 	// Algorithm is the signature algorithm, e.g. "RSA-SHA256" or "ECDSA-SHA256".
 	Algorithm string `json:"algorithm,omitempty"`
 	// Level names the signature form, e.g. "XAdES-B-B", "XMLDSig", "PAdES-B-B", "CAdES/PKCS#7".
-	Level             string            `json:"level,omitempty"`
+	Level string `json:"level,omitempty"`
+	// TimeStamps lists the signature's time-stamps with their verdicts (timestamps.go).
+	TimeStamps        []TimeStamp       `json:"timestamps,omitempty"`
 	WrappedFile       *WrappedFile      `json:"wrappedFile,omitempty"`
 	CounterSignatures []SignatureReport `json:"counterSignatures,omitempty"`
 	// Changes lists what later PDF revisions did (PDF only).
