@@ -224,6 +224,9 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 			embedded = s.CMS.Certificates
 		}
 		cr := p.Chain(cert, embedded, at)
+		if s.DocumentTimeStamp != nil && s.DocumentTimeStamp.Err == nil {
+			cr = p.tsaChain(cert, embedded, at) // a TSA's certificate: its EKU was checked with the token
+		}
 		r.Checks.Chain = cr.Check
 		if cr.Check != Passed {
 			r.Add(cr.Indication, cr.SubIndication, cr.Why)

@@ -52,7 +52,7 @@ func (p *Policy) timeStampReport(kind string, st *cms.SignatureTimeStamp) TimeSt
 		return out
 	}
 	var embedded = st.Token.SignedData.Certificates
-	cr := p.Chain(st.Signer, embedded, st.Time)
+	cr := p.tsaChain(st.Signer, embedded, st.Time)
 	if cr.Check != Passed {
 		out.Indication, out.SubIndication, out.Reason = cr.Indication, cr.SubIndication, cr.Why.English()
 	}
