@@ -223,3 +223,37 @@ func TestInteropBTToPeers(t *testing.T) {
 		}
 	}
 }
+
+// addDocTimeStamp appends a document time-stamp revision to b: a signature made by Sign whose /SubFilter is then
+// turned into /ETSI.RFC3161 (padded to the same length) and whose /Contents becomes a token over its ByteRange.
+func addDocTimeStamp(t testing.TB, b []byte) []byte {
+	t.Helper()
+	out := sign(t, b, opts(testpki.New().EC256))
+	tail := len(b)
+	i := bytes.LastIndex(out[tail:], []byte("/ETSI.CAdES.detached"))
+	if i < 0 {
+		t.Fatal("no SubFilter in the new revision")
+	}
+	copy(out[tail+i:], "/ETSI.RFC3161       ")
+	sigs := verifyBytes(t, out).Signatures
+	br := sigs[len(sigs)-1].ByteRange
+	h := crypto.SHA256.New()
+	h.Write(out[br[0] : br[0]+br[1]])
+	h.Write(out[br[2] : br[2]+br[3]])
+	der := makeToken(t, testTSA(t), h.Sum(nil))
+	return replaceCMS(t, out, der)
+}
+
+// TestDocumentTimeStampAfterBT: a document time-stamp added after a B-T signature is an allowed change; both
+// validate, each with its own time-stamp.
+func TestDocumentTimeStampAfterBT(t *testing.T) {
+	b := addDocTimeStamp(t, signBT(t, simplePDF(1, ""), testpki.New().RSA))
+	rep := report(t, b)
+	if rep.Indication != verify.TotalPassed || len(rep.Signatures) != 2 {
+		t.Fatalf("%s, %d signatures: %+v", rep.Indication, len(rep.Signatures), rep.Signatures)
+	}
+	bt, doc := rep.Signatures[0], rep.Signatures[1]
+	if bt.Level != "PAdES-B-T" || bt.Modified || doc.Level != "PAdES document time-stamp" || doc.TimeStamps[0].Kind != "document" {
+		t.Fatalf("B-T: level %q modified %v changes %+v; document time-stamp: level %q %+v", bt.Level, bt.Modified, bt.Changes, doc.Level, doc.TimeStamps)
+	}
+}
