@@ -11,6 +11,7 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -255,5 +256,25 @@ func TestDocumentTimeStampAfterBT(t *testing.T) {
 	bt, doc := rep.Signatures[0], rep.Signatures[1]
 	if bt.Level != "PAdES-B-T" || bt.Modified || doc.Level != "PAdES document time-stamp" || doc.TimeStamps[0].Kind != "document" {
 		t.Fatalf("B-T: level %q modified %v changes %+v; document time-stamp: level %q %+v", bt.Level, bt.Modified, bt.Changes, doc.Level, doc.TimeStamps)
+	}
+}
+
+// TestInteropPeerSignatureTimeStamps: the signature time-stamps Adobe Reader embedded (GlobalSign TSA, in
+// pyHanko's test data) parse and verify in ours: token signature, TSA EKU and imprint over the signature value.
+func TestInteropPeerSignatureTimeStamps(t *testing.T) {
+	dir := interoptest.CorpusDir(t)
+	if dir == "" {
+		return
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "pdf", "pyhanko-minimal-two-fields-signed-twice.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := verifyBytes(t, b)
+	for _, s := range res.Signatures {
+		st := s.CMSResult.TimeStamps
+		if len(st) != 1 || st[0].Err != nil || st[0].Signer == nil || !strings.Contains(st[0].Signer.Subject.CommonName, "Globalsign TSA") {
+			t.Fatalf("%s: signature time-stamps %+v", s.FieldName, st)
+		}
 	}
 }
