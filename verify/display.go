@@ -100,6 +100,13 @@ func (s SignatureReport) forDisplay() SignatureReport {
 			out.Changes[i] = c
 		}
 	}
+	if s.TimeStamps != nil {
+		out.TimeStamps = make([]TimeStamp, len(s.TimeStamps))
+		for i, ts := range s.TimeStamps {
+			ts.TSA, ts.Reason = Printable(ts.TSA), Printable(ts.Reason)
+			out.TimeStamps[i] = ts
+		}
+	}
 	if s.CounterSignatures != nil {
 		out.CounterSignatures = make([]SignatureReport, len(s.CounterSignatures))
 		for i, c := range s.CounterSignatures {

@@ -312,6 +312,13 @@ func printSignature(w io.Writer, s *verify.SignatureReport, n int, indent string
 	if s.Level != "" || s.Algorithm != "" {
 		fmt.Fprintf(w, "%sForm:      %s %s\n", in, s.Level, s.Algorithm)
 	}
+	for _, ts := range s.TimeStamps {
+		at := "unknown time"
+		if ts.Time != nil {
+			at = ts.Time.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "%sTime-stamp: %s %s by %s: %s %s %s\n", in, ts.Kind, at, ts.TSA, ts.Indication, ts.SubIndication, ts.Reason)
+	}
 	for i, c := range s.Covered {
 		label := "Covers:   "
 		if i > 0 {
