@@ -225,7 +225,7 @@ func ed448SignedData(t testing.TB, digestAlgID []byte, tamper bool) []byte {
 	if tamper {
 		sig[3] ^= 1
 	}
-	si := derSignerInfo(derIssuerAndSerial(cert), digestAlgID, signedAttrs, derAlgorithmIdentifier(oidEd448, nil), sig)
+	si := derSignerInfo(derIssuerAndSerial(cert), digestAlgID, signedAttrs, derAlgorithmIdentifier(oidEd448, nil), sig, nil)
 	return derContentInfo([][]byte{digestAlgID}, [][]byte{certDER, testpki.New().Intermediate.Raw}, [][]byte{si})
 }
 

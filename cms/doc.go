@@ -19,6 +19,9 @@
 // unsupported (Result.UnsupportedAlgorithm), never as a signature that does not verify. Certificates crypto/x509
 // cannot read because of their key (Brainpool, other named curves, Ed448) are still read.
 //
-// The package does not build certificate chains, check revocation or time-stamps, or handle enveloped content,
-// EnvelopedData, or any content type other than id-data.
+// ParseTimeStamp reads an RFC 3161 TimeStampToken (a SignedData encapsulating id-ct-TSTInfo) and TimeStamp.Verify
+// checks its signature with the same verifier, its signer's critical id-kp-timeStamping EKU and its message imprint.
+//
+// The package does not build certificate chains, check revocation, or handle enveloped content, EnvelopedData, or
+// content types other than id-data (and id-ct-TSTInfo in time-stamp tokens).
 package cms

@@ -137,7 +137,7 @@ func (f forged) signerInfo(t testing.TB) (si, digestAlg []byte) {
 		}
 	}
 	digestAlg = derAlgorithmIdentifier(oidForHash(hash), nil)
-	return derSignerInfo(derIssuerAndSerial(f.id.Cert), digestAlg, signedAttrs, sigAlg, sig), digestAlg
+	return derSignerInfo(derIssuerAndSerial(f.id.Cert), digestAlg, signedAttrs, sigAlg, sig, nil), digestAlg
 }
 
 // rawRSASign signs an arbitrary encoded message (the PKCS#1 v1.5 EM block is built here) with key, to craft

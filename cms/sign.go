@@ -2,6 +2,7 @@ package cms
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -46,6 +47,12 @@ type SignOptions struct {
 	PAdES bool
 	// Rand is the randomness source for the signature; nil means crypto/rand.Reader.
 	Rand io.Reader
+	// TimeStamp, when set, is asked for an RFC 3161 time-stamp token over the signature value (the signature
+	// time-stamp of CAdES/PAdES B-T, RFC 3161 appendix A): imprint is the hash of the SignerInfo's signature value
+	// under the signature's digest algorithm (SHA-256 with Ed448), so its length tells the hash. The token is
+	// verified (signature, critical id-kp-timeStamping EKU, imprint) and added as the unsigned attribute
+	// id-aa-signatureTimeStampToken. An error from it fails the signing, wrapped.
+	TimeStamp func(ctx context.Context, imprint []byte) ([]byte, error)
 }
 
 // SignDetached returns a DER ContentInfo holding a detached SignedData (RFC 5652) over content whose digest under
@@ -54,6 +61,11 @@ type SignOptions struct {
 // PKCS#1 v1.5, ecdsa-with-SHA* or id-Ed25519). The signature is checked with the certificate's key before it is
 // returned.
 func SignDetached(contentDigest []byte, opts SignOptions) ([]byte, error) {
+	return SignDetachedContext(context.Background(), contentDigest, opts)
+}
+
+// SignDetachedContext is SignDetached with the context passed to opts.TimeStamp.
+func SignDetachedContext(ctx context.Context, contentDigest []byte, opts SignOptions) ([]byte, error) {
 	d, err := opts.digestAlg()
 	if err != nil {
 		return nil, err
@@ -90,11 +102,20 @@ func SignDetached(contentDigest []byte, opts SignOptions) ([]byte, error) {
 		return nil, err
 	}
 
+	var unsigned []byte
+	if opts.TimeStamp != nil {
+		attr, err := signatureTimeStamp(ctx, opts.TimeStamp, hash, sig)
+		if err != nil {
+			return nil, err
+		}
+		unsigned = derSetOf(tagContext1, [][]byte{attr})
+	}
+
 	digestAlg := derAlgorithmIdentifier(oidForHash(hash), nil) // RFC 5754: parameters absent
 	if d.shake256 {
 		digestAlg = derAlgorithmIdentifier(oidSHAKE256Len, derInt(big.NewInt(512))) // RFC 8419
 	}
-	si := derSignerInfo(derIssuerAndSerial(opts.Certificate), digestAlg, signedAttrs, sigAlg, sig)
+	si := derSignerInfo(derIssuerAndSerial(opts.Certificate), digestAlg, signedAttrs, sigAlg, sig, unsigned)
 	return derContentInfo([][]byte{digestAlg}, certificateList(opts.Certificate, opts.Chain), [][]byte{si}), nil
 }
 
@@ -238,13 +259,31 @@ func derIssuerAndSerial(cert *x509.Certificate) []byte {
 }
 
 // derSignerInfo encodes a version 1 SignerInfo. signedAttrs is the DER SET OF encoding that was signed (nil for
-// none); it is stored with the [0] IMPLICIT tag.
-func derSignerInfo(sid, digestAlg, signedAttrs, sigAlg, sig []byte) []byte {
+// none); it is stored with the [0] IMPLICIT tag. unsigned is the [1] IMPLICIT unsigned attributes, nil for none.
+func derSignerInfo(sid, digestAlg, signedAttrs, sigAlg, sig, unsigned []byte) []byte {
 	var attrs []byte
 	if signedAttrs != nil {
 		attrs = append([]byte{tagContext0}, signedAttrs[1:]...)
 	}
-	return derTLV(tagSequence, derInt(bigOne), sid, digestAlg, attrs, sigAlg, derTLV(tagOctetString, sig))
+	return derTLV(tagSequence, derInt(bigOne), sid, digestAlg, attrs, sigAlg, derTLV(tagOctetString, sig), unsigned)
+}
+
+// signatureTimeStamp asks stamp for a token over the hash of sig under h, checks it and returns the
+// id-aa-signatureTimeStampToken attribute holding it.
+func signatureTimeStamp(ctx context.Context, stamp func(context.Context, []byte) ([]byte, error), h crypto.Hash, sig []byte) ([]byte, error) {
+	imprint := digest(h, sig)
+	der, err := stamp(ctx, imprint)
+	if err != nil {
+		return nil, fmt.Errorf("cms: signature time-stamp: %w", err)
+	}
+	ts, err := ParseTimeStamp(der)
+	if err != nil {
+		return nil, fmt.Errorf("cms: signature time-stamp: %w", err)
+	}
+	if _, err := ts.Verify(imprint, h); err != nil {
+		return nil, fmt.Errorf("cms: signature time-stamp: %w", err)
+	}
+	return derAttribute(oidAttrSignatureTimeStampToken, ts.SignedData.Raw), nil
 }
 
 // derContentInfo encodes ContentInfo { id-signedData, [0] EXPLICIT SignedData } with version 1, the digest

@@ -125,6 +125,9 @@ type Result struct {
 	Weak []string
 	// Level is the CMS shape (LevelPAdESBaseline, LevelCAdESBaseline, LevelPKCS7).
 	Level Level
+	// TimeStamps lists the signature time-stamps (unsigned attribute id-aa-signatureTimeStampToken), one per
+	// value, in order, each checked against the hash of the SignerInfo's signature value.
+	TimeStamps []SignatureTimeStamp
 
 	// digestChecked: DigestOK compares the message-digest attribute with the content digest (rather than
 	// mirroring SignatureOK).
@@ -293,7 +296,7 @@ func (sd *SignedData) VerifyEncapsulated() ([]*Result, error) {
 // verifySigner checks the SignerInfo si (number index) given the content digest under its digest algorithm (nil
 // when that algorithm is not supported).
 func (sd *SignedData) verifySigner(index int, si *SignerInfo, content []byte) *Result {
-	res := &Result{SignerIndex: index, DigestAlgorithm: si.DigestAlgorithm, Level: levelOf(si)}
+	res := &Result{SignerIndex: index, DigestAlgorithm: si.DigestAlgorithm, Level: levelOf(si), TimeStamps: signatureTimeStamps(si)}
 	res.ContentTypeOK = sd.ContentType.Equal(oidData) && (!si.HasSignedAttributes || si.ContentType.Equal(sd.ContentType))
 
 	cert, certErr := sd.certificateOf(si)

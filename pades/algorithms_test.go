@@ -219,14 +219,14 @@ func TestConformanceAlgorithms(t *testing.T) {
 		{name: "adbe.pkcs7.sha1, nothing encapsulated", file: func(t *testing.T) []byte {
 			return sha1Doc(t, func(d []byte) []byte { return cmsSpec{signer: p.RSA, digest: d}.build(t) })
 		}, want: verify.TotalFailed, sub: verify.FormatFailure},
-		{name: "document time-stamp (ETSI.RFC3161) stays unvalidated, not failed", file: func(t *testing.T) []byte {
+		{name: "document time-stamp (ETSI.RFC3161) holding a CAdES signature, not a time-stamp token, fails", file: func(t *testing.T) []byte {
 			b := craftedDoc(strings.Replace(strings.Replace(standardSigDict, "/ETSI.CAdES.detached", "/ETSI.RFC3161", 1), "/Type /Sig", "/Type /DocTimeStamp", 1), nil)
 			br := standardRange(t, b)
 			b = seal(t, b, br, -1, p.RSA)
 			tst := sha256.Sum256([]byte("a TSTInfo would be here"))
 			hex.Encode(b[br[1]+1:], cmsSpec{signer: p.RSA, eContent: tst[:], digest: tst[:]}.build(t))
 			return b
-		}, want: verify.Indeterminate, sub: verify.SignedDataNotFound, reason: "ETSI.RFC3161"},
+		}, want: verify.TotalFailed, sub: verify.FormatFailure, reason: "document time-stamp is not valid"},
 		{name: "ETSI.CAdES.detached with encapsulated content", file: with(crypto.SHA256, func(d []byte) []byte {
 			return cmsSpec{signer: p.RSA, digest: d, eContent: []byte("other content")}.build(t)
 		}), want: verify.TotalFailed, sub: verify.FormatFailure},

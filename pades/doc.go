@@ -15,9 +15,13 @@
 // %%EOF. An object used in several places (an appearance stream that is also page content) must be allowed in
 // all of them.
 //
-// It is a pure library: no network, no files except in SignFile, no global state. It does not produce B-T/LT/LTA
-// levels (no time-stamps, no DSS), does not verify document time-stamps (ETSI.RFC3161, reported as such), does
-// not sign encrypted files, and does not fill existing empty signature fields. Verify does check adbe.pkcs7.sha1
+// SignOptions.TimeStamp makes B-T: a callback (an RFC 3161 client, which this package does not contain) returns
+// a token over the signature value, embedded as the unsigned attribute id-aa-signatureTimeStampToken inside
+// /Contents (TimeStampReserve more bytes are reserved). Verify checks signature time-stamps (CMSResult.TimeStamps)
+// and document time-stamps (/SubFilter /ETSI.RFC3161: Signature.DocumentTimeStamp, imprint over the ByteRange).
+//
+// It is a pure library: no network, no files except in SignFile, no global state. It does not produce LT/LTA
+// levels (no DSS, no document time-stamps), does not sign encrypted files, and does not fill existing empty signature fields. Verify does check adbe.pkcs7.sha1
 // signatures (the CMS encapsulates the SHA-1 digest of the ByteRange: Signature.EncapsulatedDigestOK) and every
 // SignerInfo of a CMS with several (Signature.CMSResults).
 //

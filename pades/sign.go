@@ -82,6 +82,12 @@ type SignOptions struct {
 	DocMDP int
 	// FieldName names the new signature field; empty picks "Signature1", "Signature2", ...
 	FieldName string
+	// TimeStamp, when set, makes a PAdES baseline B-T signature: it is asked for an RFC 3161 time-stamp token over
+	// imprint, the hash of the CMS signature value under Hash (so its length tells the hash), and the token is
+	// checked and embedded in /Contents as the unsigned attribute id-aa-signatureTimeStampToken. Sign reserves
+	// TimeStampReserve more bytes in /Contents for it; a larger token fails with ErrSignatureTooLarge. The
+	// callback runs after the document has been hashed, with Sign's context; its error fails Sign, wrapped.
+	TimeStamp func(ctx context.Context, imprint []byte) ([]byte, error)
 	// StampTitle and StampFooter replace the visible stamp's first line ("PODPIS ZAUFANY") and last line
 	// ("Dokument podpisany elektronicznie podpisem zaufanym") when set, e.g. to mark a demonstration.
 	StampTitle, StampFooter string
@@ -116,7 +122,7 @@ func (o *SignOptions) hash() (crypto.Hash, error) {
 }
 
 // Sign reads the PDF in (size bytes) and writes to out the same bytes followed by an incremental update holding a
-// PAdES baseline B-B signature (/SubFilter /ETSI.CAdES.detached) over the whole output except the /Contents
+// PAdES baseline B-B signature (B-T with SignOptions.TimeStamp; /SubFilter /ETSI.CAdES.detached) over the whole output except the /Contents
 // placeholder. The input is read once, streamed into out and the hash at the same time; only the update (a few
 // kilobytes, plus the stamp's font subset) is held in memory.
 func Sign(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts SignOptions) (*SignResult, error) {
@@ -149,8 +155,9 @@ func sign(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts S
 	h.Write(upd[:pl.gapStart])
 	h.Write(upd[pl.gapEnd:])
 	digest := h.Sum(nil)
-	der, err := cms.SignDetached(digest, cms.SignOptions{
+	der, err := cms.SignDetachedContext(ctx, digest, cms.SignOptions{
 		Hash: hash, Signer: opts.Signer, Certificate: opts.Certificate, Chain: opts.Chain, PAdES: true,
+		TimeStamp: opts.TimeStamp,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pades: %w", err)
@@ -639,9 +646,16 @@ func signatureDictionary(o *SignOptions) (b []byte, brOff, contentsOff, contents
 	return b, brOff, contentsOff, contentsLen
 }
 
+// TimeStampReserve is the room Sign adds to /Contents for a signature time-stamp token (SignOptions.TimeStamp): a
+// token with a TSA certificate and its chain of RSA-4096 certificates fits.
+const TimeStampReserve = 8 << 10
+
 // reserve estimates the CMS size generously: certificates, signature value, attributes and room to spare.
 func reserve(o *SignOptions) int {
 	n := 4096 + len(o.Certificate.Raw)
+	if o.TimeStamp != nil {
+		n += TimeStampReserve
+	}
 	for _, c := range o.Chain {
 		n += len(c.Raw)
 	}

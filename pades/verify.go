@@ -105,8 +105,13 @@ type Signature struct {
 	// EncapsulatedDigestOK: for SubFilter adbe.pkcs7.sha1, the CMS encapsulates exactly the SHA-1 digest of the
 	// ByteRange (what the SignerInfos then sign).
 	EncapsulatedDigestOK bool
+	// DocumentTimeStamp is the check of a document time-stamp (/SubFilter /ETSI.RFC3161): its token parsed from
+	// /Contents, verified (signature, critical id-kp-timeStamping EKU) and its imprint compared with the hash of
+	// the ByteRange. Nil for other signatures. CMSResult is nil for a document time-stamp; the signature
+	// time-stamps of a CAdES signature are in CMSResult.TimeStamps.
+	DocumentTimeStamp *cms.SignatureTimeStamp
 	// Digest is the digest of the ByteRange under the first SignerInfo's digest algorithm (for adbe.pkcs7.sha1:
-	// its SHA-1 digest).
+	// its SHA-1 digest; for a document time-stamp: under the token's imprint hash).
 	Digest []byte
 	// signed is what was digested: the file's ByteRange ranges (set when Digest is).
 	signed *signedRanges
@@ -580,7 +585,9 @@ func checkSignature(r *pdf.Reader, in io.ReaderAt, f foundSig) checked {
 	if s.CMS != nil && len(br) == 4 && s.InsideFile && br[1] >= 0 && br[3] >= 0 {
 		var results []*cms.Result
 		var err error
-		if s.SubFilter == "adbe.pkcs7.sha1" {
+		if s.SubFilter == "ETSI.RFC3161" {
+			s.DocumentTimeStamp, s.Digest = checkDocumentTimeStamp(in, s.CMS, br)
+		} else if s.SubFilter == "adbe.pkcs7.sha1" {
 			// The SHA-1 digest of the ByteRange is the encapsulated content, which the SignerInfos sign.
 			if s.Digest, err = hashRanges(in, crypto.SHA1, br); err == nil {
 				s.EncapsulatedDigestOK = s.CMS.EContent != nil && bytes.Equal(s.CMS.EContent, s.Digest)
@@ -592,9 +599,10 @@ func checkSignature(r *pdf.Reader, in io.ReaderAt, f foundSig) checked {
 				s.Digest = results[0].ContentDigest
 			}
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			s.CMSErr = err
-		} else {
+		case results != nil:
 			s.CMSResults, s.CMSResult = results, results[0]
 		}
 		if s.Digest != nil {
@@ -602,6 +610,32 @@ func checkSignature(r *pdf.Reader, in io.ReaderAt, f foundSig) checked {
 		}
 	}
 	return c
+}
+
+// checkDocumentTimeStamp checks a document time-stamp: the token in sd (the parsed /Contents), its signature
+// and TSA certificate, and its imprint against the hash of the ByteRange br under the token's hash algorithm.
+// It also returns the ByteRange hash, nil when it was not computed.
+func checkDocumentTimeStamp(in io.ReaderAt, sd *cms.SignedData, br []int64) (*cms.SignatureTimeStamp, []byte) {
+	ts, err := cms.ParseTimeStamp(sd.Raw)
+	if err != nil {
+		return &cms.SignatureTimeStamp{Err: err}, nil
+	}
+	st := &cms.SignatureTimeStamp{Token: ts, Time: ts.Info.GenTime}
+	h := ts.Info.HashAlgorithm
+	if h == 0 || !h.Available() {
+		st.Signer, st.Err = ts.VerifySignature()
+		if st.Err == nil {
+			st.Err = fmt.Errorf("%w: imprint hash %v", cms.ErrUnsupportedAlgorithm, ts.Info.HashAlgorithmOID)
+		}
+		return st, nil
+	}
+	sum, err := hashRanges(in, h, br)
+	if err != nil {
+		st.Err = fmt.Errorf("pades: hashing the ByteRange: %w", err)
+		return st, nil
+	}
+	st.Signer, st.Err = ts.Verify(sum, h)
+	return st, sum
 }
 
 // signedRanges are the byte ranges a signature's digest covered, in the reader they were digested from.

@@ -93,18 +93,18 @@ func (s SignatureReport) forDisplay() SignatureReport {
 	out.CoveredCodes = printableMessages(s.CoveredCodes)
 	out.ReasonCodes = printableMessages(s.ReasonCodes)
 	out.WarningCodes = printableMessages(s.WarningCodes)
-	if s.TimeStamps != nil {
-		out.TimeStamps = make([]TimeStampReport, len(s.TimeStamps))
-		for i, t := range s.TimeStamps {
-			t.Type, t.TSA, t.Reason = Printable(t.Type), Printable(t.TSA), Printable(t.Reason)
-			out.TimeStamps[i] = t
-		}
-	}
 	if s.Changes != nil {
 		out.Changes = make([]Change, len(s.Changes))
 		for i, c := range s.Changes {
 			c.Kind, c.Detail = Printable(c.Kind), Printable(c.Detail)
 			out.Changes[i] = c
+		}
+	}
+	if s.TimeStamps != nil {
+		out.TimeStamps = make([]TimeStamp, len(s.TimeStamps))
+		for i, ts := range s.TimeStamps {
+			ts.TSA, ts.Reason = Printable(ts.TSA), Printable(ts.Reason)
+			out.TimeStamps[i] = ts
 		}
 	}
 	if s.CounterSignatures != nil {

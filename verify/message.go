@@ -199,6 +199,8 @@ var messages = map[string][2]string{
 	// PDF signature dictionary and CMS
 	"pdf.sha1SubFilter":     {"SubFilter adbe.pkcs7.sha1 podpisuje skrót SHA-1 dokumentu (słaby)", "SubFilter adbe.pkcs7.sha1 signs a SHA-1 digest of the document (weak)"},
 	"pdf.docTimeStamp":      {"znaczniki czasu dokumentu (ETSI.RFC3161) nie są weryfikowane", "document time-stamps (ETSI.RFC3161) are not validated"},
+	"ts.signatureInvalid":   {"znacznik czasu podpisu jest nieprawidłowy", "the signature time-stamp is not valid"},
+	"ts.documentInvalid":    {"znacznik czasu dokumentu jest nieprawidłowy", "the document time-stamp is not valid"},
 	"pdf.noSubFilter":       {"słownik podpisu nie ma /SubFilter", "the signature dictionary has no /SubFilter"},
 	"pdf.unknownSubFilter":  {"nieobsługiwany /SubFilter {subFilter}", "unsupported /SubFilter {subFilter}"},
 	"pdf.type":              {"/Type słownika podpisu to /{type}", "the signature dictionary's /Type is /{type}"},

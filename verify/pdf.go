@@ -129,7 +129,9 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 	case "adbe.pkcs7.sha1":
 		r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, msg("pdf.sha1SubFilter"))
 	case "ETSI.RFC3161":
-		r.Add(Indeterminate, SignedDataNotFound, msg("pdf.docTimeStamp"))
+		if s.DocumentTimeStamp == nil {
+			r.Add(Indeterminate, SignedDataNotFound, msg("pdf.docTimeStamp"))
+		}
 	case "":
 		r.Checks.Structure = Failed
 		r.Add(TotalFailed, FormatFailure, msg("pdf.noSubFilter"))
@@ -200,6 +202,11 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, msg("alg.weak", "algorithms", strings.Join(dedupe(c.Weak), ", ")))
 		}
 	}
+	var sigStamps []cms.SignatureTimeStamp
+	if s.CMSResult != nil {
+		sigStamps = s.CMSResult.TimeStamps
+	}
+	p.pdfTimeStamps(&r, sigStamps, s.DocumentTimeStamp)
 	p.timeChecks(&r, cert)
 	if cert != nil {
 		for _, w := range certificateWarnings(cert) {
@@ -217,6 +224,9 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 			embedded = s.CMS.Certificates
 		}
 		cr := p.Chain(cert, embedded, at)
+		if s.DocumentTimeStamp != nil && s.DocumentTimeStamp.Err == nil {
+			cr = p.tsaChain(cert, embedded, at) // a TSA's certificate: its EKU was checked with the token
+		}
 		r.Checks.Chain = cr.Check
 		if cr.Check != Passed {
 			r.Add(cr.Indication, cr.SubIndication, cr.Why)

@@ -178,6 +178,16 @@ func chainFailed(check Check, sub SubIndication, why Message, path []*x509.Certi
 // OUT_OF_BOUNDS_NO_POE even when the claimed time lies inside it. The leaf's key usage must allow document
 // signatures (INDETERMINATE / CHAIN_CONSTRAINTS_FAILURE otherwise). It never fetches anything.
 func (p *Policy) Chain(leaf *x509.Certificate, embedded []*x509.Certificate, claimed time.Time) ChainResult {
+	return p.chain(leaf, embedded, claimed, keyusage.ForDocuments)
+}
+
+// tsaChain is Chain for a time-stamping authority's certificate: its key usage (the critical
+// id-kp-timeStamping EKU) is checked by cms.TimeStamp.Verify, not the document-signing rules.
+func (p *Policy) tsaChain(leaf *x509.Certificate, embedded []*x509.Certificate, claimed time.Time) ChainResult {
+	return p.chain(leaf, embedded, claimed, func(*x509.Certificate) error { return nil })
+}
+
+func (p *Policy) chain(leaf *x509.Certificate, embedded []*x509.Certificate, claimed time.Time, usage func(*x509.Certificate) error) ChainResult {
 	if leaf == nil {
 		return chainFailed(NotChecked, NoSigningCertificateFound, msg("chain.noLeaf"), nil)
 	}
@@ -210,7 +220,7 @@ func (p *Policy) Chain(leaf *x509.Certificate, embedded []*x509.Certificate, cla
 	}
 	chains, err := verifyAt(now)
 	if err == nil && len(chains) > 0 {
-		if why := keyusage.ForDocuments(leaf); why != nil {
+		if why := usage(leaf); why != nil {
 			return chainFailed(Failed, ChainConstraintsFailure, msg("chain.keyUsage").withDetail(fromLibrary(why.Error())), chains[0])
 		}
 		return ChainResult{Check: Passed, Indication: TotalPassed, Path: chains[0]}

@@ -156,8 +156,8 @@ type SignatureReport struct {
 	Algorithm string `json:"algorithm,omitempty"`
 	// Level names the signature form, e.g. "XAdES-B-B", "XMLDSig", "PAdES-B-B", "CAdES/PKCS#7".
 	Level string `json:"level,omitempty"`
-	// TimeStamps are the signature's time-stamps, each with its time, TSA and verdict.
-	TimeStamps        []TimeStampReport `json:"timestamps,omitempty"`
+	// TimeStamps lists the signature's time-stamps with their verdicts (timestamps.go).
+	TimeStamps        []TimeStamp       `json:"timestamps,omitempty"`
 	WrappedFile       *WrappedFile      `json:"wrappedFile,omitempty"`
 	CounterSignatures []SignatureReport `json:"counterSignatures,omitempty"`
 	// Changes lists what later PDF revisions did (PDF only).

@@ -4,27 +4,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"strconv"
-	"time"
 
 	"github.com/trustsign/trustsign/tsa"
 	"github.com/trustsign/trustsign/xades"
 )
-
-// TimeStampReport is the validation result of one time-stamp of a signature.
-type TimeStampReport struct {
-	// Type is "signature" for a signature time-stamp (XAdES SignatureTimeStamp).
-	Type string `json:"type"`
-	// Time is the TSA's time (genTime), when the token could be read.
-	Time *time.Time `json:"time,omitempty"`
-	// TSA is the subject of the TSA certificate, when the token carries it.
-	TSA string `json:"tsa,omitempty"`
-	// Indication is TOTAL_PASSED when the token is valid proof of existence of the signature value at Time:
-	// TOTAL_FAILED when it is over other data or its signature does not verify, INDETERMINATE when its TSA is not
-	// trusted under the policy.
-	Indication Indication `json:"indication"`
-	// Reason says why the token is not valid.
-	Reason string `json:"reason,omitempty"`
-}
 
 // xmlTimeStamps validates the signature time-stamps of an XML signature under the policy's trust anchors (at the
 // token's time), records them in r and raises its level to XAdES-B-T when one is valid. A time-stamp that does not
@@ -48,7 +31,7 @@ func xmlTimeStamps(r *SignatureReport, s *xades.SignatureResult, p *Policy) {
 	}
 	valid := false
 	for i, st := range s.SignatureTimeStamps {
-		tr := TimeStampReport{Type: "signature"}
+		tr := TimeStamp{Kind: "signature"}
 		var err error
 		if st.Problem != "" {
 			err = errors.New(st.Problem)

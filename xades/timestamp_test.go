@@ -64,7 +64,7 @@ func TestSignBT(t *testing.T) {
 				t.Fatalf("report: %s level %q timestamps %+v reasons %q", rep.Indication, s.Level, s.TimeStamps, s.Reasons)
 			}
 			ts := s.TimeStamps[0]
-			if ts.Indication != verify.TotalPassed || ts.Time == nil || !strings.Contains(ts.TSA, "Trustsign Test TSA") || ts.Type != "signature" {
+			if ts.Indication != verify.TotalPassed || ts.Time == nil || !strings.Contains(ts.TSA, "Trustsign Test TSA") || ts.Kind != "signature" {
 				t.Errorf("time-stamp report %+v", ts)
 			}
 		})

@@ -312,12 +312,12 @@ func printSignature(w io.Writer, s *verify.SignatureReport, n int, indent string
 	if s.Level != "" || s.Algorithm != "" {
 		fmt.Fprintf(w, "%sForm:      %s %s\n", in, s.Level, s.Algorithm)
 	}
-	for _, st := range s.TimeStamps {
-		when := "time unknown"
-		if st.Time != nil {
-			when = st.Time.UTC().Format(time.RFC3339)
+	for _, ts := range s.TimeStamps {
+		at := "unknown time"
+		if ts.Time != nil {
+			at = ts.Time.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(w, "%sTime-stamp: %s %s by %q: %s\n", in, st.Type, when, st.TSA, st.Indication)
+		fmt.Fprintf(w, "%sTime-stamp: %s %s by %s: %s %s %s\n", in, ts.Kind, at, ts.TSA, ts.Indication, ts.SubIndication, ts.Reason)
 	}
 	for i, c := range s.Covered {
 		label := "Covers:   "
