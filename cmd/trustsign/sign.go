@@ -258,11 +258,7 @@ func runSign(cmd *cobra.Command, f *signFlags, in string) error {
 		return err
 	}
 	if f.format == "pades" {
-		if stamp != nil {
-			// pades.SignOptions has no time-stamp hook yet (PAdES B-T is being built separately)
-			return failErr(exitFailed, errors.New("--level b-t is not available for PAdES yet: sign at b-b, or sign XML (XAdES B-T)"))
-		}
-		return runSignPades(cmd, f, seal, prof, h, when, in, data)
+		return runSignPades(cmd, f, seal, prof, h, when, in, data, stamp)
 	}
 	if err := checkNoPadesFlags(cmd); err != nil {
 		return err

@@ -60,7 +60,7 @@ func TestSignLevelErrors(t *testing.T) {
 		{"TSA down", []string{"--level", "b-t", "--tsa", p.TSA(t, testpki.TSAHTTP500)}, "doc.xml", exitFailed, "tsa: no time-stamping authority answered"},
 		{"TSA with a wrong nonce", []string{"--level", "b-t", "--tsa", p.TSA(t, testpki.TSAWrongNonce)}, "doc.xml", exitFailed, "nonce"},
 		{"TSA not chained to --tsa-trust", []string{"--level", "b-t", "--tsa", good, "--tsa-trust", f.path("attacker.pem")}, "doc.xml", exitFailed, "certificate signed by unknown authority"},
-		{"PAdES b-t", []string{"--level", "b-t", "--tsa", good}, "in.pdf", exitFailed, "not available for PAdES"},
+		{"PAdES b-t, TSA down", []string{"--level", "b-t", "--tsa", p.TSA(t, testpki.TSAHTTP500)}, "in.pdf", exitFailed, "no time-stamping authority answered"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,5 +77,24 @@ func TestSignLevelErrors(t *testing.T) {
 				t.Errorf("an output was written")
 			}
 		})
+	}
+}
+
+// TestSignPAdESBT: `sign --level b-t` on a PDF embeds the signature time-stamp, and verify reports PAdES-B-T.
+func TestSignPAdESBT(t *testing.T) {
+	f := newFixture(t)
+	p := testpki.New()
+	pdf := f.path("in.pdf")
+	if err := os.WriteFile(pdf, pdftest.Build(pdftest.Simple(1, "Wniosek"), 1, pdftest.Options{}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := f.path("bt.pdf")
+	if code, _, stderr := ts(t, "sign", "--key", f.path("rsa.key"), "--cert", f.path("rsa.pem"), "--level", "b-t",
+		"--tsa", p.TSA(t, testpki.TSAGood), pdf, "-o", out); code != 0 {
+		t.Fatalf("sign: exit %d %s", code, stderr)
+	}
+	code, stdout, stderr := ts(t, "verify", "--trust", f.path("root.pem"), "--intermediates", f.path("inter.pem"), "--json", out)
+	if code != 0 || !strings.Contains(stdout, `"level":"PAdES-B-T"`) || !strings.Contains(stdout, `"kind":"signature"`) {
+		t.Errorf("verify: exit %d %s %s", code, stdout, stderr)
 	}
 }

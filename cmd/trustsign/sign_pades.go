@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"fmt"
 	"os"
@@ -52,13 +53,13 @@ func checkNoPadesFlags(cmd *cobra.Command) error {
 	return nil
 }
 
-func runSignPades(cmd *cobra.Command, f *signFlags, seal *signer.Seal, prof *xades.Profile, h crypto.Hash, when time.Time, in string, data []byte) error {
+func runSignPades(cmd *cobra.Command, f *signFlags, seal *signer.Seal, prof *xades.Profile, h crypto.Hash, when time.Time, in string, data []byte, stamp func(context.Context, []byte) ([]byte, error)) error {
 	if cmd.Flags().Changed("signing-certificate-v2") || cmd.Flags().Changed("mime-type") {
 		return usageErr("--signing-certificate-v2 and --mime-type apply to XAdES only (PAdES always uses signingCertificateV2)")
 	}
 	p := &f.pades
 	opts := pades.SignOptions{Signer: seal.Key, Certificate: seal.Certificate, Chain: seal.Chain[1:], Hash: h, Time: when,
-		Name: p.name, Reason: p.reason, Location: p.location, ContactInfo: p.contact, Page: p.page, DocMDP: p.certify}
+		Name: p.name, Reason: p.reason, Location: p.location, ContactInfo: p.contact, Page: p.page, DocMDP: p.certify, TimeStamp: stamp}
 	if prof != nil {
 		opts.Profile = &pades.Profile{FirstName: prof.FirstName, SecondName: prof.SecondName, Surname: prof.Surname,
 			PESEL: prof.PESEL, ProfileID: prof.ProfileID, Login: prof.Login}
