@@ -122,6 +122,13 @@ func (s *site) register(t *testing.T, a applicant) (answer, registered) {
 	return ans, r
 }
 
+// sent is every message so far, once the notices sent in the background after an answer have gone out (a notice
+// still on its way would be counted with the next step).
+func (s *site) sent() []notify.Message {
+	s.svc.Profiles.WaitForDeliveries()
+	return s.svc.Sent.Messages()
+}
+
 func countTo(msgs []notify.Message, to string) (codes, notices int) {
 	for _, m := range msgs {
 		if m.To != to {
@@ -163,7 +170,7 @@ func TestAttackSMSFlood(t *testing.T) {
 	t.Run("one address", func(t *testing.T) {
 		s := startSite(t, t.TempDir(), &settableClock{t: time.Now().Truncate(time.Second)})
 		created, throttled := flood(s, 50, 0)
-		sms, _ := countTo(s.svc.Sent.Messages(), victim)
+		sms, _ := countTo(s.sent(), victim)
 		t.Logf("50 registrations from one address: %d created, %d answered 429, %d SMS to the number", created, throttled, sms)
 		if created != 20 || throttled != 30 || sms != 10 {
 			t.Fatalf("%d created, %d throttled, %d SMS; want 20, 30, 10", created, throttled, sms)
@@ -173,19 +180,19 @@ func TestAttackSMSFlood(t *testing.T) {
 		clock := &settableClock{t: time.Now().Truncate(time.Second)}
 		s := startSite(t, t.TempDir(), clock, func(o *clienttest.Options) { o.Messages.RegistrationsPerAddress = 1000 })
 		created, _ := flood(s, 50, 0)
-		sms, _ := countTo(s.svc.Sent.Messages(), victim)
+		sms, _ := countTo(s.sent(), victim)
 		t.Logf("50 registrations: %d created, %d SMS to the number", created, sms)
 		if created != 50 || sms != 10 {
 			t.Fatalf("%d created, %d SMS; want 50, 10", created, sms)
 		}
 		s = s.restart(t)
 		flood(s, 5, 100)
-		if sms, _ := countTo(s.svc.Sent.Messages(), victim); sms != 0 {
+		if sms, _ := countTo(s.sent(), victim); sms != 0 {
 			t.Fatalf("after a restart the number got %d more SMS", sms)
 		}
 		clock.Advance(61 * time.Minute)
 		flood(s, 12, 200)
-		if sms, _ := countTo(s.svc.Sent.Messages(), victim); sms != 10 {
+		if sms, _ := countTo(s.sent(), victim); sms != 10 {
 			t.Fatalf("the next hour the number got %d SMS, want 10", sms)
 		}
 	})
@@ -202,7 +209,7 @@ func TestAttackDuplicateNoticeFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 	holder := "anna@example.test"
-	_, before := countTo(s.svc.Sent.Messages(), holder)
+	_, before := countTo(s.sent(), holder)
 	flood := func(s *site, n, from int) {
 		for i := 0; i < n; i++ {
 			ans, _ := s.register(t, applicant{login: fmt.Sprintf("dup_%d", from+i), pesel: pesel,
@@ -213,7 +220,7 @@ func TestAttackDuplicateNoticeFlood(t *testing.T) {
 		}
 	}
 	flood(s, 50, 0)
-	_, after := countTo(s.svc.Sent.Messages(), holder)
+	_, after := countTo(s.sent(), holder)
 	t.Logf("50 registrations with a holder's PESEL: %d notices to the holder (before %d)", after-before, before)
 	if after-before != 1 {
 		t.Fatalf("%d notices, want 1", after-before)
@@ -221,12 +228,12 @@ func TestAttackDuplicateNoticeFlood(t *testing.T) {
 	s = s.restart(t)
 	clock.Advance(23 * time.Hour)
 	flood(s, 5, 100)
-	if _, n := countTo(s.svc.Sent.Messages(), holder); n != 0 {
+	if _, n := countTo(s.sent(), holder); n != 0 {
 		t.Fatalf("after a restart, within the day: %d more notices", n)
 	}
 	clock.Advance(time.Hour + time.Second)
 	flood(s, 5, 200)
-	if _, n := countTo(s.svc.Sent.Messages(), holder); n != 1 {
+	if _, n := countTo(s.sent(), holder); n != 1 {
 		t.Fatalf("the next day: %d notices, want 1", n)
 	}
 }
@@ -260,7 +267,7 @@ func TestAttackRegistrationRevealsTakenIdentity(t *testing.T) {
 		if _, err := s.svc.NewHolder(bg, clienttest.Holder{Login: holderLogin, PESEL: holderPESEL}); err != nil {
 			t.Fatal(err)
 		}
-		before := len(s.svc.Sent.Messages())
+		before := len(s.sent())
 		if viaWeb {
 			return observeWeb(t, s, a, before)
 		}
@@ -359,7 +366,7 @@ func observeAPI(t *testing.T, s *site, a applicant, before int) observation {
 	o["register.headers"] = headers(ans.header)
 	o["register.body"] = norm(string(ans.body))
 	o["register.secretLength"] = fmt.Sprint(len(r.ApplicationSecret))
-	o["messages.afterRegister"] = messagesTo(s.svc.Sent.Messages()[before:], a.email, norm)
+	o["messages.afterRegister"] = messagesTo(s.sent()[before:], a.email, norm)
 	code, _ := s.svc.LastCode(a.email)
 
 	login := s.call(t, "POST", "/v1/sessions", `{"login":"`+a.login+`","password":"Napastnik-Haslo-2026"}`)
@@ -383,7 +390,7 @@ func observeAPI(t *testing.T, s *site, a applicant, before int) observation {
 		res := s.call(t, "POST", "/v1/profiles/"+r.ID+"/contact-confirmation/resend", "{}")
 		o[fmt.Sprintf("resend.%02d", i)] = fmt.Sprintf("%d %s %s", res.status, res.header.Get("Retry-After"), norm(string(res.body)))
 	}
-	o["messages.afterResends"] = messagesTo(s.svc.Sent.Messages()[before:], a.email, norm)
+	o["messages.afterResends"] = messagesTo(s.sent()[before:], a.email, norm)
 	newest, _ := s.svc.LastCode(a.email)
 	o["code.superseded"] = fmt.Sprint(newest != code)
 
@@ -393,7 +400,7 @@ func observeAPI(t *testing.T, s *site, a applicant, before int) observation {
 	o["confirm.right"] = fmt.Sprintf("%d %s", right.status, norm(string(right.body)))
 	login = s.call(t, "POST", "/v1/sessions", `{"login":"`+a.login+`","password":"Napastnik-Haslo-2026"}`)
 	o["login.afterConfirm"] = fmt.Sprintf("%d %s", login.status, norm(string(login.body)))
-	o["messages.all"] = messagesTo(s.svc.Sent.Messages()[before:], a.email, norm)
+	o["messages.all"] = messagesTo(s.sent()[before:], a.email, norm)
 
 	// second order: register again with the same login (then the same PESEL) and fresh other data; a real
 	// application holding them would be told, so the decoy is too
@@ -402,13 +409,13 @@ func observeAPI(t *testing.T, s *site, a applicant, before int) observation {
 		{"sameLogin", a.login, clienttest.PESEL(9102)},
 		{"samePESEL", "adam_again", a.pesel},
 	} {
-		n := len(s.svc.Sent.Messages())
+		n := len(s.sent())
 		b := a
 		b.login, b.pesel = again.login, again.pesel
 		ans, r2 := s.register(t, b)
 		norm2 := normalizer(b, r2)
 		o["again."+again.name] = fmt.Sprintf("%d %s | %s", ans.status, norm2(norm(string(ans.body))),
-			messagesTo(s.svc.Sent.Messages()[n:], a.email, func(x string) string { return norm2(norm(x)) }))
+			messagesTo(s.sent()[n:], a.email, func(x string) string { return norm2(norm(x)) }))
 	}
 	return o
 }
@@ -472,7 +479,7 @@ func observeWeb(t *testing.T, s *site, a applicant, before int) observation {
 	}
 	o["register"] = page(reg)
 	o["confirm.page"] = page(c.do("GET", "/register/confirm", nil))
-	o["messages.afterRegister"] = messagesTo(s.svc.Sent.Messages()[before:], a.email, norm)
+	o["messages.afterRegister"] = messagesTo(s.sent()[before:], a.email, norm)
 	for i := 0; i < 12; i++ {
 		s.clock.Advance(2 * time.Second)
 		o[fmt.Sprintf("resend.%02d", i)] = page(c.do("POST", "/register/resend", url.Values{}))
@@ -480,6 +487,6 @@ func observeWeb(t *testing.T, s *site, a applicant, before int) observation {
 	code, _ := s.svc.LastCode(a.email)
 	o["confirm.code"] = page(c.do("POST", "/register/confirm", url.Values{"code": {code}}))
 	o["login"] = page(c.do("POST", "/login", url.Values{"login": {a.login}, "password": {"Napastnik-Haslo-2026"}}))
-	o["messages.all"] = messagesTo(s.svc.Sent.Messages()[before:], a.email, norm)
+	o["messages.all"] = messagesTo(s.sent()[before:], a.email, norm)
 	return o
 }

@@ -42,7 +42,7 @@ var domainErrors = []domainError{
 	// are for the bare sentinels.
 	mapped(profile.ErrInvalidPESEL, 422, "invalid-data", "Invalid data", "pesel: 11 digits with a valid checksum and date of birth expected"),
 	mapped(profile.ErrInvalid, 422, "invalid-data", "Invalid data", ""),
-	mapped(profile.ErrBusy, 429, "busy", "The service is busy", "Too many passwords are being checked at once; try again in a moment."),
+	{profile.ErrBusy, errBusy.p}, // profileProblem adds its Retry-After
 	mapped(profile.ErrThrottled, 429, "too-many-requests", "Too many requests", ""),
 
 	// signing: integrators' signing requests

@@ -54,9 +54,7 @@ func (s *Server) lookupAllowed(c *gin.Context, key string, limit, def int) bool 
 	}
 	ok, wait := s.limits.allow(key, limit, time.Minute)
 	if !ok {
-		p := *errTooManyRequest
-		p.p.RetryAfter = int(wait.Seconds()) + 1
-		writeProblem(c, &p)
+		tooManyRequests(c, int(wait.Seconds())+1)
 	}
 	return ok
 }

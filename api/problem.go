@@ -95,3 +95,10 @@ func writeProblem(c *gin.Context, err error) {
 
 // statusText is a fallback title for statuses without a problem of their own.
 func statusText(code int) string { return http.StatusText(code) }
+
+// tooManyRequests answers 429 with Retry-After: retryAfter seconds, at least 1.
+func tooManyRequests(c *gin.Context, retryAfter int) {
+	p := *errTooManyRequest
+	p.p.RetryAfter = max(1, retryAfter)
+	writeProblem(c, &p)
+}

@@ -146,8 +146,7 @@ func (s *Server) register(c *gin.Context) {
 		return
 	}
 	// per client address, whatever the data (a flood of registrations is a flood of messages)
-	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), profile.ActionRegister, clientAddr(c)); err != nil {
-		writeProblem(c, profileProblem(err))
+	if !s.limitAddress(c, profile.ActionRegister) {
 		return
 	}
 	reg, err := s.cfg.Profiles.Register(c.Request.Context(), profile.Application{Login: b.Login, Password: b.Password,
@@ -177,8 +176,7 @@ func (s *Server) confirmContact(c *gin.Context) {
 }
 
 func (s *Server) resendContact(c *gin.Context) {
-	if err := s.cfg.Profiles.AllowFrom(c.Request.Context(), profile.ActionResend, clientAddr(c)); err != nil {
-		writeProblem(c, profileProblem(err))
+	if !s.limitAddress(c, profile.ActionResend) {
 		return
 	}
 	if err := s.cfg.Profiles.ResendContactCode(c.Request.Context(), c.Param("id")); err != nil {

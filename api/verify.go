@@ -25,10 +25,8 @@ func (s *Server) verifyDocument(c *gin.Context) {
 	// admitted before the body is read: bodies waiting for a slot are bounded too
 	admitted, err := s.cfg.VerifySlots.Admit()
 	if err != nil {
-		p := *errTooManyRequest
-		p.p.RetryAfter = max(1, int(s.cfg.VerifySlots.RetryAfter().Seconds()))
 		c.Header("Connection", "close") // the unread body is not drained
-		writeProblem(c, &p)
+		tooManyRequests(c, int(s.cfg.VerifySlots.RetryAfter().Seconds()))
 		return
 	}
 	defer admitted()
@@ -97,9 +95,7 @@ func (s *Server) verifyDocument(c *gin.Context) {
 			c.Abort() // the client went away while queued
 			return
 		}
-		p := *errTooManyRequest
-		p.p.RetryAfter = max(1, int(s.cfg.VerifySlots.RetryAfter().Seconds()))
-		writeProblem(c, &p)
+		tooManyRequests(c, int(s.cfg.VerifySlots.RetryAfter().Seconds()))
 		return
 	}
 	defer release()
@@ -115,9 +111,7 @@ func (s *Server) verifyAllowed(c *gin.Context) bool {
 	}
 	ok, wait := s.limits.allow("verify:"+clientAddr(c), s.cfg.PublicVerifyPerMinute, time.Minute)
 	if !ok {
-		p := *errTooManyRequest
-		p.p.RetryAfter = int(wait.Seconds()) + 1
-		writeProblem(c, &p)
+		tooManyRequests(c, int(wait.Seconds())+1)
 		return false
 	}
 	return true

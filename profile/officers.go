@@ -70,7 +70,7 @@ func (s *Service) ResetOfficerPassword(ctx context.Context, actor, login, passwo
 	if err := CheckPasswordRules(password, login, s.o.BlockedPasswords); err != nil {
 		return err
 	}
-	hash, err := hashPassword(password, s.o.Argon2, s.rnd)
+	hash, err := s.hashPassword(ctx, password) // within the hashing slots, as every other hash
 	if err != nil {
 		return err
 	}

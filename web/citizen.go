@@ -5,7 +5,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -280,11 +279,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, profile.ErrThrottled):
 		// growing delays: seconds at first, minutes later
-		var te *profile.ThrottledError
-		errors.As(err, &te)
-		secs := int(math.Ceil(te.RetryAfter.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		if secs < 60 {
+		if secs := setRetryAfter(w, err); secs < 60 {
 			v.Errors["password"] = v.T("err.loginDelay", secs)
 		} else {
 			v.Errors["password"] = v.T("err.loginThrottled", retryMinutes(err))

@@ -108,16 +108,25 @@ func (s *server) allowRecovery(w http.ResponseWriter, r *http.Request, v *view, 
 	case err == nil:
 		return true
 	case errors.Is(err, profile.ErrThrottled):
-		var te *profile.ThrottledError
-		if errors.As(err, &te) {
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
-		}
+		setRetryAfter(w, err)
 		v.Errors[""] = v.T("err.throttled", retryMinutes(err))
 		s.render(w, http.StatusTooManyRequests, "recovery", v)
 	default:
 		s.internal(w, r, err)
 	}
 	return false
+}
+
+// setRetryAfter sets Retry-After from a *profile.ThrottledError's wait, in whole seconds rounded up (at least 1),
+// and returns them.
+func setRetryAfter(w http.ResponseWriter, err error) int {
+	secs := 1
+	var te *profile.ThrottledError
+	if errors.As(err, &te) {
+		secs = max(1, int(math.Ceil(te.RetryAfter.Seconds())))
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return secs
 }
 
 // busy answers 429 with the translated "try again in a moment" page (no password-hashing slot was free).
