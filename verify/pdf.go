@@ -223,10 +223,9 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 		if s.CMS != nil {
 			embedded = s.CMS.Certificates
 		}
-		cr := p.Chain(cert, embedded, at)
-		if s.DocumentTimeStamp != nil && s.DocumentTimeStamp.Err == nil {
-			cr = p.tsaChain(cert, embedded, at) // a TSA's certificate: its EKU was checked with the token
-		}
+		// a document time-stamp's certificate is a TSA's: its EKU was checked with the token
+		tsaCert := s.DocumentTimeStamp != nil && s.DocumentTimeStamp.Err == nil
+		cr := p.longTerm(longTermInput{Leaf: cert, Embedded: embedded, Claimed: at, TSA: tsaCert})
 		r.Checks.Chain = cr.Check
 		if cr.Check != Passed {
 			r.Add(cr.Indication, cr.SubIndication, cr.Why)

@@ -218,7 +218,7 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 		if at != nil {
 			t0 = *at
 		}
-		cr := p.Chain(s.Certificate, s.Certificates, t0)
+		cr := p.longTerm(longTermInput{Leaf: s.Certificate, Embedded: s.Certificates, Claimed: t0})
 		r.Checks.Chain = cr.Check
 		if cr.Check != Passed {
 			r.Add(cr.Indication, cr.SubIndication, cr.Why)
