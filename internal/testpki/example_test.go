@@ -9,6 +9,8 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
+
 	"github.com/trustsign/trustsign/internal/testpki"
 )
 
@@ -65,4 +67,42 @@ func ExamplePKI_WriteDir() {
 	_, err = os.Stat(dir + "/rsa-chain.pem")
 	fmt.Println(err == nil)
 	// Output: true
+}
+
+func ExamplePKI_StartRevocation() {
+	p := testpki.New()
+	r, err := p.StartRevocation(testpki.RevocationGood) // in a test: p.Revocation(t, testpki.RevocationGood)
+	if err != nil {
+		panic(err)
+	}
+	defer r.Close()
+
+	// A signer whose certificate names the responders (AIA OCSP and caIssuers, CRL distribution point).
+	signer, err := r.Signer()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(signer.Cert.OCSPServer[0] == r.URLs.OCSP, signer.Cert.CRLDistributionPoints[0] == r.URLs.IntermediateCRL)
+
+	status := func() int {
+		der, err := r.OCSPResponse(signer.Cert) // what the responder at r.URLs.OCSP answers now
+		if err != nil {
+			panic(err)
+		}
+		resp, err := ocsp.ParseResponseForCert(der, signer.Cert, r.Intermediate)
+		if err != nil {
+			panic(err)
+		}
+		return resp.Status
+	}
+	fmt.Println(status() == ocsp.Good)
+
+	// Revoke it at run time: the responder and the CRL now say so.
+	r.SetRevokedAt(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	r.SetMode(testpki.RevocationRevoked)
+	fmt.Println(status() == ocsp.Revoked)
+	// Output:
+	// true true
+	// true
+	// true
 }

@@ -3,8 +3,11 @@
 // RSA-1024), plus an unrelated self-signed "attacker" certificate and a second RSA signer with the same subject but
 // a different key, for certificate-swap tests.
 //
-// It is for tests only: keys are generated in memory without any protection, certificates have no revocation
-// information, and nothing here is suitable for a real deployment. Key generation is slow (RSA-3072), so New
+// The shared PKI's certificates carry no revocation information; Responders (PKI.Revocation) adds an in-process
+// OCSP responder and CRL server on loopback, with named failure modes, and issues certificates that point at them.
+//
+// It is for tests only: keys are generated in memory without any protection, and nothing here is suitable for a
+// real deployment. Key generation is slow (RSA-3072), so New
 // returns one PKI shared by the whole test binary; Fresh makes a new one.
 package testpki
 

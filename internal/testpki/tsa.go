@@ -131,6 +131,11 @@ func (p *PKI) TSAHandler(mode TSAMode) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	return tsaHandler(id, mode), nil
+}
+
+// tsaHandler is the test TSA in mode signing with id.
+func tsaHandler(id Identity, mode TSAMode) http.Handler {
 	good := &tsa.Responder{Certificate: id.Cert, Key: id.Key, Accuracy: time.Second}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
@@ -183,7 +188,7 @@ func (p *PKI) TSAHandler(mode TSAMode) (http.Handler, error) {
 		}
 		w.Header().Set("Content-Type", "application/timestamp-reply")
 		_, _ = w.Write(resp)
-	}), nil
+	})
 }
 
 // TSA starts the test TSA in mode on loopback for the duration of the test and returns its URL.
