@@ -359,8 +359,13 @@ func (f *Fetcher) status(ctx context.Context, cert, issuer *x509.Certificate) (o
 	}
 	var errs []error
 	tried := 0
+	skipped := 0
 	try := func(kind, u string, get func(string) ([]byte, error)) []byte {
-		if tried >= f.maxURLs() || ctx.Err() != nil {
+		if tried >= f.maxURLs() {
+			skipped++
+			return nil
+		}
+		if ctx.Err() != nil {
 			return nil
 		}
 		if err := f.allowed(u); err != nil {
@@ -386,6 +391,9 @@ func (f *Fetcher) status(ctx context.Context, cert, issuer *x509.Certificate) (o
 	}
 	if err := ctx.Err(); err != nil {
 		errs = append(errs, err)
+	}
+	if skipped > 0 {
+		errs = append(errs, fmt.Errorf("%d more URLs not tried (at most %d per certificate)", skipped, f.maxURLs()))
 	}
 	return nil, nil, &CertError{Cert: cert, Err: errors.Join(errs...)}
 }
