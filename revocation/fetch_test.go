@@ -3,6 +3,7 @@ package revocation_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/trustsign/trustsign/internal/testpki"
 	"github.com/trustsign/trustsign/revocation"
+	"github.com/trustsign/trustsign/tsa"
 )
 
 // clock is an injected clock tests move by hand.
@@ -562,4 +564,36 @@ func TestAttackManyURLs(t *testing.T) {
 	if n.Load() != revocation.DefaultMaxURLs {
 		t.Errorf("%d requests, want %d", n.Load(), revocation.DefaultMaxURLs)
 	}
+}
+
+// TestCollectTSAChain: the TSA's chain, as a signer collects it after time-stamping, has its own revocation data.
+func TestCollectTSAChain(t *testing.T) {
+	p := testpki.New()
+	r := p.Revocation(t, testpki.RevocationGood)
+	c := &tsa.Client{URLs: []string{r.TSA(t, testpki.TSAGood)}, Roots: p.Roots(), Intermediates: pool(r.Intermediate)}
+	imprint := sha256.Sum256([]byte("dokument"))
+	tok, err := c.Stamp(t.Context(), imprint[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.SetMode(testpki.RevocationRevoked)
+	d, err := (&revocation.Fetcher{}).Collect(t.Context(), []*x509.Certificate{tok.Certificate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Certificates) != 2 || len(d.OCSP) != 2 {
+		t.Fatalf("%d certificates, %d OCSP responses; want the intermediate and root, and two answers",
+			len(d.Certificates), len(d.OCSP))
+	}
+	if s := ocspStatus(t, d.OCSP[0], tok.Certificate, r.Intermediate); s != ocsp.Revoked {
+		t.Errorf("TSA status %d, want revoked", s)
+	}
+}
+
+func pool(certs ...*x509.Certificate) *x509.CertPool {
+	p := x509.NewCertPool()
+	for _, c := range certs {
+		p.AddCert(c)
+	}
+	return p
 }
