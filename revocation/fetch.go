@@ -138,8 +138,9 @@ type Fetcher struct {
 // id-pkix-ocsp-nocheck needs no status; one with neither OCSP nor CRL URLs has nothing to fetch.
 //
 // The result holds the chain certificates not in certs (the root included) and the DER answers, each once. The
-// error joins a *CertError for each certificate whose issuer could not be found or whose every source failed;
-// Collect then returns what it got alongside.
+// error joins a *CertError for each certificate whose every source failed, or which has OCSP or CRL URLs but whose
+// issuer could not be found (a chain stopping short of a root is otherwise no error: the root may be a local trust
+// anchor); Collect then returns what it got alongside.
 func (f *Fetcher) Collect(ctx context.Context, certs []*x509.Certificate) (Data, error) {
 	var out Data
 	input := map[string]bool{}
@@ -205,7 +206,8 @@ func (f *Fetcher) Collect(ctx context.Context, certs []*x509.Certificate) (Data,
 
 // chain returns c and its issuers up to a self-signed certificate, as far as they can be found; the error says
 // why it stops short of a root. Certificates fetched from caIssuers join pool.
-func (f *Fetcher) chain(ctx context.Context, c *x509.Certificate, pool *[]*x509.Certificate) ([]*x509.Certificate, error) {
+func (f *Fetcher) chain(ctx context.Context, c *x509.Certificate,
+	pool *[]*x509.Certificate) ([]*x509.Certificate, error) {
 	chain := []*x509.Certificate{c}
 	for len(chain) < maxChainLen {
 		cur := chain[len(chain)-1]
@@ -229,7 +231,8 @@ func (f *Fetcher) chain(ctx context.Context, c *x509.Certificate, pool *[]*x509.
 }
 
 func selfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawSubject, c.RawIssuer) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
+	return bytes.Equal(c.RawSubject, c.RawIssuer) &&
+		c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
 
 // findIssuer returns the candidate that issued c (name and signature), preferring one whose subject key

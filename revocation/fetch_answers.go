@@ -17,15 +17,18 @@ import (
 )
 
 var (
-	oidOCSPNoCheck         = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}
-	oidOCSPBasic           = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 1}
-	oidCRLNumber           = asn1.ObjectIdentifier{2, 5, 29, 20}
-	oidDeltaCRLIndicator   = asn1.ObjectIdentifier{2, 5, 29, 27}
-	oidIssuingDistPoint    = asn1.ObjectIdentifier{2, 5, 29, 28}
-	oidAuthorityKeyID      = asn1.ObjectIdentifier{2, 5, 29, 35}
-	ocspCertIDHashes       = map[string]crypto.Hash{"1.3.14.3.2.26": crypto.SHA1, "2.16.840.1.101.3.4.2.1": crypto.SHA256, "2.16.840.1.101.3.4.2.2": crypto.SHA384, "2.16.840.1.101.3.4.2.3": crypto.SHA512}
+	oidOCSPNoCheck       = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}
+	oidOCSPBasic         = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 1}
+	oidCRLNumber         = asn1.ObjectIdentifier{2, 5, 29, 20}
+	oidDeltaCRLIndicator = asn1.ObjectIdentifier{2, 5, 29, 27}
+	oidIssuingDistPoint  = asn1.ObjectIdentifier{2, 5, 29, 28}
+	oidAuthorityKeyID    = asn1.ObjectIdentifier{2, 5, 29, 35}
+	ocspCertIDHashes     = map[string]crypto.Hash{"1.3.14.3.2.26": crypto.SHA1,
+		"2.16.840.1.101.3.4.2.1": crypto.SHA256, "2.16.840.1.101.3.4.2.2": crypto.SHA384,
+		"2.16.840.1.101.3.4.2.3": crypto.SHA512}
 	errNoSingleResponse    = fmt.Errorf("%w: no status for this serial number and issuer", ErrAnswerWrongCert)
-	errFirstForOtherIssuer = fmt.Errorf("%w: the first status for this serial number names another issuer", ErrAnswerWrongCert)
+	errFirstForOtherIssuer = fmt.Errorf("%w: the first status for this serial number names another issuer",
+		ErrAnswerWrongCert)
 )
 
 // noCheck reports whether c carries id-pkix-ocsp-nocheck (an OCSP responder's certificate: trusted for its

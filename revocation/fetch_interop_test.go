@@ -68,7 +68,8 @@ func TestInteropOpenSSL(t *testing.T) {
 	if err != nil || len(d.CRLs) != 1 {
 		t.Fatalf("Collect = %d CRLs, %v", len(d.CRLs), err)
 	}
-	if out := run("crl", "-in", write("leaf.crl", d.CRLs[0]), "-inform", "DER", "-CAfile", both, "-noout"); !strings.Contains(out, "verify OK") {
+	out := run("crl", "-in", write("leaf.crl", d.CRLs[0]), "-inform", "DER", "-CAfile", both, "-noout")
+	if !strings.Contains(out, "verify OK") {
 		t.Errorf("openssl crl:\n%s", out)
 	}
 }

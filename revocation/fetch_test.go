@@ -233,7 +233,8 @@ func TestCollectNothingToFetch(t *testing.T) {
 	r := p.Revocation(t, testpki.RevocationGood)
 	d, err = (&revocation.Fetcher{Certificates: []*x509.Certificate{p.Root}}).Collect(t.Context(), r.OCSPSigner.Chain)
 	if err != nil || len(d.OCSP) != 1 || len(d.CRLs) != 0 {
-		t.Fatalf("Collect(OCSP responder) = %d OCSP, %d CRLs, %v; want the intermediate's OCSP alone", len(d.OCSP), len(d.CRLs), err)
+		t.Fatalf("Collect(OCSP responder) = %d OCSP, %d CRLs, %v; want the intermediate's OCSP alone",
+			len(d.OCSP), len(d.CRLs), err)
 	}
 	ocspStatus(t, d.OCSP[0], r.Intermediate, p.Root)
 }

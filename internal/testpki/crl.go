@@ -35,7 +35,7 @@ func (r *Responders) serveCRL(w http.ResponseWriter, req *http.Request, ca bool)
 	switch mode {
 	case RevocationHTTP500, RevocationSlow, RevocationGarbage:
 		w.Header().Set("Content-Type", "application/pkix-crl")
-		serveFailure(w, req, mode)
+		r.serveFailure(w, req, mode)
 		return
 	case RevocationUnknown:
 		http.NotFound(w, req)

@@ -94,7 +94,7 @@ func (r *Responders) serveOCSP(w http.ResponseWriter, req *http.Request) {
 	}
 	switch mode {
 	case RevocationHTTP500, RevocationSlow, RevocationGarbage:
-		serveFailure(w, req, mode)
+		r.serveFailure(w, req, mode)
 		return
 	case RevocationTryLater:
 		_, _ = w.Write(ocsp.TryLaterErrorResponse)
@@ -110,7 +110,7 @@ func (r *Responders) serveOCSP(w http.ResponseWriter, req *http.Request) {
 }
 
 // serveFailure answers in the modes that give no DER: HTTP 500, slow, garbage.
-func serveFailure(w http.ResponseWriter, req *http.Request, mode RevocationMode) {
+func (r *Responders) serveFailure(w http.ResponseWriter, req *http.Request, mode RevocationMode) {
 	switch mode {
 	case RevocationHTTP500:
 		w.Header().Del("Content-Type")
@@ -118,6 +118,7 @@ func serveFailure(w http.ResponseWriter, req *http.Request, mode RevocationMode)
 	case RevocationSlow:
 		select {
 		case <-req.Context().Done():
+		case <-r.closed:
 		case <-time.After(30 * time.Second):
 		}
 	case RevocationGarbage:

@@ -41,7 +41,7 @@ const (
 	RevocationExpired
 	// HTTP 500, no DER body.
 	RevocationHTTP500
-	// Answers only after the client gave up (or after 30 s).
+	// Answers only after the client gave up (or after 30 s, or when the Responders close).
 	RevocationSlow
 	// A body of random bytes with the right content type.
 	RevocationGarbage
@@ -117,6 +117,7 @@ type Responders struct {
 
 	p      *PKI
 	srv    *httptest.Server
+	closed chan struct{}               // ends the slow mode's waits
 	notDel struct{ leaf, ca Identity } // issued by Intermediate / Root, without id-kp-OCSPSigning
 	crlNum atomic.Int64
 	served atomic.Int64
@@ -157,8 +158,8 @@ func (p *PKI) Revocation(t testing.TB, mode RevocationMode) *Responders {
 // StartRevocation starts Responders in mode (for both the leaves' and the intermediate's status); Close stops
 // them. RevokedAt starts as the start time truncated to the second, minus one minute.
 func (p *PKI) StartRevocation(mode RevocationMode) (*Responders, error) {
-	r := &Responders{p: p, Root: p.Root, leafOCSP: mode, leafCRL: mode, caMode: mode, now: time.Now,
-		validity: DefaultRevocationValidity}
+	r := &Responders{p: p, Root: p.Root, closed: make(chan struct{}), leafOCSP: mode, leafCRL: mode, caMode: mode,
+		now: time.Now, validity: DefaultRevocationValidity}
 	r.revokedAt = time.Now().Truncate(time.Second).Add(-time.Minute)
 	mux := http.NewServeMux()
 	r.srv = httptest.NewServer(mux)
@@ -201,8 +202,11 @@ func (p *PKI) StartRevocation(mode RevocationMode) (*Responders, error) {
 	return r, nil
 }
 
-// Close stops the server (waiting for requests in progress, which a slow mode holds until their client gives up).
-func (r *Responders) Close() { r.srv.Close() }
+// Close stops the server, ending the waits of the slow mode. It must be called once.
+func (r *Responders) Close() {
+	close(r.closed)
+	r.srv.Close()
+}
 
 // Requests returns how many HTTP requests the server has received (OCSP, CRL and certificates alike).
 func (r *Responders) Requests() int { return int(r.served.Load()) }
@@ -409,7 +413,8 @@ func (r *Responders) makeCertificates() error {
 	}
 	r.IntermediateKey = key
 
-	mk := func(cn string, parent *x509.Certificate, parentKey crypto.Signer, edit func(*x509.Certificate)) (Identity, error) {
+	mk := func(cn string, parent *x509.Certificate, parentKey crypto.Signer,
+		edit func(*x509.Certificate)) (Identity, error) {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
 			return Identity{}, err
