@@ -69,6 +69,16 @@ var longTermCases = []longTermCase{
 		knownGap: gapArchiveNotRead,
 	},
 	{
+		row:   "dss-lt/xades-with-multiple-signaturetimestamps.xml",
+		level: "XAdES-B-T",
+		timeStamps: []wantTimeStamp{
+			{kind: "signature", imprint: imprintIntact, valid: true}, // ee-good-tsa under ee-root-ca
+			{kind: "signature", imprint: imprintIntact, valid: true}, // good-tsa under root-ca
+			{kind: "signature", imprint: imprintIntact, valid: true}, // self-signed-tsa
+		},
+		asserts: "XAdESWithMultipleSignatureTimeStampsTest: 3 SIGNATURE_TIMESTAMP (three EncapsulatedTimeStamp in one xades:SignatureTimeStamp), every message imprint found and intact",
+	},
+	{
 		row: "dss-lt/xades-lta-detached.xml",
 		timeStamps: []wantTimeStamp{
 			{kind: "signature", imprint: imprintIntact, valid: true},
