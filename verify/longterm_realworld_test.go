@@ -98,6 +98,15 @@ var longTermCases = []longTermCase{
 		knownGap: gapArchiveNotRead,
 	},
 	{
+		row:   "dss-lt/xades-lt-with-expired-ocsp-responder.xml",
+		level: "XAdES-B-LT",
+		timeStamps: []wantTimeStamp{
+			{kind: "signature", imprint: imprintIntact, valid: true}, // self-signed-tsa, embedded
+		},
+		asserts:  "XAdESWithExpiredOCSPResponderTest: signature format XAdES_BASELINE_LT (CertificateValues + RevocationValues with one OCSP response), the signature time-stamp's imprint intact",
+		knownGap: gapLevelNotLT,
+	},
+	{
 		row:   "dss/dss-xades-enveloping-arcTst132.xml",
 		level: "XAdES-B-LTA",
 		timeStamps: []wantTimeStamp{
