@@ -98,6 +98,16 @@ var longTermCases = []longTermCase{
 		knownGap: gapArchiveNotRead,
 	},
 	{
+		row:   "dss-lt/xades-atst-empty-c14n.xml",
+		level: "XAdES-B-LTA",
+		timeStamps: []wantTimeStamp{
+			{kind: "signature", imprint: imprintIntact, valid: true}, // good-tsa under the embedded root-ca
+			{kind: "archive", imprint: imprintIntact, valid: true},
+		},
+		asserts:  "XAdESArchiveTstWithEmptyC14NTest: both time-stamps' imprints intact although their CanonicalizationMethod Algorithm is empty (the default C14N applies)",
+		knownGap: "empty-c14n-algorithm+" + gapArchiveNotRead,
+	},
+	{
 		row:   "dss-lt/xades-lt-with-expired-ocsp-responder.xml",
 		level: "XAdES-B-LT",
 		timeStamps: []wantTimeStamp{
