@@ -36,9 +36,9 @@ type wantTimeStamp struct {
 	// kind is verify.TimeStamp.Kind: "signature" (xades:SignatureTimeStamp) or "archive" (an archive time-stamp:
 	// xades141:ArchiveTimeStamp or the XAdES 1.3.2 xades:ArchiveTimeStamp; each EncapsulatedTimeStamp is one).
 	kind string
-	// imprint is imprintIntact (the token's message imprint is the digest of the data the time-stamp covers) or
+	// imprint is imprintIntact (the token's message imprint is the digest of the data the time-stamp covers),
 	// imprintDataNotFound (the covered data includes detached content that was not given: the token proves
-	// nothing, but is not a forgery).
+	// nothing, but is not a forgery) or imprintBroken (the covered data changed after the token was made).
 	imprint string
 	// valid: the token is TOTAL_PASSED under the row's trust anchor (its TSA chains to a root the row trusts).
 	// False means only that this is not asserted.
@@ -48,6 +48,7 @@ type wantTimeStamp struct {
 const (
 	imprintIntact       = "intact"
 	imprintDataNotFound = "data-not-found"
+	imprintBroken       = "broken"
 )
 
 // Names of the gaps the long-term work closes.
@@ -77,6 +78,16 @@ var longTermCases = []longTermCase{
 			{kind: "signature", imprint: imprintIntact, valid: true}, // self-signed-tsa
 		},
 		asserts: "XAdESWithMultipleSignatureTimeStampsTest: 3 SIGNATURE_TIMESTAMP (three EncapsulatedTimeStamp in one xades:SignatureTimeStamp), every message imprint found and intact",
+	},
+	{
+		row: "dss-lt/xades-with-multiple-archivetimestamps-keyinfo-reordered.xml",
+		timeStamps: []wantTimeStamp{
+			{kind: "signature", imprint: imprintIntact, valid: true}, // covers the SignatureValue only
+			{kind: "archive", imprint: imprintBroken},                // cover KeyInfo, changed since
+			{kind: "archive", imprint: imprintBroken},
+		},
+		asserts:  "(derived, as DSS XAdESLTAAdditionalKeyInfoCertTest: KeyInfo changed after archiving, T level valid, A level not) the signature time-stamp intact, both archive time-stamps over changed data",
+		knownGap: gapArchiveNotRead,
 	},
 	{
 		row: "dss-lt/xades-lta-detached.xml",
@@ -172,6 +183,10 @@ func longTermDiffs(c longTermCase, s verify.SignatureReport) []string {
 				// untrusted TSA alone is INDETERMINATE (tsa.Verify checks the imprint before the TSA's chain)
 				if ts.Indication == verify.TotalFailed || ts.SubIndication == verify.SignedDataNotFound {
 					diffs = append(diffs, fmt.Sprintf("%s: %s/%s (%s), want its imprint intact", where, ts.Indication, ts.SubIndication, ts.Reason))
+				}
+			case imprintBroken:
+				if ts.Indication != verify.TotalFailed {
+					diffs = append(diffs, fmt.Sprintf("%s: %s/%s, want TOTAL_FAILED (its imprint does not match the data)", where, ts.Indication, ts.SubIndication))
 				}
 			case imprintDataNotFound:
 				if ts.Indication == verify.TotalPassed {
