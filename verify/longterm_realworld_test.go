@@ -70,6 +70,16 @@ var longTermCases = []longTermCase{
 		knownGap: gapArchiveNotRead,
 	},
 	{
+		row:   "dss-lt/xades-lta-valid.xml",
+		level: "XAdES-B-LTA",
+		timeStamps: []wantTimeStamp{
+			{kind: "signature", imprint: imprintIntact, valid: true}, // good-tsa under root-ca
+			{kind: "archive", imprint: imprintIntact, valid: true},   // ee-good-tsa under ee-root-ca
+		},
+		asserts:  "XAdESLTAWithValidOCSPCertValidityTest: XAdES B-LTA, signature and archive time-stamps with imprints intact, one embedded OCSP response for the signer",
+		knownGap: gapArchiveNotRead,
+	},
+	{
 		row:   "dss-lt/xades-with-multiple-signaturetimestamps.xml",
 		level: "XAdES-B-T",
 		timeStamps: []wantTimeStamp{
