@@ -80,6 +80,17 @@ var longTermCases = []longTermCase{
 		knownGap: gapArchiveNotRead,
 	},
 	{
+		// validated in 2026, after every certificate expired: the time-stamps are still read and their imprints
+		// still match; whether they prove anything is the verdict's business (MANIFEST.tsv)
+		row: "dss-lt/xades-lta-valid.xml#2",
+		timeStamps: []wantTimeStamp{
+			{kind: "signature", imprint: imprintIntact},
+			{kind: "archive", imprint: imprintIntact},
+		},
+		asserts:  "(the same file long after its TSAs expired) both time-stamps read, imprints intact",
+		knownGap: gapArchiveNotRead,
+	},
+	{
 		row:   "dss-lt/xades-with-multiple-signaturetimestamps.xml",
 		level: "XAdES-B-T",
 		timeStamps: []wantTimeStamp{
