@@ -78,14 +78,23 @@ func newLTPKI(t *testing.T, seal func(*x509.Certificate)) ltPKI {
 		seal(st)
 	}
 	k.seal = ltIssue(t, st, &k.inter)
-	eku, _ := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
-	k.tsa = ltIssue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "LT Test TSA"}, NotBefore: day(2020, 1, 1),
-		NotAfter: day(2035, 1, 1), KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: eku}}}, &k.inter)
+	k.tsa = ltIssue(t, tsaTemplate(nil), &k.inter)
 	k.responder = ltIssue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "LT Test OCSP"}, NotBefore: day(2020, 1, 1),
 		NotAfter: day(2035, 1, 1), KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}}, &k.inter)
 	return k
+}
+
+// tsaTemplate is a TSA certificate (critical id-kp-timeStamping EKU) valid from 2020 to 2035.
+func tsaTemplate(edit func(*x509.Certificate)) *x509.Certificate {
+	eku, _ := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
+	c := &x509.Certificate{Subject: pkix.Name{CommonName: "LT Test TSA"}, NotBefore: day(2020, 1, 1),
+		NotAfter: day(2035, 1, 1), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: eku}}}
+	if edit != nil {
+		edit(c)
+	}
+	return c
 }
 
 func (k ltPKI) policy(now time.Time) *Policy {
