@@ -81,6 +81,8 @@ const (
 //   - no such answer while the certificate is still valid: INDETERMINATE / TRY_LATER; once it has expired (when CAs
 //     drop it from their CRLs, unless ExpiredCertsOnCRL or an OCSP archive cutoff says otherwise):
 //     INDETERMINATE / REVOCATION_OUT_OF_BOUNDS_NO_POE;
+//   - an answer signed by a certificate (the CA's, a responder's) that has expired since counts only when DataPOE
+//     proves the data existed while it was valid; otherwise INDETERMINATE / REVOCATION_OUT_OF_BOUNDS_NO_POE;
 //   - a certificate naming no source of revocation data, with none embedded, passes with a note on its entry.
 //
 // Policy.Fetch, when set, is asked once for what the embedded data did not answer.
@@ -95,7 +97,7 @@ func (p *Policy) longTerm(ctx context.Context, in longTermInput) ChainResult {
 	if cr.Check != Passed {
 		return cr
 	}
-	j := revocationJudge{now: now, at: now, proven: in.SignaturePOE != nil, nOCSP: len(in.Data.OCSP), nCRL: len(in.Data.CRLs)}
+	j := revocationJudge{now: now, at: now, proven: in.SignaturePOE != nil, dataPOE: in.DataPOE, nOCSP: len(in.Data.OCSP), nCRL: len(in.Data.CRLs)}
 	if j.proven {
 		j.at = *in.SignaturePOE
 	}
@@ -125,6 +127,8 @@ type revocationJudge struct {
 	// existence when proven, else now).
 	now, at time.Time
 	proven  bool
+	// dataPOE is when a time-stamp proves the embedded data existed (nil: nothing proves it).
+	dataPOE *time.Time
 	// nOCSP and nCRL count the embedded answers: those after them were fetched.
 	nOCSP, nCRL int
 }
@@ -175,10 +179,12 @@ func (j revocationJudge) certificate(cert, issuer *x509.Certificate, ca bool, d 
 	v := certVerdict{entry: CertificateRevocation{Subject: cert.Subject.String(), Serial: cert.SerialNumber.String()}}
 	subject := cert.Subject.String()
 	res := revocation.Check(cert, issuer, d, j.now)
-	var revoked, hold, good *revocation.Answer
+	var revoked, hold, good, signerExpired *revocation.Answer
 	for i := range res.Answers {
 		a := &res.Answers[i]
 		switch {
+		case !j.signerInBounds(a):
+			signerExpired = a
 		case a.Status == revocation.Revoked && a.Reason == revocation.ReasonCertificateHold:
 			if hold == nil || a.Issued().After(hold.Issued()) {
 				hold = a
@@ -226,6 +232,12 @@ func (j revocationJudge) certificate(cert, issuer *x509.Certificate, ca bool, d 
 		v.entry.Status = RevocationNotChecked
 		n := msg("rev.noSource")
 		v.entry.Note = &n
+	case signerExpired != nil:
+		v.entry.Status = RevocationUnknown
+		v.ind, v.sub, v.open = Indeterminate, RevocationOutOfBoundsNoPOE, true
+		v.why = msg("rev.signerExpired", "subject", subject, "signer", signerExpired.Signer.Subject.String(),
+			"notAfter", signerExpired.Signer.NotAfter.UTC().Format(f))
+		v.entry.Note = &v.why
 	case j.now.After(cert.NotAfter):
 		v.entry.Status = RevocationUnknown
 		v.ind, v.sub, v.open = Indeterminate, RevocationOutOfBoundsNoPOE, true
@@ -256,6 +268,17 @@ func (j revocationJudge) fresh(a *revocation.Answer, cert *x509.Certificate) boo
 		return !issued.Before(j.at)
 	}
 	return !a.NextUpdate.IsZero() && !j.now.After(a.NextUpdate)
+}
+
+// signerInBounds reports whether the certificate that signed an answer (the issuer or its OCSP responder) can
+// still vouch for it: valid at the validation time, or a time-stamp proves the data existed while it was valid
+// (EN 319 102-1 5.2.6.4: otherwise REVOCATION_OUT_OF_BOUNDS_NO_POE). A long-term signature keeps its revocation
+// data provable past its CAs' and responders' expiry with an archive time-stamp (B-LTA).
+func (j revocationJudge) signerInBounds(a *revocation.Answer) bool {
+	if a.Signer == nil || !j.now.After(a.Signer.NotAfter) {
+		return true
+	}
+	return j.dataPOE != nil && !j.dataPOE.After(a.Signer.NotAfter)
 }
 
 // describe fills an entry from the answer its status rests on.

@@ -199,17 +199,22 @@ func TestLongTermVerdicts(t *testing.T) {
 	interGood := ltOCSP(t, k.inter.cert, k.root, k.root, ocsp.Good, time.Time{}, day(2025, 3, 2))
 	keepsExpired, _ := asn1.MarshalWithParams(day(2020, 1, 1), "generalized")
 	stranger := newLTPKI(t, nil)
+	shortResponder := ltIssue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "LT Test OCSP 2025"}, NotBefore: day(2025, 1, 1),
+		NotAfter: day(2025, 12, 31), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}}, &k.inter)
 
 	tests := []struct {
-		name   string
-		pki    *ltPKI
-		now    time.Time
-		poe    *time.Time
-		data   revocation.Data
-		ind    Indication
-		sub    SubIndication
-		status string // the seal's revocation entry
-		reason string // in the reasons (or the entry's note)
+		name string
+		pki  *ltPKI
+		now  time.Time
+		poe  *time.Time
+		// dataPOE: when a time-stamp proves the data existed
+		dataPOE *time.Time
+		data    revocation.Data
+		ind     Indication
+		sub     SubIndication
+		status  string // the seal's revocation entry
+		reason  string // in the reasons (or the entry's note)
 	}{
 		{name: "expired since, valid time-stamp, fresh good OCSP", now: expired, poe: tp(ts),
 			data: revocation.Data{OCSP: [][]byte{good(day(2025, 3, 2)), interGood}}, ind: TotalPassed, status: RevocationGood},
@@ -278,6 +283,12 @@ func TestLongTermVerdicts(t *testing.T) {
 		{name: "CRL of another issuer", now: valid, poe: tp(ts),
 			data: revocation.Data{CRLs: [][]byte{ltCRL(t, stranger.inter, day(2025, 3, 5), nil)}, OCSP: [][]byte{interGood}},
 			ind:  Indeterminate, sub: TryLater, status: RevocationUnknown, reason: "0 usable answers"},
+		{name: "OCSP responder expired since, nothing proves the data existed before", now: expired, poe: tp(ts),
+			data: revocation.Data{OCSP: [][]byte{ltOCSP(t, k.seal.cert, k.inter, shortResponder, ocsp.Good, time.Time{}, day(2025, 3, 2)), interGood}},
+			ind:  Indeterminate, sub: RevocationOutOfBoundsNoPOE, status: RevocationUnknown, reason: "whose certificate expired at 2025-12-31"},
+		{name: "OCSP responder expired since, an archive time-stamp proves the data existed before", now: expired, poe: tp(ts), dataPOE: tp(day(2025, 4, 1)),
+			data: revocation.Data{OCSP: [][]byte{ltOCSP(t, k.seal.cert, k.inter, shortResponder, ocsp.Good, time.Time{}, day(2025, 3, 2)), interGood}},
+			ind:  TotalPassed, status: RevocationGood},
 		{name: "certificate without revocation pointers", pki: &noPointers, now: valid,
 			data: revocation.Data{OCSP: [][]byte{ltOCSP(t, noPointers.inter.cert, noPointers.root, noPointers.root, ocsp.Good, time.Time{}, day(2025, 5, 31))}},
 			ind:  TotalPassed, status: RevocationNotChecked, reason: "names no source of revocation data"},
@@ -288,7 +299,7 @@ func TestLongTermVerdicts(t *testing.T) {
 			if tc.pki != nil {
 				pki = *tc.pki
 			}
-			in := longTermInput{Leaf: pki.seal.cert, Embedded: []*x509.Certificate{pki.inter.cert}, Data: tc.data, SignaturePOE: tc.poe}
+			in := longTermInput{Leaf: pki.seal.cert, Embedded: []*x509.Certificate{pki.inter.cert}, Data: tc.data, SignaturePOE: tc.poe, DataPOE: tc.dataPOE}
 			cr := pki.policy(tc.now).longTerm(context.Background(), in)
 			var r SignatureReport
 			r.addChain(cr)

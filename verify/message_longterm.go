@@ -23,6 +23,8 @@ var longTermMessages = map[string][2]string{
 		"no revocation data for certificate {subject|q} issued after {poe}, when a time-stamp proves the signature existed ({n} usable answers, all earlier): try later"},
 	"rev.outOfBounds": {"certyfikat {subject|q} wygasł {notAfter}, a żadne dane o unieważnieniu wydane w okresie jego ważności, po {poe}, nie pokazują jego statusu",
 		"certificate {subject|q} expired at {notAfter}, and no revocation data issued while it was valid, after {poe}, shows its status"},
+	"rev.signerExpired": {"dane o unieważnieniu certyfikatu {subject|q} podpisał {signer|q}, którego certyfikat wygasł {notAfter}, a żaden znacznik czasu nie dowodzi, że dane istniały wcześniej",
+		"the revocation data for certificate {subject|q} is signed by {signer|q}, whose certificate expired at {notAfter}, and no time-stamp proves the data existed before"},
 	"rev.noSource": {"nie sprawdzono unieważnienia: certyfikat nie wskazuje źródła danych o unieważnieniu (OCSP, CRL), a podpis ich nie zawiera",
 		"revocation not checked: the certificate names no source of revocation data (OCSP, CRL) and the signature carries none"},
 	"rev.fetchFailed": {"nie udało się pobrać danych o unieważnieniu (opis: {detail})", "fetching revocation data failed: {detail}"},
