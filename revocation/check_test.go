@@ -26,7 +26,7 @@ type ca struct {
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func newKey(t *testing.T) crypto.Signer {
+func newKey(t testing.TB) crypto.Signer {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -35,7 +35,7 @@ func newKey(t *testing.T) crypto.Signer {
 	return k
 }
 
-func issue(t *testing.T, tmpl *x509.Certificate, parent *ca, key crypto.Signer) *x509.Certificate {
+func issue(t testing.TB, tmpl *x509.Certificate, parent *ca, key crypto.Signer) *x509.Certificate {
 	t.Helper()
 	if tmpl.SerialNumber == nil {
 		tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
@@ -58,7 +58,7 @@ func issue(t *testing.T, tmpl *x509.Certificate, parent *ca, key crypto.Signer) 
 	return c
 }
 
-func newCA(t *testing.T, name string, parent *ca) *ca {
+func newCA(t testing.TB, name string, parent *ca) *ca {
 	t.Helper()
 	k := newKey(t)
 	c := issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: name}, IsCA: true, BasicConstraintsValid: true,
@@ -66,7 +66,7 @@ func newCA(t *testing.T, name string, parent *ca) *ca {
 	return &ca{c, k}
 }
 
-func (c *ca) leaf(t *testing.T, edit func(*x509.Certificate)) *x509.Certificate {
+func (c *ca) leaf(t testing.TB, edit func(*x509.Certificate)) *x509.Certificate {
 	t.Helper()
 	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: "Pieczęć testowa"}, KeyUsage: x509.KeyUsageDigitalSignature,
 		OCSPServer: []string{"http://ocsp.test/"}, CRLDistributionPoints: []string{"http://crl.test/ca.crl"}}
@@ -76,7 +76,7 @@ func (c *ca) leaf(t *testing.T, edit func(*x509.Certificate)) *x509.Certificate 
 	return issue(t, tmpl, c, newKey(t))
 }
 
-func (c *ca) responder(t *testing.T, edit func(*x509.Certificate)) *ca {
+func (c *ca) responder(t testing.TB, edit func(*x509.Certificate)) *ca {
 	t.Helper()
 	k := newKey(t)
 	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: "OCSP responder"}, KeyUsage: x509.KeyUsageDigitalSignature,
@@ -89,7 +89,7 @@ func (c *ca) responder(t *testing.T, edit func(*x509.Certificate)) *ca {
 
 // ocspFor makes an OCSP response about cert, its CertID computed over issuer, signed by signer (embedded unless it is
 // issuer).
-func ocspFor(t *testing.T, cert *x509.Certificate, issuer *x509.Certificate, signer *ca, tmpl ocsp.Response) []byte {
+func ocspFor(t testing.TB, cert *x509.Certificate, issuer *x509.Certificate, signer *ca, tmpl ocsp.Response) []byte {
 	t.Helper()
 	if tmpl.SerialNumber == nil {
 		tmpl.SerialNumber = cert.SerialNumber
@@ -108,7 +108,7 @@ func ocspFor(t *testing.T, cert *x509.Certificate, issuer *x509.Certificate, sig
 }
 
 // producedAt re-signs an OCSP response with its producedAt set to at: ocsp.CreateResponse writes the wall clock's.
-func producedAt(t *testing.T, der []byte, at time.Time, key crypto.Signer) []byte {
+func producedAt(t testing.TB, der []byte, at time.Time, key crypto.Signer) []byte {
 	t.Helper()
 	var resp struct {
 		Status asn1.Enumerated
@@ -157,7 +157,7 @@ func producedAt(t *testing.T, der []byte, at time.Time, key crypto.Signer) []byt
 	return out
 }
 
-func crlFor(t *testing.T, issuer *ca, tmpl x509.RevocationList) []byte {
+func crlFor(t testing.TB, issuer *ca, tmpl x509.RevocationList) []byte {
 	t.Helper()
 	if tmpl.Number == nil {
 		tmpl.Number = big.NewInt(1)
@@ -172,7 +172,7 @@ func crlFor(t *testing.T, issuer *ca, tmpl x509.RevocationList) []byte {
 	return der
 }
 
-func idpExtension(t *testing.T, idp issuingDistributionPoint) pkix.Extension {
+func idpExtension(t testing.TB, idp issuingDistributionPoint) pkix.Extension {
 	t.Helper()
 	v, err := asn1.Marshal(idp)
 	if err != nil {
@@ -455,4 +455,30 @@ func TestNeedsStatus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCheck: whatever a signature embeds as OCSP responses and CRLs, Check never panics and never accepts an
+// answer that is not signed by the issuer (the fuzzed bytes come with no key).
+func FuzzCheck(f *testing.F) {
+	root := newCA(f, "Root", nil)
+	inter := newCA(f, "Intermediate", root)
+	cert := inter.leaf(f, nil)
+	f.Add(ocspFor(f, cert, inter.cert, inter, ocsp.Response{Status: ocsp.Good}), true)
+	f.Add(crlFor(f, inter, x509.RevocationList{}), false)
+	f.Add([]byte{0x30, 0x03, 0x0a, 0x01, 0x00}, true)
+	f.Fuzz(func(t *testing.T, der []byte, isOCSP bool) {
+		d := Data{CRLs: [][]byte{der}}
+		if isOCSP {
+			d = Data{OCSP: [][]byte{der}}
+		}
+		res := Check(cert, inter.cert, d, t0.Add(time.Hour))
+		if len(res.Answers)+len(res.Skipped) != 1 {
+			t.Fatalf("answers %d skipped %d", len(res.Answers), len(res.Skipped))
+		}
+		for _, a := range res.Answers {
+			if !a.Signer.Equal(inter.cert) {
+				t.Fatalf("answer signed by %s", a.Signer.Subject)
+			}
+		}
+	})
 }
