@@ -94,7 +94,8 @@ type Result struct {
 // or by a responder issuer certified for id-kp-OCSPSigning (valid when the response was produced), whose
 // CertID names cert (serial, issuer name and key hashes); CRLs signed by issuer, naming it as their issuer and
 // covering cert (complete, not delta, for cert's kind of certificate and distribution point). Answers dated after
-// now (beyond ClockSkew) are skipped. It never fetches anything and judges no time: what an answer means at a
+// now (beyond ClockSkew) are skipped. An OCSP answer may be a whole OCSPResponse (Data's form) or a bare
+// BasicOCSPResponse (as CAdES RevocationValues hold it). It never fetches anything and judges no time: what an answer means at a
 // given time is the caller's policy.
 func Check(cert, issuer *x509.Certificate, d Data, now time.Time) Result {
 	var r Result
@@ -158,6 +159,7 @@ func NeedsStatus(cert *x509.Certificate) bool {
 
 // checkOCSP judges one DER OCSPResponse as an answer about cert.
 func checkOCSP(der []byte, cert, issuer *x509.Certificate, pool []*x509.Certificate, now time.Time) (Answer, error) {
+	der = wrapBasic(der)
 	// the issuer is not passed: x/crypto/ocsp checks a delegated responder's certificate by its signature alone
 	// (no id-kp-OCSPSigning, no validity) and refuses a response that embeds the issuer itself; we do it below
 	resp, err := ocsp.ParseResponseForCert(der, cert, nil)
@@ -268,6 +270,33 @@ func matchCertID(der []byte, cert, issuer *x509.Certificate) error {
 	}
 	return errors.New("OCSP response does not name the certificate")
 }
+
+// wrapBasic returns a BasicOCSPResponse (as CAdES RevocationValues and some XAdES producers hold it) wrapped in a
+// successful OCSPResponse; anything else is returned as it is.
+func wrapBasic(der []byte) []byte {
+	in := cryptobyte.String(der)
+	var seq cryptobyte.String
+	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() || !seq.PeekASN1Tag(cbasn1.SEQUENCE) {
+		return der // an OCSPResponse starts with its ENUMERATED responseStatus
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1Enum(0) // successful
+		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddASN1ObjectIdentifier(oidOCSPBasic)
+				b.AddASN1OctetString(der)
+			})
+		})
+	})
+	out, err := b.Bytes()
+	if err != nil {
+		return der
+	}
+	return out
+}
+
+var oidOCSPBasic = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 1}
 
 type certID struct {
 	hashAlg           asn1.ObjectIdentifier

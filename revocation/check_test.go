@@ -221,6 +221,8 @@ func TestCheck(t *testing.T) {
 				}
 				return producedAt(t, der, t0, responder.key)
 			}()}}},
+		{name: "bare BasicOCSPResponse (CAdES RevocationValues)", status: Good, signer: inter.cert,
+			data: Data{OCSP: [][]byte{basicOf(t, ocspFor(t, cert, inter.cert, inter, ocsp.Response{Status: ocsp.Good}))}}},
 		{name: "CRL not listing the certificate", status: Good, signer: inter.cert,
 			data: Data{CRLs: [][]byte{crlFor(t, inter, x509.RevocationList{})}}},
 		{name: "CRL listing the certificate", status: Revoked, signer: inter.cert, reason: ReasonKeyCompromise,
@@ -481,4 +483,20 @@ func FuzzCheck(f *testing.F) {
 			}
 		}
 	})
+}
+
+// basicOf returns the BasicOCSPResponse inside an OCSPResponse.
+func basicOf(t testing.TB, der []byte) []byte {
+	t.Helper()
+	var resp struct {
+		Status asn1.Enumerated
+		Bytes  struct {
+			Type     asn1.ObjectIdentifier
+			Response []byte
+		} `asn1:"explicit,tag:0"`
+	}
+	if _, err := asn1.Unmarshal(der, &resp); err != nil {
+		t.Fatal(err)
+	}
+	return resp.Bytes.Response
 }
