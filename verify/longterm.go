@@ -278,13 +278,18 @@ func (j revocationJudge) signerInBounds(a *revocation.Answer) bool {
 	if a.Signer == nil || !j.now.After(a.Signer.NotAfter) {
 		return true
 	}
-	return j.dataPOE != nil && !j.dataPOE.After(a.Signer.NotAfter)
+	return !j.fetched(a) && j.dataPOE != nil && !j.dataPOE.After(a.Signer.NotAfter)
+}
+
+// fetched reports whether an answer came from Policy.Fetch (DataPOE says nothing of it).
+func (j revocationJudge) fetched(a *revocation.Answer) bool {
+	return a.Kind == revocation.KindOCSP && a.Index >= j.nOCSP || a.Kind == revocation.KindCRL && a.Index >= j.nCRL
 }
 
 // describe fills an entry from the answer its status rests on.
 func (j revocationJudge) describe(e *CertificateRevocation, a *revocation.Answer, status string) {
 	e.Status, e.Source = status, a.Kind
-	e.Fetched = a.Kind == revocation.KindOCSP && a.Index >= j.nOCSP || a.Kind == revocation.KindCRL && a.Index >= j.nCRL
+	e.Fetched = j.fetched(a)
 	e.ThisUpdate = timePtr(a.ThisUpdate)
 	if a.Kind == revocation.KindOCSP {
 		e.ProducedAt = timePtr(a.ProducedAt)
