@@ -448,3 +448,39 @@ func TestSignaturePOE(t *testing.T) {
 		t.Fatalf("no time-stamps: %v", got)
 	}
 }
+
+// TestAttackRevocationData: data an attacker can put into a signature to hide a revocation or make a "good" appear;
+// none of it shows the seal's status, and a genuine revocation still wins over any "good".
+func TestAttackRevocationData(t *testing.T) {
+	k := newLTPKI(t, nil)
+	ts, now := day(2025, 3, 1), day(2025, 6, 1)
+	interGood := ltOCSP(t, k.inter.cert, k.root, k.root, ocsp.Good, time.Time{}, day(2025, 3, 2))
+	impostor := ltIssue(t, &x509.Certificate{Subject: k.inter.cert.Subject, NotBefore: day(2020, 1, 1), NotAfter: day(2040, 1, 1),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}, nil)
+	other := newLTPKI(t, nil)
+	otherResponder := ltIssue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "LT Test OCSP"}, NotBefore: day(2020, 1, 1),
+		NotAfter: day(2035, 1, 1), KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}}, &other.inter)
+	forged := ltCRL(t, k.inter, day(2025, 3, 5), nil)
+	forged[len(forged)-4] ^= 0x01
+	revoked := ltOCSP(t, k.seal.cert, k.inter, k.inter, ocsp.Revoked, day(2025, 2, 1), day(2025, 3, 2))
+	for _, tc := range []struct {
+		name string
+		data revocation.Data
+		sub  SubIndication
+	}{
+		{"a CRL under the issuer's name, signed with another key", revocation.Data{CRLs: [][]byte{ltCRL(t, impostor, day(2025, 3, 5), nil)}, OCSP: [][]byte{interGood}}, TryLater},
+		{"a CRL whose signature was altered", revocation.Data{CRLs: [][]byte{forged}, OCSP: [][]byte{interGood}}, TryLater},
+		{"an OCSP responder certified by another CA", revocation.Data{OCSP: [][]byte{
+			ltOCSP(t, k.seal.cert, k.inter, otherResponder, ocsp.Good, time.Time{}, day(2025, 3, 2)), interGood}}, TryLater},
+		{"a good answer next to a genuine revocation", revocation.Data{OCSP: [][]byte{
+			ltOCSP(t, k.seal.cert, k.inter, k.inter, ocsp.Good, time.Time{}, day(2025, 3, 3)), revoked, interGood}}, Revoked},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cr := k.policy(now).longTerm(context.Background(), longTermInput{Leaf: k.seal.cert,
+				Embedded: []*x509.Certificate{k.inter.cert}, Data: tc.data, SignaturePOE: tp(ts)})
+			if cr.Check == Passed || cr.SubIndication != tc.sub {
+				t.Fatalf("%s/%s %s, want %s", cr.Indication, cr.SubIndication, cr.Reason, tc.sub)
+			}
+		})
+	}
+}
