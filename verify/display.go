@@ -104,9 +104,11 @@ func (s SignatureReport) forDisplay() SignatureReport {
 		out.TimeStamps = make([]TimeStamp, len(s.TimeStamps))
 		for i, ts := range s.TimeStamps {
 			ts.TSA, ts.Reason = Printable(ts.TSA), Printable(ts.Reason)
+			ts.Revocation = printableRevocation(ts.Revocation)
 			out.TimeStamps[i] = ts
 		}
 	}
+	out.Revocation = printableRevocation(s.Revocation)
 	if s.CounterSignatures != nil {
 		out.CounterSignatures = make([]SignatureReport, len(s.CounterSignatures))
 		for i, c := range s.CounterSignatures {
@@ -160,6 +162,20 @@ func printableAll(in []string) []string {
 	out := make([]string, len(in))
 	for i, s := range in {
 		out[i] = Printable(s)
+	}
+	return out
+}
+
+// printableRevocation is a copy of revocation entries whose texts went through Printable.
+func printableRevocation(in []CertificateRevocation) []CertificateRevocation {
+	if in == nil {
+		return nil
+	}
+	out := make([]CertificateRevocation, len(in))
+	for i, e := range in {
+		e.Subject, e.Serial = Printable(e.Subject), Printable(e.Serial)
+		e.Note = e.Note.printable()
+		out[i] = e
 	}
 	return out
 }

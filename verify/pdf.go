@@ -41,7 +41,7 @@ func PDF(ctx context.Context, r io.ReaderAt, size int64, p *Policy) FileReport {
 	}
 	for _, s := range res.Signatures {
 		for _, one := range perSigner(s) {
-			rep.Signatures = append(rep.Signatures, pdfSignature(one, res, p))
+			rep.Signatures = append(rep.Signatures, pdfSignature(ctx, one, res, p))
 		}
 	}
 	rep.Summarize()
@@ -69,7 +69,7 @@ func perSigner(s *pades.Signature) []*pades.Signature {
 	return out
 }
 
-func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureReport {
+func pdfSignature(ctx context.Context, s *pades.Signature, res *pades.Result, p *Policy) SignatureReport {
 	r := SignatureReport{ID: s.FieldName, Covered: []string{}}
 	if r.ID == "" {
 		r.ID = fmt.Sprintf("signature object %d", s.Object)
@@ -206,7 +206,20 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 	if s.CMSResult != nil {
 		sigStamps = s.CMSResult.TimeStamps
 	}
-	p.pdfTimeStamps(&r, sigStamps, s.DocumentTimeStamp)
+	var at time.Time
+	if r.SigningTime != nil {
+		at = *r.SigningTime
+	}
+	var embedded []*x509.Certificate
+	if s.CMS != nil {
+		embedded = s.CMS.Certificates
+	}
+	// a document time-stamp's certificate is a TSA's: its EKU was checked with the token
+	tsaCert := s.DocumentTimeStamp != nil && s.DocumentTimeStamp.Err == nil
+	lt := longTermInput{Leaf: cert, Embedded: embedded, Claimed: at, TSA: tsaCert}
+	// time-stamps first: a valid one proves when the signature existed, and the chain is judged then
+	p.pdfTimeStamps(ctx, &r, sigStamps, s.DocumentTimeStamp, lt)
+	lt.SignaturePOE = signaturePOE(&r)
 	p.timeChecks(&r, cert)
 	if cert != nil {
 		for _, w := range certificateWarnings(cert) {
@@ -215,21 +228,7 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 		if w, weak := p.keyStrength(cert); weak {
 			r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, w)
 		}
-		var at time.Time
-		if r.SigningTime != nil {
-			at = *r.SigningTime
-		}
-		var embedded []*x509.Certificate
-		if s.CMS != nil {
-			embedded = s.CMS.Certificates
-		}
-		// a document time-stamp's certificate is a TSA's: its EKU was checked with the token
-		tsaCert := s.DocumentTimeStamp != nil && s.DocumentTimeStamp.Err == nil
-		cr := p.longTerm(longTermInput{Leaf: cert, Embedded: embedded, Claimed: at, TSA: tsaCert})
-		r.Checks.Chain = cr.Check
-		if cr.Check != Passed {
-			r.Add(cr.Indication, cr.SubIndication, cr.Why)
-		}
+		r.addChain(p.longTerm(ctx, lt))
 	}
 
 	// changes after signing

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trustsign/trustsign/internal/keyusage"
+	"github.com/trustsign/trustsign/revocation"
 )
 
 // Policy holds what a validation trusts and how strict it is. The zero value trusts nothing.
@@ -25,6 +26,9 @@ type Policy struct {
 	// signature made by any other certificate is reported as ClaimedProfile (the signer wrote it; no trusted-profile
 	// service vouched for it), with a warning. When empty, every signature's identity is TrustedProfile.
 	ProfileSeals []*x509.Certificate
+	// Fetch, when set, is asked for the revocation data of a chain whose embedded data gives no fresh answer
+	// (within the caller's context); nil keeps the validation offline, the default. The CLI's --online sets it.
+	Fetch revocation.Source
 }
 
 // profileBySeal moves the report's trusted-profile identity to ClaimedProfile when the policy names the
@@ -164,6 +168,10 @@ type ChainResult struct {
 	Reason string
 	Why    Message
 	Path   []*x509.Certificate
+	// Revocation is what revocation data said about each certificate of Path below the trust anchor (longTerm).
+	Revocation []CertificateRevocation
+	// Notes are facts that do not change the indication (a certificate revoked after the time-stamp...).
+	Notes []Message
 }
 
 // chainFailed is a ChainResult that did not pass.
@@ -181,17 +189,25 @@ func (p *Policy) Chain(leaf *x509.Certificate, embedded []*x509.Certificate, cla
 	return p.chain(leaf, embedded, claimed, keyusage.ForDocuments)
 }
 
-// tsaChain is Chain for a time-stamping authority's certificate: its key usage (the critical
-// id-kp-timeStamping EKU) is checked by cms.TimeStamp.Verify, not the document-signing rules.
-func (p *Policy) tsaChain(leaf *x509.Certificate, embedded []*x509.Certificate, claimed time.Time) ChainResult {
-	return p.chain(leaf, embedded, claimed, func(*x509.Certificate) error { return nil })
-}
+// anyUsage is the key-usage rule of a time-stamping authority's certificate: its critical id-kp-timeStamping EKU
+// is checked with the token (cms.TimeStamp.Verify), not the document-signing rules.
+func anyUsage(*x509.Certificate) error { return nil }
 
 func (p *Policy) chain(leaf *x509.Certificate, embedded []*x509.Certificate, claimed time.Time, usage func(*x509.Certificate) error) ChainResult {
+	return p.chainAt(leaf, embedded, p.now(), nil, claimed, usage)
+}
+
+// chainAt builds the path as Chain does and checks every certificate of it at one time: poe when a time-stamp
+// proves the signature existed then (nil: the validation time, nothing proven). A certificate outside its validity
+// then is INDETERMINATE / OUT_OF_BOUNDS_NO_POE, and a signer's certificate issued after the proven time
+// TOTAL_FAILED / NOT_YET_VALID (EN 319 102-1 5.5: the signature existed before its certificate).
+func (p *Policy) chainAt(leaf *x509.Certificate, embedded []*x509.Certificate, now time.Time, poe *time.Time, claimed time.Time, usage func(*x509.Certificate) error) ChainResult {
 	if leaf == nil {
 		return chainFailed(NotChecked, NoSigningCertificateFound, msg("chain.noLeaf"), nil)
 	}
-	now := p.now()
+	if poe != nil {
+		now = *poe
+	}
 	roots := x509.NewCertPool()
 	nroots := 0
 	if p != nil {
@@ -226,6 +242,14 @@ func (p *Policy) chain(leaf *x509.Certificate, embedded []*x509.Certificate, cla
 		return ChainResult{Check: Passed, Indication: TotalPassed, Path: chains[0]}
 	}
 	var inv x509.CertificateInvalidError
+	if errors.As(err, &inv) && inv.Reason == x509.Expired && poe != nil {
+		if inv.Cert == leaf && now.Before(leaf.NotBefore) {
+			cr := chainFailed(Failed, NotYetValid, notValidAtPOE(inv.Cert, now), nil)
+			cr.Indication = TotalFailed
+			return cr
+		}
+		return chainFailed(Failed, OutOfBoundsNoPOE, notValidAtPOE(inv.Cert, now), nil)
+	}
 	if errors.As(err, &inv) && inv.Reason == x509.Expired {
 		// A certificate of the path is outside its validity at the validation time, and nothing proves the
 		// signature existed while it was valid (a time-stamp would). Name the certificate and its validity.
@@ -248,6 +272,16 @@ func outOfBounds(c *x509.Certificate, now, claimed time.Time) Message {
 		return msg("chain.outOfBoundsClaimed", "now", now.UTC().Format(f), "claimed", claimed.UTC().Format(f)).withDetail(who)
 	}
 	return msg("chain.outOfBounds", "now", now.UTC().Format(f)).withDetail(who)
+}
+
+// notValidAtPOE explains a certificate that is not valid at the time a time-stamp proves.
+func notValidAtPOE(c *x509.Certificate, poe time.Time) Message {
+	const f = time.RFC3339
+	who := msg("cert.ofChain")
+	if c != nil {
+		who = msg("cert.named", "subject", c.Subject.String(), "from", c.NotBefore.UTC().Format(f), "to", c.NotAfter.UTC().Format(f))
+	}
+	return msg("chain.outOfBoundsPOE", "poe", poe.UTC().Format(f)).withDetail(who)
 }
 
 // ClaimedTimeBeforeCertificate returns a reason when the claimed signing time lies before the signing certificate's

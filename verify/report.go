@@ -66,6 +66,15 @@ const (
 	SignedDataNotFound             SubIndication = "SIGNED_DATA_NOT_FOUND"
 )
 
+// Sub-indications of long-term validation (longterm.go).
+const (
+	NotYetValid                SubIndication = "NOT_YET_VALID"
+	RevokedNoPOE               SubIndication = "REVOKED_NO_POE"
+	RevokedCANoPOE             SubIndication = "REVOKED_CA_NO_POE"
+	TryLater                   SubIndication = "TRY_LATER"
+	RevocationOutOfBoundsNoPOE SubIndication = "REVOCATION_OUT_OF_BOUNDS_NO_POE"
+)
+
 // Check is the outcome of one group of checks.
 type Check string
 
@@ -164,6 +173,9 @@ type SignatureReport struct {
 	Changes []Change `json:"changes,omitempty"`
 	// Modified is true when the signed content was changed after signing in a way the signature does not allow.
 	Modified bool `json:"modified,omitempty"`
+	// Revocation says, for each certificate of the signer's chain below the trust anchor, what the revocation data
+	// showed (longterm.go).
+	Revocation []CertificateRevocation `json:"revocation,omitempty"`
 
 	findings []Finding
 	// verified is the content the signature's references proved (XML only), see VerifiedContent.

@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/trustsign/trustsign/cms"
@@ -17,15 +19,22 @@ type TimeStamp struct {
 	// TSA is the subject of the certificate that signed the token, empty when there is none.
 	TSA string `json:"tsa"`
 	// Indication is TOTAL_PASSED for a valid token (signature, TSA certificate with the critical
-	// id-kp-timeStamping EKU and a valid chain under the policy, imprint over the right data), else why not.
+	// id-kp-timeStamping EKU and a valid chain under the policy at the token's time, not revoked then, imprint
+	// over the right data), else why not.
 	Indication    Indication    `json:"indication"`
 	SubIndication SubIndication `json:"subIndication,omitempty"`
 	// Reason says why a token is not valid.
 	Reason string `json:"reason,omitempty"`
+	// Revocation is what revocation data said about the TSA's chain.
+	Revocation []CertificateRevocation `json:"revocation,omitempty"`
+
+	// why is Reason as a message.
+	why Message
 }
 
-// timeStampReport judges one checked token under the policy.
-func (p *Policy) timeStampReport(kind string, st *cms.SignatureTimeStamp) TimeStamp {
+// timeStampReport judges one checked token under the policy: the token's own check (st.Err), then the TSA's chain
+// at the token's time with the long-term rules, using the signature's certificates and validation data (sig).
+func (p *Policy) timeStampReport(ctx context.Context, kind string, st *cms.SignatureTimeStamp, sig longTermInput) TimeStamp {
 	out := TimeStamp{Kind: kind, Indication: TotalPassed}
 	if st.Token != nil {
 		t := st.Time.UTC()
@@ -48,13 +57,16 @@ func (p *Policy) timeStampReport(kind string, st *cms.SignatureTimeStamp) TimeSt
 		out.Indication, out.SubIndication = TotalFailed, FormatFailure
 	}
 	if st.Err != nil {
-		out.Reason = st.Err.Error()
+		out.Reason, out.why = st.Err.Error(), fromLibrary(st.Err.Error())
 		return out
 	}
-	var embedded = st.Token.SignedData.Certificates
-	cr := p.tsaChain(st.Signer, embedded, st.Time)
+	embedded := append(slices.Clip(st.Token.SignedData.Certificates), sig.Embedded...)
+	genTime := st.Time
+	cr := p.longTerm(ctx, longTermInput{Leaf: st.Signer, Embedded: embedded, Data: sig.Data, SignaturePOE: &genTime,
+		DataPOE: sig.DataPOE, TSA: true})
+	out.Revocation = cr.Revocation
 	if cr.Check != Passed {
-		out.Indication, out.SubIndication, out.Reason = cr.Indication, cr.SubIndication, cr.Why.English()
+		out.Indication, out.SubIndication, out.Reason, out.why = cr.Indication, cr.SubIndication, cr.Why.English(), cr.Why
 	}
 	return out
 }
@@ -62,10 +74,11 @@ func (p *Policy) timeStampReport(kind string, st *cms.SignatureTimeStamp) TimeSt
 // pdfTimeStamps adds the time-stamps of a PDF signature to r: the verdict of each, a finding for each that is not
 // valid (a damaged or transplanted token fails the signature), and the level PAdES-B-T for a PAdES-B-B signature
 // with a valid signature time-stamp. A document time-stamp is validated here; its report has no other checks.
-func (p *Policy) pdfTimeStamps(r *SignatureReport, sigs []cms.SignatureTimeStamp, doc *cms.SignatureTimeStamp) {
+// sig is the signature's long-term input (its certificates and validation data serve the TSA's chain too).
+func (p *Policy) pdfTimeStamps(ctx context.Context, r *SignatureReport, sigs []cms.SignatureTimeStamp, doc *cms.SignatureTimeStamp, sig longTermInput) {
 	valid := false
 	add := func(kind string, st *cms.SignatureTimeStamp) {
-		ts := p.timeStampReport(kind, st)
+		ts := p.timeStampReport(ctx, kind, st, sig)
 		r.TimeStamps = append(r.TimeStamps, ts)
 		if ts.Indication == TotalPassed {
 			valid = true
@@ -75,7 +88,7 @@ func (p *Policy) pdfTimeStamps(r *SignatureReport, sigs []cms.SignatureTimeStamp
 		if kind == "document" {
 			why = msg("ts.documentInvalid")
 		}
-		r.Add(ts.Indication, ts.SubIndication, why.withDetail(fromLibrary(ts.Reason)))
+		r.Add(ts.Indication, ts.SubIndication, why.withDetail(ts.why))
 	}
 	for i := range sigs {
 		add("signature", &sigs[i])

@@ -62,7 +62,7 @@ func XMLContext(ctx context.Context, name string, data []byte, p *Policy, o XMLO
 	}
 	allXMLDSig := len(res.Signatures) > 0
 	for _, s := range res.Signatures {
-		rep.Signatures = append(rep.Signatures, xmlSignature(s, res, p))
+		rep.Signatures = append(rep.Signatures, xmlSignature(ctx, s, res, p))
 		allXMLDSig = allXMLDSig && !s.XAdES
 	}
 	if allXMLDSig {
@@ -90,7 +90,7 @@ func unreadable(name, format string, why Message) FileReport {
 		}}}
 }
 
-func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) SignatureReport {
+func xmlSignature(ctx context.Context, s *xades.SignatureResult, res *xades.Result, p *Policy) SignatureReport {
 	r := SignatureReport{ID: s.ID, Algorithm: s.Algorithm, Signer: SignerOf(s.Certificate), SigningTime: s.SigningTime,
 		Covered: []string{}, cert: s.Certificate, cryptoFirst: true}
 	if s.Profile != nil {
@@ -211,24 +211,25 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 		r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, w)
 	}
 	p.timeChecks(&r, s.Certificate)
+	// time-stamps first: a valid one proves when the signature existed, and the chain is judged then
+	var claimed = zeroTime
+	if s.SigningTime != nil {
+		claimed = *s.SigningTime
+	}
+	lt := longTermInput{Leaf: s.Certificate, Embedded: s.Certificates, Claimed: claimed}
+	invalidStamps := p.xmlTimeStamps(ctx, &r, s, lt)
+	lt.SignaturePOE = signaturePOE(&r)
 	// chain
 	if s.Certificate != nil && !s.KeyValueOnly {
-		var at = s.SigningTime
-		var t0 = zeroTime
-		if at != nil {
-			t0 = *at
-		}
-		cr := p.longTerm(longTermInput{Leaf: s.Certificate, Embedded: s.Certificates, Claimed: t0})
-		r.Checks.Chain = cr.Check
-		if cr.Check != Passed {
-			r.Add(cr.Indication, cr.SubIndication, cr.Why)
-		}
+		r.addChain(p.longTerm(ctx, lt))
 	} else {
 		r.Checks.Chain = NotChecked
 	}
-	xmlTimeStamps(&r, s, p)
+	for _, why := range invalidStamps {
+		r.Add(Indeterminate, SigConstraintsFailure, why)
+	}
 	for _, c := range s.CounterSignatures {
-		cs := xmlSignature(c, &xades.Result{}, p)
+		cs := xmlSignature(ctx, c, &xades.Result{}, p)
 		cs.Level = "counter-signature"
 		r.CounterSignatures = append(r.CounterSignatures, cs)
 	}
