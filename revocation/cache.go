@@ -10,7 +10,6 @@ import (
 // certificates a caIssuers URL served.
 type cacheEntry struct {
 	der     []byte
-	crl     *x509.RevocationList
 	certs   []*x509.Certificate
 	expires time.Time
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -164,14 +165,14 @@ func checkOCSP(der []byte, cert, issuer *x509.Certificate, pool []*x509.Certific
 	// (no id-kp-OCSPSigning, no validity) and refuses a response that embeds the issuer itself; we do it below
 	resp, err := ocsp.ParseResponseForCert(der, cert, nil)
 	if err != nil {
-		return Answer{}, fmt.Errorf("OCSP response not usable: %w", err)
+		return Answer{}, fmt.Errorf("%w: OCSP response not usable: %w", ocspParseError(err), err)
 	}
 	if err := matchCertID(der, cert, issuer); err != nil {
-		return Answer{}, err
+		return Answer{}, fmt.Errorf("%w: %w", ErrAnswerWrongCert, err)
 	}
 	signer, err := ocspSigner(resp, issuer, pool)
 	if err != nil {
-		return Answer{}, err
+		return Answer{}, fmt.Errorf("%w: %w", ErrAnswerSignature, err)
 	}
 	a := Answer{Kind: KindOCSP, ThisUpdate: resp.ThisUpdate, NextUpdate: resp.NextUpdate, ProducedAt: resp.ProducedAt, Signer: signer}
 	switch resp.Status {
@@ -382,22 +383,22 @@ func subjectPublicKey(cert *x509.Certificate) ([]byte, error) {
 func checkCRL(der []byte, cert, issuer *x509.Certificate, now time.Time) (Answer, error) {
 	rl, err := x509.ParseRevocationList(der)
 	if err != nil {
-		return Answer{}, fmt.Errorf("CRL not usable: %w", err)
+		return Answer{}, fmt.Errorf("%w: CRL not usable: %w", ErrAnswerMalformed, err)
 	}
 	if !bytes.Equal(rl.RawIssuer, issuer.RawSubject) {
-		return Answer{}, errors.New("CRL of another issuer")
+		return Answer{}, fmt.Errorf("%w: CRL of another issuer", ErrAnswerWrongCert)
 	}
 	if err := rl.CheckSignatureFrom(issuer); err != nil {
-		return Answer{}, fmt.Errorf("CRL signature does not verify with the issuer's key: %w", err)
+		return Answer{}, fmt.Errorf("%w: CRL signature does not verify with the issuer's key: %w", ErrAnswerSignature, err)
 	}
 	a := Answer{Kind: KindCRL, Status: Good, ThisUpdate: rl.ThisUpdate, NextUpdate: rl.NextUpdate, Signer: issuer}
 	for _, e := range rl.Extensions {
 		switch {
 		case e.Id.Equal(oidDeltaCRLIndicator):
-			return Answer{}, errors.New("delta CRL (not used alone)")
+			return Answer{}, fmt.Errorf("%w: delta CRL (not used alone)", ErrAnswerWrongCert)
 		case e.Id.Equal(oidIssuingDistPoint):
 			if err := coveredBy(e.Value, cert); err != nil {
-				return Answer{}, err
+				return Answer{}, fmt.Errorf("%w: %w", ErrAnswerWrongCert, err)
 			}
 		case e.Id.Equal(oidExpiredCertsOnCRL):
 			var t time.Time
@@ -406,14 +407,14 @@ func checkCRL(der []byte, cert, issuer *x509.Certificate, now time.Time) (Answer
 			}
 		case e.Id.Equal(oidCRLNumber), e.Id.Equal(oidAuthorityKeyID):
 		case e.Critical:
-			return Answer{}, fmt.Errorf("CRL with an unknown critical extension %v", e.Id)
+			return Answer{}, fmt.Errorf("%w: CRL with an unknown critical extension %v", ErrAnswerMalformed, e.Id)
 		}
 	}
 	for _, entry := range rl.RevokedCertificateEntries {
 		for _, e := range entry.Extensions {
 			if e.Critical && !e.Id.Equal(oidReasonCode) && !e.Id.Equal(oidInvalidityDate) {
 				// e.g. a critical certificateIssuer: an indirect CRL, whose entries may be about another CA's certificates
-				return Answer{}, fmt.Errorf("CRL entry with an unknown critical extension %v", e.Id)
+				return Answer{}, fmt.Errorf("%w: CRL entry with an unknown critical extension %v", ErrAnswerMalformed, e.Id)
 			}
 		}
 		if entry.SerialNumber != nil && entry.SerialNumber.Cmp(cert.SerialNumber) == 0 {
@@ -485,11 +486,26 @@ func checkDates(a Answer, now time.Time) error {
 	latest := now.Add(ClockSkew)
 	switch {
 	case a.ThisUpdate.After(latest), a.ProducedAt.After(latest):
-		return fmt.Errorf("%s dated %s, after the validation time %s", a.Kind, a.Issued().UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		return fmt.Errorf("%w: %s dated %s, after the validation time %s", ErrAnswerNotYetValid, a.Kind, a.Issued().UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	case !a.NextUpdate.IsZero() && a.NextUpdate.Before(a.ThisUpdate):
-		return fmt.Errorf("%s whose nextUpdate is before its thisUpdate", a.Kind)
+		return fmt.Errorf("%w: %s whose nextUpdate is before its thisUpdate", ErrAnswerMalformed, a.Kind)
 	case a.Status == Revoked && a.RevokedAt.After(latest):
-		return fmt.Errorf("%s revocation dated after the validation time", a.Kind)
+		return fmt.Errorf("%w: %s revocation dated after the validation time", ErrAnswerNotYetValid, a.Kind)
 	}
 	return nil
+}
+
+// ocspParseError classifies an error of x/crypto/ocsp's parser: a responder's refusal (a status other than
+// successful), a signature that does not verify, no status for the certificate's serial, or a malformed response.
+func ocspParseError(err error) error {
+	var re ocsp.ResponseError
+	switch {
+	case errors.As(err, &re):
+		return ErrResponderStatus
+	case strings.Contains(err.Error(), "signature"):
+		return ErrAnswerSignature
+	case strings.Contains(err.Error(), "no response matching"):
+		return ErrAnswerWrongCert
+	}
+	return ErrAnswerMalformed
 }

@@ -168,7 +168,7 @@ func (f *Fetcher) Collect(ctx context.Context, certs []*x509.Certificate) (Data,
 			queued[string(cc.Raw)] = true
 			if i+1 < len(chain) {
 				jobs = append(jobs, job{cc, chain[i+1]})
-			} else if hasPointers(cc) {
+			} else if NeedsStatus(cc) {
 				errs = append(errs, &CertError{Cert: cc, Err: chainErr})
 			}
 		}
@@ -262,10 +262,6 @@ func contains(certs []*x509.Certificate, c *x509.Certificate) bool {
 	return false
 }
 
-func hasPointers(c *x509.Certificate) bool {
-	return len(c.OCSPServer) > 0 || len(c.CRLDistributionPoints) > 0
-}
-
 // fetchIssuer fetches the certificates c's caIssuers URLs serve, stopping at the first that holds c's issuer.
 func (f *Fetcher) fetchIssuer(ctx context.Context, c *x509.Certificate) ([]*x509.Certificate, error) {
 	var all []*x509.Certificate
@@ -346,7 +342,7 @@ func parseCerts(b []byte) ([]*x509.Certificate, error) {
 // status returns the first usable OCSP response or CRL for cert; no pointers, or id-pkix-ocsp-nocheck, give
 // nothing and no error.
 func (f *Fetcher) status(ctx context.Context, cert, issuer *x509.Certificate) (ocspDER, crlDER []byte, err error) {
-	if !hasPointers(cert) || noCheck(cert) {
+	if !NeedsStatus(cert) {
 		return nil, nil, nil
 	}
 	// A cached answer from any source first, so that a failing responder is not asked again while a CRL holds.
