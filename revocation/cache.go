@@ -10,6 +10,7 @@ import (
 // certificates a caIssuers URL served.
 type cacheEntry struct {
 	der     []byte
+	issued  time.Time // the answer's producedAt (OCSP) or thisUpdate (CRL)
 	certs   []*x509.Certificate
 	expires time.Time
 }

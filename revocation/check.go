@@ -70,11 +70,11 @@ type Answer struct {
 	Signer *x509.Certificate
 }
 
-// Issued is when the answer was issued: an OCSP response's producedAt, a CRL's thisUpdate.
+// Issued is the time the answer vouches for the status: its thisUpdate, "the most recent time at which the status
+// being indicated is known to have been correct" (RFC 6960 4.2.2.1; a CRL's thisUpdate likewise). An OCSP
+// response's producedAt only says when it was signed: a responder may sign an old status again, and x/crypto/ocsp
+// rounds producedAt down to the minute.
 func (a Answer) Issued() time.Time {
-	if a.Kind == KindOCSP && !a.ProducedAt.IsZero() {
-		return a.ProducedAt
-	}
 	return a.ThisUpdate
 }
 

@@ -347,12 +347,12 @@ func (f *Fetcher) status(ctx context.Context, cert, issuer *x509.Certificate) (o
 	}
 	// A cached answer from any source first, so that a failing responder is not asked again while a CRL holds.
 	if len(cert.OCSPServer) > 0 {
-		if e, ok := f.cached(ocspKey(issuer, cert.SerialNumber)); ok {
+		if e, ok := f.cachedSince(ctx, ocspKey(issuer, cert.SerialNumber)); ok {
 			return e.der, nil, nil
 		}
 	}
 	for _, u := range cert.CRLDistributionPoints {
-		if der := f.cachedCRL(u, cert, issuer); der != nil {
+		if der := f.cachedCRL(ctx, u, cert, issuer); der != nil {
 			return nil, der, nil
 		}
 	}

@@ -21,7 +21,7 @@ func (f *Fetcher) ocsp(ctx context.Context, u string, cert, issuer *x509.Certifi
 		return nil, fmt.Errorf("request: %w", err)
 	}
 	key := ocspKey(issuer, cert.SerialNumber)
-	if e, ok := f.cached(key); ok {
+	if e, ok := f.cachedSince(ctx, key); ok {
 		return e.der, nil
 	}
 	body, err := f.fetch(ctx, http.MethodPost, u, req, f.maxBytes())
@@ -33,7 +33,7 @@ func (f *Fetcher) ocsp(ctx context.Context, u string, cert, issuer *x509.Certifi
 	if err := fetched(a, err, now); err != nil {
 		return nil, err
 	}
-	f.remember(key, cacheEntry{der: body, expires: f.expiry(a.NextUpdate, now)})
+	f.remember(key, cacheEntry{der: body, issued: a.Issued(), expires: f.expiry(a.NextUpdate, now)})
 	return body, nil
 }
 
@@ -70,7 +70,7 @@ func fetched(a Answer, err error, now time.Time) error {
 
 // crl fetches the CRL at u (or takes the cached one) and returns it when it covers cert; see checkCRL.
 func (f *Fetcher) crl(ctx context.Context, u string, cert, issuer *x509.Certificate) ([]byte, error) {
-	if der := f.cachedCRL(u, cert, issuer); der != nil {
+	if der := f.cachedCRL(ctx, u, cert, issuer); der != nil {
 		return der, nil
 	}
 	body, err := f.fetch(ctx, http.MethodGet, u, nil, f.maxBytes())
@@ -82,13 +82,13 @@ func (f *Fetcher) crl(ctx context.Context, u string, cert, issuer *x509.Certific
 	if err := fetched(a, err, now); err != nil {
 		return nil, err
 	}
-	f.remember("crl "+u, cacheEntry{der: body, expires: f.expiry(a.NextUpdate, now)})
+	f.remember("crl "+u, cacheEntry{der: body, issued: a.Issued(), expires: f.expiry(a.NextUpdate, now)})
 	return body, nil
 }
 
 // cachedCRL returns the cached CRL from u when it is still valid and covers cert.
-func (f *Fetcher) cachedCRL(u string, cert, issuer *x509.Certificate) []byte {
-	e, ok := f.cached("crl " + u)
+func (f *Fetcher) cachedCRL(ctx context.Context, u string, cert, issuer *x509.Certificate) []byte {
+	e, ok := f.cachedSince(ctx, "crl "+u)
 	if !ok {
 		return nil
 	}
@@ -104,4 +104,24 @@ func (f *Fetcher) expiry(next, now time.Time) time.Time {
 		return now.Add(f.cacheTTL())
 	}
 	return next
+}
+
+type issuedAfterKey struct{}
+
+// IssuedAfter returns a context under which Collect takes no cached answer issued before t: extending a
+// signature whose time-stamp says t needs revocation data issued after t (a verifier reads an older answer as no
+// proof of the status at t), so a cached one from before is asked for again. What a source answers is returned as
+// it is, even when it is older (an OCSP responder may serve pre-produced responses; a CRL is published on its
+// schedule): the verifier then says TRY_LATER, and extending again later helps.
+func IssuedAfter(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, issuedAfterKey{}, t)
+}
+
+// cachedSince is cached, without the entries issued before the context's IssuedAfter time.
+func (f *Fetcher) cachedSince(ctx context.Context, key string) (cacheEntry, bool) {
+	e, ok := f.cached(key)
+	if t, set := ctx.Value(issuedAfterKey{}).(time.Time); ok && set && e.issued.Before(t) {
+		return cacheEntry{}, false
+	}
+	return e, ok
 }

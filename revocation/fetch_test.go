@@ -598,3 +598,43 @@ func pool(certs ...*x509.Certificate) *x509.CertPool {
 	}
 	return p
 }
+
+// TestCollectIssuedAfter: extending a signature time-stamped at t needs answers issued after t, so a cached answer
+// from before t is asked for again; without IssuedAfter it is reused.
+func TestCollectIssuedAfter(t *testing.T) {
+	p := testpki.New()
+	r, leaf := signer(t, testpki.RevocationGood)
+	clk := newClock()
+	r.SetNow(clk.Now)
+	r.SetValidity(time.Hour)
+	f := &revocation.Fetcher{Certificates: []*x509.Certificate{p.Root}, Now: clk.Now}
+	if _, err := f.Collect(t.Context(), leaf.Chain); err != nil {
+		t.Fatal(err)
+	}
+	asked := r.Requests()
+	clk.Add(time.Minute)
+	stamped := clk.Now() // the signature's time-stamp, after the cached answer
+	clk.Add(time.Second)
+	if _, err := f.Collect(t.Context(), leaf.Chain); err != nil || r.Requests() != asked {
+		t.Fatalf("without IssuedAfter: %d new requests, err %v; want the cached answer", r.Requests()-asked, err)
+	}
+	d, err := f.Collect(revocation.IssuedAfter(t.Context(), stamped), leaf.Chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Requests() == asked {
+		t.Fatal("IssuedAfter: the answer from before the time-stamp came from the cache")
+	}
+	for _, der := range d.OCSP {
+		res := revocation.Check(leaf.Chain[0], leaf.Chain[1], revocation.Data{OCSP: [][]byte{der}}, clk.Now())
+		for _, a := range res.Answers {
+			if a.Issued().Before(stamped) {
+				t.Errorf("answer issued %v, before the time-stamp %v", a.Issued(), stamped)
+			}
+		}
+	}
+	asked = r.Requests()
+	if _, err := f.Collect(revocation.IssuedAfter(t.Context(), stamped), leaf.Chain); err != nil || r.Requests() != asked {
+		t.Fatalf("the fresh answer was not cached: %d new requests, err %v", r.Requests()-asked, err)
+	}
+}
