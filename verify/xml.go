@@ -211,6 +211,10 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 		r.Add(Indeterminate, CryptoConstraintsFailureNoPOE, w)
 	}
 	p.timeChecks(&r, s.Certificate)
+	// time-stamps first (their verdicts join the report after the chain's): they give the proofs of existence
+	var stamps SignatureReport
+	xmlTimeStamps(&stamps, s, p)
+	lt := xmlLongTerm(&stamps, s, p)
 	// chain
 	if s.Certificate != nil && !s.KeyValueOnly {
 		var at = s.SigningTime
@@ -218,7 +222,8 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 		if at != nil {
 			t0 = *at
 		}
-		cr := p.longTerm(longTermInput{Leaf: s.Certificate, Embedded: s.Certificates, Claimed: t0})
+		lt.Leaf, lt.Claimed = s.Certificate, t0
+		cr := p.longTerm(lt)
 		r.Checks.Chain = cr.Check
 		if cr.Check != Passed {
 			r.Add(cr.Indication, cr.SubIndication, cr.Why)
@@ -226,7 +231,8 @@ func xmlSignature(s *xades.SignatureResult, res *xades.Result, p *Policy) Signat
 	} else {
 		r.Checks.Chain = NotChecked
 	}
-	xmlTimeStamps(&r, s, p)
+	r.mergeTimeStamps(&stamps)
+	xmlLevel(&r, s, p, lt)
 	for _, c := range s.CounterSignatures {
 		cs := xmlSignature(c, &xades.Result{}, p)
 		cs.Level = "counter-signature"
