@@ -13,8 +13,8 @@ import (
 	"github.com/digitorus/timestamp"
 
 	"github.com/trustsign/trustsign/internal/interoptest"
-	"github.com/trustsign/trustsign/internal/xmldoc"
 	"github.com/trustsign/trustsign/internal/testpki"
+	"github.com/trustsign/trustsign/internal/xmldoc"
 	"github.com/trustsign/trustsign/verify"
 	"github.com/trustsign/trustsign/xades"
 )
@@ -237,5 +237,3 @@ func TestDSSArchiveTimeStamps(t *testing.T) {
 		t.Error("the unreferenced ds:Object is not covered")
 	}
 }
-
-
