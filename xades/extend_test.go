@@ -333,3 +333,104 @@ func xmlsecPlain(t *testing.T) string {
 	}
 	return string(b)
 }
+
+// unsignedStripped is doc without the content of its UnsignedProperties elements: what extending may change.
+func unsignedStripped(t *testing.T, doc string) string {
+	t.Helper()
+	var b strings.Builder
+	for {
+		i := strings.Index(doc, "UnsignedProperties>")
+		if i < 0 {
+			b.WriteString(doc)
+			return b.String()
+		}
+		j := strings.Index(doc[i+1:], "UnsignedProperties>")
+		if j < 0 {
+			t.Fatal("unbalanced UnsignedProperties")
+		}
+		b.WriteString(doc[:i])
+		doc = doc[i+1+j+len("UnsignedProperties>"):]
+	}
+}
+
+// TestExtendKeepsSignedBytes: each extension only inserts unsigned properties: with them taken out, the document
+// is byte for byte what it was.
+func TestExtendKeepsSignedBytes(t *testing.T) {
+	p := testpki.New()
+	src := &testSource{}
+	doc := signWith(t, attackDoc, p.EC256, xades.SignOptions{Chain: p.EC256.Chain}) // has CertificateValues already
+	prev := doc
+	for _, level := range []string{"b-t", "b-lt", "b-lta", "b-lta", "b-lt", "b-t"} {
+		next := extend(t, prev, extendOpts(t, level, src))
+		if unsignedStripped(t, next) != unsignedStripped(t, prev) {
+			t.Fatalf("%s changed bytes outside the unsigned properties", level)
+		}
+		prev = next
+	}
+	checkExtended(t, prev, "XAdES-B-LTA", nil)
+}
+
+// TestExtendEverySignature: every top-level signature of a document is extended (co-signatures each get their own
+// properties), counter-signatures are left as they are; the corpus files of EU DSS with two signatures and with a
+// counter-signature extend too, or are refused when extending one would break another.
+func TestExtendEverySignature(t *testing.T) {
+	p := testpki.New()
+	src := &testSource{}
+	co := signWith(t, signWith(t, attackDoc, p.RSA, xades.SignOptions{}), p.EC256, xades.SignOptions{Chain: p.EC256.Chain})
+	lta := extend(t, co, extendOpts(t, "b-lta", src))
+	rep := verify.XML("co.xml", []byte(lta), trusting(), verify.XMLOptions{})
+	if len(rep.Signatures) != 2 {
+		t.Fatalf("%d signatures", len(rep.Signatures))
+	}
+	for _, s := range rep.Signatures {
+		if s.Indication != verify.TotalPassed || s.Level != "XAdES-B-LTA" {
+			t.Fatalf("%s %s level %s; reasons %q", s.ID, s.Indication, s.Level, s.Reasons)
+		}
+	}
+	if interopAvailable() {
+		root, inter := interopPKI(t)
+		f := writeFile(t, filepath.Join(t.TempDir(), "co.xml"), []byte(lta))
+		if ok, out := interoptest.Verify(t, "xmlsec", f, root, inter); !ok {
+			t.Fatalf("xmlsec1:\n%s", out)
+		}
+	}
+
+	dir := interoptest.CorpusDir(t)
+	for _, name := range []string{"dss-xades-with-counter-sig-type.xml", "dss-doubleSignedTest.xml"} {
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(dir, "xml", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, err := xades.Verify(b, xades.VerifyOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := xades.Extend(context.Background(), b, extendOpts(t, "b-lta", src))
+			if err != nil {
+				t.Logf("refused: %v", err)
+				if !errors.Is(err, xades.ErrNotExtendable) && !strings.Contains(err.Error(), "would break") {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			after, err := xades.Verify(out, xades.VerifyOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range after.Signatures {
+				if !s.SignatureValid || len(s.ArchiveTimeStamps) == 0 || !imprintOK(t, s.ArchiveTimeStamps[len(s.ArchiveTimeStamps)-1].SignatureTimeStamp) {
+					t.Fatalf("signature %d: valid %v, %d archive time-stamps", i, s.SignatureValid, len(s.ArchiveTimeStamps))
+				}
+				if len(s.CounterSignatures) != len(before.Signatures[i].CounterSignatures) {
+					t.Fatalf("signature %d: counter-signatures changed", i)
+				}
+				for _, cs := range s.CounterSignatures {
+					if !cs.SignatureValid || len(cs.ArchiveTimeStamps)+len(cs.SignatureTimeStamps) != 0 {
+						t.Fatalf("counter-signature extended or broken: valid %v", cs.SignatureValid)
+					}
+				}
+			}
+		})
+	}
+}
