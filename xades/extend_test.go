@@ -21,6 +21,7 @@ import (
 
 	"github.com/trustsign/trustsign/internal/interoptest"
 	"github.com/trustsign/trustsign/internal/testpki"
+	"github.com/trustsign/trustsign/internal/xmldoc"
 	"github.com/trustsign/trustsign/revocation"
 	"github.com/trustsign/trustsign/verify"
 	"github.com/trustsign/trustsign/xades"
@@ -432,5 +433,29 @@ func TestExtendEverySignature(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestExtendRefusesToBreakAnotherSignature: when a signature's reference covers another signature (an enveloped-
+// signature transform, which removes only its own ds:Signature), adding properties to that other signature would
+// break it: Extend refuses and changes nothing.
+func TestExtendRefusesToBreakAnotherSignature(t *testing.T) {
+	p := testpki.New()
+	inner := signWith(t, attackDoc, p.EC256, xades.SignOptions{})
+	both := signWith(t, inner, p.RSA, xades.SignOptions{})
+	outer := sigIDs(t, both)[1]
+	tr := findSignature(t, parseDoc(t, both), outer).Child(xades.NSDSig, "SignedInfo").Child(xades.NSDSig, "Reference").
+		Child(xades.NSDSig, "Transforms")
+	both = both[:tr.Start] + `<ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/></ds:Transforms>` +
+		both[tr.End:]
+	d := parseDoc(t, both)
+	h := crypto.SHA256.New()
+	h.Write(xmldoc.AppendCanonical(nil, xmldoc.Subset{Doc: d, Exclude: []*xmldoc.Node{findSignature(t, d, outer)}}, xmldoc.Method{}))
+	both = resign(t, setDigest(t, both, outer, 0, h.Sum(nil)), outer, p.RSA.Key)
+	checkExtended(t, both, "XAdES-B-B", nil)
+
+	_, err := xades.Extend(context.Background(), []byte(both), extendOpts(t, "b-t", &testSource{}))
+	if err == nil || !strings.Contains(err.Error(), "would break signature "+outer) {
+		t.Fatalf("Extend: %v", err)
 	}
 }
