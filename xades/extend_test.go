@@ -23,6 +23,7 @@ import (
 	"github.com/trustsign/trustsign/internal/testpki"
 	"github.com/trustsign/trustsign/internal/xmldoc"
 	"github.com/trustsign/trustsign/revocation"
+	"github.com/trustsign/trustsign/tsa"
 	"github.com/trustsign/trustsign/verify"
 	"github.com/trustsign/trustsign/xades"
 )
@@ -458,4 +459,40 @@ func TestExtendRefusesToBreakAnotherSignature(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "would break signature "+outer) {
 		t.Fatalf("Extend: %v", err)
 	}
+}
+
+// FuzzExtend feeds arbitrary documents to Extend: it must never panic, and whatever it returns must still parse and
+// hold as many signatures.
+func FuzzExtend(f *testing.F) {
+	p := testpki.New()
+	c := &tsa.Client{URLs: []string{p.TSA(f, testpki.TSAGood)}}
+	src := &testSource{}
+	o := xades.ExtendOptions{Level: "b-lta", Validation: src.collect, TimeStamp: func(ctx context.Context, imprint []byte) ([]byte, error) {
+		tok, err := c.Stamp(ctx, imprint)
+		if err != nil {
+			return nil, err
+		}
+		return tok.DER, nil
+	}}
+	b, err := xades.Sign([]byte(attackDoc), xades.SignOptions{Signer: p.RSA.Key, Certificate: p.RSA.Cert})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	lta, err := xades.Extend(context.Background(), b, o)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(lta)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := xades.Extend(context.Background(), data, o)
+		if err != nil {
+			return
+		}
+		before, _ := xades.Verify(data, xades.VerifyOptions{})
+		after, err := xades.Verify(out, xades.VerifyOptions{})
+		if err != nil || len(after.Signatures) != len(before.Signatures) {
+			t.Fatalf("extended document: %v", err)
+		}
+	})
 }
