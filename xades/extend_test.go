@@ -496,3 +496,21 @@ func FuzzExtend(f *testing.F) {
 		}
 	})
 }
+
+// TestExtendDefaultNamespace: qualifying properties in the default namespace get unprefixed new properties.
+func TestExtendDefaultNamespace(t *testing.T) {
+	p := testpki.New()
+	doc := signWith(t, attackDoc, p.RSA, xades.SignOptions{Chain: p.RSA.Chain})
+	doc = strings.NewReplacer("<xades:", "<", "</xades:", "</", "xmlns:xades=", "xmlns=").Replace(doc)
+	id := sigIDs(t, doc)[0]
+	doc = resign(t, setDigest(t, doc, id, 1, nil), id, p.RSA.Key)
+	checkExtended(t, doc, "XAdES-B-B", nil)
+	lta := extend(t, doc, extendOpts(t, "b-lta", &testSource{}))
+	checkExtended(t, lta, "XAdES-B-LTA", nil)
+	for _, want := range []string{"<UnsignedProperties><UnsignedSignatureProperties><SignatureTimeStamp><ds:CanonicalizationMethod",
+		"<CertificateValues><EncapsulatedX509Certificate>", "<RevocationValues><CRLValues>", "<xades141:ArchiveTimeStamp xmlns:xades141="} {
+		if !strings.Contains(lta, want) {
+			t.Errorf("missing %s", want)
+		}
+	}
+}
