@@ -514,3 +514,46 @@ func TestExtendDefaultNamespace(t *testing.T) {
 		}
 	}
 }
+
+// TestInteropExtendedByPeers: our B-LT and B-LTA signatures (renewed once) verify in xmlsec1 and Apache Santuario
+// (EU DSS's XML signature library): extending kept them intact. xadesjs verifies the B-LT one; it cannot load any
+// xades141:ArchiveTimeStamp ("Malformed element"), EU DSS's own B-LTA files included, so for B-LTA that known
+// refusal is all it may say.
+func TestInteropExtendedByPeers(t *testing.T) {
+	interoptest.Tool(t)
+	p := testpki.New()
+	root, inter := interopPKI(t)
+	tests := []struct {
+		name string
+		opts xades.SignOptions
+		js   bool
+	}{
+		{"enveloped", xades.SignOptions{Chain: p.RSA.Chain}, false},
+		{"enveloping", xades.SignOptions{Format: xades.Enveloping, Chain: p.RSA.Chain}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &testSource{}
+			lt := extend(t, signWith(t, attackDoc, p.RSA, tc.opts), extendOpts(t, "b-lt", src))
+			lta := extend(t, extend(t, lt, extendOpts(t, "b-lta", src)), extendOpts(t, "b-lta", src))
+			dir := t.TempDir()
+			ltFile, ltaFile := writeFile(t, filepath.Join(dir, "lt.xml"), []byte(lt)), writeFile(t, filepath.Join(dir, "lta.xml"), []byte(lta))
+			for _, peer := range []string{"xmlsec", "santuario"} {
+				for _, f := range []string{ltFile, ltaFile} {
+					if ok, out := interoptest.Verify(t, peer, f, root, inter); !ok {
+						t.Errorf("%s rejects %s:\n%s", peer, filepath.Base(f), out)
+					}
+				}
+			}
+			if !tc.js {
+				return
+			}
+			if ok, out := interoptest.Verify(t, "xadesjs", ltFile, root, inter); !ok {
+				t.Errorf("xadesjs rejects our B-LT:\n%s", out)
+			}
+			if ok, out := interoptest.Verify(t, "xadesjs", ltaFile, root, inter); !ok && !strings.Contains(out, "Malformed element 'ArchiveTimeStamp'") {
+				t.Errorf("xadesjs rejects our B-LTA for another reason than its known limit:\n%s", out)
+			}
+		})
+	}
+}
