@@ -48,6 +48,9 @@ type archiveData struct {
 	limits xmldoc.Limits
 	// charge, when set, counts work against a budget (bytes parsed), failing past it.
 	charge func(n int) error
+	// recanonicalized keeps, when not nil, the node-set outputs canonicalized again (by reference and method), for
+	// the next archive time-stamp of the signature.
+	recanonicalized map[string][]byte
 }
 
 // newArchiveData collects the parts of sig that archive time-stamps cover.
@@ -103,7 +106,7 @@ func (a *archiveData) write(w io.Writer, m xmldoc.Method, until *xmldoc.Node, le
 		if id, ok := sameDocumentID(rr.URI); ok {
 			referenced[id] = true
 		}
-		if err := a.referenceData(w, rr, m); err != nil {
+		if err := a.referenceData(w, i, rr, m); err != nil {
 			return err
 		}
 	}
@@ -137,9 +140,14 @@ func (a *archiveData) write(w io.Writer, m xmldoc.Method, until *xmldoc.Node, le
 // when its transforms ended with a node-set, that node-set's canonical form by m (the verification digested the
 // inclusive C14N 1.0 form, which is re-read and canonicalized again as DSS does; for the inclusive methods that is
 // the same octets).
-func (a *archiveData) referenceData(w io.Writer, rr ReferenceResult, m xmldoc.Method) error {
+func (a *archiveData) referenceData(w io.Writer, i int, rr ReferenceResult, m xmldoc.Method) error {
 	if rr.NodeSet == nil || !m.Exclusive {
 		_, err := w.Write(rr.Verified)
+		return err
+	}
+	key := fmt.Sprintf("%d/%t/%q", i, m.WithComments, m.InclusivePrefixes)
+	if b, ok := a.recanonicalized[key]; ok {
+		_, err := w.Write(b)
 		return err
 	}
 	if a.charge != nil {
@@ -158,7 +166,13 @@ func (a *archiveData) referenceData(w io.Writer, rr ReferenceResult, m xmldoc.Me
 		_, err := w.Write(rr.Verified)
 		return err
 	}
-	return xmldoc.Canonicalize(w, xmldoc.Subset{Doc: d, Comments: m.WithComments}, m)
+	if a.recanonicalized == nil {
+		return xmldoc.Canonicalize(w, xmldoc.Subset{Doc: d, Comments: m.WithComments}, m)
+	}
+	b := xmldoc.AppendCanonical(make([]byte, 0, len(rr.Verified)), xmldoc.Subset{Doc: d, Comments: m.WithComments}, m)
+	a.recanonicalized[key] = b
+	_, err = w.Write(b)
+	return err
 }
 
 // sameDocumentID returns the Id a same-document reference URI names ("#id" or "#xpointer(id('id'))").
@@ -213,6 +227,7 @@ func (v *verifier) archiveTimeStamps(r *SignatureResult, sig *xmldoc.Node, qp *q
 		if st.Problem == "" {
 			if a == nil {
 				a = newArchiveData(v.doc, sig, r.References, qp.unsignedSig, v.opts.Limits)
+				a.recanonicalized = map[string][]byte{}
 				a.charge = func(n int) error {
 					if v.digested += int64(n); v.digested > v.digestBudget {
 						return errBudget
