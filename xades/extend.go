@@ -20,11 +20,13 @@ import (
 // ExtendOptions says how Extend augments a signature.
 type ExtendOptions struct {
 	// Level is the level to reach: "b-t", "b-lt" or "b-lta" (ETSI EN 319 132-1). A signature already at or above
-	// it gets what the level adds again (renewing an archive time-stamp is Extend with "b-lta").
+	// it gets what the level adds again: "b-t" another signature time-stamp, "b-lt" the validation data it still
+	// lacks (possibly none), "b-lta" a new archive time-stamp (renewal).
 	Level string
 	// TimeStamp returns a DER RFC 3161 TimeStampToken over imprint (a digest with Hash), as SignOptions.TimeStamp.
 	TimeStamp func(ctx context.Context, imprint []byte) ([]byte, error)
-	// Hash is the digest for time-stamp imprints (SHA-256 when zero).
+	// Hash is the digest for time-stamp imprints (SHA-256 when zero; SHA-384 and SHA-512 allowed): TimeStamp must
+	// ask its TSA for a token over an imprint of this hash (tsa.Client.Hash).
 	Hash crypto.Hash
 	// Validation returns the certificates and revocation data to embed for b-lt and b-lta.
 	Validation revocation.Source
