@@ -557,3 +557,22 @@ func TestInteropExtendedByPeers(t *testing.T) {
 		})
 	}
 }
+
+// TestExtendHashes: time-stamp imprints in SHA-384 and SHA-512 (Hash, with a TSA asked in the same hash) verify;
+// a hash other than the SHA-2 family is refused.
+func TestExtendHashes(t *testing.T) {
+	p := testpki.New()
+	doc := signWith(t, attackDoc, p.RSA, xades.SignOptions{})
+	for _, h := range []crypto.Hash{crypto.SHA384, crypto.SHA512} {
+		t.Run(h.String(), func(t *testing.T) {
+			o := extendOpts(t, "b-lta", &testSource{})
+			o.Hash, o.TimeStamp = h, stamper(t, testpki.TSAGood, h)
+			checkExtended(t, extend(t, doc, o), "XAdES-B-LTA", nil)
+		})
+	}
+	o := extendOpts(t, "b-t", &testSource{})
+	o.Hash = crypto.SHA1
+	if _, err := xades.Extend(context.Background(), []byte(doc), o); !errors.Is(err, xades.ErrExtendLevel) {
+		t.Fatalf("SHA-1 imprints: %v", err)
+	}
+}
