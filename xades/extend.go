@@ -529,13 +529,8 @@ func (e *extender) validationData(ctx context.Context, t *target) ([]edit, error
 		}
 		return nil
 	}
-	signer := []*x509.Certificate{r.Certificate}
-	for _, c := range r.Certificates {
-		if !c.Equal(r.Certificate) {
-			signer = append(signer, c)
-		}
-	}
-	if err := collect(signer, "the signer's certificate"); err != nil {
+	carried := append(append([]*x509.Certificate(nil), r.Certificates...), r.Validation.Certificates...)
+	if err := collect(chainOf(r.Certificate, carried), "the signer's certificate"); err != nil {
 		return nil, err
 	}
 	tokens := make([][]byte, 0, len(r.SignatureTimeStamps)+len(r.ArchiveTimeStamps))
@@ -550,7 +545,7 @@ func (e *extender) validationData(ctx context.Context, t *target) ([]edit, error
 		if err != nil {
 			return nil, fmt.Errorf("%w: signature %s: time-stamp %d: %v", ErrNotExtendable, t.name, i+1, err)
 		}
-		if err := collect(certs, "a time-stamping authority"); err != nil {
+		if err := collect(chainOf(certs[0], append(certs[1:], carried...)), "a time-stamping authority"); err != nil {
 			return nil, err
 		}
 	}
@@ -733,4 +728,26 @@ func tsaCertificates(token []byte) ([]*x509.Certificate, error) {
 		}
 	}
 	return out, nil
+}
+
+// chainOf is leaf and the issuers above it found among pool, in order, up to a self-signed certificate or the first
+// issuer not found: what a validation source is asked about (the certificates a signature carries besides, such as
+// another TSA's, are not its chain).
+func chainOf(leaf *x509.Certificate, pool []*x509.Certificate) []*x509.Certificate {
+	out := []*x509.Certificate{leaf}
+	for c := leaf; len(out) < 8 && !bytes.Equal(c.RawIssuer, c.RawSubject); {
+		var issuer *x509.Certificate
+		for _, cand := range pool {
+			if bytes.Equal(cand.RawSubject, c.RawIssuer) && !cand.Equal(c) && c.CheckSignatureFrom(cand) == nil {
+				issuer = cand
+				break
+			}
+		}
+		if issuer == nil || slices.ContainsFunc(out, issuer.Equal) {
+			break
+		}
+		out = append(out, issuer)
+		c = issuer
+	}
+	return out
 }
