@@ -211,3 +211,32 @@ func tokenRoots(t *testing.T, token []byte) *x509.CertPool {
 	}
 	return pool
 }
+
+// TestXMLDSSArchiveTimeStamps141: EU DSS's file with two XAdES 1.4.1 archive time-stamp tokens (h-corp's
+// testdata/realworld/dss-lt; skipped until it is there): each token's imprint is the digest of the data we compute
+// for it (all ds:Object elements but the QualifyingProperties' one, the referenced one included).
+func TestXMLDSSArchiveTimeStamps141(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "realworld", "dss-lt", "xades-with-multiple-archivetimestamps.xml"))
+	if os.IsNotExist(err) {
+		t.Skip("testdata/realworld/dss-lt/xades-with-multiple-archivetimestamps.xml not here yet")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := xades.Verify(data, xades.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := res.Signatures[0].ArchiveTimeStamps
+	if len(a) != 2 {
+		t.Fatalf("%d archive time-stamp tokens", len(a))
+	}
+	for i, at := range a {
+		if at.Namespace != xades.NSXAdES141 || !at.CoversValidationData {
+			t.Fatalf("token %d: %+v", i, at.Namespace)
+		}
+		if _, err := tsa.VerifyData(at.Token, at.Covered, tsa.VerifyOptions{Roots: tokenRoots(t, at.Token)}); err != nil {
+			t.Errorf("token %d under its own root: %v", i, err)
+		}
+	}
+}
