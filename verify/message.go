@@ -148,6 +148,9 @@ var messages = map[string][2]string{
 	"ts.invalid":   {"znacznik czasu {n} podpisu nie jest ważny: {detail}", "signature time-stamp {n} is not valid: {detail}"},
 	"sig.noData":   {"podpis nie obejmuje żadnych danych, tylko własne podpisane właściwości", "the signature covers no data, only its own signed properties"},
 
+	// XML archive time-stamps
+	"ts.archiveInvalid": {"archiwalny znacznik czasu {n} nie jest ważny: {detail}", "archive time-stamp {n} is not valid: {detail}"},
+
 	// signing certificate (XML)
 	"sig.keyValueOnly":   {"podpis zawiera tylko klucz publiczny (KeyValue), bez certyfikatu", "the signature carries only a public key (KeyValue), no certificate"},
 	"sig.certSwapped":    {"odwołanie SigningCertificate nie wskazuje certyfikatu, którym zweryfikowano podpis (podmieniony certyfikat?)", "the SigningCertificate reference does not match the certificate that verified the signature (certificate swapped?)"},

@@ -23,8 +23,8 @@ func (p *Policy) xmlTimeStamps(ctx context.Context, r *SignatureReport, s *xades
 		checked := checkXMLTimeStamp(st)
 		ts := p.timeStampReport(ctx, "signature", &checked, sig)
 		r.TimeStamps = append(r.TimeStamps, ts)
+		valid = valid || ts.countsForLevel()
 		if ts.Indication == TotalPassed {
-			valid = true
 			continue
 		}
 		invalid = append(invalid, msg("ts.invalid", "n", strconv.Itoa(i+1)).withDetail(ts.why))

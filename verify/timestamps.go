@@ -80,8 +80,8 @@ func (p *Policy) pdfTimeStamps(ctx context.Context, r *SignatureReport, sigs []c
 	add := func(kind string, st *cms.SignatureTimeStamp) {
 		ts := p.timeStampReport(ctx, kind, st, sig)
 		r.TimeStamps = append(r.TimeStamps, ts)
+		valid = valid || ts.countsForLevel()
 		if ts.Indication == TotalPassed {
-			valid = true
 			return
 		}
 		why := msg("ts.signatureInvalid")
@@ -103,4 +103,13 @@ func (p *Policy) pdfTimeStamps(ctx context.Context, r *SignatureReport, sigs []c
 	if valid && r.Level == "PAdES-B-B" {
 		r.Level = "PAdES-B-T"
 	}
+}
+
+// countsForLevel reports whether a time-stamp counts for the level a signature reaches (the form the file
+// actually has, as EU DSS reports it): its token is intact (its signature, its TSA certificate's EKU, its imprint
+// over the right data), whether or not this policy trusts its TSA or knows its TSA's revocation status (the newest
+// time-stamp's TSA never has its revocation data in the file before the next extension). A forged or damaged one
+// (TOTAL_FAILED) does not count. Only a valid one (TOTAL_PASSED) is a proof of existence.
+func (t TimeStamp) countsForLevel() bool {
+	return t.Indication == TotalPassed || t.Indication == Indeterminate && t.SubIndication != SignedDataNotFound
 }

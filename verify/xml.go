@@ -212,13 +212,7 @@ func xmlSignature(ctx context.Context, s *xades.SignatureResult, res *xades.Resu
 	}
 	p.timeChecks(&r, s.Certificate)
 	// time-stamps first: a valid one proves when the signature existed, and the chain is judged then
-	var claimed = zeroTime
-	if s.SigningTime != nil {
-		claimed = *s.SigningTime
-	}
-	lt := longTermInput{Leaf: s.Certificate, Embedded: s.Certificates, Claimed: claimed}
-	invalidStamps := p.xmlTimeStamps(ctx, &r, s, lt)
-	lt.SignaturePOE = signaturePOE(&r)
+	lt, invalidStamps := p.xmlLongTerm(ctx, &r, s)
 	// chain
 	if s.Certificate != nil && !s.KeyValueOnly {
 		r.addChain(p.longTerm(ctx, lt))
@@ -228,6 +222,7 @@ func xmlSignature(ctx context.Context, s *xades.SignatureResult, res *xades.Resu
 	for _, why := range invalidStamps {
 		r.Add(Indeterminate, SigConstraintsFailure, why)
 	}
+	xmlLevel(&r, s, p, lt)
 	for _, c := range s.CounterSignatures {
 		cs := xmlSignature(ctx, c, &xades.Result{}, p)
 		cs.Level = "counter-signature"

@@ -123,6 +123,7 @@ func fuzzSeeds(t *testing.T) map[string][]byte {
 	add("id-reference", idReferenceSigned(t))
 	add("comments-xpointer", commentsSigned(t, `URI="#xpointer(id('amount'))"`))
 	add("doctype", strings.Replace(env, "<wniosek ", `<!DOCTYPE wniosek [<!ENTITY e "x">]><wniosek `, 1))
+	add("lta-renewed", extend(t, ltaDoc(t), extendOpts(t, "b-lta", &testSource{})))
 
 	dir := interoptest.CorpusDir(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "xml", "*.xml"))

@@ -3,7 +3,6 @@ package xades
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 
 	"github.com/trustsign/trustsign/internal/xmldoc"
@@ -58,45 +57,38 @@ func (v *verifier) signatureTimeStamps(qp *qualifying, sigValue *xmldoc.Node) []
 			out = append(out, SignatureTimeStamp{Problem: fmt.Sprintf("more than %d signature time-stamps: the others are not checked", maxTimeStampTokens)})
 			break
 		}
-		method := xmldoc.C14N10
-		var tokens []*xmldoc.Node
-		problem := ""
-		for _, c := range st.Elements() {
-			switch {
-			case c.Is(NSDSig, "CanonicalizationMethod"):
-				method, _ = c.Attr("Algorithm")
-			case c.Is(qp.ns, "EncapsulatedTimeStamp"):
-				tokens = append(tokens, c)
-			case c.Is(qp.ns, "Include") || c.Is(qp.ns, "ReferenceInfo"):
-				problem = "explicit xades:Include in a signature time-stamp is not supported (EN 319 132-1 uses the implicit form)"
-			case c.Is(qp.ns, "XMLTimeStamp"):
-				problem = "XML time-stamps are not supported"
-			}
-		}
-		if problem == "" && len(tokens) == 0 {
-			problem = "xades:SignatureTimeStamp holds no EncapsulatedTimeStamp"
-		}
-		m, ok := xmldoc.MethodFor(method)
-		if problem == "" && !ok {
-			problem = fmt.Sprintf("canonicalization method %q of the signature time-stamp is not accepted", method)
-		}
-		if problem != "" {
-			out = append(out, SignatureTimeStamp{Canonicalization: method, Problem: problem})
+		base, tokens := readTimeStampElement(st, qp.ns, "signature time-stamp")
+		if base.Problem != "" {
+			out = append(out, base)
 			continue
 		}
-		var covered bytes.Buffer
-		if err := xmldoc.Canonicalize(&covered, xmldoc.Subset{Doc: v.doc, Apex: sigValue, Comments: m.WithComments}, m); err != nil {
-			out = append(out, SignatureTimeStamp{Canonicalization: method, Problem: "canonicalizing ds:SignatureValue: " + err.Error()})
+		covered, err := canonicalElement(v.doc, sigValue, base.Canonicalization)
+		if err != nil {
+			base.Problem = "canonicalizing ds:SignatureValue: " + err.Error()
+			out = append(out, base)
 			continue
 		}
 		for _, t := range tokens {
-			der, err := base64.StdEncoding.DecodeString(stripSpace(t.Text()))
-			if err != nil || len(der) == 0 {
-				out = append(out, SignatureTimeStamp{Canonicalization: method, Problem: "xades:EncapsulatedTimeStamp is not valid base64"})
-				continue
+			one := base
+			if one.Token, one.Problem = decodeToken(t, "signature time-stamp"); one.Problem == "" {
+				one.Covered = covered
 			}
-			out = append(out, SignatureTimeStamp{Token: der, Canonicalization: method, Covered: covered.Bytes()})
+			out = append(out, one)
 		}
 	}
 	return out
+}
+
+// canonicalElement is the canonical form, by the method named uri, of an element in its document: what a signature
+// time-stamp covers (the ds:SignatureValue element), when verifying and when extending.
+func canonicalElement(doc *xmldoc.Document, n *xmldoc.Node, uri string) ([]byte, error) {
+	m, ok := xmldoc.MethodFor(uri)
+	if !ok {
+		return nil, fmt.Errorf("canonicalization method %q is not accepted", uri)
+	}
+	var b bytes.Buffer
+	if err := xmldoc.Canonicalize(&b, xmldoc.Subset{Doc: doc, Apex: n, Comments: m.WithComments}, m); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

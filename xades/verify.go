@@ -22,6 +22,7 @@ import (
 	"github.com/trustsign/trustsign/cms"
 	"github.com/trustsign/trustsign/internal/pkcs1"
 	"github.com/trustsign/trustsign/internal/xmldoc"
+	"github.com/trustsign/trustsign/revocation"
 )
 
 // NSXAdES122 is the older XAdES 1.2.2 namespace, still read.
@@ -108,7 +109,7 @@ type SignatureResult struct {
 	DigestInfoWithoutNULL            bool
 	// Certificate verified the signature value (or, when it did not verify, the declared signer).
 	Certificate *x509.Certificate
-	// Certificates are all certificates the signature carries (KeyInfo and CertificateValues).
+	// Certificates are all certificates the signature carries for its own chain (KeyInfo and CertificateValues).
 	Certificates []*x509.Certificate
 	KeyValueOnly bool
 	XAdES        bool
@@ -135,7 +136,14 @@ type SignatureResult struct {
 	// SignatureTimeStamps are the xades:SignatureTimeStamp tokens of the unsigned properties, unverified (see
 	// SignatureTimeStamp).
 	SignatureTimeStamps []SignatureTimeStamp
-	keyValue            crypto.PublicKey
+	// ArchiveTimeStamps are the archive time-stamps of the unsigned properties (xades141:ArchiveTimeStamp and the
+	// XAdES 1.3.2 xades:ArchiveTimeStamp) in document order, unverified (see ArchiveTimeStamp).
+	ArchiveTimeStamps []ArchiveTimeStamp
+	// Validation is the validation data the unsigned properties carry, as read (not judged): the certificates of
+	// xades:CertificateValues and xades141:TimeStampValidationData, and the DER OCSP responses and CRLs of
+	// xades:RevocationValues and TimeStampValidationData, at most 256 of each kind.
+	Validation revocation.Data
+	keyValue   crypto.PublicKey
 }
 
 // Result is what Verify found in a document. A trustsign container's file is read per signature, from what that
@@ -430,7 +438,8 @@ func (v *verifier) signature(sig *xmldoc.Node, countersigned *xmldoc.Node, depth
 	}
 
 	// Keys and the signature value
-	v.keys(r, keyInfo, qp)
+	certValues := v.validationData(r, qp)
+	v.keys(r, keyInfo, certValues)
 	raw, err := base64.StdEncoding.DecodeString(stripSpace(sigValue.Text()))
 	if err != nil {
 		fail("ds:SignatureValue is not valid base64")
@@ -450,6 +459,7 @@ func (v *verifier) signature(sig *xmldoc.Node, countersigned *xmldoc.Node, depth
 	}
 
 	r.SignatureTimeStamps = v.signatureTimeStamps(qp, sigValue)
+	r.ArchiveTimeStamps = v.archiveTimeStamps(r, sig, qp)
 
 	// Counter-signatures
 	if qp != nil && qp.unsignedSig != nil && depth < 4 {
@@ -1178,8 +1188,8 @@ func (v *verifier) detached(uri string) ([]byte, string, bool) {
 	return nil, "", false
 }
 
-// keys collects the certificates and keys a signature carries.
-func (v *verifier) keys(r *SignatureResult, keyInfo *xmldoc.Node, qp *qualifying) {
+// keys collects the certificates and keys a signature carries: KeyInfo's, and those of its CertificateValues.
+func (v *verifier) keys(r *SignatureResult, keyInfo *xmldoc.Node, certValues []*x509.Certificate) {
 	if keyInfo != nil {
 		keyInfo.Descendants(func(n *xmldoc.Node) bool {
 			if n.Is(NSDSig, "KeyValue") && r.keyValue == nil {
@@ -1199,17 +1209,7 @@ func (v *verifier) keys(r *SignatureResult, keyInfo *xmldoc.Node, qp *qualifying
 			return true
 		})
 	}
-	if qp != nil && qp.unsignedSig != nil {
-		if cv := qp.unsignedSig.Child(qp.ns, "CertificateValues"); cv != nil {
-			for _, e := range cv.Children(qp.ns, "EncapsulatedX509Certificate") {
-				if der, err := base64.StdEncoding.DecodeString(stripSpace(e.Text())); err == nil {
-					if c, err := cms.ParseCertificate(der); err == nil {
-						r.Certificates = append(r.Certificates, c)
-					}
-				}
-			}
-		}
-	}
+	r.Certificates = append(r.Certificates, certValues...)
 }
 
 func certMatches(c *x509.Certificate, ref certRef) bool {

@@ -1,7 +1,9 @@
 // Package xades makes and checks XML Advanced Electronic Signatures (XAdES, ETSI EN 319 132-1, XAdES 1.3.2
 // namespace) in the shape of the Polish trusted-profile service: enveloped signatures with an XPath Filter 2.0
 // reference to the whole document, enveloping and detached signatures, co-signatures, counter-signatures and the
-// trusted-profile binding (ppZP:PodpisZP) in ClaimedRole.
+// trusted-profile binding (ppZP:PodpisZP) in ClaimedRole. Extend augments any XAdES signature, ours or another
+// signer's, to the long-term levels B-T, B-LT and B-LTA (signature time-stamp, validation data, archive time-stamps
+// in the 1.4.1 namespace), and Verify reads them back with the exact data each time-stamp covers.
 //
 // It is a pure format library: it takes bytes, keys (crypto.Signer) and options and returns bytes or the facts it
 // found (which references verified, which certificate produced the signature value, what each reference covers).
