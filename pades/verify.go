@@ -13,6 +13,7 @@ import (
 
 	"github.com/trustsign/trustsign/cms"
 	"github.com/trustsign/trustsign/pdf"
+	"github.com/trustsign/trustsign/revocation"
 )
 
 // VerifyOptions configures Verify.
@@ -42,6 +43,8 @@ type Result struct {
 	DocMDP int
 	// Encrypted tells that the document is encrypted (with the empty user password: it was read decrypted).
 	Encrypted bool
+	// DSS is the document security store of the newest revision, nil when there is none.
+	DSS *DSS
 }
 
 // RevisionInfo describes one revision.
@@ -132,6 +135,13 @@ type Signature struct {
 	Changes []Change
 	// Modified: a change not allowed, a rewritten dictionary, or unsigned bytes after the signed revision.
 	Modified bool
+
+	// Validation is the DSS's validation data (Result.DSS.Data) when a revision after the one this signature
+	// covers wrote some of it: the data a verifier may use for this signature (PAdES B-LT). Empty otherwise.
+	Validation revocation.Data
+	// ValidationRevision is the newest revision that wrote DSS validation data, when Validation is set (0
+	// otherwise): a document time-stamp covering that revision proves all of Validation existed at its time.
+	ValidationRevision int
 }
 
 // FieldLock is a FieldMDP transform: Action "All" locks every field, "Include" the named ones, "Exclude" all but
@@ -327,6 +337,14 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts VerifyOptions)
 		}
 		return ka < kb
 	})
+	res.DSS = readDSS(r)
+	if n := res.DSS.newest(); n > 0 {
+		for _, s := range res.Signatures {
+			if s.CoveredRevision > 0 && n > s.CoveredRevision {
+				s.Validation, s.ValidationRevision = res.DSS.Data, n
+			}
+		}
+	}
 	// Effective DocMDP and changes.
 	certRev := 0
 	for _, s := range res.Signatures {
