@@ -15,6 +15,7 @@ import (
 	"github.com/trustsign/trustsign/internal/testpki"
 	"github.com/trustsign/trustsign/pades"
 	"github.com/trustsign/trustsign/revocation"
+	"github.com/trustsign/trustsign/verify"
 )
 
 // testSource is a revocation.Source over the test PKI: for each certificate below the root, an OCSP response
@@ -129,13 +130,14 @@ func TestExtendLevels(t *testing.T) {
 		in            []byte
 		level         string
 		docTS, dssRev int // document time-stamps expected, and whether a DSS is expected
+		want          string
 	}{
-		{"B-B to b-t", bb, "b-t", 1, 0},
-		{"B-T to b-t adds nothing", bt, "b-t", 0, 0},
-		{"B-B to b-lt", bb, "b-lt", 1, 1},
-		{"B-T to b-lt", bt, "b-lt", 0, 1},
-		{"B-B to b-lta", bb, "b-lta", 2, 1},
-		{"B-T to b-lta", bt, "b-lta", 1, 1},
+		{"B-B to b-t", bb, "b-t", 1, 0, "PAdES-B-T"},
+		{"B-T to b-t adds nothing", bt, "b-t", 0, 0, "PAdES-B-T"},
+		{"B-B to b-lt", bb, "b-lt", 1, 1, "PAdES-B-LT"},
+		{"B-T to b-lt", bt, "b-lt", 0, 1, "PAdES-B-LT"},
+		{"B-B to b-lta", bb, "b-lta", 2, 1, "PAdES-B-LTA"},
+		{"B-T to b-lta", bt, "b-lta", 1, 1, "PAdES-B-LTA"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := &testSource{p: p}
@@ -149,6 +151,18 @@ func TestExtendLevels(t *testing.T) {
 			}
 			if got := res.DSS != nil && !res.DSS.Data.Empty(); got != (tc.dssRev > 0) {
 				t.Fatalf("DSS present %v, want %v", got, tc.dssRev > 0)
+			}
+			rep := report(t, out)
+			if rep.Indication != verify.TotalPassed || rep.Signatures[0].Level != tc.want {
+				t.Fatalf("%s, level %q, want %q; reasons %q", rep.Indication, rep.Signatures[0].Level, tc.want, rep.Signatures[0].Reasons)
+			}
+			for _, sr := range rep.Signatures[1:] {
+				if sr.Level != "PAdES document time-stamp" || sr.Indication != verify.TotalPassed {
+					t.Fatalf("document time-stamp %s: %s, level %q, reasons %q", sr.ID, sr.Indication, sr.Level, sr.Reasons)
+				}
+			}
+			if n := len(rep.Signatures[0].TimeStamps); n < tc.docTS {
+				t.Fatalf("%d time-stamps in the signature's report, want at least the %d document time-stamps", n, tc.docTS)
 			}
 			if tc.dssRev > 0 {
 				d := res.DSS

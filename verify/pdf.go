@@ -39,9 +39,10 @@ func PDF(ctx context.Context, r io.ReaderAt, size int64, p *Policy) FileReport {
 		rep.Summarize()
 		return rep
 	}
+	stamps := p.documentTimeStamps(res)
 	for _, s := range res.Signatures {
 		for _, one := range perSigner(s) {
-			rep.Signatures = append(rep.Signatures, pdfSignature(one, res, p))
+			rep.Signatures = append(rep.Signatures, pdfSignature(one, res, p, stamps))
 		}
 	}
 	rep.Summarize()
@@ -69,7 +70,7 @@ func perSigner(s *pades.Signature) []*pades.Signature {
 	return out
 }
 
-func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureReport {
+func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy, stamps []docStamp) SignatureReport {
 	r := SignatureReport{ID: s.FieldName, Covered: []string{}}
 	if r.ID == "" {
 		r.ID = fmt.Sprintf("signature object %d", s.Object)
@@ -225,7 +226,9 @@ func pdfSignature(s *pades.Signature, res *pades.Result, p *Policy) SignatureRep
 		}
 		// a document time-stamp's certificate is a TSA's: its EKU was checked with the token
 		tsaCert := s.DocumentTimeStamp != nil && s.DocumentTimeStamp.Err == nil
-		cr := p.longTerm(longTermInput{Leaf: cert, Embedded: embedded, Claimed: at, TSA: tsaCert})
+		in := longTermInput{Leaf: cert, Embedded: embedded, Claimed: at, TSA: tsaCert}
+		pdfLongTerm(&r, &in, s, stamps)
+		cr := p.longTerm(in)
 		r.Checks.Chain = cr.Check
 		if cr.Check != Passed {
 			r.Add(cr.Indication, cr.SubIndication, cr.Why)
