@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/trustsign/trustsign/cms"
 	"github.com/trustsign/trustsign/pdf"
@@ -20,9 +21,17 @@ type DSS struct {
 	VRI []string
 	// Revisions lists the revisions that wrote the streams of Data, oldest first.
 	Revisions []int
+	// vri is, per VRI key, the data its entry names and the newest revision that wrote it.
+	vri map[string]vriRead
 	// Problems lists entries that could not be read, or the entries beyond the bounds (MaxDSSEntries per array,
 	// MaxDSSBytes in all), which were not read.
 	Problems []string
+}
+
+// vriRead is what one VRI entry names.
+type vriRead struct {
+	data   revocation.Data
+	newest int
 }
 
 // MaxDSSBytes bounds the decoded validation data Verify reads from the DSS.
@@ -41,10 +50,16 @@ func readDSS(r *pdf.Reader) *DSS {
 		d.Problems = append(d.Problems, "/DSS is not a dictionary")
 		return d
 	}
-	seen := map[pdf.Ref]bool{}
+	type item struct {
+		cert *x509.Certificate
+		data []byte
+		rev  int
+	}
+	seen := map[pdf.Ref]*item{}
 	revs := map[int]bool{}
 	var total int64
-	read := func(where string, o pdf.Object, kind pdf.Name) {
+	// read adds the streams of the array o to d.Data (each once) and to into, when it is not nil.
+	read := func(where string, o pdf.Object, kind pdf.Name, into *vriRead) {
 		x, err := v.Resolve(o)
 		if err != nil || x == nil {
 			return
@@ -60,10 +75,16 @@ func readDSS(r *pdf.Reader) *DSS {
 		}
 		for _, e := range arr {
 			ref, ok := e.(pdf.Ref)
-			if !ok || seen[ref] {
+			if !ok {
 				continue
 			}
-			seen[ref] = true
+			if it, done := seen[ref]; done {
+				if it != nil && into != nil {
+					into.add(kind, it.cert, it.data, it.rev)
+				}
+				continue
+			}
+			seen[ref] = nil
 			if total > MaxDSSBytes {
 				d.Problems = append(d.Problems, fmt.Sprintf("more than %d bytes of validation data: the rest is not read", MaxDSSBytes))
 				return
@@ -74,11 +95,11 @@ func readDSS(r *pdf.Reader) *DSS {
 				continue
 			}
 			total += int64(len(data))
-			if rev := writtenIn(r, v, ref.Num); rev > 0 {
-				revs[rev] = true
+			it := &item{data: data, rev: writtenIn(r, v, ref.Num)}
+			if it.rev > 0 {
+				revs[it.rev] = true
 			}
-			switch kind {
-			case "Cert":
+			if kind == "Cert" {
 				c, err := x509.ParseCertificate(data)
 				if err != nil {
 					if c, err = cms.ParseCertificate(data); err != nil {
@@ -86,17 +107,18 @@ func readDSS(r *pdf.Reader) *DSS {
 						continue
 					}
 				}
-				d.Data.Certificates = append(d.Data.Certificates, c)
-			case "OCSP":
-				d.Data.OCSP = append(d.Data.OCSP, data)
-			case "CRL":
-				d.Data.CRLs = append(d.Data.CRLs, data)
+				it.cert = c
+			}
+			seen[ref] = it
+			addData(&d.Data, kind, it.cert, it.data)
+			if into != nil {
+				into.add(kind, it.cert, it.data, it.rev)
 			}
 		}
 	}
-	read("/DSS /Certs", dict["Certs"], "Cert")
-	read("/DSS /OCSPs", dict["OCSPs"], "OCSP")
-	read("/DSS /CRLs", dict["CRLs"], "CRL")
+	read("/DSS /Certs", dict["Certs"], "Cert", nil)
+	read("/DSS /OCSPs", dict["OCSPs"], "OCSP", nil)
+	read("/DSS /CRLs", dict["CRLs"], "CRL", nil)
 	if vri, err := v.Dict(dict["VRI"]); err == nil && vri != nil {
 		n := 0
 		for k, e := range vri {
@@ -109,9 +131,14 @@ func readDSS(r *pdf.Reader) *DSS {
 			if err != nil || ed == nil {
 				continue
 			}
+			one := &vriRead{}
 			for _, kk := range []pdf.Name{"Cert", "OCSP", "CRL"} {
-				read("/DSS /VRI /"+string(k)+" /"+string(kk), ed[kk], kk)
+				read("/DSS /VRI /"+string(k)+" /"+string(kk), ed[kk], kk, one)
 			}
+			if d.vri == nil {
+				d.vri = map[string]vriRead{}
+			}
+			d.vri[strings.ToUpper(string(k))] = *one
 		}
 		sort.Strings(d.VRI)
 	}
@@ -150,4 +177,49 @@ func (d *DSS) newest() int {
 		return 0
 	}
 	return d.Revisions[len(d.Revisions)-1]
+}
+
+func (v *vriRead) add(kind pdf.Name, cert *x509.Certificate, data []byte, rev int) {
+	addData(&v.data, kind, cert, data)
+	v.newest = max(v.newest, rev)
+}
+
+// addData appends one stream's content to d by its kind (a certificate, an OCSP response, a CRL).
+func addData(d *revocation.Data, kind pdf.Name, cert *x509.Certificate, data []byte) {
+	switch kind {
+	case "Cert":
+		if cert != nil {
+			d.Certificates = append(d.Certificates, cert)
+		}
+	case "OCSP":
+		d.OCSP = append(d.OCSP, data)
+	case "CRL":
+		d.CRLs = append(d.CRLs, data)
+	}
+}
+
+// forSignature returns the validation data a verifier may use for the signature whose /Contents is contents and
+// which covers revision covered, and the newest revision that wrote it: the data its VRI entry names (with all the
+// DSS's certificates, for building chains) when it has one, else the whole DSS; nothing when that data was all
+// written before the signature.
+func (d *DSS) forSignature(contents []byte, covered int) (revocation.Data, int) {
+	if d == nil || covered <= 0 {
+		return revocation.Data{}, 0
+	}
+	e, ok := d.vri[string(vriKeyOf(contents))]
+	if n := derLength(contents); !ok && n > 0 && n < len(contents) {
+		e, ok = d.vri[string(vriKeyOf(contents[:n]))] // some producers hash the CMS without its padding
+	}
+	if ok {
+		if e.newest <= covered {
+			return revocation.Data{}, 0
+		}
+		data := e.data
+		data.Certificates = append(append([]*x509.Certificate{}, e.data.Certificates...), d.Data.Certificates...)
+		return data, e.newest
+	}
+	if n := d.newest(); n > covered {
+		return d.Data, n
+	}
+	return revocation.Data{}, 0
 }

@@ -136,11 +136,13 @@ type Signature struct {
 	// Modified: a change not allowed, a rewritten dictionary, or unsigned bytes after the signed revision.
 	Modified bool
 
-	// Validation is the DSS's validation data (Result.DSS.Data) when a revision after the one this signature
-	// covers wrote some of it: the data a verifier may use for this signature (PAdES B-LT). Empty otherwise.
+	// Validation is the DSS validation data a verifier may use for this signature (PAdES B-LT): the data its
+	// /VRI entry names (keyed by the SHA-1 of its /Contents), with every certificate of the DSS, when it has one;
+	// else all of Result.DSS.Data. Empty when that data was all written in or before the revision this signature
+	// covers.
 	Validation revocation.Data
-	// ValidationRevision is the newest revision that wrote DSS validation data, when Validation is set (0
-	// otherwise): a document time-stamp covering that revision proves all of Validation existed at its time.
+	// ValidationRevision is the newest revision that wrote the streams of Validation (0 when it is empty): a
+	// document time-stamp covering that revision proves all of Validation existed at its time.
 	ValidationRevision int
 }
 
@@ -338,12 +340,8 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts VerifyOptions)
 		return ka < kb
 	})
 	res.DSS = readDSS(r)
-	if n := res.DSS.newest(); n > 0 {
-		for _, s := range res.Signatures {
-			if s.CoveredRevision > 0 && n > s.CoveredRevision {
-				s.Validation, s.ValidationRevision = res.DSS.Data, n
-			}
-		}
+	for _, s := range res.Signatures {
+		s.Validation, s.ValidationRevision = res.DSS.forSignature(s.Contents, s.CoveredRevision)
 	}
 	// Effective DocMDP and changes.
 	certRev := 0
