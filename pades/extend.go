@@ -64,7 +64,8 @@ var (
 //     the DSS gains the last document time-stamp's validation data, and a new document time-stamp covers it.
 //
 // The input is read once to verify it (every signature must verify: ErrNotIntact otherwise) and once more while
-// it is copied to out and hashed for the document time-stamps; only the updates are held in memory.
+// it is copied to out and hashed for the document time-stamps; only the updates are held in memory. Encrypted
+// documents are refused (ErrEncrypted). On error, out may hold part of the output: discard it.
 func Extend(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, o ExtendOptions) error {
 	var steps []string
 	switch o.Level {

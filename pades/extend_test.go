@@ -15,6 +15,7 @@ import (
 	"github.com/trustsign/trustsign/internal/testpki"
 	"github.com/trustsign/trustsign/pades"
 	"github.com/trustsign/trustsign/revocation"
+	"github.com/trustsign/trustsign/tsa"
 	"github.com/trustsign/trustsign/verify"
 )
 
@@ -242,5 +243,60 @@ func TestExtendHashes(t *testing.T) {
 		if got := docTimeStamps(res)[0].DocumentTimeStamp.Token.Info.HashAlgorithm; got != h {
 			t.Fatalf("imprint hash %v, want %v", got, h)
 		}
+	}
+}
+
+// TestExtendCertifiedNoChanges: a certification signature with DocMDP P=1 (no changes) still takes validation
+// data and document time-stamps, which PAdES allows after it; it stays valid and unmodified.
+func TestExtendCertifiedNoChanges(t *testing.T) {
+	p := testpki.New()
+	o := opts(p.RSA)
+	o.DocMDP = 1
+	out := extend(t, sign(t, simplePDF(1, ""), o), extendOpts(t, "b-lta", &testSource{p: p}))
+	res := wantAllValid(t, out, 1, 2)
+	for _, c := range res.Signatures[0].Changes {
+		if !c.Allowed || (c.Kind != pades.ChangeDSS && c.Kind != pades.ChangeDocumentTimeStamp) {
+			t.Fatalf("change %+v", c)
+		}
+	}
+	if rep := report(t, out); rep.Indication != verify.TotalPassed || rep.Signatures[0].Level != "PAdES-B-LTA" {
+		t.Fatalf("%s, level %q, reasons %q", rep.Indication, rep.Signatures[0].Level, rep.Signatures[0].Reasons)
+	}
+}
+
+// TestExtendTestTSA extends through the test TSA on loopback (tsa.Client) in each of its modes: a good TSA gives
+// B-LTA; every failure mode makes Extend fail with the client's error.
+func TestExtendTestTSA(t *testing.T) {
+	p := testpki.New()
+	bb := sign(t, simplePDF(1, ""), opts(p.RSA))
+	for _, mode := range testpki.TSAModes() {
+		if mode == testpki.TSASlow && testing.Short() {
+			continue
+		}
+		t.Run(mode.String(), func(t *testing.T) {
+			client := &tsa.Client{URLs: []string{p.TSA(t, mode)}, Roots: p.Roots(), Intermediates: p.Intermediates(), Timeout: 2 * time.Second}
+			o := pades.ExtendOptions{Level: "b-lta", Validation: (&testSource{p: p}).collect,
+				TimeStamp: func(ctx context.Context, imprint []byte) ([]byte, error) {
+					tok, err := client.Stamp(ctx, imprint)
+					if err != nil {
+						return nil, err
+					}
+					return tok.DER, nil
+				}}
+			var out bytes.Buffer
+			err := pades.Extend(context.Background(), bytes.NewReader(bb), int64(len(bb)), &out, o)
+			if mode != testpki.TSAGood {
+				if err == nil {
+					t.Fatal("Extend succeeds with a failing TSA")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep := report(t, out.Bytes()); rep.Indication != verify.TotalPassed || rep.Signatures[0].Level != "PAdES-B-LTA" {
+				t.Fatalf("%s, level %q, reasons %q", rep.Indication, rep.Signatures[0].Level, rep.Signatures[0].Reasons)
+			}
+		})
 	}
 }
