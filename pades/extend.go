@@ -181,6 +181,11 @@ func intact(res *Result) error {
 			if p := r.Problems(); len(p) > 0 {
 				return fail(strings.Join(p, "; "))
 			}
+			for _, st := range r.TimeStamps {
+				if st.Err != nil {
+					return fail("signature time-stamp: " + st.Err.Error())
+				}
+			}
 		}
 	}
 	return nil

@@ -217,3 +217,23 @@ func TestAttackHugeDSS(t *testing.T) {
 		t.Fatal("Extend accepts a DSS of 50,000 entries")
 	}
 }
+
+// TestAttackExtendDamagedTimeStamp: a B-T signature whose time-stamp token was damaged (the CMS signature does not
+// cover it) is not extended: an archive time-stamp would seal a broken proof of existence.
+func TestAttackExtendDamagedTimeStamp(t *testing.T) {
+	p := testpki.New()
+	b := signBT(t, simplePDF(1, ""), p.RSA)
+	s := verifyBytes(t, b).Signatures[0]
+	i := int(s.ByteRange[1]) + 1 + 2*(len(s.CMS.Raw)-40) // a hex digit of the token's signature value
+	bad := bytes.Clone(b)
+	if bad[i] == '0' {
+		bad[i] = '1'
+	} else {
+		bad[i] = '0'
+	}
+	var out bytes.Buffer
+	err := pades.Extend(context.Background(), bytes.NewReader(bad), int64(len(bad)), &out, extendOpts(t, "b-lta", &testSource{p: p}))
+	if !errors.Is(err, pades.ErrNotIntact) {
+		t.Fatalf("Extend = %v, want ErrNotIntact", err)
+	}
+}
