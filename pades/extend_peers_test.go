@@ -39,6 +39,20 @@ func TestExtendPeersFiles(t *testing.T) {
 	files["pdfsign B-T"] = pdfsigned(func(d *pdfsign.Document) {
 		d.Sign(p.RSA.Key, p.RSA.Cert, p.Intermediate).Format(pdfsign.PAdES_B_T).Timestamp(url)
 	})
+	files["pdfsign B-T and document time-stamp"] = func() []byte {
+		bt := files["pdfsign B-T"]
+		doc, err := pdfsign.Open(bytes.NewReader(bt), int64(len(bt)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tsa := testTSA(t)
+		doc.Sign(tsa.Key, tsa.Cert, p.Intermediate).Type(pdfsign.DocumentTimestamp).Timestamp(url)
+		var out bytes.Buffer
+		if _, err := doc.Write(&out); err != nil {
+			t.Fatalf("pdfsign: %v", err)
+		}
+		return out.Bytes()
+	}()
 	refused := map[string]bool{
 		"dss-pades-spoofing-replaced-reason.pdf": true, "dss-pdf-byterange-overlap.pdf": true, "dss-pdf-signed-added-page.pdf": true,
 		"dss-pdf-signed-corrupted.pdf": true, "pyhanko-form-update-override-appearance-stream-sneaky.pdf": true,

@@ -300,3 +300,23 @@ func TestExtendTestTSA(t *testing.T) {
 		})
 	}
 }
+
+// TestExtendCoversOnlyEarlierRevisions: a document time-stamp is a proof of existence for the revisions it covers
+// only: a signature made after it stays B-B, and b-t then stamps it.
+func TestExtendCoversOnlyEarlierRevisions(t *testing.T) {
+	p := testpki.New()
+	first := extend(t, sign(t, simplePDF(1, ""), opts(p.RSA)), extendOpts(t, "b-t", &testSource{p: p}))
+	both := sign(t, first, opts(p.EC256))
+	rep := report(t, both)
+	if len(rep.Signatures) != 3 || rep.Signatures[0].Level != "PAdES-B-T" || rep.Signatures[2].Level != "PAdES-B-B" {
+		for _, s := range rep.Signatures {
+			t.Logf("%s: level %q", s.ID, s.Level)
+		}
+		t.Fatal("levels")
+	}
+	again := extend(t, both, extendOpts(t, "b-t", &testSource{p: p}))
+	rep = report(t, again)
+	if rep.Indication != verify.TotalPassed || rep.Signatures[2].Level != "PAdES-B-T" {
+		t.Fatalf("%s, second signature level %q", rep.Indication, rep.Signatures[2].Level)
+	}
+}
