@@ -273,8 +273,19 @@ func (c *classifier) revision(k int) ([]verdict, error) {
 		changed = append(changed, changedObject{num, ob, oa, raNum})
 	}
 	rc.form = c.formScopes(rc)
+	docTS, otherSig := 0, false
 	for _, ch := range changed {
 		out = append(out, oneVerdict(c.judge(rc, ch.num, ch.ob, ch.oa, rb[ch.num], ch.raNum))...)
+		if ch.ob == nil && ch.raNum&rSigDict != 0 {
+			if isDocTimeStamp(ch.oa) {
+				docTS++
+			} else {
+				otherSig = true
+			}
+		}
+	}
+	if docTS > 0 && !otherSig {
+		out = docTimeStampRevision(out)
 	}
 	c.revs[k] = out
 	return out, nil
@@ -466,4 +477,39 @@ const (
 	// ChangeProducerData: a producer's private entry with no effect on rendering (iText's /ITXT in the page tree)
 	// was written; always allowed.
 	ChangeProducerData ChangeKind = "producer-data"
+	// ChangeDocumentTimeStamp: a document time-stamp was added (its signature field, widget and dictionary, the
+	// form's /Fields and /SigFlags); allowed like validation data, even under DocMDP P=1 (PAdES B-LTA).
+	ChangeDocumentTimeStamp ChangeKind = "document-timestamp"
 )
+
+// isDocTimeStamp reports whether o is a document time-stamp dictionary (/Type /DocTimeStamp or /SubFilter
+// /ETSI.RFC3161).
+func isDocTimeStamp(o pdf.Object) bool {
+	d, ok := dictOf(o)
+	if !ok {
+		return false
+	}
+	t, _ := d.Name("Type")
+	sf, _ := d.Name("SubFilter")
+	return t == "DocTimeStamp" || sf == "ETSI.RFC3161"
+}
+
+// docTimeStampRevision re-judges the verdicts of a revision that adds document time-stamps and no other
+// signature: adding the time-stamp (what the signature rules allowed) is a document-timestamp change, allowed
+// like validation data; validation data and metadata stay as judged; anything else riding along is refused.
+func docTimeStampRevision(vs []verdict) []verdict {
+	out := make([]verdict, 0, len(vs))
+	for _, v := range vs {
+		switch {
+		case v.permit == permitNone, v.permit == permitNever, v.permit == permitDSS, v.permit == permitProducer,
+			v.permit == permitMetadata:
+		case v.kind == ChangeSignature && v.permit == permitSignature:
+			v.kind, v.permit = ChangeDocumentTimeStamp, permitDSS
+		default:
+			v.permit = permitNever
+			v.detail += " (not allowed in a revision adding a document time-stamp)"
+		}
+		out = append(out, v)
+	}
+	return out
+}

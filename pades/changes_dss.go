@@ -81,6 +81,9 @@ func checkDSS(before, after pdf.View) string {
 }
 
 func checkVRI(v pdf.View, vri pdf.Dict) string {
+	if len(vri) > MaxDSSEntries {
+		return fmt.Sprintf("/DSS /VRI holds %d entries, more than %d", len(vri), MaxDSSEntries)
+	}
 	for k, e := range vri {
 		if !vriKey.MatchString(string(k)) {
 			return fmt.Sprintf("VRI key /%s is not a SHA-1 hash in hex", k)
@@ -115,6 +118,9 @@ func streamRefs(v pdf.View, o pdf.Object) string {
 	a, ok := x.(pdf.Array)
 	if err != nil || !ok {
 		return "is not an array"
+	}
+	if len(a) > MaxDSSEntries {
+		return fmt.Sprintf("holds %d entries, more than %d", len(a), MaxDSSEntries)
 	}
 	for _, e := range a {
 		r, ok := e.(pdf.Ref)

@@ -20,8 +20,19 @@
 // /Contents (TimeStampReserve more bytes are reserved). Verify checks signature time-stamps (CMSResult.TimeStamps)
 // and document time-stamps (/SubFilter /ETSI.RFC3161: Signature.DocumentTimeStamp, imprint over the ByteRange).
 //
-// It is a pure library: no network, no files except in SignFile, no global state. It does not produce LT/LTA
-// levels (no DSS, no document time-stamps), does not sign encrypted files, and does not fill existing empty signature fields. Verify does check adbe.pkcs7.sha1
+// Extend brings the signatures of a PDF, ours or anyone's, to B-T, B-LT or B-LTA (ETSI EN 319 142-1) with
+// incremental updates appended after the input: a document time-stamp (/Type /DocTimeStamp, /SubFilter
+// /ETSI.RFC3161, the token over the ByteRange) and a DSS update (ISO 32000-2 12.8.4.3: /Certs, /OCSPs, /CRLs,
+// merged with the DSS already there, each stream once, and a /VRI entry per signature). It refuses a file whose
+// signatures do not verify. The time-stamps and the validation data come from callbacks (an RFC 3161 client, a
+// revocation.Source); nothing here goes to the network. Verify reads the DSS back (Result.DSS, and per signature
+// the data of later revisions, Signature.Validation); the change analysis allows a revision that only adds
+// validation data or only a document time-stamp, even under DocMDP P=1, and refuses anything riding along with
+// a document time-stamp. Verify hashes the ByteRanges of all signatures in one pass over the file (they share
+// their prefix), so a B-LTA file costs one read however many time-stamps it holds.
+//
+// It is a pure library: no network, no files except in SignFile, no global state. It does not sign encrypted
+// files, and does not fill existing empty signature fields. Verify does check adbe.pkcs7.sha1
 // signatures (the CMS encapsulates the SHA-1 digest of the ByteRange: Signature.EncapsulatedDigestOK) and every
 // SignerInfo of a CMS with several (Signature.CMSResults).
 //

@@ -3,8 +3,10 @@ package pades_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 
@@ -12,6 +14,8 @@ import (
 	"github.com/trustsign/trustsign/pades"
 	"github.com/trustsign/trustsign/pdf"
 	"github.com/trustsign/trustsign/pdf/pdftest"
+	"github.com/trustsign/trustsign/revocation"
+	"github.com/trustsign/trustsign/tsa"
 )
 
 // A trusted-profile signature with a visible stamp on the last page, signed in memory.
@@ -99,4 +103,53 @@ func ExampleVerify() {
 	// Output:
 	// Signature1 ETSI.CAdES.detached revision 2 of 2 whole file: true
 	// digest ok: true signature ok: true PESEL: 44051401359
+}
+
+// Extend brings a B-B signature to B-LTA: a document time-stamp (the signature had none), the DSS with the
+// validation data of the signer's and the TSA's chains, and an archive time-stamp over it. The time-stamps come
+// from the test TSA on loopback through the tsa package's client; the validation data here is only the chain.
+func ExampleExtend() {
+	p := testpki.New()
+	id := p.RSA
+	in := pdftest.Build(pdftest.Simple(1, "Umowa"), 1, pdftest.Options{})
+	var signed bytes.Buffer
+	if _, err := pades.Sign(context.Background(), bytes.NewReader(in), int64(len(in)), &signed, pades.SignOptions{
+		Signer: id.Key, Certificate: id.Cert, Chain: id.Chain,
+	}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	h, _ := p.TSAHandler(testpki.TSAGood)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	client := &tsa.Client{URLs: []string{srv.URL}, Roots: p.Roots(), Intermediates: p.Intermediates()}
+	var out bytes.Buffer
+	err := pades.Extend(context.Background(), bytes.NewReader(signed.Bytes()), int64(signed.Len()), &out, pades.ExtendOptions{
+		Level: "b-lta",
+		TimeStamp: func(ctx context.Context, imprint []byte) ([]byte, error) {
+			tok, err := client.Stamp(ctx, imprint)
+			if err != nil {
+				return nil, err
+			}
+			return tok.DER, nil
+		},
+		Validation: func(context.Context, []*x509.Certificate) (revocation.Data, error) {
+			return revocation.Data{Certificates: []*x509.Certificate{p.Intermediate, p.Root}}, nil
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	b := out.Bytes()
+	res, _ := pades.Verify(context.Background(), bytes.NewReader(b), int64(len(b)), pades.VerifyOptions{})
+	for _, s := range res.Signatures {
+		fmt.Println(s.FieldName, s.SubFilter, "covers revision", s.CoveredRevision, "modified:", s.Modified)
+	}
+	fmt.Println("revisions:", len(res.Revisions), "VRI entries:", len(res.DSS.VRI))
+	// Output:
+	// Signature1 ETSI.CAdES.detached covers revision 2 modified: false
+	// DocTimeStamp1 ETSI.RFC3161 covers revision 3 modified: false
+	// DocTimeStamp2 ETSI.RFC3161 covers revision 5 modified: false
+	// revisions: 5 VRI entries: 2
 }

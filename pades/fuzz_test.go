@@ -92,6 +92,7 @@ func writeFuzzSeeds(t *testing.T) {
 		seeds["signed-encrypted-"+name] = signEncrypted(t, encryptedFixture(t, name+".pdf"), p.EC256)
 	}
 	seeds["signed-encrypted-then-changed"] = rewriteContent(t, seeds["signed-encrypted-aes-128"], []byte("BT (changed) Tj ET"))
+	seeds["b-lta"] = ltaSeed(t)
 	if err := os.MkdirAll(fuzzSeedDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -100,5 +101,24 @@ func writeFuzzSeeds(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(fuzzSeedDir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// ltaSeed is a B-LTA file (signature, document time-stamp, DSS, archive time-stamp) with small reserves.
+func ltaSeed(t *testing.T) []byte {
+	p := testpki.New()
+	o := extendOpts(t, "b-lta", &testSource{p: p})
+	o.TimeStampReserve = 3 << 10
+	return extend(t, sign(t, simplePDF(1, ""), opts(p.EC256)), o)
+}
+
+// TestWriteLTASeed writes only the b-lta seed (WRITE_LTA_SEED=1), adding it without rewriting the others.
+func TestWriteLTASeed(t *testing.T) {
+	if os.Getenv("WRITE_LTA_SEED") == "" {
+		t.Skip("WRITE_LTA_SEED not set")
+	}
+	body := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\n", strconv.Quote(string(ltaSeed(t))))
+	if err := os.WriteFile(filepath.Join(fuzzSeedDir, "b-lta"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

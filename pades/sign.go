@@ -470,18 +470,42 @@ func prepare(r *pdf.Reader, opts *SignOptions) (*plan, error) {
 	sigDict, brOff, contentsOff, contentsLen := signatureDictionary(opts)
 	u.Set(sigRef, pdf.Raw(sigDict))
 
-	// Catalog, AcroForm and page.
+	var perms pdf.Dict
+	if opts.DocMDP > 0 {
+		perms = pdf.Dict{}
+		if p, err := v.Dict(cat["Perms"]); err == nil && p != nil {
+			perms = p.Clone()
+		}
+		perms["DocMDP"] = sigRef
+	}
+	if err := attachField(v, u, cat, catRef, page, widgetRef, perms); err != nil {
+		return nil, err
+	}
+	pl, err := finishUpdate(r, u, catRef, sigRef, sigDict, brOff, contentsOff, contentsLen,
+		opts.Time.UTC().Format(time.RFC3339Nano)+"|"+name)
+	if err != nil {
+		return nil, err
+	}
+	res.ByteRange = pl.result.ByteRange
+	res.Size = pl.result.Size
+	pl.result = res
+	return pl, nil
+}
+
+// attachField adds the field whose widget is widgetRef to the form (creating it, SigFlags 3) and to page's
+// /Annots, and sets /Perms to perms when it is not nil.
+func attachField(v pdf.View, u *pdf.Update, cat pdf.Dict, catRef pdf.Ref, page pdf.Page, widgetRef pdf.Ref, perms pdf.Dict) error {
 	newCat := cat.Clone()
 	catChanged := false
 	switch af := cat["AcroForm"].(type) {
 	case pdf.Ref:
 		d, err := v.Dict(af)
 		if err != nil || d == nil {
-			return nil, fmt.Errorf("pades: %w", errOr(err, "AcroForm is not a dictionary"))
+			return fmt.Errorf("pades: %w", errOr(err, "AcroForm is not a dictionary"))
 		}
 		nd, err := addField(v, u, d, widgetRef)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if nd != nil {
 			u.Set(af, nd)
@@ -489,7 +513,7 @@ func prepare(r *pdf.Reader, opts *SignOptions) (*plan, error) {
 	case pdf.Dict:
 		nd, err := addField(v, u, af, widgetRef)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if nd != nil {
 			newCat["AcroForm"] = nd
@@ -499,12 +523,7 @@ func prepare(r *pdf.Reader, opts *SignOptions) (*plan, error) {
 		newCat["AcroForm"] = u.Add(pdf.Dict{"Fields": pdf.Array{widgetRef}, "SigFlags": pdf.Integer(3)})
 		catChanged = true
 	}
-	if opts.DocMDP > 0 {
-		perms := pdf.Dict{}
-		if p, err := v.Dict(cat["Perms"]); err == nil && p != nil {
-			perms = p.Clone()
-		}
-		perms["DocMDP"] = sigRef
+	if perms != nil {
 		newCat["Perms"] = perms
 		catChanged = true
 	}
@@ -515,7 +534,7 @@ func prepare(r *pdf.Reader, opts *SignOptions) (*plan, error) {
 	case pdf.Ref:
 		o, err := v.Resolve(an)
 		if err != nil {
-			return nil, fmt.Errorf("pades: %w", err)
+			return fmt.Errorf("pades: %w", err)
 		}
 		arr, _ := o.(pdf.Array)
 		u.Set(an, append(append(pdf.Array{}, arr...), widgetRef))
@@ -525,7 +544,12 @@ func prepare(r *pdf.Reader, opts *SignOptions) (*plan, error) {
 		np["Annots"] = append(append(pdf.Array{}, arr...), widgetRef)
 		u.Set(page.Ref, np)
 	}
+	return nil
+}
 
+// updateTrailer returns the trailer of an update: the document's /Root and /Info, and an /ID whose first part
+// is kept and whose second is derived from seed.
+func updateTrailer(r *pdf.Reader, catRef pdf.Ref, seed string) pdf.Dict {
 	trailer := pdf.Dict{"Root": catRef}
 	old := r.Trailer()
 	if info, ok := old["Info"].(pdf.Ref); ok {
@@ -537,21 +561,31 @@ func prepare(r *pdf.Reader, opts *SignOptions) (*plan, error) {
 			first = s.Value
 		}
 	}
-	idh := sha256.Sum256(fmt.Appendf(nil, "%x|%d|%s|%s", first, r.Size(), opts.Time.UTC().Format(time.RFC3339Nano), name))
+	idh := sha256.Sum256(fmt.Appendf(nil, "%x|%d|%s", first, r.Size(), seed))
 	if bytes.Equal(first, make([]byte, 16)) {
 		first = idh[16:]
 	}
 	trailer["ID"] = pdf.Array{pdf.String{Value: first, Hex: true}, pdf.String{Value: idh[:16], Hex: true}}
+	return trailer
+}
 
+// needsEOL reports whether the document does not end with an end-of-line marker (an update then starts with one).
+func needsEOL(r *pdf.Reader) bool {
 	size := r.Size()
-	prefix := false
 	if size > 0 {
 		var last [1]byte
 		if _, err := readAtFull(r, last[:], size-1); err == nil && last[0] != '\n' && last[0] != '\r' {
-			prefix = true
+			return true
 		}
 	}
-	w, err := u.Bytes(size, trailer, prefix)
+	return false
+}
+
+// finishUpdate serializes the update whose signature dictionary sigRef holds sigDict (with its /ByteRange and
+// /Contents placeholders at brOff and contentsOff) and fills in the /ByteRange.
+func finishUpdate(r *pdf.Reader, u *pdf.Update, catRef, sigRef pdf.Ref, sigDict []byte, brOff, contentsOff, contentsLen int, seed string) (*plan, error) {
+	size := r.Size()
+	w, err := u.Bytes(size, updateTrailer(r, catRef, seed), needsEOL(r))
 	if err != nil {
 		return nil, fmt.Errorf("pades: %w", err)
 	}
@@ -571,9 +605,7 @@ func prepare(r *pdf.Reader, opts *SignOptions) (*plan, error) {
 		return nil, errors.New("pades: file too large for the /ByteRange placeholder")
 	}
 	copy(upd[base+brOff:], br)
-	res.ByteRange = [4]int64{0, a, b, total - b}
-	res.Size = total
-	return &plan{update: upd, gapStart: gapStart, gapEnd: gapEnd, result: res}, nil
+	return &plan{update: upd, gapStart: gapStart, gapEnd: gapEnd, result: SignResult{ByteRange: [4]int64{0, a, b, total - b}, Size: total}}, nil
 }
 
 func errOr(err error, msg string) error {

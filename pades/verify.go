@@ -13,6 +13,7 @@ import (
 
 	"github.com/trustsign/trustsign/cms"
 	"github.com/trustsign/trustsign/pdf"
+	"github.com/trustsign/trustsign/revocation"
 )
 
 // VerifyOptions configures Verify.
@@ -42,6 +43,8 @@ type Result struct {
 	DocMDP int
 	// Encrypted tells that the document is encrypted (with the empty user password: it was read decrypted).
 	Encrypted bool
+	// DSS is the document security store of the newest revision, nil when there is none.
+	DSS *DSS
 }
 
 // RevisionInfo describes one revision.
@@ -132,6 +135,15 @@ type Signature struct {
 	Changes []Change
 	// Modified: a change not allowed, a rewritten dictionary, or unsigned bytes after the signed revision.
 	Modified bool
+
+	// Validation is the DSS validation data a verifier may use for this signature (PAdES B-LT): the data its
+	// /VRI entry names (keyed by the SHA-1 of its /Contents), with every certificate of the DSS, when it has one;
+	// else all of Result.DSS.Data. Empty when that data was all written in or before the revision this signature
+	// covers.
+	Validation revocation.Data
+	// ValidationRevision is the newest revision that wrote the streams of Validation (0 when it is empty): a
+	// document time-stamp covering that revision proves all of Validation existed at its time.
+	ValidationRevision int
 }
 
 // FieldLock is a FieldMDP transform: Action "All" locks every field, "Include" the named ones, "Exclude" all but
@@ -261,17 +273,36 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts VerifyOptions)
 	if maxSigs <= 0 {
 		maxSigs = DefaultMaxSignatures
 	}
+	var all []checked
+	var over *Signature
 	for i, f := range found {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		if i == maxSigs {
-			s := &Signature{FieldName: f.name, Object: f.ref.Num, Revision: f.first}
-			s.problem(fmt.Sprintf("%d signatures in one file, more than the limit of %d: the others are not checked", len(found), maxSigs))
-			res.Signatures = append(res.Signatures, s)
+			over = &Signature{FieldName: f.name, Object: f.ref.Num, Revision: f.first}
+			over.problem(fmt.Sprintf("%d signatures in one file, more than the limit of %d: the others are not checked", len(found), maxSigs))
 			break
 		}
-		s := checkSignature(r, in, f)
+		all = append(all, checkSignature(r, in, f))
+	}
+	// The digests of every ByteRange in one pass over the file (digest.go); a failed pass leaves each signature
+	// to hash its own ranges and report the failure.
+	var reqs []digestKey
+	for _, c := range all {
+		reqs = append(reqs, c.digestRequests()...)
+	}
+	digests, err := rangeDigests(ctx, in, reqs)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		digests = nil
+	}
+	for i, f := range found[:len(all)] {
+		c := all[i]
+		c.checkCrypto(in, digests)
+		s := c
 		if sd, ok := s.signed.(pdf.Dict); ok && s.CoveredRevision > 0 {
 			s.FieldLock = fieldLockOf(r.At(s.CoveredRevision), sd)
 		}
@@ -294,6 +325,9 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts VerifyOptions)
 		}
 		res.Signatures = append(res.Signatures, s.Signature)
 	}
+	if over != nil {
+		res.Signatures = append(res.Signatures, over)
+	}
 	sort.SliceStable(res.Signatures, func(i, j int) bool {
 		a, b := res.Signatures[i], res.Signatures[j]
 		ka, kb := a.CoveredRevision, b.CoveredRevision
@@ -305,6 +339,10 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts VerifyOptions)
 		}
 		return ka < kb
 	})
+	res.DSS = readDSS(r)
+	for _, s := range res.Signatures {
+		s.Validation, s.ValidationRevision = res.DSS.forSignature(s.Contents, s.CoveredRevision)
+	}
 	// Effective DocMDP and changes.
 	certRev := 0
 	for _, s := range res.Signatures {
@@ -582,16 +620,64 @@ func checkSignature(r *pdf.Reader, in io.ReaderAt, f foundSig) checked {
 			s.CMS = sd
 		}
 	}
-	if s.CMS != nil && len(br) == 4 && s.InsideFile && br[1] >= 0 && br[3] >= 0 {
+	return c
+}
+
+// hashable reports whether the signature's ByteRange can be hashed.
+func (c checked) hashable() bool {
+	br := c.ByteRange
+	return c.CMS != nil && len(br) == 4 && c.InsideFile && br[1] >= 0 && br[3] >= 0
+}
+
+// digestRequests lists the digests checkCrypto will need, for rangeDigests to compute them in one pass.
+func (c checked) digestRequests() []digestKey {
+	if !c.hashable() {
+		return nil
+	}
+	br := c.ByteRange
+	switch c.SubFilter {
+	case "ETSI.RFC3161":
+		if ts, err := cms.ParseTimeStamp(c.CMS.Raw); err == nil {
+			return []digestKey{digestRequest(ts.Info.HashAlgorithm, br)}
+		}
+	case "adbe.pkcs7.sha1":
+		return []digestKey{digestRequest(crypto.SHA1, br)}
+	default:
+		if len(c.CMS.SignerInfos) == 1 {
+			return []digestKey{digestRequest(c.CMS.SignerInfo.DigestAlgorithm, br)}
+		}
+	}
+	return nil
+}
+
+// checkCrypto checks the CMS (or the document time-stamp token) against the digest of the ByteRange, taken from
+// digests when it holds it, else hashed here.
+func (c checked) checkCrypto(in io.ReaderAt, digests map[digestKey][]byte) {
+	s, br := c.Signature, c.ByteRange
+	digest := func(h crypto.Hash) ([]byte, error) {
+		if h != 0 && len(br) == 4 {
+			if d := digests[digestRequest(h, br)]; d != nil {
+				return d, nil
+			}
+		}
+		return hashRanges(in, h, br)
+	}
+	if c.hashable() {
 		var results []*cms.Result
 		var err error
 		if s.SubFilter == "ETSI.RFC3161" {
-			s.DocumentTimeStamp, s.Digest = checkDocumentTimeStamp(in, s.CMS, br)
+			s.DocumentTimeStamp, s.Digest = checkDocumentTimeStamp(digest, s.CMS)
 		} else if s.SubFilter == "adbe.pkcs7.sha1" {
 			// The SHA-1 digest of the ByteRange is the encapsulated content, which the SignerInfos sign.
-			if s.Digest, err = hashRanges(in, crypto.SHA1, br); err == nil {
+			if s.Digest, err = digest(crypto.SHA1); err == nil {
 				s.EncapsulatedDigestOK = s.CMS.EContent != nil && bytes.Equal(s.CMS.EContent, s.Digest)
 				results, err = s.CMS.VerifyEncapsulated()
+			}
+		} else if h := s.CMS.SignerInfo.DigestAlgorithm; len(s.CMS.SignerInfos) == 1 && h != 0 && h.Available() {
+			var one *cms.Result
+			if one, err = s.CMS.Verify(digest); err == nil {
+				results = []*cms.Result{one}
+				s.Digest = one.ContentDigest
 			}
 		} else {
 			results, err = s.CMS.VerifyDetached(func(w io.Writer) error { return writeRanges(in, w, br) })
@@ -609,13 +695,12 @@ func checkSignature(r *pdf.Reader, in io.ReaderAt, f foundSig) checked {
 			s.signed = &signedRanges{in: in, ranges: [][2]int64{{br[0], br[1]}, {br[2], br[3]}}}
 		}
 	}
-	return c
 }
 
 // checkDocumentTimeStamp checks a document time-stamp: the token in sd (the parsed /Contents), its signature
 // and TSA certificate, and its imprint against the hash of the ByteRange br under the token's hash algorithm.
 // It also returns the ByteRange hash, nil when it was not computed.
-func checkDocumentTimeStamp(in io.ReaderAt, sd *cms.SignedData, br []int64) (*cms.SignatureTimeStamp, []byte) {
+func checkDocumentTimeStamp(digest func(crypto.Hash) ([]byte, error), sd *cms.SignedData) (*cms.SignatureTimeStamp, []byte) {
 	ts, err := cms.ParseTimeStamp(sd.Raw)
 	if err != nil {
 		return &cms.SignatureTimeStamp{Err: err}, nil
@@ -629,7 +714,7 @@ func checkDocumentTimeStamp(in io.ReaderAt, sd *cms.SignedData, br []int64) (*cm
 		}
 		return st, nil
 	}
-	sum, err := hashRanges(in, h, br)
+	sum, err := digest(h)
 	if err != nil {
 		st.Err = fmt.Errorf("pades: hashing the ByteRange: %w", err)
 		return st, nil

@@ -282,7 +282,13 @@ func appendReal(dst []byte, f float64) []byte {
 	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
 		return strconv.AppendInt(dst, int64(f), 10)
 	}
+	// Four decimals when they are exact (what computed positions need); otherwise the shortest form that reads
+	// back as the same number, so that a value copied from the file (a /MediaBox of 595.27563) is written as it
+	// was and a rewritten page does not change it.
 	s := strconv.FormatFloat(f, 'f', 4, 64)
+	if v, err := strconv.ParseFloat(s, 64); err != nil || v != f {
+		s = strconv.FormatFloat(f, 'f', -1, 64)
+	}
 	s = trimZeros(s)
 	return append(dst, s...)
 }

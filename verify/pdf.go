@@ -39,9 +39,10 @@ func PDF(ctx context.Context, r io.ReaderAt, size int64, p *Policy) FileReport {
 		rep.Summarize()
 		return rep
 	}
+	stamps := p.documentTimeStamps(ctx, res)
 	for _, s := range res.Signatures {
 		for _, one := range perSigner(s) {
-			rep.Signatures = append(rep.Signatures, pdfSignature(ctx, one, res, p))
+			rep.Signatures = append(rep.Signatures, pdfSignature(ctx, one, res, p, stamps))
 		}
 	}
 	rep.Summarize()
@@ -69,7 +70,7 @@ func perSigner(s *pades.Signature) []*pades.Signature {
 	return out
 }
 
-func pdfSignature(ctx context.Context, s *pades.Signature, res *pades.Result, p *Policy) SignatureReport {
+func pdfSignature(ctx context.Context, s *pades.Signature, res *pades.Result, p *Policy, stamps []docStamp) SignatureReport {
 	r := SignatureReport{ID: s.FieldName, Covered: []string{}}
 	if r.ID == "" {
 		r.ID = fmt.Sprintf("signature object %d", s.Object)
@@ -217,9 +218,12 @@ func pdfSignature(ctx context.Context, s *pades.Signature, res *pades.Result, p 
 	// a document time-stamp's certificate is a TSA's: its EKU was checked with the token
 	tsaCert := s.DocumentTimeStamp != nil && s.DocumentTimeStamp.Err == nil
 	lt := longTermInput{Leaf: cert, Embedded: embedded, Claimed: at, TSA: tsaCert}
+	pdfValidationData(&lt, s)
 	// time-stamps first: a valid one proves when the signature existed, and the chain is judged then
 	p.pdfTimeStamps(ctx, &r, sigStamps, s.DocumentTimeStamp, lt)
+	stamped, archived := pdfDocumentStamps(&r, &lt, s, stamps)
 	lt.SignaturePOE = signaturePOE(&r)
+	pdfLevel(&r, lt, p, stamped, archived)
 	p.timeChecks(&r, cert)
 	if cert != nil {
 		for _, w := range certificateWarnings(cert) {

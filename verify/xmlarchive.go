@@ -77,11 +77,8 @@ func (r *SignatureReport) mergeTimeStamps(stamps *SignatureReport) {
 // (EU DSS reports a file whose TSA status is missing as B-LT too); each time-stamp's own entry says what its
 // TSA's status is.
 func xmlLevel(r *SignatureReport, s *xades.SignatureResult, p *Policy, in longTermInput) {
-	if r.Level != "XAdES-B-T" || s.Certificate == nil || in.Data.Empty() {
-		return // B-LT needs validation data in the file (CertificateValues, RevocationValues, TimeStampValidationData)
-	}
-	if len(in.Data.OCSP)+len(in.Data.CRLs) == 0 && !coversChain(s.Certificate, in, p) {
-		return // no revocation data, and the signer's chain needs some
+	if r.Level != "XAdES-B-T" || !hasLongTermData(in, p) {
+		return
 	}
 	r.Level = "XAdES-B-LT"
 	for _, ts := range r.TimeStamps {
@@ -90,6 +87,16 @@ func xmlLevel(r *SignatureReport, s *xades.SignatureResult, p *Policy, in longTe
 			return
 		}
 	}
+}
+
+// hasLongTermData reports whether a signature carries what B-LT adds: revocation data, or only certificates when
+// no certificate of the signer's chain below its anchor needs a status (revocation.NeedsStatus). Its presence
+// makes the level; whether it proves anything is the chain judgement's (longTerm).
+func hasLongTermData(in longTermInput, p *Policy) bool {
+	if in.Data.Empty() || in.Leaf == nil {
+		return false
+	}
+	return len(in.Data.OCSP)+len(in.Data.CRLs) > 0 || coversChain(in.Leaf, in, p)
 }
 
 // coversChain reports whether the validation data of in hold an answer (revocation.Check: signed by the issuer or

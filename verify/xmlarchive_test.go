@@ -162,7 +162,8 @@ func TestXMLLevels(t *testing.T) {
 
 // TestXMLDSSArchiveTimeStamp132: EU DSS's 1.3.2 archive time-stamp file keeps verifying; its archive time-stamp
 // matches its data but its TSA chains to another root than the file's (DSS regenerated its test PKI between the
-// two stamps), so it proves nothing here: reported INDETERMINATE, noted, the level stays B-LT.
+// two stamps), so it proves nothing here: reported INDETERMINATE and noted; being intact, it still makes the level
+// B-LTA (the form the file has, as DSS reports it).
 func TestXMLDSSArchiveTimeStamp132(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("testdata", "realworld", "dss", "dss-xades-enveloping-arcTst132.xml"))
 	if err != nil {
@@ -181,7 +182,7 @@ func TestXMLDSSArchiveTimeStamp132(t *testing.T) {
 	at := time.Date(2025, 11, 28, 0, 0, 0, 0, time.UTC)
 	rep := XML("arcTst132.xml", data, &Policy{Roots: roots, Now: func() time.Time { return at }}, XMLOptions{})
 	s := rep.Signatures[0]
-	if s.Indication != TotalPassed || s.Level != "XAdES-B-LT" || len(s.TimeStamps) != 2 || s.TimeStamps[1].Kind != "archive" ||
+	if s.Indication != TotalPassed || s.Level != "XAdES-B-LTA" || len(s.TimeStamps) != 2 || s.TimeStamps[1].Kind != "archive" ||
 		s.TimeStamps[1].Indication != Indeterminate {
 		t.Fatalf("%s level %s, time-stamps %+v; reasons %q", s.Indication, s.Level, s.TimeStamps, s.Reasons)
 	}

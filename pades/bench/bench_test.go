@@ -26,6 +26,8 @@ import (
 
 	"github.com/trustsign/trustsign/internal/testpki"
 	"github.com/trustsign/trustsign/pades"
+	"github.com/trustsign/trustsign/revocation"
+	"github.com/trustsign/trustsign/tsa"
 	"github.com/trustsign/trustsign/verify"
 )
 
@@ -233,6 +235,18 @@ func TestOneShot(t *testing.T) {
 		if rep := verify.PDF(context.Background(), f, st.Size(), pol); rep.Indication != verify.TotalPassed {
 			t.Fatalf("%s %s", rep.Indication, rep.Error)
 		}
+	case "lta":
+		// A B-LTA file from BENCH_IN: signed by the test PKI, extended through the test TSA on loopback; the PKI's
+		// root and intermediate go to BENCH_ROOT and BENCH_INTER for the verify mode.
+		p := testpki.New()
+		if err := buildLTA(t, p, os.Getenv("BENCH_IN"), os.Getenv("BENCH_OUT")); err != nil {
+			t.Fatal(err)
+		}
+		for path, c := range map[string]*x509.Certificate{os.Getenv("BENCH_ROOT"): p.Root, os.Getenv("BENCH_INTER"): p.Intermediate} {
+			if err := os.WriteFile(path, testpki.CertsPEM(c), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	default:
 		t.Fatalf("BENCH_ONESHOT=%q", mode)
 	}
@@ -305,4 +319,94 @@ func BenchmarkPdfsignSign(b *testing.B) {
 		}
 		f.Close()
 	}
+}
+
+// buildLTA signs in (B-B) and extends it to B-LTA into out: a document time-stamp, a DSS and an archive
+// time-stamp from the test TSA on loopback (testpki.TSA), with the chain certificates as validation data.
+func buildLTA(tb testing.TB, p *testpki.PKI, in, out string) error {
+	ctx := context.Background()
+	dir := tb.TempDir()
+	signed := filepath.Join(dir, "signed.pdf")
+	id := p.RSA
+	if _, err := pades.SignFile(ctx, in, signed, pades.SignOptions{Signer: id.Key, Certificate: id.Cert, Chain: id.Chain}); err != nil {
+		return err
+	}
+	client := &tsa.Client{URLs: []string{p.TSA(tb, testpki.TSAGood)}, Roots: p.Roots(), Intermediates: p.Intermediates()}
+	f, err := os.Open(signed)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	w, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	return pades.Extend(ctx, f, st.Size(), w, pades.ExtendOptions{
+		Level: "b-lta",
+		TimeStamp: func(ctx context.Context, imprint []byte) ([]byte, error) {
+			tok, err := client.Stamp(ctx, imprint)
+			if err != nil {
+				return nil, err
+			}
+			return tok.DER, nil
+		},
+		Validation: func(context.Context, []*x509.Certificate) (revocation.Data, error) {
+			return revocation.Data{Certificates: []*x509.Certificate{p.Intermediate, p.Root}}, nil
+		},
+	})
+}
+
+var (
+	ltaOnce sync.Once
+	ltaPath string
+	ltaErr  error
+)
+
+// ltaPDF returns the 100 MB PDF extended to B-LTA (two document time-stamps and a DSS), built once per process.
+func ltaPDF(b *testing.B) string {
+	b.Helper()
+	p := bigPDF(b)
+	ltaOnce.Do(func() {
+		ltaPath = filepath.Join(filepath.Dir(p), "lta.pdf")
+		ltaErr = buildLTA(b, testpki.New(), p, ltaPath)
+	})
+	if ltaErr != nil {
+		b.Fatal(ltaErr)
+	}
+	return ltaPath
+}
+
+// BenchmarkVerifyLTA verifies the B-LTA file: three signatures (the signature and two document time-stamps)
+// whose ByteRanges are hashed in one pass.
+func BenchmarkVerifyLTA(b *testing.B) {
+	p := ltaPDF(b)
+	b.SetBytes(fileSize(b, p))
+	for b.Loop() {
+		if err := verifyOnce(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRatioLTA reports verifying the B-LTA file against hashing it, in the same run (goal: at most 1.5).
+func BenchmarkRatioLTA(b *testing.B) {
+	p := ltaPDF(b)
+	var th, tv time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if err := hashFile(p); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := verifyOnce(p); err != nil {
+			b.Fatal(err)
+		}
+		th, tv = th+t1.Sub(t0), tv+time.Since(t1)
+	}
+	b.ReportMetric(float64(tv)/float64(th), "verify-lta/sha256")
 }
