@@ -178,3 +178,34 @@ func TestVerifyOnlineFlags(t *testing.T) {
 		t.Fatalf("--fetch-timeout 0: exit %d %s", code, stderr)
 	}
 }
+
+// TestServeLevelFlags: serve refuses to start above b-b without a TSA (flag or TRUSTSIGN_ environment), and an
+// unknown level, before it opens the store.
+func TestServeLevelFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		error string
+	}{
+		{"b-t without --tsa", []string{"--level", "b-t"}, nil, "--level b-t needs --tsa"},
+		{"b-lta from the environment", nil, map[string]string{"TRUSTSIGN_LEVEL": "b-lta"}, "--level b-lta needs --tsa"},
+		{"unknown level", []string{"--level", "b-z"}, nil, "unknown level"},
+		{"--tsa at b-b", []string{"--tsa", "http://127.0.0.1:1"}, nil, "--tsa applies to --level b-t"},
+		{"not a URL", []string{"--level", "b-t", "--tsa", "tsa.example"}, nil, "not an http(s) URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			dir := t.TempDir()
+			code, _, stderr := ts(t, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir}, tc.args...)...)
+			if code != exitUsage || !strings.Contains(stderr, tc.error) {
+				t.Fatalf("exit %d, want %d; stderr %q, want %q", code, exitUsage, stderr, tc.error)
+			}
+			if _, err := os.Stat(dir + "/trustsign.db"); err == nil {
+				t.Error("the store was opened")
+			}
+		})
+	}
+}
