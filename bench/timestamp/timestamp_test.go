@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -34,16 +35,22 @@ func document(size int) []byte {
 	return []byte(b.String())
 }
 
-// stamper starts the loopback TSA and returns the signing options' TimeStamp over one tsa.Client, as the service
-// keeps one (keep-alive connections reused across seals).
+// stamper returns the signing options' TimeStamp over one tsa.Client, as the service keeps one (keep-alive
+// connections reused across seals). The TSA is $TRUSTSIGN_BENCH_TSA when set (bench/timestamp.sh starts
+// `trustsign tsa` on loopback in a process of its own, as a TSA is another machine's work in production), or else
+// the in-process test TSA served over HTTP on loopback.
 func stamper(b *testing.B) func(context.Context, []byte) ([]byte, error) {
-	h, err := testpki.New().TSAHandler(testpki.TSAGood)
-	if err != nil {
-		b.Fatal(err)
+	url := os.Getenv("TRUSTSIGN_BENCH_TSA")
+	if url == "" {
+		h, err := testpki.New().TSAHandler(testpki.TSAGood)
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
+		b.Cleanup(srv.Close)
+		url = srv.URL
 	}
-	srv := httptest.NewServer(h)
-	b.Cleanup(srv.Close)
-	c := &tsa.Client{URLs: []string{srv.URL}, Timeout: 10 * time.Second}
+	c := &tsa.Client{URLs: []string{url}, Timeout: 10 * time.Second}
 	return func(ctx context.Context, imprint []byte) ([]byte, error) {
 		tok, err := c.Stamp(ctx, imprint)
 		if err != nil {
@@ -150,15 +157,20 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// ratio runs B-B and B-T signing in alternating slices of 300 ms (rounds of each), so that both meet the same load
+// ratio runs B-B and B-T signing in alternating slices of 300 ms (10 rounds of each, after a warm-up slice of each), so that both meet the same load
 // on a shared machine, and reports each one's throughput and the ratios B-T/B-B: of signatures per second of wall
 // time, and of signatures per CPU second of the process (the TSA's work included, since it runs here).
 func ratio(b *testing.B, bb, bt func(ctx context.Context) error) {
 	workers := parallelism * runtime.GOMAXPROCS(0)
-	const rounds = 8
+	const rounds = 10
 	var n [2]int64
 	var wall, cpu [2]time.Duration
 	for b.Loop() {
+		for _, sign := range []func(context.Context) error{bb, bt} { // warm-up (connections, caches, heap), not counted
+			if _, _, _, err := measure(workers, 300*time.Millisecond, sign); err != nil {
+				b.Fatal(err)
+			}
+		}
 		for range rounds {
 			for i, sign := range []func(context.Context) error{bb, bt} {
 				k, w, c, err := measure(workers, 300*time.Millisecond, sign)
