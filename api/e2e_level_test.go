@@ -8,7 +8,9 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -246,6 +248,65 @@ func TestLevelBLTAndBLTASealsVerify(t *testing.T) {
 			if rep.Indication != verify.TotalPassed || rep.Signatures[0].Level != tc.want {
 				t.Fatalf("%s %s: %s %+v", level, tc.name, rep.Indication, rep.Signatures)
 			}
+		}
+	}
+}
+
+// TestLevelBTBatchStampsConcurrently: the documents of a B-T batch are time-stamped concurrently (their TSA round
+// trips overlap), and each stored document carries its own time-stamp.
+func TestLevelBTBatchStampsConcurrently(t *testing.T) {
+	t.Parallel()
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one CPU: the batch is sealed one document at a time")
+	}
+	good, err := testpki.New().TSAHandler(testpki.TSAGood)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inFlight, most atomic.Int32
+	two := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		if n >= 2 {
+			once.Do(func() { close(two) })
+		}
+		select { // hold the answer until a second request is in flight (or give up: the test then fails below)
+		case <-two:
+		case <-time.After(2 * time.Second):
+		}
+		good.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	e := newE2E(t, func(o *clienttest.Options) {
+		o.Signing = func(so *signing.Options) {
+			so.Level = signing.LevelBT
+			so.TimeStamp = (&tsa.Client{URLs: []string{srv.URL}, Timeout: 5 * time.Second}).Stamp
+		}
+	})
+	_, _, anna := e.holder(t, "anna")
+	doc := prescription(t)
+	b, err := e.rx.SubmitBatch(bg, client.BatchSubmission{Documents: []client.BatchDocument{{Document: doc, FileName: "a.xml"},
+		{Document: doc, FileName: "b.xml"}, {Document: doc, FileName: "c.xml"}}, SuccessURL: rxSuccess, FailureURL: rxFailure})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := anna.RequestCode(bg, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := anna.Confirm(bg, b.ID, e.code(t, "anna"))
+	if err != nil || len(res.Requests) != 3 {
+		t.Fatalf("confirm: %+v %v", res, err)
+	}
+	if most.Load() < 2 {
+		t.Errorf("at most %d time-stamp requests in flight: the batch was stamped one document at a time", most.Load())
+	}
+	for _, r := range res.Requests {
+		if r.Level != "b-t" || len(r.TimeStamps) != 1 {
+			t.Errorf("%s: level %q, %d time-stamps", r.FileName, r.Level, len(r.TimeStamps))
 		}
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trustsign/trustsign/audit"
@@ -811,17 +812,47 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 		stamps []store.SealTimeStamp
 	}
 	docs := make([]sealed, len(reqs))
-	for i, r := range reqs {
-		signed, ct, stamps, err := s.seal1(ctx, r, holder)
-		if err != nil {
-			if unsealable(err) {
-				// only a document stored before submissions were checked (see signable) can get here
-				return nil, s.failBatch(ctx, profileID, reqs, r.ID, err)
-			}
-			s.sealTrouble(ctx, profileID, reqs, err)
-			return nil, fmt.Errorf("%w: %w", ErrSealUnavailable, err)
+	errs := make([]error, len(reqs))
+	sealAt := func(i int) {
+		var d sealed
+		d.data, d.ct, d.stamps, errs[i] = s.seal1(ctx, reqs[i], holder)
+		docs[i] = d
+	}
+	if len(reqs) > 1 && s.o.TimeStamp != nil {
+		// a time-stamped batch waits for the TSA once per document: its documents are sealed concurrently (as many
+		// at once as there are CPUs), so the round trips overlap
+		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+		var wg sync.WaitGroup
+		for i := range reqs {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				defer func() { // no request goroutine's recovery reaches here: a panic is this document's failure
+					if p := recover(); p != nil {
+						errs[i] = fmt.Errorf("%w: sealing panicked: %v", errDocument, p)
+					}
+				}()
+				sealAt(i)
+			})
 		}
-		docs[i] = sealed{signed, ct, stamps}
+		wg.Wait()
+	} else {
+		for i := range reqs {
+			if sealAt(i); errs[i] != nil {
+				break
+			}
+		}
+	}
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		if unsealable(err) {
+			// only a document stored before submissions were checked (see signable) can get here
+			return nil, s.failBatch(ctx, profileID, reqs, reqs[i].ID, err)
+		}
+		s.sealTrouble(ctx, profileID, reqs, err)
+		return nil, fmt.Errorf("%w: %w", ErrSealUnavailable, err)
 	}
 	var done []store.SigningRequest
 	err = s.profiles.RedeemBatchSigningCodeAnd(ctx, profileID, bindings(reqs), code, func(tx *store.Tx) error {
