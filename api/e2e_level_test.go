@@ -54,12 +54,13 @@ func newSwitchableTSA(t *testing.T, modes ...testpki.TSAMode) *switchableTSA {
 
 func (s *switchableTSA) set(m testpki.TSAMode) { s.mode.Store(int32(m)) }
 
-// atLevel configures the service's level and its TSA client (a short time-out: the slow TSA answers only after it).
+// atLevel configures the service's level and its TSA client (the slow TSA answers only after the client's
+// time-out: 3 s, so that a loaded machine does not make the good TSA look slow).
 func atLevel(level, tsaURL string) func(*clienttest.Options) {
 	return func(o *clienttest.Options) {
 		o.Signing = func(so *signing.Options) {
 			so.Level = level
-			so.TimeStamp = (&tsa.Client{URLs: []string{tsaURL}, Timeout: 500 * time.Millisecond}).Stamp
+			so.TimeStamp = (&tsa.Client{URLs: []string{tsaURL}, Timeout: 3 * time.Second}).Stamp
 			so.Validation = (&revocation.Fetcher{Timeout: 2 * time.Second}).Collect
 		}
 	}
