@@ -3,8 +3,9 @@
 // handing it out; Verify checks a token found in a signature (its own signature, the imprint, the TSA certificate's
 // critical id-kp-timeStamping EKU and its chain at the token's time).
 //
-// It is not a TSA (the test TSA lives in internal/testpki; `trustsign tsa` serves a development one) and does not
-// fetch revocation data for the TSA's chain. The ASN.1 is github.com/digitorus/timestamp's; the checks are ours.
+// It is not a TSA (tsa/devtsa is a development one, served by `trustsign tsa` and the test PKI) and does not fetch
+// revocation data for the TSA's chain. Requests are github.com/digitorus/timestamp's; tokens are read by package
+// cms, the parser the verifier uses, so a token accepted when signing is one the verifier reads.
 package tsa
 
 import (
