@@ -53,6 +53,8 @@ var domainErrors = []domainError{
 	mapped(signing.ErrNotReady, 409, "not-signed-yet", "The document is not signed yet", ""),
 	mapped(signing.ErrClosed, 409, "request-closed", "The signing request is no longer pending", ""),
 	mapped(signing.ErrOtherHolder, 404, "not-found", "Not found", ""),
+	mapped(signing.ErrLevelNotAllowed, 400, "level-not-allowed", "Level not allowed",
+		"The service does not seal at the level asked for: ask for a lower one, or leave level out for the service's own."),
 	mapped(signing.ErrSealUnavailable, 503, "seal-unavailable", "The signature cannot be made now",
 		"Nothing was signed or changed; try again shortly (a code already sent still works)"),
 

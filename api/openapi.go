@@ -317,6 +317,7 @@ var (
 	confirmMethod    = enum("in-person", "idp", "qualified-certificate", "video-call")
 	documentFormat   = enum("xades", "pades", "auto")
 	signedFormat     = enum("xades", "pades")
+	baselineLevel    = enum("b-b", "b-t", "b-lt", "b-lta")
 	reportFormat     = enum("xades", "xmldsig", "pades", "unknown")
 	identityDocument = enum("id-card", "passport")
 )
@@ -374,21 +375,26 @@ var schemas = map[string]any{
 	"MaintenanceWindows": obj(map[string]any{"windows": arrayOf("MaintenanceWindow"), "now": strDT}),
 
 	"SubmissionDocument": obj(map[string]any{"document": map[string]any{"type": "string", "contentEncoding": "base64"}, "fileName": str,
-		"format?": documentFormat}),
+		"format?": documentFormat, "level?": described(baselineLevel, "this document's level (default: the submission's)")}),
 	"SigningSubmission": example(obj(map[string]any{"document?": map[string]any{"type": "string", "contentEncoding": "base64"},
 		"fileName?": str, "format?": documentFormat, "successUrl?": str, "failureUrl?": str, "additionalInfo?": str,
+		"level?":     described(baselineLevel, "the baseline level to seal at (ETSI EN 319 132 / 319 142): b-t adds a signature time-stamp, b-lt the certificates and revocation data, b-lta an archive time-stamp. Default and maximum: the service's configured level; a higher one is refused with 400 level-not-allowed"),
 		"webhook?":   described(boolT, "POST {id, batchId, status, signedAt} to successUrl or failureUrl when the request ends; fetch the status through the API to act on it"),
 		"documents?": described(arrayOf("SubmissionDocument"), "several documents confirmed with one code (then leave document empty)")}),
 		map[string]any{"document": "PHduaW9zZWs+Li4uPC93bmlvc2VrPg==", "fileName": "wniosek.xml", "format": "auto",
 			"successUrl": "https://integrator.example/done", "failureUrl": "https://integrator.example/failed"}),
 	"SigningRequest": example(obj(map[string]any{"id": str, "status": requestStatus, "signUrl": str, "expiresAt": strDT, "fileName?": str,
 		"format?": signedFormat, "contentType?": str, "size?": intT, "additionalInfo?": str, "created?": strDT, "batchId?": str,
-		"signedAt?": strDT, "failureReason?": str, "verificationPhrase": str,
-		"requests?": described(arrayOf("SigningRequest"), "every request of a batch (a submission of several documents)")}), signingRequestExample),
+		"signedAt?": strDT, "failureReason?": str, "verificationPhrase": str, "level?": baselineLevel,
+		"timestamps?": described(arrayOf("SealTimeStamp"), "the seal's time-stamps (once signed at b-t or above)"),
+		"requests?":   described(arrayOf("SigningRequest"), "every request of a batch (a submission of several documents)")}), signingRequestExample),
 	"PreviewDocument": obj(map[string]any{"id": str, "status": requestStatus, "signUrl": str, "expiresAt": strDT, "fileName": str,
 		"format": signedFormat, "contentType?": str, "size": intT, "additionalInfo?": str, "created": strDT, "batchId?": str,
-		"signedAt?": strDT, "failureReason?": str, "verificationPhrase": str,
-		"document": map[string]any{"type": "string", "contentEncoding": "base64"}}),
+		"signedAt?": strDT, "failureReason?": str, "verificationPhrase": str, "level?": baselineLevel,
+		"timestamps?": arrayOf("SealTimeStamp"),
+		"document":    map[string]any{"type": "string", "contentEncoding": "base64"}}),
+	"SealTimeStamp": obj(map[string]any{"kind": described(enum("signature", "archive", "document"), "signature: over the signature value (B-T); archive: XAdES B-LTA; document: a PDF document time-stamp (PAdES B-LTA)"),
+		"time": described(strDT, "the TSA's genTime"), "tsa": described(str, "the subject of the TSA's certificate")}),
 	"SigningPreview": obj(map[string]any{"verificationPhrase": str, "documents": arrayOf("PreviewDocument")}),
 	"SigningResult": example(obj(map[string]any{"status": requestStatus, "redirectUrl?": str, "requests": arrayOf("SigningRequest")}),
 		map[string]any{"status": "signed", "redirectUrl": "https://integrator.example/done", "requests": []any{signingRequestExample}}),

@@ -35,6 +35,7 @@ type submissionJSON struct {
 	AdditionalInfo string           `json:"additionalInfo"`
 	Webhook        bool             `json:"webhook"`
 	Documents      []submissionJSON `json:"documents"`
+	Level          string           `json:"level"`
 }
 
 type requestJSON struct {
@@ -52,12 +53,26 @@ type requestJSON struct {
 	SignedAt       *time.Time `json:"signedAt,omitempty"`
 	FailureReason  string     `json:"failureReason,omitempty"`
 	Phrase         string     `json:"verificationPhrase"`
+	// Level is the baseline level of the seal; TimeStamps its time-stamps once signed.
+	Level      string          `json:"level"`
+	TimeStamps []timeStampJSON `json:"timestamps,omitempty"`
+}
+
+// timeStampJSON is one time-stamp of a seal.
+type timeStampJSON struct {
+	Kind string    `json:"kind"`
+	Time time.Time `json:"time"`
+	TSA  string    `json:"tsa"`
 }
 
 func toRequestJSON(r signing.Request) requestJSON {
-	return requestJSON{ID: r.ID, BatchID: r.BatchID, Status: r.Status, SignURL: r.SignURL, ExpiresAt: r.Expires,
+	out := requestJSON{ID: r.ID, BatchID: r.BatchID, Status: r.Status, SignURL: r.SignURL, ExpiresAt: r.Expires,
 		FileName: r.FileName, Format: r.Format, ContentType: r.ContentType, Size: r.Size, AdditionalInfo: r.AdditionalInfo,
-		Created: r.Created, SignedAt: r.SignedAt, FailureReason: r.FailureReason, Phrase: r.Phrase}
+		Created: r.Created, SignedAt: r.SignedAt, FailureReason: r.FailureReason, Phrase: r.Phrase, Level: r.Level}
+	for _, t := range r.TimeStamps {
+		out.TimeStamps = append(out.TimeStamps, timeStampJSON{Kind: t.Kind, Time: t.Time, TSA: t.TSA})
+	}
+	return out
 }
 
 func (s *Server) signingRoutes() {
@@ -115,8 +130,12 @@ func (s *Server) submit(c *gin.Context) {
 		if f == "" {
 			f = b.Format
 		}
+		level := it.Level
+		if level == "" {
+			level = b.Level
+		}
 		subs = append(subs, signing.Submission{Document: doc, FileName: it.FileName, Format: f, SuccessURL: b.SuccessURL,
-			FailureURL: b.FailureURL, AdditionalInfo: b.AdditionalInfo, Webhook: b.Webhook})
+			FailureURL: b.FailureURL, AdditionalInfo: b.AdditionalInfo, Webhook: b.Webhook, Level: level})
 	}
 	reqs, err := s.cfg.Signing.SubmitBatch(c.Request.Context(), clientOf(c).ID, subs)
 	if err != nil {

@@ -312,14 +312,14 @@ func (c *Client) OfficerConfirmVideo(ctx context.Context, applicationNumber stri
 func (c *Client) Submit(ctx context.Context, s Submission) (SigningRequest, error) {
 	var out SigningRequest
 	err := c.call(ctx, http.MethodPost, "/v1/signing-requests", submissionJSON{Document: b64(s.Document), FileName: s.FileName,
-		Format: string(s.Format), SuccessURL: s.SuccessURL, FailureURL: s.FailureURL, AdditionalInfo: s.AdditionalInfo, Webhook: s.Webhook}, &out)
+		Format: string(s.Format), SuccessURL: s.SuccessURL, FailureURL: s.FailureURL, AdditionalInfo: s.AdditionalInfo, Webhook: s.Webhook, Level: s.Level}, &out)
 	return out, err
 }
 
 // SubmitBatch submits several documents that the holder confirms with one code.
 func (c *Client) SubmitBatch(ctx context.Context, b BatchSubmission) (Batch, error) {
 	in := submissionJSON{Format: string(b.Format), SuccessURL: b.SuccessURL, FailureURL: b.FailureURL, AdditionalInfo: b.AdditionalInfo,
-		Webhook: b.Webhook}
+		Webhook: b.Webhook, Level: b.Level}
 	for _, d := range b.Documents {
 		in.Documents = append(in.Documents, submissionJSON{Document: b64(d.Document), FileName: d.FileName, Format: string(d.Format)})
 	}

@@ -115,6 +115,9 @@ type Submission struct {
 	// (cancelled, expired, failed) when the request ends; both URLs are then required. Act on a notification
 	// only after reading the status through the API: the notification itself is not authenticated.
 	Webhook bool
+	// Level is the baseline level to seal at: "b-b", "b-t", "b-lt" or "b-lta", up to the service's configured
+	// level (a higher one is a 400 problem level-not-allowed); empty: the service's level.
+	Level string
 }
 
 // BatchDocument is one document of a batch.
@@ -134,6 +137,8 @@ type BatchSubmission struct {
 	AdditionalInfo string
 	// Webhook: see Submission.Webhook.
 	Webhook bool
+	// Level: see Submission.Level.
+	Level string
 }
 
 type submissionJSON struct {
@@ -145,6 +150,7 @@ type submissionJSON struct {
 	AdditionalInfo string           `json:"additionalInfo,omitempty"`
 	Webhook        bool             `json:"webhook,omitempty"`
 	Documents      []submissionJSON `json:"documents,omitempty"`
+	Level          string           `json:"level,omitempty"`
 }
 
 // Signing request statuses.
@@ -172,6 +178,17 @@ type SigningRequest struct {
 	SignedAt       *time.Time `json:"signedAt,omitempty"`
 	FailureReason  string     `json:"failureReason,omitempty"`
 	Phrase         string     `json:"verificationPhrase"`
+	// Level is the baseline level of the seal; TimeStamps are its time-stamps once signed (b-t and above).
+	Level      string          `json:"level,omitempty"`
+	TimeStamps []SealTimeStamp `json:"timestamps,omitempty"`
+}
+
+// SealTimeStamp is one time-stamp of a seal: Kind "signature", "archive" or "document", the TSA's time and the
+// subject of its certificate.
+type SealTimeStamp struct {
+	Kind string    `json:"kind"`
+	Time time.Time `json:"time"`
+	TSA  string    `json:"tsa"`
 }
 
 // Batch is the answer to SubmitBatch: the first request's id and sign URL (hand these to the holder) and every

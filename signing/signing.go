@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trustsign/trustsign/audit"
@@ -30,8 +31,10 @@ import (
 	"github.com/trustsign/trustsign/pades"
 	"github.com/trustsign/trustsign/pdf"
 	"github.com/trustsign/trustsign/profile"
+	"github.com/trustsign/trustsign/revocation"
 	"github.com/trustsign/trustsign/signer"
 	"github.com/trustsign/trustsign/store"
+	"github.com/trustsign/trustsign/tsa"
 	"github.com/trustsign/trustsign/verify"
 	"github.com/trustsign/trustsign/xades"
 )
@@ -53,9 +56,44 @@ var (
 	// ErrOtherHolder: another profile holder has taken up the request.
 	ErrOtherHolder = errors.New("signing: request belongs to another profile holder")
 	// ErrSealUnavailable: the seal could not be made or stored now (the key is unavailable, the disk is full...).
-	// Nothing changed: the requests are still pending and the holder's code can be used again.
+	// Nothing changed: the requests are still pending and the holder's code can be used again. A time-stamping
+	// authority or a revocation server that does not answer is one.
 	ErrSealUnavailable = errors.New("signing: the seal cannot be made now")
+	// ErrLevelNotAllowed: the submission asks for a baseline level above the one the service is configured to make.
+	ErrLevelNotAllowed = errors.New("signing: level above the service's configured level")
 )
+
+// Baseline levels of the seals (ETSI EN 319 132-1 for XAdES, EN 319 142-1 for PAdES).
+const (
+	LevelBB   = "b-b"   // the signature alone
+	LevelBT   = "b-t"   // and a signature time-stamp
+	LevelBLT  = "b-lt"  // and the certificates and revocation data of the seal's and the TSA's chains
+	LevelBLTA = "b-lta" // and an archive time-stamp (XAdES ArchiveTimeStamp, PDF document time-stamp)
+)
+
+// levelRank orders the levels; 0 is not a level.
+func levelRank(l string) int {
+	switch l {
+	case LevelBB:
+		return 1
+	case LevelBT:
+		return 2
+	case LevelBLT:
+		return 3
+	case LevelBLTA:
+		return 4
+	}
+	return 0
+}
+
+// ParseLevel normalises a level's name ("B-LT", "b-lt") and refuses one that is not a baseline level.
+func ParseLevel(s string) (string, error) {
+	l := strings.ToLower(strings.TrimSpace(s))
+	if levelRank(l) == 0 {
+		return "", fmt.Errorf("unknown level %q (b-b, b-t, b-lt or b-lta)", s)
+	}
+	return l, nil
+}
 
 // FieldError names the invalid field.
 type FieldError struct{ Field, Reason string }
@@ -120,6 +158,15 @@ type Options struct {
 	// demonstration, in what the signature covers: the stamp's title and footer, and a /Reason beginning with
 	// DemoSealPhrase (its XML marks itself in its content).
 	DemoClientID string
+	// Level is the baseline level of the seals and the highest a submission may ask for (LevelBB when empty).
+	// Above b-b every seal is time-stamped through TimeStamp; b-lt and b-lta also embed what Validation gathers.
+	// Both run at confirmation, before and outside the store transaction that keeps the seal; when either fails
+	// the confirmation is ErrSealUnavailable and nothing changes.
+	Level string
+	// TimeStamp asks a time-stamping authority for a checked token over a SHA-256 imprint ((*tsa.Client).Stamp).
+	TimeStamp func(ctx context.Context, imprint []byte) (*tsa.Token, error)
+	// Validation gathers the certificates and revocation data of a chain ((*revocation.Fetcher).Collect).
+	Validation revocation.Source
 }
 
 // DemoSealPhrase begins the /Reason of a PDF sealed for the demonstration form, before the seal phrase.
@@ -166,6 +213,11 @@ func New(st Store, profiles Profiles, seal *signer.Seal, o Options) *Service {
 	if o.PrepareTimeout <= 0 {
 		o.PrepareTimeout = 10 * time.Second
 	}
+	if l, err := ParseLevel(o.Level); err == nil {
+		o.Level = l
+	} else {
+		o.Level = LevelBB
+	}
 	return &Service{st: st, profiles: profiles, seal: seal, o: o, prepares: make(chan struct{}, o.PrepareConcurrency)}
 }
 
@@ -180,6 +232,8 @@ type Submission struct {
 	// Webhook asks for a POST to SuccessURL (signed) or FailureURL (cancelled, expired, failed) when the request
 	// ends (see WebhookNotifier).
 	Webhook bool
+	// Level is the baseline level to seal at, up to Options.Level (empty: Options.Level).
+	Level string
 }
 
 // Request is the integrator's and the holder's view of a signing request.
@@ -205,6 +259,21 @@ type Request struct {
 	Webhook        bool
 	// Phrase is the verification phrase of the request's documents (the same one the code message shows).
 	Phrase string
+	// Level is the baseline level the document is (or will be) sealed at.
+	Level string
+	// TimeStamps are the seal's time-stamps, as the TSA gave them (each checked then: the TSA's signature and
+	// certificate, the imprint, the nonce).
+	TimeStamps []TimeStamp
+}
+
+// TimeStamp is one time-stamp of a seal.
+type TimeStamp struct {
+	// Kind is "signature" (over the signature value), "archive" (XAdES B-LTA) or "document" (a PDF document
+	// time-stamp, PAdES B-LTA).
+	Kind string
+	Time time.Time
+	// TSA is the subject of the time-stamping authority's certificate.
+	TSA string
 }
 
 // view is the request as shown to integrators and holders: the integrator's file name and additional information
@@ -214,7 +283,23 @@ func (s *Service) view(r store.SigningRequest) Request {
 		Format: r.Format, ContentType: r.ContentType, Size: r.DocumentSize, Digest: r.Digest, ProfileID: r.ProfileID,
 		SuccessURL: r.SuccessURL, FailureURL: r.FailureURL, AdditionalInfo: ShownText(r.AdditionalInfo), Created: r.Created,
 		Expires: r.Expires, SignedAt: r.SignedAt, SignURL: s.o.SignURL(r.ID), FailureReason: r.FailureReason, Webhook: r.Webhook,
-		Phrase: profile.VerificationPhrase(r.Digest)}
+		Phrase: profile.VerificationPhrase(r.Digest), Level: levelOf(r), TimeStamps: timeStampsOf(r)}
+}
+
+// levelOf is a request's level (b-b for records made before levels).
+func levelOf(r store.SigningRequest) string {
+	if r.Level == "" {
+		return LevelBB
+	}
+	return r.Level
+}
+
+func timeStampsOf(r store.SigningRequest) []TimeStamp {
+	var out []TimeStamp
+	for _, t := range r.TimeStamps {
+		out = append(out, TimeStamp{Kind: t.Kind, Time: t.Time, TSA: Shown(t.TSA)})
+	}
+	return out
 }
 
 // Shown makes an integrator's text (a file name) safe to show: control characters, Unicode bidirectional controls
@@ -298,8 +383,18 @@ func (s *Service) prepare(ctx context.Context, sub Submission, now time.Time) (s
 	if sub.Webhook && (sub.SuccessURL == "" || sub.FailureURL == "") {
 		return store.SigningRequest{}, &FieldError{"webhook", "needs successUrl and failureUrl"}
 	}
+	level := s.o.Level
+	if sub.Level != "" {
+		var err error
+		if level, err = ParseLevel(sub.Level); err != nil {
+			return store.SigningRequest{}, &FieldError{"level", "must be b-b, b-t, b-lt or b-lta"}
+		}
+		if levelRank(level) > levelRank(s.o.Level) {
+			return store.SigningRequest{}, fmt.Errorf("%w: %s asked, up to %s allowed", ErrLevelNotAllowed, level, s.o.Level)
+		}
+	}
 	digest := sha256.Sum256(sub.Document)
-	return store.SigningRequest{Webhook: sub.Webhook, Status: store.RequestPending, FileName: name, Format: format, ContentType: ct,
+	return store.SigningRequest{Webhook: sub.Webhook, Level: level, Status: store.RequestPending, FileName: name, Format: format, ContentType: ct,
 		Digest: digest[:], SuccessURL: sub.SuccessURL, FailureURL: sub.FailureURL, AdditionalInfo: sub.AdditionalInfo,
 		Created: now, Updated: now, Expires: now.Add(s.o.RequestTTL), Document: sub.Document, DocumentSize: int64(len(sub.Document))}, nil
 }
@@ -712,21 +807,52 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 	}
 	// seal every document before storing any, so that a batch is signed all together or not at all
 	type sealed struct {
-		data []byte
-		ct   string
+		data   []byte
+		ct     string
+		stamps []store.SealTimeStamp
 	}
 	docs := make([]sealed, len(reqs))
-	for i, r := range reqs {
-		signed, ct, err := s.seal1(ctx, r, holder)
-		if err != nil {
-			if unsealable(err) {
-				// only a document stored before submissions were checked (see signable) can get here
-				return nil, s.failBatch(ctx, profileID, reqs, r.ID, err)
-			}
-			s.sealTrouble(ctx, profileID, reqs, err)
-			return nil, fmt.Errorf("%w: %w", ErrSealUnavailable, err)
+	errs := make([]error, len(reqs))
+	sealAt := func(i int) {
+		var d sealed
+		d.data, d.ct, d.stamps, errs[i] = s.seal1(ctx, reqs[i], holder)
+		docs[i] = d
+	}
+	if len(reqs) > 1 && s.o.TimeStamp != nil {
+		// a time-stamped batch waits for the TSA once per document: its documents are sealed concurrently (as many
+		// at once as there are CPUs), so the round trips overlap
+		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+		var wg sync.WaitGroup
+		for i := range reqs {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				defer func() { // no request goroutine's recovery reaches here: a panic is this document's failure
+					if p := recover(); p != nil {
+						errs[i] = fmt.Errorf("%w: sealing panicked: %v", errDocument, p)
+					}
+				}()
+				sealAt(i)
+			})
 		}
-		docs[i] = sealed{signed, ct}
+		wg.Wait()
+	} else {
+		for i := range reqs {
+			if sealAt(i); errs[i] != nil {
+				break
+			}
+		}
+	}
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		if unsealable(err) {
+			// only a document stored before submissions were checked (see signable) can get here
+			return nil, s.failBatch(ctx, profileID, reqs, reqs[i].ID, err)
+		}
+		s.sealTrouble(ctx, profileID, reqs, err)
+		return nil, fmt.Errorf("%w: %w", ErrSealUnavailable, err)
 	}
 	var done []store.SigningRequest
 	err = s.profiles.RedeemBatchSigningCodeAnd(ctx, profileID, bindings(reqs), code, func(tx *store.Tx) error {
@@ -739,12 +865,19 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 			return err
 		}
 		for i, r := range reqs {
+			if len(docs[i].stamps) > 0 {
+				if _, err := tx.CompareAndSetStatus(r.ID, store.RequestPending, store.RequestPending, func(x *store.SigningRequest) {
+					x.TimeStamps = docs[i].stamps
+				}); err != nil {
+					return err
+				}
+			}
 			d, err := tx.AttachSigned(r.ID, store.RequestPending, docs[i].data, docs[i].ct, now)
 			if err != nil {
 				return err
 			}
 			if err := tx.Audit(audit.Event{Time: now, Kind: "signature.create", Actor: "holder:" + profileID, Subject: r.ID,
-				Details: map[string]string{"format": r.Format, "digest": fmt.Sprintf("%x", r.Digest), "client": r.ClientID}}); err != nil {
+				Details: map[string]string{"format": r.Format, "level": levelOf(r), "digest": fmt.Sprintf("%x", r.Digest), "client": r.ClientID}}); err != nil {
 				return err
 			}
 			done = append(done, d)
@@ -785,6 +918,9 @@ func isCodeError(err error) bool {
 // unsealable tells a document that can never be sealed (what signable refuses at submission) from a seal that
 // cannot be made now.
 func unsealable(err error) bool {
+	if errors.Is(err, errExtend) {
+		return false // the document was sealed: what failed was the TSA or the validation data
+	}
 	for _, e := range []error{pdf.ErrMalformed, pdf.ErrLimit, pdf.ErrNotPDF, pades.ErrEncrypted, pades.ErrNoSuchPage,
 		pades.ErrPageBox, pades.ErrNotPermitted, pades.ErrCertificationNotFirst, pades.ErrFieldExists,
 		errXMLTooLarge, errDocument, xades.ErrNotXML, xmldoc.ErrRelativeNamespace, xmldoc.ErrTooManyFilterSteps} {
@@ -891,9 +1027,20 @@ func (s *Service) Sweep(ctx context.Context, keep time.Duration) (expired, delet
 	return expired, deleted, nil
 }
 
-// seal1 makes the signature of one document for the holder.
-func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder profile.Profile) ([]byte, string, error) {
+// seal1 makes the signature of one document for the holder, at the request's level: time-stamped above b-b,
+// then extended with the validation data (and the archive time-stamp) for b-lt and b-lta. It runs outside any
+// store transaction; the time-stamps it got are returned to be recorded with the seal.
+func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder profile.Profile) ([]byte, string, []store.SealTimeStamp, error) {
 	now := s.o.Clock.Now()
+	level := levelOf(r)
+	if levelRank(level) > levelRank(LevelBB) && s.o.TimeStamp == nil {
+		return nil, "", nil, fmt.Errorf("level %s without a time-stamping authority configured", level)
+	}
+	extend := level == LevelBLT || level == LevelBLTA
+	if extend && s.o.Validation == nil {
+		return nil, "", nil, fmt.Errorf("level %s without a validation data source configured", level)
+	}
+	rec := &stampRecorder{stamp: s.o.TimeStamp, kind: "signature"}
 	switch r.Format {
 	case FormatPAdES:
 		var out bytes.Buffer
@@ -901,19 +1048,69 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 		if s.o.DemoClientID != "" && r.ClientID == s.o.DemoClientID {
 			o = demoPAdES(o)
 		}
-		_, err := pades.Sign(ctx, bytes.NewReader(r.Document), int64(len(r.Document)), &out, o)
-		return out.Bytes(), "application/pdf", err
+		if level != LevelBB {
+			o.TimeStamp = rec.call
+		}
+		if _, err := pades.Sign(ctx, bytes.NewReader(r.Document), int64(len(r.Document)), &out, o); err != nil {
+			return nil, "", nil, err
+		}
+		if extend {
+			signed := out.Bytes()
+			var ext bytes.Buffer
+			rec.kind = "document"
+			lim := sealLimits
+			if err := pades.Extend(ctx, bytes.NewReader(signed), int64(len(signed)), &ext, pades.ExtendOptions{Level: level,
+				TimeStamp: rec.call, Validation: s.o.Validation, Limits: &lim}); err != nil {
+				return nil, "", nil, fmt.Errorf("%w: %w", errExtend, err)
+			}
+			out = ext
+		}
+		return out.Bytes(), "application/pdf", rec.got, nil
 	default:
 		doc, mimeType, err := xmlContainer(r.FileName, r.ContentType, r.Document)
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
-		out, err := xades.Sign(doc, s.xadesOptions(holder, now, mimeType))
+		o := s.xadesOptions(holder, now, mimeType)
+		if level != LevelBB {
+			o.TimeStamp = rec.call
+		}
+		out, err := xades.SignContext(ctx, doc, o)
+		if err == nil && extend {
+			rec.kind = "archive"
+			if out, err = xades.Extend(ctx, out, xades.ExtendOptions{Level: level, TimeStamp: rec.call, Validation: s.o.Validation}); err != nil {
+				err = fmt.Errorf("%w: %w", errExtend, err)
+			}
+		}
 		if err == nil && len(out) > verify.DefaultMaxXMLBytes {
 			err = fmt.Errorf("%w: the signed XML is %d bytes", errXMLTooLarge, len(out))
 		}
-		return out, "application/xml", err
+		return out, "application/xml", rec.got, err
 	}
+}
+
+// errExtend marks a failure of extending a fresh seal to b-lt or b-lta: the document was signed, so the cause is
+// the validation data or the TSA, never the document (unsealable does not list it).
+var errExtend = errors.New("signing: extending the seal")
+
+// stampRecorder is the TimeStamp option of one seal: it asks Options.TimeStamp and keeps what each token says.
+type stampRecorder struct {
+	stamp func(ctx context.Context, imprint []byte) (*tsa.Token, error)
+	kind  string
+	got   []store.SealTimeStamp
+}
+
+func (r *stampRecorder) call(ctx context.Context, imprint []byte) ([]byte, error) {
+	tok, err := r.stamp(ctx, imprint)
+	if err != nil {
+		return nil, err
+	}
+	st := store.SealTimeStamp{Kind: r.kind, Time: tok.Time}
+	if tok.Certificate != nil {
+		st.TSA = tok.Certificate.Subject.String()
+	}
+	r.got = append(r.got, st)
+	return tok.DER, nil
 }
 
 // xadesOptions are the options of the XAdES seal for holder at now; submission prepares with the same ones.

@@ -183,9 +183,22 @@ type SigningRequest struct {
 	SignedSize        int64  `json:"signedSize,omitempty"`
 	// FailureReason is a fixed, client-safe text when Status is a failure.
 	FailureReason string `json:"failureReason,omitempty"`
+	// Level is the baseline level the seal is made at ("b-b", "b-t", "b-lt", "b-lta"; empty in records made before
+	// levels: b-b).
+	Level string `json:"level,omitempty"`
+	// TimeStamps are the time-stamps the seal got, as the TSA answered them (checked when they were made).
+	TimeStamps []SealTimeStamp `json:"timeStamps,omitempty"`
 
 	Document []byte `json:"-"`
 	Signed   []byte `json:"-"`
+}
+
+// SealTimeStamp is one time-stamp a seal got: its kind ("signature", "archive" or "document"), the TSA's time
+// and the subject of the TSA's certificate.
+type SealTimeStamp struct {
+	Kind string    `json:"kind"`
+	Time time.Time `json:"time"`
+	TSA  string    `json:"tsa"`
 }
 
 // MaintenanceWindow is an announced period when login and signing are unavailable.

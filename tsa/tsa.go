@@ -3,8 +3,9 @@
 // handing it out; Verify checks a token found in a signature (its own signature, the imprint, the TSA certificate's
 // critical id-kp-timeStamping EKU and its chain at the token's time).
 //
-// It is not a TSA (the test TSA lives in internal/testpki; `trustsign tsa` serves a development one) and does not
-// fetch revocation data for the TSA's chain. The ASN.1 is github.com/digitorus/timestamp's; the checks are ours.
+// It is not a TSA (tsa/devtsa is a development one, served by `trustsign tsa` and the test PKI) and does not fetch
+// revocation data for the TSA's chain. Requests are github.com/digitorus/timestamp's; tokens are read by package
+// cms, the parser the verifier uses, so a token accepted when signing is one the verifier reads.
 package tsa
 
 import (
@@ -12,9 +13,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
-	"crypto/sha1" //nolint:gosec // ESS signing-certificate (v1) names the certificate by its SHA-1 hash
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -24,8 +23,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/digitorus/pkcs7"
 	"github.com/digitorus/timestamp"
+
+	"github.com/trustsign/trustsign/cms"
 )
 
 // Errors returned by Stamp and Verify, wrapped with details; test them with errors.Is.
@@ -52,12 +52,7 @@ const MaxResponseSize = 1 << 20
 const DefaultTimeout = 10 * time.Second
 
 var (
-	oidExtKeyUsage        = asn1.ObjectIdentifier{2, 5, 29, 37}
-	oidSigningCertificate = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 12}
-	oidSigningCertV2      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
-	oidSHA256             = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
-	oidSHA384             = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
-	oidSHA512             = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
+	oidExtKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 37}
 )
 
 // Token is a checked time-stamp token.
@@ -84,7 +79,8 @@ type Client struct {
 	Hash crypto.Hash
 	// Timeout bounds each TSA's exchange; zero means DefaultTimeout.
 	Timeout time.Duration
-	// HTTP is the HTTP client; nil means a client without redirects.
+	// HTTP is the HTTP client; nil means a shared client without redirects that keeps up to 64 idle keep-alive
+	// connections per TSA.
 	HTTP *http.Client
 	// Roots, when set, are the trust anchors the TSA certificate must chain to (now and at the token's time);
 	// Intermediates helps build that chain besides the token's own certificates.
@@ -190,7 +186,7 @@ func (c *Client) stampOne(ctx context.Context, url string, req, imprint []byte, 
 func (c *Client) post(ctx context.Context, url string, req []byte) ([]byte, error) {
 	hc := c.HTTP
 	if hc == nil {
-		hc = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		hc = defaultHTTP
 	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(req))
 	if err != nil {
@@ -217,6 +213,18 @@ func (c *Client) post(ctx context.Context, url string, req []byte) ([]byte, erro
 		return nil, fmt.Errorf("%w: answer over %d bytes", ErrUnavailable, MaxResponseSize)
 	}
 	return body, nil
+}
+
+// defaultHTTP is the HTTP client of every Client without one: no redirects, and keep-alive connections kept for
+// as many seals as a service makes at once (http.DefaultTransport keeps 2 per host, so a third concurrent seal would
+// open, and then close, a connection of its own every time).
+var defaultHTTP = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	Transport: func() http.RoundTripper {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 64
+		return t
+	}(),
 }
 
 // timeStampResp is RFC 3161 TimeStampResp.
@@ -256,58 +264,54 @@ func Verify(der []byte, imprint []byte, hash crypto.Hash, o VerifyOptions) (*Tok
 }
 
 // verify checks a token; chain says whether to build the TSA certificate's chain to roots (nil: the system roots).
-func verify(der, imprint []byte, hash crypto.Hash, chain bool, roots, inter *x509.CertPool, at time.Time) (*Token, *timestamp.Timestamp, error) {
-	p7, err := pkcs7.Parse(der)
+// The token is parsed once, by the repository's DER CMS reader (package cms), and its signature checked once: the
+// client runs this for every seal a B-T service makes, so it is on the signing path's budget.
+func verify(der, imprint []byte, hash crypto.Hash, chain bool, roots, inter *x509.CertPool, at time.Time) (*Token, *cms.TSTInfo, error) {
+	ts, err := cms.ParseTimeStamp(der)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	if len(p7.Signers) != 1 {
-		return nil, nil, fmt.Errorf("%w: %d signers, want 1", ErrMalformed, len(p7.Signers))
+	if len(ts.SignedData.SignerInfos) != 1 {
+		return nil, nil, fmt.Errorf("%w: %d signers, want 1", ErrMalformed, len(ts.SignedData.SignerInfos))
 	}
-	cert := p7.GetOnlySigner()
-	if cert == nil {
+	cert, err := ts.SignedData.SignerCertificate()
+	if err != nil || cert == nil {
 		return nil, nil, fmt.Errorf("%w: the token carries no TSA certificate", ErrCertificate)
 	}
 	if err := checkEKU(cert); err != nil {
 		return nil, nil, err
 	}
-	if err := p7.Verify(); err != nil {
-		if strings.Contains(err.Error(), "outside of certificate validity") { // pkcs7 checks signingTime
+	if _, err := ts.VerifySignature(); err != nil {
+		if errors.Is(err, cms.ErrTimeStampSigner) {
 			return nil, nil, fmt.Errorf("%w: %w", ErrCertificate, err)
 		}
 		return nil, nil, fmt.Errorf("%w: %w", ErrSignature, err)
 	}
-	ts, err := timestamp.Parse(der) // the TSTInfo; it checks the signature again
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	info := &ts.Info
+	if info.HashAlgorithm != hash {
+		return nil, nil, fmt.Errorf("%w: imprint hash %v, want %v", ErrMismatch, info.HashAlgorithmOID, hash)
 	}
-	if err := checkSigningCertificate(p7, cert); err != nil {
-		return nil, nil, err
-	}
-	if ts.HashAlgorithm != hash {
-		return nil, nil, fmt.Errorf("%w: imprint hash %v, want %v", ErrMismatch, ts.HashAlgorithm, hash)
-	}
-	if !bytes.Equal(ts.HashedMessage, imprint) {
+	if !bytes.Equal(info.HashedMessage, imprint) {
 		return nil, nil, fmt.Errorf("%w: imprint differs", ErrMismatch)
 	}
-	if ts.Time.Before(cert.NotBefore) || ts.Time.After(cert.NotAfter) {
-		return nil, nil, fmt.Errorf("%w: token time %v outside the TSA certificate's validity", ErrCertificate, ts.Time)
+	if info.GenTime.Before(cert.NotBefore) || info.GenTime.After(cert.NotAfter) {
+		return nil, nil, fmt.Errorf("%w: token time %v outside the TSA certificate's validity", ErrCertificate, info.GenTime)
 	}
 	tok := &Token{
-		DER: der, Time: ts.Time, Serial: ts.SerialNumber, Policy: ts.Policy,
-		Certificate: cert, Accuracy: ts.Accuracy,
+		DER: der, Time: info.GenTime, Serial: info.SerialNumber, Policy: info.Policy,
+		Certificate: cert, Accuracy: info.Accuracy,
 	}
 	if !chain {
-		return tok, ts, nil
+		return tok, info, nil
 	}
 	if at.IsZero() {
-		at = ts.Time
+		at = info.GenTime
 	}
 	pool := x509.NewCertPool()
 	if inter != nil {
 		pool = inter.Clone()
 	}
-	for _, c := range p7.Certificates {
+	for _, c := range ts.SignedData.Certificates {
 		if c != cert {
 			pool.AddCert(c)
 		}
@@ -318,7 +322,7 @@ func verify(der, imprint []byte, hash crypto.Hash, chain bool, roots, inter *x50
 	}); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrCertificate, err)
 	}
-	return tok, ts, nil
+	return tok, info, nil
 }
 
 // checkEKU requires the extended key usage extension to be critical and to hold id-kp-timeStamping only
@@ -338,70 +342,13 @@ func checkEKU(cert *x509.Certificate) error {
 	return fmt.Errorf("%w: no extended key usage", ErrCertificate)
 }
 
-// checkSigningCertificate requires the ESS signing-certificate(-v2) signed attribute and its first entry to name
-// the signer's certificate (RFC 3161 2.4.1, RFC 5816), so the certificate cannot be swapped for another with the
-// same key.
-func checkSigningCertificate(p7 *pkcs7.PKCS7, cert *x509.Certificate) error {
-	var v2 struct {
-		Certs []asn1.RawValue
-		Rest  asn1.RawValue `asn1:"optional"`
-	}
-	if err := p7.UnmarshalSignedAttribute(oidSigningCertV2, &v2); err == nil && len(v2.Certs) > 0 {
-		var id []asn1.RawValue
-		if _, err := asn1.Unmarshal(v2.Certs[0].FullBytes, &id); err != nil || len(id) == 0 {
-			return fmt.Errorf("%w: malformed ESSCertIDv2", ErrSignature)
-		}
-		h, i := crypto.SHA256, 0
-		if id[0].Tag == asn1.TagSequence { // hashAlgorithm present (DEFAULT sha256)
-			var alg pkix.AlgorithmIdentifier
-			if _, err := asn1.Unmarshal(id[0].FullBytes, &alg); err != nil {
-				return fmt.Errorf("%w: malformed ESSCertIDv2 algorithm", ErrSignature)
-			}
-			switch {
-			case alg.Algorithm.Equal(oidSHA256):
-			case alg.Algorithm.Equal(oidSHA384):
-				h = crypto.SHA384
-			case alg.Algorithm.Equal(oidSHA512):
-				h = crypto.SHA512
-			default:
-				return fmt.Errorf("%w: ESSCertIDv2 hash %v not supported", ErrSignature, alg.Algorithm)
-			}
-			i = 1
-		}
-		if len(id) <= i || id[i].Tag != asn1.TagOctetString {
-			return fmt.Errorf("%w: malformed ESSCertIDv2 hash", ErrSignature)
-		}
-		d := h.New()
-		d.Write(cert.Raw)
-		if !bytes.Equal(d.Sum(nil), id[i].Bytes) {
-			return fmt.Errorf("%w: signing-certificate-v2 names another certificate", ErrSignature)
-		}
-		return nil
-	}
-	var v1 struct {
-		Certs []struct {
-			CertHash []byte
-			Rest     asn1.RawValue `asn1:"optional"`
-		}
-		Rest asn1.RawValue `asn1:"optional"`
-	}
-	if err := p7.UnmarshalSignedAttribute(oidSigningCertificate, &v1); err == nil && len(v1.Certs) > 0 {
-		sum := sha1.Sum(cert.Raw) //nolint:gosec // ESS v1 is defined over SHA-1
-		if !bytes.Equal(sum[:], v1.Certs[0].CertHash) {
-			return fmt.Errorf("%w: signing-certificate names another certificate", ErrSignature)
-		}
-		return nil
-	}
-	return fmt.Errorf("%w: no signing-certificate attribute", ErrSignature)
-}
-
 // VerifyData is Verify for a token over a digest of data made with the token's own imprint algorithm (SHA-256,
 // SHA-384 or SHA-512; others are refused), as signature formats use time-stamps: the verifier recomputes the
 // imprint from the time-stamped data.
 func VerifyData(der, data []byte, o VerifyOptions) (*Token, error) {
 	h := crypto.SHA256
-	if ts, err := timestamp.Parse(der); err == nil {
-		h = ts.HashAlgorithm
+	if ts, err := cms.ParseTimeStamp(der); err == nil {
+		h = ts.Info.HashAlgorithm
 	}
 	switch h {
 	case crypto.SHA256, crypto.SHA384, crypto.SHA512:

@@ -67,6 +67,12 @@ type env struct {
 // newEnv starts the pages; wrapKey, when given, stands between the seal and its key (a key that fails...).
 func newEnv(t *testing.T, wrapKey ...func(crypto.Signer) crypto.Signer) *env {
 	t.Helper()
+	return newEnvWith(t, nil, wrapKey...)
+}
+
+// newEnvWith is newEnv with the signing flow's options adjusted by so (a level, a TSA) when so is not nil.
+func newEnvWith(t *testing.T, so func(*signing.Options), wrapKey ...func(crypto.Signer) crypto.Signer) *env {
+	t.Helper()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "t.db"), bbolt.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -88,8 +94,11 @@ func newEnv(t *testing.T, wrapKey ...func(crypto.Signer) crypto.Signer) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.signing = signing.New(db, e.profiles, seal, signing.Options{Clock: e.clock, RequestTTL: 10 * time.Minute,
-		DemoClientID: demoClient})
+	opts := signing.Options{Clock: e.clock, RequestTTL: 10 * time.Minute, DemoClientID: demoClient}
+	if so != nil {
+		so(&opts)
+	}
+	e.signing = signing.New(db, e.profiles, seal, opts)
 	e.policy = &verify.Policy{Roots: []*x509.Certificate{pki.Root}, Now: e.clock.Now}
 	h, err := web.New(web.Config{Profiles: e.profiles, Signing: e.signing, VerifyPolicy: e.policy, Clock: e.clock,
 		Secure: false, DemoClientID: demoClient, Logger: slog.New(slog.DiscardHandler)})

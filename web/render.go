@@ -131,6 +131,12 @@ func (v *view) HasErrors() bool { return len(v.Errors) > 0 }
 // Time formats a time in Warsaw time for the page's language.
 func (v *view) Time(t any) string { return formatTime(v.Lang, t) }
 
+// Level explains a baseline level ("b-t") in words.
+func (v *view) Level(level string) string { return levelText(v.Lang, level) }
+
+// TimeStampKind names a time-stamp's kind ("signature", "document", "archive").
+func (v *view) TimeStampKind(kind string) string { return timeStampKind(v.Lang, kind) }
+
 // Date formats a date for the page's language.
 func (v *view) Date(t any) string {
 	tt, ok := asTime(t)

@@ -146,6 +146,31 @@ func (v sigView) CounterOf(s verify.SignatureReport, i int) sigView {
 	return sigView{R: v.R, S: s, N: fmt.Sprintf("%s.%d", v.N, i+1), Counter: true}
 }
 
+// TimeStampKind names a time-stamp's kind ("signature", "document", "archive").
+func (r *reportView) TimeStampKind(kind string) string { return timeStampKind(r.Lang, kind) }
+
+// Level explains a signature's level ("XAdES-B-T", "PAdES-B-LTA") in words.
+func (r *reportView) Level(level string) string { return levelText(r.Lang, level) }
+
+func timeStampKind(lang, kind string) string {
+	if hasKey("ts.kind." + kind) {
+		return translate(lang, "ts.kind."+kind)
+	}
+	return kind
+}
+
+// levelText is a baseline level ("b-t", or as a verifier reports it, "XAdES-B-T") with what it means.
+func levelText(lang, level string) string {
+	l := strings.ToLower(level)
+	if i := strings.LastIndex(l, "b-"); i >= 0 {
+		l = l[i:]
+	}
+	if hasKey("level." + l) {
+		return strings.ToUpper(l) + ": " + translate(lang, "level."+l)
+	}
+	return level
+}
+
 // Num formats a signature number from its index.
 func (r *reportView) Num(i int) string { return fmt.Sprint(i + 1) }
 

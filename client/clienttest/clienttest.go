@@ -68,6 +68,8 @@ type Options struct {
 	// Notify receives every finished signing request; nil means webhooks as `trustsign serve` sends them, with
 	// loopback and private addresses allowed (so a test's receiver can listen on 127.0.0.1).
 	Notify func(ctx context.Context, r signing.Request)
+	// Signing, when set, adjusts the signing flow's options (level, time-stamping) before it starts.
+	Signing func(*signing.Options)
 }
 
 // Service is a running service.
@@ -168,8 +170,12 @@ func Start(o Options) (*Service, error) {
 		notify = signing.WebhookNotifier(signing.WebhookOptions{Logger: logger, AllowPrivate: true, Backoff: 100 * time.Millisecond})
 	}
 	var signURL func(string) string // set once the address is known
-	s.Signing = signing.New(db, s.Profiles, s.Seal, signing.Options{Clock: s.clock, MaxDocumentBytes: int(o.MaxDocumentBytes),
-		SignURL: func(id string) string { return signURL(id) }, Notify: notify})
+	so := signing.Options{Clock: s.clock, MaxDocumentBytes: int(o.MaxDocumentBytes),
+		SignURL: func(id string) string { return signURL(id) }, Notify: notify}
+	if o.Signing != nil {
+		o.Signing(&so)
+	}
+	s.Signing = signing.New(db, s.Profiles, s.Seal, so)
 	s.Handler, err = api.New(api.Config{Logger: logger, Clock: s.clock, MaxDocumentBytes: o.MaxDocumentBytes,
 		VerifyPolicy: s.Policy, PublicVerifyPerMinute: o.PublicVerifyPerMinute,
 		Profiles: s.Profiles, Signing: s.Signing, TrustedProxies: o.TrustedProxies,

@@ -110,7 +110,7 @@ trusted profile into the signature, and verifies XAdES and PAdES signatures offl
 	root.Version = versionText(bi)
 	root.SetVersionTemplate("{{.Version}}")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
-	root.AddCommand(newSignCmd(), newVerifyCmd(), newServeCmd(), newVersionCmd())
+	root.AddCommand(newSignCmd(), newExtendCmd(), newVerifyCmd(), newServeCmd(), newVersionCmd())
 	root.AddCommand(newAuditCmd(), newAdminCmd())
 	root.AddCommand(newTSACmd())
 	for _, c := range root.Commands() {

@@ -69,6 +69,10 @@ type serveConfig struct {
 	memoryLimit                   string
 	verifySlots                   int
 	hashSlots                     int
+	// long-term seals: the level, the TSAs and the time-outs (serve_level.go)
+	level                    string
+	tsaURLs                  []string
+	tsaTimeout, fetchTimeout time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -122,6 +126,10 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringVar(&c.auditHeads, "audit-heads", "", "append every signed audit head to `FILE` (JSON Lines; default DATA/audit-heads.jsonl); copy it off the machine, see docs/operations.md")
 	fl.StringVar(&c.memoryLimit, "memory-limit", "1GiB", "Go runtime's soft memory `SIZE` (like 1GiB; off: none); the GOMEMLIMIT environment variable wins")
 	fl.IntVar(&c.verifySlots, "verify-slots", 0, "verifications running at once (API and pages together; more queue briefly, then get 429); default: the CPUs, as many as the memory limit holds")
+	fl.StringVar(&c.level, "level", "b-b", "baseline level of the seals, and the highest an integrator may ask for: b-b, b-t (time-stamped by --tsa), b-lt (and the certificates and revocation data) or b-lta (and an archive time-stamp)")
+	fl.StringSliceVar(&c.tsaURLs, "tsa", nil, "RFC 3161 time-stamping authority `URL` for --level b-t and above, repeatable (tried in order until one answers)")
+	fl.DurationVar(&c.tsaTimeout, "tsa-timeout", 10*time.Second, "time-out of each TSA's answer (a confirmation whose TSAs all fail gets 503 and stays pending)")
+	fl.DurationVar(&c.fetchTimeout, "fetch-timeout", 10*time.Second, "time-out of each OCSP, CRL or certificate download for --level b-lt and b-lta")
 	fl.IntVar(&c.hashSlots, "hash-slots", 0, "password hashes (argon2id, 19 MiB each) run at once; beyond them a login or registration waits up to 2 s, then gets 429 (default: the number of CPUs)")
 	return cmd
 }
@@ -170,6 +178,9 @@ func runServe(cmd *cobra.Command, c *serveConfig) error {
 	seal, err := loadOrCreateSeal(c, logger)
 	if err != nil {
 		return failErr(exitFailed, err)
+	}
+	if err := sealLevel(c, seal, &signing.Options{}); err != nil {
+		return err // refused before the store opens: --level above b-b without --tsa
 	}
 	policy := &verify.Policy{}
 	for _, set := range []struct {
@@ -427,13 +438,18 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		publicURL = "http://" + c.addr
 	}
 	demoID := demoClientID(c, logger) // the demo integrator: web serves /demo, signing marks its PDFs
-	flow := signing.New(d.db, d.profiles, seal, signing.Options{
+	so := signing.Options{
 		SignURL:    func(id string) string { return publicURL + "/sign/" + id },
 		Notify:     signing.WebhookNotifier(signing.WebhookOptions{Logger: logger, AllowPrivate: c.webhookAllowPrivate}),
 		SealPhrase: c.sealPhrase,
 
 		DemoClientID: demoID,
-	})
+	}
+	if err := sealLevel(c, seal, &so); err != nil {
+		svc.Close()
+		return nil, err
+	}
+	flow := signing.New(d.db, d.profiles, seal, so)
 	slots := newVerifySlots(c, logger)
 	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy, VerifySlots: slots,
 		LookupsPerClient: c.lookupsPerClient, LookupsPerAddress: c.lookupsPerAddress,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
@@ -12,7 +11,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -23,7 +21,6 @@ import (
 
 	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/signer"
-	"github.com/trustsign/trustsign/tsa"
 	"github.com/trustsign/trustsign/verify"
 	"github.com/trustsign/trustsign/xades"
 )
@@ -33,9 +30,7 @@ type signFlags struct {
 	chain                                                           []string
 	certV2, rsaPSS                                                  bool
 	pades                                                           padesFlags
-	level                                                           string
-	tsaURLs, tsaTrust                                               []string
-	tsaTimeout                                                      time.Duration
+	stamp                                                           stampFlags
 }
 
 func newSignCmd() *cobra.Command {
@@ -76,10 +71,7 @@ Keys are PEM (PKCS#8, PKCS#1 or SEC1). --profile binds a trusted-profile identit
 	fl.BoolVar(&f.rsaPSS, "rsa-pss", false, "XAdES with an RSA key: sign with RSASSA-PSS (xmldsig-more#sha256-rsa-MGF1 and its SHA-384/512 forms)")
 	fl.StringVar(&f.mimeType, "mime-type", "", "MIME type of the input (default: guessed from the name and content)")
 	fl.StringVar(&f.signingTime, "time", "", "signing time (RFC 3339; default now)")
-	fl.StringVar(&f.level, "level", "b-b", "baseline level: b-b, or b-t (a signature time-stamp from --tsa; XAdES only for now)")
-	fl.StringSliceVar(&f.tsaURLs, "tsa", nil, "RFC 3161 time-stamping authority `URL` for --level b-t, repeatable (tried in order)")
-	fl.StringSliceVar(&f.tsaTrust, "tsa-trust", nil, "trust anchors `FILE` (PEM) the TSA certificate must chain to (with the --chain certificates as intermediates), repeatable; without it the TSA's EKU and validity are still checked")
-	fl.DurationVar(&f.tsaTimeout, "tsa-timeout", 10*time.Second, "time-out of each TSA's answer")
+	addStampFlags(fl, &f.stamp, "b-b, b-t, b-lt or b-lta", levelBB)
 	addPadesFlags(fl, &f.pades)
 	return cmd
 }
@@ -98,52 +90,6 @@ func addPEMFile(pool *x509.CertPool, path string) error {
 		pool.AddCert(c)
 	}
 	return nil
-}
-
-// timeStamper returns the xades.SignOptions.TimeStamp for --level and --tsa (nil for b-b).
-func timeStamper(f *signFlags, h crypto.Hash) (func(context.Context, []byte) ([]byte, error), error) {
-	switch strings.ToLower(f.level) {
-	case "b-b", "":
-		if len(f.tsaURLs) > 0 {
-			return nil, usageErr("--tsa applies to --level b-t")
-		}
-		return nil, nil
-	case "b-t":
-	default:
-		return nil, usageErr("unknown --level %q (b-b or b-t)", f.level)
-	}
-	if len(f.tsaURLs) == 0 {
-		return nil, usageErr("--level b-t needs --tsa URL")
-	}
-	for _, u := range f.tsaURLs {
-		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-			return nil, usageErr("--tsa %q is not an http(s) URL", u)
-		}
-	}
-	if f.tsaTimeout <= 0 {
-		return nil, usageErr("--tsa-timeout must be positive")
-	}
-	c := &tsa.Client{URLs: f.tsaURLs, Hash: h, Timeout: f.tsaTimeout}
-	if len(f.tsaTrust) > 0 {
-		c.Roots, c.Intermediates = x509.NewCertPool(), x509.NewCertPool()
-		for _, p := range f.tsaTrust {
-			if err := addPEMFile(c.Roots, p); err != nil {
-				return nil, err
-			}
-		}
-		for _, p := range f.chain {
-			if err := addPEMFile(c.Intermediates, p); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return func(ctx context.Context, imprint []byte) ([]byte, error) {
-		tok, err := c.Stamp(ctx, imprint)
-		if err != nil {
-			return nil, err
-		}
-		return tok.DER, nil
-	}, nil
 }
 
 // profileJSON is the --profile file.
@@ -253,12 +199,16 @@ func runSign(cmd *cobra.Command, f *signFlags, in string) error {
 			return usageErr("--rsa-pss applies to XAdES with an RSA key")
 		}
 	}
-	stamp, err := timeStamper(f, h)
+	tsaCerts, err := loadCertsFiles(f.stamp.tsaTrust...)
+	if err != nil {
+		return err
+	}
+	lt, err := newLongTerm(&f.stamp, h, f.chain, append(append([]*x509.Certificate(nil), seal.Chain...), tsaCerts...), true)
 	if err != nil {
 		return err
 	}
 	if f.format == "pades" {
-		return runSignPades(cmd, f, seal, prof, h, when, in, data, stamp)
+		return runSignPades(cmd, f, seal, prof, h, when, in, data, lt)
 	}
 	if err := checkNoPadesFlags(cmd); err != nil {
 		return err
@@ -274,7 +224,7 @@ func runSign(cmd *cobra.Command, f *signFlags, in string) error {
 	}
 	opts := xades.SignOptions{Signer: seal.Key, Certificate: seal.Certificate, Chain: seal.Chain[1:], Hash: h,
 		SigningTime: when, Profile: prof, SigningCertificateV2: f.certV2, MIMEType: f.mimeType, RSAPSS: f.rsaPSS,
-		TimeStamp: stamp}
+		TimeStamp: lt.stamp}
 	switch f.format {
 	case "xades", "xades-enveloped":
 		opts.Format = xades.Enveloped
@@ -311,6 +261,12 @@ func runSign(cmd *cobra.Command, f *signFlags, in string) error {
 			return failErr(exitDataErr, fmt.Errorf("%s: %w (files that are not XML are wrapped; this one starts like XML but is malformed)", name, err))
 		}
 		return failErr(exitFailed, err)
+	}
+	if lt.extends() {
+		// B-LT and B-LTA: the B-T signature just made gets its validation data (and archive time-stamp)
+		if out, err = xades.Extend(cmd.Context(), out, lt.xadesOptions(h)); err != nil {
+			return failErr(exitFailed, fmt.Errorf("%s: %w", name, err))
+		}
 	}
 	if opts.Format != xades.Detached && len(out) > verify.DefaultMaxXMLBytes {
 		// what sign writes, verify must accept: refuse rather than write a file no verifier here reads

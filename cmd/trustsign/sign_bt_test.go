@@ -55,7 +55,8 @@ func TestSignLevelErrors(t *testing.T) {
 	}{
 		{"b-t without --tsa", []string{"--level", "b-t"}, "doc.xml", exitUsage, "needs --tsa"},
 		{"--tsa without b-t", []string{"--tsa", good}, "doc.xml", exitUsage, "applies to --level b-t"},
-		{"unknown level", []string{"--level", "b-lta", "--tsa", good}, "doc.xml", exitUsage, "unknown --level"},
+		{"unknown level", []string{"--level", "b-x", "--tsa", good}, "doc.xml", exitUsage, "unknown --level"},
+		{"b-lta without --tsa", []string{"--level", "b-lta"}, "doc.xml", exitUsage, "--level b-lta needs --tsa"},
 		{"not a URL", []string{"--level", "b-t", "--tsa", "ftp://x"}, "doc.xml", exitUsage, "not an http(s) URL"},
 		{"TSA down", []string{"--level", "b-t", "--tsa", p.TSA(t, testpki.TSAHTTP500)}, "doc.xml", exitFailed, "tsa: no time-stamping authority answered"},
 		{"TSA with a wrong nonce", []string{"--level", "b-t", "--tsa", p.TSA(t, testpki.TSAWrongNonce)}, "doc.xml", exitFailed, "nonce"},

@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -53,13 +53,13 @@ func checkNoPadesFlags(cmd *cobra.Command) error {
 	return nil
 }
 
-func runSignPades(cmd *cobra.Command, f *signFlags, seal *signer.Seal, prof *xades.Profile, h crypto.Hash, when time.Time, in string, data []byte, stamp func(context.Context, []byte) ([]byte, error)) error {
+func runSignPades(cmd *cobra.Command, f *signFlags, seal *signer.Seal, prof *xades.Profile, h crypto.Hash, when time.Time, in string, data []byte, lt *longTerm) error {
 	if cmd.Flags().Changed("signing-certificate-v2") || cmd.Flags().Changed("mime-type") {
 		return usageErr("--signing-certificate-v2 and --mime-type apply to XAdES only (PAdES always uses signingCertificateV2)")
 	}
 	p := &f.pades
 	opts := pades.SignOptions{Signer: seal.Key, Certificate: seal.Certificate, Chain: seal.Chain[1:], Hash: h, Time: when,
-		Name: p.name, Reason: p.reason, Location: p.location, ContactInfo: p.contact, Page: p.page, DocMDP: p.certify, TimeStamp: stamp}
+		Name: p.name, Reason: p.reason, Location: p.location, ContactInfo: p.contact, Page: p.page, DocMDP: p.certify, TimeStamp: lt.stamp}
 	if prof != nil {
 		opts.Profile = &pades.Profile{FirstName: prof.FirstName, SecondName: prof.SecondName, Surname: prof.Surname,
 			PESEL: prof.PESEL, ProfileID: prof.ProfileID, Login: prof.Login}
@@ -96,7 +96,18 @@ func runSignPades(cmd *cobra.Command, f *signFlags, seal *signer.Seal, prof *xad
 		if _, err := pades.Sign(cmd.Context(), bytes.NewReader(data), int64(len(data)), &out, opts); err != nil {
 			return failErr(exitFailed, fmt.Errorf("standard input: %w", err))
 		}
+		if lt.extends() {
+			signed := out.Bytes()
+			var ext bytes.Buffer
+			if err := pades.Extend(cmd.Context(), bytes.NewReader(signed), int64(len(signed)), &ext, lt.padesOptions(h)); err != nil {
+				return failErr(exitFailed, fmt.Errorf("standard input: %w", err))
+			}
+			out = ext
+		}
 		return writeOutput(cmd, f.output, out.Bytes())
+	}
+	if lt.extends() {
+		return signPadesLongTerm(cmd, f, in, opts, lt, h)
 	}
 	// a file is streamed, never held in memory
 	src, err := os.Open(in)
@@ -119,6 +130,32 @@ func runSignPades(cmd *cobra.Command, f *signFlags, seal *signer.Seal, prof *xad
 	}
 	if _, err := pades.SignFile(cmd.Context(), in, f.output, opts); err != nil {
 		return failErr(exitFailed, fmt.Errorf("%s: %w", in, err))
+	}
+	return nil
+}
+
+// signPadesLongTerm signs the PDF file in at B-T into a temporary file, then extends that to --level (B-LT or
+// B-LTA) into the output: the file is streamed, never held in memory.
+func signPadesLongTerm(cmd *cobra.Command, f *signFlags, in string, opts pades.SignOptions, lt *longTerm, h crypto.Hash) error {
+	dir := filepath.Dir(f.output)
+	if f.output == "-" {
+		dir = ""
+	}
+	tmp, err := os.CreateTemp(dir, ".trustsign-bt-*.pdf")
+	if err != nil {
+		return failErr(exitCantCreate, fmt.Errorf("cannot write %s: %w", f.output, causeOf(err)))
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	if _, err := pades.SignFile(cmd.Context(), in, tmp.Name(), opts); err != nil {
+		return failErr(exitFailed, fmt.Errorf("%s: %w", in, err))
+	}
+	if err := extendPadesFile(cmd.Context(), in, tmp.Name(), f.output, cmd.OutOrStdout(), lt.padesOptions(h)); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) && ee.code != exitCantCreate {
+			ee.code = exitFailed // the file just signed is ours: a failure is the extension's, not the input's
+		}
+		return err
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trustsign/trustsign/signer"
-	"github.com/trustsign/trustsign/tsa"
+	"github.com/trustsign/trustsign/tsa/devtsa"
 )
 
 type tsaFlags struct {
@@ -105,7 +105,7 @@ func runTSA(cmd *cobra.Command, f *tsaFlags) error {
 	if err != nil {
 		return failErr(exitFailed, fmt.Errorf("listen %s: %w", f.addr, err))
 	}
-	hs := &http.Server{Handler: &tsa.Responder{Certificate: cert, Key: key, Policy: policy, Accuracy: time.Second},
+	hs := &http.Server{Handler: &devtsa.Responder{Certificate: cert, Key: key, Policy: policy, Accuracy: time.Second},
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

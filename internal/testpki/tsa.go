@@ -17,7 +17,7 @@ import (
 
 	"github.com/digitorus/timestamp"
 
-	"github.com/trustsign/trustsign/tsa"
+	tsa "github.com/trustsign/trustsign/tsa/devtsa" // the development TSA (named tsa.Responder before it moved)
 )
 
 // TSAMode is a behaviour of the test TSA.
