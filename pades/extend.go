@@ -12,6 +12,7 @@ import (
 	"hash"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/trustsign/trustsign/cms"
 	"github.com/trustsign/trustsign/pdf"
@@ -67,6 +68,9 @@ var (
 // it is copied to out and hashed for the document time-stamps; only the updates are held in memory. Encrypted
 // documents are refused (ErrEncrypted). On error, out may hold part of the output: discard it.
 func Extend(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, o ExtendOptions) error {
+	// the revocation data must be issued after the time-stamps it completes, which are at most this old: a
+	// cached answer from before would prove nothing about the status then (revocation.IssuedAfter)
+	ctx = revocation.IssuedAfter(ctx, time.Now())
 	var steps []string
 	switch o.Level {
 	case "b-t", "b-lt", "b-lta":

@@ -223,7 +223,7 @@ func pdfSignature(ctx context.Context, s *pades.Signature, res *pades.Result, p 
 	p.pdfTimeStamps(ctx, &r, sigStamps, s.DocumentTimeStamp, lt)
 	stamped, archived := pdfDocumentStamps(&r, &lt, s, stamps)
 	lt.SignaturePOE = signaturePOE(&r)
-	pdfLevel(&r, lt, p, stamped, archived)
+	pdfLevel(&r, s, lt, p, stamped, archived)
 	p.timeChecks(&r, cert)
 	if cert != nil {
 		for _, w := range certificateWarnings(cert) {

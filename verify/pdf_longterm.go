@@ -78,11 +78,11 @@ func pdfDocumentStamps(r *SignatureReport, in *longTermInput, s *pades.Signature
 // pdfLevel raises a PDF signature's level: PAdES-B-B with a document time-stamp over it (stamped) is B-T; B-T with
 // validation data in a later DSS (see hasLongTermData) is B-LT; and with a document time-stamp over that DSS
 // (archived), B-LTA.
-func pdfLevel(r *SignatureReport, in longTermInput, p *Policy, stamped, archived bool) {
+func pdfLevel(r *SignatureReport, s *pades.Signature, in longTermInput, p *Policy, stamped, archived bool) {
 	if r.Level == "PAdES-B-B" && stamped {
 		r.Level = "PAdES-B-T"
 	}
-	if r.Level != "PAdES-B-T" || !hasLongTermData(in, p) {
+	if r.Level != "PAdES-B-T" || !hasLongTermData(in, p, s.ValidationRevision > 0) {
 		return
 	}
 	r.Level = "PAdES-B-LT"

@@ -77,7 +77,7 @@ func (r *SignatureReport) mergeTimeStamps(stamps *SignatureReport) {
 // (EU DSS reports a file whose TSA status is missing as B-LT too); each time-stamp's own entry says what its
 // TSA's status is.
 func xmlLevel(r *SignatureReport, s *xades.SignatureResult, p *Policy, in longTermInput) {
-	if r.Level != "XAdES-B-T" || !hasLongTermData(in, p) {
+	if r.Level != "XAdES-B-T" || !hasLongTermData(in, p, s.HasRevocationValues) {
 		return
 	}
 	r.Level = "XAdES-B-LT"
@@ -89,14 +89,15 @@ func xmlLevel(r *SignatureReport, s *xades.SignatureResult, p *Policy, in longTe
 	}
 }
 
-// hasLongTermData reports whether a signature carries what B-LT adds: revocation data, or only certificates when
-// no certificate of the signer's chain below its anchor needs a status (revocation.NeedsStatus). Its presence
-// makes the level; whether it proves anything is the chain judgement's (longTerm).
-func hasLongTermData(in longTermInput, p *Policy) bool {
-	if in.Data.Empty() || in.Leaf == nil {
+// hasLongTermData reports whether a signature carries what B-LT adds: revocation data, or, when marked (an empty
+// xades:RevocationValues, a PDF DSS for the signature) and no certificate of the signer's chain below its anchor
+// needs a status (revocation.NeedsStatus), nothing more. Its presence makes the level; whether it proves
+// anything is the chain judgement's (longTerm).
+func hasLongTermData(in longTermInput, p *Policy, marked bool) bool {
+	if in.Leaf == nil {
 		return false
 	}
-	return len(in.Data.OCSP)+len(in.Data.CRLs) > 0 || coversChain(in.Leaf, in, p)
+	return len(in.Data.OCSP)+len(in.Data.CRLs) > 0 || marked && coversChain(in.Leaf, in, p)
 }
 
 // coversChain reports whether the validation data of in hold an answer (revocation.Check: signed by the issuer or

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/digitorus/pkcs7"
 	"github.com/digitorus/timestamp"
@@ -63,6 +64,9 @@ var (
 // extended (ErrNotExtendable), and neither is any other signature of the document. After extending, the document
 // is verified again and refused should any signature, reference or time-stamp that held before no longer hold.
 func Extend(ctx context.Context, doc []byte, o ExtendOptions) ([]byte, error) {
+	// the revocation data must be issued after the time-stamps it completes, which are at most this old: a
+	// cached answer from before would prove nothing about the status then (revocation.IssuedAfter)
+	ctx = revocation.IssuedAfter(ctx, time.Now())
 	e, err := newExtender(o)
 	if err != nil {
 		return nil, err
@@ -574,6 +578,9 @@ func (e *extender) validationData(ctx context.Context, t *target) ([]edit, error
 		appended += withDecls(n.certValues(add.Certificates), n)
 	}
 	switch {
+	case len(add.OCSP) == 0 && len(add.CRLs) == 0 && rv == nil:
+		// no certificate needs a status: an empty RevocationValues says the validation data is complete (B-LT)
+		appended += withDecls(`<`+n.x("RevocationValues")+`>`+n.close("RevocationValues"), n)
 	case len(add.OCSP) == 0 && len(add.CRLs) == 0:
 	case rv != nil:
 		edits = append(edits, n.completeRevocation(t.doc.Src, rv, t.ns, add.OCSP, add.CRLs)...)

@@ -387,6 +387,7 @@ func (v *verifier) validationData(r *SignatureResult, qp *qualifying) (certValue
 		case c.Is(qp.ns, "CertificateValues"):
 			readCerts(c, true)
 		case c.Is(qp.ns, "RevocationValues"):
+			r.HasRevocationValues = true
 			readRevocation(c)
 		case c.Is(NSXAdES141, "TimeStampValidationData"):
 			if cv := c.Child(qp.ns, "CertificateValues"); cv != nil {

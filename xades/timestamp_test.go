@@ -125,7 +125,8 @@ func TestAttackTamperedTimeStamp(t *testing.T) {
 	}
 }
 
-// A time-stamp from a TSA the policy does not trust is INDETERMINATE, not proof.
+// A time-stamp from a TSA the policy does not trust is INDETERMINATE, not proof; being intact, it still gives the
+// file its form (level B-T).
 func TestTimeStampUntrustedTSA(t *testing.T) {
 	p := testpki.New()
 	signed := signWith(t, attackDoc, p.RSA, xades.SignOptions{TimeStamp: stamper(t, testpki.TSAGood, crypto.SHA256)})
@@ -137,7 +138,7 @@ func TestTimeStampUntrustedTSA(t *testing.T) {
 	pol.Roots = append(pol.Roots[:0:0], other.Root) // the seal is not trusted either, but the time-stamp is what we look at
 	rep := verify.XML("bt.xml", []byte(signed), pol, verify.XMLOptions{})
 	s := rep.Signatures[0]
-	if s.Level != "XAdES-B-B" || len(s.TimeStamps) != 1 || s.TimeStamps[0].Indication != verify.Indeterminate {
+	if s.Level != "XAdES-B-T" || len(s.TimeStamps) != 1 || s.TimeStamps[0].Indication != verify.Indeterminate {
 		t.Fatalf("level %q timestamps %+v", s.Level, s.TimeStamps)
 	}
 }

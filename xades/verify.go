@@ -143,7 +143,10 @@ type SignatureResult struct {
 	// xades:CertificateValues and xades141:TimeStampValidationData, and the DER OCSP responses and CRLs of
 	// xades:RevocationValues and TimeStampValidationData, at most 256 of each kind.
 	Validation revocation.Data
-	keyValue   crypto.PublicKey
+	// HasRevocationValues is set when the unsigned properties hold a xades:RevocationValues element, even an
+	// empty one: Extend writes one at B-LT when no certificate of the chains needs a status.
+	HasRevocationValues bool
+	keyValue            crypto.PublicKey
 }
 
 // Result is what Verify found in a document. A trustsign container's file is read per signature, from what that

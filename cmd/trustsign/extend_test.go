@@ -51,7 +51,8 @@ func TestSignLongTermLevels(t *testing.T) {
 				t.Fatalf("sign: exit %d %s", code, stderr)
 			}
 			code, reps := f.verifyJSON(t, out)
-			if len(reps) != 1 || len(reps[0].Signatures) != 1 || reps[0].Signatures[0].Level != tc.want {
+			// a PDF at B-LTA also lists its document time-stamp as a signature of its own
+			if len(reps) != 1 || len(reps[0].Signatures) == 0 || reps[0].Signatures[0].Level != tc.want {
 				t.Fatalf("verify: exit %d %+v", code, reps)
 			}
 		})
