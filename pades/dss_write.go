@@ -203,16 +203,9 @@ func prepareDocTimeStamp(r *pdf.Reader, reserve int) (*plan, error) {
 		return nil, ErrEncrypted
 	}
 	v := r.Latest()
-	cat, catRef, err := v.Catalog()
+	cat, catRef, pages, err := catalogAndPages(v)
 	if err != nil {
-		return nil, fmt.Errorf("pades: %w", err)
-	}
-	pages, err := v.Pages()
-	if err != nil {
-		return nil, fmt.Errorf("pades: %w", err)
-	}
-	if len(pages) == 0 {
-		return nil, fmt.Errorf("%w: the document has no pages", ErrNoSuchPage)
+		return nil, err
 	}
 	form, err := readForm(v, cat)
 	if err != nil {

@@ -385,20 +385,29 @@ type plan struct {
 
 const byteRangeWidth = 48 // "[0 a b c]" padded with spaces
 
+// catalogAndPages reads the catalog (and its reference) and the pages of a document that must have a page.
+func catalogAndPages(v pdf.View) (pdf.Dict, pdf.Ref, []pdf.Page, error) {
+	cat, catRef, err := v.Catalog()
+	if err != nil {
+		return nil, pdf.Ref{}, nil, fmt.Errorf("pades: %w", err)
+	}
+	pages, err := v.Pages()
+	if err != nil {
+		return nil, pdf.Ref{}, nil, fmt.Errorf("pades: %w", err)
+	}
+	if len(pages) == 0 {
+		return nil, pdf.Ref{}, nil, fmt.Errorf("%w: the document has no pages", ErrNoSuchPage)
+	}
+	return cat, catRef, pages, nil
+}
+
 // prepare builds the incremental update: the signature dictionary with placeholders, the field/widget, its
 // appearance, and the updated catalog, AcroForm and page.
 func prepare(r *pdf.Reader, opts *SignOptions) (*plan, error) {
 	v := r.Latest()
-	cat, catRef, err := v.Catalog()
+	cat, catRef, pages, err := catalogAndPages(v)
 	if err != nil {
-		return nil, fmt.Errorf("pades: %w", err)
-	}
-	pages, err := v.Pages()
-	if err != nil {
-		return nil, fmt.Errorf("pades: %w", err)
-	}
-	if len(pages) == 0 {
-		return nil, fmt.Errorf("%w: the document has no pages", ErrNoSuchPage)
+		return nil, err
 	}
 	pageNo := opts.Page
 	if pageNo == 0 {
