@@ -337,7 +337,14 @@ func printSignature(w io.Writer, s *verify.SignatureReport, n int, indent string
 		if ts.Time != nil {
 			at = ts.Time.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(w, "%sTime-stamp: %s %s by %s: %s %s %s\n", in, ts.Kind, at, ts.TSA, ts.Indication, ts.SubIndication, ts.Reason)
+		verdict := string(ts.Indication)
+		if ts.SubIndication != "" {
+			verdict += " / " + string(ts.SubIndication)
+		}
+		if ts.Reason != "" {
+			verdict += ": " + ts.Reason
+		}
+		fmt.Fprintf(w, "%sTime-stamp: %s %s by %s: %s\n", in, ts.Kind, at, ts.TSA, verdict)
 	}
 	for i, c := range s.Covered {
 		label := "Covers:   "
