@@ -97,7 +97,8 @@ func (p *Policy) longTerm(ctx context.Context, in longTermInput) ChainResult {
 	if cr.Check != Passed {
 		return cr
 	}
-	j := revocationJudge{now: now, at: now, proven: in.SignaturePOE != nil, dataPOE: in.DataPOE, nOCSP: len(in.Data.OCSP), nCRL: len(in.Data.CRLs)}
+	j := revocationJudge{now: now, at: now, proven: in.SignaturePOE != nil, dataPOE: in.DataPOE, nOCSP: len(in.Data.OCSP), nCRL: len(in.Data.CRLs),
+		selfProven: in.TSA}
 	if j.proven {
 		j.at = *in.SignaturePOE
 	}
@@ -131,6 +132,10 @@ type revocationJudge struct {
 	dataPOE *time.Time
 	// nOCSP and nCRL count the embedded answers: those after them were fetched.
 	nOCSP, nCRL int
+	// selfProven: the proof of existence is the time the judged chain's own key asserts (a TSA's chain at its
+	// token's genTime). A certificate of it revoked for a key compromise then proves nothing at any time: whoever
+	// held the key could date tokens before the revocation (RFC 3161 4).
+	selfProven bool
 }
 
 type judged struct {
@@ -208,6 +213,12 @@ func (j revocationJudge) certificate(cert, issuer *x509.Certificate, ca bool, d 
 		j.describe(&v.entry, revoked, RevocationRevoked)
 		when := revoked.RevokedAt.UTC().Format(f)
 		switch {
+		case j.selfProven && compromised(revoked.Reason):
+			v.ind, v.sub = TotalFailed, Revoked
+			if ca {
+				v.ind, v.sub = Indeterminate, RevokedCANoPOE
+			}
+			v.why = msg("rev.revokedCompromised", "subject", subject, "revokedAt", when, "reason", reasonName(revoked.Reason))
 		case j.proven && revoked.RevokedAt.After(j.at):
 			n := msg("rev.revokedAfterPOE", "subject", subject, "revokedAt", when, "poe", at)
 			v.note = &n
@@ -253,6 +264,12 @@ func (j revocationJudge) certificate(cert, issuer *x509.Certificate, ca bool, d 
 		v.entry.Note = &v.why
 	}
 	return v
+}
+
+// compromised reports whether a CRLReason says the certificate's key, or its CA's, was compromised
+// (keyCompromise, cACompromise, aACompromise).
+func compromised(reason int) bool {
+	return reason == revocation.ReasonKeyCompromise || reason == 2 || reason == 10
 }
 
 // fresh reports whether a good answer shows cert's status at the judged time: with a proof of existence it was
