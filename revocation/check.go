@@ -216,8 +216,18 @@ func ocspSigner(resp *ocsp.Response, issuer *x509.Certificate, pool []*x509.Cert
 		return issuer, nil
 	}
 	var why error
+	tried := 0
 	for _, c := range pool {
-		if c == nil || resp.CheckSignatureFrom(c) != nil {
+		// only the certificates the response names as its responder, that name the issuer as theirs, are
+		// candidates, and only a few of them get a signature check: validation data someone else made may hold
+		// thousands of look-alikes, and each check is paid for every answer of every certificate judged
+		if c == nil || !bytes.Equal(c.RawIssuer, issuer.RawSubject) || !namesResponder(resp, c) {
+			continue
+		}
+		if tried++; tried > maxResponderCandidates {
+			break
+		}
+		if resp.CheckSignatureFrom(c) != nil {
 			continue
 		}
 		if why = delegated(c, issuer, resp.ProducedAt); why == nil {
@@ -228,6 +238,18 @@ func ocspSigner(resp *ocsp.Response, issuer *x509.Certificate, pool []*x509.Cert
 		return nil, why
 	}
 	return nil, errors.New("OCSP response not signed by the certificate's issuer nor by a responder it delegated")
+}
+
+// maxResponderCandidates bounds the certificates of the pool whose key is tried on one OCSP response.
+const maxResponderCandidates = 4
+
+// namesResponder reports whether resp's ResponderID (by name, or by the SHA-1 hash of its key) names c.
+func namesResponder(resp *ocsp.Response, c *x509.Certificate) bool {
+	if len(resp.RawResponderName) > 0 {
+		return bytes.Equal(resp.RawResponderName, c.RawSubject)
+	}
+	key, err := subjectPublicKey(c)
+	return err == nil && bytes.Equal(resp.ResponderKeyHash, sum(crypto.SHA1, key))
 }
 
 // delegated checks that responder is an OCSP responder issuer delegated (RFC 6960 4.2.2.2) and valid at t.
