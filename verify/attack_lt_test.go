@@ -1,12 +1,16 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/trustsign/trustsign/pades"
+	"github.com/trustsign/trustsign/pdf/pdftest"
 	"github.com/trustsign/trustsign/revocation"
 )
 
@@ -49,5 +53,58 @@ func TestAttackCompromisedTSABackdates(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAttackSharedDSSRecheckedPerSignature: a DSS appended to a PDF is shared by all its signatures (and their
+// time-stamps); its answers must be parsed and their signatures checked once per file, not once per signature and
+// per certificate judged: an attacker copies a legitimate signature into many fields and appends a DSS of
+// thousands of answers (each costing a signature check). Measured as a ratio in one run: verifying a file of
+// several signatures with the DSS costs a few times one revocation.Check over it, not one per signature.
+func TestAttackSharedDSSRecheckedPerSignature(t *testing.T) {
+	k := newLTPKI(t, nil)
+	const sigs, answers = 8, 800
+	doc := pdftest.Build(pdftest.Simple(1, "Wniosek"), 1, pdftest.Options{})
+	for range sigs {
+		var out bytes.Buffer
+		if _, err := pades.Sign(context.Background(), bytes.NewReader(doc), int64(len(doc)), &out, pades.SignOptions{
+			Signer: k.seal.key, Certificate: k.seal.cert, Chain: []*x509.Certificate{k.inter.cert}, Time: day(2025, 3, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		doc = out.Bytes()
+	}
+	var d revocation.Data
+	for range answers {
+		d.OCSP = append(d.OCSP, ltOCSP(t, k.seal.cert, k.inter, k.inter, ocsp.Good, zeroTime, day(2025, 3, 2)))
+	}
+	d.OCSP = append(d.OCSP, ltOCSP(t, k.inter.cert, k.root, k.root, ocsp.Good, zeroTime, day(2025, 3, 2)))
+	var out bytes.Buffer
+	if err := pades.Extend(context.Background(), bytes.NewReader(doc), int64(len(doc)), &out, pades.ExtendOptions{Level: "b-lt", TimeStamp: k.stamper(t, day(2025, 3, 1)),
+		Validation: func(context.Context, []*x509.Certificate) (revocation.Data, error) { return d, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	file := out.Bytes()
+	p := k.policy(day(2025, 3, 3))
+	verifyFile := func() (FileReport, time.Duration) {
+		start := time.Now()
+		rep := PDF(context.Background(), bytes.NewReader(file), int64(len(file)), p)
+		return rep, time.Since(start)
+	}
+	check := func() time.Duration {
+		start := time.Now()
+		if r := revocation.Check(k.seal.cert, k.inter.cert, d, p.now()); len(r.Answers) != answers {
+			t.Fatalf("%d answers usable, want %d (skipped %+v)", len(r.Answers), answers, r.Skipped[:min(1, len(r.Skipped))])
+		}
+		return time.Since(start)
+	}
+	verifyFile()
+	check()
+	rep, took := verifyFile()
+	one := check()
+	if len(rep.Signatures) != sigs+1 || rep.Signatures[0].Indication != TotalPassed { // and the document time-stamp
+		t.Fatalf("%d signatures, first %s %q", len(rep.Signatures), rep.Signatures[0].Indication, rep.Signatures[0].Reasons)
+	}
+	if ratio := float64(took) / float64(one); ratio > 4 {
+		t.Errorf("verifying %d signatures sharing a DSS of %d answers costs %.1f× one check of the DSS (%v vs %v): the answers are checked again for each", sigs, answers, ratio, took, one)
 	}
 }

@@ -98,7 +98,7 @@ func (p *Policy) longTerm(ctx context.Context, in longTermInput) ChainResult {
 		return cr
 	}
 	j := revocationJudge{now: now, at: now, proven: in.SignaturePOE != nil, dataPOE: in.DataPOE, nOCSP: len(in.Data.OCSP), nCRL: len(in.Data.CRLs),
-		selfProven: in.TSA}
+		selfProven: in.TSA, check: p.checkRevocation}
 	if j.proven {
 		j.at = *in.SignaturePOE
 	}
@@ -136,6 +136,8 @@ type revocationJudge struct {
 	// token's genTime). A certificate of it revoked for a key compromise then proves nothing at any time: whoever
 	// held the key could date tokens before the revocation (RFC 3161 4).
 	selfProven bool
+	// check is revocation.Check (remembered per file).
+	check func(cert, issuer *x509.Certificate, d revocation.Data, now time.Time) revocation.Result
 }
 
 type judged struct {
@@ -183,7 +185,7 @@ func (j revocationJudge) certificate(cert, issuer *x509.Certificate, ca bool, d 
 	const f = time.RFC3339
 	v := certVerdict{entry: CertificateRevocation{Subject: cert.Subject.String(), Serial: cert.SerialNumber.String()}}
 	subject := cert.Subject.String()
-	res := revocation.Check(cert, issuer, d, j.now)
+	res := j.check(cert, issuer, d, j.now)
 	var revoked, hold, good, signerExpired *revocation.Answer
 	for i := range res.Answers {
 		a := &res.Answers[i]
