@@ -3,7 +3,10 @@ package verify
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
+	"math/big"
 	"testing"
 	"time"
 
@@ -106,5 +109,43 @@ func TestAttackSharedDSSRecheckedPerSignature(t *testing.T) {
 	}
 	if ratio := float64(took) / float64(one); ratio > 4 {
 		t.Errorf("verifying %d signatures sharing a DSS of %d answers costs %.1f× one check of the DSS (%v vs %v): the answers are checked again for each", sigs, answers, ratio, took, one)
+	}
+}
+
+// TestAttackWeakTSAKeyGivesPOE: a time-stamp is only as strong as its TSA's key. A token signed with a key the
+// policy finds too weak for a signature (RSA-1024: forgeable) must not be a proof of existence either: the
+// signature whose certificate has expired since stays INDETERMINATE, as without the token.
+func TestAttackWeakTSAKeyGivesPOE(t *testing.T) {
+	k := newLTPKI(t, nil)
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := tsaTemplate(nil)
+	tmpl.SerialNumber = big.NewInt(9001)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, k.inter.cert, weak.Public(), k.inter.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.tsa = ltCA{cert: cert, key: weak}
+	sealGood := ltOCSP(t, k.seal.cert, k.inter, k.inter, ocsp.Good, zeroTime, day(2025, 3, 2))
+	interGood := ltOCSP(t, k.inter.cert, k.root, k.root, ocsp.Good, zeroTime, day(2025, 3, 2))
+	for format, verify := range k.signBoth(t, day(2025, 3, 1)) {
+		p := k.policy(day(2027, 1, 1)) // the seal expired on 2026-01-01
+		p.Fetch = func(context.Context, []*x509.Certificate) (revocation.Data, error) {
+			return revocation.Data{OCSP: [][]byte{sealGood, interGood}}, nil
+		}
+		s := verify(p)
+		if len(s.TimeStamps) != 1 {
+			t.Fatalf("%s: time-stamps %+v", format, s.TimeStamps)
+		}
+		if s.TimeStamps[0].Indication == TotalPassed || s.Indication == TotalPassed {
+			t.Errorf("%s: a token signed by an RSA-1024 TSA key is a proof of existence: time-stamp %s, signature %s",
+				format, s.TimeStamps[0].Indication, s.Indication)
+		}
 	}
 }
