@@ -249,7 +249,8 @@ result to OUT, without breaking them; anyone's signatures, not only trustsign's.
   b-lta  and an archive time-stamp (XAdES ArchiveTimeStamp; a PDF document time-stamp). Run extend --level
          b-lta again to renew it before its TSA certificate expires.
 
-Revocation data is fetched from the URLs the certificates name (AIA, CRL distribution points); --chain adds
+Revocation data is fetched from the URLs the certificates name (AIA, CRL distribution points), only from public
+addresses unless --fetch-allow-private (the certificates come from the file); --chain adds
 certificates that help build the chains. --tsa is required for b-t and b-lta; for b-lt only when a signature has
 no time-stamp yet.
 
