@@ -58,6 +58,9 @@ func readDSS(r *pdf.Reader) *DSS {
 	seen := map[pdf.Ref]*item{}
 	revs := map[int]bool{}
 	var total int64
+	// vriValues counts the values the VRI entries name, all entries together: many entries may name one large
+	// array, and each entry keeps its own list
+	vriValues, vriFull := 0, false
 	// read adds the streams of the array o to d.Data (each once) and to into, when it is not nil.
 	read := func(where string, o pdf.Object, kind pdf.Name, into *vriRead) {
 		x, err := v.Resolve(o)
@@ -77,6 +80,15 @@ func readDSS(r *pdf.Reader) *DSS {
 			ref, ok := e.(pdf.Ref)
 			if !ok {
 				continue
+			}
+			if into != nil {
+				if vriValues++; vriValues > MaxDSSEntries {
+					if !vriFull {
+						vriFull = true
+						d.Problems = append(d.Problems, fmt.Sprintf("the /DSS /VRI entries name more than %d values in all: the rest is not read", MaxDSSEntries))
+					}
+					return
+				}
 			}
 			if it, done := seen[ref]; done {
 				if it != nil && into != nil {
@@ -122,6 +134,9 @@ func readDSS(r *pdf.Reader) *DSS {
 	if vri, err := v.Dict(dict["VRI"]); err == nil && vri != nil {
 		n := 0
 		for k, e := range vri {
+			if vriFull {
+				break
+			}
 			if n++; n > MaxDSSEntries {
 				d.Problems = append(d.Problems, fmt.Sprintf("/DSS /VRI holds more than %d entries: the rest is not read", MaxDSSEntries))
 				break
@@ -134,6 +149,9 @@ func readDSS(r *pdf.Reader) *DSS {
 			one := &vriRead{}
 			for _, kk := range []pdf.Name{"Cert", "OCSP", "CRL"} {
 				read("/DSS /VRI /"+string(k)+" /"+string(kk), ed[kk], kk, one)
+			}
+			if vriFull {
+				break // an entry read in part is not kept: its signature gets the whole DSS, as one without an entry
 			}
 			if d.vri == nil {
 				d.vri = map[string]vriRead{}
