@@ -3,6 +3,7 @@ package pades
 import (
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -217,27 +218,43 @@ func addData(d *revocation.Data, kind pdf.Name, cert *x509.Certificate, data []b
 }
 
 // forSignature returns the validation data a verifier may use for the signature whose /Contents is contents and
-// which covers revision covered, and the newest revision that wrote it: the data its VRI entry names (with all the
-// DSS's certificates, for building chains) when it has one, else the whole DSS; nothing when that data was all
-// written before the signature.
-func (d *DSS) forSignature(contents []byte, covered int) (revocation.Data, int) {
+// which covers revision covered, the newest revision that wrote it, and how many of its leading OCSP responses and
+// CRLs that revision dates. With a VRI entry: the data the entry names, then the DSS's other OCSP responses and
+// CRLs (a VRI entry is optional and names what its writer chose: it cannot hide a revocation the same DSS holds),
+// with all the DSS's certificates, dated by the entry's newest revision (the others may be newer). Without one, or
+// when the entry was written before the signature: the whole DSS, dated by its newest revision. Nothing when that
+// data was all written before the signature.
+func (d *DSS) forSignature(contents []byte, covered int) (data revocation.Data, newest, datedOCSP, datedCRLs int) {
 	if d == nil || covered <= 0 {
-		return revocation.Data{}, 0
+		return revocation.Data{}, 0, 0, 0
 	}
 	e, ok := d.vri[string(vriKeyOf(contents))]
 	if n := derLength(contents); !ok && n > 0 && n < len(contents) {
 		e, ok = d.vri[string(vriKeyOf(contents[:n]))] // some producers hash the CMS without its padding
 	}
-	if ok {
-		if e.newest <= covered {
-			return revocation.Data{}, 0
-		}
-		data := e.data
+	if ok && e.newest > covered {
+		data = e.data
 		data.Certificates = append(append([]*x509.Certificate{}, e.data.Certificates...), d.Data.Certificates...)
-		return data, e.newest
+		data.OCSP = appendOthers(slices.Clip(e.data.OCSP), d.Data.OCSP)
+		data.CRLs = appendOthers(slices.Clip(e.data.CRLs), d.Data.CRLs)
+		return data, e.newest, len(e.data.OCSP), len(e.data.CRLs)
 	}
 	if n := d.newest(); n > covered {
-		return d.Data, n
+		return d.Data, n, len(d.Data.OCSP), len(d.Data.CRLs)
 	}
-	return revocation.Data{}, 0
+	return revocation.Data{}, 0, 0, 0
+}
+
+// appendOthers appends to named the values of all it does not hold.
+func appendOthers(named, all [][]byte) [][]byte {
+	have := make(map[string]bool, len(named))
+	for _, b := range named {
+		have[string(b)] = true
+	}
+	for _, b := range all {
+		if !have[string(b)] {
+			named = append(named, b)
+		}
+	}
+	return named
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1" //nolint:gosec // the DSS /VRI keys are SHA-1 hashes
 	"crypto/x509"
+	"fmt"
 	"math/big"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/trustsign/trustsign/pades"
+	"github.com/trustsign/trustsign/pdf"
 	"github.com/trustsign/trustsign/pdf/pdftest"
 	"github.com/trustsign/trustsign/revocation"
 )
@@ -147,5 +150,54 @@ func TestAttackWeakTSAKeyGivesPOE(t *testing.T) {
 			t.Errorf("%s: a token signed by an RSA-1024 TSA key is a proof of existence: time-stamp %s, signature %s",
 				format, s.TimeStamps[0].Indication, s.Indication)
 		}
+	}
+}
+
+// TestAttackVRIHidesRevocation: the DSS holds, in /OCSPs, an answer saying the seal was revoked before the
+// signature's time-stamp (a revocation dated back to the key compromise), and a good answer issued after the
+// time-stamp (before the revocation was announced). A VRI entry for the signature, written by anyone in a later
+// revision, names only the good one. The VRI is optional (PAdES): it cannot make the verifier look away from the
+// revocation the same DSS holds.
+func TestAttackVRIHidesRevocation(t *testing.T) {
+	k := newLTPKI(t, nil)
+	doc := pdftest.Build(pdftest.Simple(1, "Wniosek"), 1, pdftest.Options{})
+	var out bytes.Buffer
+	if _, err := pades.Sign(context.Background(), bytes.NewReader(doc), int64(len(doc)), &out, pades.SignOptions{
+		Signer: k.seal.key, Certificate: k.seal.cert, Chain: []*x509.Certificate{k.inter.cert}, Time: day(2025, 3, 1),
+		TimeStamp: k.stamper(t, day(2025, 3, 1))}); err != nil {
+		t.Fatal(err)
+	}
+	signed := out.Bytes()
+	res, err := pades.Verify(context.Background(), bytes.NewReader(signed), int64(len(signed)), pades.VerifyOptions{})
+	if err != nil || len(res.Signatures) != 1 {
+		t.Fatal(err)
+	}
+	r, err := pdf.Open(bytes.NewReader(signed), int64(len(signed)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := r.Trailer()["Root"].(pdf.Ref)
+	cat, err := r.Latest().Dict(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat["DSS"] = pdf.Ref{Num: 70}
+	good := ltOCSP(t, k.seal.cert, k.inter, k.inter, ocsp.Good, zeroTime, day(2025, 3, 2))
+	revoked := ltOCSP(t, k.seal.cert, k.inter, k.inter, ocsp.Revoked, day(2025, 2, 15), day(2025, 3, 10))
+	interGood := ltOCSP(t, k.inter.cert, k.root, k.root, ocsp.Good, zeroTime, day(2025, 3, 2))
+	key := fmt.Sprintf("%X", sha1.Sum(res.Signatures[0].Contents))
+	objs := map[int]pdftest.Object{
+		int(root.Num): pdftest.Dict(string(pdf.AppendObject(nil, cat))),
+		70:            pdftest.Dict("<< /Type /DSS /OCSPs [71 0 R 72 0 R 73 0 R] /VRI << /" + key + " << /OCSP [71 0 R 73 0 R] >> >> >>"),
+		71:            pdftest.StreamObj("<< >>", good),
+		72:            pdftest.StreamObj("<< >>", revoked),
+		73:            pdftest.StreamObj("<< >>", interGood),
+	}
+	file := pdftest.Append(signed, objs, int(root.Num), pdftest.Options{})
+	rep := PDF(context.Background(), bytes.NewReader(file), int64(len(file)), k.policy(day(2025, 3, 11)))
+	s := rep.Signatures[0]
+	if s.Indication == TotalPassed || s.Modified {
+		t.Errorf("%s/%s (modified %v): the DSS says the seal was revoked on 2025-02-15, before the time-stamp; revocation %+v",
+			s.Indication, s.SubIndication, s.Modified, s.Revocation)
 	}
 }

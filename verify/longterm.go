@@ -30,6 +30,10 @@ type longTermInput struct {
 	// DataPOE is the earliest time a valid time-stamp proves Data existed (an archive time-stamp over it, a
 	// document time-stamp after the DSS revision); nil when none does.
 	DataPOE *time.Time
+	// UndatedOCSP and UndatedCRLs count the trailing OCSP responses and CRLs of Data that DataPOE does not date
+	// (a PDF DSS's answers a signature's VRI entry does not name: they may be newer than the document
+	// time-stamp over that entry's data).
+	UndatedOCSP, UndatedCRLs int
 	// TSA marks a time-stamping authority's certificate: its key usage is checked with the token, not the
 	// document-signing rules.
 	TSA bool
@@ -98,7 +102,8 @@ func (p *Policy) longTerm(ctx context.Context, in longTermInput) ChainResult {
 		return cr
 	}
 	j := revocationJudge{now: now, at: now, proven: in.SignaturePOE != nil, dataPOE: in.DataPOE, nOCSP: len(in.Data.OCSP), nCRL: len(in.Data.CRLs),
-		selfProven: in.TSA, check: p.checkRevocation}
+		selfProven: in.TSA, check: p.checkRevocation,
+		datedOCSP: len(in.Data.OCSP) - in.UndatedOCSP, datedCRL: len(in.Data.CRLs) - in.UndatedCRLs}
 	if j.proven {
 		j.at = *in.SignaturePOE
 	}
@@ -132,6 +137,8 @@ type revocationJudge struct {
 	dataPOE *time.Time
 	// nOCSP and nCRL count the embedded answers: those after them were fetched.
 	nOCSP, nCRL int
+	// datedOCSP and datedCRL count the leading embedded answers dataPOE dates.
+	datedOCSP, datedCRL int
 	// selfProven: the proof of existence is the time the judged chain's own key asserts (a TSA's chain at its
 	// token's genTime). A certificate of it revoked for a key compromise then proves nothing at any time: whoever
 	// held the key could date tokens before the revocation (RFC 3161 4).
@@ -297,7 +304,12 @@ func (j revocationJudge) signerInBounds(a *revocation.Answer) bool {
 	if a.Signer == nil || !j.now.After(a.Signer.NotAfter) {
 		return true
 	}
-	return !j.fetched(a) && j.dataPOE != nil && !j.dataPOE.After(a.Signer.NotAfter)
+	return j.dated(a) && j.dataPOE != nil && !j.dataPOE.After(a.Signer.NotAfter)
+}
+
+// dated reports whether dataPOE says when an answer existed (an embedded one it covers).
+func (j revocationJudge) dated(a *revocation.Answer) bool {
+	return a.Kind == revocation.KindOCSP && a.Index < j.datedOCSP || a.Kind == revocation.KindCRL && a.Index < j.datedCRL
 }
 
 // fetched reports whether an answer came from Policy.Fetch (DataPOE says nothing of it).

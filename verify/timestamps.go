@@ -70,7 +70,7 @@ func (p *Policy) timeStampReport(ctx context.Context, kind string, st *cms.Signa
 	embedded := append(slices.Clip(st.Token.SignedData.Certificates), sig.Embedded...)
 	genTime := st.Time
 	cr := p.longTerm(ctx, longTermInput{Leaf: st.Signer, Embedded: embedded, Data: sig.Data, SignaturePOE: &genTime,
-		DataPOE: sig.DataPOE, TSA: true})
+		DataPOE: sig.DataPOE, UndatedOCSP: sig.UndatedOCSP, UndatedCRLs: sig.UndatedCRLs, TSA: true})
 	out.Revocation = cr.Revocation
 	if cr.Check != Passed {
 		out.Indication, out.SubIndication, out.Reason, out.why = cr.Indication, cr.SubIndication, cr.Why.English(), cr.Why
