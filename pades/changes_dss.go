@@ -84,6 +84,9 @@ func checkVRI(v pdf.View, vri pdf.Dict) string {
 	if len(vri) > MaxDSSEntries {
 		return fmt.Sprintf("/DSS /VRI holds %d entries, more than %d", len(vri), MaxDSSEntries)
 	}
+	// an array many entries name (one indirect object) is checked once: thousands of entries may name one
+	// array of thousands of streams
+	checked := map[pdf.Ref]bool{}
 	for k, e := range vri {
 		if !vriKey.MatchString(string(k)) {
 			return fmt.Sprintf("VRI key /%s is not a SHA-1 hash in hex", k)
@@ -97,6 +100,12 @@ func checkVRI(v pdf.View, vri pdf.Dict) string {
 			switch kk {
 			case "Type", "TU":
 			case "Cert", "CRL", "OCSP":
+				if r, ok := vv.(pdf.Ref); ok {
+					if checked[r] {
+						continue
+					}
+					checked[r] = true
+				}
 				if p := streamRefs(v, vv); p != "" {
 					return fmt.Sprintf("VRI entry /%s /%s %s", k, kk, p)
 				}

@@ -3,6 +3,7 @@ package pades
 import (
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -58,6 +59,9 @@ func readDSS(r *pdf.Reader) *DSS {
 	seen := map[pdf.Ref]*item{}
 	revs := map[int]bool{}
 	var total int64
+	// vriValues counts the values the VRI entries name, all entries together: many entries may name one large
+	// array, and each entry keeps its own list
+	vriValues, vriFull := 0, false
 	// read adds the streams of the array o to d.Data (each once) and to into, when it is not nil.
 	read := func(where string, o pdf.Object, kind pdf.Name, into *vriRead) {
 		x, err := v.Resolve(o)
@@ -77,6 +81,15 @@ func readDSS(r *pdf.Reader) *DSS {
 			ref, ok := e.(pdf.Ref)
 			if !ok {
 				continue
+			}
+			if into != nil {
+				if vriValues++; vriValues > MaxDSSEntries {
+					if !vriFull {
+						vriFull = true
+						d.Problems = append(d.Problems, fmt.Sprintf("the /DSS /VRI entries name more than %d values in all: the rest is not read", MaxDSSEntries))
+					}
+					return
+				}
 			}
 			if it, done := seen[ref]; done {
 				if it != nil && into != nil {
@@ -122,6 +135,9 @@ func readDSS(r *pdf.Reader) *DSS {
 	if vri, err := v.Dict(dict["VRI"]); err == nil && vri != nil {
 		n := 0
 		for k, e := range vri {
+			if vriFull {
+				break
+			}
 			if n++; n > MaxDSSEntries {
 				d.Problems = append(d.Problems, fmt.Sprintf("/DSS /VRI holds more than %d entries: the rest is not read", MaxDSSEntries))
 				break
@@ -134,6 +150,9 @@ func readDSS(r *pdf.Reader) *DSS {
 			one := &vriRead{}
 			for _, kk := range []pdf.Name{"Cert", "OCSP", "CRL"} {
 				read("/DSS /VRI /"+string(k)+" /"+string(kk), ed[kk], kk, one)
+			}
+			if vriFull {
+				break // an entry read in part is not kept: its signature gets the whole DSS, as one without an entry
 			}
 			if d.vri == nil {
 				d.vri = map[string]vriRead{}
@@ -199,27 +218,43 @@ func addData(d *revocation.Data, kind pdf.Name, cert *x509.Certificate, data []b
 }
 
 // forSignature returns the validation data a verifier may use for the signature whose /Contents is contents and
-// which covers revision covered, and the newest revision that wrote it: the data its VRI entry names (with all the
-// DSS's certificates, for building chains) when it has one, else the whole DSS; nothing when that data was all
-// written before the signature.
-func (d *DSS) forSignature(contents []byte, covered int) (revocation.Data, int) {
+// which covers revision covered, the newest revision that wrote it, and how many of its leading OCSP responses and
+// CRLs that revision dates. With a VRI entry: the data the entry names, then the DSS's other OCSP responses and
+// CRLs (a VRI entry is optional and names what its writer chose: it cannot hide a revocation the same DSS holds),
+// with all the DSS's certificates, dated by the entry's newest revision (the others may be newer). Without one, or
+// when the entry was written before the signature: the whole DSS, dated by its newest revision. Nothing when that
+// data was all written before the signature.
+func (d *DSS) forSignature(contents []byte, covered int) (data revocation.Data, newest, datedOCSP, datedCRLs int) {
 	if d == nil || covered <= 0 {
-		return revocation.Data{}, 0
+		return revocation.Data{}, 0, 0, 0
 	}
 	e, ok := d.vri[string(vriKeyOf(contents))]
 	if n := derLength(contents); !ok && n > 0 && n < len(contents) {
 		e, ok = d.vri[string(vriKeyOf(contents[:n]))] // some producers hash the CMS without its padding
 	}
-	if ok {
-		if e.newest <= covered {
-			return revocation.Data{}, 0
-		}
-		data := e.data
+	if ok && e.newest > covered {
+		data = e.data
 		data.Certificates = append(append([]*x509.Certificate{}, e.data.Certificates...), d.Data.Certificates...)
-		return data, e.newest
+		data.OCSP = appendOthers(slices.Clip(e.data.OCSP), d.Data.OCSP)
+		data.CRLs = appendOthers(slices.Clip(e.data.CRLs), d.Data.CRLs)
+		return data, e.newest, len(e.data.OCSP), len(e.data.CRLs)
 	}
 	if n := d.newest(); n > covered {
-		return d.Data, n
+		return d.Data, n, len(d.Data.OCSP), len(d.Data.CRLs)
 	}
-	return revocation.Data{}, 0
+	return revocation.Data{}, 0, 0, 0
+}
+
+// appendOthers appends to named the values of all it does not hold.
+func appendOthers(named, all [][]byte) [][]byte {
+	have := make(map[string]bool, len(named))
+	for _, b := range named {
+		have[string(b)] = true
+	}
+	for _, b := range all {
+		if !have[string(b)] {
+			named = append(named, b)
+		}
+	}
+	return named
 }

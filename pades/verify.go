@@ -137,13 +137,16 @@ type Signature struct {
 	Modified bool
 
 	// Validation is the DSS validation data a verifier may use for this signature (PAdES B-LT): the data its
-	// /VRI entry names (keyed by the SHA-1 of its /Contents), with every certificate of the DSS, when it has one;
-	// else all of Result.DSS.Data. Empty when that data was all written in or before the revision this signature
-	// covers.
+	// /VRI entry names (keyed by the SHA-1 of its /Contents), then the DSS's other OCSP responses and CRLs, with
+	// every certificate of the DSS, when it has one; else all of Result.DSS.Data. Empty when that data was all
+	// written in or before the revision this signature covers.
 	Validation revocation.Data
-	// ValidationRevision is the newest revision that wrote the streams of Validation (0 when it is empty): a
-	// document time-stamp covering that revision proves all of Validation existed at its time.
-	ValidationRevision int
+	// ValidationRevision is the newest revision that wrote the streams its VRI entry names (without one, all of
+	// Validation; 0 when it is empty): a document time-stamp covering that revision proves the first
+	// ValidationDatedOCSP responses and ValidationDatedCRLs CRLs of Validation (those the entry names) existed at
+	// its time; the DSS's other answers may be newer.
+	ValidationRevision                       int
+	ValidationDatedOCSP, ValidationDatedCRLs int
 }
 
 // FieldLock is a FieldMDP transform: Action "All" locks every field, "Include" the named ones, "Exclude" all but
@@ -341,7 +344,7 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts VerifyOptions)
 	})
 	res.DSS = readDSS(r)
 	for _, s := range res.Signatures {
-		s.Validation, s.ValidationRevision = res.DSS.forSignature(s.Contents, s.CoveredRevision)
+		s.Validation, s.ValidationRevision, s.ValidationDatedOCSP, s.ValidationDatedCRLs = res.DSS.forSignature(s.Contents, s.CoveredRevision)
 	}
 	// Effective DocMDP and changes.
 	certRev := 0

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	_ "crypto/sha1" // OCSP CertIDs are hashed with SHA-1 by default (RFC 6960 4.1.1)
-	_ "crypto/sha256"
+	"crypto/sha256"
 	_ "crypto/sha512"
 	"crypto/x509"
 	"encoding/asn1"
@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -99,12 +100,70 @@ type Result struct {
 // BasicOCSPResponse (as CAdES RevocationValues hold it). It never fetches anything and judges no time: what an answer means at a
 // given time is the caller's policy.
 func Check(cert, issuer *x509.Certificate, d Data, now time.Time) Result {
+	return (*Memo)(nil).Check(cert, issuer, d, now)
+}
+
+// Memo remembers what Check found of each answer (by its content) about a certificate, so that validation data
+// shared by the signatures and time-stamps of one file is parsed and its signatures checked once, not once per
+// signature and per certificate judged. Keep one per validation: it holds an entry per answer and certificate it
+// has seen. The zero value is ready; a nil Memo remembers nothing; safe for concurrent use.
+type Memo struct {
+	mu sync.Mutex
+	m  map[memoKey]memoEntry
+}
+
+type memoKey struct {
+	kind                       string
+	answer, cert, issuer, pool [sha256.Size]byte
+	now                        int64
+}
+
+type memoEntry struct {
+	a   Answer
+	err error
+}
+
+// Check is the package's Check, remembering each answer's verdict.
+func (m *Memo) Check(cert, issuer *x509.Certificate, d Data, now time.Time) Result {
 	var r Result
 	if cert == nil || issuer == nil {
 		return r
 	}
+	var key memoKey
+	if m != nil {
+		key = memoKey{cert: sha256.Sum256(cert.Raw), issuer: sha256.Sum256(issuer.Raw), now: now.UnixNano()}
+		pool := sha256.New()
+		for _, c := range d.Certificates {
+			if c != nil {
+				h := sha256.Sum256(c.Raw)
+				pool.Write(h[:])
+			}
+		}
+		pool.Sum(key.pool[:0])
+	}
+	// remembered runs check on der once per key (always when m is nil)
+	remembered := func(kind string, der []byte, check func() (Answer, error)) (Answer, error) {
+		if m == nil {
+			return check()
+		}
+		key.kind, key.answer = kind, sha256.Sum256(der)
+		m.mu.Lock()
+		e, ok := m.m[key]
+		m.mu.Unlock()
+		if ok {
+			return e.a, e.err
+		}
+		a, err := check()
+		m.mu.Lock()
+		if m.m == nil {
+			m.m = map[memoKey]memoEntry{}
+		}
+		m.m[key] = memoEntry{a, err}
+		m.mu.Unlock()
+		return a, err
+	}
 	for i, der := range d.OCSP {
-		a, err := checkOCSP(der, cert, issuer, d.Certificates, now)
+		a, err := remembered(KindOCSP, der, func() (Answer, error) { return checkOCSP(der, cert, issuer, d.Certificates, now) })
 		if err != nil {
 			r.Skipped = append(r.Skipped, Skipped{Kind: KindOCSP, Index: i, Reason: err.Error()})
 			continue
@@ -113,7 +172,7 @@ func Check(cert, issuer *x509.Certificate, d Data, now time.Time) Result {
 		r.Answers = append(r.Answers, a)
 	}
 	for i, der := range d.CRLs {
-		a, err := checkCRL(der, cert, issuer, now)
+		a, err := remembered(KindCRL, der, func() (Answer, error) { return checkCRL(der, cert, issuer, now) })
 		if err != nil {
 			r.Skipped = append(r.Skipped, Skipped{Kind: KindCRL, Index: i, Reason: err.Error()})
 			continue
@@ -216,8 +275,18 @@ func ocspSigner(resp *ocsp.Response, issuer *x509.Certificate, pool []*x509.Cert
 		return issuer, nil
 	}
 	var why error
+	tried := 0
 	for _, c := range pool {
-		if c == nil || resp.CheckSignatureFrom(c) != nil {
+		// only the certificates the response names as its responder, that name the issuer as theirs, are
+		// candidates, and only a few of them get a signature check: validation data someone else made may hold
+		// thousands of look-alikes, and each check is paid for every answer of every certificate judged
+		if c == nil || !bytes.Equal(c.RawIssuer, issuer.RawSubject) || !namesResponder(resp, c) {
+			continue
+		}
+		if tried++; tried > maxResponderCandidates {
+			break
+		}
+		if resp.CheckSignatureFrom(c) != nil {
 			continue
 		}
 		if why = delegated(c, issuer, resp.ProducedAt); why == nil {
@@ -228,6 +297,18 @@ func ocspSigner(resp *ocsp.Response, issuer *x509.Certificate, pool []*x509.Cert
 		return nil, why
 	}
 	return nil, errors.New("OCSP response not signed by the certificate's issuer nor by a responder it delegated")
+}
+
+// maxResponderCandidates bounds the certificates of the pool whose key is tried on one OCSP response.
+const maxResponderCandidates = 4
+
+// namesResponder reports whether resp's ResponderID (by name, or by the SHA-1 hash of its key) names c.
+func namesResponder(resp *ocsp.Response, c *x509.Certificate) bool {
+	if len(resp.RawResponderName) > 0 {
+		return bytes.Equal(resp.RawResponderName, c.RawSubject)
+	}
+	key, err := subjectPublicKey(c)
+	return err == nil && bytes.Equal(resp.ResponderKeyHash, sum(crypto.SHA1, key))
 }
 
 // delegated checks that responder is an OCSP responder issuer delegated (RFC 6960 4.2.2.2) and valid at t.

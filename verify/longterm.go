@@ -30,6 +30,10 @@ type longTermInput struct {
 	// DataPOE is the earliest time a valid time-stamp proves Data existed (an archive time-stamp over it, a
 	// document time-stamp after the DSS revision); nil when none does.
 	DataPOE *time.Time
+	// UndatedOCSP and UndatedCRLs count the trailing OCSP responses and CRLs of Data that DataPOE does not date
+	// (a PDF DSS's answers a signature's VRI entry does not name: they may be newer than the document
+	// time-stamp over that entry's data).
+	UndatedOCSP, UndatedCRLs int
 	// TSA marks a time-stamping authority's certificate: its key usage is checked with the token, not the
 	// document-signing rules.
 	TSA bool
@@ -97,7 +101,9 @@ func (p *Policy) longTerm(ctx context.Context, in longTermInput) ChainResult {
 	if cr.Check != Passed {
 		return cr
 	}
-	j := revocationJudge{now: now, at: now, proven: in.SignaturePOE != nil, dataPOE: in.DataPOE, nOCSP: len(in.Data.OCSP), nCRL: len(in.Data.CRLs)}
+	j := revocationJudge{now: now, at: now, proven: in.SignaturePOE != nil, dataPOE: in.DataPOE, nOCSP: len(in.Data.OCSP), nCRL: len(in.Data.CRLs),
+		selfProven: in.TSA, check: p.checkRevocation,
+		datedOCSP: len(in.Data.OCSP) - in.UndatedOCSP, datedCRL: len(in.Data.CRLs) - in.UndatedCRLs}
 	if j.proven {
 		j.at = *in.SignaturePOE
 	}
@@ -131,6 +137,14 @@ type revocationJudge struct {
 	dataPOE *time.Time
 	// nOCSP and nCRL count the embedded answers: those after them were fetched.
 	nOCSP, nCRL int
+	// datedOCSP and datedCRL count the leading embedded answers dataPOE dates.
+	datedOCSP, datedCRL int
+	// selfProven: the proof of existence is the time the judged chain's own key asserts (a TSA's chain at its
+	// token's genTime). A certificate of it revoked for a key compromise then proves nothing at any time: whoever
+	// held the key could date tokens before the revocation (RFC 3161 4).
+	selfProven bool
+	// check is revocation.Check (remembered per file).
+	check func(cert, issuer *x509.Certificate, d revocation.Data, now time.Time) revocation.Result
 }
 
 type judged struct {
@@ -178,7 +192,7 @@ func (j revocationJudge) certificate(cert, issuer *x509.Certificate, ca bool, d 
 	const f = time.RFC3339
 	v := certVerdict{entry: CertificateRevocation{Subject: cert.Subject.String(), Serial: cert.SerialNumber.String()}}
 	subject := cert.Subject.String()
-	res := revocation.Check(cert, issuer, d, j.now)
+	res := j.check(cert, issuer, d, j.now)
 	var revoked, hold, good, signerExpired *revocation.Answer
 	for i := range res.Answers {
 		a := &res.Answers[i]
@@ -208,6 +222,12 @@ func (j revocationJudge) certificate(cert, issuer *x509.Certificate, ca bool, d 
 		j.describe(&v.entry, revoked, RevocationRevoked)
 		when := revoked.RevokedAt.UTC().Format(f)
 		switch {
+		case j.selfProven && compromised(revoked.Reason):
+			v.ind, v.sub = TotalFailed, Revoked
+			if ca {
+				v.ind, v.sub = Indeterminate, RevokedCANoPOE
+			}
+			v.why = msg("rev.revokedCompromised", "subject", subject, "revokedAt", when, "reason", reasonName(revoked.Reason))
 		case j.proven && revoked.RevokedAt.After(j.at):
 			n := msg("rev.revokedAfterPOE", "subject", subject, "revokedAt", when, "poe", at)
 			v.note = &n
@@ -255,6 +275,12 @@ func (j revocationJudge) certificate(cert, issuer *x509.Certificate, ca bool, d 
 	return v
 }
 
+// compromised reports whether a CRLReason says the certificate's key, or its CA's, was compromised
+// (keyCompromise, cACompromise, aACompromise).
+func compromised(reason int) bool {
+	return reason == revocation.ReasonKeyCompromise || reason == 2 || reason == 10
+}
+
 // fresh reports whether a good answer shows cert's status at the judged time: with a proof of existence it was
 // issued at or after it (DSS's default: revocation data issued after the best-signature-time); without, it is
 // current at the validation time (before its nextUpdate). An answer issued after cert expired says nothing unless
@@ -278,7 +304,12 @@ func (j revocationJudge) signerInBounds(a *revocation.Answer) bool {
 	if a.Signer == nil || !j.now.After(a.Signer.NotAfter) {
 		return true
 	}
-	return !j.fetched(a) && j.dataPOE != nil && !j.dataPOE.After(a.Signer.NotAfter)
+	return j.dated(a) && j.dataPOE != nil && !j.dataPOE.After(a.Signer.NotAfter)
+}
+
+// dated reports whether dataPOE says when an answer existed (an embedded one it covers).
+func (j revocationJudge) dated(a *revocation.Answer) bool {
+	return a.Kind == revocation.KindOCSP && a.Index < j.datedOCSP || a.Kind == revocation.KindCRL && a.Index < j.datedCRL
 }
 
 // fetched reports whether an answer came from Policy.Fetch (DataPOE says nothing of it).

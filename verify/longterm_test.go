@@ -104,10 +104,16 @@ func (k ltPKI) policy(now time.Time) *Policy {
 // ocsp makes an OCSP response about cert (issued by issuer), signed by signer, produced at producedAt.
 func ltOCSP(t *testing.T, cert *x509.Certificate, issuer, signer ltCA, status int, revokedAt, producedAt time.Time) []byte {
 	t.Helper()
+	return ltOCSPReason(t, cert, issuer, signer, status, revokedAt, producedAt, ocsp.KeyCompromise)
+}
+
+// ltOCSPReason is ltOCSP with the revocation reason of a revoked status.
+func ltOCSPReason(t *testing.T, cert *x509.Certificate, issuer, signer ltCA, status int, revokedAt, producedAt time.Time, reason int) []byte {
+	t.Helper()
 	tmpl := ocsp.Response{Status: status, SerialNumber: cert.SerialNumber, ThisUpdate: producedAt,
 		NextUpdate: producedAt.Add(7 * 24 * time.Hour), RevokedAt: revokedAt}
 	if status == ocsp.Revoked {
-		tmpl.RevocationReason = ocsp.KeyCompromise
+		tmpl.RevocationReason = reason
 	}
 	if !signer.cert.Equal(issuer.cert) {
 		tmpl.Certificate = signer.cert

@@ -13,6 +13,8 @@ var longTermMessages = map[string][2]string{
 		"CA certificate {subject|q} of the chain was revoked at {revokedAt}, and nothing proves the signature existed before"},
 	"rev.revokedAfterPOE": {"certyfikat {subject|q} unieważniono {revokedAt}, po chwili {poe}, w której według znacznika czasu podpis już istniał: podpis pozostaje ważny",
 		"certificate {subject|q} was revoked at {revokedAt}, after {poe}, when a time-stamp proves the signature existed: the signature stands"},
+	"rev.revokedCompromised": {"certyfikat {subject|q} ze ścieżki urzędu znacznika czasu unieważniono {revokedAt} z powodu kompromitacji klucza ({reason}): jego znaczniki czasu nie są dowodem, także te datowane wcześniej",
+		"certificate {subject|q} of the time-stamping authority's chain was revoked at {revokedAt} for a key compromise ({reason}): its time-stamps prove nothing, even those dated before"},
 	"rev.suspended": {"certyfikat {subject|q} jest zawieszony od {revokedAt}: spróbuj później",
 		"certificate {subject|q} is suspended (on hold) since {revokedAt}: try later"},
 	"rev.suspendedAfterPOE": {"certyfikat {subject|q} zawieszono {revokedAt}, po chwili {poe}, w której według znacznika czasu podpis już istniał",

@@ -21,6 +21,7 @@ import (
 // A file that cannot be read as a PDF (or is encrypted with a user password or an unsupported handler) gives a report with Error set and TOTAL_FAILED; a readable
 // PDF without signatures gives no signatures and NO_SIGNATURE_FOUND.
 func PDF(ctx context.Context, r io.ReaderAt, size int64, p *Policy) FileReport {
+	p = p.forFile()
 	rep := FileReport{Format: "pades"}
 	res, err := pades.Verify(ctx, r, size, pades.VerifyOptions{})
 	if err != nil {

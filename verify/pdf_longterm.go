@@ -47,6 +47,7 @@ func (p *Policy) documentTimeStamps(ctx context.Context, res *pades.Result) []do
 func pdfValidationData(in *longTermInput, s *pades.Signature) {
 	if !s.Validation.Empty() {
 		in.Data = s.Validation
+		in.UndatedOCSP, in.UndatedCRLs = len(s.Validation.OCSP)-s.ValidationDatedOCSP, len(s.Validation.CRLs)-s.ValidationDatedCRLs
 		in.Embedded = append(append([]*x509.Certificate{}, in.Embedded...), s.Validation.Certificates...)
 	}
 }

@@ -29,6 +29,28 @@ type Policy struct {
 	// Fetch, when set, is asked for the revocation data of a chain whose embedded data gives no fresh answer
 	// (within the caller's context); nil keeps the validation offline, the default. The CLI's --online sets it.
 	Fetch revocation.Source
+
+	// memo remembers, within the validation of one file, what revocation data said (forFile sets it).
+	memo *revocation.Memo
+}
+
+// forFile returns a copy of p for validating one file: the revocation data its signatures and time-stamps share
+// (a PDF DSS) is then checked once (nil stays nil: it trusts nothing).
+func (p *Policy) forFile() *Policy {
+	if p == nil {
+		return nil
+	}
+	q := *p
+	q.memo = &revocation.Memo{}
+	return &q
+}
+
+// checkRevocation is revocation.Check, remembered for the file when forFile made p.
+func (p *Policy) checkRevocation(cert, issuer *x509.Certificate, d revocation.Data, now time.Time) revocation.Result {
+	if p == nil {
+		return revocation.Check(cert, issuer, d, now)
+	}
+	return p.memo.Check(cert, issuer, d, now)
 }
 
 // profileBySeal moves the report's trusted-profile identity to ClaimedProfile when the policy names the

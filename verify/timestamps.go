@@ -2,8 +2,10 @@ package verify
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/trustsign/trustsign/cms"
@@ -60,15 +62,41 @@ func (p *Policy) timeStampReport(ctx context.Context, kind string, st *cms.Signa
 		out.Reason, out.why = st.Err.Error(), fromLibrary(st.Err.Error())
 		return out
 	}
+	// a token is as strong as its TSA's key and its hashes: one a signature could not rely on proves nothing
+	if why, weak := p.tokenStrength(st); weak {
+		out.Indication, out.SubIndication, out.Reason, out.why = Indeterminate, CryptoConstraintsFailureNoPOE, why.English(), why
+		return out
+	}
 	embedded := append(slices.Clip(st.Token.SignedData.Certificates), sig.Embedded...)
 	genTime := st.Time
 	cr := p.longTerm(ctx, longTermInput{Leaf: st.Signer, Embedded: embedded, Data: sig.Data, SignaturePOE: &genTime,
-		DataPOE: sig.DataPOE, TSA: true})
+		DataPOE: sig.DataPOE, UndatedOCSP: sig.UndatedOCSP, UndatedCRLs: sig.UndatedCRLs, TSA: true})
 	out.Revocation = cr.Revocation
 	if cr.Check != Passed {
 		out.Indication, out.SubIndication, out.Reason, out.why = cr.Indication, cr.SubIndication, cr.Why.English(), cr.Why
 	}
 	return out
+}
+
+// tokenStrength reports why a checked token is too weak to rely on, under the rules signatures are held to: its
+// TSA's key (Policy.MinRSABits, ECDSA below P-256), its imprint hash or its SignerInfo's digest (MD5, SHA-1).
+func (p *Policy) tokenStrength(st *cms.SignatureTimeStamp) (Message, bool) {
+	if why, weak := p.keyStrength(st.Signer); weak {
+		return why, true
+	}
+	var hashes []string
+	for _, h := range []crypto.Hash{st.Token.Info.HashAlgorithm, st.Token.SignedData.SignerInfo.DigestAlgorithm} {
+		switch h {
+		case crypto.MD5:
+			hashes = append(hashes, "MD5")
+		case crypto.SHA1:
+			hashes = append(hashes, "SHA-1")
+		}
+	}
+	if len(hashes) > 0 {
+		return msg("alg.weak", "algorithms", strings.Join(dedupe(hashes), ", ")), true
+	}
+	return Message{}, false
 }
 
 // pdfTimeStamps adds the time-stamps of a PDF signature to r: the verdict of each, a finding for each that is not

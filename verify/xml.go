@@ -32,6 +32,7 @@ const DefaultMaxXMLBytes = 10<<20 + 512<<10
 
 // XML validates every signature of an XML document under the policy.
 func XML(name string, data []byte, p *Policy, o XMLOptions) FileReport {
+	p = p.forFile()
 	return XMLContext(context.Background(), name, data, p, o)
 }
 

@@ -127,7 +127,7 @@ func coversChain(leaf *x509.Certificate, in longTermInput, p *Policy) bool {
 		if issuer == nil {
 			return false
 		}
-		if revocation.NeedsStatus(c) && len(revocation.Check(c, issuer, in.Data, p.now()).Answers) == 0 {
+		if revocation.NeedsStatus(c) && len(p.checkRevocation(c, issuer, in.Data, p.now()).Answers) == 0 {
 			return false
 		}
 		c = issuer

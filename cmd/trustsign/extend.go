@@ -41,6 +41,8 @@ type stampFlags struct {
 	tsaTrust     []string
 	tsaTimeout   time.Duration
 	fetchTimeout time.Duration
+	// fetchAllowPrivate lets extend fetch from private addresses (see untrustedFetchClient).
+	fetchAllowPrivate bool
 }
 
 func addStampFlags(fl *pflag.FlagSet, f *stampFlags, levels, defaultLevel string) {
@@ -92,7 +94,12 @@ func newLongTerm(f *stampFlags, h crypto.Hash, chainFiles []string, certs []*x50
 		return nil, usageErr("--fetch-timeout must be positive")
 	}
 	if lt.extends() {
-		lt.validation = (&revocation.Fetcher{Timeout: f.fetchTimeout, Certificates: certs}).Collect
+		fetcher := &revocation.Fetcher{Timeout: f.fetchTimeout, Certificates: certs}
+		if !forSign {
+			// extend: the certificates come from a file someone else may have made
+			fetcher.Client = untrustedFetchClient(f.fetchAllowPrivate)
+		}
+		lt.validation = fetcher.Collect
 	}
 	if len(f.tsaURLs) == 0 {
 		lt.stamp = func(context.Context, []byte) ([]byte, error) {
@@ -242,7 +249,8 @@ result to OUT, without breaking them; anyone's signatures, not only trustsign's.
   b-lta  and an archive time-stamp (XAdES ArchiveTimeStamp; a PDF document time-stamp). Run extend --level
          b-lta again to renew it before its TSA certificate expires.
 
-Revocation data is fetched from the URLs the certificates name (AIA, CRL distribution points); --chain adds
+Revocation data is fetched from the URLs the certificates name (AIA, CRL distribution points), only from public
+addresses unless --fetch-allow-private (the certificates come from the file); --chain adds
 certificates that help build the chains. --tsa is required for b-t and b-lta; for b-lt only when a signature has
 no time-stamp yet.
 
@@ -263,6 +271,7 @@ is unreadable as its format; 66 a file cannot be read; 73 OUT cannot be written.
 	}
 	fl := cmd.Flags()
 	addStampFlags(fl, &f.stamp, "b-t, b-lt or b-lta", "")
+	fl.BoolVar(&f.stamp.fetchAllowPrivate, "fetch-allow-private", false, "let b-lt and b-lta fetch from loopback, private and other non-public addresses the file's certificates name (refused by default)")
 	fl.StringSliceVar(&f.chain, "chain", nil, "certificates `FILE` (PEM) that help build the signer's and the TSA's chains, repeatable")
 	fl.StringVarP(&f.output, "output", "o", "", "output `FILE` (- for standard output; may name the input to extend it in place)")
 	fl.IntVar(&f.maxXML, "max-xml-size", verify.DefaultMaxXMLBytes, "largest XML document accepted, in bytes")

@@ -29,6 +29,7 @@ type verifyFlags struct {
 	maxSize                        int
 	at                             string
 	online                         bool
+	fetchAllowPrivate              bool
 	fetchTimeout                   time.Duration
 }
 
@@ -41,7 +42,8 @@ func newVerifyCmd() *cobra.Command {
 covers and the verdict (ETSI EN 319 102-1 indications).
 
 FILE - reads standard input. Nothing is fetched from the network unless --online is given: then the OCSP
-responses and CRLs a signature does not carry are fetched from the URLs its certificates name.
+responses and CRLs a signature does not carry are fetched from the URLs its certificates name, only from public
+addresses unless --fetch-allow-private.
 
 Exit codes: 0 every signature TOTAL_PASSED; 1 any TOTAL_FAILED (a malformed file counts as TOTAL_FAILED);
 2 the worst is INDETERMINATE; 3 no signature found (also for a file that is neither XML nor PDF); 64 usage
@@ -66,6 +68,7 @@ error; 65 a --trust, --intermediates or --profile-seal file holds no certificate
 	fl.IntVar(&f.maxSize, "max-xml-size", verify.DefaultMaxXMLBytes, "largest XML document accepted, in bytes")
 	fl.StringVar(&f.at, "at", "", "validation time (RFC 3339; default now)")
 	fl.BoolVar(&f.online, "online", false, "fetch revocation data (OCSP, CRL) a signature lacks from the URLs its certificates name; default offline: only the data embedded in the file counts")
+	fl.BoolVar(&f.fetchAllowPrivate, "fetch-allow-private", false, "with --online: let it fetch from loopback, private and other non-public addresses the file's certificates name (refused by default)")
 	fl.DurationVar(&f.fetchTimeout, "fetch-timeout", 10*time.Second, "with --online: time-out of each OCSP, CRL or certificate download")
 	return cmd
 }
@@ -128,9 +131,12 @@ func runVerify(cmd *cobra.Command, f *verifyFlags, files []string) error {
 		if f.fetchTimeout <= 0 {
 			return usageErr("--fetch-timeout must be positive")
 		}
-		setOnline(policy, &revocation.Fetcher{Timeout: f.fetchTimeout, Certificates: append(policy.Intermediates, policy.Roots...)})
+		setOnline(policy, &revocation.Fetcher{Timeout: f.fetchTimeout, Certificates: append(policy.Intermediates, policy.Roots...),
+			Client: untrustedFetchClient(f.fetchAllowPrivate)})
 	} else if cmd.Flags().Changed("fetch-timeout") {
 		return usageErr("--fetch-timeout applies to --online")
+	} else if f.fetchAllowPrivate {
+		return usageErr("--fetch-allow-private applies to --online")
 	}
 	detached := map[string][]byte{}
 	for _, p := range f.detached {
