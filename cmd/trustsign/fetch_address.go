@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"syscall"
 	"time"
+
+	"github.com/trustsign/trustsign/internal/netguard"
 )
 
 // untrustedFetchClient is the HTTP client of a revocation.Fetcher that follows the URLs of certificates someone
@@ -25,33 +27,14 @@ func untrustedFetchClient(allowPrivate bool) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
-// nonPublic are the ranges that IsGlobalUnicast and IsPrivate leave in but no CA serves revocation data from.
-var nonPublic = []netip.Prefix{
-	netip.MustParsePrefix("100.64.0.0/10"),   // shared address space (carrier-grade NAT)
-	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
-	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
-	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64: reaches IPv4 addresses, private ones too
-	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
-	netip.MustParsePrefix("2002::/16"),       // 6to4: embeds an IPv4 address
-	netip.MustParsePrefix("fec0::/10"),       // deprecated site-local
-	netip.MustParsePrefix("2001:db8::/32"),   // documentation
-	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
-	netip.MustParsePrefix("198.51.100.0/24"), // documentation
-	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
-}
-
-// refusePrivateAddress is a net.Dialer Control refusing any address but a public unicast one.
+// refusePrivateAddress is a net.Dialer Control refusing any address in a special-purpose range (netguard).
 func refusePrivateAddress(network, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("fetch refused: address %q: %w", address, err)
 	}
 	ip := ap.Addr().Unmap()
-	ok := ip.IsGlobalUnicast() && !ip.IsPrivate()
-	for _, p := range nonPublic {
-		ok = ok && !p.Contains(ip)
-	}
-	if !ok {
+	if netguard.SpecialPurpose(ip) {
 		return fmt.Errorf("fetch refused: %s is not a public address (a file's certificates name it; --fetch-allow-private allows it)", ip)
 	}
 	return nil
