@@ -1,0 +1,337 @@
+// Package postgres is trustsign's PostgreSQL store backend, for deployments that run several `trustsign serve` nodes
+// on one database. It implements store.Backend over one table, kv(bucket, key, value), so the typed layer of package
+// store (indexes, compare-and-set, the audit chain) is written once and behaves as on bbolt; store/storetest proves it.
+//
+// Transactions are SERIALIZABLE and retried (with bounded, jittered backoff) on serialization failures (SQLSTATE
+// 40001) and deadlocks (40P01); the store.Backend contract already says fn may run more than once. View runs READ
+// ONLY. Schema migrations are embedded and applied by Open under an advisory lock, so nodes starting together
+// migrate once.
+//
+// It is not a general SQL mapping: records stay JSON values under byte keys, exactly as on bbolt.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/trustsign/trustsign/store"
+)
+
+// Options configures Open.
+type Options struct {
+	// ChainKeyFile is the audit chain key file (audit.ChainKeyFileName in the data directory). Every node of one
+	// database needs the same file: Open makes it for a new store and refuses a store keyed with another key or
+	// keyed without it (ErrChainKeyMissing). Required unless NoChainKey.
+	ChainKeyFile string
+	// NoChainKey leaves the audit chain unkeyed (tests of the backend alone).
+	NoChainKey bool
+	// Schema, if set, is the PostgreSQL schema the tables live in (created if missing; set as search_path).
+	Schema string
+	// MaxConns is the pool size (default: pgxpool's, max(4, CPUs), or pool_max_conns in the URL).
+	MaxConns int32
+	// MaxAttempts bounds how often a transaction is run when it keeps failing with a serialization failure or a
+	// deadlock (default 40).
+	MaxAttempts int
+}
+
+// DB is an open PostgreSQL store. Its embedded *store.DB gives the typed API.
+type DB struct {
+	*store.DB
+	pool   *pgxpool.Pool
+	opts   Options
+	closed atomic.Bool
+	schema int
+}
+
+// Open connects to the database at url (postgres://… or a key=value DSN), applies the embedded migrations and
+// keys the audit chain (see Options.ChainKeyFile).
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	if opts.ChainKeyFile == "" && !opts.NoChainKey {
+		return nil, errors.New("postgres: Options.ChainKeyFile is required (the audit chain key file in the data directory)")
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 40
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parsing the URL: %w", err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	if cfg.MaxConns < 2 {
+		cfg.MaxConns = 2 // Open holds the migration lock on one connection while it reads the audit log on another
+	}
+	if opts.Schema != "" {
+		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db := &DB{pool: pool, opts: opts}
+	db.DB = store.New(backend{db})
+	if err := db.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if !opts.NoChainKey {
+		if err := db.prepareChainKey(ctx); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// Pool exposes the connection pool (for readiness checks, stats and tests).
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Schema returns the database's schema version after Open.
+func (db *DB) Schema() int { return db.schema }
+
+// Ping checks that the database answers (for /readyz).
+func (db *DB) Ping(ctx context.Context) error {
+	if db.closed.Load() {
+		return store.ErrClosed
+	}
+	return db.pool.Ping(ctx)
+}
+
+// backend adapts DB to store.Backend (the names View/Update are taken on DB by the typed layer).
+type backend struct{ db *DB }
+
+func (b backend) View(ctx context.Context, fn func(store.KVTx) error) error {
+	return b.db.run(ctx, true, fn)
+}
+
+func (b backend) Update(ctx context.Context, fn func(store.KVTx) error) error {
+	return b.db.run(ctx, false, fn)
+}
+
+// Batch is Update: PostgreSQL commits concurrent transactions in parallel, so there is nothing to coalesce.
+func (b backend) Batch(ctx context.Context, fn func(store.KVTx) error) error {
+	return b.db.run(ctx, false, fn)
+}
+
+func (b backend) Close() error {
+	if b.db.closed.Swap(true) {
+		return nil
+	}
+	b.db.pool.Close()
+	return nil
+}
+
+// retryable reports a failure that running the transaction again may not meet.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// run runs fn in a transaction, again (after a short random wait) while it fails with a serialization failure or
+// a deadlock, at most MaxAttempts times.
+func (db *DB) run(ctx context.Context, readOnly bool, fn func(store.KVTx) error) error {
+	backoff := time.Millisecond
+	for attempt := 1; ; attempt++ {
+		if db.closed.Load() {
+			return store.ErrClosed
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := db.runOnce(ctx, readOnly, fn)
+		if err == nil || !retryable(err) || attempt >= db.opts.MaxAttempts {
+			if err != nil && db.closed.Load() {
+				return fmt.Errorf("%w: %v", store.ErrClosed, err)
+			}
+			return err
+		}
+		wait := backoff/2 + rand.N(backoff)
+		if backoff < 64*time.Millisecond {
+			backoff *= 2
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (db *DB) runOnce(ctx context.Context, readOnly bool, fn func(store.KVTx) error) (err error) {
+	mode := pgx.ReadWrite
+	if readOnly {
+		mode = pgx.ReadOnly
+	}
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: mode})
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	kt := &kvTx{ctx: ctx, tx: tx, readOnly: readOnly}
+	if err := fn(kt); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		if kt.failed != nil && !errors.Is(err, kt.failed) {
+			// fn turned the database's failure into its own error (or dropped it): a retryable failure is
+			// still retried, whatever fn made of it
+			if retryable(kt.failed) {
+				return kt.failed
+			}
+		}
+		return err
+	}
+	if kt.failed != nil {
+		// fn ignored a failed statement: the transaction is aborted and must not pass as committed
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return kt.failed
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+// kvTx is one transaction. failed keeps the first database error: after it PostgreSQL refuses every statement
+// until rollback, so the transaction cannot commit whatever fn does with the error.
+type kvTx struct {
+	ctx      context.Context
+	tx       pgx.Tx
+	readOnly bool
+	failed   error
+}
+
+func (k *kvTx) fail(err error) error {
+	if k.failed == nil {
+		k.failed = err
+	}
+	return err
+}
+
+var errReadOnly = fmt.Errorf("%w: read-only transaction", store.ErrInvalid)
+
+func (k *kvTx) Get(bucket string, key []byte) ([]byte, error) {
+	var v []byte
+	err := k.tx.QueryRow(k.ctx, `SELECT value FROM kv WHERE bucket = $1 AND key = $2`, bucket, key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, k.fail(fmt.Errorf("postgres: get: %w", err))
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+func (k *kvTx) Put(bucket string, key, value []byte) error {
+	if k.readOnly {
+		return errReadOnly
+	}
+	if len(key) == 0 {
+		return fmt.Errorf("%w: empty key", store.ErrInvalid)
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	_, err := k.tx.Exec(k.ctx, `INSERT INTO kv (bucket, key, value) VALUES ($1, $2, $3)
+		ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, bucket, key, value)
+	if err != nil {
+		return k.fail(fmt.Errorf("postgres: put: %w", err))
+	}
+	return nil
+}
+
+func (k *kvTx) Delete(bucket string, key []byte) error {
+	if k.readOnly {
+		return errReadOnly
+	}
+	if _, err := k.tx.Exec(k.ctx, `DELETE FROM kv WHERE bucket = $1 AND key = $2`, bucket, key); err != nil {
+		return k.fail(fmt.Errorf("postgres: delete: %w", err))
+	}
+	return nil
+}
+
+// scanPage is how many rows Scan reads per query. Scan reads a page, closes it, then calls fn, so fn may use the
+// transaction (one connection runs one query at a time).
+const scanPage = 256
+
+func (k *kvTx) Scan(bucket string, prefix, start []byte, fn func(k, v []byte) (bool, error)) error {
+	lo := prefix
+	if string(start) > string(lo) {
+		lo = start
+	}
+	if lo == nil {
+		lo = []byte{}
+	}
+	hi := prefixEnd(prefix) // nil: no upper bound
+	inclusive := true
+	for {
+		type row struct{ k, v []byte }
+		op := ">"
+		if inclusive {
+			op = ">="
+		}
+		rows, err := k.tx.Query(k.ctx, `SELECT key, value FROM kv WHERE bucket = $1 AND key `+op+` $2
+			AND ($3::bytea IS NULL OR key < $3) ORDER BY key LIMIT `+fmt.Sprint(scanPage), bucket, lo, hi)
+		if err != nil {
+			return k.fail(fmt.Errorf("postgres: scan: %w", err))
+		}
+		page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			err := r.Scan(&x.k, &x.v)
+			return x, err
+		})
+		if err != nil {
+			return k.fail(fmt.Errorf("postgres: scan: %w", err))
+		}
+		for _, r := range page {
+			if r.v == nil {
+				r.v = []byte{}
+			}
+			more, err := fn(r.k, r.v)
+			if err != nil || !more {
+				return err
+			}
+		}
+		if len(page) < scanPage {
+			return nil
+		}
+		lo, inclusive = page[len(page)-1].k, false
+	}
+}
+
+// prefixEnd returns the least key greater than every key starting with prefix, or nil when there is none (an
+// empty prefix, or one of only 0xFF bytes).
+func prefixEnd(prefix []byte) []byte {
+	end := append([]byte(nil), prefix...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xFF {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+func (k *kvTx) Last(bucket string) ([]byte, []byte, error) {
+	var key, v []byte
+	err := k.tx.QueryRow(k.ctx, `SELECT key, value FROM kv WHERE bucket = $1 ORDER BY key DESC LIMIT 1`, bucket).Scan(&key, &v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, k.fail(fmt.Errorf("postgres: last: %w", err))
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return key, v, nil
+}
