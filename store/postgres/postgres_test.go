@@ -132,3 +132,97 @@ func TestPrefixEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestSerializationFailureRetried interleaves two read-modify-write transactions on one key so that the second
+// fails with a serialization failure; it is run again and sees the first one's write. The second transaction's fn
+// swallows the failure on its first run: that must not pass as a commit either.
+func TestSerializationFailureRetried(t *testing.T) {
+	url := testURL(t)
+	db := openIn(t, url, t.TempDir(), postgres.Options{NoChainKey: true})
+	defer db.Close()
+	kv := db.Backend()
+	ctx := context.Background()
+	if err := kv.Update(ctx, func(tx store.KVTx) error { return tx.Put("c", []byte("n"), []byte("0")) }); err != nil {
+		t.Fatal(err)
+	}
+	read2, commit1 := make(chan struct{}), make(chan struct{})
+	done1 := make(chan error, 1)
+	go func() {
+		done1 <- kv.Update(ctx, func(tx store.KVTx) error {
+			v, err := tx.Get("c", []byte("n"))
+			if err != nil {
+				return err
+			}
+			<-read2 // the second transaction has read the old value
+			return tx.Put("c", []byte("n"), append(append([]byte{}, v...), '1'))
+		})
+		close(commit1)
+	}()
+	runs := 0
+	err := kv.Update(ctx, func(tx store.KVTx) error {
+		runs++
+		v, err := tx.Get("c", []byte("n"))
+		if err != nil {
+			return err
+		}
+		if runs == 1 {
+			close(read2)
+			<-commit1
+		}
+		_ = tx.Put("c", []byte("n"), append(append([]byte{}, v...), '2')) // swallowed: see above
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done1; err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := kv.View(ctx, func(tx store.KVTx) error {
+		v, err := tx.Get("c", []byte("n"))
+		got = string(v)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got != "012" || runs != 2 {
+		t.Fatalf("value %q after %d runs, want \"012\" after 2 (the failed run retried on the committed value)", got, runs)
+	}
+}
+
+// TestNodesStartTogether opens one new database from several nodes at once: the migrations run once and every
+// node ends up with the one chain key the first node made.
+func TestNodesStartTogether(t *testing.T) {
+	url := testURL(t)
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "audit-chain.key")
+	const nodes = 4
+	errs := make(chan error, nodes)
+	dbs := make(chan *postgres.DB, nodes)
+	t.Cleanup(func() { dropSchema(t, url, schemaFor(dir)) })
+	for i := 0; i < nodes; i++ {
+		go func() {
+			db, err := postgres.Open(context.Background(), url, postgres.Options{ChainKeyFile: keyFile, Schema: schemaFor(dir)})
+			errs <- err
+			dbs <- db
+		}()
+	}
+	var ids []string
+	for i := 0; i < nodes; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		db := <-dbs
+		defer db.Close()
+		if db.Schema() != postgres.SchemaVersion() {
+			t.Errorf("schema %d, want %d", db.Schema(), postgres.SchemaVersion())
+		}
+		ids = append(ids, db.AuditChainKey().ID())
+	}
+	for _, id := range ids[1:] {
+		if id != ids[0] {
+			t.Fatalf("nodes keyed the chain differently: %v", ids)
+		}
+	}
+}
