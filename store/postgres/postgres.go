@@ -33,6 +33,10 @@ type Options struct {
 	ChainKeyFile string
 	// NoChainKey leaves the audit chain unkeyed (tests of the backend alone).
 	NoChainKey bool
+	// AdoptChainKey makes ChainKeyFile the key of a database that holds audit records but names no key yet: one
+	// filled by copying a bbolt store (its audit log is keyed with that store's key file). Without it Open refuses
+	// such a database (ErrChainKeyMissing) rather than guess.
+	AdoptChainKey bool
 	// Schema, if set, is the PostgreSQL schema the tables live in (created if missing; set as search_path).
 	Schema string
 	// MaxConns is the pool size (default: pgxpool's, max(4, CPUs), or pool_max_conns in the URL).
@@ -130,10 +134,15 @@ func (b backend) Close() error {
 	return nil
 }
 
-// retryable reports a failure that running the transaction again may not meet.
+// retryable reports a failure that running the transaction again may not meet: a serialization failure or a
+// deadlock (the server rolled the transaction back), or a connection failure before anything reached the server
+// (pgconn.SafeToRetry: a pooled connection the server dropped, e.g. after a restart).
 func retryable(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01"
+	}
+	return pgconn.SafeToRetry(err)
 }
 
 // run runs fn in a transaction, again (after a short random wait) while it fails with a serialization failure or

@@ -1,15 +1,22 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/trustsign/trustsign/audit"
 	"github.com/trustsign/trustsign/store"
+	"github.com/trustsign/trustsign/store/bbolt"
 	"github.com/trustsign/trustsign/store/postgres"
 	"github.com/trustsign/trustsign/store/storetest"
 )
@@ -224,5 +231,88 @@ func TestNodesStartTogether(t *testing.T) {
 		if id != ids[0] {
 			t.Fatalf("nodes keyed the chain differently: %v", ids)
 		}
+	}
+}
+
+// TestAdoptChainKeyOfCopiedBboltStore copies a bbolt store's buckets (with its keyed audit log) into a new
+// database, as a migration does: Open refuses the database until told to adopt the bbolt key file, and afterwards
+// the chain (the copied records and one appended on PostgreSQL) verifies under that key.
+func TestAdoptChainKeyOfCopiedBboltStore(t *testing.T) {
+	url := testURL(t)
+	ctx := context.Background()
+	boltDir := t.TempDir()
+	src, err := bbolt.Open(filepath.Join(boltDir, bbolt.FileName), bbolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for i := 0; i < 3; i++ {
+		if err := src.Update(ctx, func(tx *store.Tx) error {
+			return tx.Audit(audit.Event{Time: t0.Add(time.Duration(i) * time.Minute), Kind: "test.copy", Actor: "system"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type pair struct {
+		bucket string
+		k, v   []byte
+	}
+	var pairs []pair
+	if err := src.Bolt().View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			return b.ForEach(func(k, v []byte) error {
+				pairs = append(pairs, pair{string(name), bytes.Clone(k), bytes.Clone(v)})
+				return nil
+			})
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	src.Close()
+
+	dir := t.TempDir()
+	raw := openIn(t, url, dir, postgres.Options{NoChainKey: true})
+	if err := raw.Backend().Update(ctx, func(tx store.KVTx) error {
+		for _, p := range pairs {
+			if err := tx.Put(p.bucket, p.k, p.v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	keyFile := filepath.Join(boltDir, audit.ChainKeyFileName)
+	opts := postgres.Options{ChainKeyFile: keyFile, Schema: schemaFor(dir)}
+	if _, err := postgres.Open(ctx, url, opts); !errors.Is(err, postgres.ErrChainKeyMissing) {
+		t.Fatalf("open without AdoptChainKey: %v, want ErrChainKeyMissing", err)
+	}
+	opts.AdoptChainKey = true
+	db, err := postgres.Open(ctx, url, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(ctx, func(tx *store.Tx) error {
+		return tx.Audit(audit.Event{Time: t0.Add(time.Hour), Kind: "test.after", Actor: "system"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v := audit.NewVerifier(audit.VerifyOptions{ChainKey: db.AuditChainKey()})
+	n := 0
+	if err := db.ScanAudit(ctx, 1, func(seq uint64, raw []byte) error {
+		var r audit.Record
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return err
+		}
+		n++
+		return v.Next(r, n)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Done(); err != nil || n != 4 {
+		t.Fatalf("%d records, verify: %v", n, err)
 	}
 }

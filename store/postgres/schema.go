@@ -160,8 +160,8 @@ func (db *DB) prepareChainKey(ctx context.Context) error {
 				}
 			} else if last == 0 {
 				key.KeyedFrom = 1
-			} else {
-				return fmt.Errorf("%w: %s exists but the database (with %d audit records) names no chain key", ErrChainKeyMissing, path, last)
+			} else if !db.opts.AdoptChainKey {
+				return fmt.Errorf("%w: %s exists but the database (with %d audit records) names no chain key (after copying a bbolt store, open once with AdoptChainKey)", ErrChainKeyMissing, path, last)
 			}
 			if err := key.Save(path); err != nil {
 				return fmt.Errorf("store: writing the audit chain key: %w", err)
