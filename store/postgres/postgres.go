@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -134,19 +135,25 @@ func (b backend) Close() error {
 	return nil
 }
 
-// retryable reports a failure that running the transaction again may not meet: a serialization failure or a
-// deadlock (the server rolled the transaction back), or a connection failure before anything reached the server
-// (pgconn.SafeToRetry: a pooled connection the server dropped, e.g. after a restart).
-func retryable(err error) bool {
+// serializationFailure reports a failure after which the server rolled the transaction back and running it again
+// may succeed: a serialization failure (40001) or a deadlock (40P01).
+func serializationFailure(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// connectionFailure reports a lost or refused connection: a network error pgconn says reached nothing
+// (SafeToRetry), a server shutting down or starting (57P01-57P03), a connection exception (class 08).
+func connectionFailure(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		return pe.Code == "40001" || pe.Code == "40P01"
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
 	}
 	return pgconn.SafeToRetry(err)
 }
 
-// run runs fn in a transaction, again (after a short random wait) while it fails with a serialization failure or
-// a deadlock, at most MaxAttempts times.
+// run runs fn in a transaction, again (after a short random wait) while an attempt fails in a way that a new
+// attempt may not (see runOnce), at most MaxAttempts times.
 func (db *DB) run(ctx context.Context, readOnly bool, fn func(store.KVTx) error) error {
 	backoff := time.Millisecond
 	for attempt := 1; ; attempt++ {
@@ -156,8 +163,8 @@ func (db *DB) run(ctx context.Context, readOnly bool, fn func(store.KVTx) error)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := db.runOnce(ctx, readOnly, fn)
-		if err == nil || !retryable(err) || attempt >= db.opts.MaxAttempts {
+		again, err := db.runOnce(ctx, readOnly, fn)
+		if err == nil || !again || attempt >= db.opts.MaxAttempts {
 			if err != nil && db.closed.Load() {
 				return fmt.Errorf("%w: %v", store.ErrClosed, err)
 			}
@@ -175,36 +182,44 @@ func (db *DB) run(ctx context.Context, readOnly bool, fn func(store.KVTx) error)
 	}
 }
 
-func (db *DB) runOnce(ctx context.Context, readOnly bool, fn func(store.KVTx) error) (err error) {
+// runOnce runs one attempt. again says that the attempt certainly did not commit and a new one may succeed: a
+// serialization failure or deadlock anywhere (the server rolled back), or a lost connection before COMMIT was
+// sent (nothing commits without it). A connection lost during COMMIT is not retried: the commit may have happened,
+// and running fn again could apply it twice; the caller gets the error.
+func (db *DB) runOnce(ctx context.Context, readOnly bool, fn func(store.KVTx) error) (again bool, err error) {
 	mode := pgx.ReadWrite
 	if readOnly {
 		mode = pgx.ReadOnly
 	}
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: mode})
 	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+		return ctx.Err() == nil && connectionFailure(err), fmt.Errorf("postgres: begin: %w", err)
 	}
 	kt := &kvTx{ctx: ctx, tx: tx, readOnly: readOnly}
+	beforeCommit := func(failed error) bool {
+		return ctx.Err() == nil && (serializationFailure(failed) || connectionFailure(failed) || tx.Conn().IsClosed())
+	}
 	if err := fn(kt); err != nil {
 		_ = tx.Rollback(context.WithoutCancel(ctx))
-		if kt.failed != nil && !errors.Is(err, kt.failed) {
-			// fn turned the database's failure into its own error (or dropped it): a retryable failure is
-			// still retried, whatever fn made of it
-			if retryable(kt.failed) {
-				return kt.failed
+		if kt.failed != nil && beforeCommit(kt.failed) {
+			// the database failed the transaction, whatever fn made of the error: run it again, or report the
+			// database's error if that was the last attempt
+			if errors.Is(err, kt.failed) {
+				return true, err
 			}
+			return true, kt.failed
 		}
-		return err
+		return false, err
 	}
 	if kt.failed != nil {
 		// fn ignored a failed statement: the transaction is aborted and must not pass as committed
 		_ = tx.Rollback(context.WithoutCancel(ctx))
-		return kt.failed
+		return beforeCommit(kt.failed), kt.failed
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return serializationFailure(err), fmt.Errorf("postgres: commit: %w", err)
 	}
-	return nil
+	return false, nil
 }
 
 // kvTx is one transaction. failed keeps the first database error: after it PostgreSQL refuses every statement

@@ -7,8 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -314,5 +317,37 @@ func TestAdoptChainKeyOfCopiedBboltStore(t *testing.T) {
 	}
 	if _, err := v.Done(); err != nil || n != 4 {
 		t.Fatalf("%d records, verify: %v", n, err)
+	}
+}
+
+// TestServerRestartRecovered restarts the server under an open store (testdb.sh restart): the pool's connections
+// are cut, and the next transactions reconnect by themselves. It needs TRUSTSIGN_TEST_POSTGRES_DIR, the directory
+// testdb.sh start made, and runs testdb.sh as the user it runs as (root or postgres).
+func TestServerRestartRecovered(t *testing.T) {
+	url := testURL(t)
+	dataDir := os.Getenv("TRUSTSIGN_TEST_POSTGRES_DIR")
+	if dataDir == "" {
+		t.Skip("TRUSTSIGN_TEST_POSTGRES_DIR not set: the test restarts the server testdb.sh started there")
+	}
+	db := openIn(t, url, t.TempDir(), postgres.Options{NoChainKey: true, MaxConns: 4})
+	defer db.Close()
+	ctx := context.Background()
+	put := func(k string) error {
+		return db.Backend().Update(ctx, func(tx store.KVTx) error { return tx.Put("r", []byte(k), []byte("v")) })
+	}
+	// fill the pool with idle connections, which the restart will cut
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = put(fmt.Sprint("warm", i)) }()
+	}
+	wg.Wait()
+	if out, err := exec.Command("./testdb.sh", "restart", dataDir).CombinedOutput(); err != nil {
+		t.Fatalf("restart: %v\n%s", err, out)
+	}
+	for i := 0; i < 8; i++ {
+		if err := put(fmt.Sprint("after", i)); err != nil {
+			t.Fatalf("write %d after the restart: %v", i, err)
+		}
 	}
 }

@@ -4,6 +4,9 @@
 #   url=$(store/postgres/testdb.sh start)        # data under a new /tmp/trustsign-pg.XXXXXX, owned by postgres
 #   TRUSTSIGN_TEST_POSTGRES=$url go test ./store/postgres/
 #   store/postgres/testdb.sh stop DIR           # DIR as printed on stderr by start
+#   store/postgres/testdb.sh restart DIR        # fault tests: cut every connection, keep the data
+#
+# Exporting TRUSTSIGN_TEST_POSTGRES_DIR=DIR as well lets the tests restart the server (TestServerRestartRecovered).
 #
 # The server listens on 127.0.0.1 only (and a socket in DIR), on a free port, with trust authentication for the
 # user postgres: it is for tests, never for data. Run as root (it drops to the postgres user) or as postgres.
@@ -53,6 +56,12 @@ start)
 	echo "postgres://postgres@127.0.0.1:$PORT/postgres?sslmode=disable"
 	echo "testdb.sh: data in $DIR; stop with: $0 stop $DIR" >&2
 	;;
+restart)
+	# for fault tests: connections are cut, the port and data stay
+	B=$(bin)
+	DIR=${2:?usage: testdb.sh restart DIR}
+	as_postgres "'$B/pg_ctl' -D '$DIR/data' -l '$DIR/server.log' -m fast -w -t 30 restart >/dev/null"
+	;;
 stop)
 	B=$(bin)
 	DIR=${2:?usage: testdb.sh stop DIR}
@@ -60,7 +69,7 @@ stop)
 	rm -rf "$DIR"
 	;;
 *)
-	echo "usage: testdb.sh start [DIR] | stop DIR" >&2
+	echo "usage: testdb.sh start [DIR] | restart DIR | stop DIR" >&2
 	exit 2
 	;;
 esac
