@@ -1,0 +1,319 @@
+package api_test
+
+// Two nodes on one PostgreSQL (issue 13, "Several nodes"): two full services (profile service, signing flow, REST
+// API, wired as `trustsign serve` wires them), each with its own postgres.Open on one database, as two processes
+// would have, behind a round-robin reverse proxy. Both nodes share the profile secret, the audit chain key file and
+// one message recorder (as nodes sharing --data share the outbox). Tests skip when TRUSTSIGN_TEST_POSTGRES is unset.
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/trustsign/trustsign/api"
+	"github.com/trustsign/trustsign/audit"
+	"github.com/trustsign/trustsign/client"
+	"github.com/trustsign/trustsign/client/clienttest"
+	"github.com/trustsign/trustsign/internal/testpki"
+	"github.com/trustsign/trustsign/notify"
+	"github.com/trustsign/trustsign/profile"
+	"github.com/trustsign/trustsign/signer"
+	"github.com/trustsign/trustsign/signing"
+	"github.com/trustsign/trustsign/store/postgres"
+	"github.com/trustsign/trustsign/verify"
+)
+
+// postgresURL returns TRUSTSIGN_TEST_POSTGRES or skips the test.
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv("TRUSTSIGN_TEST_POSTGRES")
+	if u == "" {
+		t.Skip("TRUSTSIGN_TEST_POSTGRES not set: start a server with store/postgres/testdb.sh and export the URL it prints")
+	}
+	return u
+}
+
+// freshDatabase creates a database of the test's own on the server at admin and returns its URL; it is dropped
+// when the test ends.
+func freshDatabase(t *testing.T, admin string) string {
+	t.Helper()
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "nodes_" + hex.EncodeToString(b)
+	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", admin, err)
+	}
+	defer conn.Close(bg)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(bg, 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+			return
+		}
+		defer conn.Close(bg)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// node is one service process: its own store connection pool, domain services and API.
+type node struct {
+	name     string
+	DB       *postgres.DB
+	Profiles *profile.Service
+	Signing  *signing.Service
+	API      *api.Server
+	HTTP     *httptest.Server
+}
+
+// cluster is two nodes on one database behind a round-robin proxy.
+type cluster struct {
+	nodes  []*node
+	proxy  *httptest.Server
+	next   atomic.Uint64
+	clock  *settableClock
+	sent   *notify.Recorder
+	seal   *signer.Seal
+	policy *verify.Policy
+	logs   *clienttest.Buffer
+	url    string // the database
+	dir    string // the shared data directory (chain key)
+
+	officerOnce sync.Once
+	officerID   string
+	officerErr  error
+	mu          sync.Mutex
+	pesels      []string
+}
+
+// clusterOptions adjust every node alike.
+type clusterOptions struct {
+	nodes   int
+	codes   profile.CodeOptions
+	msgs    profile.MessageOptions
+	apiCfg  func(*api.Config)
+	notify  func(node string) func(context.Context, signing.Request)
+	profile func(*profile.Options)
+}
+
+var nodesPKI = sync.OnceValue(testpki.New)
+
+// newCluster starts the nodes (two by default) on a new database.
+func newCluster(t *testing.T, o clusterOptions) *cluster {
+	t.Helper()
+	admin := postgresURL(t)
+	if o.nodes == 0 {
+		o.nodes = 2
+	}
+	c := &cluster{clock: &settableClock{t: time.Now().Truncate(time.Second)}, sent: &notify.Recorder{},
+		logs: &clienttest.Buffer{}, url: freshDatabase(t, admin), dir: t.TempDir()}
+	p := nodesPKI()
+	var err error
+	if c.seal, err = signer.NewSeal(p.EC256.Key, p.EC256.Chain); err != nil {
+		t.Fatal(err)
+	}
+	c.policy = &verify.Policy{Roots: []*x509.Certificate{p.Root}, Intermediates: c.seal.Chain}
+	for i := 0; i < o.nodes; i++ {
+		c.nodes = append(c.nodes, c.startNode(t, fmt.Sprintf("node%c", 'A'+i), o))
+	}
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		n := c.nodes[c.next.Add(1)%uint64(len(c.nodes))]
+		target, _ := url.Parse(n.HTTP.URL)
+		r.SetURL(target)
+		r.Out.Host = r.In.Host
+	}}
+	c.proxy = httptest.NewServer(rp)
+	t.Cleanup(c.proxy.Close)
+	t.Cleanup(func() { c.checkLog(t) })
+	return c
+}
+
+func (c *cluster) startNode(t *testing.T, name string, o clusterOptions) *node {
+	t.Helper()
+	db, err := postgres.Open(bg, c.url, postgres.Options{ChainKeyFile: filepath.Join(c.dir, audit.ChainKeyFileName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &node{name: name, DB: db}
+	t.Cleanup(func() { db.Close() })
+	po := profile.Options{Clock: c.clock, Secret: nodesSecret, Argon2: profile.Argon2Params{Memory: 64, Time: 1, Threads: 1},
+		UnsafeFastHashing: true, Codes: o.codes, Messages: o.msgs}
+	if o.profile != nil {
+		o.profile(&po)
+	}
+	if n.Profiles, err = profile.New(db, c.sent, po); err != nil {
+		t.Fatal(err)
+	}
+	so := signing.Options{Clock: c.clock, SignURL: func(id string) string { return c.proxy.URL + "/sign/" + id }}
+	if o.notify != nil {
+		so.Notify = o.notify(name)
+	}
+	n.Signing = signing.New(db, n.Profiles, c.seal, so)
+	logger := slog.New(slog.NewJSONHandler(c.logs, nil)).With("node", name)
+	cfg := api.Config{Logger: logger, Clock: c.clock, VerifyPolicy: c.policy, Profiles: n.Profiles, Signing: n.Signing,
+		Maintenance: db, Ready: db.Ping}
+	if o.apiCfg != nil {
+		o.apiCfg(&cfg)
+	}
+	if n.API, err = api.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	n.HTTP = httptest.NewServer(n.API)
+	t.Cleanup(n.HTTP.Close)
+	t.Cleanup(n.Profiles.WaitForDeliveries)
+	return n
+}
+
+// nodesSecret is the profile secret every node shares (with --data on each machine it is DATA/profile.secret: nodes
+// need the same file, as they need the same chain key).
+var nodesSecret = []byte("multinode-secret-0123456789abcdef")
+
+// client talks to the proxy (node is -1) or to one node directly.
+func (c *cluster) client(node int, opts ...client.Option) *client.Client {
+	base := c.proxy.URL
+	if node >= 0 {
+		base = c.nodes[node].HTTP.URL
+	}
+	cl, err := client.New(base, append([]client.Option{client.HTTPClient(http.DefaultClient)}, opts...)...)
+	if err != nil {
+		panic(err)
+	}
+	return cl
+}
+
+// lastCode waits for every node's deliveries and returns the newest code sent to a recipient.
+func (c *cluster) lastCode(t *testing.T, to string) string {
+	t.Helper()
+	for _, n := range c.nodes {
+		n.Profiles.WaitForDeliveries()
+	}
+	m, ok := c.sent.Last(to)
+	if !ok || m.Code == "" {
+		t.Fatalf("no code sent to %s", to)
+	}
+	return m.Code
+}
+
+// holder makes an active profile through node A's domain service (register, contact code, in-person confirmation
+// by an officer), logs it in through the proxy and returns its session token.
+func (c *cluster) holder(t *testing.T, login string) (id, token string) {
+	t.Helper()
+	ps := c.nodes[0].Profiles
+	pesel := clienttest.PESEL(int(holderSeq.Add(1)) * 7)
+	c.mu.Lock()
+	c.pesels = append(c.pesels, pesel)
+	c.mu.Unlock()
+	r, err := ps.Register(bg, profile.Application{Login: login, Password: clienttest.Password, FirstName: "Anna",
+		Surname: "Testowa", PESEL: pesel, Email: login + "@example.test", Phone: "+48500100200", CodeChannel: profile.ChannelEmail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.nodes[1%len(c.nodes)].Profiles.ConfirmContact(bg, r.ID, c.lastCode(t, login+"@example.test")); err != nil {
+		t.Fatalf("contact code issued on node A, confirmed on node B: %v", err)
+	}
+	c.officerOnce.Do(func() {
+		o, err := ps.CreateOfficer(bg, clienttest.OfficerLogin, clienttest.OfficerPassword, "Anna Urzędniczka")
+		c.officerID, c.officerErr = o.ID, err
+	})
+	if c.officerErr != nil {
+		t.Fatal(c.officerErr)
+	}
+	if _, err := ps.ConfirmInPerson(bg, c.officerID, r.ApplicationNumber, profile.IdentityDocument{Type: profile.IDCard, Number: "ABC123456"}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.client(-1).Login(bg, login, clienttest.Password)
+	if err != nil {
+		t.Fatalf("login %s: %v", login, err)
+	}
+	return r.ID, s.Token
+}
+
+// integrator creates an integrator client (sign, lookup, verify) and returns its client on the proxy.
+func (c *cluster) integrator(t *testing.T, name string) *client.Client {
+	t.Helper()
+	_, key, err := c.nodes[0].Profiles.CreateClient(bg, name, []profile.Scope{profile.ScopeSign, profile.ScopeLookup, profile.ScopeVerify})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.client(-1, client.APIKey(key))
+}
+
+// auditCount counts the audit records of a kind in the shared log.
+func (c *cluster) auditCount(t *testing.T, kind string) int {
+	t.Helper()
+	var exported strings.Builder
+	if _, err := audit.Export(bg, c.nodes[0].DB, &exported); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(exported.String(), `"kind":"`+kind+`"`)
+}
+
+// verifyAudit checks that the one audit chain written by every node verifies.
+func (c *cluster) verifyAudit(t *testing.T) {
+	t.Helper()
+	if _, err := audit.VerifyStore(bg, c.nodes[1%len(c.nodes)].DB, audit.VerifyOptions{}); err != nil {
+		t.Fatalf("the audit chain written by %d nodes does not verify: %v", len(c.nodes), err)
+	}
+}
+
+// checkLog: no PESEL in any node's log, no 5xx but 503, no panic.
+func (c *cluster) checkLog(t *testing.T) {
+	t.Helper()
+	logs := c.logs.String()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.pesels {
+		if strings.Contains(logs, p) {
+			t.Errorf("the PESEL %s is in a node's log", p)
+		}
+	}
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, `"msg":"panic"`) {
+			t.Errorf("a handler panicked: %s", line)
+		}
+		if strings.Contains(line, `"status":50`) && !strings.Contains(line, `"status":503`) {
+			t.Errorf("a node answered 5xx: %s", line)
+		}
+	}
+}
+
+// submit files an XML request through the proxy.
+func submitXML(t *testing.T, rx *client.Client, text string) client.SigningRequest {
+	t.Helper()
+	r, err := rx.Submit(bg, client.Submission{Document: []byte("<recepta>" + text + "</recepta>"), FileName: "r.xml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
