@@ -37,6 +37,7 @@ import (
 	"github.com/trustsign/trustsign/signing"
 	"github.com/trustsign/trustsign/store/postgres"
 	"github.com/trustsign/trustsign/verify"
+	"github.com/trustsign/trustsign/web"
 )
 
 // postgresURL returns TRUSTSIGN_TEST_POSTGRES or skips the test.
@@ -87,7 +88,8 @@ func freshDatabase(t *testing.T, admin string) string {
 	return u.String()
 }
 
-// node is one service process: its own store connection pool, domain services and API.
+// node is one service process: its own store connection pool, domain services, API and pages (mounted as serve
+// mounts them).
 type node struct {
 	name     string
 	DB       *postgres.DB
@@ -189,7 +191,17 @@ func (c *cluster) startNode(t *testing.T, name string, o clusterOptions) *node {
 	if n.API, err = api.New(cfg); err != nil {
 		t.Fatal(err)
 	}
-	n.HTTP = httptest.NewServer(n.API)
+	pages, err := web.New(web.Config{Profiles: n.Profiles, Signing: n.Signing, VerifyPolicy: c.policy, Logger: logger,
+		Clock: c.clock, Maintenance: db, Metrics: n.API.PageMetrics()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux() // as serve mounts them
+	for _, p := range []string{"/v1/", "/healthz", "/readyz", "/metrics", "/openapi.json"} {
+		mux.Handle(p, n.API)
+	}
+	mux.Handle("/", pages)
+	n.HTTP = httptest.NewServer(mux)
 	t.Cleanup(n.HTTP.Close)
 	t.Cleanup(n.Profiles.WaitForDeliveries)
 	return n
