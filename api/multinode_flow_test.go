@@ -293,3 +293,53 @@ func TestMultiNodeMaintenanceWindow(t *testing.T) {
 		wantProblem(t, fmt.Sprintf("login on node %d during the window", i), err, 503)
 	}
 }
+
+// TestMultiNodeConcurrentFlows: holders sign at the same time through the proxy (every request may land on either
+// node): every flow ends signed exactly once, no request answers 5xx (no serialization failure escapes the
+// retries), and the one audit chain verifies.
+func TestMultiNodeConcurrentFlows(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, clusterOptions{})
+	rx := c.integrator(t, "e-recepta")
+	const holders, rounds = 8, 3
+	sessions := make([]*client.Client, holders)
+	for i := range holders {
+		_, tok := c.holder(t, fmt.Sprintf("lekarz%d", i))
+		sessions[i] = c.client(proxy, client.SessionToken(tok))
+	}
+	for round := range rounds {
+		c.clock.Advance(2 * time.Second)
+		var wg sync.WaitGroup
+		for i, holder := range sessions {
+			wg.Go(func() {
+				req, err := rx.Submit(bg, client.Submission{Document: []byte(fmt.Sprintf("<recepta>%d/%d</recepta>", i, round)), FileName: "r.xml"})
+				if err != nil {
+					t.Errorf("holder %d round %d: submit: %v", i, round, err)
+					return
+				}
+				if _, err := holder.RequestCode(bg, req.ID); err != nil {
+					t.Errorf("holder %d round %d: code: %v", i, round, err)
+					return
+				}
+				code := c.lastCode(t, fmt.Sprintf("lekarz%d@example.test", i))
+				if _, err := holder.Confirm(bg, req.ID, code); err != nil {
+					t.Errorf("holder %d round %d: confirm: %v", i, round, err)
+					return
+				}
+				signed, _, err := rx.SignedDocument(bg, req.ID)
+				if err != nil {
+					t.Errorf("holder %d round %d: fetch: %v", i, round, err)
+					return
+				}
+				if rep := verify.XML("r.xml", signed, c.policy, verify.XMLOptions{}); rep.Indication != verify.TotalPassed || len(rep.Signatures) != 1 {
+					t.Errorf("holder %d round %d: %s, %d signatures", i, round, rep.Indication, len(rep.Signatures))
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if got := c.auditCount(t, "signature.create"); got != holders*rounds {
+		t.Errorf("%d signature.create records for %d flows", got, holders*rounds)
+	}
+	c.verifyAudit(t)
+}

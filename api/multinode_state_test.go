@@ -139,6 +139,11 @@ func TestMultiNodeProfileSecretMismatch(t *testing.T) {
 		o.Secret = []byte("another-machine-secret-0123456789ab")
 	}})
 	c.nodes = append(c.nodes, other)
+	for i := range c.nodes {
+		if _, err := c.client(i).Maintenance(bg); err != nil { // both nodes serve
+			t.Fatal(err)
+		}
+	}
 	pesel := clienttest.PESEL(4242)
 	c.pesels = append(c.pesels, pesel)
 	app := profile.Application{Login: "ola_a", Password: clienttest.Password, FirstName: "Ola", Surname: "Nowak",

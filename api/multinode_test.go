@@ -310,6 +310,14 @@ func (c *cluster) checkLog(t *testing.T) {
 			t.Errorf("the PESEL %s is in a node's log", p)
 		}
 	}
+	if !t.Skipped() && strings.Count(logs, `"msg":"request"`) == 0 {
+		t.Error("no access log lines captured from the nodes")
+	}
+	for _, n := range c.nodes {
+		if !t.Skipped() && !strings.Contains(logs, `"node":"`+n.name+`"`) {
+			t.Errorf("%s answered nothing: the proxy does not spread the requests", n.name)
+		}
+	}
 	for _, line := range strings.Split(logs, "\n") {
 		if strings.Contains(line, `"msg":"panic"`) {
 			t.Errorf("a handler panicked: %s", line)
