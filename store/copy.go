@@ -24,6 +24,13 @@ func Buckets() []string {
 	}
 }
 
+// BulkPutter is an optional extension of a backend's KVTx: PutMany stores several keys of one bucket at once (one
+// round trip on a SQL backend instead of one per key). keys are distinct and non-empty; values[i] goes with keys[i].
+// Copy uses it when the target's transactions offer it.
+type BulkPutter interface {
+	PutMany(bucket string, keys, values [][]byte) error
+}
+
 // ErrNotEmpty: Copy's target already holds records (Copy never merges into a store in use).
 var ErrNotEmpty = errors.New("store: the target store is not empty")
 
@@ -106,6 +113,13 @@ func copyBucket(ctx context.Context, src KVTx, to Backend, bucket string, opts C
 		}
 		// fn may run more than once (a retried serialization failure): it only puts, so a rerun is harmless
 		if err := to.Update(ctx, func(dst KVTx) error {
+			if bp, ok := dst.(BulkPutter); ok {
+				keys, values := make([][]byte, len(batch)), make([][]byte, len(batch))
+				for i, p := range batch {
+					keys[i], values[i] = p.k, p.v
+				}
+				return bp.PutMany(bucket, keys, values)
+			}
 			for _, p := range batch {
 				if err := dst.Put(bucket, p.k, p.v); err != nil {
 					return err
