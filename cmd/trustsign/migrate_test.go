@@ -343,3 +343,23 @@ func TestAdminMigrateFigures(t *testing.T) {
 	}
 	t.Logf("%d requests: %s in %s", n, strings.TrimSpace(stderr), time.Since(start).Round(time.Millisecond))
 }
+
+// TestAdminMigrateWhileServing: `trustsign serve` running on the directory (a process of its own) holds the store;
+// the built binary's migrate says so, exits 66 and writes nothing to the database; after the server stops it copies.
+func TestAdminMigrateWhileServing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	target := migrateDB(t)
+	src := newMigrateSource(t)
+	bin := builtBinary(t)
+	srv := startServer(t, bin, "--data", src.dir)
+	code, out, stderr := tsBin(t, bin, "", "admin", "migrate", "--from", src.dir, "--to", target)
+	if code != exitNoInput || !strings.Contains(stderr, "in use by a running server") || out != "" {
+		t.Fatalf("migrate while serving: exit %d %q %q", code, out, stderr)
+	}
+	srv.stop(t)
+	if code, _, stderr := tsBin(t, bin, "", "admin", "migrate", "--from", src.dir, "--to", target); code != 0 {
+		t.Fatalf("migrate after the server stopped: exit %d %s", code, stderr)
+	}
+}
