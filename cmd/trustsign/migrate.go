@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -95,6 +96,21 @@ func migrate(cmd *cobra.Command, dir, url string, batch int) error {
 	if err != nil {
 		return failErr(exitFailed, fmt.Errorf("opening the database: %w", err))
 	}
+	defer dst.Close()
+	// one migrate at a time per database: two copying at once would each find it empty and merge
+	lock, err := dst.Pool().Acquire(ctx)
+	if err != nil {
+		return failErr(exitFailed, fmt.Errorf("opening the database: %w", err))
+	}
+	defer lock.Release()
+	var locked bool
+	if err := lock.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, migrateLock).Scan(&locked); err != nil {
+		return failErr(exitFailed, fmt.Errorf("taking the migrate lock: %w", err))
+	}
+	if !locked {
+		return failErr(exitFailed, errors.New("another 'trustsign admin migrate' is copying into this database, nothing copied"))
+	}
+	defer lock.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLock) //nolint:errcheck
 	start := time.Now()
 	counts, err := store.Copy(ctx, src.Backend(), dst.Backend(), store.CopyOptions{BatchKeys: batch,
 		Progress: func(bucket string, n int) {
@@ -102,7 +118,6 @@ func migrate(cmd *cobra.Command, dir, url string, batch int) error {
 				fmt.Fprintf(stderr, "copying %s: %d keys\n", bucket, n)
 			}
 		}})
-	dst.Close()
 	took := time.Since(start)
 	switch {
 	case errors.Is(err, store.ErrNotEmpty):
@@ -135,6 +150,10 @@ func migrate(cmd *cobra.Command, dir, url string, batch int) error {
 	fmt.Fprintf(stderr, "every node needs %s and %s from %s in its --data directory\n", audit.ChainKeyFileName, profile.SecretFileName, dir)
 	return nil
 }
+
+// migrateLock is the pg_advisory_lock key a migrate holds on its database while it copies ("tsmigrat" in ASCII; the
+// store's own migration lock is another key).
+const migrateLock int64 = 0x74736d6967726174
 
 // knownBuckets refuses a store holding buckets this binary does not know (one written by a newer trustsign): they
 // would not be copied.

@@ -267,6 +267,20 @@ func TestAdminMigrateRefuses(t *testing.T) {
 			}
 		})
 	}
+	// another migrate holds the database's migrate lock
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLock); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = ts(t, "admin", "migrate", "--from", src.dir, "--to", target)
+	conn.Close(ctx)
+	if code != exitFailed || !strings.Contains(stderr, "another 'trustsign admin migrate'") {
+		t.Fatalf("migrate during another: exit %d %s", code, stderr)
+	}
 	// nothing reached the database: a migrate now succeeds
 	if code, _, stderr := ts(t, "admin", "migrate", "--from", src.dir, "--to", target); code != 0 {
 		t.Fatalf("migrate after the refusals: exit %d %s", code, stderr)
