@@ -48,6 +48,7 @@ standard error); every other command needs an existing store.`,
 	prof.AddCommand(newAdminProfileInvalidateCmd())
 	cmd.AddCommand(client, officer, maint, prof)
 	cmd.AddCommand(newAdminBackupCmd())
+	cmd.AddCommand(newAdminMigrateCmd())
 	for _, c := range []*cobra.Command{cmd, client, officer, maint, prof} {
 		c.Args = noArgs
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })

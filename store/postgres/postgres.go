@@ -273,6 +273,31 @@ func (k *kvTx) Put(bucket string, key, value []byte) error {
 	return nil
 }
 
+// PutMany stores several keys of one bucket in one statement (store.BulkPutter, used by store.Copy).
+func (k *kvTx) PutMany(bucket string, keys, values [][]byte) error {
+	if k.readOnly {
+		return errReadOnly
+	}
+	if len(keys) != len(values) {
+		return fmt.Errorf("%w: %d keys, %d values", store.ErrInvalid, len(keys), len(values))
+	}
+	vs := make([][]byte, len(values))
+	for i := range keys {
+		if len(keys[i]) == 0 {
+			return fmt.Errorf("%w: empty key", store.ErrInvalid)
+		}
+		if vs[i] = values[i]; vs[i] == nil {
+			vs[i] = []byte{}
+		}
+	}
+	_, err := k.tx.Exec(k.ctx, `INSERT INTO kv (bucket, key, value) SELECT $1, t.k, t.v FROM unnest($2::bytea[], $3::bytea[]) AS t(k, v)
+		ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, bucket, keys, vs)
+	if err != nil {
+		return k.fail(fmt.Errorf("postgres: put: %w", err))
+	}
+	return nil
+}
+
 func (k *kvTx) Delete(bucket string, key []byte) error {
 	if k.readOnly {
 		return errReadOnly
