@@ -127,6 +127,9 @@ func openAdmin(cmd *cobra.Command, data string, create bool) (*domain, func(), e
 	}
 	_, err = os.Stat(filepath.Join(data, bbolt.FileName))
 	isNew := errors.Is(err, os.ErrNotExist)
+	if err := postgresDataError(data); isNew && err != nil {
+		return nil, nil, err
+	}
 	if isNew && !create {
 		return nil, nil, failErr(exitNoInput, fmt.Errorf("no trustsign store in %s (no %s; a mistyped --data?)", data, bbolt.FileName))
 	}

@@ -50,6 +50,9 @@ func openAuditStore(cmd *cobra.Command, dir string) (*openedStore, error) {
 	case errors.Is(err, errNoChainKey):
 		return nil, failErr(exitNoInput, fmt.Errorf("%w: restore it from the backup of the data directory", err))
 	case errors.Is(err, os.ErrNotExist):
+		if perr := postgresDataError(dir); perr != nil {
+			return nil, perr
+		}
 		return nil, failErr(exitNoInput, fmt.Errorf("no trustsign store in %s", dir))
 	case errors.Is(err, store.ErrLocked):
 		return nil, failErr(exitNoInput, fmt.Errorf("the store in %s is in use (stop the server first)", dir))

@@ -535,6 +535,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	// admin commands while the server runs (closed first on shutdown, before the shutdown seal: close funcs run last first): they reach the open store over DATA/admin.sock (adminsock.go)
 	if d.db.bolt == nil {
 		// PostgreSQL admits many processes: admin commands open the database themselves (and several nodes may share this --data)
+		markPostgresData(c.data, c.store)
 		logger.Info("no admin socket on PostgreSQL: admin commands given the same --store open the database themselves")
 	} else if as, err := listenAdmin(c.data, d, logger); err != nil {
 		// e.g. a data path longer than a socket address allows: the service runs, admin commands need it stopped

@@ -266,7 +266,10 @@ func TestServeOnPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	db := testDatabase(t)
+	// a password in the URL (the test server trusts loopback and ignores it) must show in no message or log
+	u, _ := url.Parse(testDatabase(t))
+	u.User = url.UserPassword(u.User.Username(), "Sekret-Pass")
+	db := u.String()
 	bin := builtBinary(t)
 	data := filepath.Join(t.TempDir(), "data")
 	outbox := filepath.Join(data, "outbox")
@@ -320,9 +323,16 @@ func TestServeOnPostgres(t *testing.T) {
 	if st := callAPI(t, srv.base, "GET", "/v1/signing-requests/nosuchrequest", cl.Key, nil, nil); st != http.StatusUnauthorized {
 		t.Errorf("a key disabled by an admin command: %d, want 401", st)
 	}
-	// without the store setting, the bbolt store of --data is meant: there is none
-	if code, _, errs := tsBin(t, bin, "", "admin", "officer", "list", "--data", data); code != exitNoInput || !strings.Contains(errs, "no trustsign store") {
-		t.Errorf("admin without --store on a PostgreSQL server's --data: %d %s", code, errs)
+	// without the store setting, the bbolt store of --data is meant: refused in a PostgreSQL server's --data, even
+	// by a command that would start a new store, which no server would read
+	for _, args := range [][]string{{"officer", "list"}, {"client", "create", "--name", "Lost", "--scopes", "sign"}} {
+		code, _, errs := tsBin(t, bin, "", append(append([]string{"admin"}, args...), "--data", data)...)
+		if code != exitUsage || !strings.Contains(errs, "servers on PostgreSQL") || strings.Contains(errs, "Sekret") {
+			t.Errorf("admin %s without --store in a PostgreSQL server's --data: %d %s", args[0], code, errs)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(data, bbolt.FileName)); err == nil {
+		t.Error("an admin command without --store started a bbolt store beside PostgreSQL servers")
 	}
 	// a directory without the servers' chain key: refused, nothing made there
 	other := t.TempDir()
@@ -389,6 +399,13 @@ func TestServeOnPostgres(t *testing.T) {
 	}
 	if code, out, errs := tsBin(t, bin, "", "audit", "export", "--data", data, "--store", db); code != 0 || !strings.Contains(out, `"kind":"profile.`) {
 		t.Errorf("audit export on PostgreSQL: %d %.200s %s", code, out, errs)
+	}
+	if code, _, errs := tsBin(t, bin, "", "audit", "verify", "--data", data); code != exitUsage || !strings.Contains(errs, "servers on PostgreSQL") {
+		t.Errorf("audit verify without --store in a PostgreSQL server's --data: %d %s", code, errs)
+	}
+	mark, _ := os.ReadFile(filepath.Join(data, storeMarkName))
+	if strings.Contains(srv.logs.String(), "Sekret") || strings.Contains(string(mark), "Sekret") || !strings.Contains(string(mark), u.Host) {
+		t.Errorf("the database password shows in the log or in %s (%q)", storeMarkName, mark)
 	}
 }
 

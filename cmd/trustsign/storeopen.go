@@ -87,6 +87,30 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
+// storeMarkName is a file serve leaves in a data directory it uses with PostgreSQL, naming the database (without its
+// password): an admin command given that directory without the store setting is refused rather than start a bbolt
+// store there that no server reads.
+const storeMarkName = "store-is-postgresql"
+
+// markPostgresData writes the mark (best effort: it only improves a message).
+func markPostgresData(data, storeURL string) {
+	p := filepath.Join(data, storeMarkName)
+	if b, err := os.ReadFile(p); err == nil && string(b) == redactURL(storeURL)+"\n" {
+		return
+	}
+	_ = writeFileAtomic(p, []byte(redactURL(storeURL)+"\n"), 0o600)
+}
+
+// postgresDataError is the refusal of a bbolt open in a directory marked by markPostgresData, or nil.
+func postgresDataError(data string) error {
+	b, err := os.ReadFile(filepath.Join(data, storeMarkName))
+	if err != nil {
+		return nil
+	}
+	return usageErr("%s is the data directory of servers on PostgreSQL (%s): give the same --store or %s (or remove %s to start a bbolt store here)",
+		data, strings.TrimSpace(string(b)), storeEnv, filepath.Join(data, storeMarkName))
+}
+
 // errNoChainKey is returned by openStore for a read-only PostgreSQL store without the chain key file in the data
 // directory (opening would make a new key).
 var errNoChainKey = errors.New("the audit chain key is missing")
