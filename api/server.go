@@ -43,7 +43,8 @@ type Config struct {
 	// VerifySlots bounds the verifications running at once (shared with the web pages); nil: a limiter of its own
 	// with verify.NewSlots' defaults.
 	VerifySlots *verify.Slots
-	// Ready reports whether the service can serve (the store is open, ...); nil means always ready.
+	// Ready reports whether the service can serve (the store answers, ...); nil means always ready. /readyz gives
+	// it ReadyTimeout: a database that does not answer makes the service not ready, not the probe hang.
 	Ready func(ctx context.Context) error
 	// Registry receives the metrics; nil means a new registry.
 	Registry *prometheus.Registry
@@ -158,9 +159,18 @@ func (s *Server) routes() {
 
 func (s *Server) healthz(c *gin.Context) { c.JSON(200, gin.H{"status": "ok"}) }
 
+// ReadyTimeout bounds Config.Ready in /readyz, so that a database that does not answer gives 503 rather than a probe
+// that hangs (give the probe a longer time-out). A healthy database answers in milliseconds; the slack is for a busy
+// connection pool.
+const ReadyTimeout = 2 * time.Second
+
 func (s *Server) readyz(c *gin.Context) {
 	if s.cfg.Ready != nil {
-		if err := s.cfg.Ready(c.Request.Context()); err != nil {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), ReadyTimeout)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			// the cause goes to the log only (the probe's answer is public); the request line follows
+			s.cfg.Logger.Warn("not ready", "requestId", c.GetString(ctxRequestID), "error", err.Error())
 			writeProblem(c, newProblem(503, "not-ready", "Service not ready", ""))
 			return
 		}

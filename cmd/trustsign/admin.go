@@ -25,6 +25,7 @@ import (
 // Admin commands work on a data directory. With the server stopped they open its store; while `trustsign serve`
 // runs (bbolt admits one process) they hand their arguments and the password they read to the server over the
 // admin socket in the data directory (adminsock.go), and the server runs the same command against its open store.
+// On PostgreSQL (--store, TRUSTSIGN_STORE) they always open the database themselves, servers running or not.
 func newAdminCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "admin",
@@ -35,9 +36,14 @@ answering only the server's own user) and runs inside the server.
 
 A directory that does not exist is refused (a mistyped --data does not start a new store). 'client create',
 'officer create' and 'maintenance add' start a new store in an existing directory that has none (and say so on
-standard error); every other command needs an existing store.`,
+standard error); every other command needs an existing store.
+
+With --store postgres://… (or ` + storeEnv + `) the command works on that PostgreSQL database, opening it itself
+while servers run (no admin socket); --data must then be a directory holding the servers' ` + audit.ChainKeyFileName + ` and
+` + profile.SecretFileName + ` (a command that creates something may make them for a new database).`,
 		PersistentPreRunE: forwardToServer,
 	}
+	cmd.PersistentFlags().String("store", "", storeFlagHelp)
 	client := &cobra.Command{Use: "client", Short: "Integrator API clients"}
 	client.AddCommand(newAdminClientCreateCmd(), newAdminClientListCmd(), newAdminClientDisableCmd())
 	officer := &cobra.Command{Use: "officer", Short: "Confirmation-point officers"}
@@ -94,6 +100,10 @@ func openAdmin(cmd *cobra.Command, data string, create bool) (*domain, func(), e
 	if d, ok := cmd.Context().Value(servedDomainKey{}).(*domain); ok {
 		return d, func() {}, nil
 	}
+	storeURL, err := storeSetting(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
 	fi, err := os.Stat(data)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -103,8 +113,24 @@ func openAdmin(cmd *cobra.Command, data string, create bool) (*domain, func(), e
 	case !fi.IsDir():
 		return nil, nil, failErr(exitNoInput, fmt.Errorf("data directory %s is not a directory", data))
 	}
+	if storeURL != "" {
+		// the database may be new or in use by servers; a command that creates nothing wants the servers' chain
+		// key here rather than make one (and a new profile secret beside it)
+		if key := filepath.Join(data, audit.ChainKeyFileName); !create && !fileExists(key) {
+			return nil, nil, failErr(exitNoInput, fmt.Errorf("no %s in %s: give the --data directory of the servers of %s (or copies of their %s and %s)",
+				audit.ChainKeyFileName, data, redactURL(storeURL), audit.ChainKeyFileName, profile.SecretFileName))
+		}
+		d, err := openDomainStore(cmd.Context(), data, storeURL, nil)
+		if err != nil {
+			return nil, nil, failErr(exitFailed, err)
+		}
+		return d, func() { d.db.Close() }, nil
+	}
 	_, err = os.Stat(filepath.Join(data, bbolt.FileName))
 	isNew := errors.Is(err, os.ErrNotExist)
+	if err := postgresDataError(data); isNew && err != nil {
+		return nil, nil, err
+	}
 	if isNew && !create {
 		return nil, nil, failErr(exitNoInput, fmt.Errorf("no trustsign store in %s (no %s; a mistyped --data?)", data, bbolt.FileName))
 	}

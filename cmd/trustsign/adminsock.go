@@ -63,6 +63,9 @@ func forwardToServer(cmd *cobra.Command, pos []string) error {
 	if f == nil {
 		return nil
 	}
+	if storeURL, err := storeSetting(cmd); err != nil || storeURL != "" {
+		return err // PostgreSQL: the command opens the database itself
+	}
 	sock := filepath.Join(f.Value.String(), adminSocketName)
 	if _, err := os.Stat(sock); err != nil {
 		return nil // no server: open the store here

@@ -17,7 +17,6 @@ import (
 	"github.com/trustsign/trustsign/audit"
 	"github.com/trustsign/trustsign/signer"
 	"github.com/trustsign/trustsign/store"
-	"github.com/trustsign/trustsign/store/bbolt"
 )
 
 func newAuditCmd() *cobra.Command {
@@ -26,7 +25,8 @@ func newAuditCmd() *cobra.Command {
 		Short: "Export and verify the tamper-evident audit log",
 		Long: `The audit log is a hash chain: every record carries the hash of the one before, and seal records sign
 the head with the service's seal key. export writes it as JSON Lines; verify checks an export offline or the
-store of a data directory (which must not be in use by a running server).`,
+store of a data directory (which must not be in use by a running server), or a PostgreSQL store (--store
+postgres://… or ` + storeEnv + `, with --data the directory holding its ` + audit.ChainKeyFileName + `; servers may run).`,
 	}
 	cmd.AddCommand(newAuditExportCmd(), newAuditVerifyCmd())
 	for _, c := range cmd.Commands() {
@@ -35,13 +35,24 @@ store of a data directory (which must not be in use by a running server).`,
 	return cmd
 }
 
-func openAuditStore(dir string) (*bbolt.DB, error) {
+// openAuditStore opens the store of the command's settings for reading: the bbolt file in dir, or the PostgreSQL
+// database of --store / TRUSTSIGN_STORE with its chain key in dir.
+func openAuditStore(cmd *cobra.Command, dir string) (*openedStore, error) {
 	if dir == "" {
 		return nil, usageErr("--data DIR is required")
 	}
-	db, err := bbolt.OpenDir(dir, bbolt.Options{ReadOnly: true})
+	storeURL, err := storeSetting(cmd)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openStore(cmd.Context(), dir, storeURL, true)
 	switch {
+	case errors.Is(err, errNoChainKey):
+		return nil, failErr(exitNoInput, fmt.Errorf("%w: restore it from the backup of the data directory", err))
 	case errors.Is(err, os.ErrNotExist):
+		if perr := postgresDataError(dir); perr != nil {
+			return nil, perr
+		}
 		return nil, failErr(exitNoInput, fmt.Errorf("no trustsign store in %s", dir))
 	case errors.Is(err, store.ErrLocked):
 		return nil, failErr(exitNoInput, fmt.Errorf("the store in %s is in use (stop the server first)", dir))
@@ -58,7 +69,7 @@ func newAuditExportCmd() *cobra.Command {
 		Short: "Write the audit log as JSON Lines (one record per line, seals included)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openAuditStore(data)
+			db, err := openAuditStore(cmd, data)
 			if err != nil {
 				return err
 			}
@@ -86,6 +97,7 @@ func newAuditExportCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&data, "data", "", "data `DIR` of the service")
 	cmd.Flags().StringVar(&out, "out", "", "write to `FILE` instead of standard output")
+	cmd.Flags().String("store", "", storeFlagHelp)
 	return cmd
 }
 
@@ -178,12 +190,12 @@ Staleness: unless the newest seal is a shutdown seal (the server stopped cleanly
 				err error
 			)
 			if data != "" {
-				db, oerr := openAuditStore(data)
+				db, oerr := openAuditStore(cmd, data)
 				if oerr != nil {
 					return oerr
 				}
 				defer db.Close()
-				if opts.ChainKey == nil && db.AuditChainKey() == nil && db.Schema() >= 2 {
+				if opts.ChainKey == nil && db.AuditChainKey() == nil && (db.bolt == nil || db.bolt.Schema() >= 2) {
 					return failErr(exitNoInput, fmt.Errorf("the audit chain key %s is missing: restore it from the backup of the data directory (or give --chain-key)",
 						filepath.Join(data, audit.ChainKeyFileName)))
 				}
@@ -230,6 +242,7 @@ Staleness: unless the newest seal is a shutdown seal (the server stopped cleanly
 	fl.DurationVar(&sealEvery, "seal-interval", time.Minute, "the server's --audit-seal-interval: a newest seal older than it allows fails (0: no check)")
 	fl.BoolVar(&offline, "offline", false, "judge the newest seal's age at the log's newest record, not now (an old copy)")
 	fl.BoolVar(&jsonOut, "json", false, "print the result as JSON")
+	fl.String("store", "", storeFlagHelp)
 	return cmd
 }
 

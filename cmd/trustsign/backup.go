@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trustsign/trustsign/audit"
+	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/store"
 	"github.com/trustsign/trustsign/store/bbolt"
 )
@@ -25,7 +26,11 @@ beside it under a temporary name and renamed when complete. The audit chain key 
 not in the copy: keep a copy of that file too (it does not change), or the restored audit log cannot be verified
 and the restored store will not open for writing.
 
-Restore: stop the server, copy OUT to DIR/` + bbolt.FileName + ` and the chain key to DIR/` + audit.ChainKeyFileName + `, start it.`,
+Restore: stop the server, copy OUT to DIR/` + bbolt.FileName + ` and the chain key to DIR/` + audit.ChainKeyFileName + `, start it.
+
+The bbolt store only: a PostgreSQL store (--store, ` + storeEnv + `) is backed up with PostgreSQL's tools (pg_dump, or
+pg_basebackup with WAL archiving), with a copy of DIR/` + audit.ChainKeyFileName + ` and DIR/` + profile.SecretFileName + `: see
+docs/operations.md.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 || args[0] == "" {
 				return usageErr("backup takes one OUT file")
@@ -34,17 +39,23 @@ Restore: stop the server, copy OUT to DIR/` + bbolt.FileName + ` and the chain k
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := args[0]
-			if d, ok := cmd.Context().Value(servedDomainKey{}).(*domain); ok {
+			if d, ok := cmd.Context().Value(servedDomainKey{}).(*domain); ok && d.db.bolt != nil {
 				// forwarded over the admin socket: copy the running server's open store (OUT was made absolute)
-				if err := checkBackupTarget(filepath.Dir(d.db.Path()), out); err != nil {
+				if err := checkBackupTarget(filepath.Dir(d.db.bolt.Path()), out); err != nil {
 					return err
 				}
-				n, err := bbolt.BackupFile(cmd.Context(), d.db, out)
+				n, err := bbolt.BackupFile(cmd.Context(), d.db.bolt, out)
 				if err != nil {
 					return failErr(exitFailed, fmt.Errorf("backup to %s: %w", out, err))
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d bytes to %s (from the running server); keep a copy of the data directory's %s as well\n", n, out, audit.ChainKeyFileName)
 				return nil
+			}
+			if storeURL, err := storeSetting(cmd); err != nil {
+				return err
+			} else if storeURL != "" {
+				return usageErr("admin backup copies the bbolt store only: back up the PostgreSQL database with pg_dump (see docs/operations.md), and keep copies of %s and %s",
+					filepath.Join(data, audit.ChainKeyFileName), filepath.Join(data, profile.SecretFileName))
 			}
 			if err := checkBackupTarget(data, out); err != nil {
 				return err

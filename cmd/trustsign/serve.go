@@ -73,6 +73,8 @@ type serveConfig struct {
 	level                    string
 	tsaURLs                  []string
 	tsaTimeout, fetchTimeout time.Duration
+	// the store: "" the bbolt file in data, or a PostgreSQL URL (storeopen.go)
+	store string
 }
 
 func newServeCmd() *cobra.Command {
@@ -130,6 +132,7 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringSliceVar(&c.tsaURLs, "tsa", nil, "RFC 3161 time-stamping authority `URL` for --level b-t and above, repeatable (tried in order until one answers)")
 	fl.DurationVar(&c.tsaTimeout, "tsa-timeout", 10*time.Second, "time-out of each TSA's answer (a confirmation whose TSAs all fail gets 503 and stays pending)")
 	fl.DurationVar(&c.fetchTimeout, "fetch-timeout", 10*time.Second, "time-out of each OCSP, CRL or certificate download for --level b-lt and b-lta")
+	fl.StringVar(&c.store, "store", "", storeFlagHelp)
 	fl.IntVar(&c.hashSlots, "hash-slots", 0, "password hashes (argon2id, 19 MiB each) run at once; beyond them a login or registration waits up to 2 s, then gets 429 (default: the number of CPUs)")
 	return cmd
 }
@@ -166,7 +169,11 @@ func envName(flag string) string {
 
 func runServe(cmd *cobra.Command, c *serveConfig) error {
 	logger := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
-	if _, err := os.Stat(filepath.Join(c.data, bbolt.FileName)); errors.Is(err, os.ErrNotExist) {
+	var err error
+	if c.store, err = storeURLSetting("--store", c.store); err != nil { // TRUSTSIGN_STORE is read into c.store too
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(c.data, bbolt.FileName)); c.store == "" && errors.Is(err, os.ErrNotExist) {
 		logger.Warn("no store in the data directory: starting a new one", "store", filepath.Join(c.data, bbolt.FileName))
 	}
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
@@ -242,7 +249,7 @@ func runServe(cmd *cobra.Command, c *serveConfig) error {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	logger.Info("trustsign serving", "addr", ln.Addr().String(), "data", c.data, "outbox", c.outbox)
+	logger.Info("trustsign serving", "addr", ln.Addr().String(), "data", c.data, "outbox", c.outbox, "store", srv.store)
 	select {
 	case err := <-errc:
 		return failErr(exitFailed, err)
@@ -331,6 +338,7 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 
 // service is the running service's parts.
 type service struct {
+	store   string // the store's file or database (no password), for the log
 	handler http.Handler
 	metrics http.Handler // for --metrics-addr
 	close   []func() error
@@ -344,27 +352,36 @@ func (s *service) Close() {
 
 // domain holds the opened store and the domain services over it (shared by serve and the admin commands).
 type domain struct {
-	db       *bbolt.DB
+	db       *openedStore
 	profiles *profile.Service
 	outbox   string
 }
 
-// openDomain opens the data directory's store and the profile service. send may be nil (admin commands); options
-// adjust the profile service's options.
+// openDomain opens the data directory's bbolt store and the profile service (openDomainStore with the default
+// store).
 func openDomain(dataDir string, send profile.Sender, options ...func(*profile.Options)) (*domain, error) {
+	return openDomainStore(context.Background(), dataDir, "", send, options...)
+}
+
+// openDomainStore opens the store (the bbolt file in dataDir, or the PostgreSQL database at storeURL: see
+// openStore) and the profile service, whose secret is in dataDir. send may be nil (admin commands); options adjust
+// the profile service's options.
+func openDomainStore(ctx context.Context, dataDir, storeURL string, send profile.Sender, options ...func(*profile.Options)) (*domain, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	secret, err := profile.LoadOrCreateSecret(filepath.Join(dataDir, profile.SecretFileName), nil)
-	if err != nil {
-		return nil, err
-	}
-	db, err := bbolt.OpenDir(dataDir, bbolt.Options{})
+	// the store first: a node with the wrong chain key file is refused before it makes a profile secret
+	db, err := openStore(ctx, dataDir, storeURL, false)
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return nil, fmt.Errorf("the data directory %s is in use by another trustsign process that does not answer on %s (stop it first)",
 				dataDir, filepath.Join(dataDir, adminSocketName))
 		}
+		return nil, err
+	}
+	secret, err := profile.LoadOrCreateSecret(filepath.Join(dataDir, profile.SecretFileName), nil)
+	if err != nil {
+		db.Close()
 		return nil, err
 	}
 	if send == nil {
@@ -427,11 +444,11 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	if c.hashSlots < 0 {
 		return nil, usageErr("--hash-slots must not be negative")
 	}
-	d, err := openDomain(c.data, send, func(o *profile.Options) { o.HashSlots = c.hashSlots })
+	d, err := openDomainStore(context.Background(), c.data, c.store, send, func(o *profile.Options) { o.HashSlots = c.hashSlots })
 	if err != nil {
 		return nil, err
 	}
-	svc := &service{close: []func() error{d.db.Close}}
+	svc := &service{store: d.db.where, close: []func() error{d.db.Close}}
 	svc.close = append(svc.close, func() error { d.profiles.WaitForDeliveries(); return nil }) // password-reset codes in flight
 	publicURL := strings.TrimSuffix(c.publicURL, "/")
 	if publicURL == "" {
@@ -454,9 +471,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy, VerifySlots: slots,
 		LookupsPerClient: c.lookupsPerClient, LookupsPerAddress: c.lookupsPerAddress,
 		PublicVerifyPerMinute: c.publicVerifyPerMinute, TrustedProxies: c.trustedProxies, Profiles: d.profiles, Signing: flow, Maintenance: d.db,
-		MetricsToken: c.metricsToken, MetricsLoopback: metricsLoopback(c, logger), SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: func(ctx context.Context) error {
-			return d.db.View(ctx, func(*store.Tx) error { return nil })
-		}})
+		MetricsToken: c.metricsToken, MetricsLoopback: metricsLoopback(c, logger), SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: d.db.Ping})
 	if err != nil {
 		svc.Close()
 		return nil, err
@@ -518,7 +533,11 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		return nil
 	})
 	// admin commands while the server runs (closed first on shutdown, before the shutdown seal: close funcs run last first): they reach the open store over DATA/admin.sock (adminsock.go)
-	if as, err := listenAdmin(c.data, d, logger); err != nil {
+	if d.db.bolt == nil {
+		// PostgreSQL admits many processes: admin commands open the database themselves (and several nodes may share this --data)
+		markPostgresData(c.data, c.store)
+		logger.Info("no admin socket on PostgreSQL: admin commands given the same --store open the database themselves")
+	} else if as, err := listenAdmin(c.data, d, logger); err != nil {
 		// e.g. a data path longer than a socket address allows: the service runs, admin commands need it stopped
 		logger.Warn("no admin socket: admin commands need the server stopped", "error", err.Error())
 	} else {
