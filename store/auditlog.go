@@ -136,3 +136,48 @@ func scanSeq(ctx context.Context, kv KVTx, bucket string, from uint64, fn func(u
 		return true, fn(binary.BigEndian.Uint64(k), append([]byte(nil), v...))
 	})
 }
+
+// ErrAuditTruncated: the audit log does not end where its keyed end-of-log mark (audit.Tip) says: records were
+// cut off its end, or the store was put back from a copy older than the chain key.
+var ErrAuditTruncated = errors.New("store: the audit log does not end where its keyed mark says")
+
+// PrepareAuditTip checks the audit log's keyed end-of-log mark (audit.Tip) against the last record, or makes it
+// for a key that keeps none yet, and then saves the key (which records from where the store keeps a mark) to
+// keyPath. Every backend calls it when it opens a store with a chain key.
+func (db *DB) PrepareAuditTip(ctx context.Context, key *audit.ChainKey, keyPath string) error {
+	var (
+		seq uint64
+		rec []byte
+		tip *audit.Tip
+	)
+	if err := db.View(ctx, func(tx *Tx) error {
+		var err error
+		if seq, rec, err = tx.AuditLast(); err != nil {
+			return err
+		}
+		tip, err = tx.AuditTip()
+		return err
+	}); err != nil {
+		return err
+	}
+	if key.Tipped && (tip != nil || key.TipRequired(seq)) {
+		switch {
+		case tip == nil:
+			return fmt.Errorf("%w: the mark is gone (last record %d); run 'trustsign audit verify' and restore the store from a backup", ErrAuditTruncated, seq)
+		case !key.Matches(*tip, seq, rec):
+			return fmt.Errorf("%w: it says record %d, the log ends at %d; run 'trustsign audit verify' and restore the store from a backup", ErrAuditTruncated, tip.Seq, seq)
+		}
+		return nil
+	}
+	if err := db.Update(ctx, func(tx *Tx) error { return tx.PutAuditTip(key.NewTip(seq, rec)) }); err != nil {
+		return err
+	}
+	if !key.Tipped {
+		// from here on the store keeps a tip; a log ending at or before seq without one is a copy from before
+		key.Tipped, key.TipFrom = true, seq
+	}
+	if err := key.Save(keyPath); err != nil {
+		return fmt.Errorf("store: writing the audit chain key: %w", err)
+	}
+	return nil
+}

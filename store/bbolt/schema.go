@@ -164,7 +164,7 @@ func (db *DB) prepare(keyPath string) error {
 		}
 		db.schema = SchemaVersion
 	}
-	if err := db.prepareTip(key, keyPath); err != nil {
+	if err := db.PrepareAuditTip(context.Background(), key, keyPath); err != nil {
 		return err
 	}
 	db.SetAuditChainKey(key)
@@ -173,47 +173,7 @@ func (db *DB) prepare(keyPath string) error {
 
 // ErrAuditTruncated: the audit log's end does not match its keyed end-of-log mark (records were cut off, or the
 // mark was deleted); the store is not opened for writing, which would move the mark past the cut.
-var ErrAuditTruncated = errors.New("store: the audit log does not end where its keyed mark says")
-
-// prepareTip checks the audit log's keyed end-of-log mark (audit.Tip) against the last record, or, for a key that
-// has none yet (a store from before tips), makes it and records in the key file that the store keeps one.
-func (db *DB) prepareTip(key *audit.ChainKey, keyPath string) error {
-	var (
-		seq uint64
-		rec []byte
-		tip *audit.Tip
-	)
-	if err := db.View(context.Background(), func(tx *store.Tx) error {
-		var err error
-		if seq, rec, err = tx.AuditLast(); err != nil {
-			return err
-		}
-		tip, err = tx.AuditTip()
-		return err
-	}); err != nil {
-		return err
-	}
-	if key.Tipped && (tip != nil || key.TipRequired(seq)) {
-		switch {
-		case tip == nil:
-			return fmt.Errorf("%w: the mark is gone (last record %d); run 'trustsign audit verify' and restore the store from a backup", ErrAuditTruncated, seq)
-		case !key.Matches(*tip, seq, rec):
-			return fmt.Errorf("%w: it says record %d, the log ends at %d; run 'trustsign audit verify' and restore the store from a backup", ErrAuditTruncated, tip.Seq, seq)
-		}
-		return nil
-	}
-	if err := db.Update(context.Background(), func(tx *store.Tx) error { return tx.PutAuditTip(key.NewTip(seq, rec)) }); err != nil {
-		return err
-	}
-	if !key.Tipped {
-		// from here on the store keeps a tip; a log ending at or before seq without one is a copy from before
-		key.Tipped, key.TipFrom = true, seq
-	}
-	if err := key.Save(keyPath); err != nil {
-		return fmt.Errorf("store: writing the audit chain key: %w", err)
-	}
-	return nil
-}
+var ErrAuditTruncated = store.ErrAuditTruncated
 
 // Schema returns the store file's schema version (0 for a new file opened read-only).
 func (db *DB) Schema() int { return db.schema }

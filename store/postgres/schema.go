@@ -31,7 +31,7 @@ var ErrSchemaTooNew = errors.New("store: schema newer than this binary")
 var ErrChainKeyMissing = errors.New("store: the audit chain key file is missing or is not this database's")
 
 // ErrAuditTruncated: the audit log's end does not match its keyed end-of-log mark.
-var ErrAuditTruncated = errors.New("store: the audit log does not end where its keyed mark says")
+var ErrAuditTruncated = store.ErrAuditTruncated
 
 type migration struct {
 	version int
@@ -170,49 +170,10 @@ func (db *DB) prepareChainKey(ctx context.Context) error {
 				return fmt.Errorf("postgres: recording the chain key ID: %w", err)
 			}
 		}
-		if err := db.prepareTip(ctx, key, path); err != nil {
+		if err := db.PrepareAuditTip(ctx, key, path); err != nil {
 			return err
 		}
 		db.SetAuditChainKey(key)
 		return nil
 	})
-}
-
-// prepareTip checks the audit log's keyed end-of-log mark (audit.Tip) against the last record, or makes it for a key
-// that has none yet, as store/bbolt does.
-func (db *DB) prepareTip(ctx context.Context, key *audit.ChainKey, keyPath string) error {
-	var (
-		seq uint64
-		rec []byte
-		tip *audit.Tip
-	)
-	if err := db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		if seq, rec, err = tx.AuditLast(); err != nil {
-			return err
-		}
-		tip, err = tx.AuditTip()
-		return err
-	}); err != nil {
-		return err
-	}
-	if key.Tipped && (tip != nil || key.TipRequired(seq)) {
-		switch {
-		case tip == nil:
-			return fmt.Errorf("%w: the mark is gone (last record %d); run 'trustsign audit verify' and restore the database from a backup", ErrAuditTruncated, seq)
-		case !key.Matches(*tip, seq, rec):
-			return fmt.Errorf("%w: it says record %d, the log ends at %d; run 'trustsign audit verify' and restore the database from a backup", ErrAuditTruncated, tip.Seq, seq)
-		}
-		return nil
-	}
-	if err := db.Update(ctx, func(tx *store.Tx) error { return tx.PutAuditTip(key.NewTip(seq, rec)) }); err != nil {
-		return err
-	}
-	if !key.Tipped {
-		key.Tipped, key.TipFrom = true, seq
-	}
-	if err := key.Save(keyPath); err != nil {
-		return fmt.Errorf("store: writing the audit chain key: %w", err)
-	}
-	return nil
 }
