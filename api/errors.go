@@ -65,6 +65,10 @@ var domainErrors = []domainError{
 	mapped(store.ErrLocked, 503, "unavailable", "Service unavailable", "Try again later."),
 	mapped(store.ErrInvalid, 500, "internal", "Internal error", ""),
 	mapped(store.ErrCorrupt, 500, "internal", "Internal error", ""),
+	// admin-only (store.Copy, opening a store): never reached by a request, a 500 if one ever were
+	mapped(store.ErrNotEmpty, 500, "internal", "Internal error", ""),
+	mapped(store.ErrCopyMismatch, 500, "internal", "Internal error", ""),
+	mapped(store.ErrAuditTruncated, 500, "internal", "Internal error", ""),
 
 	// signer: loading the seal happens at start-up; reaching a request is the operator's fault, never the client's
 	mapped(signer.ErrNoPEM, 500, "internal", "Internal error", ""),
