@@ -7,16 +7,13 @@ package api_test
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -24,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/trustsign/trustsign/store/postgres/pgtest"
 
 	"github.com/trustsign/trustsign/api"
 	"github.com/trustsign/trustsign/audit"
@@ -39,54 +36,6 @@ import (
 	"github.com/trustsign/trustsign/verify"
 	"github.com/trustsign/trustsign/web"
 )
-
-// postgresURL returns TRUSTSIGN_TEST_POSTGRES or skips the test.
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("TRUSTSIGN_TEST_POSTGRES")
-	if u == "" {
-		t.Skip("TRUSTSIGN_TEST_POSTGRES not set: start a server with store/postgres/testdb.sh and export the URL it prints")
-	}
-	return u
-}
-
-// freshDatabase creates a database of the test's own on the server at admin and returns its URL; it is dropped
-// when the test ends.
-func freshDatabase(t *testing.T, admin string) string {
-	t.Helper()
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "nodes_" + hex.EncodeToString(b)
-	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", admin, err)
-	}
-	defer conn.Close(bg)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(bg, 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
-		}
-		defer conn.Close(bg)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
 
 // node is one service process: its own store connection pool, domain services, API and pages (mounted as serve
 // mounts them).
@@ -134,12 +83,11 @@ var nodesPKI = sync.OnceValue(testpki.New)
 // newCluster starts the nodes (two by default) on a new database.
 func newCluster(t *testing.T, o clusterOptions) *cluster {
 	t.Helper()
-	admin := postgresURL(t)
 	if o.nodes == 0 {
 		o.nodes = 2
 	}
 	c := &cluster{clock: &settableClock{t: time.Now().Truncate(time.Second)}, sent: &notify.Recorder{},
-		logs: &clienttest.Buffer{}, url: freshDatabase(t, admin), dir: t.TempDir()}
+		logs: &clienttest.Buffer{}, url: pgtest.Database(t, "nodes"), dir: t.TempDir()}
 	p := nodesPKI()
 	var err error
 	if c.seal, err = signer.NewSeal(p.EC256.Key, p.EC256.Chain); err != nil {

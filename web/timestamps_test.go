@@ -44,7 +44,7 @@ func TestTimeStampShownOnPages(t *testing.T) {
 	page := text(c.get(req.SignURL).body)
 	mustContain(t, "signed-document page (pl)", page, "Poziom podpisu", "B-T: podpis ze znacznikiem czasu",
 		"znacznik czasu podpisu: "+at.Format("02.01.2006, 15:04:05 MST"), "Trustsign Test TSA", "sprawdzony przy podpisywaniu")
-	page = text(c.get(req.SignURL+"?lang=en").body)
+	page = text(c.get(req.SignURL + "?lang=en").body)
 	mustContain(t, "signed-document page (en)", page, "Signature level", "B-T: a time-stamped signature",
 		"signature time-stamp: "+at.Format("2 Jan 2006, 15:04:05 MST"), "Trustsign Test TSA", "checked when signed")
 

@@ -6,10 +6,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/trustsign/trustsign/store/postgres/pgtest"
 
 	"github.com/jackc/pgx/v5"
 
@@ -27,45 +27,6 @@ import (
 	"github.com/trustsign/trustsign/store/bbolt"
 	"github.com/trustsign/trustsign/store/postgres"
 )
-
-// migrateDB makes a new, empty database on the test server (TRUSTSIGN_TEST_POSTGRES) for one test, dropped after
-// it, and returns its URL; without the server the test is skipped.
-func migrateDB(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("TRUSTSIGN_TEST_POSTGRES")
-	if admin == "" {
-		t.Skip("TRUSTSIGN_TEST_POSTGRES not set: start a server with store/postgres/testdb.sh and export the URL it prints")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b) //nolint:errcheck
-	name := "migr_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
 
 // migrateSource is a stopped server's data directory with records made through the domain: a client, an officer,
 // a holder registered and confirmed in person, a session, a signing request with a signing code issued for it, a
@@ -159,7 +120,7 @@ func (c *codeCatcher) last() string {
 }
 
 func TestAdminMigrate(t *testing.T) {
-	target := migrateDB(t)
+	target := pgtest.Database(t, "migr")
 	src := newMigrateSource(t)
 	ctx := context.Background()
 
@@ -233,7 +194,7 @@ func TestAdminMigrate(t *testing.T) {
 }
 
 func TestAdminMigrateRefuses(t *testing.T) {
-	target := migrateDB(t)
+	target := pgtest.Database(t, "migr")
 	src := newMigrateSource(t)
 	// a running server holds the store (openDomain is what serve opens)
 	d, err := openDomain(src.dir, nil)
@@ -289,7 +250,7 @@ func TestAdminMigrateRefuses(t *testing.T) {
 
 // TestAdminMigrateRefusesABrokenLog: a source whose audit log was edited is not copied.
 func TestAdminMigrateRefusesABrokenLog(t *testing.T) {
-	target := migrateDB(t)
+	target := pgtest.Database(t, "migr")
 	src := newMigrateSource(t)
 	db, err := bbolt.OpenDir(src.dir, bbolt.Options{})
 	if err != nil {
@@ -322,7 +283,7 @@ func TestAdminMigrateFigures(t *testing.T) {
 	if n <= 0 {
 		t.Skip("TRUSTSIGN_MIGRATE_REQUESTS not set")
 	}
-	target := migrateDB(t)
+	target := pgtest.Database(t, "migr")
 	dir := t.TempDir()
 	db, err := bbolt.OpenDir(dir, bbolt.Options{})
 	if err != nil {
@@ -364,7 +325,7 @@ func TestAdminMigrateWhileServing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	target := migrateDB(t)
+	target := pgtest.Database(t, "migr")
 	src := newMigrateSource(t)
 	bin := builtBinary(t)
 	srv := startServer(t, bin, "--data", src.dir)

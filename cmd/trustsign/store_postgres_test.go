@@ -2,9 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -20,50 +17,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/trustsign/trustsign/store/postgres/pgtest"
 
 	"github.com/trustsign/trustsign/audit"
 	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/store/bbolt"
 )
-
-// testDatabase makes a database of the test's own on the PostgreSQL server of TRUSTSIGN_TEST_POSTGRES (the test is
-// skipped when it is unset) and returns its URL; the database is dropped after the test.
-func testDatabase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("TRUSTSIGN_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("TRUSTSIGN_TEST_POSTGRES not set: no PostgreSQL to test on (store/postgres/testdb.sh start prints a URL to export)")
-	}
-	b := make([]byte, 8)
-	rand.Read(b) //nolint:errcheck
-	name := "wire_" + hex.EncodeToString(b)
-	sqlExec := func(sql string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := sqlExec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("creating the test database: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := sqlExec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Logf("dropping %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
 
 // tcpProxy forwards TCP connections to a target, and fails like a database that went away: cut closes every
 // connection and refuses new ones; hang keeps them open but passes nothing (a network that drops packets); resume
@@ -206,7 +165,7 @@ func waitStatus(t *testing.T, hc *http.Client, u string, want int) int {
 // cut and refused, or a network that swallows packets: the check has its own time-out, the probe does not hang)
 // and 200 again, without a restart, once it can; the service then works on the same pool.
 func TestReadyzFollowsTheDatabase(t *testing.T) {
-	db := testDatabase(t)
+	db := pgtest.Database(t, "wire")
 	u, _ := url.Parse(db)
 	proxy := startProxy(t, u.Host)
 	srv, _, logs := observedService(t, false, func(c *serveConfig) { c.store = proxy.proxied(t, db) })
@@ -267,7 +226,7 @@ func TestServeOnPostgres(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	// a password in the URL (the test server trusts loopback and ignores it) must show in no message or log
-	u, _ := url.Parse(testDatabase(t))
+	u, _ := url.Parse(pgtest.Database(t, "wire"))
 	u.User = url.UserPassword(u.User.Username(), "Sekret-Pass")
 	db := u.String()
 	bin := builtBinary(t)

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustsign/trustsign/store/postgres/pgtest"
+
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/trustsign/trustsign/audit"
@@ -27,11 +29,7 @@ import (
 // testURL returns the test server's URL from TRUSTSIGN_TEST_POSTGRES, or skips the test.
 func testURL(t *testing.T) string {
 	t.Helper()
-	url := os.Getenv("TRUSTSIGN_TEST_POSTGRES")
-	if url == "" {
-		t.Skip("TRUSTSIGN_TEST_POSTGRES not set: start a server with store/postgres/testdb.sh and export the URL it prints")
-	}
-	return url
+	return pgtest.ServerURL(t)
 }
 
 // schemaFor names a schema after a directory, so each suite test gets its own tables and a reopen of the same

@@ -1,0 +1,64 @@
+// Package pgtest gives tests a PostgreSQL database of their own on the server named by TRUSTSIGN_TEST_POSTGRES
+// (store/postgres/testdb.sh starts one and prints its URL; .ci/run exports it). Without the variable the test is
+// skipped with a message.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// EnvURL is the variable naming the test server.
+const EnvURL = "TRUSTSIGN_TEST_POSTGRES"
+
+// ServerURL returns the test server's URL, or skips the test when none is configured.
+func ServerURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(EnvURL)
+	if u == "" {
+		t.Skip(EnvURL + " not set: start a server with store/postgres/testdb.sh and export the URL it prints")
+	}
+	return u
+}
+
+// Database creates a new, empty database on the test server, named prefix_ and random hex, and returns its URL;
+// the database is dropped (connections forced off) when the test ends. Without a server the test is skipped.
+func Database(t testing.TB, prefix string) string {
+	t.Helper()
+	server := ServerURL(t)
+	b := make([]byte, 8)
+	rand.Read(b) //nolint:errcheck // crypto/rand never fails
+	name := prefix + "_" + hex.EncodeToString(b)
+	exec := func(sql string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, server)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, sql)
+		return err
+	}
+	if err := exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("creating the test database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if err := exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
