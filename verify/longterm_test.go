@@ -1,13 +1,11 @@
 package verify
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -19,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/trustsign/trustsign/internal/testpki"
 	"github.com/trustsign/trustsign/revocation"
 )
 
@@ -125,51 +124,10 @@ func ltOCSPReason(t *testing.T, cert *x509.Certificate, issuer, signer ltCA, sta
 	return withProducedAt(t, der, producedAt, signer.key)
 }
 
-// withProducedAt re-signs an OCSP response with its producedAt set to at (ocsp.CreateResponse writes the wall
-// clock's).
+// withProducedAt re-signs an OCSP response with its producedAt set to at (testpki.OCSPProducedAt).
 func withProducedAt(t *testing.T, der []byte, at time.Time, key crypto.Signer) []byte {
 	t.Helper()
-	var resp struct {
-		Status asn1.Enumerated
-		Bytes  struct {
-			Type     asn1.ObjectIdentifier
-			Response []byte
-		} `asn1:"explicit,tag:0"`
-	}
-	var basic struct {
-		TBS   asn1.RawValue
-		Alg   pkix.AlgorithmIdentifier
-		Sig   asn1.BitString
-		Certs asn1.RawValue `asn1:"optional"`
-	}
-	if _, err := asn1.Unmarshal(der, &resp); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := asn1.Unmarshal(resp.Bytes.Response, &basic); err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := ocsp.ParseResponse(der, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	was, _ := asn1.MarshalWithParams(parsed.ProducedAt.UTC(), "generalized")
-	now, _ := asn1.MarshalWithParams(at.UTC().Truncate(time.Second), "generalized")
-	tbs := bytes.Replace(basic.TBS.FullBytes, was, now, 1)
-	if len(was) != len(now) {
-		t.Fatal("producedAt of another length")
-	}
-	digest := sha256.Sum256(tbs)
-	sig, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	basic.TBS = asn1.RawValue{FullBytes: tbs}
-	basic.Alg = pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}}
-	basic.Sig = asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}
-	if resp.Bytes.Response, err = asn1.Marshal(basic); err != nil {
-		t.Fatal(err)
-	}
-	out, err := asn1.Marshal(resp)
+	out, err := testpki.OCSPProducedAt(der, at, key)
 	if err != nil {
 		t.Fatal(err)
 	}
