@@ -7,22 +7,7 @@
 # The B-LTA file is built by the pades/bench test binary (one-shot mode "lta": signed with the test PKI, extended
 # through the test TSA on loopback); the verification runs in a process of its own (mode "verify") and, when the
 # trustsign binary builds, as `trustsign verify` too.
-set -u
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT" || exit 2
-SHARED=${TRUSTSIGN_SHARED:-$ROOT/../shared}
-MB=${1:-100}
-RUNS=${RUNS:-3}
-grep -qE '^go 1\.27' go.mod && ! go version 2>/dev/null | grep -q 'go1\.2[7-9]' && export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3}
-[ -x /usr/bin/time ] || { echo "GNU time (/usr/bin/time) is missing: apt-get install time" >&2; exit 2; }
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-
-if [ -f "$SHARED/acceptance/lib/mkpdf.py" ]; then
-  python3 "$SHARED/acceptance/lib/mkpdf.py" "$W/big.pdf" 2 "$MB" || exit 2
-else
-  echo "mkpdf.py not found under $SHARED" >&2; exit 2
-fi
+. "$(dirname "$0")/bigpdf.sh"   # ROOT, SHARED, MB, RUNS, W and $W/big.pdf
 
 go test -c -o "$W/bench.test" ./pades/bench || exit 2
 BENCH_ONESHOT=lta BENCH_IN="$W/big.pdf" BENCH_OUT="$W/lta.pdf" BENCH_ROOT="$W/root.pem" BENCH_INTER="$W/inter.pem" \

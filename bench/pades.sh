@@ -5,23 +5,7 @@
 #
 # It measures the library in a process of its own (the pades/bench test binary, one-shot mode) and, when
 # `trustsign sign --format pades` works, the trustsign binary exactly as ../shared/acceptance/pades-speed does.
-set -u
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT" || exit 2
-SHARED=${TRUSTSIGN_SHARED:-$ROOT/../shared}
-MB=${1:-100}
-RUNS=${RUNS:-3}
-grep -qE '^go 1\.27' go.mod && ! go version 2>/dev/null | grep -q 'go1\.2[7-9]' && export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3}
-[ -x /usr/bin/time ] || { echo "GNU time (/usr/bin/time) is missing: apt-get install time" >&2; exit 2; }
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-
-# Input: the acceptance check's generator when available.
-if [ -f "$SHARED/acceptance/lib/mkpdf.py" ]; then
-  python3 "$SHARED/acceptance/lib/mkpdf.py" "$W/big.pdf" 2 "$MB" || exit 2
-else
-  echo "mkpdf.py not found under $SHARED" >&2; exit 2
-fi
+. "$(dirname "$0")/bigpdf.sh"   # ROOT, SHARED, MB, RUNS, W and $W/big.pdf
 
 # Test PKI (openssl): root, intermediate, RSA-3072 signer.
 (
