@@ -1280,7 +1280,7 @@ func TestAttackCounterSignature(t *testing.T) {
 		{"counter-signature referencing another signature's value", func(t *testing.T) string {
 			doc, a, b := cosigned(t)
 			return counterSigned(t, doc, a, b+"-sigvalue", xades.TypeCountersignedSignature)
-		}, want{verify.TotalFailed, verify.FormatFailure, "does not point to the countersigned signature value"}},
+		}, want{verify.TotalFailed, verify.HashFailure, "does not point to the countersigned signature value"}},
 		{"counter-signature without Type referencing another signature's value", func(t *testing.T) string {
 			doc, a, b := cosigned(t)
 			return counterSigned(t, doc, a, b+"-sigvalue", "")
@@ -1289,7 +1289,7 @@ func TestAttackCounterSignature(t *testing.T) {
 			doc := signedEnveloped(t)
 			id := sigIDs(t, doc)[0]
 			return counterSigned(t, doc, id, id+"-signedprops", xades.TypeCountersignedSignature)
-		}, want{verify.TotalFailed, verify.FormatFailure, "countersigned signature value"}},
+		}, want{verify.TotalFailed, verify.HashFailure, "countersigned signature value"}},
 		{"counter-signature digest of the master value wrong", func(t *testing.T) string {
 			doc := signedEnveloped(t)
 			id := sigIDs(t, doc)[0]

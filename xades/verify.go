@@ -754,7 +754,10 @@ func (v *verifier) reference(r *SignatureResult, sig, ref *xmldoc.Node, qp *qual
 		if countersigned != nil && t == countersigned {
 			rr.Covered = "signature value " + id + " of the countersigned signature"
 		} else if rr.Type == TypeCountersignedSignature && countersigned != nil {
-			return refused("counter-signature reference does not point to the countersigned signature value")
+			// EU DSS: COUNTER_SIGNED_SIGNATURE_VALUE not intact (HASH_FAILURE), e.g. a counter-signature copied
+			// from another signature; what it proves is not this signature's value
+			rr.Status, rr.Detail = RefMismatch, "counter-signature reference does not point to the countersigned signature value"
+			return rr
 		} else {
 			if why := v.misplaced(t, sig); why != "" {
 				rr.Status, rr.Detail = RefNotFound, why
