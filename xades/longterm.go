@@ -281,10 +281,13 @@ func readTimeStampElement(st *xmldoc.Node, ns, what string) (SignatureTimeStamp,
 	for _, c := range st.Elements() {
 		switch {
 		case c.Is(NSDSig, "CanonicalizationMethod"):
-			// an empty Algorithm names no method: the default applies, as when the element is absent (EU DSS
-			// reads it so; XAdESArchiveTstWithEmptyC14NTest)
+			// an empty Algorithm names no method. EU DSS, which writes such files, then uses its own default,
+			// exclusive C14N (XMLCanonicalizer.DEFAULT_DSS_C14N_METHOD; XAdESArchiveTstWithEmptyC14NTest's archive
+			// time-stamp matches only so); an absent element keeps XMLDSig's default, inclusive C14N 1.0
 			if alg, _ := c.Attr("Algorithm"); alg != "" {
 				out.Canonicalization = alg
+			} else {
+				out.Canonicalization = xmldoc.ExcC14N
 			}
 		case c.Is(ns, "EncapsulatedTimeStamp") || c.Is(NSXAdES, "EncapsulatedTimeStamp"):
 			tokens = append(tokens, c)
