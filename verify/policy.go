@@ -35,13 +35,16 @@ type Policy struct {
 }
 
 // forFile returns a copy of p for validating one file: the revocation data its signatures and time-stamps share
-// (a PDF DSS) is then checked once (nil stays nil: it trusts nothing).
+// (a PDF DSS) is then checked once (nil stays nil: it trusts nothing). A copy already made for a file keeps its
+// memo.
 func (p *Policy) forFile() *Policy {
 	if p == nil {
 		return nil
 	}
 	q := *p
-	q.memo = &revocation.Memo{}
+	if q.memo == nil {
+		q.memo = &revocation.Memo{}
+	}
 	return &q
 }
 
