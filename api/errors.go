@@ -44,6 +44,8 @@ var domainErrors = []domainError{
 	mapped(profile.ErrInvalid, 422, "invalid-data", "Invalid data", ""),
 	{profile.ErrBusy, errBusy.p}, // profileProblem adds its Retry-After
 	mapped(profile.ErrThrottled, 429, "too-many-requests", "Too many requests", ""),
+	// start-up only (profile.New): never reached by a request, a 500 if one ever were
+	mapped(profile.ErrSecretMismatch, 500, "internal", "Internal error", ""),
 
 	// signing: integrators' signing requests
 	mapped(signing.ErrInvalid, 422, "invalid-data", "Invalid data", ""),

@@ -47,16 +47,12 @@ func (s *Server) lookupAddressLimit(c *gin.Context) {
 }
 
 // lookupAllowed counts one lookup for key within limit per minute (def when limit is 0) and answers 429 with
-// Retry-After beyond it.
+// Retry-After beyond it (see Server.allowed).
 func (s *Server) lookupAllowed(c *gin.Context, key string, limit, def int) bool {
 	if limit <= 0 {
 		limit = def
 	}
-	ok, wait := s.limits.allow(key, limit, time.Minute)
-	if !ok {
-		tooManyRequests(c, int(wait.Seconds())+1)
-	}
-	return ok
+	return s.allowed(c, key, limit, time.Minute)
 }
 
 func (s *Server) lookup(c *gin.Context) {

@@ -8,12 +8,14 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"os"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,12 +36,11 @@ func knownBreakage(t *testing.T, what string) {
 	}
 }
 
-// TestAttackLookupLimitAcrossNodes: the PESEL lookup limits (per integrator key, per address) are in-memory
-// windows of each API process (api/ratelimit.go), so N nodes allow N times the limit: PESEL enumeration scales
-// with the node count.
+// TestAttackLookupLimitAcrossNodes: the PESEL lookup limits (per integrator key, per address) hold over all nodes
+// (api.Config.SharedLimits: one counter window in the database); kept in each process's memory, N nodes allowed N
+// times the limit and PESEL enumeration scaled with the node count.
 func TestAttackLookupLimitAcrossNodes(t *testing.T) {
 	t.Parallel()
-	knownBreakage(t, "PESEL lookup limits are per process (api.rateLimiter): two nodes allow twice the limit")
 	const limit = 4
 	c := newCluster(t, clusterOptions{apiCfg: func(cfg *api.Config) { cfg.LookupsPerClient, cfg.LookupsPerAddress = limit, 100 }})
 	rx := c.integrator(t, "e-recepta")
@@ -59,11 +60,10 @@ func TestAttackLookupLimitAcrossNodes(t *testing.T) {
 	}
 }
 
-// TestAttackPublicVerifyLimitAcrossNodes: the anonymous verification limit per address is an in-memory window of
-// each API process, so N nodes allow N times the limit.
+// TestAttackPublicVerifyLimitAcrossNodes: the anonymous verification limit per address holds over all nodes
+// (api.Config.SharedLimits); per process, N nodes allowed N times the limit.
 func TestAttackPublicVerifyLimitAcrossNodes(t *testing.T) {
 	t.Parallel()
-	knownBreakage(t, "the public verification limit per address is per process (api.rateLimiter)")
 	const limit = 3
 	c := newCluster(t, clusterOptions{apiCfg: func(cfg *api.Config) { cfg.PublicVerifyPerMinute = limit }})
 	anon := c.client(proxy)
@@ -127,37 +127,38 @@ func TestMultiNodeWebhookSurvivesNodeLoss(t *testing.T) {
 }
 
 // TestMultiNodeProfileSecretMismatch: each node derives the PESEL index, code and token keys from its own
-// DATA/profile.secret. Nodes on separate machines with separate data directories get different secrets and start
-// on one database without a word: codes issued on one node never redeem on the other, and the PESEL uniqueness
-// index splits (one PESEL can register twice). postgres.Open checks the audit chain key against the database;
-// nothing checks the profile secret.
+// DATA/profile.secret. Nodes on separate machines with separate data directories got different secrets and started
+// on one database without a word: codes issued on one node never redeemed on the other, and the PESEL uniqueness
+// index split (one PESEL could register twice). The store now keeps a keyed fingerprint of the secret: a node with
+// another secret is refused at start (profile.ErrSecretMismatch, naming profile.secret), one with the same starts
+// and shares the codes and the index.
 func TestMultiNodeProfileSecretMismatch(t *testing.T) {
 	t.Parallel()
-	knownBreakage(t, "nodes with different profile secrets start on one database (nothing compares the secret with the store)")
 	c := newCluster(t, clusterOptions{nodes: 1})
-	other := c.startNode(t, "nodeB", clusterOptions{profile: func(o *profile.Options) {
+	_, err := c.tryStartNode(t, "nodeB", clusterOptions{profile: func(o *profile.Options) {
 		o.Secret = []byte("another-machine-secret-0123456789ab")
 	}})
+	if !errors.Is(err, profile.ErrSecretMismatch) || !strings.Contains(err.Error(), "copy "+profile.SecretFileName) {
+		t.Fatalf("a node with another profile secret on the database: %v; want it refused with ErrSecretMismatch saying to copy %s",
+			err, profile.SecretFileName)
+	}
+	other := c.startNode(t, "nodeB", clusterOptions{})
 	c.nodes = append(c.nodes, other)
 	for i := range c.nodes {
 		if _, err := c.client(i).Maintenance(bg); err != nil { // both nodes serve
 			t.Fatal(err)
 		}
 	}
-	pesel := clienttest.PESEL(4242)
-	c.pesels = append(c.pesels, pesel)
-	app := profile.Application{Login: "ola_a", Password: clienttest.Password, FirstName: "Ola", Surname: "Nowak",
-		PESEL: pesel, Email: "ola@example.test", Phone: "+48500100300", CodeChannel: profile.ChannelEmail}
-	if _, err := c.nodes[nodeA].Profiles.Register(bg, app); err != nil {
+	// the same keys: a holder registered on node A, whose contact code node B redeems (c.holder), is found by
+	// PESEL on node B
+	c.holder(t, "ola")
+	pesel := c.pesels[len(c.pesels)-1]
+	_, key, err := c.nodes[nodeA].Profiles.CreateClient(bg, "e-recepta", []profile.Scope{profile.ScopeLookup})
+	if err != nil {
 		t.Fatal(err)
 	}
-	app.Login, app.Email = "ola_b", "ola.b@example.test"
-	c.clock.Advance(2 * time.Second)
-	if r, err := other.Profiles.Register(bg, app); err == nil && r.ID != "" {
-		// Register answers alike for a taken PESEL (no enumeration); a second pending profile is the split
-		if err := other.Profiles.ConfirmContact(bg, r.ID, c.lastCode(t, "ola.b@example.test")); err == nil {
-			t.Error("one PESEL registered twice, once on each node: the nodes' PESEL indexes are keyed apart")
-		}
+	if r, err := c.client(nodeB, client.APIKey(key)).Lookup(bg, pesel); err != nil || r.Login != "ola" {
+		t.Errorf("a holder made on node A looked up by PESEL on node B: %+v, %v", r, err)
 	}
 }
 
@@ -190,12 +191,11 @@ func TestMultiNodeAuditSealers(t *testing.T) {
 	}
 }
 
-// TestMultiNodeVerifyReportLink: the verification page's "download the report" link points at a report kept in
-// the memory of the node that verified (web.reportCache); behind a load balancer the download lands on another
-// node half the time and answers 404.
+// TestMultiNodeVerifyReportLink: the verification page's "download the report" link works on every node
+// (web.Config.SharedReports keeps the report in the database for its short life); kept in the memory of the node
+// that verified, the download landed on another node half the time behind a load balancer and answered 404.
 func TestMultiNodeVerifyReportLink(t *testing.T) {
 	t.Parallel()
-	knownBreakage(t, "the verification page's report download link is served from one node's memory (web.reportCache)")
 	c := newCluster(t, clusterOptions{})
 	const csrf = "multinode-csrf-token-0123456789abcdef"
 	var body bytes.Buffer

@@ -38,7 +38,7 @@ import (
 )
 
 // node is one service process: its own store connection pool, domain services, API and pages (mounted as serve
-// mounts them).
+// mounts them, with the rate limits and the verification reports shared through the database).
 type node struct {
 	name     string
 	DB       *postgres.DB
@@ -111,6 +111,16 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 
 func (c *cluster) startNode(t *testing.T, name string, o clusterOptions) *node {
 	t.Helper()
+	n, err := c.tryStartNode(t, name, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// tryStartNode is startNode returning the error that refuses a node at start (its profile service's).
+func (c *cluster) tryStartNode(t *testing.T, name string, o clusterOptions) (*node, error) {
+	t.Helper()
 	db, err := postgres.Open(bg, c.url, postgres.Options{ChainKeyFile: filepath.Join(c.dir, audit.ChainKeyFileName)})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +133,7 @@ func (c *cluster) startNode(t *testing.T, name string, o clusterOptions) *node {
 		o.profile(&po)
 	}
 	if n.Profiles, err = profile.New(db, c.sent, po); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	so := signing.Options{Clock: c.clock, SignURL: func(id string) string { return c.proxy.URL + "/sign/" + id }}
 	if o.notify != nil {
@@ -132,7 +142,7 @@ func (c *cluster) startNode(t *testing.T, name string, o clusterOptions) *node {
 	n.Signing = signing.New(db, n.Profiles, c.seal, so)
 	logger := slog.New(slog.NewJSONHandler(c.logs, nil)).With("node", name)
 	cfg := api.Config{Logger: logger, Clock: c.clock, VerifyPolicy: c.policy, Profiles: n.Profiles, Signing: n.Signing,
-		Maintenance: db, Ready: db.Ping}
+		Maintenance: db, Ready: db.Ping, SharedLimits: db}
 	if o.apiCfg != nil {
 		o.apiCfg(&cfg)
 	}
@@ -140,7 +150,7 @@ func (c *cluster) startNode(t *testing.T, name string, o clusterOptions) *node {
 		t.Fatal(err)
 	}
 	pages, err := web.New(web.Config{Profiles: n.Profiles, Signing: n.Signing, VerifyPolicy: c.policy, Logger: logger,
-		Clock: c.clock, Maintenance: db, Metrics: n.API.PageMetrics()})
+		Clock: c.clock, Maintenance: db, Metrics: n.API.PageMetrics(), SharedReports: db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +162,7 @@ func (c *cluster) startNode(t *testing.T, name string, o clusterOptions) *node {
 	n.HTTP = httptest.NewServer(mux)
 	t.Cleanup(n.HTTP.Close)
 	t.Cleanup(n.Profiles.WaitForDeliveries)
-	return n
+	return n, nil
 }
 
 // nodesSecret is the profile secret every node shares (with --data on each machine it is DATA/profile.secret: nodes

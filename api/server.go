@@ -66,6 +66,11 @@ type Config struct {
 	LookupsPerClient, LookupsPerAddress int
 	// SecureCookies marks the session cookie Secure (true in production; false only for plain-http development).
 	SecureCookies bool
+	// SharedLimits, when set, keeps the PESEL lookup limits and the anonymous verification limit in the store, one
+	// transaction per counted request, so that every node serving one database counts against one limit; nil keeps
+	// them in this process's memory (exact for a single node, and no store write per request). serve sets it on
+	// PostgreSQL. The store's sweep (profile.Service.Sweep) removes ended windows.
+	SharedLimits LimitStore
 	// TrustedProxies are the addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed for the client
 	// address (rate limits); none by default, so a client cannot pick its own address with that header.
 	TrustedProxies []string
@@ -76,7 +81,7 @@ type Server struct {
 	cfg         Config
 	engine      *gin.Engine
 	metrics     *metrics
-	limits      *rateLimiter
+	limits      limiter
 	docs        []routeEntry
 	openapiOnce sync.Once
 	openapiJSON []byte
@@ -107,7 +112,12 @@ func New(cfg Config) (*Server, error) {
 		cfg.VerifySlots = verify.NewSlots(verify.SlotsOptions{})
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{cfg: cfg, engine: gin.New(), metrics: newMetrics(cfg.Registry), limits: newRateLimiter(cfg.Clock)}
+	s := &Server{cfg: cfg, engine: gin.New(), metrics: newMetrics(cfg.Registry)}
+	if cfg.SharedLimits != nil {
+		s.limits = sharedLimiter{st: cfg.SharedLimits, clock: cfg.Clock}
+	} else {
+		s.limits = newMemoryLimiter(cfg.Clock)
+	}
 	e := s.engine
 	e.HandleMethodNotAllowed = true
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {

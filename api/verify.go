@@ -109,12 +109,7 @@ func (s *Server) verifyAllowed(c *gin.Context) bool {
 	if s.hasScope(c, "verify") {
 		return true
 	}
-	ok, wait := s.limits.allow("verify:"+clientAddr(c), s.cfg.PublicVerifyPerMinute, time.Minute)
-	if !ok {
-		tooManyRequests(c, int(wait.Seconds())+1)
-		return false
-	}
-	return true
+	return s.allowed(c, "verify:"+clientAddr(c), s.cfg.PublicVerifyPerMinute, time.Minute)
 }
 
 func (s *Server) policy() *verify.Policy {

@@ -339,10 +339,15 @@ type SweepResult struct {
 	DeletedSessions     int
 	DeletedThrottles    int
 	DeletedRateWindows  int
+	// DeletedCounterWindows and DeletedReports are the store's other short-lived records: the API's shared rate
+	// limit windows that have ended, and verification reports kept for their download link that have expired.
+	DeletedCounterWindows int
+	DeletedReports        int
 }
 
 // Sweep applies time: active profiles past their expiry become expired, applications older than the
-// confirmation period are deleted (each audited), and expired codes, sessions and stale login counters go. Run it
+// confirmation period are deleted (each audited), and expired codes, sessions and stale login counters go, as do
+// the store's other short-lived records (ended rate-limit windows, expired verification reports). Run it
 // periodically (every minute is plenty); it works in bounded batches.
 func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	var r SweepResult
@@ -403,7 +408,28 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		}
 		r.DeletedRateWindows, err = tx.DeleteRateWindowsIdleSince(now.Add(-max(s.o.Messages.longest(),
 			s.o.Sessions.LoginWindow, s.o.Recovery.AddressWindow)))
+		if err != nil {
+			return err
+		}
+		r.DeletedReports, err = tx.DeleteVerifyReportsExpiredBefore(now)
 		return err
 	})
-	return r, err
+	if err != nil {
+		return r, err
+	}
+	// ended counter windows, in batches: keys an attacker rotates all go, however many
+	for {
+		var n int
+		err := s.st.Update(ctx, func(tx *store.Tx) (err error) {
+			n, err = tx.DeleteCounterWindowsEndedBefore(now, sweepBatch)
+			return err
+		})
+		r.DeletedCounterWindows += n
+		if err != nil || n < sweepBatch {
+			return r, err
+		}
+	}
 }
+
+// sweepBatch bounds the records one sweep transaction deletes.
+const sweepBatch = 1000

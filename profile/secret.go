@@ -1,7 +1,10 @@
 package profile
 
 import (
+	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -9,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/trustsign/trustsign/store"
 )
 
 // SecretFileName is the conventional name of the service secret inside a data directory.
@@ -67,4 +72,39 @@ func LoadOrCreateSecret(path string, rnd io.Reader) ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// ErrSecretMismatch: the profile secret is not the one the store was first used with. Every node of one database
+// needs the same secret file (the PESEL index and the codes are keyed with it): copy profile.secret from the data
+// directory of the node that first used the store.
+var ErrSecretMismatch = errors.New("profile: the store was first used with another profile secret (" + SecretFileName +
+	"): every node of one database needs the same file; copy " + SecretFileName +
+	" from the data directory of the first node, or use the data directory that goes with this store")
+
+// secretFingerprint is a keyed fingerprint of the secret: the store may hold it, since without the secret it says
+// nothing about it.
+func secretFingerprint(secret []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("trustsign profile secret fingerprint v1"))
+	return m.Sum(nil)
+}
+
+// bindSecret compares the secret with the fingerprint in the store, and writes the fingerprint when the store has
+// none (a new store, or one made before fingerprints were kept). One transaction: of two nodes starting together
+// on a new store with different secrets, one writes and the other is refused.
+func bindSecret(ctx context.Context, st Store, secret []byte) error {
+	fp := secretFingerprint(secret)
+	return st.Update(ctx, func(tx *store.Tx) error {
+		stored, err := tx.Setting(store.SettingProfileSecretFingerprint)
+		if errors.Is(err, store.ErrNotFound) {
+			return tx.PutSetting(store.SettingProfileSecretFingerprint, fp)
+		}
+		if err != nil {
+			return fmt.Errorf("profile: reading the secret's fingerprint: %w", err)
+		}
+		if !hmac.Equal(stored, fp) {
+			return ErrSecretMismatch
+		}
+		return nil
+	})
 }

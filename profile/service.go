@@ -177,7 +177,9 @@ func derive(secret []byte, label string) []byte {
 	return m.Sum(nil)
 }
 
-// New checks the options, fills in defaults and returns the service.
+// New checks the options, fills in defaults and returns the service. It also checks the secret against the store:
+// a store first used with another secret is refused with ErrSecretMismatch (the first New on a store records a
+// keyed fingerprint of its secret there).
 func New(st Store, send Sender, o Options) (*Service, error) {
 	if st == nil || send == nil {
 		return nil, errors.New("profile: New needs a store and a sender")
@@ -248,6 +250,9 @@ func New(st Store, send Sender, o Options) (*Service, error) {
 		return nil, err
 	}
 	svc.dummy = dummy
+	if err := bindSecret(context.Background(), st, o.Secret); err != nil { // New has no context: start-up only
+		return nil, err
+	}
 	return svc, nil
 }
 

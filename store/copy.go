@@ -21,6 +21,7 @@ func Buckets() []string {
 		bSigReq, bSigReqDoc, bSigReqSigned, bSigReqExpiry, bSigReqBatch,
 		bMaintenance, bMaintenanceByID,
 		bAudit, bAuditHeads, bAuditTip,
+		bCounters, bCounterEnd, bReports, bReportExpiry, bSettings,
 	}
 }
 

@@ -42,6 +42,11 @@ const (
 	bAudit           = "audit"             // be64(seq) → encoded audit record
 	bAuditHeads      = "audit_heads"       // be64(seq) → encoded signed head
 	bAuditTip        = "audit_tip"         // "tip" → audit.Tip (JSON) of the last record, keyed
+	bCounters        = "counter_windows"   // key → CounterWindow (fixed-window limits shared by API nodes)
+	bCounterEnd      = "idx_counter_end"   // be64(end)+key → ""
+	bReports         = "verify_reports"    // hex(SHA-256(link id)) → VerifyReport
+	bReportExpiry    = "idx_report_exp"    // be64(expires)+hex(SHA-256(link id)) → ""
+	bSettings        = "settings"          // name → value (deployment-wide settings, e.g. the profile secret's fingerprint)
 )
 
 // DB is the typed store over a Backend. Its methods open their own transactions; View, Update and Batch give

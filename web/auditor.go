@@ -2,13 +2,17 @@ package web
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/trustsign/trustsign/store"
 	"github.com/trustsign/trustsign/verify"
 )
 
@@ -61,14 +65,24 @@ func (s *server) verifyUpload(w http.ResponseWriter, r *http.Request) {
 		s.writeReport(w, r, rep, v.Lang)
 		return
 	}
-	id := s.reports.put(rep)
+	dl := ""
+	if id, err := s.reports.put(r.Context(), rep); err != nil {
+		// the report is shown all the same; only its download link is missing
+		s.log.Error("keeping the verification report for its link", "error", err.Error())
+	} else if id != "" {
+		dl = "/verify/reports/" + id
+	}
 	v.Data = map[string]any{"Report": newReportView([]verify.FileReport{rep}, v.Lang, s.cfg.Clock.Now()),
-		"DownloadURL": "/verify/reports/" + id}
+		"DownloadURL": dl}
 	s.render(w, http.StatusOK, "verify_report", v)
 }
 
 func (s *server) verifyReportDownload(w http.ResponseWriter, r *http.Request) {
-	rep, ok := s.reports.get(r.PathValue("id"))
+	rep, ok, err := s.reports.get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	if !ok {
 		s.fail(w, r, http.StatusNotFound, "err.reportGone")
 		return
@@ -91,7 +105,75 @@ func (s *server) writeReport(w http.ResponseWriter, r *http.Request, rep verify.
 	w.Write(buf.Bytes()) //nolint:errcheck
 }
 
-// reportCache keeps recent reports for their download link (the uploaded file itself is not kept).
+// Reports behind download links: kept reportTTL, at most reportsKept of them, none larger than reportMaxBytes
+// (JSON); the link id is a random capability of 144 bits.
+const (
+	reportTTL      = 30 * time.Minute
+	reportsKept    = 200
+	reportMaxBytes = 1 << 20
+)
+
+// reportKeeper keeps recent reports for their download link (the uploaded file itself is not kept).
+type reportKeeper interface {
+	// put keeps rep and returns its link id ("" when the report is too large to keep).
+	put(ctx context.Context, rep verify.FileReport) (string, error)
+	// get returns the report of a link id, with false when there is none (unknown, expired or pushed out).
+	get(ctx context.Context, id string) (verify.FileReport, bool, error)
+}
+
+// ReportStore keeps the verification page's reports when several nodes serve one database (*store.DB satisfies
+// it), so that a download link works on any node.
+type ReportStore interface {
+	View(ctx context.Context, fn func(*store.Tx) error) error
+	Update(ctx context.Context, fn func(*store.Tx) error) error
+}
+
+// storeReports keeps reports in the store (store.Tx.PutVerifyReport): under the hash of their link id, until they
+// expire; the store's sweep (profile.Service.Sweep) removes expired ones even when no new report pushes them out.
+type storeReports struct {
+	st    ReportStore
+	clock Clock
+}
+
+func (k storeReports) put(ctx context.Context, rep verify.FileReport) (string, error) {
+	raw, err := json.Marshal(rep)
+	if err != nil {
+		return "", err
+	}
+	if len(raw) > reportMaxBytes {
+		return "", nil
+	}
+	id := randomToken(18)
+	now := k.clock.Now()
+	err = k.st.Update(ctx, func(tx *store.Tx) error {
+		return tx.PutVerifyReport(id, store.VerifyReport{Expires: now.Add(reportTTL), Report: raw}, now, reportsKept)
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+func (k storeReports) get(ctx context.Context, id string) (verify.FileReport, bool, error) {
+	var sr store.VerifyReport
+	err := k.st.View(ctx, func(tx *store.Tx) (err error) {
+		sr, err = tx.VerifyReportOf(id, k.clock.Now())
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return verify.FileReport{}, false, nil
+	}
+	if err != nil {
+		return verify.FileReport{}, false, err
+	}
+	var rep verify.FileReport
+	if err := json.Unmarshal(sr.Report, &rep); err != nil {
+		return verify.FileReport{}, false, fmt.Errorf("web: stored verification report: %w", err)
+	}
+	return rep, true, nil
+}
+
+// reportCache keeps reports in this process's memory (one node: nothing personal is written to disk).
 type reportCache struct {
 	mu    sync.Mutex
 	clock Clock
@@ -110,7 +192,10 @@ func newReportCache(c Clock, max int, ttl time.Duration) *reportCache {
 	return &reportCache{clock: c, max: max, ttl: ttl, items: map[string]cachedReport{}}
 }
 
-func (c *reportCache) put(rep verify.FileReport) string {
+func (c *reportCache) put(_ context.Context, rep verify.FileReport) (string, error) {
+	if raw, err := json.Marshal(rep); err != nil || len(raw) > reportMaxBytes {
+		return "", err
+	}
 	id := randomToken(18)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -121,15 +206,15 @@ func (c *reportCache) put(rep verify.FileReport) string {
 	}
 	c.items[id] = cachedReport{rep: rep, expires: now.Add(c.ttl)}
 	c.order = append(c.order, id)
-	return id
+	return id, nil
 }
 
-func (c *reportCache) get(id string) (verify.FileReport, bool) {
+func (c *reportCache) get(_ context.Context, id string) (verify.FileReport, bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	it, ok := c.items[id]
 	if !ok || !c.clock.Now().Before(it.expires) {
-		return verify.FileReport{}, false
+		return verify.FileReport{}, false, nil
 	}
-	return it.rep, true
+	return it.rep, true, nil
 }

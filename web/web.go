@@ -75,6 +75,10 @@ type Config struct {
 	Maintenance Maintenance
 	// Metrics, when set, counts page requests, signatures and verifications (api.Server.PageMetrics).
 	Metrics Metrics
+	// SharedReports, when set, keeps the verification page's reports (for their download link, 30 minutes) in the
+	// store, so that the link works on every node serving one database; nil keeps them in this process's memory
+	// (one node: the reports, which name signers, are never written to disk). serve sets it on PostgreSQL.
+	SharedReports ReportStore
 	// TrustedProxies are the reverse proxies (addresses or CIDRs) whose X-Forwarded-For gives the client address
 	// for the per-address limits of registrations, code resends and login throttling (the API's list).
 	TrustedProxies []string
@@ -99,7 +103,7 @@ type server struct {
 	cfg     Config
 	log     *slog.Logger
 	pages   map[string]*pageTemplate
-	reports *reportCache
+	reports reportKeeper
 	wc      windowCache
 	demoKey []byte
 	proxies []netip.Prefix
@@ -143,8 +147,12 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, log: cfg.Logger, pages: pages, reports: newReportCache(cfg.Clock, 200, 30*time.Minute),
-		demoKey: cfg.DemoKey, proxies: proxies}
+	s := &server{cfg: cfg, log: cfg.Logger, pages: pages, demoKey: cfg.DemoKey, proxies: proxies}
+	if cfg.SharedReports != nil {
+		s.reports = storeReports{st: cfg.SharedReports, clock: cfg.Clock}
+	} else {
+		s.reports = newReportCache(cfg.Clock, reportsKept, reportTTL)
+	}
 	if len(s.demoKey) == 0 {
 		s.demoKey = []byte(randomToken(32))
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trustsign/trustsign/audit"
+	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/store/bbolt"
 )
 
@@ -130,6 +131,14 @@ func TestAdminBackupWhileServing(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(restored, audit.ChainKeyFileName), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// and the profile secret, as a restore into a new directory needs (another is refused)
+	secret, err := os.ReadFile(filepath.Join(dir, profile.SecretFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(restored, profile.SecretFileName), secret, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if code, stdout, stderr := runIn(t, "", "admin", "officer", "list", "--data", restored); code != 0 || !strings.Contains(stdout, "officer9") {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trustsign/trustsign/audit"
+	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/store"
 	"github.com/trustsign/trustsign/store/bbolt"
 )
@@ -74,6 +75,8 @@ func TestBackupRestore(t *testing.T) {
 	os.MkdirAll(restored, 0o700)
 	copyFile(t, backup, filepath.Join(restored, bbolt.FileName))
 	copyFile(t, filepath.Join(dir, audit.ChainKeyFileName), filepath.Join(restored, audit.ChainKeyFileName))
+	// a new directory needs the profile secret too (docs/operations.md, Restore): another is refused
+	copyFile(t, filepath.Join(dir, profile.SecretFileName), filepath.Join(restored, profile.SecretFileName))
 
 	_, want, _ := ts(t, "admin", "maintenance", "list", "--data", dir)
 	code, got, stderr := ts(t, "admin", "maintenance", "list", "--data", restored)

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -139,7 +140,7 @@ func TestAdminMigrate(t *testing.T) {
 		}
 		copied[c.Bucket] = c.Keys
 	}
-	for _, b := range []string{"profiles", "clients", "officers", "sessions", "codes", "sigreq", "sigreq_doc", "maintenance", "audit", "audit_heads", "audit_tip"} {
+	for _, b := range []string{"profiles", "clients", "officers", "sessions", "codes", "sigreq", "sigreq_doc", "maintenance", "audit", "audit_heads", "audit_tip", "settings"} {
 		if copied[b] == 0 {
 			t.Errorf("bucket %s: %d keys copied (%v)", b, copied[b], copied)
 		}
@@ -157,6 +158,10 @@ func TestAdminMigrate(t *testing.T) {
 	ps, err := profile.New(pg, discardSender{}, profile.Options{Secret: secret})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// the secret's fingerprint came along: a node with another secret is refused on the copy too
+	if _, err := profile.New(pg, discardSender{}, profile.Options{Secret: []byte("another machine's secret, 32 bytes or more")}); !errors.Is(err, profile.ErrSecretMismatch) {
+		t.Errorf("another secret on the copy: %v, want ErrSecretMismatch", err)
 	}
 	if _, err := ps.Login(ctx, src.login, "Haslo-Zofii-2026!"); err != nil {
 		t.Errorf("the holder cannot log in on the copy: %v", err)

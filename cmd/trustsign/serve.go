@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -355,6 +357,7 @@ type domain struct {
 	db       *openedStore
 	profiles *profile.Service
 	outbox   string
+	demoKey  []byte // web.Config.DemoKey, derived from the profile secret
 }
 
 // openDomain opens the data directory's bbolt store and the profile service (openDomainStore with the default
@@ -394,9 +397,15 @@ func openDomainStore(ctx context.Context, dataDir, storeURL string, send profile
 	ps, err := profile.New(db, send, po)
 	if err != nil {
 		db.Close()
+		if errors.Is(err, profile.ErrSecretMismatch) {
+			return nil, fmt.Errorf("%s does not belong to the store %s: %w", filepath.Join(dataDir, profile.SecretFileName), db.where, err)
+		}
 		return nil, err
 	}
-	return &domain{db: db, profiles: ps}, nil
+	// the demo's case cookies verify on every node that shares the secret
+	demoKey := hmac.New(sha256.New, secret)
+	demoKey.Write([]byte("trustsign web demo cookie key v1"))
+	return &domain{db: db, profiles: ps, demoKey: demoKey.Sum(nil)}, nil
 }
 
 type discardSender struct{}
@@ -468,9 +477,16 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	}
 	flow := signing.New(d.db, d.profiles, seal, so)
 	slots := newVerifySlots(c, logger)
+	// several nodes serve one PostgreSQL database: they share the API's rate limits and the verification page's
+	// report links through it; on bbolt (one node) both stay in memory
+	var sharedLimits api.LimitStore
+	var sharedReports web.ReportStore
+	if d.db.pg != nil {
+		sharedLimits, sharedReports = d.db, d.db
+	}
 	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy, VerifySlots: slots,
 		LookupsPerClient: c.lookupsPerClient, LookupsPerAddress: c.lookupsPerAddress,
-		PublicVerifyPerMinute: c.publicVerifyPerMinute, TrustedProxies: c.trustedProxies, Profiles: d.profiles, Signing: flow, Maintenance: d.db,
+		PublicVerifyPerMinute: c.publicVerifyPerMinute, TrustedProxies: c.trustedProxies, Profiles: d.profiles, Signing: flow, Maintenance: d.db, SharedLimits: sharedLimits,
 		MetricsToken: c.metricsToken, MetricsLoopback: metricsLoopback(c, logger), SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: d.db.Ping})
 	if err != nil {
 		svc.Close()
@@ -478,7 +494,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	}
 	pages, err := web.New(web.Config{Profiles: d.profiles, Signing: flow, VerifyPolicy: policy, Logger: logger,
 		Secure: strings.HasPrefix(publicURL, "https://"), DemoClientID: demoID, PublicURL: publicURL, Maintenance: d.db,
-		MaxUploadBytes: c.maxDocument, Metrics: a.PageMetrics(), VerifySlots: slots,
+		MaxUploadBytes: c.maxDocument, Metrics: a.PageMetrics(), VerifySlots: slots, SharedReports: sharedReports, DemoKey: d.demoKey,
 		TrustedProxies: c.trustedProxies}) // per-address registration limits read the client address as the API does
 	if err != nil {
 		svc.Close()

@@ -69,6 +69,10 @@ func Run(t *testing.T, s Suite) {
 		{"Audit/ConcurrentAppends", testAuditConcurrent},
 		{"Audit/SealAndHeads", testAuditSeal},
 		{"Audit/KeyedChainRecomputeFails", testAuditKeyedChain},
+		{"CounterWindows/FixedWindowAndSweep", testCounterWindows},
+		{"CounterWindows/ConcurrentCount", testCounterConcurrent},
+		{"VerifyReports/ExpiryAndCount", testVerifyReports},
+		{"Settings/SurviveReopen", testSettings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, s) })
