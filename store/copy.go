@@ -21,6 +21,7 @@ func Buckets() []string {
 		bSigReq, bSigReqDoc, bSigReqSigned, bSigReqExpiry, bSigReqBatch,
 		bMaintenance, bMaintenanceByID,
 		bAudit, bAuditHeads, bAuditTip,
+		bWebhooks, bWebhookByID, bLeases, // store/webhooks.go, store/lease.go
 	}
 }
 

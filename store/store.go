@@ -1,5 +1,6 @@
 // Package store is trustsign's persistence layer: the storage records (profiles, officers, integrator clients,
-// one-time codes, sessions, signing requests, maintenance windows, audit records), the sentinel errors every
+// one-time codes, sessions, signing requests, webhook deliveries owed, maintenance windows, audit records, leases
+// of periodic jobs), the sentinel errors every
 // backend returns, and a typed transaction layer (DB, Tx) that keeps the bucket layout and the unique indexes in one
 // place, on top of a small ordered key-value Backend.
 //

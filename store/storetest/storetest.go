@@ -69,6 +69,10 @@ func Run(t *testing.T, s Suite) {
 		{"Audit/ConcurrentAppends", testAuditConcurrent},
 		{"Audit/SealAndHeads", testAuditSeal},
 		{"Audit/KeyedChainRecomputeFails", testAuditKeyedChain},
+		{"Leases/OneHolderRenewExpireRelease", testLeases},
+		{"Leases/ConcurrentTakeOneWins", testLeasesConcurrent},
+		{"WebhookDeliveries/ClaimRescheduleDelete", testWebhookDeliveries},
+		{"WebhookDeliveries/ConcurrentClaimsDisjoint", testWebhookClaimsConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, s) })
