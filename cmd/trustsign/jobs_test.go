@@ -5,11 +5,17 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,5 +164,106 @@ func TestAuditSealOncePerIntervalAcrossNodes(t *testing.T) {
 		return err
 	}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the lease after a clean stop: %v", err)
+	}
+}
+
+// TestServeWebhookSurvivesRestart: `serve` records a webhook with the request's end and posts it from its
+// deliverer, with the delivery and request ids in headers; a delivery the integrator refused (503) when the
+// server stopped is still owed after the restart, and the new process delivers it with the same delivery id.
+func TestServeWebhookSurvivesRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	type post struct{ path, delivery, request, status string }
+	got := make(chan post, 10)
+	var refuse atomic.Bool
+	rx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p struct{ ID, Status string }
+		json.NewDecoder(r.Body).Decode(&p) //nolint:errcheck
+		if p.ID != r.Header.Get("X-Trustsign-Request") {
+			t.Errorf("the body's id %s, the header's %s", p.ID, r.Header.Get("X-Trustsign-Request"))
+		}
+		if refuse.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		got <- post{r.URL.Path, r.Header.Get("X-Trustsign-Delivery"), p.ID, p.Status}
+	}))
+	defer rx.Close()
+	wait := func() post {
+		t.Helper()
+		select {
+		case p := <-got:
+			return p
+		case <-time.After(60 * time.Second):
+			t.Fatal("no webhook arrived")
+		}
+		return post{}
+	}
+
+	bin := builtBinary(t)
+	data := filepath.Join(t.TempDir(), "data")
+	outbox := filepath.Join(data, "outbox")
+	srv := startServer(t, bin, "--data", data, "--webhook-allow-private")
+	const holderPW, officerPW = "Dobre-Haslo-2026", "Urzednik-Test-2026!"
+	var reg struct{ ID, ApplicationNumber string }
+	if st := callAPI(t, srv.base, "POST", "/v1/profiles", "", map[string]string{"login": "ewa_hook", "password": holderPW,
+		"firstName": "Ewa", "surname": "Próbna", "pesel": testPESEL(11), "email": "ewa@example.test", "phone": "+48500100202",
+		"codeChannel": "email"}, &reg); st != http.StatusCreated {
+		t.Fatalf("registration: %d", st)
+	}
+	if st := callAPI(t, srv.base, "POST", "/v1/profiles/"+reg.ID+"/contact-confirmation", "",
+		map[string]string{"code": outboxCode(t, outbox, "ewa@example.test")}, nil); st/100 != 2 {
+		t.Fatalf("contact confirmation: %d", st)
+	}
+	if code, _, errs := tsBin(t, bin, officerPW+"\n"+officerPW+"\n", "admin", "officer", "create", "--data", data, "--login", "urzednik_hook"); code != 0 {
+		t.Fatalf("officer create: %d %s", code, errs)
+	}
+	code, out, errs := tsBin(t, bin, "", "admin", "client", "create", "--data", data, "--name", "Hooked", "--scopes", "sign")
+	var cl struct{ ID, Key string }
+	if json.Unmarshal([]byte(out), &cl) != nil || code != 0 {
+		t.Fatalf("client create: %d %s %s", code, out, errs)
+	}
+	var sess struct{ Token string }
+	callAPI(t, srv.base, "POST", "/v1/sessions", "", map[string]string{"login": "urzednik_hook", "password": officerPW}, &sess)
+	if st := callAPI(t, srv.base, "POST", "/v1/officer/applications/"+url.PathEscape(reg.ApplicationNumber)+"/confirm", sess.Token,
+		map[string]string{"documentType": "id-card", "documentNumber": "ABC123456"}, nil); st != http.StatusOK {
+		t.Fatalf("officer confirm: %d", st)
+	}
+	var holder struct{ Token string }
+	callAPI(t, srv.base, "POST", "/v1/sessions", "", map[string]string{"login": "ewa_hook", "password": holderPW}, &holder)
+	cancel := func(base string) string {
+		t.Helper()
+		var sr struct{ ID string }
+		if st := callAPI(t, base, "POST", "/v1/signing-requests", cl.Key, map[string]any{"document": base64.StdEncoding.EncodeToString([]byte("<a>hook</a>")),
+			"fileName": "a.xml", "successUrl": rx.URL + "/ok?token=s3cret", "failureUrl": rx.URL + "/fail?token=s3cret", "webhook": true}, &sr); st != http.StatusCreated {
+			t.Fatalf("submit: %d", st)
+		}
+		if st := callAPI(t, base, "POST", "/v1/signing-requests/"+sr.ID+"/cancel", holder.Token, nil, nil); st != http.StatusOK {
+			t.Fatalf("cancel: %d", st)
+		}
+		return sr.ID
+	}
+	id := cancel(srv.base)
+	if p := wait(); p.request != id || p.path != "/fail" || p.status != "cancelled" || p.delivery == "" {
+		t.Fatalf("webhook %+v for %s", p, id)
+	}
+
+	// the integrator is down when the server stops: the delivery stays owed
+	refuse.Store(true)
+	id = cancel(srv.base)
+	first := wait()
+	srv.stop(t)
+	logs := srv.logs.String()
+	if !strings.Contains(logs, "webhook delivery failed") {
+		t.Errorf("the refused delivery was not logged: %s", logs)
+	}
+	refuse.Store(false)
+	srv = startServer(t, bin, "--data", data, "--webhook-allow-private")
+	if p := wait(); p.request != id || p.delivery != first.delivery {
+		t.Fatalf("after the restart: %+v, want the retry of %+v", p, first)
+	}
+	srv.stop(t)
+	if strings.Contains(logs+srv.logs.String(), "s3cret") {
+		t.Error("the webhook URL's query is in the server's log")
 	}
 }
