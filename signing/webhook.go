@@ -243,13 +243,17 @@ func (d *Deliverer) Kick() {
 // ctx is done. An attempt running then is cut short and left due again at once.
 func (d *Deliverer) Run(ctx context.Context) {
 	for {
-		if _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
-			d.o.Logger.Error("webhook deliveries", "error", err.Error())
-		}
 		wait := d.o.Poll
-		var next time.Time
-		if err := d.db.View(ctx, func(tx *store.Tx) (err error) { next, err = tx.NextWebhookDue(); return err }); err == nil {
-			wait = min(wait, max(next.Sub(d.o.Clock.Now()), 10*time.Millisecond))
+		if _, err := d.DeliverDue(ctx); err != nil {
+			if ctx.Err() == nil {
+				d.o.Logger.Error("webhook deliveries", "error", err.Error())
+			}
+		} else {
+			// the next delivery owed may fall due before the next poll (a retry, a claim that runs out)
+			var next time.Time
+			if err := d.db.View(ctx, func(tx *store.Tx) (err error) { next, err = tx.NextWebhookDue(); return err }); err == nil {
+				wait = min(wait, max(next.Sub(d.o.Clock.Now()), 10*time.Millisecond))
+			}
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -309,7 +313,7 @@ func (d *Deliverer) attempt(ctx context.Context, c store.WebhookDelivery) bool {
 		}
 		return err
 	}); err != nil {
-		d.reschedule(bg, log, c, d.o.Clock.Now(), err.Error())
+		d.reschedule(bg, log, c, d.o.Clock.Now().Add(d.o.Backoff), err.Error())
 		return false
 	}
 	if disabled {
