@@ -268,118 +268,150 @@ func (d *Deliverer) Run(ctx context.Context) {
 }
 
 // DeliverDue claims and posts the deliveries due now, a batch of Concurrency at a time, until none is left due; it
-// returns how many were delivered.
+// returns how many were delivered. Each batch costs two transactions: the claim (which also drops the deliveries
+// of disabled clients) and the outcome (delivered ones deleted, failed ones rescheduled or given up).
 func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 	delivered := 0
 	for ctx.Err() == nil {
 		now := d.o.Clock.Now()
-		var claimed []store.WebhookDelivery
-		if err := d.db.Update(ctx, func(tx *store.Tx) (err error) {
-			claimed, err = tx.ClaimWebhookDeliveries(now, now.Add(d.o.Claim), d.o.Concurrency)
-			return err
+		var claimed, dropped []store.WebhookDelivery
+		more := false // a full batch: more may be due
+		if err := d.db.Update(ctx, func(tx *store.Tx) error {
+			claimed, dropped = claimed[:0], dropped[:0]
+			list, err := tx.ClaimWebhookDeliveries(now, now.Add(d.o.Claim), d.o.Concurrency)
+			if err != nil {
+				return err
+			}
+			more = len(list) == d.o.Concurrency
+			for _, c := range list {
+				cl, err := tx.GetClient(c.ClientID)
+				switch {
+				case err == nil && cl.Disabled:
+					// a disabled integrator is sent nothing
+					if err := tx.DeleteWebhookDelivery(c.ID); err != nil {
+						return err
+					}
+					dropped = append(dropped, c)
+					continue
+				case err != nil && !errors.Is(err, store.ErrNotFound): // the demo integrator is not in the store
+					return err
+				}
+				claimed = append(claimed, c)
+			}
+			return nil
 		}); err != nil {
 			return delivered, err
 		}
-		var mu sync.Mutex
+		for _, c := range dropped {
+			d.logger(c).Info("webhook dropped: the integrator's client was disabled")
+		}
+		outcomes := make([]outcome, len(claimed))
 		var wg sync.WaitGroup
-		for _, c := range claimed {
-			wg.Go(func() {
-				if d.attempt(ctx, c) {
-					mu.Lock()
-					delivered++
-					mu.Unlock()
-				}
-			})
+		for i, c := range claimed {
+			wg.Go(func() { outcomes[i] = d.attempt(ctx, c) })
 		}
 		wg.Wait()
-		if len(claimed) < d.o.Concurrency {
+		// the outcome is recorded even when ctx ends meanwhile (shutdown): one store round trip
+		delivered += d.record(context.WithoutCancel(ctx), outcomes)
+		if !more {
 			break
 		}
 	}
 	return delivered, ctx.Err()
 }
 
-// attempt posts one claimed delivery and records the outcome; true when it was delivered.
-func (d *Deliverer) attempt(ctx context.Context, c store.WebhookDelivery) bool {
-	log := d.o.Logger.With("request", c.RequestID, "delivery", c.ID, "attempt", c.Attempts, "host", hostOf(c.URL))
-	// the outcome is recorded even when ctx ends meanwhile (shutdown): a few store round trips
-	bg := context.WithoutCancel(ctx)
-	disabled := false
-	if err := d.db.View(ctx, func(tx *store.Tx) error {
-		cl, err := tx.GetClient(c.ClientID)
-		disabled = err == nil && cl.Disabled
-		if errors.Is(err, store.ErrNotFound) {
-			err = nil // the demo integrator is not in the store
-		}
-		return err
-	}); err != nil {
-		d.reschedule(bg, log, c, d.o.Clock.Now().Add(d.o.Backoff), err.Error())
-		return false
-	}
-	if disabled {
-		log.Info("webhook dropped: the integrator's client was disabled")
-		d.forget(bg, log, c)
-		return false
-	}
+func (d *Deliverer) logger(c store.WebhookDelivery) *slog.Logger {
+	return d.o.Logger.With("request", c.RequestID, "delivery", c.ID, "attempt", c.Attempts, "host", hostOf(c.URL))
+}
+
+// outcome is what became of one attempt.
+type outcome struct {
+	c      store.WebhookDelivery
+	ok     bool      // delivered
+	giveUp bool      // failed for the last time
+	due    time.Time // otherwise: when to try again
+	reason string    // why it failed (no URL in it)
+}
+
+// attempt posts one claimed delivery.
+func (d *Deliverer) attempt(ctx context.Context, c store.WebhookDelivery) outcome {
 	err := postOnce(ctx, d.client, c.URL, c.RequestID, c.ID, c.Body)
 	if err == nil {
-		d.forget(bg, log, c)
-		return true
+		return outcome{c: c, ok: true}
 	}
 	// the error text may carry the integrator's URL (and whatever its query holds): log the host only
-	reason := redactURL(err, c.URL)
-	log.Warn("webhook delivery failed", "error", reason)
+	o := outcome{c: c, reason: redactURL(err, c.URL)}
+	d.logger(c).Warn("webhook delivery failed", "error", o.reason)
 	switch {
 	case ctx.Err() != nil:
-		d.reschedule(bg, log, c, d.o.Clock.Now(), reason) // shutting down: another node may take it now
+		o.due = d.o.Clock.Now() // shutting down: another node may take it now
 	case errors.Is(err, errPrivateAddress) || c.Attempts >= d.o.Attempts:
-		d.giveUp(bg, log, c, reason)
+		o.giveUp = true
 	default:
-		wait := d.o.Backoff << min(c.Attempts-1, 20)
-		d.reschedule(bg, log, c, d.o.Clock.Now().Add(wait), reason)
+		o.due = d.o.Clock.Now().Add(d.o.Backoff << min(c.Attempts-1, 20))
 	}
-	return false
+	return o
 }
 
-// forget removes a delivery that was made (or dropped).
-func (d *Deliverer) forget(ctx context.Context, log *slog.Logger, c store.WebhookDelivery) {
-	if err := d.db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteWebhookDelivery(c.ID) }); err != nil {
-		// it stays owed: when the claim runs out it is sent again (at least once)
-		log.Error("webhook delivered but not recorded", "error", err.Error())
+// record stores the outcomes of a batch in one transaction: a delivered one is deleted; a failed one is due again
+// later, or given up with a "webhook.failed" audit record, as long as the claim is still this attempt's (when it
+// ran out and another node claimed the delivery, that node decides). It returns how many were delivered. When the
+// transaction fails, the deliveries stay claimed until their claims run out, and are then posted again (at least
+// once).
+func (d *Deliverer) record(ctx context.Context, outcomes []outcome) int {
+	if len(outcomes) == 0 {
+		return 0
 	}
-}
-
-// reschedule makes a delivery due again at due, if the claim is still this attempt's.
-func (d *Deliverer) reschedule(ctx context.Context, log *slog.Logger, c store.WebhookDelivery, due time.Time, reason string) {
-	err := d.db.Update(ctx, func(tx *store.Tx) error { return tx.RescheduleWebhookDelivery(c.ID, c.ClaimedUntil, due, reason) })
-	if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
-		log.Error("webhook retry not recorded", "error", err.Error())
-	}
-}
-
-// giveUp removes a delivery that failed for the last time, with an audit record, if the claim is still this
-// attempt's (otherwise another node is trying it).
-func (d *Deliverer) giveUp(ctx context.Context, log *slog.Logger, c store.WebhookDelivery, reason string) {
+	var gaveUp []outcome
 	err := d.db.Update(ctx, func(tx *store.Tx) error {
-		cur, err := tx.WebhookDelivery(c.ID)
-		if err != nil {
-			return err
+		gaveUp = gaveUp[:0]
+		for _, o := range outcomes {
+			if o.ok {
+				if err := tx.DeleteWebhookDelivery(o.c.ID); err != nil {
+					return err
+				}
+				continue
+			}
+			cur, err := tx.WebhookDelivery(o.c.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if !cur.ClaimedUntil.Equal(o.c.ClaimedUntil) {
+				continue // another node's now
+			}
+			if !o.giveUp {
+				if err := tx.RescheduleWebhookDelivery(o.c.ID, o.c.ClaimedUntil, o.due, o.reason); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := tx.DeleteWebhookDelivery(o.c.ID); err != nil {
+				return err
+			}
+			if err := tx.Audit(audit.Event{Time: d.o.Clock.Now(), Kind: "webhook.failed", Actor: "system", Subject: o.c.RequestID,
+				Details: map[string]string{"delivery": o.c.ID, "client": o.c.ClientID, "host": hostOf(o.c.URL),
+					"attempts": strconv.Itoa(o.c.Attempts), "error": o.reason}}); err != nil {
+				return err
+			}
+			gaveUp = append(gaveUp, o)
 		}
-		if !cur.ClaimedUntil.Equal(c.ClaimedUntil) {
-			return &store.ConflictError{What: "claim"}
-		}
-		if err := tx.DeleteWebhookDelivery(c.ID); err != nil {
-			return err
-		}
-		return tx.Audit(audit.Event{Time: d.o.Clock.Now(), Kind: "webhook.failed", Actor: "system", Subject: c.RequestID,
-			Details: map[string]string{"delivery": c.ID, "client": c.ClientID, "host": hostOf(c.URL),
-				"attempts": strconv.Itoa(c.Attempts), "error": reason}})
+		return nil
 	})
-	switch {
-	case err == nil:
-		log.Error("webhook given up", "error", reason)
-	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
-	default:
-		log.Error("webhook give-up not recorded", "error", err.Error())
+	if err != nil {
+		d.o.Logger.Error("webhook outcomes not recorded: the claims run out and the deliveries are posted again", "error", err.Error())
+		return 0
 	}
+	for _, o := range gaveUp {
+		d.logger(o.c).Error("webhook given up", "error", o.reason)
+	}
+	n := 0
+	for _, o := range outcomes {
+		if o.ok {
+			n++
+		}
+	}
+	return n
 }
