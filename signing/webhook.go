@@ -193,11 +193,11 @@ type DeliveryStore interface {
 
 // Deliverer posts the webhook notifications owed in the store: the signing flow records one (Options.Webhooks) in
 // the transaction that ends a request, so a notification survives the node that committed it. Every node runs a
-// Deliverer on the shared store: each attempt claims its delivery in a transaction (so two nodes never post one at
-// the same time), POSTs outside it, and then deletes it, or on failure makes it due again after a backoff that
-// doubles, up to Attempts; then it gives up with a log line and a "webhook.failed" audit record. A special-purpose
-// address is given up at once. Delivery is at least once (see HeaderDelivery). The notifications of a client
-// disabled meanwhile are dropped, not sent.
+// Deliverer on the shared store: it claims a batch of due deliveries in a transaction (each claimed for
+// WebhookOptions.Claim, so two nodes never post one at the same time), POSTs them outside it, and then deletes the
+// delivered ones, or makes a failed one due again after a backoff that doubles, up to Attempts; then it gives up
+// with a log line and a "webhook.failed" audit record. A special-purpose address is given up at once. Delivery is
+// at least once (see HeaderDelivery). The notifications of a client disabled meanwhile are dropped, not sent.
 type Deliverer struct {
 	db     DeliveryStore
 	o      WebhookOptions
