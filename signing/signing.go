@@ -150,7 +150,7 @@ type Options struct {
 	// SignURL builds the holder's address for a request id (default "/sign/<id>").
 	SignURL func(id string) string
 	// Notify, when set, receives every finished request after its end was committed, in this process (a hook for
-	// tests and tools; nothing durable records it, see WebhookNotifier).
+	// tests and tools; nothing durable records it: integrators' webhooks are Webhooks').
 	Notify func(ctx context.Context, r Request)
 	// Webhooks, when set, makes webhooks durable: the transaction that ends a request submitted with Webhook set
 	// records the delivery it owes, and the Deliverer (every node runs one) is kicked after the commit.

@@ -3,8 +3,6 @@ package signing
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,21 +21,18 @@ import (
 	"github.com/trustsign/trustsign/store"
 )
 
-// WebhookOptions configure the Deliverer (and WebhookNotifier).
+// WebhookOptions configure the Deliverer.
 type WebhookOptions struct {
 	// Client sends the notifications (default: 10 s timeout, no redirects, private addresses refused).
 	Client *http.Client
 	// AllowPrivate lets notifications reach loopback, private and every other special-purpose address, and the
 	// host's own addresses (tests, single-host setups).
 	AllowPrivate bool
-	// Attempts per notification, with Backoff doubling between them (Deliverer: 8 attempts from 5 s, about ten
-	// minutes in all; WebhookNotifier: 3 from 1 s).
+	// Attempts per notification (default 8), with Backoff doubling between them (default 5 s: about ten minutes in
+	// all).
 	Attempts int
 	Backoff  time.Duration
 	Logger   *slog.Logger
-
-	// The Deliverer's own settings.
-
 	// Clock tells the time deliveries are due and claimed by (system time when nil).
 	Clock Clock
 	// Poll is how often a Deliverer looks for deliveries it was not kicked for: owed by another node, retries,
@@ -107,48 +102,6 @@ func webhookTarget(id, batchID, status string, signedAt *time.Time, webhook bool
 	}
 	body, _ := json.Marshal(WebhookPayload{ID: id, BatchID: batchID, Status: status, SignedAt: signedAt})
 	return target, body
-}
-
-// WebhookNotifier returns an Options.Notify function that POSTs a WebhookPayload to the request's SuccessURL when
-// it was signed, or its FailureURL otherwise, for requests submitted with Webhook set, from a goroutine with
-// retries. Nothing durable records it: a process that stops loses the notifications in flight. `trustsign serve`
-// uses the Deliverer (Options.Webhooks) instead; this is for tests and tools within one process.
-func WebhookNotifier(o WebhookOptions) func(context.Context, Request) {
-	if o.Attempts <= 0 {
-		o.Attempts = 3
-	}
-	if o.Backoff <= 0 {
-		o.Backoff = time.Second
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	client := webhookClient(o)
-	return func(_ context.Context, r Request) {
-		target, body := webhookTarget(r.ID, r.BatchID, r.Status, r.SignedAt, r.Webhook, r.SuccessURL, r.FailureURL)
-		if target == "" {
-			return
-		}
-		var rnd [16]byte
-		rand.Read(rnd[:]) //nolint:errcheck // crypto/rand does not fail
-		delivery := hex.EncodeToString(rnd[:])
-		go func() {
-			wait := o.Backoff
-			for i := 1; i <= o.Attempts; i++ {
-				err := postOnce(context.Background(), client, target, r.ID, delivery, body)
-				if err == nil {
-					return
-				}
-				// the error text may carry the integrator's URL (and whatever its query holds): log the host only
-				o.Logger.Warn("webhook delivery failed", "request", r.ID, "attempt", i, "host", hostOf(target), "error", redactURL(err, target))
-				if errors.Is(err, errPrivateAddress) || i == o.Attempts {
-					return
-				}
-				time.Sleep(wait)
-				wait *= 2
-			}
-		}()
-	}
 }
 
 func hostOf(target string) string {

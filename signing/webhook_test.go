@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -21,52 +22,6 @@ import (
 	"github.com/trustsign/trustsign/signing"
 	"github.com/trustsign/trustsign/store"
 )
-
-func TestWebhookNotifier(t *testing.T) {
-	got := make(chan signing.WebhookPayload, 4)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p signing.WebhookPayload
-		json.NewDecoder(r.Body).Decode(&p)
-		p.Status = r.URL.Path + ":" + p.Status
-		got <- p
-	}))
-	defer srv.Close()
-	notify := signing.WebhookNotifier(signing.WebhookOptions{AllowPrivate: true, Backoff: time.Millisecond})
-	notify(context.Background(), signing.Request{ID: "a", Status: "signed", Webhook: true, SuccessURL: srv.URL + "/ok", FailureURL: srv.URL + "/fail"})
-	notify(context.Background(), signing.Request{ID: "b", Status: "expired", Webhook: true, SuccessURL: srv.URL + "/ok", FailureURL: srv.URL + "/fail"})
-	notify(context.Background(), signing.Request{ID: "c", Status: "signed", SuccessURL: srv.URL + "/ok"}) // not asked for
-	seen := map[string]string{}
-	for i := 0; i < 2; i++ {
-		select {
-		case p := <-got:
-			seen[p.ID] = p.Status
-		case <-time.After(5 * time.Second):
-			t.Fatal("notification not delivered")
-		}
-	}
-	if seen["a"] != "/ok:signed" || seen["b"] != "/fail:expired" {
-		t.Errorf("notifications %v", seen)
-	}
-	select {
-	case p := <-got:
-		t.Errorf("unexpected notification %+v", p)
-	case <-time.After(100 * time.Millisecond):
-	}
-}
-
-// The default client refuses loopback and private addresses (SSRF from integrator-supplied URLs).
-func TestWebhookRefusesPrivateAddresses(t *testing.T) {
-	hit := make(chan bool, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hit <- true }))
-	defer srv.Close()
-	notify := signing.WebhookNotifier(signing.WebhookOptions{Backoff: time.Millisecond})
-	notify(context.Background(), signing.Request{ID: "a", Status: "signed", Webhook: true, SuccessURL: srv.URL, FailureURL: srv.URL})
-	select {
-	case <-hit:
-		t.Error("the webhook reached a loopback address")
-	case <-time.After(300 * time.Millisecond):
-	}
-}
 
 // Every IANA special-purpose range and the host's own addresses are refused; ordinary public addresses pass.
 func TestWebhookAddressAllowed(t *testing.T) {
@@ -97,7 +52,7 @@ func TestWebhookAddressAllowed(t *testing.T) {
 }
 
 // The dial-time check refuses the host's own non-loopback addresses too (an integrator naming the service's
-// public address), and a name that resolves to a special-purpose address.
+// public address), and a name that resolves to a special-purpose address: such a delivery is given up at once.
 func TestWebhookRefusesHostAddressesAtDial(t *testing.T) {
 	addrs, _ := net.InterfaceAddrs()
 	var target string
@@ -118,15 +73,32 @@ func TestWebhookRefusesHostAddressesAtDial(t *testing.T) {
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hit <- true })}}
 	srv.Start()
 	defer srv.Close()
-	notify := signing.WebhookNotifier(signing.WebhookOptions{Backoff: time.Millisecond})
+	e := newEnv(t)
+	d := e.withDeliverer(signing.WebhookOptions{})
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	for _, u := range []string{srv.URL, "http://localhost:" + port + "/"} {
-		notify(context.Background(), signing.Request{ID: "a", Status: "signed", Webhook: true, SuccessURL: u})
+	now := e.clock.Now()
+	if err := e.db.Update(ctx, func(tx *store.Tx) error {
+		for i, u := range []string{srv.URL, "http://localhost:" + port + "/"} {
+			id := fmt.Sprint("d", i)
+			if err := tx.AddWebhookDelivery(store.WebhookDelivery{ID: id, RequestID: "r" + id, ClientID: "c", URL: u,
+				Body: []byte(`{}`), Created: now, Due: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.DeliverDue(ctx); n != 0 || err != nil {
+		t.Errorf("delivered %d (%v)", n, err)
 	}
 	select {
 	case <-hit:
 		t.Error("the webhook reached the host's own address")
-	case <-time.After(300 * time.Millisecond):
+	default:
+	}
+	if owed := e.owed(t); len(owed) != 0 {
+		t.Errorf("refused addresses are retried: %+v", owed)
 	}
 }
 
