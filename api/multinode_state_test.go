@@ -6,7 +6,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"crypto"
 	"errors"
 	"fmt"
@@ -26,6 +25,7 @@ import (
 	"github.com/trustsign/trustsign/client/clienttest"
 	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/signing"
+	"github.com/trustsign/trustsign/store"
 )
 
 // knownBreakage skips a test of a known multi-node breakage unless TRUSTSIGN_MULTINODE_KNOWN=1.
@@ -83,47 +83,72 @@ func TestAttackPublicVerifyLimitAcrossNodes(t *testing.T) {
 	}
 }
 
-// TestMultiNodeWebhookSurvivesNodeLoss: a webhook is queued only in the memory of the node whose confirmation won
-// (signing.WebhookNotifier: a goroutine with retries). If that node dies after the commit, before the delivery,
-// nothing durable says a delivery is owed, and no other node sends it. Modelled by node A's notifier dropping
-// every notification (the process died); node B runs its sweep as `serve` does each minute.
+// TestMultiNodeWebhookSurvivesNodeLoss: the webhook a request owes is recorded in the transaction that ends it
+// (signing.Options.Webhooks), so it survives the node that committed. Node A confirms one request and dies before
+// its deliverer claims the delivery; it cancels another, its deliverer claims that delivery and dies while
+// posting. Node B's deliverer (the only one left) posts each exactly once: the first at once, the second when
+// A's claim runs out.
 func TestMultiNodeWebhookSurvivesNodeLoss(t *testing.T) {
 	t.Parallel()
-	knownBreakage(t, "webhook deliveries live in the memory of the node that committed; a node lost after the commit loses them")
-	var mu sync.Mutex
-	delivered := map[string]int{}
-	c := newCluster(t, clusterOptions{notify: func(node string) func(context.Context, signing.Request) {
-		return func(_ context.Context, r signing.Request) {
-			if node == "nodeA" {
-				return // killed before delivering
-			}
-			mu.Lock()
-			delivered[r.ID]++
-			mu.Unlock()
-		}
-	}})
-	rx := c.integrator(t, "e-recepta")
+	rx := newHookReceiver(t, nil)
+	c := newCluster(t, clusterOptions{webhooks: &signing.WebhookOptions{AllowPrivate: true}})
+	// node A's deliverer never runs (the process is gone): its kicks after each commit reach nobody
+	rxc := c.integrator(t, "e-recepta")
 	_, tok := c.holder(t, "anna")
 	onA := c.client(nodeA, client.SessionToken(tok))
-	req, err := rx.Submit(bg, client.Submission{Document: []byte("<recepta>hook</recepta>"), FileName: "r.xml",
-		SuccessURL: "https://rx.example.test/ok", FailureURL: "https://rx.example.test/fail", Webhook: true})
+	sub := client.Submission{Document: []byte("<recepta>hook</recepta>"), FileName: "r.xml",
+		SuccessURL: rx.URL + "/ok", FailureURL: rx.URL + "/fail", Webhook: true}
+	signed, err := rxc.Submit(bg, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled, err := rxc.Submit(bg, sub)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.clock.Advance(2 * time.Second)
-	if _, err := onA.RequestCode(bg, req.ID); err != nil {
+	if _, err := onA.RequestCode(bg, signed.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := onA.Confirm(bg, req.ID, c.lastCode(t, "anna@example.test")); err != nil {
+	if _, err := onA.Confirm(bg, signed.ID, c.lastCode(t, "anna@example.test")); err != nil {
 		t.Fatal(err)
 	}
-	c.clock.Advance(time.Minute)
-	if _, _, err := c.nodes[nodeB].Signing.Sweep(bg, 7*24*time.Hour); err != nil {
+	// A dies after the commit, before claiming: B delivers
+	nb := c.nodes[nodeB].Deliverer
+	if n, err := nb.DeliverDue(bg); err != nil || n != 1 {
+		t.Fatalf("node B delivered %d webhooks of the request node A signed: %v", n, err)
+	}
+	if _, err := onA.Cancel(bg, cancelled.ID); err != nil {
 		t.Fatal(err)
 	}
-	if delivered[req.ID] != 1 {
-		t.Errorf("the signed request's webhook was delivered %d times after the committing node died, want once by a surviving node", delivered[req.ID])
+	// A claims the delivery (as its deliverer's first step) and dies while posting
+	if err := c.nodes[nodeA].DB.Update(bg, func(tx *store.Tx) error {
+		got, err := tx.ClaimWebhookDeliveries(c.clock.Now(), c.clock.Now().Add(time.Minute), 8)
+		if err == nil && len(got) != 1 {
+			err = fmt.Errorf("node A claimed %d deliveries, want the cancelled request's", len(got))
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
+	if n, err := nb.DeliverDue(bg); err != nil || n != 0 {
+		t.Fatalf("node B posted a delivery node A's claim still covers: %d %v", n, err)
+	}
+	c.clock.Advance(time.Minute) // A's claim runs out
+	if n, err := nb.DeliverDue(bg); err != nil || n != 1 {
+		t.Fatalf("node B delivered %d after node A's claim ran out: %v", n, err)
+	}
+	if n, _ := nb.DeliverDue(bg); n != 0 {
+		t.Errorf("delivered again: %d", n)
+	}
+	got := rx.byRequest()
+	if len(got[signed.ID]) != 1 || got[signed.ID][0].path != "/ok" || got[signed.ID][0].payload.Status != "signed" {
+		t.Errorf("the signed request's webhooks after the committing node died: %+v, want one to /ok", got[signed.ID])
+	}
+	if len(got[cancelled.ID]) != 1 || got[cancelled.ID][0].path != "/fail" || got[cancelled.ID][0].payload.Status != "cancelled" {
+		t.Errorf("the cancelled request's webhooks after the claiming node died: %+v, want one to /fail", got[cancelled.ID])
+	}
+	c.verifyAudit(t)
 }
 
 // TestMultiNodeProfileSecretMismatch: each node derives the PESEL index, code and token keys from its own

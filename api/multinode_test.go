@@ -46,6 +46,8 @@ type node struct {
 	Signing  *signing.Service
 	API      *api.Server
 	HTTP     *httptest.Server
+	// Deliverer posts the webhooks owed (clusterOptions.webhooks); tests run it (runDeliverer) or call DeliverDue.
+	Deliverer *signing.Deliverer
 }
 
 // cluster is two nodes on one database behind a round-robin proxy.
@@ -76,6 +78,9 @@ type clusterOptions struct {
 	apiCfg  func(*api.Config)
 	notify  func(node string) func(context.Context, signing.Request)
 	profile func(*profile.Options)
+	// webhooks, when set, gives every node a durable webhook Deliverer (signing.Options.Webhooks) with these
+	// options, on the cluster's clock, logging to the cluster's log.
+	webhooks *signing.WebhookOptions
 }
 
 var nodesPKI = sync.OnceValue(testpki.New)
@@ -135,12 +140,18 @@ func (c *cluster) tryStartNode(t *testing.T, name string, o clusterOptions) (*no
 	if n.Profiles, err = profile.New(db, c.sent, po); err != nil {
 		return nil, err
 	}
+	logger := slog.New(slog.NewJSONHandler(c.logs, nil)).With("node", name)
 	so := signing.Options{Clock: c.clock, SignURL: func(id string) string { return c.proxy.URL + "/sign/" + id }}
 	if o.notify != nil {
 		so.Notify = o.notify(name)
 	}
+	if o.webhooks != nil {
+		wo := *o.webhooks
+		wo.Clock, wo.Logger = c.clock, logger
+		n.Deliverer = signing.NewDeliverer(db, wo)
+		so.Webhooks = n.Deliverer
+	}
 	n.Signing = signing.New(db, n.Profiles, c.seal, so)
-	logger := slog.New(slog.NewJSONHandler(c.logs, nil)).With("node", name)
 	cfg := api.Config{Logger: logger, Clock: c.clock, VerifyPolicy: c.policy, Profiles: n.Profiles, Signing: n.Signing,
 		Maintenance: db, Ready: db.Ping, SharedLimits: db}
 	if o.apiCfg != nil {
@@ -163,6 +174,14 @@ func (c *cluster) tryStartNode(t *testing.T, name string, o clusterOptions) (*no
 	t.Cleanup(n.HTTP.Close)
 	t.Cleanup(n.Profiles.WaitForDeliveries)
 	return n, nil
+}
+
+// runDeliverer runs the node's webhook Deliverer (as serve does) until the test ends.
+func (n *node) runDeliverer(t *testing.T) {
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan struct{})
+	go func() { n.Deliverer.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 // nodesSecret is the profile secret every node shares (with --data on each machine it is DATA/profile.secret: nodes

@@ -379,7 +379,7 @@ var schemas = map[string]any{
 	"SigningSubmission": example(obj(map[string]any{"document?": map[string]any{"type": "string", "contentEncoding": "base64"},
 		"fileName?": str, "format?": documentFormat, "successUrl?": str, "failureUrl?": str, "additionalInfo?": str,
 		"level?":     described(baselineLevel, "the baseline level to seal at (ETSI EN 319 132 / 319 142): b-t adds a signature time-stamp, b-lt the certificates and revocation data, b-lta an archive time-stamp. Default and maximum: the service's configured level; a higher one is refused with 400 level-not-allowed"),
-		"webhook?":   described(boolT, "POST {id, batchId, status, signedAt} to successUrl or failureUrl when the request ends; fetch the status through the API to act on it"),
+		"webhook?":   described(boolT, "POST {id, batchId, status, signedAt} to successUrl or failureUrl when the request ends; fetch the status through the API to act on it. Delivered at least once, retried for about ten minutes until answered 2xx; the X-Trustsign-Delivery header is the same on every attempt of one notification (deduplicate on it), X-Trustsign-Request is the request's id"),
 		"documents?": described(arrayOf("SubmissionDocument"), "several documents confirmed with one code (then leave document empty)")}),
 		map[string]any{"document": "PHduaW9zZWs+Li4uPC93bmlvc2VrPg==", "fileName": "wniosek.xml", "format": "auto",
 			"successUrl": "https://integrator.example/done", "failureUrl": "https://integrator.example/failed"}),

@@ -2,8 +2,9 @@
 // document (prepare), the profile holder sees it and asks for a one-time code, and only when the code is redeemed is
 // the document sealed with the service's key, in XAdES or PAdES, bound to the holder's trusted profile.
 //
-// It is the one place where a signature is made for a holder, shared by the REST API and the web pages. It does
-// not speak HTTP, hash passwords or deliver codes: profiles and codes are package profile's, storage is package
+// It is the one place where a signature is made for a holder, shared by the REST API and the web pages, and it
+// delivers the integrators' webhooks durably (Deliverer: recorded with the request's end, posted by any node). It
+// does not serve HTTP, hash passwords or deliver codes: profiles and codes are package profile's, storage is package
 // store's, formats are packages xades and pades.
 package signing
 
@@ -118,6 +119,9 @@ func (systemClock) Now() time.Time { return time.Now() }
 // Store is what the flow needs from storage.
 type Store interface {
 	store.SigningRequests
+	// Update runs fn in one read-write transaction: a request's end, its audit record and the webhook delivery it
+	// owes commit together.
+	Update(ctx context.Context, fn func(*store.Tx) error) error
 }
 
 // Profiles is what the flow needs from the profile service.
@@ -145,8 +149,12 @@ type Options struct {
 	MaxBatch int
 	// SignURL builds the holder's address for a request id (default "/sign/<id>").
 	SignURL func(id string) string
-	// Notify, when set, receives a notification for every finished request (e.g. a webhook sender).
+	// Notify, when set, receives every finished request after its end was committed, in this process (a hook for
+	// tests and tools; nothing durable records it: integrators' webhooks are Webhooks').
 	Notify func(ctx context.Context, r Request)
+	// Webhooks, when set, makes webhooks durable: the transaction that ends a request submitted with Webhook set
+	// records the delivery it owes, and the Deliverer (every node runs one) is kicked after the commit.
+	Webhooks *Deliverer
 	// SealPhrase begins the PDF /Reason, in the real service's form "PHRASE w imieniu: NAMES, PESEL: …, PZ ID: …"
 	// (default pades.DefaultSealPhrase).
 	SealPhrase string
@@ -230,7 +238,7 @@ type Submission struct {
 	FailureURL     string
 	AdditionalInfo string
 	// Webhook asks for a POST to SuccessURL (signed) or FailureURL (cancelled, expired, failed) when the request
-	// ends (see WebhookNotifier).
+	// ends (see Deliverer).
 	Webhook bool
 	// Level is the baseline level to seal at, up to Options.Level (empty: Options.Level).
 	Level string
@@ -880,6 +888,9 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 				Details: map[string]string{"format": r.Format, "level": levelOf(r), "digest": fmt.Sprintf("%x", r.Digest), "client": r.ClientID}}); err != nil {
 				return err
 			}
+			if err := s.oweWebhook(tx, d, now); err != nil {
+				return err
+			}
 			done = append(done, d)
 		}
 		return nil
@@ -936,16 +947,13 @@ func unsealable(err error) bool {
 func (s *Service) failBatch(ctx context.Context, profileID string, reqs []store.SigningRequest, badID string, cause error) error {
 	now := s.o.Clock.Now()
 	for _, m := range reqs {
-		failed, ferr := s.st.SetSigningRequestStatus(ctx, m.ID, store.RequestPending, store.RequestFailed, func(x *store.SigningRequest) {
+		s.end(ctx, m.ID, store.RequestFailed, func(x *store.SigningRequest) { //nolint:errcheck // no longer pending: nothing to end
 			x.FailureReason, x.Updated = "the document could not be signed", now
 			if m.ID != badID {
 				x.FailureReason = "another document of the batch could not be signed"
 			}
 		}, audit.Event{Time: now, Kind: "signature.failed", Actor: "holder:" + profileID, Subject: m.ID,
 			Details: map[string]string{"format": m.Format}})
-		if ferr == nil {
-			s.notify(ctx, failed)
-		}
 	}
 	return fmt.Errorf("%w: %w", ErrUnsupportedFormat, cause)
 }
@@ -961,9 +969,55 @@ func (s *Service) sealTrouble(ctx context.Context, profileID string, reqs []stor
 	}
 }
 
-// notify tells Options.Notify (the webhooks) that r ended, unless its client was disabled: a disabled integrator
-// is sent nothing.
+// end moves a pending request to a final status, in one transaction with its audit record and the webhook
+// delivery it owes (oweWebhook), and then notifies.
+func (s *Service) end(ctx context.Context, id, to string, mutate func(*store.SigningRequest), ev audit.Event) (store.SigningRequest, error) {
+	var r store.SigningRequest
+	err := s.st.Update(ctx, func(tx *store.Tx) (err error) {
+		if r, err = tx.CompareAndSetStatus(id, store.RequestPending, to, mutate); err != nil {
+			return err
+		}
+		if err := tx.Audit(ev); err != nil {
+			return err
+		}
+		return s.oweWebhook(tx, r, ev.Time)
+	})
+	if err != nil {
+		return r, err
+	}
+	s.notify(ctx, r)
+	return r, nil
+}
+
+// oweWebhook records, in the transaction that ended r, the webhook delivery r owes (with Options.Webhooks, for a
+// request submitted with Webhook set whose client is not disabled: a disabled integrator is sent nothing).
+func (s *Service) oweWebhook(tx *store.Tx, r store.SigningRequest, now time.Time) error {
+	if s.o.Webhooks == nil {
+		return nil
+	}
+	target, body := webhookTarget(r.ID, r.BatchID, r.Status, r.SignedAt, r.Webhook, r.SuccessURL, r.FailureURL)
+	if target == "" {
+		return nil
+	}
+	if c, err := tx.GetClient(r.ClientID); err == nil && c.Disabled {
+		return nil
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	id, err := s.newID()
+	if err != nil {
+		return err
+	}
+	return tx.AddWebhookDelivery(store.WebhookDelivery{ID: id, RequestID: r.ID, ClientID: r.ClientID, URL: target,
+		Body: body, Created: now, Due: now})
+}
+
+// notify, after r's end was committed, kicks the Deliverer (Options.Webhooks) and tells Options.Notify, unless
+// r's client was disabled: a disabled integrator is sent nothing.
 func (s *Service) notify(ctx context.Context, r store.SigningRequest) {
+	if s.o.Webhooks != nil && r.Webhook {
+		s.o.Webhooks.Kick()
+	}
 	if s.o.Notify == nil {
 		return
 	}
@@ -982,7 +1036,7 @@ func (s *Service) Cancel(ctx context.Context, profileID, id string) (Request, er
 	var first Request
 	now := s.o.Clock.Now()
 	for i, r := range reqs {
-		c, err := s.st.SetSigningRequestStatus(ctx, r.ID, store.RequestPending, store.RequestCancelled, func(x *store.SigningRequest) {
+		c, err := s.end(ctx, r.ID, store.RequestCancelled, func(x *store.SigningRequest) {
 			x.FailureReason, x.Updated = "cancelled by the profile holder", now
 			if x.ProfileID == "" {
 				x.ProfileID = profileID
@@ -991,7 +1045,6 @@ func (s *Service) Cancel(ctx context.Context, profileID, id string) (Request, er
 		if err != nil {
 			return Request{}, s.mapTransition(err)
 		}
-		s.notify(ctx, c)
 		if i == 0 {
 			first = s.view(c)
 		}
@@ -1009,13 +1062,12 @@ func (s *Service) Sweep(ctx context.Context, keep time.Duration) (expired, delet
 	for _, r := range list {
 		switch {
 		case r.Status == store.RequestPending:
-			x, err := s.st.SetSigningRequestStatus(ctx, r.ID, store.RequestPending, store.RequestExpired, func(x *store.SigningRequest) {
+			_, err := s.end(ctx, r.ID, store.RequestExpired, func(x *store.SigningRequest) {
 				x.FailureReason, x.Updated = "the request expired", now
 				x.Expires = now.Add(keep)
 			}, audit.Event{Time: now, Kind: "signature.expire", Actor: "system", Subject: r.ID})
 			if err == nil {
 				expired++
-				s.notify(ctx, x)
 			}
 		case r.Status == store.RequestSigned && r.Expires.Before(now.Add(-keep)),
 			r.Status != store.RequestSigned:

@@ -22,6 +22,7 @@ func Buckets() []string {
 		bMaintenance, bMaintenanceByID,
 		bAudit, bAuditHeads, bAuditTip,
 		bCounters, bCounterEnd, bReports, bReportExpiry, bSettings,
+		bWebhooks, bWebhookByID, bLeases, // store/webhooks.go, store/lease.go
 	}
 }
 

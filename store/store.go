@@ -1,7 +1,7 @@
 // Package store is trustsign's persistence layer: the storage records (profiles, officers, integrator clients,
-// one-time codes, sessions, signing requests, maintenance windows, audit records), the sentinel errors every
-// backend returns, and a typed transaction layer (DB, Tx) that keeps the bucket layout and the unique indexes in one
-// place, on top of a small ordered key-value Backend.
+// one-time codes, sessions, signing requests, webhook deliveries owed, maintenance windows, audit records, leases
+// of periodic jobs), the sentinel errors every backend returns, and a typed transaction layer (DB, Tx) that keeps
+// the bucket layout and the unique indexes in one place, on top of a small ordered key-value Backend.
 //
 // A backend (store/bbolt is the embedded default) only implements Backend and KVTx: byte-keyed buckets with
 // serializable read-write transactions. Everything else, including index maintenance and compare-and-set rules, is

@@ -65,8 +65,9 @@ type Options struct {
 	TrustedProxies []string
 	// Profile, when set, adjusts the profile service's options (hashing slots, ...) before it starts.
 	Profile func(*profile.Options)
-	// Notify receives every finished signing request; nil means webhooks as `trustsign serve` sends them, with
-	// loopback and private addresses allowed (so a test's receiver can listen on 127.0.0.1).
+	// Notify receives every finished signing request; nil means webhooks as `trustsign serve` sends them (recorded
+	// with the request's end, posted by a running signing.Deliverer), with loopback and private addresses allowed
+	// (so a test's receiver can listen on 127.0.0.1).
 	Notify func(ctx context.Context, r signing.Request)
 	// Signing, when set, adjusts the signing flow's options (level, time-stamping) before it starts.
 	Signing func(*signing.Options)
@@ -165,13 +166,17 @@ func Start(o Options) (*Service, error) {
 	if o.Log != nil {
 		logger = slog.New(slog.NewJSONHandler(&lockedWriter{w: o.Log}, nil))
 	}
-	notify := o.Notify
-	if notify == nil {
-		notify = signing.WebhookNotifier(signing.WebhookOptions{Logger: logger, AllowPrivate: true, Backoff: 100 * time.Millisecond})
-	}
 	var signURL func(string) string // set once the address is known
 	so := signing.Options{Clock: s.clock, MaxDocumentBytes: int(o.MaxDocumentBytes),
-		SignURL: func(id string) string { return signURL(id) }, Notify: notify}
+		SignURL: func(id string) string { return signURL(id) }, Notify: o.Notify}
+	if o.Notify == nil {
+		d := signing.NewDeliverer(db, signing.WebhookOptions{Logger: logger, AllowPrivate: true, Clock: s.clock})
+		so.Webhooks = d
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { d.Run(ctx); close(done) }()
+		s.closers = append(s.closers, func() { cancel(); <-done }) // before the store closes
+	}
 	if o.Signing != nil {
 		o.Signing(&so)
 	}

@@ -464,9 +464,11 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		publicURL = "http://" + c.addr
 	}
 	demoID := demoClientID(c, logger) // the demo integrator: web serves /demo, signing marks its PDFs
+	// webhooks are recorded with the request's end and posted by whichever node's deliverer claims them
+	deliverer := signing.NewDeliverer(d.db, signing.WebhookOptions{Logger: logger, AllowPrivate: c.webhookAllowPrivate})
 	so := signing.Options{
 		SignURL:    func(id string) string { return publicURL + "/sign/" + id },
-		Notify:     signing.WebhookNotifier(signing.WebhookOptions{Logger: logger, AllowPrivate: c.webhookAllowPrivate}),
+		Webhooks:   deliverer,
 		SealPhrase: c.sealPhrase,
 
 		DemoClientID: demoID,
@@ -520,11 +522,16 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		http.Error(w, "cross-origin request refused", http.StatusForbidden)
 	}))
 	svc.handler = cop.Handler(mux)
-	// background work: expire applications and signing requests, seal the audit log's head
+	// background work: expire applications and signing requests, seal the audit log's head (each once per interval
+	// over all the nodes on the store, under a lease: jobs.go), post the webhooks owed (every node)
 	ctx, cancel := context.WithCancel(context.Background())
 	var background sync.WaitGroup
-	background.Add(2)
-	go func() { defer background.Done(); sweepLoop(ctx, logger, d.profiles, flow) }()
+	node := nodeName()
+	background.Go(func() {
+		(&periodic{db: d.db.DB, name: "sweeps", holder: node, every: time.Minute, now: time.Now, logger: logger,
+			job: sweeps(logger, d.profiles, flow)}).runEvery(ctx)
+	})
+	background.Go(func() { deliverer.Run(ctx) })
 	heads := c.auditHeads
 	if heads == "" {
 		heads = filepath.Join(c.data, defaultHeadsFile)
@@ -533,10 +540,16 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		logger.Info("audit sealed", "seq", r.Seq, "hash", r.Hash, "headSeq", r.Details["headSeq"], "headHash", r.Details["headHash"], "reason", r.Details["reason"])
 		return audit.AppendHeadFile(heads, r)
 	}}
-	go func() {
-		defer background.Done()
-		sealer.Run(ctx, d.db, c.auditSealEvery, func(err error) { logger.Error("audit seal", "error", err.Error()) })
-	}()
+	background.Go(func() {
+		// this node's start seal covers what a crash of it left unsealed; the interval seals are one per interval
+		if _, err := sealer.SealNow(ctx, d.db, audit.SealStart); err != nil && ctx.Err() == nil {
+			logger.Error("audit seal", "error", err.Error())
+		}
+		if c.auditSealEvery <= 0 {
+			return
+		}
+		auditSeals(d.db.DB, sealer, node, c.auditSealEvery, time.Now, logger).runEvery(ctx)
+	})
 	// runs before the store closes (close funcs run last first), after the HTTP server drained: stop the
 	// background writers, then seal, so that no record lands after the shutdown seal
 	svc.close = append(svc.close, func() error {
@@ -598,22 +611,28 @@ func demoClientID(c *serveConfig, logger *slog.Logger) string {
 	return "demo"
 }
 
-func sweepLoop(ctx context.Context, logger *slog.Logger, ps *profile.Service, flow *signing.Service) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
+// sweeps is the job of the "sweeps" lease: expire profiles, applications and signing requests.
+func sweeps(logger *slog.Logger, ps *profile.Service, flow *signing.Service) func(context.Context) {
+	return func(ctx context.Context) {
 		if _, err := ps.Sweep(ctx); err != nil && ctx.Err() == nil {
 			logger.Error("profile sweep", "error", err.Error())
 		}
 		if _, _, err := flow.Sweep(ctx, 7*24*time.Hour); err != nil && ctx.Err() == nil {
 			logger.Error("signing sweep", "error", err.Error())
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+}
+
+// auditSeals is the periodic interval seal of the audit log (the "audit-seal" lease): one seal per interval over
+// all the nodes, as audit.VerifyOptions.SealInterval expects. It first looks an interval after now (the start
+// seal was just made).
+func auditSeals(db *store.DB, sealer *audit.Sealer, node string, every time.Duration, now func() time.Time, logger *slog.Logger) *periodic {
+	return &periodic{db: db, name: "audit-seal", holder: node, every: every, now: now, logger: logger, last: now(),
+		job: func(ctx context.Context) {
+			if _, err := sealer.SealNow(ctx, db, audit.SealInterval); err != nil && ctx.Err() == nil {
+				logger.Error("audit seal", "error", err.Error())
+			}
+		}}
 }
 
 // readMetricsToken reads the token of --metrics-token-file ("" without the flag). A short token is refused: it

@@ -73,6 +73,10 @@ func Run(t *testing.T, s Suite) {
 		{"CounterWindows/ConcurrentCount", testCounterConcurrent},
 		{"VerifyReports/ExpiryAndCount", testVerifyReports},
 		{"Settings/SurviveReopen", testSettings},
+		{"Leases/OneHolderRenewExpireRelease", testLeases},
+		{"Leases/ConcurrentTakeOneWins", testLeasesConcurrent},
+		{"WebhookDeliveries/ClaimRescheduleDelete", testWebhookDeliveries},
+		{"WebhookDeliveries/ConcurrentClaimsDisjoint", testWebhookClaimsConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, s) })
