@@ -54,6 +54,8 @@ type DB struct {
 	opts   Options
 	closed atomic.Bool
 	schema int
+	// retries counts the attempts run again after a serialization failure, a deadlock or a lost connection.
+	retries atomic.Uint64
 }
 
 // Open connects to the database at url (postgres://… or a key=value DSN), applies the embedded migrations and
@@ -99,6 +101,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 
 // Pool exposes the connection pool (for readiness checks, stats and tests).
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Retries returns how many transaction attempts this DB has run again so far (after a serialization failure, a
+// deadlock or a connection lost before COMMIT): a measure of contention, for tests and metrics.
+func (db *DB) Retries() uint64 { return db.retries.Load() }
 
 // Schema returns the database's schema version after Open.
 func (db *DB) Schema() int { return db.schema }
@@ -170,6 +176,7 @@ func (db *DB) run(ctx context.Context, readOnly bool, fn func(store.KVTx) error)
 			}
 			return err
 		}
+		db.retries.Add(1)
 		wait := backoff/2 + rand.N(backoff)
 		if backoff < 64*time.Millisecond {
 			backoff *= 2

