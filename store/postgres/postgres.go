@@ -133,6 +133,10 @@ func (b backend) Batch(ctx context.Context, fn func(store.KVTx) error) error {
 	return b.db.run(ctx, false, fn)
 }
 
+// QueueAudit makes Tx.Audit queue events for the chainer (store.AuditQueue): on a database several nodes write,
+// extending the chain in every writing transaction would make them all conflict on its end.
+func (b backend) QueueAudit() bool { return true }
+
 func (b backend) Close() error {
 	if b.db.closed.Swap(true) {
 		return nil
@@ -301,6 +305,32 @@ func (k *kvTx) PutMany(bucket string, keys, values [][]byte) error {
 		ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, bucket, keys, vs)
 	if err != nil {
 		return k.fail(fmt.Errorf("postgres: put: %w", err))
+	}
+	return nil
+}
+
+// auditChainLock is the pg_advisory_xact_lock key of the audit chainer ("trustcha" in ASCII, as a number).
+const auditChainLock int64 = 0x7472757374636861
+
+// TryLockAuditChain takes the audit chainer's transaction-level advisory lock without waiting
+// (store.AuditChainLocker). Without waiting, the transaction's snapshot, taken by this first statement, is not
+// older than the lock: a chainer that waited would read a chain end that the previous holder has since moved, and
+// fail serialization.
+func (k *kvTx) TryLockAuditChain() (bool, error) {
+	var got bool
+	if err := k.tx.QueryRow(k.ctx, `SELECT pg_try_advisory_xact_lock($1)`, auditChainLock).Scan(&got); err != nil {
+		return false, k.fail(fmt.Errorf("postgres: audit chain lock: %w", err))
+	}
+	return got, nil
+}
+
+// DeleteMany deletes several keys of one bucket in one statement (store.BulkDeleter, used by the audit chainer).
+func (k *kvTx) DeleteMany(bucket string, keys [][]byte) error {
+	if k.readOnly {
+		return errReadOnly
+	}
+	if _, err := k.tx.Exec(k.ctx, `DELETE FROM kv WHERE bucket = $1 AND key = ANY($2::bytea[])`, bucket, keys); err != nil {
+		return k.fail(fmt.Errorf("postgres: delete: %w", err))
 	}
 	return nil
 }

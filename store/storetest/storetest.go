@@ -69,6 +69,7 @@ func Run(t *testing.T, s Suite) {
 		{"Audit/ConcurrentAppends", testAuditConcurrent},
 		{"Audit/SealAndHeads", testAuditSeal},
 		{"Audit/KeyedChainRecomputeFails", testAuditKeyedChain},
+		{"Audit/EventsCommitWithTheirTransaction", testAuditEventsCommitWithTheirTransaction},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, s) })
