@@ -125,4 +125,3 @@ func BenchmarkAuditAppendParallel(b *testing.B) {
 		}
 	}
 }
-
