@@ -374,13 +374,14 @@ func (db *DB) stopAuditChainer() {
 var errChainBusy = errors.New("store: another audit chainer is running")
 
 // ChainAudit moves the queued audit events into the chain, a batch per transaction, until none is left, and
-// returns how many it chained. When another chainer holds the lock it waits for it and goes on (the other may have
-// missed events committed after it looked), for at most auditBusyWait in a row. On a store that queues nothing
-// (bbolt) it does nothing.
+// returns how many it chained. While another chainer holds the lock it waits and tries again, until no event
+// queued before the call is left (the other chainer chained them), for at most auditBusyWait in a row. On a store
+// that queues nothing (bbolt) it does nothing.
 func (db *DB) ChainAudit(ctx context.Context) (int, error) {
 	if db.chainer == nil {
 		return 0, nil
 	}
+	start := time.Now()
 	total, wait := 0, time.Millisecond
 	var busySince time.Time
 	for {
@@ -388,6 +389,11 @@ func (db *DB) ChainAudit(ctx context.Context) (int, error) {
 		total += n
 		switch {
 		case errors.Is(err, errChainBusy):
+			if oldest, err := db.oldestQueued(ctx); err != nil {
+				return total, err
+			} else if oldest.IsZero() || !oldest.Before(start) {
+				return total, nil
+			}
 			if busySince.IsZero() {
 				busySince = time.Now()
 			} else if time.Since(busySince) > auditBusyWait {
@@ -404,6 +410,11 @@ func (db *DB) ChainAudit(ctx context.Context) (int, error) {
 			return total, err
 		case n < auditChainBatch:
 			return total, nil
+		}
+		// a full batch: more may be queued, but what was queued after the call is a later call's business (a
+		// chainer that keeps up with busy writers would otherwise never return)
+		if oldest, err := db.oldestQueued(ctx); err != nil || oldest.IsZero() || !oldest.Before(start) {
+			return total, err
 		}
 		wait, busySince = time.Millisecond, time.Time{}
 	}
@@ -470,11 +481,7 @@ func (tx *Tx) chainQueued(max int) (int, error) {
 			e.ev = audit.Event{Time: q.Time, Kind: q.Kind, Actor: q.Actor, Subject: q.Subject, Details: q.Details}
 		}
 		if len(k) != 24 || e.ev.Check() != nil {
-			at := time.Now()
-			if len(k) >= 8 {
-				at = time.Unix(0, int64(binary.BigEndian.Uint64(k[:8])))
-			}
-			e.ev = audit.Event{Time: at, Kind: "audit.queued.unreadable", Actor: "system", Subject: "audit",
+			e.ev = audit.Event{Time: queuedTime(k), Kind: "audit.queued.unreadable", Actor: "system", Subject: "audit",
 				Details: map[string]string{"key": hex.EncodeToString(k)}}
 		}
 		queued = append(queued, e)
@@ -530,6 +537,26 @@ func putMany(kv KVTx, bucket string, keys, values [][]byte) error {
 	return nil
 }
 
+// oldestQueued returns when the oldest queued audit event was queued (zero when none is).
+func (db *DB) oldestQueued(ctx context.Context) (time.Time, error) {
+	var at time.Time
+	err := db.kv.View(ctx, func(kv KVTx) error {
+		return kv.Scan(bAuditPending, nil, nil, func(k, _ []byte) (bool, error) {
+			at = queuedTime(k)
+			return false, nil
+		})
+	})
+	return at, err
+}
+
+// queuedTime is the time in a queued event's key.
+func queuedTime(k []byte) time.Time {
+	if len(k) < 8 {
+		return time.Unix(0, 0)
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(k[:8])))
+}
+
 // AuditPending returns how many audit events are queued and not chained yet, and when the oldest was queued
 // (audit.PendingSource). A store that chains in the writing transaction has none.
 func (db *DB) AuditPending(ctx context.Context) (uint64, time.Time, error) {
@@ -542,8 +569,8 @@ func (db *DB) AuditPending(ctx context.Context) (uint64, time.Time, error) {
 			if n++; n%4096 == 0 && ctx.Err() != nil {
 				return false, ctx.Err()
 			}
-			if n == 1 && len(k) >= 8 {
-				oldest = time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))).UTC()
+			if n == 1 {
+				oldest = queuedTime(k).UTC()
 			}
 			return true, nil
 		})
