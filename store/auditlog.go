@@ -239,6 +239,8 @@ const (
 	auditChainBatch = 500
 	// auditCatchUp is how often a running chainer looks for queued events nobody chained.
 	auditCatchUp = time.Second
+	// auditLinger is how long the chainer waits after a commit woke it, to chain the commits that follow with it.
+	auditLinger = 5 * time.Millisecond
 	// auditCloseDrain bounds the chaining Close does.
 	auditCloseDrain = 10 * time.Second
 	// auditBusyWait is how long ChainAudit waits in a row for another chainer (one cut off from the database holds
@@ -341,6 +343,12 @@ func (db *DB) runAuditChainer() {
 		case <-c.stop:
 			return
 		case <-c.kick:
+			// linger: the commits of the next moments join this batch instead of each costing a transaction
+			select {
+			case <-c.stop:
+				return
+			case <-time.After(auditLinger):
+			}
 		case <-t.C:
 		}
 		if _, err := db.ChainAudit(ctx); err != nil && ctx.Err() == nil {

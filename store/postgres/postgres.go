@@ -5,7 +5,11 @@
 // Transactions are SERIALIZABLE and retried (with bounded, jittered backoff) on serialization failures (SQLSTATE
 // 40001) and deadlocks (40P01); the store.Backend contract already says fn may run more than once. View runs READ
 // ONLY. Schema migrations are embedded and applied by Open under an advisory lock, so nodes starting together
-// migrate once.
+// migrate once. Retries counts the attempts run again (contention).
+//
+// Writing transactions queue their audit events (store.AuditQueue) rather than extend the audit chain, which would
+// make every writer conflict on the chain's end; the chainer that appends them holds a transaction-level advisory
+// lock (TryLockAuditChain), one chainer at a time across the nodes.
 //
 // It is not a general SQL mapping: records stay JSON values under byte keys, exactly as on bbolt.
 package postgres
