@@ -301,6 +301,9 @@ func TestAdoptChainKeyOfCopiedBboltStore(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.ChainAudit(ctx); err != nil { // the event was queued (store.AuditQueue)
+		t.Fatal(err)
+	}
 	v := audit.NewVerifier(audit.VerifyOptions{ChainKey: db.AuditChainKey()})
 	n := 0
 	if err := db.ScanAudit(ctx, 1, func(seq uint64, raw []byte) error {
