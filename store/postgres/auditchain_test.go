@@ -53,7 +53,8 @@ func chainRecords(t *testing.T, db *postgres.DB) []audit.Record {
 }
 
 // TestAuditManyWritersOneChain: 32 writers on two nodes (two pools on one database) each commit 50 domain writes
-// with one audit event, while both nodes seal every few milliseconds. Afterwards there is one chain that verifies
+// with one audit event, in two waves with a seal from each node between them, while both nodes also seal every few
+// milliseconds. Afterwards there is one chain that verifies
 // (hashes, MACs, the keyed tip, every seal), with every event exactly once, each writer's events in its commit
 // order, and nothing left queued.
 func TestAuditManyWritersOneChain(t *testing.T) {
@@ -87,25 +88,36 @@ func TestAuditManyWritersOneChain(t *testing.T) {
 		}()
 	}
 	var wg sync.WaitGroup
-	for g := 0; g < writers; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			db := nodes[g%2]
-			for i := 0; i < each; i++ {
-				if err := db.Update(ctx, func(tx *store.Tx) error {
-					if err := tx.KV().Put("w", []byte(fmt.Sprintf("%d.%d", g, i)), []byte("v")); err != nil {
-						return err
+	write := func(from, to int) {
+		for g := 0; g < writers; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				db := nodes[g%2]
+				for i := from; i < to; i++ {
+					if err := db.Update(ctx, func(tx *store.Tx) error {
+						if err := tx.KV().Put("w", []byte(fmt.Sprintf("%d.%d", g, i)), []byte("v")); err != nil {
+							return err
+						}
+						return tx.Audit(audit.Event{Time: time.Now(), Kind: "test.write", Actor: fmt.Sprintf("system:%d", g), Subject: fmt.Sprintf("%d.%d", g, i)})
+					}); err != nil {
+						t.Errorf("writer %d, write %d: %v", g, i, err)
+						return
 					}
-					return tx.Audit(audit.Event{Time: time.Now(), Kind: "test.write", Actor: fmt.Sprintf("system:%d", g), Subject: fmt.Sprintf("%d.%d", g, i)})
-				}); err != nil {
-					t.Errorf("writer %d, write %d: %v", g, i, err)
-					return
 				}
-			}
-		}()
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
+	// two waves with a seal from each node between them, so that some seals certainly fall between events
+	write(0, each/2)
+	for _, n := range nodes {
+		if _, err := sealer.SealNow(ctx, n, audit.SealInterval); err != nil {
+			t.Fatal(err)
+		}
+		seals.Add(1)
+	}
+	write(each/2, each)
 	close(stopSeal)
 	sealWG.Wait()
 	for _, n := range nodes {
