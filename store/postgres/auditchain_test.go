@@ -396,3 +396,28 @@ func TestAuditUnreadableQueuedEntryChained(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAuditCloseChainsQueued: a process that writes and closes its store at once (an admin command) leaves no
+// event queued for the next node: Close chains what the DB queued.
+func TestAuditCloseChainsQueued(t *testing.T) {
+	url := testURL(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	first := openIn(t, url, dir, postgres.Options{ChainKeyFile: filepath.Join(dir, audit.ChainKeyFileName)})
+	cmd, err := postgres.Open(ctx, url, postgres.Options{ChainKeyFile: filepath.Join(dir, audit.ChainKeyFileName), Schema: schemaFor(dir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := cmd.AppendAudit(ctx, audit.Event{Time: time.Now(), Kind: "test.admin", Actor: "admin"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.VerifyStore(ctx, first, audit.VerifyOptions{})
+	if err != nil || rep.Records != 3 || rep.Pending != 0 {
+		t.Fatalf("after the writer closed: %+v %v", rep, err)
+	}
+}
