@@ -258,9 +258,12 @@ func (c *cluster) integrator(t *testing.T, name string) *client.Client {
 	return c.client(-1, client.APIKey(key))
 }
 
-// auditCount counts the audit records of a kind in the shared log.
+// auditCount counts the audit records of a kind in the shared log, after chaining the events the nodes queued.
 func (c *cluster) auditCount(t *testing.T, kind string) int {
 	t.Helper()
+	if _, err := c.nodes[0].DB.ChainAudit(bg); err != nil {
+		t.Fatal(err)
+	}
 	var exported strings.Builder
 	if _, err := audit.Export(bg, c.nodes[0].DB, &exported); err != nil {
 		t.Fatal(err)
@@ -268,9 +271,12 @@ func (c *cluster) auditCount(t *testing.T, kind string) int {
 	return strings.Count(exported.String(), `"kind":"`+kind+`"`)
 }
 
-// verifyAudit checks that the one audit chain written by every node verifies.
+// verifyAudit checks that the one audit chain written by every node verifies, every queued event chained.
 func (c *cluster) verifyAudit(t *testing.T) {
 	t.Helper()
+	if _, err := c.nodes[0].DB.ChainAudit(bg); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := audit.VerifyStore(bg, c.nodes[1%len(c.nodes)].DB, audit.VerifyOptions{}); err != nil {
 		t.Fatalf("the audit chain written by %d nodes does not verify: %v", len(c.nodes), err)
 	}

@@ -114,19 +114,29 @@ type Log interface {
 // Hex hashes are not matched: only a whole value of 11 digits is taken for a PESEL.
 var peselLike = regexp.MustCompile(`^[0-9]{11}$|PNOPL-[0-9]{11}`)
 
-// Append adds the event to the chain in the caller's transaction and returns the record written. When l is a
-// KeyedLog with a key, the record carries a MAC (ComputeMAC).
-func Append(l Log, e Event) (Record, error) {
+// Check returns the error Append would return for the event itself (ErrEvent, ErrSensitive), without appending:
+// a store that queues events for a later chaining step checks them when they are queued, so that a bad event fails
+// its own transaction rather than the chaining.
+func (e Event) Check() error {
 	if e.Time.IsZero() || e.Kind == "" {
-		return Record{}, ErrEvent
+		return ErrEvent
 	}
 	if peselLike.MatchString(e.Subject) || peselLike.MatchString(e.Actor) {
-		return Record{}, ErrSensitive
+		return ErrSensitive
 	}
 	for k, v := range e.Details {
 		if peselLike.MatchString(v) || peselLike.MatchString(k) {
-			return Record{}, fmt.Errorf("%w (detail %q)", ErrSensitive, k)
+			return fmt.Errorf("%w (detail %q)", ErrSensitive, k)
 		}
+	}
+	return nil
+}
+
+// Append adds the event to the chain in the caller's transaction and returns the record written. When l is a
+// KeyedLog with a key, the record carries a MAC (ComputeMAC).
+func Append(l Log, e Event) (Record, error) {
+	if err := e.Check(); err != nil {
+		return Record{}, err
 	}
 	seq, raw, err := l.AuditLast()
 	if err != nil {

@@ -83,6 +83,11 @@ type Report struct {
 	// not checked for want of the key (their chain could have been recomputed).
 	Keyed          uint64 `json:"keyed"`
 	MACsNotChecked uint64 `json:"macsNotChecked,omitempty"`
+	// Pending counts the events a store holds committed but not yet chained (PendingSource; on PostgreSQL the chain
+	// is extended after the writing transaction), and OldestPending is when the oldest of them was queued. They are
+	// not in the chain, its export or its seals yet.
+	Pending       uint64 `json:"pending,omitempty"`
+	OldestPending string `json:"oldestPending,omitempty"`
 }
 
 // Verifier checks records one by one, in order.
@@ -345,7 +350,49 @@ func VerifyStore(ctx context.Context, src Source, o VerifyOptions) (Report, erro
 	if err := checkTip(ctx, src, o.ChainKey, v.rep, lastRaw); err != nil {
 		return v.rep, err
 	}
-	return v.Done()
+	var oldest time.Time
+	if ps, ok := src.(PendingSource); ok {
+		n, at, err := ps.AuditPending(ctx)
+		if err != nil {
+			return v.rep, err
+		}
+		v.rep.Pending, oldest = n, at
+		if n > 0 {
+			v.rep.OldestPending = at.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	rep, err := v.Done()
+	if err != nil {
+		return rep, err
+	}
+	return rep, pendingFresh(rep, oldest, o)
+}
+
+// PendingSource is a Source that holds events committed but not yet chained: a store whose writing transactions
+// queue their events and a chainer appends them to the chain soon after (store.DB on PostgreSQL).
+type PendingSource interface {
+	// AuditPending returns how many events wait to be chained and when the oldest of them was queued.
+	AuditPending(ctx context.Context) (count uint64, oldest time.Time, err error)
+}
+
+// pendingFresh fails a log whose oldest unchained event has waited longer than the seal interval (and grace)
+// allows at o.Now: every seal chains what is pending first, so such an event means that no node chains or seals
+// (all stopped, or failing); until it is chained it is neither hash-linked nor sealed.
+func pendingFresh(rep Report, oldest time.Time, o VerifyOptions) error {
+	every := o.SealInterval
+	if rep.Pending == 0 || every <= 0 || o.Now.IsZero() {
+		return nil
+	}
+	grace := o.SealGrace
+	if grace <= 0 {
+		grace = max(every/2, 10*time.Second)
+	}
+	if age := o.Now.Sub(oldest); age > every+grace {
+		return &BrokenError{Seq: rep.LastSeq + 1, Stale: true, Reason: fmt.Sprintf(
+			"%d committed audit events not chained yet, the oldest queued %s ago (%s), more than the seal interval %s allows: no node is chaining them (start a node; see docs/operations.md)",
+			rep.Pending, age.Round(time.Second), oldest.UTC().Format(time.RFC3339), every)}
+	}
+	return nil
 }
 
 // TipSource is a Source that keeps the keyed Tip of its log (store.DB).

@@ -20,7 +20,7 @@ func Buckets() []string {
 		bDecoyIndex, bPESELApplicants,
 		bSigReq, bSigReqDoc, bSigReqSigned, bSigReqExpiry, bSigReqBatch,
 		bMaintenance, bMaintenanceByID,
-		bAudit, bAuditHeads, bAuditTip,
+		bAudit, bAuditHeads, bAuditTip, bAuditPending,
 		bCounters, bCounterEnd, bReports, bReportExpiry, bSettings,
 		bWebhooks, bWebhookByID, bLeases, // store/webhooks.go, store/lease.go
 	}

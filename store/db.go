@@ -47,6 +47,7 @@ const (
 	bReports         = "verify_reports"    // hex(SHA-256(link id)) → VerifyReport
 	bReportExpiry    = "idx_report_exp"    // be64(expires)+hex(SHA-256(link id)) → ""
 	bSettings        = "settings"          // name → value (deployment-wide settings, e.g. the profile secret's fingerprint)
+	bAuditPending    = "audit_pending"     // be64(queued ns)+writer id+be64(n) → queued audit event (JSON), until chained
 )
 
 // DB is the typed store over a Backend. Its methods open their own transactions; View, Update and Batch give
@@ -54,10 +55,17 @@ const (
 type DB struct {
 	kv       Backend
 	chainKey *audit.ChainKey
+	chainer  *auditChainer // nil: Tx.Audit extends the chain itself (see AuditQueue)
 }
 
 // New wraps a backend.
-func New(kv Backend) *DB { return &DB{kv: kv} }
+func New(kv Backend) *DB {
+	db := &DB{kv: kv}
+	if q, ok := kv.(AuditQueue); ok && q.QueueAudit() {
+		db.chainer = newAuditChainer()
+	}
+	return db
+}
 
 // SetAuditChainKey keys the audit chain (audit.ChainKey) for every record appended from now on. Backends call it
 // once, when they open the store, before the DB is shared.
@@ -69,31 +77,45 @@ func (db *DB) AuditChainKey() *audit.ChainKey { return db.chainKey }
 // Backend returns the underlying key-value backend.
 func (db *DB) Backend() Backend { return db.kv }
 
-// Close closes the backend.
-func (db *DB) Close() error { return db.kv.Close() }
+// Close closes the backend, after chaining the audit events this DB queued (see AuditQueue).
+func (db *DB) Close() error {
+	db.stopAuditChainer()
+	return db.kv.Close()
+}
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
-	return db.kv.View(ctx, func(kv KVTx) error { return fn(&Tx{kv: kv, chainKey: db.chainKey}) })
+	return db.kv.View(ctx, func(kv KVTx) error { return fn(db.newTx(kv)) })
 }
 
 // Update runs fn in a read-write transaction: all of fn's writes commit together, or none when fn returns an
 // error. fn may be called more than once and must not have effects outside the transaction.
 func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
-	return db.kv.Update(ctx, func(kv KVTx) error { return fn(&Tx{kv: kv, chainKey: db.chainKey}) })
+	var tx *Tx
+	err := db.kv.Update(ctx, func(kv KVTx) error { tx = db.newTx(kv); return fn(tx) })
+	db.committed(tx, err)
+	return err
 }
 
 // Batch is Update that the backend may coalesce with concurrent calls into one commit (higher throughput,
 // a few milliseconds more latency). fn may be called more than once.
 func (db *DB) Batch(ctx context.Context, fn func(*Tx) error) error {
-	return db.kv.Batch(ctx, func(kv KVTx) error { return fn(&Tx{kv: kv, chainKey: db.chainKey}) })
+	var tx *Tx
+	err := db.kv.Batch(ctx, func(kv KVTx) error { tx = db.newTx(kv); return fn(tx) })
+	db.committed(tx, err)
+	return err
 }
 
 // Tx is a typed transaction. Methods that write fail on a read-only transaction.
 type Tx struct {
 	kv       KVTx
 	chainKey *audit.ChainKey
+	db       *DB
+	queued   uint32 // audit events queued in this transaction (see AuditQueue)
+	queuedAt []byte // their keys' time prefix
 }
+
+func (db *DB) newTx(kv KVTx) *Tx { return &Tx{kv: kv, chainKey: db.chainKey, db: db} }
 
 // KV exposes the raw key-value transaction (for backends' own tests and migrations).
 func (tx *Tx) KV() KVTx { return tx.kv }

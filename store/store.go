@@ -7,6 +7,11 @@
 // serializable read-write transactions. Everything else, including index maintenance and compare-and-set rules, is
 // written once here, so every backend behaves the same; store/storetest is the conformance suite that proves it.
 //
+// The audit chain is written here too. On bbolt a writing transaction extends it itself; a backend that several
+// processes write at once (PostgreSQL, see AuditQueue) has the transaction queue its audit events instead, and a
+// chainer moves them into the chain in batches moments later, so that writers do not all conflict on the chain's
+// end (auditlog.go explains it; docs/operations.md has the numbers).
+//
 // The package is not a domain layer: it validates no PESEL, hashes no password and decides no status transition.
 // Those rules live in the consumers (profile, the API), which declare the small interfaces they need. Storage
 // records are not API types either: never serialise them to clients.

@@ -92,6 +92,10 @@ func newAuditExportCmd() *cobra.Command {
 				return failErr(exitFailed, fmt.Errorf("export: %w", err))
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d audit records\n", n)
+			if pending, oldest, err := db.AuditPending(cmd.Context()); err == nil && pending > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d audit events committed but not chained yet (queued since %s) are not in this export\n",
+					pending, oldest.Format(time.RFC3339))
+			}
 			return nil
 		},
 	}
@@ -125,7 +129,11 @@ export) that the log must still contain; with --data, DATA/audit-heads.jsonl is 
 Staleness: unless the newest seal is a shutdown seal (the server stopped cleanly), it must be younger than
 --seal-interval plus a grace (half the interval, at least 10 s) now; a log never sealed is judged by its first record.
 --offline judges it at the log's newest record instead (an old copy: only a seal missing between records shows);
---seal-interval 0 turns the check off.`,
+--seal-interval 0 turns the check off.
+
+On PostgreSQL a writing transaction queues its audit events and the nodes chain them moments later: verify
+reports events not chained yet, and fails (stale) when the oldest has waited longer than the seal interval and
+grace allow (no node is chaining). export writes the chain only and says how many events wait.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case len(args) > 1:
@@ -225,6 +233,10 @@ Staleness: unless the newest seal is a shutdown seal (the server stopped cleanly
 					rep.Records, rep.LastSeq, rep.Keyed, rep.Seals, rep.Unsealed)
 				if rep.Seals > 0 {
 					fmt.Fprintf(cmd.OutOrStdout(), "newest seal: %s (%s)\n", rep.LastSealTime, cmp.Or(rep.LastSealReason, "interval"))
+				}
+				if rep.Pending > 0 {
+					fmt.Fprintf(cmd.OutOrStdout(), "not chained yet: %d committed events, queued since %s (the nodes chain them within moments)\n",
+						rep.Pending, rep.OldestPending)
 				}
 			}
 			if rep.MACsNotChecked > 0 {

@@ -5,7 +5,11 @@
 // Transactions are SERIALIZABLE and retried (with bounded, jittered backoff) on serialization failures (SQLSTATE
 // 40001) and deadlocks (40P01); the store.Backend contract already says fn may run more than once. View runs READ
 // ONLY. Schema migrations are embedded and applied by Open under an advisory lock, so nodes starting together
-// migrate once.
+// migrate once. Retries counts the attempts run again (contention).
+//
+// Writing transactions queue their audit events (store.AuditQueue) rather than extend the audit chain, which would
+// make every writer conflict on the chain's end; the chainer that appends them holds a transaction-level advisory
+// lock (TryLockAuditChain), one chainer at a time across the nodes.
 //
 // It is not a general SQL mapping: records stay JSON values under byte keys, exactly as on bbolt.
 package postgres
@@ -54,6 +58,8 @@ type DB struct {
 	opts   Options
 	closed atomic.Bool
 	schema int
+	// retries counts the attempts run again after a serialization failure, a deadlock or a lost connection.
+	retries atomic.Uint64
 }
 
 // Open connects to the database at url (postgres://… or a key=value DSN), applies the embedded migrations and
@@ -100,6 +106,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 // Pool exposes the connection pool (for readiness checks, stats and tests).
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
+// Retries returns how many transaction attempts this DB has run again so far (after a serialization failure, a
+// deadlock or a connection lost before COMMIT): a measure of contention, for tests and metrics.
+func (db *DB) Retries() uint64 { return db.retries.Load() }
+
 // Schema returns the database's schema version after Open.
 func (db *DB) Schema() int { return db.schema }
 
@@ -126,6 +136,10 @@ func (b backend) Update(ctx context.Context, fn func(store.KVTx) error) error {
 func (b backend) Batch(ctx context.Context, fn func(store.KVTx) error) error {
 	return b.db.run(ctx, false, fn)
 }
+
+// QueueAudit makes Tx.Audit queue events for the chainer (store.AuditQueue): on a database several nodes write,
+// extending the chain in every writing transaction would make them all conflict on its end.
+func (b backend) QueueAudit() bool { return true }
 
 func (b backend) Close() error {
 	if b.db.closed.Swap(true) {
@@ -170,6 +184,7 @@ func (db *DB) run(ctx context.Context, readOnly bool, fn func(store.KVTx) error)
 			}
 			return err
 		}
+		db.retries.Add(1)
 		wait := backoff/2 + rand.N(backoff)
 		if backoff < 64*time.Millisecond {
 			backoff *= 2
@@ -294,6 +309,32 @@ func (k *kvTx) PutMany(bucket string, keys, values [][]byte) error {
 		ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, bucket, keys, vs)
 	if err != nil {
 		return k.fail(fmt.Errorf("postgres: put: %w", err))
+	}
+	return nil
+}
+
+// auditChainLock is the pg_advisory_xact_lock key of the audit chainer ("trustcha" in ASCII, as a number).
+const auditChainLock int64 = 0x7472757374636861
+
+// TryLockAuditChain takes the audit chainer's transaction-level advisory lock without waiting
+// (store.AuditChainLocker). Without waiting, the transaction's snapshot, taken by this first statement, is not
+// older than the lock: a chainer that waited would read a chain end that the previous holder has since moved, and
+// fail serialization.
+func (k *kvTx) TryLockAuditChain() (bool, error) {
+	var got bool
+	if err := k.tx.QueryRow(k.ctx, `SELECT pg_try_advisory_xact_lock($1)`, auditChainLock).Scan(&got); err != nil {
+		return false, k.fail(fmt.Errorf("postgres: audit chain lock: %w", err))
+	}
+	return got, nil
+}
+
+// DeleteMany deletes several keys of one bucket in one statement (store.BulkDeleter, used by the audit chainer).
+func (k *kvTx) DeleteMany(bucket string, keys [][]byte) error {
+	if k.readOnly {
+		return errReadOnly
+	}
+	if _, err := k.tx.Exec(k.ctx, `DELETE FROM kv WHERE bucket = $1 AND key = ANY($2::bytea[])`, bucket, keys); err != nil {
+		return k.fail(fmt.Errorf("postgres: delete: %w", err))
 	}
 	return nil
 }

@@ -77,6 +77,7 @@ func Run(t *testing.T, s Suite) {
 		{"Leases/ConcurrentTakeOneWins", testLeasesConcurrent},
 		{"WebhookDeliveries/ClaimRescheduleDelete", testWebhookDeliveries},
 		{"WebhookDeliveries/ConcurrentClaimsDisjoint", testWebhookClaimsConcurrent},
+		{"Audit/EventsCommitWithTheirTransaction", testAuditEventsCommitWithTheirTransaction},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, s) })

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -489,7 +490,20 @@ func ev(kind string) audit.Event {
 	return audit.Event{Time: t0, Kind: kind, Actor: "client:c1", Subject: "r"}
 }
 
+// chained moves the events a backend queued (store.AuditQueue) into the chain, and checks that none is left.
+func chained(t *testing.T, db *store.DB) {
+	t.Helper()
+	_, err := db.ChainAudit(ctx)
+	must(t, err)
+	n, _, err := db.AuditPending(ctx)
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("%d audit events still queued after ChainAudit", n)
+	}
+}
+
 func auditCount(t *testing.T, db *store.DB) int {
+	chained(t, db)
 	n := 0
 	must(t, db.ScanAudit(ctx, 1, func(uint64, []byte) error { n++; return nil }))
 	return n
@@ -668,9 +682,10 @@ func testAuditChain(t *testing.T, s Suite) {
 	})
 	wantErr(t, err, boom)
 	conflictOn(t, db.Update(ctx, func(tx *store.Tx) error { return tx.AuditPut(9, []byte("{}")) }), "audit")
+	chained(t, db)
 	rep, err := audit.VerifyStore(ctx, db, audit.VerifyOptions{})
 	must(t, err)
-	if rep.Records != 5 || rep.LastSeq != 5 {
+	if rep.Records != 5 || rep.LastSeq != 5 || rep.Pending != 0 {
 		t.Fatalf("report: %+v", rep)
 	}
 	var buf bytes.Buffer
@@ -705,6 +720,7 @@ func testAuditConcurrent(t *testing.T, s Suite) {
 		}(g)
 	}
 	wg.Wait()
+	chained(t, db)
 	rep, err := audit.VerifyStore(ctx, db, audit.VerifyOptions{})
 	must(t, err)
 	if rep.Records != 80 {
@@ -731,6 +747,7 @@ func testAuditSeal(t *testing.T, s Suite) {
 		t.Fatal("sealed twice with nothing new")
 	}
 	must(t, db.AppendAudit(ctx, ev("test.after")))
+	chained(t, db)
 	rep, err := audit.VerifyStore(ctx, db, audit.VerifyOptions{TrustedKeys: []crypto.PublicKey{key.Public()}})
 	must(t, err)
 	if rep.Seals != 1 || rep.SealedSeq != 4 || rep.Unsealed != 1 {
@@ -774,6 +791,7 @@ func testAuditKeyedChain(t *testing.T, s Suite) {
 	for i := 0; i < 6; i++ {
 		must(t, db.AppendAudit(ctx, audit.Event{Time: t0.Add(time.Duration(i) * time.Second), Kind: "test.event", Actor: "system", Subject: fmt.Sprint(i)}))
 	}
+	chained(t, db)
 	rep, err := audit.VerifyStore(ctx, db, audit.VerifyOptions{})
 	must(t, err)
 	if rep.Keyed != 6 {
@@ -813,5 +831,48 @@ func testAuditKeyedChain(t *testing.T, s Suite) {
 	var be *audit.BrokenError
 	if !errors.As(err, &be) || be.Seq != 3 {
 		t.Fatalf("recomputed chain: %v", err)
+	}
+}
+
+// testAuditEventsCommitWithTheirTransaction: whether a backend chains an event in its transaction or queues it for
+// the chainer (store.AuditQueue), the event commits and rolls back with the transaction, a bad event fails its own
+// transaction, and once chained every committed event is in the chain exactly once, in transaction order.
+func testAuditEventsCommitWithTheirTransaction(t *testing.T, s Suite) {
+	db, _ := open(t, s)
+	for i := 0; i < 3; i++ {
+		must(t, db.Update(ctx, func(tx *store.Tx) error {
+			for j := 0; j < 2; j++ {
+				if err := tx.Audit(audit.Event{Time: t0, Kind: "test.tx", Actor: "system", Subject: fmt.Sprintf("%d.%d", i, j)}); err != nil {
+					return err
+				}
+			}
+			return tx.KV().Put("t", []byte(fmt.Sprint(i)), []byte("v"))
+		}))
+	}
+	wantErr(t, db.Update(ctx, func(tx *store.Tx) error {
+		must(t, tx.KV().Put("t", []byte("bad"), []byte("v")))
+		return tx.Audit(audit.Event{Time: t0, Kind: "test.pesel", Actor: "system", Subject: "44051401359"})
+	}), audit.ErrSensitive)
+	wantErr(t, db.Update(ctx, func(tx *store.Tx) error {
+		return tx.Audit(audit.Event{Kind: "test.notime", Actor: "system"})
+	}), audit.ErrEvent)
+	if err := db.Backend().View(ctx, func(tx store.KVTx) error { _, err := tx.Get("t", []byte("bad")); return err }); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the write of a transaction with a bad event: %v", err)
+	}
+	chained(t, db)
+	var got []string
+	must(t, db.ScanAudit(ctx, 1, func(_ uint64, raw []byte) error {
+		var r audit.Record
+		must(t, json.Unmarshal(raw, &r))
+		got = append(got, r.Subject)
+		return nil
+	}))
+	if want := []string{"0.0", "0.1", "1.0", "1.1", "2.0", "2.1"}; !slices.Equal(got, want) {
+		t.Fatalf("chain subjects %v, want %v", got, want)
+	}
+	rep, err := audit.VerifyStore(ctx, db, audit.VerifyOptions{})
+	must(t, err)
+	if rep.Records != 6 || rep.Pending != 0 || rep.OldestPending != "" {
+		t.Fatalf("report: %+v", rep)
 	}
 }
