@@ -199,7 +199,12 @@ Staleness: unless the newest seal is a shutdown seal (the server stopped cleanly
 					return failErr(exitNoInput, fmt.Errorf("the audit chain key %s is missing: restore it from the backup of the data directory (or give --chain-key)",
 						filepath.Join(data, audit.ChainKeyFileName)))
 				}
-				rep, err = audit.VerifyStore(cmd.Context(), db, opts)
+				// one read transaction: servers on PostgreSQL append while this reads
+				err = db.ViewAudit(cmd.Context(), func(snap store.AuditSnapshot) error {
+					var verr error
+					rep, verr = audit.VerifyStore(cmd.Context(), snap, opts)
+					return verr
+				})
 			} else {
 				f, oerr := os.Open(args[0])
 				if oerr != nil {
