@@ -34,8 +34,10 @@ func (a appendAfterScan) ScanAuditHeads(ctx context.Context, fn func(uint64, []b
 	return a.src.ScanAuditHeads(ctx, fn)
 }
 
-func (a appendAfterScan) AuditTip(ctx context.Context) (*audit.Tip, error) { return a.src.AuditTip(ctx) }
-func (a appendAfterScan) AuditChainKey() *audit.ChainKey                   { return a.src.AuditChainKey() }
+func (a appendAfterScan) AuditTip(ctx context.Context) (*audit.Tip, error) {
+	return a.src.AuditTip(ctx)
+}
+func (a appendAfterScan) AuditChainKey() *audit.ChainKey { return a.src.AuditChainKey() }
 
 // TestVerifyWhileAnotherNodeAppends: `audit verify --store` runs while the nodes write. Read in separate
 // transactions, a record appended between the scan of the log and the read of its keyed end-of-log mark makes an
