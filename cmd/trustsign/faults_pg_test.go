@@ -164,6 +164,10 @@ const faultDoc = `<?xml version="1.0" encoding="UTF-8"?>
 // newFaultRig starts nodes on the store (a PostgreSQL URL), with holders profiles ready to sign.
 func newFaultRig(t *testing.T, storeURL string, nodes, holders int) *faultRig {
 	t.Helper()
+	start := time.Now()
+	defer func() {
+		t.Logf("%d nodes and %d holders ready in %v", nodes, holders, time.Since(start).Round(time.Millisecond))
+	}()
 	r := &faultRig{t: t, bin: builtBinary(t), data: filepath.Join(t.TempDir(), "data"), store: storeURL, sms: newSMSGateway(t)}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -287,13 +291,15 @@ func (r *faultRig) flow(ctx context.Context, h *faultHolder) flowOutcome {
 		return o
 	}
 	o.id = sr.ID
+	// the service's clock for the last code is at latest when its answer came
 	if wait := time.Until(h.lastCode.Add(1100 * time.Millisecond)); wait > 0 {
 		time.Sleep(wait)
 	}
 	seen := r.sms.sent(h.phone)
-	h.lastCode = time.Now()
 	h.codes++
-	if _, err := h.api.RequestCode(ctx, sr.ID); err != nil {
+	_, err = h.api.RequestCode(ctx, sr.ID)
+	h.lastCode = time.Now()
+	if err != nil {
 		o.err = fmt.Errorf("code: %w", err)
 		return o
 	}
@@ -317,6 +323,8 @@ func (r *faultRig) flow(ctx context.Context, h *faultHolder) flowOutcome {
 // load runs flows for every holder at once for about d (a flow begun goes to its end), with fault run beside them;
 // it returns every flow's outcome.
 func (r *faultRig) load(d time.Duration, fault func()) []flowOutcome {
+	start := time.Now()
+	defer func() { r.t.Logf("load ran %v", time.Since(start).Round(time.Millisecond)) }()
 	stop := time.Now().Add(d)
 	var (
 		mu  sync.Mutex
@@ -332,6 +340,9 @@ func (r *faultRig) load(d time.Duration, fault func()) []flowOutcome {
 				mu.Lock()
 				out = append(out, o)
 				mu.Unlock()
+				if !o.acked {
+					time.Sleep(100 * time.Millisecond) // as a client backs off
+				}
 			}
 		})
 	}
@@ -367,6 +378,8 @@ func (r *faultRig) flowsEach(t *testing.T) []flowOutcome {
 // audit record, and every signed one exactly one; the audit chain verifies. It logs what the flows saw.
 func (r *faultRig) checkNothingLost(t *testing.T, outs []flowOutcome, base string) {
 	t.Helper()
+	start := time.Now()
+	defer func() { t.Logf("checked in %v", time.Since(start).Round(time.Millisecond)) }()
 	code, out, errs := tsBin(t, r.bin, "", "audit", "export", "--data", r.data, "--store", r.store)
 	if code != 0 {
 		t.Fatalf("audit export: %d %s", code, errs)
@@ -441,6 +454,9 @@ func failureClass(err error) string {
 	step, _, _ := strings.Cut(err.Error(), ":")
 	var p *client.Problem
 	if errors.As(err, &p) {
+		if p.RetryAfter > 0 {
+			return fmt.Sprintf("%s %d %s (retry after %d s)", step, p.Status, p.Type[strings.LastIndex(p.Type, "/")+1:], p.RetryAfter)
+		}
 		return fmt.Sprintf("%s %d %s", step, p.Status, p.Type[strings.LastIndex(p.Type, "/")+1:])
 	}
 	return step + " no answer"
@@ -482,6 +498,7 @@ func TestFaultNodeKilledMidLoad(t *testing.T) {
 		if err := r.nodes[1].cmd.Process.Kill(); err != nil {
 			t.Error(err)
 		}
+		t.Logf("node 1 killed with %d confirmations in flight", r.lb.confirming[1].Load())
 		r.nodes[1].cmd.Wait() //nolint:errcheck // killed
 	})
 	if ackedIn(outs) == 0 {
@@ -572,11 +589,13 @@ func TestFaultStandbyPromoted(t *testing.T) {
 	r := newFaultRig(t, both.String(), 2, 12)
 	outs := r.load(5*time.Second, func() {
 		time.Sleep(1500 * time.Millisecond)
+		start := time.Now()
 		for _, args := range [][]string{{"kill", pdir}, {"promote", sdir}} {
 			if out, err := exec.Command(testdbScript, args...).CombinedOutput(); err != nil {
 				t.Errorf("testdb.sh %s: %v %s", args[0], err, out)
 			}
 		}
+		t.Logf("primary killed, standby promoted in %v", time.Since(start).Round(time.Millisecond))
 	})
 	hc := &http.Client{Timeout: 10 * time.Second}
 	for i, n := range r.nodes {
@@ -590,4 +609,50 @@ func TestFaultStandbyPromoted(t *testing.T) {
 	}
 	outs = append(outs, r.flowsEach(t)...)
 	r.checkNothingLost(t, outs, r.nodes[0].base)
+}
+
+// TestDatabaseOutageIsUnavailable: while PostgreSQL cannot be reached, a request with a credential the node cannot
+// check answers 503 (try again), not 401 (an integrator would drop a key that is fine, a holder's session would look
+// ended) nor 500; once the database is back the same unknown credentials get 401.
+func TestDatabaseOutageIsUnavailable(t *testing.T) {
+	db := pgtest.Database(t, "wire")
+	u, _ := url.Parse(db)
+	proxy := startProxy(t, u.Host)
+	srv, _, logs := observedService(t, false, func(c *serveConfig) { c.store = proxy.proxied(t, db) })
+	defer func() {
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	}()
+	get := func(path, token string) (int, string) {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var p struct{ Type string }
+		json.NewDecoder(res.Body).Decode(&p) //nolint:errcheck
+		return res.StatusCode, p.Type
+	}
+	for _, tc := range []struct{ name, path, token string }{
+		{"integrator key", "/v1/signing-requests/nosuchrequest", "tsk_" + strings.Repeat("a", 40)},
+		{"session token", "/v1/profiles/me", "tss_" + strings.Repeat("a", 40)},
+	} {
+		if st, _ := get(tc.path, tc.token); st != http.StatusUnauthorized {
+			t.Fatalf("%s, database up: %d, want 401", tc.name, st)
+		}
+		proxy.cut()
+		if st, typ := get(tc.path, tc.token); st != http.StatusServiceUnavailable || !strings.HasSuffix(typ, "/unavailable") {
+			t.Errorf("%s, database unreachable: %d %s, want 503 unavailable", tc.name, st, typ)
+		}
+		proxy.resume()
+		if st := waitStatus(t, http.DefaultClient, srv.URL+"/readyz", 200); st != 200 {
+			t.Fatalf("readyz after the database came back: %d", st)
+		}
+		if st, _ := get(tc.path, tc.token); st != http.StatusUnauthorized {
+			t.Errorf("%s, database back: %d, want 401", tc.name, st)
+		}
+	}
 }

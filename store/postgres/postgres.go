@@ -14,7 +14,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -152,6 +154,16 @@ func connectionFailure(err error) bool {
 	return pgconn.SafeToRetry(err)
 }
 
+// unreachable reports an error that says the server could not be reached or the connection was lost, before or
+// during a statement or the commit (store.ErrUnavailable): connectionFailure's, a failed connect, any network error
+// or a connection cut mid-message.
+func unreachable(err error) bool {
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	return connectionFailure(err) || errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+}
+
 // run runs fn in a transaction, again (after a short random wait) while an attempt fails in a way that a new
 // attempt may not (see runOnce), at most MaxAttempts times.
 func (db *DB) run(ctx context.Context, readOnly bool, fn func(store.KVTx) error) error {
@@ -165,8 +177,11 @@ func (db *DB) run(ctx context.Context, readOnly bool, fn func(store.KVTx) error)
 		}
 		again, err := db.runOnce(ctx, readOnly, fn)
 		if err == nil || !again || attempt >= db.opts.MaxAttempts {
-			if err != nil && db.closed.Load() {
+			switch {
+			case err != nil && db.closed.Load():
 				return fmt.Errorf("%w: %v", store.ErrClosed, err)
+			case err != nil && ctx.Err() == nil && unreachable(err):
+				return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 			}
 			return err
 		}
@@ -193,7 +208,9 @@ func (db *DB) runOnce(ctx context.Context, readOnly bool, fn func(store.KVTx) er
 	}
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: mode})
 	if err != nil {
-		return ctx.Err() == nil && connectionFailure(err), fmt.Errorf("postgres: begin: %w", err)
+		// nothing commits without BEGIN: whatever became of the connection (the pool may hand out one the server
+		// closed, whose BEGIN then fails after it was sent), a new attempt on a new connection is safe
+		return ctx.Err() == nil && (connectionFailure(err) || unreachable(err)), fmt.Errorf("postgres: begin: %w", err)
 	}
 	kt := &kvTx{ctx: ctx, tx: tx, readOnly: readOnly}
 	beforeCommit := func(failed error) bool {
