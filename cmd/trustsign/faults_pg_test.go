@@ -147,7 +147,8 @@ type faultRig struct {
 // faultHolder is one holder; one goroutine at a time runs its flows.
 type faultHolder struct {
 	login, phone string
-	api          *client.Client // the holder's session, through the balancer
+	token        string         // the holder's session
+	api          *client.Client // with the session, through the balancer
 	lastCode     time.Time
 	codes, flows int
 }
@@ -191,12 +192,7 @@ func newFaultRig(t *testing.T, storeURL string, nodes, holders int) *faultRig {
 	for len(r.nodes) < nodes {
 		r.nodes = append(r.nodes, r.startNode())
 	}
-	r.lb = &balancer{rt: &http.Transport{MaxIdleConnsPerHost: 64}, confirming: make([]atomic.Int32, len(r.nodes))}
-	for _, n := range r.nodes {
-		r.lb.hosts = append(r.lb.hosts, strings.TrimPrefix(n.base, "http://"))
-	}
-	r.hc = &http.Client{Transport: r.lb, Timeout: 20 * time.Second}
-	r.integ = r.api(client.APIKey(r.key))
+	r.balance(r.nodes)
 
 	ctx := context.Background()
 	sess, err := r.api().Login(ctx, "urzednik_f", officerPW)
@@ -233,7 +229,7 @@ func newFaultRig(t *testing.T, storeURL string, nodes, holders int) *faultRig {
 				if err != nil {
 					return fmt.Errorf("login %s: %w", h.login, err)
 				}
-				h.api = r.api(client.SessionToken(s.Token))
+				h.token, h.api = s.Token, r.api(client.SessionToken(s.Token))
 				return nil
 			}()
 		}()
@@ -244,6 +240,22 @@ func newFaultRig(t *testing.T, storeURL string, nodes, holders int) *faultRig {
 		}
 	}
 	return r
+}
+
+// balance points the balancer (and the integrator's and holders' clients) at nodes.
+func (r *faultRig) balance(nodes []*server) {
+	r.nodes = nodes
+	r.lb = &balancer{rt: &http.Transport{MaxIdleConnsPerHost: 64}, confirming: make([]atomic.Int32, len(nodes))}
+	for _, n := range nodes {
+		r.lb.hosts = append(r.lb.hosts, strings.TrimPrefix(n.base, "http://"))
+	}
+	r.hc = &http.Client{Transport: r.lb, Timeout: 20 * time.Second}
+	r.integ = r.api(client.APIKey(r.key))
+	for _, h := range r.holders {
+		if h.token != "" {
+			h.api = r.api(client.SessionToken(h.token))
+		}
+	}
 }
 
 // startNode starts one more `trustsign serve` on the rig's store and data directory.

@@ -8,6 +8,7 @@
 #   url=$(store/postgres/testdb.sh standby DIR [SDIR])  # a synchronous standby of the server in DIR (see below)
 #   store/postgres/testdb.sh kill DIR           # kill -9 the server and its processes (a lost machine)
 #   store/postgres/testdb.sh promote SDIR       # make the standby the primary
+#   store/postgres/testdb.sh psql DIR [ARGS]    # psql on the server in DIR (user postgres, over its socket)
 #
 # standby copies the running server in DIR with pg_basebackup -R (streaming replication over 127.0.0.1), starts the
 # copy on a free port in SDIR (default: a new /tmp/trustsign-pg.XXXXXX, printed on stderr), waits until it streams,
@@ -115,6 +116,13 @@ promote)
 	DIR=${2:?usage: testdb.sh promote SDIR}
 	as_postgres "'$B/pg_ctl' -D '$DIR/data' -w -t 30 promote >/dev/null"
 	;;
+psql)
+	B=$(bin)
+	DIR=${2:?usage: testdb.sh psql DIR [psql arguments]}
+	shift 2
+	# trust authentication for postgres: any local user may connect as it (root reaches the socket too)
+	exec "$B/psql" -X -h "$DIR" -p "$(cat "$DIR/port")" -U postgres "$@"
+	;;
 restart)
 	# for fault tests: connections are cut, the port and data stay
 	B=$(bin)
@@ -131,7 +139,7 @@ stop)
 	rm -rf "$DIR"
 	;;
 *)
-	echo "usage: testdb.sh start [DIR] | restart DIR | stop DIR | standby DIR [SDIR] | kill DIR | promote SDIR" >&2
+	echo "usage: testdb.sh start [DIR] | restart DIR | stop DIR | standby DIR [SDIR] | kill DIR | promote SDIR | psql DIR [ARGS]" >&2
 	exit 2
 	;;
 esac
