@@ -3,8 +3,9 @@
 // store (indexes, compare-and-set, the audit chain) is written once and behaves as on bbolt; store/storetest proves it.
 //
 // Transactions are SERIALIZABLE and retried (with bounded, jittered backoff) on serialization failures (SQLSTATE
-// 40001) and deadlocks (40P01); the store.Backend contract already says fn may run more than once. View runs READ
-// ONLY. Schema migrations are embedded and applied by Open under an advisory lock, so nodes starting together
+// 40001) and deadlocks (40P01), and on a connection that failed before COMMIT was sent; the store.Backend contract
+// already says fn may run more than once. When the server stays unreachable the error matches store.ErrUnavailable
+// (the API answers 503). View runs READ ONLY. Schema migrations are embedded and applied by Open under an advisory lock, so nodes starting together
 // migrate once.
 //
 // It is not a general SQL mapping: records stay JSON values under byte keys, exactly as on bbolt.
