@@ -5,8 +5,8 @@
 // Transactions are SERIALIZABLE and retried (with bounded, jittered backoff) on serialization failures (SQLSTATE
 // 40001) and deadlocks (40P01), and on a connection that failed before COMMIT was sent; the store.Backend contract
 // already says fn may run more than once. When the server stays unreachable the error matches store.ErrUnavailable
-// (the API answers 503). View runs READ ONLY. Schema migrations are embedded and applied by Open under an advisory lock, so nodes starting together
-// migrate once.
+// (the API answers 503). View runs READ ONLY. Schema migrations are embedded and applied by Open under an advisory
+// lock, so nodes starting together migrate once.
 //
 // It is not a general SQL mapping: records stay JSON values under byte keys, exactly as on bbolt.
 package postgres
@@ -211,7 +211,7 @@ func (db *DB) runOnce(ctx context.Context, readOnly bool, fn func(store.KVTx) er
 	if err != nil {
 		// nothing commits without BEGIN: whatever became of the connection (the pool may hand out one the server
 		// closed, whose BEGIN then fails after it was sent), a new attempt on a new connection is safe
-		return ctx.Err() == nil && (connectionFailure(err) || unreachable(err)), fmt.Errorf("postgres: begin: %w", err)
+		return ctx.Err() == nil && unreachable(err), fmt.Errorf("postgres: begin: %w", err)
 	}
 	kt := &kvTx{ctx: ctx, tx: tx, readOnly: readOnly}
 	beforeCommit := func(failed error) bool {
