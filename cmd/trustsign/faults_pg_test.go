@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -522,16 +521,14 @@ func TestFaultNodeKilledMidLoad(t *testing.T) {
 
 // TestFaultDatabaseRestartMidLoad: PostgreSQL restarts (every connection cut) mid-load; the nodes are not
 // restarted: /readyz answers 200 again by itself, every holder signs again, and no acknowledged signature is
-// missing or doubled. It needs TRUSTSIGN_TEST_POSTGRES_DIR (the directory testdb.sh start made).
+// missing or doubled. The server restarted is one of its own (testdb.sh start), not the one TRUSTSIGN_TEST_POSTGRES
+// names, which other packages' tests use at the same time.
 func TestFaultDatabaseRestartMidLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dir := os.Getenv("TRUSTSIGN_TEST_POSTGRES_DIR")
-	db := pgtest.Database(t, "faults")
-	if dir == "" {
-		t.Skip("TRUSTSIGN_TEST_POSTGRES_DIR not set: the test restarts the server testdb.sh started there")
-	}
+	pgtest.ServerURL(t)
+	db, dir := testdb(t, "start")
 	r := newFaultRig(t, db, 2, 12)
 	outs := r.load(4*time.Second, func() {
 		time.Sleep(1500 * time.Millisecond)
