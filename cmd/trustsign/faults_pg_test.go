@@ -498,7 +498,7 @@ func TestFaultNodeKilledMidLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	r := newFaultRig(t, pgtest.Database(t, "faults"), 2, 12)
+	r := newFaultRig(t, pgtest.Database(t, "faults"), 2, 8)
 	outs := r.load(4*time.Second, func() {
 		// the kill lands while node 1 has a confirmation in hand (sealing, storing, or answering), as soon as there
 		// is one after the first second and a half
@@ -529,7 +529,7 @@ func TestFaultDatabaseRestartMidLoad(t *testing.T) {
 	}
 	pgtest.ServerURL(t)
 	db, dir := testdb(t, "start")
-	r := newFaultRig(t, db, 2, 12)
+	r := newFaultRig(t, db, 2, 8)
 	outs := r.load(4*time.Second, func() {
 		time.Sleep(1500 * time.Millisecond)
 		if out, err := exec.Command(testdbScript, "restart", dir).CombinedOutput(); err != nil {
@@ -595,7 +595,7 @@ func TestFaultStandbyPromoted(t *testing.T) {
 	q.Set("connect_timeout", "2")
 	both.RawQuery = q.Encode()
 
-	r := newFaultRig(t, both.String(), 2, 12)
+	r := newFaultRig(t, both.String(), 2, 8)
 	outs := r.load(5*time.Second, func() {
 		time.Sleep(1500 * time.Millisecond)
 		start := time.Now()
