@@ -88,6 +88,10 @@ func (s *Server) client(scope profile.Scope) gin.HandlerFunc {
 			return
 		}
 		cl, err := s.cfg.Profiles.AuthenticateClient(c.Request.Context(), key)
+		if err != nil && !credentialRefused(err) {
+			writeProblem(c, err) // the key could not be checked (the store is unreachable): not the client's fault
+			return
+		}
 		if err != nil {
 			c.Header("WWW-Authenticate", `Bearer realm="trustsign", error="invalid_token"`)
 			writeProblem(c, newProblem(401, "unauthorized", "Authentication required", "Unknown or disabled API key."))
@@ -100,6 +104,12 @@ func (s *Server) client(scope profile.Scope) gin.HandlerFunc {
 		c.Set(ctxClient, cl)
 		c.Next()
 	}
+}
+
+// credentialRefused tells an unknown, expired or disabled credential (401) from a failure to check it (the store
+// unreachable: 503 through the error table, so that a client keeps a key or session that is fine).
+func credentialRefused(err error) bool {
+	return errors.Is(err, profile.ErrUnauthenticated) || errors.Is(err, profile.ErrForbidden)
 }
 
 // hasScope reports whether the request carries a valid integrator key with the scope (without failing it).
@@ -126,6 +136,10 @@ func (s *Server) session(role profile.Role) gin.HandlerFunc {
 			return
 		}
 		sess, err := s.cfg.Profiles.Authenticate(c.Request.Context(), tok)
+		if err != nil && !credentialRefused(err) {
+			writeProblem(c, err)
+			return
+		}
 		if err != nil {
 			writeProblem(c, errUnauthorized)
 			return

@@ -65,6 +65,7 @@ var domainErrors = []domainError{
 	mapped(store.ErrConflict, 409, "conflict", "Conflict", ""),
 	mapped(store.ErrClosed, 503, "unavailable", "Service unavailable", "Try again later."),
 	mapped(store.ErrLocked, 503, "unavailable", "Service unavailable", "Try again later."),
+	mapped(store.ErrUnavailable, 503, "unavailable", "Service unavailable", "Try again later."),
 	mapped(store.ErrInvalid, 500, "internal", "Internal error", ""),
 	mapped(store.ErrCorrupt, 500, "internal", "Internal error", ""),
 	// admin-only (store.Copy, opening a store): never reached by a request, a 500 if one ever were

@@ -33,6 +33,10 @@ var (
 	ErrInvalid = errors.New("store: invalid record")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store: closed")
+	// ErrUnavailable: the database cannot be reached now (a networked backend lost its connection or the server
+	// is restarting); the transaction did not run, or, when the connection was lost during its commit, may or may
+	// not have committed. Trying again later is the answer.
+	ErrUnavailable = errors.New("store: database unavailable")
 	// ErrLocked: another process holds the database (bbolt allows one writer process).
 	ErrLocked = errors.New("store: database is locked by another process")
 	// ErrCorrupt: a stored value cannot be decoded.

@@ -9,13 +9,15 @@
 //
 // Code rules are production's (one code per second per holder, ten per 15 minutes): holders are used in turn, and
 // a holder is not used again within a second of its last code. The store is bbolt with fsync on, in a temporary
-// directory (or -dir).
+// directory (or -dir); with -store postgres://… it is that (empty) PostgreSQL database, and -nodes services run on it
+// in this process, each with its own connection pool and HTTP server, taking the requests in turn (bench/nodes.sh).
 //
 // Two modes: a closed loop (-workers flows at a time, as fast as they go: capacity) and an open loop (-rate flows
 // per second arrive whatever the latency, at most -workers in flight; a flow's latency counts from its arrival, so
 // queueing is not hidden). bench/api.sh runs both.
 //
 // Usage: go run ./bench/apiload [-duration 10s] [-rate 0] [-workers 16] [-holders 0] [-procs 2] [-cpuprofile FILE]
+// [-store postgres://… [-nodes 2] [-pool N]]
 package main
 
 import (
@@ -73,6 +75,10 @@ type config struct {
 	trace            string
 	jsonOut          string
 	strict           bool
+	// store is a PostgreSQL database URL (empty database) to run -nodes nodes on instead of one node on bbolt
+	store    string
+	nodes    int
+	maxConns int
 }
 
 func main() {
@@ -92,6 +98,9 @@ func main() {
 	flag.StringVar(&c.trace, "trace", "", "write an execution trace of the measurement to `FILE` (go tool trace -pprof=syscall|sync FILE)")
 	flag.StringVar(&c.jsonOut, "json", "", "also write the result as one JSON object to `FILE` (- for standard output instead of the text)")
 	flag.BoolVar(&c.strict, "strict", false, "exit 1 when a target is missed")
+	flag.StringVar(&c.store, "store", "", "run the service on this empty PostgreSQL database `URL` instead of bbolt (bench/nodes.sh)")
+	flag.IntVar(&c.nodes, "nodes", 1, "with -store: nodes on the database, each with its own pool and HTTP server; requests go to them in turn")
+	flag.IntVar(&c.maxConns, "pool", 0, "with -store: each node's connection pool size (0: pgx's default, max(4, CPUs))")
 	flag.Parse()
 	res, err := run(context.Background(), c)
 	if err != nil {
@@ -137,6 +146,8 @@ type sample struct {
 // result is what the driver reports.
 type result struct {
 	Mode         string             `json:"mode"`
+	Store        string             `json:"store"`
+	Nodes        int                `json:"nodes"`
 	Rate         float64            `json:"offeredFlowsPerSecond,omitempty"`
 	Procs        int                `json:"procs"`
 	Workers      int                `json:"workers"`
@@ -167,15 +178,27 @@ func run(ctx context.Context, c config) (*result, error) {
 		// each holder gets at most one code a second and ten per 15 minutes: plan for 4x the target rate
 		c.holders = max(c.workers*4, int(4*c.targetFlows*1.5), int(4*c.targetFlows*(c.duration+c.warmup).Seconds()/8))
 	}
-	svc, err := clienttest.Start(clienttest.Options{Dir: c.dir})
-	if err != nil {
-		return nil, err
-	}
-	defer svc.Close()
 	tr := &http.Transport{DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConns: c.workers * 2, MaxIdleConnsPerHost: c.workers * 2, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	var svc service
+	storeName := "bbolt"
+	if c.store == "" {
+		s, err := clienttest.Start(clienttest.Options{Dir: c.dir})
+		if err != nil {
+			return nil, err
+		}
+		svc = s
+	} else {
+		nodes, err := startPGNodes(ctx, c.store, max(1, c.nodes), int32(c.maxConns))
+		if err != nil {
+			return nil, err
+		}
+		hc.Transport = nodes.RoundRobin(tr)
+		svc, storeName = nodes, "postgres"
+	}
+	defer svc.Close()
 	base := svc.Client(client.HTTPClient(hc))
 	key, err := svc.NewIntegrator(ctx, "apiload", profile.ScopeSign)
 	if err != nil {
@@ -337,7 +360,7 @@ func run(ctx context.Context, c config) (*result, error) {
 		return nil, err
 	}
 
-	r := &result{Mode: "closed-loop", Rate: c.rate, Procs: c.procs, Workers: c.workers, Holders: c.holders, Duration: elapsed.Seconds(), Flows: len(samples),
+	r := &result{Mode: "closed-loop", Store: storeName, Nodes: max(1, c.nodes), Rate: c.rate, Procs: c.procs, Workers: c.workers, Holders: c.holders, Duration: elapsed.Seconds(), Flows: len(samples),
 		Errors: errs.Load(), HolderWaits: waits.Load(), TargetFlows: c.targetFlows, TargetP99: ms(c.targetP99),
 		StepP50: map[string]float64{}, StepP99: map[string]float64{}}
 	if c.rate > 0 {
@@ -375,7 +398,7 @@ func run(ctx context.Context, c config) (*result, error) {
 }
 
 // makeHolders creates active profiles through the domain service and logs each in over HTTP.
-func makeHolders(ctx context.Context, svc *clienttest.Service, base *client.Client, n int, pool chan<- *holder) error {
+func makeHolders(ctx context.Context, svc service, base *client.Client, n int, pool chan<- *holder) error {
 	var (
 		wg    sync.WaitGroup
 		next  atomic.Int64
@@ -472,7 +495,7 @@ func (r *result) print(w *os.File) {
 	if r.Mode == "open-loop" {
 		load = fmt.Sprintf("open loop, %.0f flows/s offered, at most %d in flight", r.Rate, r.Workers)
 	}
-	fmt.Fprintf(w, "REST API load: %s, %d holders, GOMAXPROCS=%d, %.1f s measured\n", load, r.Holders, r.Procs, r.Duration)
+	fmt.Fprintf(w, "REST API load: %s, %d holders, GOMAXPROCS=%d, %.1f s measured, %s, %d node(s)\n", load, r.Holders, r.Procs, r.Duration, r.Store, r.Nodes)
 	fmt.Fprintf(w, "flow = submit -> code -> confirm (XAdES, P-256 seal) -> fetch\n")
 	fmt.Fprintf(w, "flows:         %d (%d errors)\n", r.Flows, r.Errors)
 	if r.FirstError != "" {

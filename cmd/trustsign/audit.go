@@ -207,7 +207,12 @@ grace allow (no node is chaining). export writes the chain only and says how man
 					return failErr(exitNoInput, fmt.Errorf("the audit chain key %s is missing: restore it from the backup of the data directory (or give --chain-key)",
 						filepath.Join(data, audit.ChainKeyFileName)))
 				}
-				rep, err = audit.VerifyStore(cmd.Context(), db, opts)
+				// one read transaction: servers on PostgreSQL append while this reads
+				err = db.ViewAudit(cmd.Context(), func(snap store.AuditSnapshot) error {
+					var verr error
+					rep, verr = audit.VerifyStore(cmd.Context(), snap, opts)
+					return verr
+				})
 			} else {
 				f, oerr := os.Open(args[0])
 				if oerr != nil {

@@ -3,9 +3,10 @@
 // store (indexes, compare-and-set, the audit chain) is written once and behaves as on bbolt; store/storetest proves it.
 //
 // Transactions are SERIALIZABLE and retried (with bounded, jittered backoff) on serialization failures (SQLSTATE
-// 40001) and deadlocks (40P01); the store.Backend contract already says fn may run more than once. View runs READ
-// ONLY. Schema migrations are embedded and applied by Open under an advisory lock, so nodes starting together
-// migrate once. Retries counts the attempts run again (contention).
+// 40001) and deadlocks (40P01), and on a connection that failed before COMMIT was sent; the store.Backend contract
+// already says fn may run more than once. When the server stays unreachable the error matches store.ErrUnavailable
+// (the API answers 503). View runs READ ONLY. Schema migrations are embedded and applied by Open under an advisory
+// lock, so nodes starting together migrate once. Retries counts the attempts run again (contention).
 //
 // Writing transactions queue their audit events (store.AuditQueue) rather than extend the audit chain, which would
 // make every writer conflict on the chain's end; the chainer that appends them holds a transaction-level advisory
@@ -18,7 +19,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -166,6 +169,16 @@ func connectionFailure(err error) bool {
 	return pgconn.SafeToRetry(err)
 }
 
+// unreachable reports an error that says the server could not be reached or the connection was lost, before or
+// during a statement or the commit (store.ErrUnavailable): connectionFailure's, a failed connect, any network error
+// or a connection cut mid-message.
+func unreachable(err error) bool {
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	return connectionFailure(err) || errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+}
+
 // run runs fn in a transaction, again (after a short random wait) while an attempt fails in a way that a new
 // attempt may not (see runOnce), at most MaxAttempts times.
 func (db *DB) run(ctx context.Context, readOnly bool, fn func(store.KVTx) error) error {
@@ -179,8 +192,11 @@ func (db *DB) run(ctx context.Context, readOnly bool, fn func(store.KVTx) error)
 		}
 		again, err := db.runOnce(ctx, readOnly, fn)
 		if err == nil || !again || attempt >= db.opts.MaxAttempts {
-			if err != nil && db.closed.Load() {
+			switch {
+			case err != nil && db.closed.Load():
 				return fmt.Errorf("%w: %v", store.ErrClosed, err)
+			case err != nil && ctx.Err() == nil && unreachable(err):
+				return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 			}
 			return err
 		}
@@ -208,7 +224,9 @@ func (db *DB) runOnce(ctx context.Context, readOnly bool, fn func(store.KVTx) er
 	}
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: mode})
 	if err != nil {
-		return ctx.Err() == nil && connectionFailure(err), fmt.Errorf("postgres: begin: %w", err)
+		// nothing commits without BEGIN: whatever became of the connection (the pool may hand out one the server
+		// closed, whose BEGIN then fails after it was sent), a new attempt on a new connection is safe
+		return ctx.Err() == nil && unreachable(err), fmt.Errorf("postgres: begin: %w", err)
 	}
 	kt := &kvTx{ctx: ctx, tx: tx, readOnly: readOnly}
 	beforeCommit := func(failed error) bool {

@@ -7,12 +7,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // EnvURL is the variable naming the test server.
@@ -39,13 +41,14 @@ func Database(t testing.TB, prefix string) string {
 	exec := func(sql string) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		conn, err := pgx.Connect(ctx, server)
-		if err != nil {
-			return err
+		for {
+			err := execOnce(ctx, server, sql)
+			if err == nil || !restarting(err) || ctx.Err() != nil {
+				return err
+			}
+			// a fault test of another package restarts the server (testdb.sh restart): wait for it
+			time.Sleep(200 * time.Millisecond)
 		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
 	}
 	if err := exec("CREATE DATABASE " + name); err != nil {
 		t.Fatalf("creating the test database %s: %v", name, err)
@@ -61,4 +64,24 @@ func Database(t testing.TB, prefix string) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+func execOnce(ctx context.Context, server, sql string) error {
+	conn, err := pgx.Connect(ctx, server)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
+// restarting reports an error of a server that is shutting down, starting or not listening for a moment.
+func restarting(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce)
 }
