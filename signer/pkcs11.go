@@ -170,7 +170,6 @@ func OpenPKCS11(uri *PKCS11URI, opts PKCS11Options) (*PKCS11Key, error) {
 	return k, nil
 }
 
-
 // Public returns the key's public key (its certificate's).
 func (k *PKCS11Key) Public() crypto.PublicKey { return k.pub }
 
@@ -398,7 +397,6 @@ func (k *PKCS11Key) find(gen uint64) error {
 	k.sessions <- sh
 	return nil
 }
-
 
 // openSession (under k.mu) opens a session with the token and logs in (once per token and process: a second
 // login answers CKR_USER_ALREADY_LOGGED_IN).
