@@ -16,7 +16,7 @@ import (
 // readiness probe can answer without touching the key: a hardware token that became unreachable shows within
 // Every (plus Timeout), and its return shows at the next check. A software key always passes.
 type KeyMonitor struct {
-	// Key is the key checked. When it has a Check() error method (PKCS11Key) that is used; otherwise a test
+	// Key is the key checked (change it with SetKey once Run started). When it has a Check() error method (PKCS11Key) that is used; otherwise a test
 	// digest is signed and verified with Key.Public().
 	Key crypto.Signer
 	// Every is the interval between checks (default 10 s).
@@ -38,6 +38,14 @@ func (m *KeyMonitor) Err() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.err
+}
+
+// SetKey makes key the one checked from the next check on (the seal was switched), and checks it now.
+func (m *KeyMonitor) SetKey(ctx context.Context, key crypto.Signer) error {
+	m.mu.Lock()
+	m.Key = key
+	m.mu.Unlock()
+	return m.CheckNow(ctx)
 }
 
 // Run checks the key now and then every Every until ctx ends.
@@ -73,10 +81,11 @@ func (m *KeyMonitor) CheckNow(ctx context.Context) error {
 		return err
 	}
 	m.running = true
+	key := m.Key
 	m.mu.Unlock()
 	done := make(chan error, 1)
 	go func() {
-		err := checkKey(m.Key)
+		err := checkKey(key)
 		m.mu.Lock()
 		m.running = false
 		m.mu.Unlock()
