@@ -126,4 +126,3 @@ func TestSetSealRotates(t *testing.T) {
 		}
 	}
 }
-
