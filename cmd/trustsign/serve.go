@@ -239,6 +239,7 @@ func runServe(cmd *cobra.Command, c *serveConfig) error {
 		return failErr(exitFailed, err)
 	}
 	defer srv.Close()
+	srv.seals.id = seals.id
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
