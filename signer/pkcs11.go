@@ -245,8 +245,25 @@ func (k *PKCS11Key) signLocked(gen uint64, mech []*pkcs11.Mechanism, data []byte
 			return sig, nil
 		}
 	}
+	if refusal(err) {
+		// the token is there and answered: this key or mechanism cannot make this signature
+		k.release(gen, sh, true)
+		return nil, fmt.Errorf("%w: the token refuses this signature with %s: %v", ErrUnsupportedKey, k.uri.label(), err)
+	}
 	k.release(gen, sh, false)
 	return nil, fmt.Errorf("%w: signing with %s: %v", ErrTokenUnavailable, k.uri.label(), err)
+}
+
+// refusal tells a token's answer about the request (a mechanism or key it does not allow for this signature)
+// from a failure of the token: initialising the module again would change nothing.
+func refusal(err error) bool {
+	for _, code := range []uint{pkcs11.CKR_MECHANISM_INVALID, pkcs11.CKR_MECHANISM_PARAM_INVALID, pkcs11.CKR_KEY_TYPE_INCONSISTENT,
+		pkcs11.CKR_KEY_FUNCTION_NOT_PERMITTED, pkcs11.CKR_DATA_LEN_RANGE, pkcs11.CKR_DATA_INVALID, pkcs11.CKR_KEY_SIZE_RANGE} {
+		if errors.Is(err, pkcs11.Error(code)) {
+			return true
+		}
+	}
+	return false
 }
 
 // session returns an idle session of generation gen (opening one while fewer than max are open, otherwise

@@ -18,6 +18,9 @@ func LoadSeal(keyRef, certPath string, chainPaths ...string) (*Seal, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !PKCS11Available {
+		return nil, ErrPKCS11Unavailable
+	}
 	certs, err := LoadCertificateFiles(append([]string{certPath}, chainPaths...)...)
 	if err != nil {
 		return nil, err

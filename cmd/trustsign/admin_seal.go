@@ -266,7 +266,7 @@ func sealCmdErr(err error) error {
 	switch {
 	case errors.As(err, &ee):
 		return err
-	case errors.Is(err, signer.ErrPKCS11Unavailable), errors.Is(err, signer.ErrPKCS11URI):
+	case errors.Is(err, signer.ErrPKCS11URI):
 		return usageErr("%v", err)
 	}
 	return failErr(exitFailed, err)

@@ -14,7 +14,7 @@ import (
 type tokenSession struct{}
 
 func openToken(*signer.PKCS11URI) (*tokenSession, error) {
-	return nil, usageErr("%v", signer.ErrPKCS11Unavailable)
+	return nil, failErr(exitFailed, signer.ErrPKCS11Unavailable)
 }
 
 func (*tokenSession) Close() error { return nil }

@@ -18,16 +18,16 @@ import (
 )
 
 // loadSeal loads a seal whose key is a PEM file or a PKCS#11 URI (signer.LoadSeal), with the exit status of its
-// failure: a usage error for a URI trustsign cannot use, "unavailable" for a token that cannot be reached, a data
-// error otherwise.
+// failure: a usage error for a URI trustsign cannot use; 1 for a build without cgo, a token that cannot be
+// reached or a PIN file that cannot be used; a data error otherwise.
 func loadSeal(key, cert string, chain ...string) (*signer.Seal, error) {
 	seal, err := signer.LoadSeal(key, cert, chain...)
 	switch {
 	case err == nil:
 		return seal, nil
-	case errors.Is(err, signer.ErrPKCS11URI), errors.Is(err, signer.ErrPKCS11Unavailable):
+	case errors.Is(err, signer.ErrPKCS11URI):
 		return nil, usageErr("%v", err)
-	case errors.Is(err, signer.ErrTokenUnavailable), errors.Is(err, signer.ErrPINFile):
+	case errors.Is(err, signer.ErrPKCS11Unavailable), errors.Is(err, signer.ErrTokenUnavailable), errors.Is(err, signer.ErrPINFile):
 		return nil, failErr(exitFailed, err)
 	}
 	return nil, failErr(exitDataErr, err)
