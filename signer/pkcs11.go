@@ -124,6 +124,29 @@ type PKCS11Key struct {
 	open     int                       // sessions open, idle or in use
 	freed    chan struct{}             // signalled when a session is returned or closed
 	pinErr   error                     // the token refused the PIN: never tried again (it would lock the token)
+	closed   bool                      // Close was called: no more signatures, sessions close as they come back
+}
+
+// Close closes the key's idle sessions; a signature still running closes its session when done, and Sign fails
+// from now on. The module stays loaded for the process's other keys.
+func (k *PKCS11Key) Close() error {
+	k.mod.mu.RLock()
+	defer k.mod.mu.RUnlock()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.closed = true
+	if !k.mod.up || k.gen != k.mod.gen {
+		return nil // its sessions went with the module's last initialisation
+	}
+	for {
+		select {
+		case sh := <-k.sessions:
+			k.mod.ctx.CloseSession(sh) //nolint:errcheck // closing is all that is left to do
+			k.open--
+		default:
+			return nil
+		}
+	}
 }
 
 // OpenPKCS11 opens the key uri names (see ParsePKCS11URI) and makes a test signature, which must verify with
@@ -272,6 +295,10 @@ func (k *PKCS11Key) session(gen uint64) (pkcs11.SessionHandle, pkcs11.ObjectHand
 	deadline := time.Now().Add(k.wait)
 	for {
 		k.mu.Lock()
+		if k.closed {
+			k.mu.Unlock()
+			return 0, 0, fmt.Errorf("signer: the PKCS#11 key %s was closed", k.uri.label())
+		}
 		if k.gen != gen {
 			// the module was initialised again: every old session and handle is gone
 			if err := k.find(gen); err != nil {
@@ -314,7 +341,7 @@ func (k *PKCS11Key) session(gen uint64) (pkcs11.SessionHandle, pkcs11.ObjectHand
 // release gives a session back (ok) or closes it.
 func (k *PKCS11Key) release(gen uint64, sh pkcs11.SessionHandle, ok bool) {
 	k.mu.Lock()
-	if k.gen == gen && ok {
+	if k.gen == gen && ok && !k.closed {
 		k.sessions <- sh // never blocks: the channel holds max
 	} else {
 		if k.gen == gen {

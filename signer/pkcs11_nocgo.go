@@ -27,5 +27,8 @@ func (*PKCS11Key) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
 // Check fails with ErrPKCS11Unavailable.
 func (*PKCS11Key) Check() error { return ErrPKCS11Unavailable }
 
+// Close does nothing.
+func (*PKCS11Key) Close() error { return nil }
+
 // URI returns "".
 func (*PKCS11Key) URI() string { return "" }

@@ -173,6 +173,25 @@ func TestPKCS11TokenGoneAndBack(t *testing.T) {
 	}
 }
 
+// TestPKCS11Close: a closed key signs no more; another key of the same module is not affected.
+func TestPKCS11Close(t *testing.T) {
+	tok := hsmToken(t)
+	pki := testpki.New()
+	tok.Import(t, "a", "01", pki.EC256.Key)
+	tok.Import(t, "b", "02", pki.EC384.Key)
+	a := openKey(t, tok, "a", pki.EC256.Cert.PublicKey)
+	b := openKey(t, tok, "b", pki.EC384.Cert.PublicKey)
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Check(); err == nil || errors.Is(err, signer.ErrTokenUnavailable) {
+		t.Fatalf("a closed key: %v, want a refusal that is no outage", err)
+	}
+	if err := b.Check(); err != nil {
+		t.Fatalf("the other key: %v", err)
+	}
+}
+
 // eventually calls check until it succeeds (ok) or fails (!ok), for at most 5 s (the module is initialised again
 // at most once a second); it returns the last outcome.
 func eventually(check func() error, ok bool) error {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/trustsign/trustsign/signer"
 	"github.com/trustsign/trustsign/signing"
@@ -131,6 +132,10 @@ func readSeals(c *serveConfig, logger *slog.Logger) (*sealSet, error) {
 	return set, nil
 }
 
+// sealCloseGrace is how long a replaced seal's token key stays open after a switch: longer than any one seal
+// takes (preparation, time-stamp and validation data each time out well within it).
+const sealCloseGrace = 2 * time.Minute
+
 // sealSwitch switches the running service's seal (SIGHUP): the signing flow signs with the new seal from the
 // next signature on, and the key monitor checks the new key.
 type sealSwitch struct {
@@ -140,6 +145,8 @@ type sealSwitch struct {
 	monitor *signer.KeyMonitor
 	mu      sync.Mutex
 	id      string
+	started *signer.Seal // the seal the service started with: the audit log's sealer keeps it until a restart
+	current *signer.Seal
 }
 
 // reload reads the seal configuration again and switches to its current seal. On failure the service keeps
@@ -154,6 +161,14 @@ func (s *sealSwitch) reload(ctx context.Context) error {
 	}
 	s.flow.SetSeal(set.current)
 	err = s.monitor.SetKey(ctx, set.current.Key)
+	if old := s.current; old != nil && old != s.started {
+		// a token key's sessions are not left open by every reload (the audit sealer still uses the first seal);
+		// after a grace period, so that a seal that took the old seal's options just before the switch finishes
+		if c, ok := old.Key.(interface{ Close() error }); ok {
+			time.AfterFunc(sealCloseGrace, func() { c.Close() }) //nolint:errcheck // nothing to do about a session that does not close
+		}
+	}
+	s.current = set.current
 	s.logger.Info("seal reloaded", "previous", s.id, "seal", set.id, "fingerprint", sealID(set.current),
 		"subject", set.current.Certificate.Subject.String(), "check", errString(err))
 	s.id = set.id

@@ -510,7 +510,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		}
 	}}
 	monitor.CheckNow(context.Background()) //nolint:errcheck // recorded for /readyz
-	svc.seals = &sealSwitch{c: c, logger: logger, flow: flow, monitor: monitor, id: sealID(seal)}
+	svc.seals = &sealSwitch{c: c, logger: logger, flow: flow, monitor: monitor, id: sealID(seal), started: seal, current: seal}
 	ready := func(ctx context.Context) error {
 		if err := d.db.Ping(ctx); err != nil {
 			return err
