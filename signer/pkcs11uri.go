@@ -180,7 +180,7 @@ func ParsePKCS11URI(s string) (*PKCS11URI, error) {
 // String gives the URI back without anything secret (it never holds the PIN, only the PIN file's name).
 func (u *PKCS11URI) String() string {
 	var path []string
-	esc := func(s string) string { return strings.ReplaceAll(url.PathEscape(s), ";", "%3B") }
+	esc := uriEscape
 	if u.Token != "" {
 		path = append(path, "token="+esc(u.Token))
 	}
@@ -205,6 +205,21 @@ func (u *PKCS11URI) String() string {
 		q += "&pin-source=file:" + esc(u.PINFile)
 	}
 	return PKCS11URIScheme + strings.Join(path, ";") + q
+}
+
+// uriEscape percent-encodes everything in an attribute value but letters, digits and - . _ ~ / : @, so that no
+// value can end an attribute (; & ?) or look like an escape (%).
+func uriEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~/:@", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }
 
 // ReadPINFile reads a token PIN from path: the file's first line, without its line end. Like an SSH private
