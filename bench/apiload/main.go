@@ -38,6 +38,7 @@ import (
 	"github.com/trustsign/trustsign/client"
 	"github.com/trustsign/trustsign/client/clienttest"
 	"github.com/trustsign/trustsign/profile"
+	"github.com/trustsign/trustsign/signer"
 )
 
 // prescription is an e-prescription of the size the acceptance sample has (about 750 bytes).
@@ -73,6 +74,8 @@ type config struct {
 	trace            string
 	jsonOut          string
 	strict           bool
+	// the seal: a key file or PKCS#11 URI with its certificate (default: the test PKI's P-256 identity)
+	sealKey, sealCert string
 }
 
 func main() {
@@ -92,6 +95,8 @@ func main() {
 	flag.StringVar(&c.trace, "trace", "", "write an execution trace of the measurement to `FILE` (go tool trace -pprof=syscall|sync FILE)")
 	flag.StringVar(&c.jsonOut, "json", "", "also write the result as one JSON object to `FILE` (- for standard output instead of the text)")
 	flag.BoolVar(&c.strict, "strict", false, "exit 1 when a target is missed")
+	flag.StringVar(&c.sealKey, "seal-key", "", "seal key `FILE` (PEM) or PKCS#11 URI, with -seal-cert (default: the test PKI's P-256 key in memory)")
+	flag.StringVar(&c.sealCert, "seal-cert", "", "seal certificate and chain `FILE` (PEM) for -seal-key")
 	flag.Parse()
 	res, err := run(context.Background(), c)
 	if err != nil {
@@ -167,7 +172,15 @@ func run(ctx context.Context, c config) (*result, error) {
 		// each holder gets at most one code a second and ten per 15 minutes: plan for 4x the target rate
 		c.holders = max(c.workers*4, int(4*c.targetFlows*1.5), int(4*c.targetFlows*(c.duration+c.warmup).Seconds()/8))
 	}
-	svc, err := clienttest.Start(clienttest.Options{Dir: c.dir})
+	opts := clienttest.Options{Dir: c.dir}
+	if c.sealKey != "" {
+		seal, err := signer.LoadSeal(c.sealKey, c.sealCert)
+		if err != nil {
+			return nil, err
+		}
+		opts.Seal = seal
+	}
+	svc, err := clienttest.Start(opts)
 	if err != nil {
 		return nil, err
 	}
