@@ -82,6 +82,15 @@ var domainErrors = []domainError{
 	mapped(signer.ErrKeyMismatch, 500, "internal", "Internal error", ""),
 	mapped(signer.ErrChainOrder, 500, "internal", "Internal error", ""),
 	mapped(signer.ErrKeyUsage, 500, "internal", "Internal error", ""),
+	// the seal key in a PKCS#11 token: the signing flow wraps these in signing.ErrSealUnavailable (matched above);
+	// unwrapped, a token away or a signature that fails its check is the same 503, the rest are configuration
+	mapped(signer.ErrTokenUnavailable, 503, "seal-unavailable", "The signature cannot be made now",
+		"Nothing was signed or changed; try again shortly (a code already sent still works)"),
+	mapped(signer.ErrSignatureCheck, 503, "seal-unavailable", "The signature cannot be made now",
+		"Nothing was signed or changed; try again shortly (a code already sent still works)"),
+	mapped(signer.ErrPKCS11URI, 500, "internal", "Internal error", ""),
+	mapped(signer.ErrPKCS11Unavailable, 500, "internal", "Internal error", ""),
+	mapped(signer.ErrPINFile, 500, "internal", "Internal error", ""),
 
 	// verify: a verification answers with a report whatever the verdict; a chain failure as an error only comes
 	// from checking confirmation evidence

@@ -2,8 +2,11 @@
 // files and binds them into a Seal, refusing keys that do not match their certificate or that are too weak for a
 // qualified electronic seal (anything but RSA of at least 2048 bits or ECDSA on P-256, P-384 or P-521).
 //
-// Keys are crypto.Signer values, so a Seal can equally hold a software key loaded here or a hardware key (PKCS#11)
-// obtained elsewhere and passed to NewSeal.
+// Keys are crypto.Signer values, so a Seal holds a software key loaded from PEM or a key in a PKCS#11 token
+// (PKCS11Key, named by an RFC 7512 URI, opened through a pool of sessions; every signature it makes is checked
+// against the certificate before use; a build without cgo refuses it). LoadSeal takes either; KeyMonitor makes the
+// periodic test signature that tells a service whether its key signs now. The admin commands that make a key in a
+// token use crypto11 directly (cmd/trustsign).
 //
 // It is not a signature format: building XAdES or PAdES signatures is the job of the xades and pades packages,
 // which take a Seal's key and certificates. It does not validate certificates either: expiry, revocation and

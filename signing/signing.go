@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/trustsign/trustsign/audit"
@@ -190,7 +191,7 @@ const (
 type Service struct {
 	st       Store
 	profiles Profiles
-	seal     *signer.Seal
+	seal     atomic.Pointer[signer.Seal] // swapped by SetSeal; each seal reads it once
 	o        Options
 	prepares chan struct{} // slots of the PDF preparations that check submissions
 }
@@ -226,8 +227,14 @@ func New(st Store, profiles Profiles, seal *signer.Seal, o Options) *Service {
 	} else {
 		o.Level = LevelBB
 	}
-	return &Service{st: st, profiles: profiles, seal: seal, o: o, prepares: make(chan struct{}, o.PrepareConcurrency)}
+	s := &Service{st: st, profiles: profiles, o: o, prepares: make(chan struct{}, o.PrepareConcurrency)}
+	s.seal.Store(seal)
+	return s
 }
+
+// SetSeal makes seal the one every signature from now on is made with (seal rotation without a restart). A
+// signature being made keeps the seal it began with.
+func (s *Service) SetSeal(seal *signer.Seal) { s.seal.Store(seal) }
 
 // Submission is a document an integrator asks to have signed.
 type Submission struct {
@@ -1170,8 +1177,8 @@ func (s *Service) xadesOptions(holder profile.Profile, now time.Time, mimeType s
 	o := xades.SignOptions{Format: xades.Enveloped, SigningTime: now, MIMEType: mimeType,
 		Profile: &xades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
 			PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}}
-	if s.seal != nil {
-		o.Signer, o.Certificate, o.Chain = s.seal.Key, s.seal.Certificate, s.seal.Chain[1:]
+	if seal := s.seal.Load(); seal != nil {
+		o.Signer, o.Certificate, o.Chain = seal.Key, seal.Certificate, seal.Chain[1:]
 	}
 	return o
 }
@@ -1223,7 +1230,8 @@ var sealLimits = pdf.Limits{MaxObjectLoads: 50_000}
 // padesOptions are the options of the PAdES seal for holder at now; submission prepares with the same ones.
 func (s *Service) padesOptions(holder profile.Profile, now time.Time) pades.SignOptions {
 	lim := sealLimits
-	return pades.SignOptions{Signer: s.seal.Key, Certificate: s.seal.Certificate, Chain: s.seal.Chain[1:], Time: now, Limits: &lim,
+	seal := s.seal.Load()
+	return pades.SignOptions{Signer: seal.Key, Certificate: seal.Certificate, Chain: seal.Chain[1:], Time: now, Limits: &lim,
 		Profile: &pades.Profile{FirstName: holder.FirstName, SecondName: holder.SecondName, Surname: holder.Surname,
 			PESEL: holder.PESEL, ProfileID: holder.ID, Login: holder.Login}, SealPhrase: s.o.SealPhrase}
 }

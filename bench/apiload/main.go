@@ -40,6 +40,7 @@ import (
 	"github.com/trustsign/trustsign/client"
 	"github.com/trustsign/trustsign/client/clienttest"
 	"github.com/trustsign/trustsign/profile"
+	"github.com/trustsign/trustsign/signer"
 )
 
 // prescription is an e-prescription of the size the acceptance sample has (about 750 bytes).
@@ -79,6 +80,8 @@ type config struct {
 	store    string
 	nodes    int
 	maxConns int
+	// the seal: a key file or PKCS#11 URI with its certificate (default: the test PKI's P-256 identity)
+	sealKey, sealCert string
 }
 
 func main() {
@@ -101,6 +104,8 @@ func main() {
 	flag.StringVar(&c.store, "store", "", "run the service on this empty PostgreSQL database `URL` instead of bbolt (bench/nodes.sh)")
 	flag.IntVar(&c.nodes, "nodes", 1, "with -store: nodes on the database, each with its own pool and HTTP server; requests go to them in turn")
 	flag.IntVar(&c.maxConns, "pool", 0, "with -store: each node's connection pool size (0: pgx's default, max(4, CPUs))")
+	flag.StringVar(&c.sealKey, "seal-key", "", "seal key `FILE` (PEM) or PKCS#11 URI, with -seal-cert (default: the test PKI's P-256 key in memory)")
+	flag.StringVar(&c.sealCert, "seal-cert", "", "seal certificate and chain `FILE` (PEM) for -seal-key")
 	flag.Parse()
 	res, err := run(context.Background(), c)
 	if err != nil {
@@ -178,6 +183,16 @@ func run(ctx context.Context, c config) (*result, error) {
 		// each holder gets at most one code a second and ten per 15 minutes: plan for 4x the target rate
 		c.holders = max(c.workers*4, int(4*c.targetFlows*1.5), int(4*c.targetFlows*(c.duration+c.warmup).Seconds()/8))
 	}
+	var seal *signer.Seal
+	if c.sealKey != "" {
+		if c.store != "" {
+			return nil, errors.New("-seal-key runs with bbolt only (the nodes of -store seal with the test PKI)")
+		}
+		var err error
+		if seal, err = signer.LoadSeal(c.sealKey, c.sealCert); err != nil {
+			return nil, err
+		}
+	}
 	tr := &http.Transport{DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConns: c.workers * 2, MaxIdleConnsPerHost: c.workers * 2, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
@@ -185,7 +200,7 @@ func run(ctx context.Context, c config) (*result, error) {
 	var svc service
 	storeName := "bbolt"
 	if c.store == "" {
-		s, err := clienttest.Start(clienttest.Options{Dir: c.dir})
+		s, err := clienttest.Start(clienttest.Options{Dir: c.dir, Seal: seal})
 		if err != nil {
 			return nil, err
 		}

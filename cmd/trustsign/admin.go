@@ -55,6 +55,7 @@ while servers run (no admin socket); --data must then be a directory holding the
 	cmd.AddCommand(client, officer, maint, prof)
 	cmd.AddCommand(newAdminBackupCmd())
 	cmd.AddCommand(newAdminMigrateCmd())
+	cmd.AddCommand(newAdminSealCmd())
 	for _, c := range []*cobra.Command{cmd, client, officer, maint, prof} {
 		c.Args = noArgs
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })

@@ -47,6 +47,9 @@ import (
 type serveConfig struct {
 	addr, data, outbox          string
 	sealKey, sealCert           string
+	sealConfig                  string              // --seal-config: several seals, switched on SIGHUP (sealkeys.go)
+	sealCheckEvery              time.Duration       // how often the seal key makes a test signature (/readyz)
+	sealCerts                   []*x509.Certificate // every configured seal's chain, set by runServe (revocation data)
 	sealPhrase                  string
 	sealChain, trust            []string
 	profileSeals                []string
@@ -102,7 +105,9 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address `HOST:PORT`")
 	fl.StringVar(&c.data, "data", "data", "data `DIR` (bbolt store, development seal)")
 	fl.StringVar(&c.outbox, "outbox", "", "outbox `DIR` for messages when no SMTP/SMS gateway is set (default DATA/outbox)")
-	fl.StringVar(&c.sealKey, "seal-key", "", "seal private key `FILE` (PEM); default: a generated development key")
+	fl.StringVar(&c.sealKey, "seal-key", "", "seal private key `FILE` (PEM) or PKCS#11 URI (pkcs11:token=…;object=…?module-path=…&pin-source=file:…); default: a generated development key")
+	fl.StringVar(&c.sealConfig, "seal-config", "", "seal configuration `FILE` (JSON: the current seal and the previous ones, see docs/operations.md); SIGHUP reads it again and switches seals without a restart")
+	fl.DurationVar(&c.sealCheckEvery, "seal-check-interval", 10*time.Second, "how often the seal key makes a test signature; /readyz answers 503 while it fails")
 	fl.StringVar(&c.sealCert, "seal-cert", "", "seal certificate `FILE` (PEM)")
 	fl.StringSliceVar(&c.sealChain, "seal-chain", nil, "seal intermediate certificates `FILE` (PEM)")
 	fl.StringVar(&c.sealPhrase, "seal-phrase", pades.DefaultSealPhrase, "seal owner's `PHRASE` that begins a PDF signature's /Reason (\"PHRASE w imieniu: NAMES, PESEL: …, PZ ID: LOGIN\")")
@@ -184,11 +189,17 @@ func runServe(cmd *cobra.Command, c *serveConfig) error {
 	if c.outbox == "" {
 		c.outbox = filepath.Join(c.data, "outbox")
 	}
-	seal, err := loadOrCreateSeal(c, logger)
+	seals, err := readSeals(c, logger)
 	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err
+		}
 		return failErr(exitFailed, err)
 	}
-	if err := sealLevel(c, seal, &signing.Options{}); err != nil {
+	seal := seals.current
+	c.sealCerts = seals.certificates()
+	if err := sealLevel(c, c.sealCerts, &signing.Options{}); err != nil {
 		return err // refused before the store opens: --level above b-b without --tsa
 	}
 	policy := &verify.Policy{}
@@ -209,13 +220,15 @@ func runServe(cmd *cobra.Command, c *serveConfig) error {
 			*set.into = append(*set.into, certs...)
 		}
 	}
-	if len(policy.ProfileSeals) > 0 {
-		// the service's own seal vouches for the identities it signs
-		policy.ProfileSeals = append(policy.ProfileSeals, seal.Certificate)
+	for _, chain := range seals.chains {
+		if len(policy.ProfileSeals) > 0 {
+			// the service's own seals (current and previous) vouch for the identities they signed
+			policy.ProfileSeals = append(policy.ProfileSeals, chain[0])
+		}
+		// the service's own seal chains are trusted for verification: each last certificate is an anchor
+		policy.Roots = append(policy.Roots, chain[len(chain)-1])
+		policy.Intermediates = append(policy.Intermediates, chain...)
 	}
-	// the service's own seal chain is trusted for verification: its last certificate is the anchor
-	policy.Roots = append(policy.Roots, seal.Chain[len(seal.Chain)-1])
-	policy.Intermediates = append(policy.Intermediates, seal.Chain...)
 
 	if err := applyMemoryLimit(c, logger); err != nil {
 		return err
@@ -228,6 +241,7 @@ func runServe(cmd *cobra.Command, c *serveConfig) error {
 		return failErr(exitFailed, err)
 	}
 	defer srv.Close()
+	srv.seals.id = seals.id
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -249,9 +263,24 @@ func runServe(cmd *cobra.Command, c *serveConfig) error {
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// SIGHUP reads the seal configuration again and switches to its current seal (docs/operations.md)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				srv.seals.reload(ctx) //nolint:errcheck // logged; the service keeps its seal
+			}
+		}
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	logger.Info("trustsign serving", "addr", ln.Addr().String(), "data", c.data, "outbox", c.outbox, "store", srv.store)
+	logger.Info("trustsign serving", "addr", ln.Addr().String(), "data", c.data, "outbox", c.outbox, "store", srv.store,
+		"seal", seals.id, "sealSubject", seal.Certificate.Subject.String())
 	select {
 	case err := <-errc:
 		return failErr(exitFailed, err)
@@ -275,7 +304,7 @@ func loadOrCreateSeal(c *serveConfig, logger *slog.Logger) (*signer.Seal, error)
 		if c.sealKey == "" || c.sealCert == "" {
 			return nil, usageErr("--seal-key and --seal-cert go together")
 		}
-		return signer.LoadSealFiles(c.sealKey, c.sealCert, c.sealChain...)
+		return loadSeal(c.sealKey, c.sealCert, c.sealChain...)
 	}
 	dir := filepath.Join(c.data, "dev-seal")
 	keyPath, certPath, caPath := filepath.Join(dir, "seal.key"), filepath.Join(dir, "seal.pem"), filepath.Join(dir, "ca.pem")
@@ -343,6 +372,7 @@ type service struct {
 	store   string // the store's file or database (no password), for the log
 	handler http.Handler
 	metrics http.Handler // for --metrics-addr
+	seals   *sealSwitch  // switches the seal on SIGHUP
 	close   []func() error
 }
 
@@ -473,11 +503,34 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 
 		DemoClientID: demoID,
 	}
-	if err := sealLevel(c, seal, &so); err != nil {
+	sealCerts := c.sealCerts
+	if sealCerts == nil {
+		sealCerts = seal.Chain
+	}
+	if err := sealLevel(c, sealCerts, &so); err != nil {
 		svc.Close()
 		return nil, err
 	}
 	flow := signing.New(d.db, d.profiles, seal, so)
+	// a test signature every --seal-check-interval: /readyz says 503 while the seal key (a token) cannot sign
+	monitor := &signer.KeyMonitor{Key: seal.Key, Every: c.sealCheckEvery, OnChange: func(err error) {
+		if err != nil {
+			logger.Error("seal key check failed: not ready", "error", err.Error())
+		} else {
+			logger.Info("seal key check passed")
+		}
+	}}
+	monitor.CheckNow(context.Background()) //nolint:errcheck // recorded for /readyz
+	svc.seals = &sealSwitch{c: c, logger: logger, flow: flow, monitor: monitor, id: sealID(seal), started: seal, current: seal}
+	ready := func(ctx context.Context) error {
+		if err := d.db.Ping(ctx); err != nil {
+			return err
+		}
+		if err := monitor.Err(); err != nil {
+			return fmt.Errorf("seal key: %w", err)
+		}
+		return nil
+	}
 	slots := newVerifySlots(c, logger)
 	// several nodes serve one PostgreSQL database: they share the API's rate limits and the verification page's
 	// report links through it; on bbolt (one node) both stay in memory
@@ -489,7 +542,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	a, err := api.New(api.Config{Logger: logger, MaxDocumentBytes: c.maxDocument, VerifyPolicy: policy, VerifySlots: slots,
 		LookupsPerClient: c.lookupsPerClient, LookupsPerAddress: c.lookupsPerAddress,
 		PublicVerifyPerMinute: c.publicVerifyPerMinute, TrustedProxies: c.trustedProxies, Profiles: d.profiles, Signing: flow, Maintenance: d.db, SharedLimits: sharedLimits,
-		MetricsToken: c.metricsToken, MetricsLoopback: metricsLoopback(c, logger), SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: d.db.Ping})
+		MetricsToken: c.metricsToken, MetricsLoopback: metricsLoopback(c, logger), SecureCookies: strings.HasPrefix(publicURL, "https://"), Ready: ready})
 	if err != nil {
 		svc.Close()
 		return nil, err
@@ -532,6 +585,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 			job: sweeps(logger, d.profiles, flow)}).runEvery(ctx)
 	})
 	background.Go(func() { deliverer.Run(ctx) })
+	background.Go(func() { monitor.Run(ctx) })
 	heads := c.auditHeads
 	if heads == "" {
 		heads = filepath.Join(c.data, defaultHeadsFile)

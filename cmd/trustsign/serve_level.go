@@ -1,10 +1,10 @@
 package main
 
 import (
+	"crypto/x509"
 	"net/url"
 
 	"github.com/trustsign/trustsign/revocation"
-	"github.com/trustsign/trustsign/signer"
 	"github.com/trustsign/trustsign/signing"
 	"github.com/trustsign/trustsign/tsa"
 )
@@ -12,7 +12,7 @@ import (
 // sealLevel sets the signing flow's level (serve --level) and, above b-b, its time-stamp client (--tsa, failover
 // in order, one client whose keep-alive connections every seal reuses) and, for b-lt and b-lta, the revocation
 // fetcher (one, so its cache of OCSP responses and CRLs serves every seal until their next update).
-func sealLevel(c *serveConfig, seal *signer.Seal, o *signing.Options) error {
+func sealLevel(c *serveConfig, sealCerts []*x509.Certificate, o *signing.Options) error {
 	if c.level == "" {
 		c.level = signing.LevelBB
 	}
@@ -40,7 +40,7 @@ func sealLevel(c *serveConfig, seal *signer.Seal, o *signing.Options) error {
 	}
 	o.TimeStamp = (&tsa.Client{URLs: c.tsaURLs, Timeout: c.tsaTimeout}).Stamp
 	if level == signing.LevelBLT || level == signing.LevelBLTA {
-		o.Validation = (&revocation.Fetcher{Timeout: c.fetchTimeout, Certificates: seal.Chain}).Collect
+		o.Validation = (&revocation.Fetcher{Timeout: c.fetchTimeout, Certificates: sealCerts}).Collect
 	}
 	return nil
 }

@@ -36,7 +36,7 @@ type signFlags struct {
 func newSignCmd() *cobra.Command {
 	f := &signFlags{}
 	cmd := &cobra.Command{
-		Use:   "sign --key KEY.pem --cert CERT.pem [--format FORMAT] [flags] IN|- -o OUT|-",
+		Use:   "sign --key KEY.pem|PKCS11-URI --cert CERT.pem [--format FORMAT] [flags] IN|- -o OUT|-",
 		Short: "Sign a document in XAdES or PAdES",
 		Long: `Sign IN with the seal key and write the signed document to OUT.
 
@@ -49,7 +49,10 @@ Formats (default: pades when IN is a PDF, by its content, xades otherwise):
 IN - reads standard input. An enveloped or enveloping signature that would be larger than verify accepts
 (base64 makes a wrapped file a third larger) is refused: sign such a file with --format xades-detached.
 
-Keys are PEM (PKCS#8, PKCS#1 or SEC1). --profile binds a trusted-profile identity given as JSON:
+Keys are PEM (PKCS#8, PKCS#1 or SEC1), or a key in a PKCS#11 token named by an RFC 7512 URI, the PIN in a
+file readable only by you (docs/operations.md, "Seal keys in an HSM"):
+  --key 'pkcs11:token=trustsign;object=seal?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/etc/trustsign/pin'
+--profile binds a trusted-profile identity given as JSON:
   {"firstName":"ANNA","surname":"KOWALSKA","pesel":"44051401359","profileId":"123","login":"akowalska"}`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -60,7 +63,7 @@ Keys are PEM (PKCS#8, PKCS#1 or SEC1). --profile binds a trusted-profile identit
 		RunE: func(cmd *cobra.Command, args []string) error { return runSign(cmd, f, args[0]) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.key, "key", "", "private key `FILE` (PEM)")
+	fl.StringVar(&f.key, "key", "", "private key `FILE` (PEM), or a PKCS#11 URI (pkcs11:token=…;object=…?module-path=…&pin-source=file:…)")
 	fl.StringVar(&f.cert, "cert", "", "signer certificate `FILE` (PEM)")
 	fl.StringSliceVar(&f.chain, "chain", nil, "intermediate certificates `FILE` (PEM), repeatable")
 	fl.StringVar(&f.format, "format", "", "xades, xades-enveloping, xades-detached or pades (default: pades for a PDF, xades otherwise)")
@@ -160,14 +163,18 @@ func runSign(cmd *cobra.Command, f *signFlags, in string) error {
 			return usageErr("--time must be RFC 3339, e.g. 2026-01-02T15:04:05Z")
 		}
 	}
-	for _, p := range append([]string{f.key, f.cert}, f.chain...) {
+	files := append([]string{f.cert}, f.chain...)
+	if !signer.IsPKCS11URI(f.key) {
+		files = append(files, f.key)
+	}
+	for _, p := range files {
 		if _, err := os.Stat(p); err != nil {
 			return failErr(exitNoInput, fmt.Errorf("cannot read %s: %w", p, causeOf(err)))
 		}
 	}
-	seal, err := signer.LoadSealFiles(f.key, f.cert, f.chain...)
+	seal, err := loadSeal(f.key, f.cert, f.chain...)
 	if err != nil {
-		return failErr(exitDataErr, err)
+		return err
 	}
 	var prof *xades.Profile
 	if f.profile != "" {
