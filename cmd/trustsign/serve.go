@@ -488,6 +488,9 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 		return nil, err
 	}
 	svc := &service{store: d.db.where, close: []func() error{d.db.Close}}
+	// on PostgreSQL audit events are chained in the background; an error there leaves them queued (retried, and
+	// reported by audit verify): say so in the log
+	d.db.SetAuditChainErrorFunc(func(err error) { logger.Error("audit chain: events stay queued", "error", err.Error()) })
 	svc.close = append(svc.close, func() error { d.profiles.WaitForDeliveries(); return nil }) // password-reset codes in flight
 	publicURL := strings.TrimSuffix(c.publicURL, "/")
 	if publicURL == "" {
