@@ -27,7 +27,11 @@ func (a appendAfterScan) ScanAudit(ctx context.Context, from uint64, fn func(uin
 	if err := a.src.ScanAudit(ctx, from, fn); err != nil {
 		return err
 	}
-	return a.db.AppendAudit(ctx, audit.Event{Time: time.Now(), Kind: "test.concurrent", Actor: "other-node"})
+	if err := a.db.AppendAudit(ctx, audit.Event{Time: time.Now(), Kind: "test.concurrent", Actor: "other-node"}); err != nil {
+		return err
+	}
+	_, err := a.db.ChainAudit(ctx) // the other node's chainer, done
+	return err
 }
 
 func (a appendAfterScan) ScanAuditHeads(ctx context.Context, fn func(uint64, []byte) error) error {
@@ -52,6 +56,9 @@ func TestVerifyWhileAnotherNodeAppends(t *testing.T) {
 		if err := db.AppendAudit(ctx, audit.Event{Time: time.Now(), Kind: "test.record", Actor: "node-a"}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := db.ChainAudit(ctx); err != nil { // queued events are chained in the background: chain them now
+		t.Fatal(err)
 	}
 
 	_, err := audit.VerifyStore(ctx, appendAfterScan{src: db.DB, db: db}, audit.VerifyOptions{})
