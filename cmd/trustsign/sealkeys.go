@@ -145,8 +145,15 @@ type sealSwitch struct {
 	monitor *signer.KeyMonitor
 	mu      sync.Mutex
 	id      string
-	started *signer.Seal // the seal the service started with: the audit log's sealer keeps it until a restart
+	started *signer.Seal // the seal the service started with (its key stays open: the caller owns it)
 	current *signer.Seal
+}
+
+// seal is the seal in use now: the signing flow's and the audit log's.
+func (s *sealSwitch) seal() *signer.Seal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current
 }
 
 // reload reads the seal configuration again and switches to its current seal. On failure the service keeps
@@ -162,8 +169,8 @@ func (s *sealSwitch) reload(ctx context.Context) error {
 	s.flow.SetSeal(set.current)
 	err = s.monitor.SetKey(ctx, set.current.Key)
 	if old := s.current; old != nil && old != s.started {
-		// a token key's sessions are not left open by every reload (the audit sealer still uses the first seal);
-		// after a grace period, so that a seal that took the old seal's options just before the switch finishes
+		// a token key's sessions are not left open by every reload; after a grace period, so that a seal (of a
+		// document or of the audit log's head) that took the old seal just before the switch finishes
 		if c, ok := old.Key.(interface{ Close() error }); ok {
 			time.AfterFunc(sealCloseGrace, func() { c.Close() }) //nolint:errcheck // nothing to do about a session that does not close
 		}

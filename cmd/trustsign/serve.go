@@ -593,7 +593,7 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	if heads == "" {
 		heads = filepath.Join(c.data, defaultHeadsFile)
 	}
-	sealer := &audit.Sealer{Signer: seal.Key, Certificate: seal.Certificate, Publish: func(r audit.Record) error {
+	sealer := &rotatingAuditSealer{seal: svc.seals.seal, publish: func(r audit.Record) error {
 		logger.Info("audit sealed", "seq", r.Seq, "hash", r.Hash, "headSeq", r.Details["headSeq"], "headHash", r.Details["headHash"], "reason", r.Details["reason"])
 		return audit.AppendHeadFile(heads, r)
 	}}
@@ -680,10 +680,27 @@ func sweeps(logger *slog.Logger, ps *profile.Service, flow *signing.Service) fun
 	}
 }
 
+// headSealer seals the audit log's head: an audit.Sealer, or rotatingAuditSealer.
+type headSealer interface {
+	SealNow(ctx context.Context, u audit.Updater, reason string) (bool, error)
+}
+
+// rotatingAuditSealer seals the audit log's head with the service's seal in use at that moment: after a SIGHUP
+// switch, the new current seal signs the heads too, so that a retired seal key is not needed by the audit log.
+type rotatingAuditSealer struct {
+	seal    func() *signer.Seal
+	publish func(audit.Record) error
+}
+
+func (a *rotatingAuditSealer) SealNow(ctx context.Context, u audit.Updater, reason string) (bool, error) {
+	s := a.seal()
+	return (&audit.Sealer{Signer: s.Key, Certificate: s.Certificate, Publish: a.publish}).SealNow(ctx, u, reason)
+}
+
 // auditSeals is the periodic interval seal of the audit log (the "audit-seal" lease): one seal per interval over
 // all the nodes, as audit.VerifyOptions.SealInterval expects. It first looks an interval after now (the start
 // seal was just made).
-func auditSeals(db *store.DB, sealer *audit.Sealer, node string, every time.Duration, now func() time.Time, logger *slog.Logger) *periodic {
+func auditSeals(db *store.DB, sealer headSealer, node string, every time.Duration, now func() time.Time, logger *slog.Logger) *periodic {
 	return &periodic{db: db, name: "audit-seal", holder: node, every: every, now: now, logger: logger, last: now(),
 		job: func(ctx context.Context) {
 			if _, err := sealer.SealNow(ctx, db, audit.SealInterval); err != nil && ctx.Err() == nil {
