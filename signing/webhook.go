@@ -111,8 +111,14 @@ func hostOf(target string) string {
 	return ""
 }
 
-// redactURL removes the target URL from an error text.
+// redactURL removes the target URL from an error text. net/http's *url.Error quotes the URL as it re-serialises
+// it (scheme lower-cased, a password masked, the path re-escaped), which need not be target as submitted: its
+// cause, which names at most the host, is kept instead.
 func redactURL(err error, target string) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
 	return strings.ReplaceAll(err.Error(), target, "<webhook URL>")
 }
 
