@@ -42,11 +42,13 @@ func (tx *Tx) CountEvent(key string, limit int, period time.Duration, now time.T
 	return true, 0, nil
 }
 
-// CounterWindowOf reads key's window as of now (a zero Count when it has none or its window has ended).
+// CounterWindowOf reads key's window as of now (a zero Count when it has none or its window has ended). It only
+// reads, so it works in a read transaction.
 func (tx *Tx) CounterWindowOf(key string, now time.Time) (CounterWindow, error) {
-	w, err := tx.liveCounter(key, now)
-	if w.End.IsZero() {
-		w = CounterWindow{Key: key}
+	var w CounterWindow
+	err := tx.getJSON(bCounters, []byte(key), "counter window", &w)
+	if errors.Is(err, ErrNotFound) || (err == nil && !now.Before(w.End)) {
+		return CounterWindow{Key: key}, nil
 	}
 	return w, err
 }

@@ -91,6 +91,25 @@ func testCounterWindows(t *testing.T, s Suite) {
 	}
 }
 
+// testCounterWindowOfInView: CounterWindowOf reads; it answers in a read transaction, also for a window that has
+// ended (it removed the ended window's index entry, a write, which a read transaction refuses).
+func testCounterWindowOfInView(t *testing.T, s Suite) {
+	db, _ := open(t, s)
+	must(t, db.Update(ctx, func(tx *store.Tx) error {
+		_, _, err := tx.CountEvent("k", 5, time.Minute, t0)
+		return err
+	}))
+	for _, at := range []time.Time{t0.Add(time.Second), t0.Add(2 * time.Minute)} {
+		var w store.CounterWindow
+		if err := db.View(ctx, func(tx *store.Tx) (err error) { w, err = tx.CounterWindowOf("k", at); return err }); err != nil {
+			t.Fatalf("CounterWindowOf at %v in a read transaction: %v", at.Sub(t0), err)
+		}
+		if want := map[bool]int{true: 1, false: 0}[at.Before(t0.Add(time.Minute))]; w.Count != want {
+			t.Errorf("at %v: count %d, want %d", at.Sub(t0), w.Count, want)
+		}
+	}
+}
+
 // testCounterConcurrent: CountEvent's check and count are one step: of many concurrent transactions on one key,
 // exactly limit pass (several API nodes share a limit through it).
 func testCounterConcurrent(t *testing.T, s Suite) {

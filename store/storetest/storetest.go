@@ -71,6 +71,7 @@ func Run(t *testing.T, s Suite) {
 		{"Audit/KeyedChainRecomputeFails", testAuditKeyedChain},
 		{"CounterWindows/FixedWindowAndSweep", testCounterWindows},
 		{"CounterWindows/ConcurrentCount", testCounterConcurrent},
+		{"CounterWindows/ReadEndedInView", testCounterWindowOfInView},
 		{"VerifyReports/ExpiryAndCount", testVerifyReports},
 		{"Settings/SurviveReopen", testSettings},
 		{"Leases/OneHolderRenewExpireRelease", testLeases},
