@@ -2,6 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -102,5 +105,50 @@ func TestAuditLaggingClockNotReportedStale(t *testing.T) {
 	var be *audit.BrokenError
 	if errors.As(err, &be) && be.Stale {
 		t.Errorf("an event queued a moment ago by a node two minutes behind fails verification: %v", err)
+	}
+}
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+// TestAuditOneNodesShutdownSealDoesNotExemptTheOthers: with several nodes on one database, node B stopping cleanly
+// writes a "shutdown" seal while node A goes on writing. audit verify's seal-age check exempts a log whose newest
+// seal is a shutdown seal ("the service stopped cleanly; records after it were written while it was stopped"), so
+// from then on A's records may stay unsealed for any time (A's sealer broken, its seal token gone, or the records
+// after B's shutdown seal cut off) and verify --seal-interval still passes. On bbolt a shutdown seal meant the
+// service had stopped; on PostgreSQL it only means one node did. Demonstrated only.
+func TestAuditOneNodesShutdownSealDoesNotExemptTheOthers(t *testing.T) {
+	reviewKnown(t, "one node's shutdown seal turns the seal-age check off for the nodes still running")
+	url := testURL(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	db := openIn(t, url, dir, postgres.Options{ChainKeyFile: filepath.Join(dir, audit.ChainKeyFileName)})
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	t0 := time.Now().UTC()
+	event := func(at time.Time) {
+		t.Helper()
+		if err := db.AppendAudit(ctx, audit.Event{Time: at, Kind: "test.write", Actor: "system"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	event(t0)
+	if _, err := (&audit.Sealer{Signer: key, Clock: fixedClock{t0}}).SealNow(ctx, db, audit.SealStart); err != nil { // A and B start
+		t.Fatal(err)
+	}
+	event(t0.Add(10 * time.Second))
+	if _, err := (&audit.Sealer{Signer: key, Clock: fixedClock{t0.Add(20 * time.Second)}}).SealNow(ctx, db, audit.SealShutdown); err != nil { // B stops
+		t.Fatal(err)
+	}
+	for i := 1; i <= 60; i++ { // A writes for an hour and never seals
+		event(t0.Add(20*time.Second + time.Duration(i)*time.Minute))
+	}
+	if _, err := db.ChainAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.VerifyStore(ctx, db, audit.VerifyOptions{SealInterval: time.Minute, Now: t0.Add(61 * time.Minute)})
+	var be *audit.BrokenError
+	if !errors.As(err, &be) || !be.Stale {
+		t.Errorf("an hour of records unsealed after one node's shutdown seal passes verify --seal-interval 1m: %+v, %v", rep, err)
 	}
 }
