@@ -26,14 +26,16 @@ var _ leaser = (*store.DB)(nil)
 // others find the lease held and skip. While the holder lives the job runs once per interval; when it dies its
 // lease runs out 1.25 intervals after its last run and another node takes the job at its next look (within 1.5
 // intervals of the last run); a node that stops cleanly releases the lease, so another takes over at its next
-// look. The nodes' clocks must agree to well within a quarter interval.
+// look. A run that fails gives the lease up, so that another node runs the job at its next look instead of this one
+// holding the job while it cannot do it (a node whose seal token is gone would otherwise stop the audit seals of the
+// whole deployment). The nodes' clocks must agree to well within a quarter interval.
 type periodic struct {
 	db     leaser
 	name   string
 	holder string
 	every  time.Duration
 	now    func() time.Time
-	job    func(ctx context.Context)
+	job    func(ctx context.Context) error
 	logger *slog.Logger
 
 	last time.Time // when this node last ran the job
@@ -59,7 +61,12 @@ func (p *periodic) step(ctx context.Context) bool {
 		return false
 	}
 	p.last = now
-	p.job(ctx)
+	if err := p.job(ctx); err != nil && ctx.Err() == nil {
+		// another node may succeed: it takes the lease at its next look; this node's turn comes an interval on
+		if err := p.db.ReleaseLease(ctx, p.name, p.holder); err != nil {
+			p.logger.Error("lease release after a failed run", "job", p.name, "error", err.Error())
+		}
+	}
 	return true
 }
 

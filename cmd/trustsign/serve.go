@@ -669,14 +669,17 @@ func demoClientID(c *serveConfig, logger *slog.Logger) string {
 }
 
 // sweeps is the job of the "sweeps" lease: expire profiles, applications and signing requests.
-func sweeps(logger *slog.Logger, ps *profile.Service, flow *signing.Service) func(context.Context) {
-	return func(ctx context.Context) {
-		if _, err := ps.Sweep(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("profile sweep", "error", err.Error())
+func sweeps(logger *slog.Logger, ps *profile.Service, flow *signing.Service) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, perr := ps.Sweep(ctx)
+		if perr != nil && ctx.Err() == nil {
+			logger.Error("profile sweep", "error", perr.Error())
 		}
-		if _, _, err := flow.Sweep(ctx, 7*24*time.Hour); err != nil && ctx.Err() == nil {
-			logger.Error("signing sweep", "error", err.Error())
+		_, _, serr := flow.Sweep(ctx, 7*24*time.Hour)
+		if serr != nil && ctx.Err() == nil {
+			logger.Error("signing sweep", "error", serr.Error())
 		}
+		return errors.Join(perr, serr)
 	}
 }
 
@@ -702,10 +705,12 @@ func (a *rotatingAuditSealer) SealNow(ctx context.Context, u audit.Updater, reas
 // seal was just made).
 func auditSeals(db *store.DB, sealer headSealer, node string, every time.Duration, now func() time.Time, logger *slog.Logger) *periodic {
 	return &periodic{db: db, name: "audit-seal", holder: node, every: every, now: now, logger: logger, last: now(),
-		job: func(ctx context.Context) {
-			if _, err := sealer.SealNow(ctx, db, audit.SealInterval); err != nil && ctx.Err() == nil {
+		job: func(ctx context.Context) error {
+			_, err := sealer.SealNow(ctx, db, audit.SealInterval)
+			if err != nil && ctx.Err() == nil {
 				logger.Error("audit seal", "error", err.Error())
 			}
+			return err
 		}}
 }
 
