@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/trustsign/trustsign/store"
 )
@@ -90,13 +91,17 @@ func secretFingerprint(secret []byte) []byte {
 }
 
 // bindSecret compares the secret with the fingerprint in the store, and writes the fingerprint when the store has
-// none (a new store, or one made before fingerprints were kept). One transaction: of two nodes starting together
-// on a new store with different secrets, one writes and the other is refused.
+// none (a new store, or one made before fingerprints were kept) and the secret fits the profiles it holds (see
+// secretFitsProfiles). One transaction: of two nodes starting together on a new store with different secrets, one
+// writes and the other is refused.
 func bindSecret(ctx context.Context, st Store, secret []byte) error {
 	fp := secretFingerprint(secret)
 	return st.Update(ctx, func(tx *store.Tx) error {
 		stored, err := tx.Setting(store.SettingProfileSecretFingerprint)
 		if errors.Is(err, store.ErrNotFound) {
+			if err := secretFitsProfiles(tx, secret); err != nil {
+				return err
+			}
 			return tx.PutSetting(store.SettingProfileSecretFingerprint, fp)
 		}
 		if err != nil {
@@ -107,4 +112,25 @@ func bindSecret(ctx context.Context, st Store, secret []byte) error {
 		}
 		return nil
 	})
+}
+
+// secretFitsProfiles checks the secret against a few stored profiles (active ones and applications) before a store
+// without a fingerprint is bound to it: each one's PESEL index must be the PESEL keyed with this secret. Otherwise the
+// first node to start on such a store (one with a new data directory, whose profile.secret was just made) would bind
+// its own secret, serve PESEL lookups and codes that match nothing, and get every node with the right secret refused.
+func secretFitsProfiles(tx *store.Tx, secret []byte) error {
+	key := derive(secret, "pesel-index")
+	horizon := time.Now().AddDate(100, 0, 0) // every indexed expiry (within what a time key holds)
+	for _, list := range []func(time.Time, int) ([]store.Profile, error){tx.ProfilesExpiredBefore, tx.ApplicationsExpiredBefore} {
+		ps, err := list(horizon, 3)
+		if err != nil {
+			return fmt.Errorf("profile: checking the secret against the stored profiles: %w", err)
+		}
+		for _, p := range ps {
+			if p.PESEL != "" && len(p.PESELHash) > 0 && !hmac.Equal(mac(key, p.PESEL), p.PESELHash) {
+				return ErrSecretMismatch
+			}
+		}
+	}
+	return nil
 }

@@ -51,3 +51,26 @@ func TestNewRefusesAnotherSecret(t *testing.T) {
 		t.Error("the fingerprint written for an existing store differs")
 	}
 }
+
+// TestNewRefusesAnotherSecretOnStoreWithoutFingerprint: a store made before fingerprints were kept (or whose
+// fingerprint was lost) holds profiles keyed with its secret. A node started on it with another secret (a new data
+// directory, whose profile.secret LoadOrCreateSecret just made, or a copied-wrong file) must not bind its own
+// fingerprint: it would serve with PESEL lookups and codes that match nothing, and every node with the right secret
+// would then be refused. The secret is checked against a stored profile's PESEL index first.
+func TestNewRefusesAnotherSecretOnStoreWithoutFingerprint(t *testing.T) {
+	e := newEnv(t)
+	e.activeProfile(t, "jan_kowalski", "44051401359")
+	if err := e.db.Update(ctx, func(tx *store.Tx) error {
+		return tx.KV().Delete("settings", []byte(store.SettingProfileSecretFingerprint))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	other := e.opts
+	other.Secret = []byte("a fresh data directory's new secret, 32+ bytes")
+	if _, err := profile.New(e.db, e.sent, other); !errors.Is(err, profile.ErrSecretMismatch) {
+		t.Fatalf("another secret on a store of profiles without a fingerprint: %v, want ErrSecretMismatch", err)
+	}
+	if _, err := profile.New(e.db, e.sent, e.opts); err != nil {
+		t.Fatalf("the store's own secret: %v", err)
+	}
+}
