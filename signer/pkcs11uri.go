@@ -68,8 +68,8 @@ type PKCS11URI struct {
 }
 
 // ParsePKCS11URI parses an RFC 7512 URI naming a private key. It refuses a pin-value attribute, attributes it
-// does not know (except vendor x- attributes), a type other than private, a URI without module-path, and one
-// that names no key (neither object nor id).
+// does not know (except vendor x- attributes), a type other than private, a URI without module-path, a module-path
+// or pin-source file that is not an absolute path, and one that names no key (neither object nor id).
 func ParsePKCS11URI(s string) (*PKCS11URI, error) {
 	if !IsPKCS11URI(s) {
 		return nil, fmt.Errorf("%w: does not begin with %q", ErrPKCS11URI, PKCS11URIScheme)
@@ -170,6 +170,14 @@ func ParsePKCS11URI(s string) (*PKCS11URI, error) {
 	}
 	if u.ModulePath == "" {
 		return nil, fmt.Errorf("%w: no module-path (the PKCS#11 library, e.g. module-path=/usr/lib/softhsm/libsofthsm2.so)", ErrPKCS11URI)
+	}
+	// a bare name is looked for on the library search path (LD_LIBRARY_PATH …) and a relative path in the working
+	// directory: either could load a library other than the one the operator meant, into the service's process
+	if !filepath.IsAbs(u.ModulePath) {
+		return nil, fmt.Errorf("%w: module-path must be an absolute path (module-path=/usr/lib/softhsm/libsofthsm2.so)", ErrPKCS11URI)
+	}
+	if u.PINFile != "" && !filepath.IsAbs(u.PINFile) {
+		return nil, fmt.Errorf("%w: pin-source must name the PIN file by an absolute path (pin-source=file:/etc/trustsign/token.pin)", ErrPKCS11URI)
 	}
 	if u.Object == "" && len(u.ID) == 0 {
 		return nil, fmt.Errorf("%w: names no key (give object=LABEL and/or id=ID)", ErrPKCS11URI)

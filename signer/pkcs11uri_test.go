@@ -34,6 +34,10 @@ func TestParsePKCS11URI(t *testing.T) {
 		{"bad slot", "pkcs11:object=k;slot-id=x?module-path=/m.so", "slot-id"},
 		{"bad escape", "pkcs11:object=%zz?module-path=/m.so", "percent-encoding"},
 		{"not pkcs11", "/etc/seal.key", "does not begin"},
+		// a library dlopen would look for on the library path, or relative to the service's working directory
+		{"module by name", "pkcs11:object=k?module-path=libsofthsm2.so", "absolute path"},
+		{"module relative", "pkcs11:object=k?module-path=./lib/m.so", "absolute path"},
+		{"pin file relative", "pkcs11:object=k?module-path=/m.so&pin-source=file:pin", "absolute path"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := signer.ParsePKCS11URI(tc.uri)
