@@ -231,8 +231,9 @@ func uriEscape(s string) string {
 }
 
 // ReadPINFile reads a token PIN from path: the file's first line, without its line end. Like an SSH private
-// key, the file must not be open to other users: a file whose mode gives group or others any access is refused
-// (ErrPINFile), as are an empty PIN and a file over 1 KiB.
+// key, the file must not be open to other users: a file whose mode gives group or others any access, or (on Unix)
+// that belongs to a user other than the service's or root, is refused (ErrPINFile), as are an empty PIN and a file
+// over 1 KiB.
 func ReadPINFile(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -249,6 +250,9 @@ func ReadPINFile(path string) (string, error) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		return "", fmt.Errorf("%w: %s is mode %04o, open to other users; make it readable only by the service (chmod 600 %s)",
 			ErrPINFile, path, perm, filepath.Base(path))
+	}
+	if err := pinFileOwned(path, fi); err != nil {
+		return "", err
 	}
 	raw, err := io.ReadAll(io.LimitReader(f, 1025))
 	if err != nil {

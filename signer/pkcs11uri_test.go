@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -69,10 +70,20 @@ func TestReadPINFile(t *testing.T) {
 	if pin, err := signer.ReadPINFile(write("ro", "12 34", 0o400)); err != nil || pin != "12 34" {
 		t.Fatalf("%q %v", pin, err)
 	}
-	for name, p := range map[string]string{
+	bad := map[string]string{
 		"group-readable": write("g", "1234", 0o640), "world-readable": write("w", "1234", 0o604),
 		"empty": write("e", "\n", 0o600), "missing": filepath.Join(dir, "none"), "a directory": dir,
-	} {
+	}
+	// a file of another account (docs/operations.md: "owned by that user"): that account can read or rewrite the
+	// PIN whatever the mode; only a service running as root can make one to test
+	if os.Geteuid() == 0 && runtime.GOOS != "windows" {
+		p := write("other", "1234", 0o600)
+		if err := os.Chown(p, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		bad["another user's"] = p
+	}
+	for name, p := range bad {
 		if _, err := signer.ReadPINFile(p); !errors.Is(err, signer.ErrPINFile) {
 			t.Errorf("%s: %v, want ErrPINFile", name, err)
 		} else if strings.Contains(err.Error(), "1234") {
