@@ -275,6 +275,24 @@ func TestAttackStaleSeal(t *testing.T) {
 			seal(s, l, audit.SealShutdown)
 			add(l, now, time.Hour)
 		}, 24 * time.Hour, false},
+		{"every node stopped: nothing after the last node-stop seal, a day later", func(l *keyedLog, s *audit.Sealer, now *time.Time) {
+			add(l, now, time.Second)
+			seal(s, l, audit.SealNodeStop)
+		}, 24 * time.Hour, false},
+		{"other nodes wrote an hour unsealed after one node's stop seal", func(l *keyedLog, s *audit.Sealer, now *time.Time) {
+			add(l, now, time.Second)
+			seal(s, l, audit.SealNodeStop)
+			for range 60 {
+				add(l, now, time.Minute)
+			}
+		}, time.Second, true},
+		{"other nodes wrote after one node's stop seal and sealed each interval", func(l *keyedLog, s *audit.Sealer, now *time.Time) {
+			add(l, now, time.Second)
+			seal(s, l, audit.SealNodeStop)
+			add(l, now, 30*time.Second)
+			seal(s, l, audit.SealInterval)
+			add(l, now, 30*time.Second)
+		}, 10 * time.Second, false},
 		{"a seal without a reason (older binaries) is an interval seal", func(l *keyedLog, s *audit.Sealer, now *time.Time) {
 			add(l, now, time.Second)
 			if _, err := s.Seal(ctx, l); err != nil {

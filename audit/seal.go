@@ -61,6 +61,9 @@ const (
 	SealStart    = "start"    // the service started (covers records a crash left unsealed)
 	SealInterval = "interval" // the periodic seal, made even when nothing changed, so a missing one shows
 	SealShutdown = "shutdown" // the service stopped cleanly after its last write
+	// SealNodeStop: one node of several on a shared store stopped cleanly; the others may go on writing, so it
+	// does not exempt the log from the seal-age check as a shutdown seal does.
+	SealNodeStop = "node-stop"
 )
 
 // HeadMessage is the byte string a seal signs (its SHA-256 for RSA and ECDSA, itself for Ed25519).
@@ -178,7 +181,7 @@ func (s *Sealer) Seal(ctx context.Context, u Updater) (bool, error) {
 }
 
 // SealNow seals the current head in its own transaction even when the last record is a seal (an empty log
-// stays empty), with the reason (SealStart, SealInterval, SealShutdown) in its details, and publishes it.
+// stays empty), with the reason (SealStart, SealInterval, SealShutdown, SealNodeStop) in its details, and publishes it.
 func (s *Sealer) SealNow(ctx context.Context, u Updater, reason string) (bool, error) {
 	return s.seal(ctx, u, reason, true)
 }

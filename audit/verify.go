@@ -225,7 +225,10 @@ func (v *Verifier) fresh() error {
 		grace = max(every/2, 10*time.Second)
 	}
 	at, from := v.opts.Now, v.lastSeal
-	if at.IsZero() {
+	if at.IsZero() || (v.rep.Seals > 0 && v.rep.LastSealReason == SealNodeStop) {
+		// after a node's stop seal the other nodes may have stopped too (then nothing follows it) or gone on
+		// writing and sealing each interval: what follows the seal must be sealed within the interval, judged at
+		// the newest record rather than now
 		at = v.newest
 	}
 	what := "the newest seal"

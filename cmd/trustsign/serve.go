@@ -612,7 +612,12 @@ func newService(c *serveConfig, seal *signer.Seal, policy *verify.Policy, logger
 	svc.close = append(svc.close, func() error {
 		cancel()
 		background.Wait()
-		if _, err := sealer.SealNow(context.Background(), d.db, audit.SealShutdown); err != nil {
+		// on PostgreSQL other nodes may go on writing: this node's stop does not end the log's sealing
+		reason := audit.SealShutdown
+		if d.db.pg != nil {
+			reason = audit.SealNodeStop
+		}
+		if _, err := sealer.SealNow(context.Background(), d.db, reason); err != nil {
 			logger.Error("audit seal on shutdown", "error", err.Error())
 			return err
 		}
