@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -226,57 +225,99 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 }
 
-// DeliverDue claims and posts the deliveries due now, a batch of Concurrency at a time, until none is left due; it
-// returns how many were delivered. Each batch costs two transactions: the claim (which also drops the deliveries
-// of disabled clients) and the outcome (delivered ones deleted, failed ones rescheduled or given up).
+// DeliverDue claims and posts the deliveries due now, up to Concurrency at a time, until none is left due and none
+// is in flight; it returns how many were delivered. A slot is refilled as soon as its attempt ends, so one slow
+// receiver (it may take the client's whole time-out, on every attempt) holds one slot, not the node's other
+// deliveries. Each claim costs a transaction (it also drops the deliveries of disabled clients), and so does each
+// recording of the outcomes that ended meanwhile (delivered ones deleted, failed ones rescheduled or given up).
 func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
-	delivered := 0
-	for ctx.Err() == nil {
-		now := d.o.Clock.Now()
-		var claimed, dropped []store.WebhookDelivery
-		more := false // a full batch: more may be due
-		if err := d.db.Update(ctx, func(tx *store.Tx) error {
-			claimed, dropped = claimed[:0], dropped[:0]
-			list, err := tx.ClaimWebhookDeliveries(now, now.Add(d.o.Claim), d.o.Concurrency)
-			if err != nil {
-				return err
+	delivered, inFlight := 0, 0
+	results := make(chan outcome, d.o.Concurrency)
+	more := true // the last claim filled every free slot, or a kick or a poll came since: more may be due
+	var err error
+	var ended []outcome
+	poll := time.NewTicker(d.o.Poll)
+	defer poll.Stop()
+	for {
+		if more && err == nil && ctx.Err() == nil && inFlight < d.o.Concurrency {
+			var claimed []store.WebhookDelivery
+			free := d.o.Concurrency - inFlight
+			var taken int
+			claimed, taken, err = d.claim(ctx, free)
+			more = err == nil && taken == free
+			for _, c := range claimed {
+				inFlight++
+				go func() { results <- d.attempt(ctx, c) }()
 			}
-			more = len(list) == d.o.Concurrency
-			for _, c := range list {
-				cl, err := tx.GetClient(c.ClientID)
-				switch {
-				case err == nil && cl.Disabled:
-					// a disabled integrator is sent nothing
-					if err := tx.DeleteWebhookDelivery(c.ID); err != nil {
-						return err
-					}
-					dropped = append(dropped, c)
-					continue
-				case err != nil && !errors.Is(err, store.ErrNotFound): // the demo integrator is not in the store
-					return err
-				}
-				claimed = append(claimed, c)
-			}
-			return nil
-		}); err != nil {
-			return delivered, err
 		}
-		for _, c := range dropped {
-			d.logger(c).Info("webhook dropped: the integrator's client was disabled")
-		}
-		outcomes := make([]outcome, len(claimed))
-		var wg sync.WaitGroup
-		for i, c := range claimed {
-			wg.Go(func() { outcomes[i] = d.attempt(ctx, c) })
-		}
-		wg.Wait()
-		// the outcome is recorded even when ctx ends meanwhile (shutdown): one store round trip
-		delivered += d.record(context.WithoutCancel(ctx), outcomes)
-		if !more {
+		if inFlight == 0 {
 			break
 		}
+		select {
+		case o := <-results:
+			inFlight--
+			ended = append(ended[:0], o)
+		collect:
+			for {
+				select {
+				case o := <-results:
+					inFlight--
+					ended = append(ended, o)
+				default:
+					break collect
+				}
+			}
+			// the outcome is recorded even when ctx ends meanwhile (shutdown): one store round trip
+			delivered += d.record(context.WithoutCancel(ctx), ended)
+			more = more || len(ended) > 0 // a slot is free again: look for what fell due meanwhile
+		case <-d.kick:
+			more = true
+		case <-poll.C:
+			more = true
+		}
+	}
+	if err != nil {
+		return delivered, err
 	}
 	return delivered, ctx.Err()
+}
+
+// claim claims up to n deliveries due now and returns the ones to post, and how many it took from the queue (those
+// of disabled clients are dropped instead).
+func (d *Deliverer) claim(ctx context.Context, n int) ([]store.WebhookDelivery, int, error) {
+	now := d.o.Clock.Now()
+	var claimed, dropped []store.WebhookDelivery
+	taken := 0
+	if err := d.db.Update(ctx, func(tx *store.Tx) error {
+		claimed, dropped = claimed[:0], dropped[:0]
+		list, err := tx.ClaimWebhookDeliveries(now, now.Add(d.o.Claim), n)
+		if err != nil {
+			return err
+		}
+		taken = len(list)
+		for _, c := range list {
+			cl, err := tx.GetClient(c.ClientID)
+			switch {
+			case err == nil && cl.Disabled:
+				// a disabled integrator is sent nothing
+				if err := tx.DeleteWebhookDelivery(c.ID); err != nil {
+					return err
+				}
+				dropped = append(dropped, c)
+				continue
+			case err != nil && !errors.Is(err, store.ErrNotFound): // the demo integrator is not in the store
+				return err
+			}
+			claimed = append(claimed, c)
+		}
+		return nil
+	}); err != nil {
+		return nil, 0, err
+	}
+	for _, c := range dropped {
+		d.logger(c).Info("webhook dropped: the integrator's client was disabled")
+	}
+	return claimed, taken, nil
 }
 
 func (d *Deliverer) logger(c store.WebhookDelivery) *slog.Logger {
