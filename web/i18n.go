@@ -423,6 +423,7 @@ var catalog = map[string][2]string{
 	"flash.confirmed":        {"Profil zaufany został potwierdzony.", "The trusted profile has been confirmed."},
 	"flash.declined":         {"Odmowę potwierdzenia zapisano. Wniosek czeka dalej na potwierdzenie.", "The refusal has been recorded. The application still awaits confirmation."},
 
+	"err.unavailable":         {"Usługa jest chwilowo niedostępna. Spróbuj ponownie za kilka sekund.", "The service is unavailable for a moment. Please try again in a few seconds."},
 	"err.internal":            {"Wystąpił błąd po naszej stronie. Spróbuj ponownie za chwilę.", "Something went wrong on our side. Please try again in a moment."},
 	"err.notFound":            {"Nie ma takiej strony.", "There is no such page."},
 	"err.crossOrigin":         {"Odrzucono formularz wysłany z innej witryny.", "A form sent from another site was refused."},

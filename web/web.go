@@ -31,6 +31,7 @@ import (
 
 	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/signing"
+	"github.com/trustsign/trustsign/store"
 	"github.com/trustsign/trustsign/verify"
 )
 
@@ -313,8 +314,16 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.fail(w, r, http.StatusNotFound, "err.notFound")
 }
 
-// internal logs an unexpected error (never shown) and answers 500.
+// internal logs an unexpected error (never shown) and answers 500; the store or the seal being out of reach for
+// now (a database restart, a token away) is 503 with Retry-After, as on the API: try again, nothing is wrong with
+// the request.
 func (s *server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, signing.ErrSealUnavailable) {
+		s.log.Warn("web: unavailable", "path", r.URL.Path, "error", err.Error())
+		w.Header().Set("Retry-After", "5")
+		s.fail(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
 	s.log.Error("web error", "path", r.URL.Path, "error", err.Error())
 	s.fail(w, r, http.StatusInternalServerError, "err.internal")
 }

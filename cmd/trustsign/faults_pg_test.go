@@ -664,4 +664,24 @@ func TestDatabaseOutageIsUnavailable(t *testing.T) {
 			t.Errorf("%s, database back: %d, want 401", tc.name, st)
 		}
 	}
+	// the pages: a citizen's session cookie looked up while the database is away is a 503 page with Retry-After,
+	// not a 500 ("something went wrong on our side")
+	page := func() (int, string) {
+		req, _ := http.NewRequest("GET", srv.URL+"/profile", nil)
+		req.AddCookie(&http.Cookie{Name: "ts_session", Value: "tss_" + strings.Repeat("a", 40)})
+		res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode, res.Header.Get("Retry-After")
+	}
+	if st, _ := page(); st != http.StatusSeeOther && st != http.StatusFound {
+		t.Fatalf("profile page with an unknown session, database up: %d, want a redirect to log in", st)
+	}
+	proxy.cut()
+	if st, retry := page(); st != http.StatusServiceUnavailable || retry == "" {
+		t.Errorf("profile page, database unreachable: %d (Retry-After %q), want 503 with Retry-After", st, retry)
+	}
+	proxy.resume()
 }
