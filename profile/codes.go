@@ -301,6 +301,8 @@ func (s *Service) IssueBatchSigningCode(ctx context.Context, profileID string, d
 		msg  notify.Message
 		info CodeInfo
 	)
+	// one transaction issues the code and takes the message's slot of its destination: a message the destination's
+	// limit refuses leaves no code behind (the holder's last code, the one they received, still works)
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
 		p, err := tx.GetProfile(profileID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -317,12 +319,16 @@ func (s *Service) IssueBatchSigningCode(ctx context.Context, profileID string, d
 			return err
 		}
 		info, msg = ci, s.signingMessage(p, code, bs, ci)
-		return nil
+		refused, err := s.sendHolder.take(tx, msg, now)
+		if err == nil && refused != nil {
+			err = refused // nothing of this transaction is kept
+		}
+		return err
 	})
 	if err != nil {
 		return CodeInfo{}, err
 	}
-	if err := s.sendHolder.Send(ctx, msg); err != nil {
+	if err := s.sendHolder.next.Send(ctx, msg); err != nil {
 		return info, errors.Join(ErrDelivery, err)
 	}
 	return info, nil
