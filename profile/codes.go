@@ -159,14 +159,20 @@ func (s *Service) redeem(ctx context.Context, profileID, purpose string, want []
 }
 
 // useCode is redeem; with spend false a right code is left in place (a wrong one still counts), and onSuccess runs
-// only as a check.
+// only as a check (it must not write).
+//
+// A check (spend false) first reads in a read-only transaction: a right code, a throttle or a missing code write
+// nothing, so they cost no durable commit. Only an outcome that must be recorded (a wrong or mismatched entry, an
+// expired code) runs again, from the start, in a write transaction, which decides on the state it reads itself.
 func (s *Service) useCode(ctx context.Context, profileID, purpose string, want []store.Binding, code string, spend bool,
 	onSuccess func(tx *store.Tx, p *store.Profile, now time.Time) error) error {
 	now := s.now()
 	co := s.o.Codes
 	code = strings.TrimSpace(code)
 	var outcome error
-	err := s.st.Batch(ctx, func(tx *store.Tx) error {
+	// readOnly: the attempt runs in a View; at the first write it would make it stops and sets mustWrite
+	readOnly, mustWrite := !spend, false
+	attempt := func(tx *store.Tx) error {
 		outcome = nil
 		p, err := tx.GetProfile(profileID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -195,6 +201,10 @@ func (s *Service) useCode(ctx context.Context, profileID, purpose string, want [
 		}
 		if !now.Before(c.Expires) {
 			outcome = ErrCodeExpired
+			if readOnly {
+				mustWrite = true
+				return nil
+			}
 			if err := tx.DeleteCode(p.ID, purpose); err != nil {
 				return err
 			}
@@ -210,6 +220,10 @@ func (s *Service) useCode(ctx context.Context, profileID, purpose string, want [
 			reason, outcome = "wrong", ErrInvalidCode
 		}
 		if outcome != nil {
+			if readOnly {
+				mustWrite = true
+				return nil
+			}
 			c.Failures++
 			cc.Failures = append(cc.Failures, now)
 			if err := tx.PutCodeCounters(cc); err != nil {
@@ -248,8 +262,17 @@ func (s *Service) useCode(ctx context.Context, profileID, purpose string, want [
 			return onSuccess(tx, &p, now)
 		}
 		return nil
-	})
-	if err != nil {
+	}
+	if readOnly {
+		if err := s.st.View(ctx, attempt); err != nil {
+			return err
+		}
+		if !mustWrite {
+			return outcome
+		}
+		readOnly = false
+	}
+	if err := s.st.Batch(ctx, attempt); err != nil {
 		return err
 	}
 	return outcome
