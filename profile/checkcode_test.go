@@ -137,3 +137,44 @@ func TestSigningCodeCheckWritesOnlyWhatItMustRecord(t *testing.T) {
 		t.Errorf("audited %d failures, %d kills, %d expiries; want 2, 1, 1", fails, kills, expiries)
 	}
 }
+
+// TestSigningCodeIssuedWithItsRecord: IssueBatchSigningCodeAnd stores what record writes in the transaction that
+// issues the code; when record fails, no code is issued, nothing is sent, and the holder's last code still works.
+func TestSigningCodeIssuedWithItsRecord(t *testing.T) {
+	e := newEnv(t)
+	p := e.activeProfile(t, "jan_ok", pesel)
+	d := sha256.Sum256([]byte("skierowanie"))
+	docs := []profile.SigningDocument{{RequestID: "req-1", Name: "skierowanie.pdf", Digest: d[:]}}
+	if _, err := e.svc.IssueBatchSigningCode(ctx, p.ID, docs); err != nil {
+		t.Fatal(err)
+	}
+	last := e.lastCode(t, "jan_ok@example.test")
+	sent := len(e.sent.Messages())
+
+	e.clock.Advance(2 * time.Second)
+	taken := errors.New("the request is another holder's")
+	other := sha256.Sum256([]byte("inny"))
+	otherDocs := []profile.SigningDocument{{RequestID: "req-2", Name: "inny.pdf", Digest: other[:]}}
+	if _, err := e.svc.IssueBatchSigningCodeAnd(ctx, p.ID, otherDocs, func(*store.Tx) error { return taken }); !errors.Is(err, taken) {
+		t.Fatalf("a code whose record failed: %v", err)
+	}
+	if n := len(e.sent.Messages()) - sent; n != 0 {
+		t.Fatalf("%d messages sent for a code whose record failed", n)
+	}
+	if err := e.svc.CheckBatchSigningCode(ctx, p.ID, docs, last); err != nil {
+		t.Fatalf("the last code after a failed issue: %v", err)
+	}
+
+	e.clock.Advance(2 * time.Second)
+	recorded := 0
+	if _, err := e.svc.IssueBatchSigningCodeAnd(ctx, p.ID, otherDocs, func(tx *store.Tx) error {
+		recorded++
+		_, err := tx.GetCode(p.ID, "sign") // the code this transaction issues is there already
+		return err
+	}); err != nil || recorded == 0 {
+		t.Fatalf("issue with a record: %v (recorded %d)", err, recorded)
+	}
+	if err := e.svc.CheckBatchSigningCode(ctx, p.ID, otherDocs, e.lastCode(t, "jan_ok@example.test")); err != nil {
+		t.Fatalf("the code issued with its record: %v", err)
+	}
+}

@@ -315,6 +315,15 @@ func (s *Service) IssueSigningCode(ctx context.Context, profileID, requestID, do
 
 // IssueBatchSigningCode sends one code approving several documents together (the real service's multi-sign).
 func (s *Service) IssueBatchSigningCode(ctx context.Context, profileID string, docs []SigningDocument) (CodeInfo, error) {
+	return s.IssueBatchSigningCodeAnd(ctx, profileID, docs, nil)
+}
+
+// IssueBatchSigningCodeAnd is IssueBatchSigningCode running record (when not nil) in the store transaction that
+// issues the code, after the profile's checks and the code's limits: what record writes (the signing flow binding
+// its requests to the holder) is stored exactly when the code is, in one durable commit. An error from record undoes
+// both, is returned, and nothing is sent.
+func (s *Service) IssueBatchSigningCodeAnd(ctx context.Context, profileID string, docs []SigningDocument,
+	record func(tx *store.Tx) error) (CodeInfo, error) {
 	bs, err := signingBindings(docs)
 	if err != nil {
 		return CodeInfo{}, err
@@ -345,6 +354,9 @@ func (s *Service) IssueBatchSigningCode(ctx context.Context, profileID string, d
 		refused, err := s.sendHolder.take(tx, msg, now)
 		if err == nil && refused != nil {
 			err = refused // nothing of this transaction is kept
+		}
+		if err == nil && record != nil {
+			err = record(tx)
 		}
 		return err
 	})
