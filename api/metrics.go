@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -25,6 +26,8 @@ type metrics struct {
 	// signatures and verifies are the API's (via="api"), signaturesAll and verifiesAll take "via" as well
 	signatures, signaturesAll *prometheus.CounterVec
 	verifies, verifiesAll     *prometheus.CounterVec
+	// series keeps the API's request series by seriesKey (observe)
+	series sync.Map
 }
 
 var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
@@ -68,9 +71,54 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	return m
 }
 
+// observe counts one API request. The series of each method, route pattern and status are looked up once and kept
+// (there are few: the methods are HTTP's own and "other", the routes the registered patterns and "unmatched").
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(method, route).Observe(d.Seconds())
+	k := seriesKey{methodLabel(method), route, status}
+	v, ok := m.series.Load(k)
+	if !ok {
+		v, _ = m.series.LoadOrStore(k, requestSeries{m.requests.WithLabelValues(k.method, route, statusLabel(status)),
+			m.latency.WithLabelValues(k.method, route)})
+	}
+	rs := v.(requestSeries)
+	rs.count.Inc()
+	rs.latency.Observe(d.Seconds())
+}
+
+type seriesKey struct {
+	method, route string
+	status        int
+}
+
+type requestSeries struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
+}
+
+// methodLabel is the method as a metrics label: HTTP's own methods as they are, any other "other". The method is
+// the client's to choose, and each label value is a series kept for the life of the process.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
+// statusLabels are the labels of the statuses 100 to 599, made once.
+var statusLabels = func() (out [500]string) {
+	for i := range out {
+		out[i] = strconv.Itoa(100 + i)
+	}
+	return out
+}()
+
+func statusLabel(code int) string {
+	if code >= 100 && code < 600 {
+		return statusLabels[code-100]
+	}
+	return strconv.Itoa(code)
 }
 
 // MetricsHandler serves the metrics in the Prometheus exposition format, without authentication: mount it on a
@@ -107,7 +155,8 @@ func (s *Server) PageMetrics() PageMetrics { return PageMetrics{s.metrics} }
 
 // Request counts one page request by its route pattern (e.g. "/sign/{id}", never the path itself).
 func (p PageMetrics) Request(method, route string, status int, d time.Duration) {
-	p.m.pageRequests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	method = methodLabel(method)
+	p.m.pageRequests.WithLabelValues(method, route, statusLabel(status)).Inc()
 	p.m.pageLatency.WithLabelValues(method, route).Observe(d.Seconds())
 }
 

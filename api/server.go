@@ -189,9 +189,9 @@ func (s *Server) readyz(c *gin.Context) {
 }
 
 func newID() string {
-	b := make([]byte, 12)
-	rand.Read(b) //nolint:errcheck // crypto/rand never fails on supported platforms
-	return hex.EncodeToString(b)
+	var b [12]byte
+	rand.Read(b[:]) //nolint:errcheck // crypto/rand never fails on supported platforms
+	return hex.EncodeToString(b[:])
 }
 
 func (s *Server) requestID(c *gin.Context) {
@@ -216,17 +216,26 @@ func (s *Server) accessLog(c *gin.Context) {
 	status := c.Writer.Status()
 	d := time.Since(start)
 	s.metrics.observe(c.Request.Method, route, status, d)
-	attrs := []any{"requestId", c.GetString(ctxRequestID), "method", c.Request.Method, "route", route,
-		"status", status, "durationMs", float64(d.Microseconds()) / 1000, "bytesOut", c.Writer.Size()}
-	if cause := c.GetString(ctxErrorCause); cause != "" {
-		attrs = append(attrs, "cause", cause)
-	}
 	level := slog.LevelInfo
 	if len(c.Errors) > 0 {
 		level = slog.LevelError
-		attrs = append(attrs, "error", c.Errors.String())
 	}
-	s.cfg.Logger.Log(c.Request.Context(), level, "request", attrs...)
+	ctx := c.Request.Context()
+	if !s.cfg.Logger.Enabled(ctx, level) {
+		return
+	}
+	// typed attributes: no value boxed, no slice of them on the heap
+	var attrs [8]slog.Attr
+	a := append(attrs[:0], slog.String("requestId", c.GetString(ctxRequestID)), slog.String("method", c.Request.Method),
+		slog.String("route", route), slog.Int("status", status), slog.Float64("durationMs", float64(d.Microseconds())/1000),
+		slog.Int("bytesOut", c.Writer.Size()))
+	if cause := c.GetString(ctxErrorCause); cause != "" {
+		a = append(a, slog.String("cause", cause))
+	}
+	if level == slog.LevelError {
+		a = append(a, slog.String("error", c.Errors.String()))
+	}
+	s.cfg.Logger.LogAttrs(ctx, level, "request", a...)
 }
 
 // recover turns a panic into a 500 problem; the stack goes to the log only.

@@ -147,7 +147,14 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	// read into a buffer the announced size fits, rather than growing one from 512 bytes (up to 1 MiB: what is
+	// allocated before the bytes arrive stays small whatever a server announces)
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= min(c.maxBody, 1<<20) {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
+	data := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("client: reading the response to %s %s: %w", r.method, r.path, err)
 	}

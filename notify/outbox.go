@@ -22,8 +22,15 @@ type systemClock struct{}
 func (systemClock) Now() time.Time { return time.Now() }
 
 // Outbox writes each message as one RFC 5322 file in a directory: the development default for every channel.
-// Files are written atomically (a temporary file, fsync, rename, fsync of the directory) under unique, time-sorted
-// names (<UTC time>-<random>.eml). A message with a Code gets the line "Code: NNNNNN" after its body.
+// Files appear whole (written to a temporary file, then renamed) under unique, time-sorted names
+// (<UTC time>-<random>.eml). A message with a Code gets the line "Code: NNNNNN" after its body.
+//
+// Files are not fsynced. A message is a delivery, not a record: what it carries (a code's hash, a status change)
+// is committed to the store before Send is called, and nothing records that a message arrived. A message lost in a
+// crash is what an SMS lost on its way is to the service: the holder asks for another code. Readers never see a
+// partial file while the system runs (the rename is atomic); after a power loss a file may be missing or empty,
+// which is the same lost message. An fsync of the file and one of the directory per message (two disk flushes,
+// milliseconds on a busy disk, competing with the store's own) would buy nothing the service relies on.
 type Outbox struct {
 	dir  string
 	from string
@@ -123,10 +130,6 @@ func (o *Outbox) Send(ctx context.Context, m Message) error {
 		tmp.Close()
 		return fmt.Errorf("%w: outbox: %v", ErrUnavailable, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("%w: outbox: %v", ErrUnavailable, err)
-	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("%w: outbox: %v", ErrUnavailable, err)
 	}
@@ -136,10 +139,6 @@ func (o *Outbox) Send(ctx context.Context, m Message) error {
 	}
 	if err := os.Rename(tmp.Name(), final); err != nil {
 		return fmt.Errorf("%w: outbox: %v", ErrUnavailable, err)
-	}
-	if d, err := os.Open(o.dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

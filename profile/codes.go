@@ -159,14 +159,20 @@ func (s *Service) redeem(ctx context.Context, profileID, purpose string, want []
 }
 
 // useCode is redeem; with spend false a right code is left in place (a wrong one still counts), and onSuccess runs
-// only as a check.
+// only as a check (it must not write).
+//
+// A check (spend false) first reads in a read-only transaction: a right code, a throttle or a missing code write
+// nothing, so they cost no durable commit. Only an outcome that must be recorded (a wrong or mismatched entry, an
+// expired code) runs again, from the start, in a write transaction, which decides on the state it reads itself.
 func (s *Service) useCode(ctx context.Context, profileID, purpose string, want []store.Binding, code string, spend bool,
 	onSuccess func(tx *store.Tx, p *store.Profile, now time.Time) error) error {
 	now := s.now()
 	co := s.o.Codes
 	code = strings.TrimSpace(code)
 	var outcome error
-	err := s.st.Batch(ctx, func(tx *store.Tx) error {
+	// readOnly: the attempt runs in a View; at the first write it would make it stops and sets mustWrite
+	readOnly, mustWrite := !spend, false
+	attempt := func(tx *store.Tx) error {
 		outcome = nil
 		p, err := tx.GetProfile(profileID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -195,6 +201,10 @@ func (s *Service) useCode(ctx context.Context, profileID, purpose string, want [
 		}
 		if !now.Before(c.Expires) {
 			outcome = ErrCodeExpired
+			if readOnly {
+				mustWrite = true
+				return nil
+			}
 			if err := tx.DeleteCode(p.ID, purpose); err != nil {
 				return err
 			}
@@ -210,6 +220,10 @@ func (s *Service) useCode(ctx context.Context, profileID, purpose string, want [
 			reason, outcome = "wrong", ErrInvalidCode
 		}
 		if outcome != nil {
+			if readOnly {
+				mustWrite = true
+				return nil
+			}
 			c.Failures++
 			cc.Failures = append(cc.Failures, now)
 			if err := tx.PutCodeCounters(cc); err != nil {
@@ -248,8 +262,17 @@ func (s *Service) useCode(ctx context.Context, profileID, purpose string, want [
 			return onSuccess(tx, &p, now)
 		}
 		return nil
-	})
-	if err != nil {
+	}
+	if readOnly {
+		if err := s.st.View(ctx, attempt); err != nil {
+			return err
+		}
+		if !mustWrite {
+			return outcome
+		}
+		readOnly = false
+	}
+	if err := s.st.Batch(ctx, attempt); err != nil {
 		return err
 	}
 	return outcome
@@ -292,6 +315,15 @@ func (s *Service) IssueSigningCode(ctx context.Context, profileID, requestID, do
 
 // IssueBatchSigningCode sends one code approving several documents together (the real service's multi-sign).
 func (s *Service) IssueBatchSigningCode(ctx context.Context, profileID string, docs []SigningDocument) (CodeInfo, error) {
+	return s.IssueBatchSigningCodeAnd(ctx, profileID, docs, nil)
+}
+
+// IssueBatchSigningCodeAnd is IssueBatchSigningCode running record (when not nil) in the store transaction that
+// issues the code, after the profile's checks and the code's limits: what record writes (the signing flow binding
+// its requests to the holder) is stored exactly when the code is, in one durable commit. An error from record undoes
+// both, is returned, and nothing is sent.
+func (s *Service) IssueBatchSigningCodeAnd(ctx context.Context, profileID string, docs []SigningDocument,
+	record func(tx *store.Tx) error) (CodeInfo, error) {
 	bs, err := signingBindings(docs)
 	if err != nil {
 		return CodeInfo{}, err
@@ -301,6 +333,8 @@ func (s *Service) IssueBatchSigningCode(ctx context.Context, profileID string, d
 		msg  notify.Message
 		info CodeInfo
 	)
+	// one transaction issues the code and takes the message's slot of its destination: a message the destination's
+	// limit refuses leaves no code behind (the holder's last code, the one they received, still works)
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
 		p, err := tx.GetProfile(profileID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -317,12 +351,19 @@ func (s *Service) IssueBatchSigningCode(ctx context.Context, profileID string, d
 			return err
 		}
 		info, msg = ci, s.signingMessage(p, code, bs, ci)
-		return nil
+		refused, err := s.sendHolder.take(tx, msg, now)
+		if err == nil && refused != nil {
+			err = refused // nothing of this transaction is kept
+		}
+		if err == nil && record != nil {
+			err = record(tx)
+		}
+		return err
 	})
 	if err != nil {
 		return CodeInfo{}, err
 	}
-	if err := s.sendHolder.Send(ctx, msg); err != nil {
+	if err := s.sendHolder.next.Send(ctx, msg); err != nil {
 		return info, errors.Join(ErrDelivery, err)
 	}
 	return info, nil

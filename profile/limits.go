@@ -140,37 +140,46 @@ type destinationLimiter struct {
 // Send implements Sender. Past the limit it sends nothing and returns a *ThrottledError wrapping
 // errDestinationLimit.
 func (d destinationLimiter) Send(ctx context.Context, m notify.Message) error {
-	s := d.s
-	now := s.now()
-	win := s.o.Messages.DestinationWindow
-	var wait time.Duration
-	err := s.st.Batch(ctx, func(tx *store.Tx) error {
-		wait = 0
-		all := s.rateKey("dest", string(m.Channel), m.To)
-		if !d.holder {
-			ok, w, err := takeSlot(tx, all, s.o.Messages.PerDestination, win, now)
-			if err == nil && !ok {
-				wait = w
-			}
-			return err
-		}
-		ok, w, err := takeSlot(tx, s.rateKey("dest-holder", string(m.Channel), m.To), s.o.Messages.HolderPerDestination, win, now)
-		if err != nil || !ok {
-			wait = w
-			return err
-		}
-		// counted among all messages (which bounds the anonymous ones), never refused by them: the window
-		// holds at most PerDestination + HolderPerDestination times
-		_, _, err = takeSlot(tx, all, s.o.Messages.PerDestination+s.o.Messages.HolderPerDestination, win, now)
+	now := d.s.now()
+	var refused error
+	err := d.s.st.Batch(ctx, func(tx *store.Tx) error {
+		var err error
+		refused, err = d.take(tx, m, now)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if wait > 0 {
-		return errors.Join(throttled("messages", wait), errDestinationLimit)
+	if refused != nil {
+		return refused
 	}
 	return d.next.Send(ctx, m)
+}
+
+// take counts m against its destination's limits in the caller's transaction. Past a limit it records nothing
+// and returns (as refused, with a nil error) a *ThrottledError wrapping errDestinationLimit; the caller then must
+// not send m. Callers that make the message in a transaction of their own (a signing code) take its slot there,
+// so that a refused message leaves nothing behind and the flow has one durable write fewer.
+func (d destinationLimiter) take(tx *store.Tx, m notify.Message, now time.Time) (refused error, err error) {
+	s := d.s
+	win := s.o.Messages.DestinationWindow
+	all := s.rateKey("dest", string(m.Channel), m.To)
+	var ok bool
+	var wait time.Duration
+	if !d.holder {
+		ok, wait, err = takeSlot(tx, all, s.o.Messages.PerDestination, win, now)
+	} else {
+		ok, wait, err = takeSlot(tx, s.rateKey("dest-holder", string(m.Channel), m.To), s.o.Messages.HolderPerDestination, win, now)
+		if err == nil && ok {
+			// counted among all messages (which bounds the anonymous ones), never refused by them: the window
+			// holds at most PerDestination + HolderPerDestination times
+			_, _, err = takeSlot(tx, all, s.o.Messages.PerDestination+s.o.Messages.HolderPerDestination, win, now)
+		}
+	}
+	if err != nil || ok {
+		return nil, err
+	}
+	return errors.Join(throttled("messages", wait), errDestinationLimit), nil
 }
 
 // duplicateNoticeDue reports (and records in tx) whether the holder of profileID may be told of another

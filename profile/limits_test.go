@@ -124,3 +124,30 @@ func TestAllowFromPerAddress(t *testing.T) {
 		t.Fatalf("sweep: %+v %v", r, err)
 	}
 }
+
+// A signing code the destination limit refuses is not issued at all: the holder's last code, the one they received,
+// still signs its document, and nothing was recorded for the refused one (no code, no audit event, no issue count).
+func TestDestinationLimitLeavesTheLastCode(t *testing.T) {
+	e := newEnv(t, func(o *profile.Options) { o.Codes.MaxIssues = 100 })
+	p := e.activeProfile(t, "jan_ok", pesel) // a contact code and a status notice: 2 of the destination's messages
+	digest := bytes.Repeat([]byte{7}, 32)
+	to := "jan_ok@example.test"
+	for i := 0; i < 9; i++ { // the holder's 10 messages of the hour
+		e.clock.Advance(2 * time.Second)
+		if _, err := e.svc.IssueSigningCode(ctx, p.ID, fmt.Sprint("req", i), "a.xml", digest); err != nil {
+			t.Fatalf("signing code %d: %v", i, err)
+		}
+	}
+	last := e.lastCode(t, to)
+	events := len(e.auditRecords(t))
+	e.clock.Advance(2 * time.Second)
+	if _, err := e.svc.IssueSigningCode(ctx, p.ID, "other", "b.xml", digest); !errors.Is(err, profile.ErrThrottled) {
+		t.Fatalf("a signing code past the destination's limit: %v, want a throttle", err)
+	}
+	if n := len(e.auditRecords(t)); n != events {
+		t.Errorf("the refused code left %d audit events", n-events)
+	}
+	if err := e.svc.RedeemSigningCode(ctx, p.ID, "req8", digest, last); err != nil {
+		t.Fatalf("the last code sent, after a refused one: %v", err)
+	}
+}

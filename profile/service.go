@@ -154,7 +154,7 @@ type Service struct {
 	// send delivers messages an anonymous caller can trigger; sendHolder those only a logged-in holder or an
 	// officer can (each with its own per-destination budget, see MessageOptions).
 	send       Sender
-	sendHolder Sender
+	sendHolder destinationLimiter
 	clk        Clock
 	rnd        io.Reader
 	o          Options

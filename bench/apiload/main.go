@@ -16,7 +16,12 @@
 // per second arrive whatever the latency, at most -workers in flight; a flow's latency counts from its arrival, so
 // queueing is not hidden). bench/api.sh runs both.
 //
-// Usage: go run ./bench/apiload [-duration 10s] [-rate 0] [-workers 16] [-holders 0] [-procs 2] [-cpuprofile FILE]
+// The Go runtime is set up as `trustsign serve` sets it: -procs cores (GOMAXPROCS, the driver included), the garbage
+// collector's target of --gc-percent (400) and a 1 GiB soft memory limit, unless GOGC or GOMEMLIMIT say otherwise.
+// Besides flows/s and latencies, a result gives what a flow costs the process (service and driver): CPU time, the
+// collector's part of it, and heap allocations; -cpuprofile and -memprofile say where.
+//
+// Usage: go run ./bench/apiload [-duration 10s] [-rate 0] [-workers 16] [-holders 0] [-procs 2] [-gc-percent 400] [-cpuprofile FILE] [-memprofile FILE]
 // [-store postgres://… [-nodes 2] [-pool N]]
 package main
 
@@ -30,11 +35,14 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"runtime/trace"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/trustsign/trustsign/client"
@@ -67,10 +75,12 @@ type config struct {
 	workers, holders int
 	rate             float64
 	procs            int
+	gcPercent        int
 	targetFlows      float64
 	targetP99        time.Duration
 	dir              string
 	cpuProfile       string
+	memProfile       string
 	mutexProfile     string
 	blockProfile     string
 	trace            string
@@ -92,10 +102,12 @@ func main() {
 	flag.Float64Var(&c.rate, "rate", 0, "open loop: start this many flows per second whatever the latency (0: closed loop, as fast as -workers go)")
 	flag.IntVar(&c.holders, "holders", 0, "profile holders (0: enough for the code rules at 4x the target rate)")
 	flag.IntVar(&c.procs, "procs", 2, "GOMAXPROCS: cores for the service and the driver together")
+	flag.IntVar(&c.gcPercent, "gc-percent", 400, "the garbage collector's target, as `trustsign serve --gc-percent` sets it (its default; GOGC wins when set)")
 	flag.Float64Var(&c.targetFlows, "target-flows", 300, "target flows per second")
 	flag.DurationVar(&c.targetP99, "target-p99", 50*time.Millisecond, "target p99 flow latency")
 	flag.StringVar(&c.dir, "dir", "", "data directory (default: a temporary one)")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the measurement to `FILE`")
+	flag.StringVar(&c.memProfile, "memprofile", "", "write the allocation profile to `FILE` at the end of the measurement and to FILE.base at its start (the window's allocations: go tool pprof -sample_index=alloc_space -base FILE.base FILE)")
 	flag.StringVar(&c.mutexProfile, "mutexprofile", "", "write a mutex contention profile to `FILE`")
 	flag.StringVar(&c.blockProfile, "blockprofile", "", "write a blocking profile to `FILE`")
 	flag.StringVar(&c.trace, "trace", "", "write an execution trace of the measurement to `FILE` (go tool trace -pprof=syscall|sync FILE)")
@@ -175,10 +187,25 @@ type result struct {
 	LatencyRatio float64            `json:"p99Ratio"`
 	HolderWaits  int64              `json:"holderWaits"`
 	Met          bool               `json:"met"`
+	// what a flow costs the process (service and driver together, both on the -procs cores), averaged over the
+	// measured window: CPU time (user and system, the store's syscalls included), the part of it the garbage
+	// collector took, and heap allocations
+	CPUPerFlow        float64 `json:"cpuPerFlowMs"`
+	GCCPUPerFlow      float64 `json:"gcCpuPerFlowMs"`
+	AllocsPerFlow     float64 `json:"allocsPerFlow"`
+	AllocBytesPerFlow float64 `json:"allocBytesPerFlow"`
 }
 
 func run(ctx context.Context, c config) (*result, error) {
 	runtime.GOMAXPROCS(c.procs)
+	// the runtime as `trustsign serve` sets it up: its garbage collector target and soft memory limit (1 GiB),
+	// unless the environment sets them
+	if _, ok := os.LookupEnv("GOGC"); !ok && c.gcPercent > 0 {
+		debug.SetGCPercent(c.gcPercent)
+	}
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok {
+		debug.SetMemoryLimit(1 << 30)
+	}
 	if c.holders == 0 {
 		// each holder gets at most one code a second and ten per 15 minutes: plan for 4x the target rate
 		c.holders = max(c.workers*4, int(4*c.targetFlows*1.5), int(4*c.targetFlows*(c.duration+c.warmup).Seconds()/8))
@@ -363,10 +390,12 @@ func run(ctx context.Context, c config) (*result, error) {
 	}
 	window.Lock()
 	window.start = time.Now()
+	cost0 := readCost()
 	window.Unlock()
 	time.Sleep(c.duration)
 	window.Lock()
 	window.end = time.Now()
+	cost := readCost().minus(cost0)
 	elapsed := window.end.Sub(window.start)
 	window.Unlock()
 	close(stop)
@@ -388,6 +417,9 @@ func run(ctx context.Context, c config) (*result, error) {
 		return r, nil
 	}
 	r.FlowsPerSec = float64(len(samples)) / elapsed.Seconds()
+	n := float64(len(samples))
+	r.CPUPerFlow, r.GCCPUPerFlow = cost.cpu*1000/n, cost.gcCPU*1000/n
+	r.AllocsPerFlow, r.AllocBytesPerFlow = cost.allocs/n, cost.bytes/n
 	flows := make([]time.Duration, len(samples))
 	var all []time.Duration
 	for i, s := range samples {
@@ -469,6 +501,13 @@ func startProfiles(c config) (func() error, error) {
 		}
 		stops = append(stops, func() error { pprof.StopCPUProfile(); return f.Close() })
 	}
+	if c.memProfile != "" {
+		// the allocations of the window are the profile at its end minus the one at its start (FILE.base)
+		if err := writeProfile("allocs", c.memProfile+".base"); err != nil {
+			return nil, err
+		}
+		stops = append(stops, func() error { return writeProfile("allocs", c.memProfile) })
+	}
 	if c.mutexProfile != "" {
 		runtime.SetMutexProfileFraction(5)
 		stops = append(stops, func() error { return writeProfile("mutex", c.mutexProfile) })
@@ -496,6 +535,35 @@ func writeProfile(name, path string) error {
 	return pprof.Lookup(name).WriteTo(f, 0)
 }
 
+// cost is what the process has spent so far: CPU seconds (user and system), the garbage collector's share of
+// them (the runtime's estimate), and heap allocations.
+type cost struct{ cpu, gcCPU, allocs, bytes float64 }
+
+func readCost() cost {
+	var c cost
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		c.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	}
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	val := func(v metrics.Value) float64 {
+		switch v.Kind() {
+		case metrics.KindFloat64:
+			return v.Float64()
+		case metrics.KindUint64:
+			return float64(v.Uint64())
+		}
+		return 0
+	}
+	c.gcCPU, c.allocs, c.bytes = val(s[0].Value), val(s[1].Value), val(s[2].Value)
+	return c
+}
+
+func (c cost) minus(o cost) cost {
+	return cost{c.cpu - o.cpu, c.gcCPU - o.gcCPU, c.allocs - o.allocs, c.bytes - o.bytes}
+}
+
 func pct(d []time.Duration, p float64) time.Duration {
 	s := append([]time.Duration(nil), d...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
@@ -520,6 +588,8 @@ func (r *result) print(w *os.File) {
 	fmt.Fprintf(w, "flow latency:  p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms   (target p99 < %.0f ms: ratio %.2f)\n",
 		r.FlowP50, r.FlowP90, r.FlowP99, r.FlowMax, r.TargetP99, r.LatencyRatio)
 	fmt.Fprintf(w, "request p99:   %.1f ms over all four requests\n", r.RequestP99)
+	fmt.Fprintf(w, "per flow:      %.2f ms CPU (%.2f ms of it GC), %.0f allocations, %.0f KB allocated (service and driver)\n",
+		r.CPUPerFlow, r.GCCPUPerFlow, r.AllocsPerFlow, r.AllocBytesPerFlow/1024)
 	for _, n := range stepNames {
 		fmt.Fprintf(w, "  %-8s p50 %6.2f ms  p99 %6.2f ms\n", n, r.StepP50[n], r.StepP99[n])
 	}
