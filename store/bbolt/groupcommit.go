@@ -17,22 +17,28 @@ import (
 	"github.com/trustsign/trustsign/store"
 )
 
-// Group commit. Every Update and Batch (WriteGroupCommit, the default) is queued to one writer goroutine. The
-// writer takes everything queued, runs the transaction functions one after another inside ONE bbolt read-write
-// transaction, commits it (bbolt's two fdatasyncs) and only then answers every caller. While a commit is on the
-// disk, new callers queue up and become the next group, so the number of commits per second is bounded by the disk
-// and not by the callers: a group costs one commit however many functions it carries. There is no timer: a caller
-// alone is committed at once.
+// Group commit. Every Update and Batch (WriteGroupCommit, the default) is queued to one writer. The writer takes
+// everything queued, runs the transaction functions one after another, commits their writes in ONE bbolt
+// transaction (bbolt's two fdatasyncs) and only then answers every caller. While a commit is on the disk, new
+// callers queue up and become the next group, so the number of commits per second is bounded by the disk and not by
+// the callers: a group costs one commit however many functions it carries. There is no timer: a caller alone is
+// committed at once.
 //
-// Each function is isolated. It writes into its own buffer (overlay), reading its own writes first and the shared
-// transaction (the writes of the functions before it in the group) below them. When it returns nil its buffer is
-// applied to the shared transaction; when it returns an error (or panics) the buffer is dropped, so only its own
+// The writer is two goroutines, so that running a group's functions overlaps the commit of the group before it:
+// the executor runs group n's functions while the committer writes group n-1 to the disk. Group n's functions read
+// through layers: their own writes, the writes of the functions before them in group n, group n-1's writes (being
+// committed), and below them a bbolt read transaction opened after group n-2 was committed. Groups commit in the
+// order they ran; a group whose commit fails takes the next group down with it (that one read its writes), and the
+// executor runs the group after on the committed state alone.
+//
+// Each function is isolated. It writes into its own buffer, reading its own writes first; when it returns nil its
+// buffer joins the group's writes, when it returns an error (or panics) the buffer is dropped, so only its own
 // changes are rolled back and neither the group nor the other functions run again (bbolt's DB.Batch rolls the whole
-// batch back and re-runs the others). The functions of a group run in queue order, so the group is serializable:
-// each function sees exactly the writes of those before it. A commit that fails fails every function whose writes it
-// carried. A group in which no function wrote anything is rolled back instead of committed (no fsync).
+// batch back and re-runs the others). The functions run in queue order, each seeing exactly the writes of those
+// before it: the groups are serializable. A commit that fails fails every function whose writes it carried. A
+// group in which no function wrote anything is not committed (no fsync).
 
-// groupWriter is the writer goroutine and its queue.
+// groupWriter is the writer: the executor and committer goroutines and the queue.
 type groupWriter struct {
 	bolt     *bolt.DB
 	maxGroup int
@@ -41,7 +47,12 @@ type groupWriter struct {
 	queue   []*writeCall
 	closed  bool
 	wake    chan struct{} // one pending wake-up
-	stopped chan struct{} // closed when the writer goroutine has ended
+	commits chan *group   // executed groups, to the committer
+	stopped chan struct{} // closed when both goroutines have ended
+	// committerDone is closed when the committer has ended
+	committerDone chan struct{}
+	// prev and prevPrev are the last two groups handed to the committer (the executor's alone)
+	prev, prevPrev *group
 
 	// groups is the number of groups begun; failed the number of the last one whose commit failed (0: none).
 	// A call made after UpdateAhead (its context says after which group, see store.DB.UpdateAhead) is failed
@@ -59,7 +70,8 @@ type GroupCommitStats struct {
 	Calls, Groups, Commits, Rollbacks uint64
 	// MaxGroup is the largest group.
 	MaxGroup int
-	// RunTime is the time spent running functions, CommitTime the time spent in commits (writing and fsyncing).
+	// RunTime is the time spent running functions, CommitTime the time spent in commits (writing and fsyncing);
+	// they overlap.
 	RunTime, CommitTime time.Duration
 }
 
@@ -81,14 +93,47 @@ type writeCall struct {
 	// after is the group whose commit this call depends on (0: none); group is the group it ran in.
 	after, group uint64
 	panicked     any
-	// ranSent and answered: the writer answered ran, done (only the writer goroutine reads or writes them)
+	// ranSent and answered: the writer answered ran, done (only the goroutine holding the call touches them)
 	ranSent, answered bool
 }
 
+// group is one executed group on its way to the disk.
+type group struct {
+	num     uint64
+	writes  layer        // the writes of its functions that returned nil, merged in order
+	carried []*writeCall // those functions' calls
+	// base is the group whose writes this one read (being committed when this one ran), nil when none; its commit
+	// failing fails this one.
+	base *group
+	// committed is closed when the committer is done with the group; err is then the commit's result.
+	committed chan struct{}
+	err       error
+}
+
 func newGroupWriter(b *bolt.DB, maxGroup int) *groupWriter {
-	w := &groupWriter{bolt: b, maxGroup: maxGroup, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
-	go w.run()
+	w := &groupWriter{bolt: b, maxGroup: maxGroup, wake: make(chan struct{}, 1), commits: make(chan *group, 1),
+		stopped: make(chan struct{}), committerDone: make(chan struct{})}
+	go func() { w.commit(); close(w.committerDone) }()
+	go w.executor()
 	return w
+}
+
+// executor runs the executor until the writer closes, then lets the committer finish.
+func (w *groupWriter) executor() {
+	normal := false
+	defer func() {
+		if !normal {
+			// a function ended this goroutine with runtime.Goexit (t.FailNow in a test): execute failed its
+			// group; the queue goes on in a new executor
+			go w.executor()
+			return
+		}
+		close(w.commits)
+		<-w.committerDone
+		close(w.stopped)
+	}()
+	w.run()
+	normal = true
 }
 
 // errGoexit is the result of the functions of a group in which one called runtime.Goexit.
@@ -192,23 +237,14 @@ func (w *groupWriter) close() {
 	<-w.stopped
 }
 
+// run is the executor's loop: it takes the queue a group at a time and runs its functions.
 func (w *groupWriter) run() {
-	ended := false
-	defer func() {
-		if ended {
-			close(w.stopped)
-			return
-		}
-		// a function ended this goroutine with runtime.Goexit (t.FailNow in a test): runGroup failed its group;
-		// the queue goes on in a new writer goroutine
-		go w.run()
-	}()
 	for {
 		<-w.wake
 		for {
 			w.mu.Lock()
 			n := min(len(w.queue), w.maxGroup)
-			group := w.queue[:n:n]
+			calls := w.queue[:n:n]
 			w.queue = w.queue[n:]
 			if len(w.queue) == 0 {
 				w.queue = nil
@@ -216,116 +252,183 @@ func (w *groupWriter) run() {
 			closed := w.closed && n == 0
 			w.mu.Unlock()
 			if closed {
-				ended = true
 				return
 			}
 			if n == 0 {
 				break
 			}
-			w.runGroup(group)
+			g := w.execute(calls, w.base())
+			if g == nil {
+				continue
+			}
+			w.prevPrev, w.prev = w.prev, g
+			w.commits <- g
 		}
 	}
 }
 
-// runGroup runs one group in one bbolt transaction and answers its callers.
-func (w *groupWriter) runGroup(group []*writeCall) {
-	num := w.groups.Add(1)
+// base is what the next group reads over the committed state: the last group handed to the committer while it is
+// being committed, nil when it is committed already (the read transaction then sees it) or will fail (its own base
+// failed: nothing of it will be there). The group before it must be committed first, so that the read transaction
+// opened next includes it.
+func (w *groupWriter) base() *group {
+	if pp := w.prevPrev; pp != nil {
+		<-pp.committed
+		pp.base = nil // the committer is done with it; do not keep a chain of groups alive
+	}
+	p := w.prev
+	if p == nil {
+		return nil
+	}
+	if p.base != nil && p.base.err != nil {
+		// p read writes that were lost: it will fail, and so must any call made after it (UpdateAhead)
+		w.setFailed(p.num)
+		return nil
+	}
+	select {
+	case <-p.committed:
+		return nil
+	default:
+		return p
+	}
+}
+
+// setFailed records that group num's commit failed (or will).
+func (w *groupWriter) setFailed(num uint64) {
+	for {
+		f := w.failed.Load()
+		if f >= num || w.failed.CompareAndSwap(f, num) {
+			return
+		}
+	}
+}
+
+// execute runs one group's functions over base (a group being committed, or nil) and the committed state, and
+// returns it for the committer (nil when none of its calls was taken).
+func (w *groupWriter) execute(calls []*writeCall, base *group) *group {
 	var taken []*writeCall
-	for _, c := range group {
+	for _, c := range calls {
 		if c.state.CompareAndSwap(callQueued, callTaken) {
 			taken = append(taken, c)
 		} // else its caller gave up before it ran: it never runs
 	}
 	if len(taken) == 0 {
-		return
+		return nil
 	}
-	tx, err := w.bolt.Begin(true)
+	g := &group{num: w.groups.Add(1), base: base, committed: make(chan struct{})}
+	began := time.Now()
+	rtx, err := w.bolt.Begin(false)
 	if err != nil {
 		err = mapErr(err)
 		for _, c := range taken {
 			c.answer(err)
 		}
-		return
+		close(g.committed)
+		g.err = err
+		return g
 	}
 	finished := false
 	defer func() {
-		if !finished { // runtime.Goexit in a function: nothing of the group commits
-			tx.Rollback() //nolint:errcheck
+		rtx.Rollback() //nolint:errcheck // read-only
+		if !finished {
+			// runtime.Goexit in a function (t.FailNow in a test) ends this goroutine: nothing of the group
+			// commits, and the writer goes on in a new executor
 			for _, c := range taken {
 				if !c.answered {
 					c.answer(errGoexit)
 				}
 			}
+			g.err = errGoexit
+			close(g.committed)
 		}
 	}()
-	var (
-		carried []*writeCall // calls whose writes the commit carries
-		wrote   bool
-		ov      overlay
-		began   = time.Now()
-		ranAt   time.Time
-	)
-	for i, c := range taken {
+	var below []*layer
+	if base != nil {
+		below = []*layer{&base.writes}
+	}
+	ov := overlay{tx: rtx, below: append([]*layer{&g.writes}, below...)}
+	for _, c := range taken {
 		if c.after != 0 && w.failed.Load() >= c.after {
 			c.answer(fmt.Errorf("%w: the write this transaction came after was not committed", store.ErrUnavailable))
 			continue
 		}
-		c.group = num
-		ov.reset(tx)
+		c.group = g.num
+		ov.reset()
 		if err := c.call(&ov); err != nil {
 			c.answer(err) // only this call's writes are dropped
 			continue
 		}
-		if ov.dirty() {
-			if err := ov.apply(); err != nil {
-				// the shared transaction may hold part of the buffer: nothing of this group may commit
-				err = fmt.Errorf("store/bbolt: applying a transaction's writes: %w", err)
-				tx.Rollback() //nolint:errcheck
-				for _, o := range append(carried, taken[i:]...) {
-					o.answer(err)
-				}
-				w.count(len(taken), false, time.Since(began), 0)
-				finished = true
-				return
-			}
-			wrote = true
-		}
+		g.writes.merge(&ov.own)
 		if c.ran != nil {
 			c.ran <- nil
 			c.ranSent = true
 		}
-		carried = append(carried, c)
+		g.carried = append(g.carried, c)
 	}
 	finished = true
-	ranAt = time.Now()
-	var commitErr error
-	if wrote {
-		if commitErr = mapErr(tx.Commit()); commitErr != nil {
-			w.failed.Store(num)
-		}
-	} else {
-		tx.Rollback() //nolint:errcheck // nothing was written: no commit, no fsync
-	}
-	for _, c := range carried {
-		c.answered = true
-		c.done <- commitErr
-	}
-	w.count(len(taken), wrote, ranAt.Sub(began), time.Since(ranAt))
+	w.count(len(taken), time.Since(began))
+	return g
 }
 
-func (w *groupWriter) count(calls int, committed bool, run, commit time.Duration) {
+// commit is the committer: it writes the executed groups to the disk, in order, and answers their callers.
+func (w *groupWriter) commit() {
+	for g := range w.commits {
+		if g.err != nil { // never ran (the executor answered its calls)
+			continue
+		}
+		began := time.Now()
+		var err error
+		wrote := !g.writes.empty()
+		switch {
+		case g.base != nil && g.base.err != nil:
+			err = fmt.Errorf("%w: the commit before this transaction's failed: %w", store.ErrUnavailable, g.base.err)
+		case wrote:
+			err = w.commitWrites(&g.writes)
+		}
+		if err != nil {
+			w.setFailed(g.num)
+		}
+		g.err = err
+		w.countCommit(wrote && err == nil, time.Since(began))
+		close(g.committed)
+		for _, c := range g.carried {
+			c.answered = true
+			c.done <- err
+		}
+	}
+}
+
+// commitWrites writes one group's writes in one bbolt transaction and commits it.
+func (w *groupWriter) commitWrites(l *layer) error {
+	tx, err := w.bolt.Begin(true)
+	if err != nil {
+		return mapErr(err)
+	}
+	if err := l.apply(tx); err != nil {
+		tx.Rollback() //nolint:errcheck
+		return fmt.Errorf("store/bbolt: applying a group's writes: %w", err)
+	}
+	return mapErr(tx.Commit())
+}
+
+func (w *groupWriter) count(calls int, run time.Duration) {
 	w.statMu.Lock()
 	defer w.statMu.Unlock()
 	w.stats.RunTime += run
-	w.stats.CommitTime += commit
 	w.stats.Calls += uint64(calls)
 	w.stats.Groups++
+	w.stats.MaxGroup = max(w.stats.MaxGroup, calls)
+}
+
+func (w *groupWriter) countCommit(committed bool, d time.Duration) {
+	w.statMu.Lock()
+	defer w.statMu.Unlock()
+	w.stats.CommitTime += d
 	if committed {
 		w.stats.Commits++
 	} else {
 		w.stats.Rollbacks++
 	}
-	w.stats.MaxGroup = max(w.stats.MaxGroup, calls)
 }
 
 // answer ends a call that will not be committed (its error, or the group's failure). A call that already got
@@ -349,16 +452,10 @@ func (c *writeCall) call(ov *overlay) (err error) {
 	return c.fn(ov)
 }
 
-// overlay is the KVTx a function runs on in a group: its writes go to a buffer, applied to the shared bbolt
-// transaction only when the function returns nil. Reads see the buffer over the shared transaction.
-type overlay struct {
-	tx      *bolt.Tx
-	buckets map[string]*obucket
+// layer is a set of writes: per bucket, key to value or deletion.
+type layer struct {
+	buckets map[string]map[string]oentry
 	n       int
-}
-
-type obucket struct {
-	m map[string]oentry
 }
 
 type oentry struct {
@@ -366,43 +463,90 @@ type oentry struct {
 	del bool
 }
 
-func (o *overlay) reset(tx *bolt.Tx) {
-	o.tx = tx
-	if o.n > 0 {
-		clear(o.buckets)
-		o.n = 0
+func (l *layer) empty() bool { return l.n == 0 }
+
+func (l *layer) clear() {
+	if l.n > 0 {
+		clear(l.buckets)
+		l.n = 0
 	}
 }
 
-func (o *overlay) dirty() bool { return o.n > 0 }
-
-func (o *overlay) set(bucket string, key []byte, e oentry) {
-	if o.buckets == nil {
-		o.buckets = map[string]*obucket{}
+func (l *layer) set(bucket, key string, e oentry) {
+	if l.buckets == nil {
+		l.buckets = map[string]map[string]oentry{}
 	}
-	b := o.buckets[bucket]
+	b := l.buckets[bucket]
 	if b == nil {
-		b = &obucket{m: map[string]oentry{}}
-		o.buckets[bucket] = b
+		b = map[string]oentry{}
+		l.buckets[bucket] = b
 	}
-	b.m[string(key)] = e
-	o.n++
+	b[key] = e
+	l.n++
 }
 
-func (o *overlay) entry(bucket string, key []byte) (oentry, bool) {
-	if o.n == 0 {
+func (l *layer) entry(bucket string, key []byte) (oentry, bool) {
+	if l.n == 0 {
 		return oentry{}, false
 	}
-	b := o.buckets[bucket]
-	if b == nil {
-		return oentry{}, false
-	}
-	e, ok := b.m[string(key)]
+	e, ok := l.buckets[bucket][string(key)]
 	return e, ok
 }
 
+// merge adds o's writes over l's.
+func (l *layer) merge(o *layer) {
+	for name, b := range o.buckets {
+		for k, e := range b {
+			l.set(name, k, e)
+		}
+	}
+}
+
+// apply writes the layer into a read-write transaction.
+func (l *layer) apply(tx *bolt.Tx) error {
+	k := kvTx{tx}
+	for name, b := range l.buckets {
+		for key, e := range b {
+			var err error
+			if e.del {
+				err = k.Delete(name, []byte(key))
+			} else {
+				err = k.Put(name, []byte(key), e.v)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// overlay is the KVTx a function runs on in a group: its writes go to its own layer, which joins the group's
+// writes only when the function returns nil. Reads see its own layer, then the layers below (the group's writes,
+// the group being committed), then the read transaction.
+type overlay struct {
+	tx    *bolt.Tx
+	own   layer
+	below []*layer // newest first
+}
+
+func (o *overlay) reset() { o.own.clear() }
+
+// lookup finds key in the layers, newest first.
+func (o *overlay) lookup(bucket string, key []byte) (oentry, bool) {
+	if e, ok := o.own.entry(bucket, key); ok {
+		return e, true
+	}
+	for _, l := range o.below {
+		if e, ok := l.entry(bucket, key); ok {
+			return e, true
+		}
+	}
+	return oentry{}, false
+}
+
 func (o *overlay) Get(bucket string, key []byte) ([]byte, error) {
-	if e, ok := o.entry(bucket, key); ok {
+	if e, ok := o.lookup(bucket, key); ok {
 		if e.del {
 			return nil, store.ErrNotFound
 		}
@@ -411,7 +555,7 @@ func (o *overlay) Get(bucket string, key []byte) ([]byte, error) {
 	return kvTx{o.tx}.Get(bucket, key)
 }
 
-// Put checks what bbolt would refuse now, so that applying the buffer later cannot fail half-way.
+// Put checks what bbolt would refuse now, so that applying the writes later cannot fail half-way.
 func (o *overlay) Put(bucket string, key, value []byte) error {
 	switch {
 	case bucket == "":
@@ -423,27 +567,43 @@ func (o *overlay) Put(bucket string, key, value []byte) error {
 	case len(value) > bolt.MaxValueSize:
 		return bolterrors.ErrValueTooLarge
 	}
-	o.set(bucket, key, oentry{v: append([]byte{}, value...)})
+	o.own.set(bucket, string(key), oentry{v: append([]byte{}, value...)})
 	return nil
 }
 
 func (o *overlay) Delete(bucket string, key []byte) error {
-	o.set(bucket, key, oentry{del: true})
+	o.own.set(bucket, string(key), oentry{del: true})
 	return nil
 }
 
-// sortedFrom returns the buffer's entries of bucket with prefix that are >= seek, in key order (a copy: the
-// function may write while it scans).
-func (o *overlay) sortedFrom(bucket string, prefix, seek []byte) []okv {
-	b := o.buckets[bucket]
-	if b == nil {
-		return nil
+// touched tells whether any layer holds bucket.
+func (o *overlay) touched(bucket string) bool {
+	if o.own.n > 0 && o.own.buckets[bucket] != nil {
+		return true
 	}
-	var out []okv
-	for k, e := range b.m {
-		if k >= string(seek) && strings.HasPrefix(k, string(prefix)) {
-			out = append(out, okv{k, e})
+	for _, l := range o.below {
+		if l.n > 0 && l.buckets[bucket] != nil {
+			return true
 		}
+	}
+	return false
+}
+
+// merged returns the layers' entries of bucket with prefix that are >= seek, newest layer winning, in key order
+// (a copy: the function may write while it scans).
+func (o *overlay) merged(bucket string, prefix, seek []byte) []okv {
+	seen := map[string]oentry{}
+	layers := append([]*layer{&o.own}, o.below...)
+	for i := len(layers) - 1; i >= 0; i-- { // oldest first, newer ones overwrite
+		for k, e := range layers[i].buckets[bucket] {
+			if k >= string(seek) && strings.HasPrefix(k, string(prefix)) {
+				seen[k] = e
+			}
+		}
+	}
+	out := make([]okv, 0, len(seen))
+	for k, e := range seen {
+		out = append(out, okv{k, e})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].k < out[j].k })
 	return out
@@ -455,14 +615,14 @@ type okv struct {
 }
 
 func (o *overlay) Scan(bucket string, prefix, start []byte, fn func(k, v []byte) (bool, error)) error {
-	if o.n == 0 || o.buckets[bucket] == nil {
+	if !o.touched(bucket) {
 		return kvTx{o.tx}.Scan(bucket, prefix, start, fn)
 	}
 	seek := prefix
 	if string(start) > string(seek) {
 		seek = start
 	}
-	mine := o.sortedFrom(bucket, prefix, seek)
+	mine := o.merged(bucket, prefix, seek)
 	var (
 		c      *bolt.Cursor
 		bk, bv []byte
@@ -487,7 +647,7 @@ func (o *overlay) Scan(bucket string, prefix, start []byte, fn func(k, v []byte)
 			e := mine[0]
 			mine = mine[1:]
 			if bk != nil && e.k == string(bk) {
-				bk, bv = c.Next() // the buffer's entry replaces the stored one
+				bk, bv = c.Next() // the layers' entry replaces the stored one
 			}
 			if e.e.del {
 				continue
@@ -505,24 +665,25 @@ func (o *overlay) Scan(bucket string, prefix, start []byte, fn func(k, v []byte)
 }
 
 func (o *overlay) Last(bucket string) ([]byte, []byte, error) {
-	ob := o.buckets[bucket]
-	if o.n == 0 || ob == nil {
+	if !o.touched(bucket) {
 		return kvTx{o.tx}.Last(bucket)
 	}
+	mine := o.merged(bucket, nil, nil)
 	var mk string
 	var mv []byte
 	found := false
-	for k, e := range ob.m {
-		if !e.del && (!found || k > mk) {
-			mk, mv, found = k, e.v, true
+	for i := len(mine) - 1; i >= 0; i-- {
+		if !mine[i].e.del {
+			mk, mv, found = mine[i].k, mine[i].e.v, true
+			break
 		}
 	}
 	var bk, bv []byte
 	if b := o.tx.Bucket([]byte(bucket)); b != nil {
 		c := b.Cursor()
 		for bk, bv = c.Last(); bk != nil; bk, bv = c.Prev() {
-			if _, mine := ob.m[string(bk)]; !mine {
-				break // stored and untouched by the buffer (touched keys are the buffer's to answer)
+			if _, touched := o.lookup(bucket, bk); !touched {
+				break // stored and untouched by the layers (touched keys are the layers' to answer)
 			}
 		}
 	}
@@ -533,23 +694,4 @@ func (o *overlay) Last(bucket string) ([]byte, []byte, error) {
 		return []byte(mk), mv, nil
 	}
 	return bk, bv, nil
-}
-
-// apply writes the buffer into the shared transaction.
-func (o *overlay) apply() error {
-	k := kvTx{o.tx}
-	for name, b := range o.buckets {
-		for key, e := range b.m {
-			var err error
-			if e.del {
-				err = k.Delete(name, []byte(key))
-			} else {
-				err = k.Put(name, []byte(key), e.v)
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
