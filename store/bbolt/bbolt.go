@@ -1,5 +1,6 @@
 // Package bbolt is trustsign's embedded store backend: one bbolt file, fsync on every commit, one bucket per
-// record kind or index (the layout is in package store). It implements store.Backend, and DB embeds *store.DB so
+// record kind or index (the layout is in package store). Writes go through group commit (groupcommit.go): one
+// writer runs many callers' transactions and commits them together, answering each after the shared fsync. It implements store.Backend, and DB embeds *store.DB so
 // that everything the typed store offers (profiles, codes, sessions, signing requests, maintenance windows, the
 // audit log) is available on the value Open returns.
 //
