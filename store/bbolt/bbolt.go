@@ -172,8 +172,11 @@ func (b backend) Batch(ctx context.Context, fn func(store.KVTx) error) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if wrote, err := b.readOnly(fn); !wrote {
-			return err
+		// (not after UpdateAhead: its writes may not be committed yet, and only the writer reads them)
+		if store.AheadOf(ctx) == 0 {
+			if wrote, err := b.readOnly(fn); !wrote {
+				return err
+			}
 		}
 		return b.db.writer.update(ctx, fn)
 	}

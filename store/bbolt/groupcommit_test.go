@@ -296,3 +296,26 @@ func TestGroupCommitPipelineSerializable(t *testing.T) {
 	st := db.GroupCommitStats()
 	t.Logf("%d transactions in %d groups, %d commits", st.Calls, st.Groups, st.Commits)
 }
+
+// A Batch made after UpdateAhead reads the write it came after, even when it only reads (the snapshot attempt
+// would not see a write still being committed).
+func TestBatchAfterUpdateAheadReadsIt(t *testing.T) {
+	db := openGroup(t, Options{})
+	ctx := context.Background()
+	for i := range 50 {
+		key := fmt.Appendf(nil, "k%d", i)
+		after, wait, err := db.UpdateAhead(ctx, func(tx *store.Tx) error { return tx.KV().Put("ah", key, []byte("v")) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Batch(after, func(tx *store.Tx) error {
+			_, err := tx.KV().Get("ah", key)
+			return err
+		}); err != nil {
+			t.Fatalf("read after UpdateAhead: %v", err)
+		}
+		if err := wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
