@@ -485,11 +485,11 @@ func (l *layer) set(bucket, key string, e oentry) {
 	l.n++
 }
 
-func (l *layer) entry(bucket string, key []byte) (oentry, bool) {
+func (l *layer) entry(bucket, key string) (oentry, bool) {
 	if l.n == 0 {
 		return oentry{}, false
 	}
-	e, ok := l.buckets[bucket][string(key)]
+	e, ok := l.buckets[bucket][key]
 	return e, ok
 }
 
@@ -533,7 +533,7 @@ type overlay struct {
 func (o *overlay) reset() { o.own.clear() }
 
 // lookup finds key in the layers, newest first.
-func (o *overlay) lookup(bucket string, key []byte) (oentry, bool) {
+func (o *overlay) lookup(bucket, key string) (oentry, bool) {
 	if e, ok := o.own.entry(bucket, key); ok {
 		return e, true
 	}
@@ -546,7 +546,7 @@ func (o *overlay) lookup(bucket string, key []byte) (oentry, bool) {
 }
 
 func (o *overlay) Get(bucket string, key []byte) ([]byte, error) {
-	if e, ok := o.lookup(bucket, key); ok {
+	if e, ok := o.lookup(bucket, string(key)); ok {
 		if e.del {
 			return nil, store.ErrNotFound
 		}
@@ -668,21 +668,25 @@ func (o *overlay) Last(bucket string) ([]byte, []byte, error) {
 	if !o.touched(bucket) {
 		return kvTx{o.tx}.Last(bucket)
 	}
-	mine := o.merged(bucket, nil, nil)
+	// the greatest key the layers hold live (each key as its newest layer has it)
 	var mk string
 	var mv []byte
 	found := false
-	for i := len(mine) - 1; i >= 0; i-- {
-		if !mine[i].e.del {
-			mk, mv, found = mine[i].k, mine[i].e.v, true
-			break
+	for _, l := range append([]*layer{&o.own}, o.below...) {
+		for k := range l.buckets[bucket] {
+			if found && k <= mk {
+				continue
+			}
+			if e, _ := o.lookup(bucket, k); !e.del {
+				mk, mv, found = k, e.v, true
+			}
 		}
 	}
 	var bk, bv []byte
 	if b := o.tx.Bucket([]byte(bucket)); b != nil {
 		c := b.Cursor()
 		for bk, bv = c.Last(); bk != nil; bk, bv = c.Prev() {
-			if _, touched := o.lookup(bucket, bk); !touched {
+			if _, touched := o.lookup(bucket, string(bk)); !touched {
 				break // stored and untouched by the layers (touched keys are the layers' to answer)
 			}
 		}
