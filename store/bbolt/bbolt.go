@@ -29,8 +29,8 @@ type Options struct {
 	LockTimeout time.Duration
 	// WritePath is how Update and Batch reach the disk (default WriteGroupCommit).
 	WritePath WritePath
-	// MaxBatchSize bounds the transaction functions of one commit (default 500); MaxBatchDelay is how long
-	// bbolt's Batch waits for more calls (WriteBoltBatch only; default 2 ms).
+	// MaxBatchDelay and MaxBatchSize tune bbolt's Batch (WriteBoltBatch only; defaults: 2 ms, 500 calls). Group
+	// commit has neither: a group is what was run while the commit before it was on the disk.
 	MaxBatchDelay time.Duration
 	MaxBatchSize  int
 	// NoBatch is WriteSolo (kept for the callers that set it).
@@ -130,7 +130,7 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	if opts.WritePath == WriteGroupCommit && !opts.ReadOnly {
-		db.writer = newGroupWriter(b, opts.MaxBatchSize)
+		db.writer = newGroupWriter(b)
 	}
 	return db, nil
 }

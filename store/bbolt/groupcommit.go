@@ -17,45 +17,47 @@ import (
 	"github.com/trustsign/trustsign/store"
 )
 
-// Group commit. Every Update and Batch (WriteGroupCommit, the default) is queued to one writer. The writer takes
-// everything queued, runs the transaction functions one after another, commits their writes in ONE bbolt
-// transaction (bbolt's two fdatasyncs) and only then answers every caller. While a commit is on the disk, new
-// callers queue up and become the next group, so the number of commits per second is bounded by the disk and not by
-// the callers: a group costs one commit however many functions it carries. There is no timer: a caller alone is
-// committed at once.
+// Group commit. Every Update and Batch (WriteGroupCommit, the default) goes through one writer, two goroutines:
 //
-// The writer is two goroutines, so that running a group's functions overlaps the commit of the group before it:
-// the executor runs group n's functions while the committer writes group n-1 to the disk. Group n's functions read
-// through layers: their own writes, the writes of the functions before them in group n, group n-1's writes (being
-// committed), and below them a bbolt read transaction opened after group n-2 was committed. Groups commit in the
-// order they ran; a group whose commit fails takes the next group down with it (that one read its writes), and the
-// executor runs the group after on the committed state alone.
+//   - the executor runs each queued transaction function as soon as it can, one after another, into the open
+//     group: the function writes into its own buffer, which joins the group's writes when it returns nil;
+//   - the committer, whenever it is free, closes the open group and writes it to the disk in ONE bbolt
+//     transaction (bbolt's two fdatasyncs), and only then answers the group's callers.
 //
-// Each function is isolated. It writes into its own buffer, reading its own writes first; when it returns nil its
-// buffer joins the group's writes, when it returns an error (or panics) the buffer is dropped, so only its own
-// changes are rolled back and neither the group nor the other functions run again (bbolt's DB.Batch rolls the whole
-// batch back and re-runs the others). The functions run in queue order, each seeing exactly the writes of those
-// before it: the groups are serializable. A commit that fails fails every function whose writes it carried. A
-// group in which no function wrote anything is not committed (no fsync).
+// While the committer has a group on the disk, the executor fills the next one, so a commit costs the same however
+// many transactions it carries, the number of commits per second is bounded by the disk and not by the callers,
+// and a caller waits for the rest of the commit under way and its own (a caller alone: its own commit). There is no
+// timer.
+//
+// A function reads through layers: its own writes, the writes of the functions before it in the open group, the
+// writes of the group being committed, and below them a bbolt read transaction (opened for the function, after
+// every earlier group was committed). The functions run in queue order, each seeing exactly the writes of those
+// before it: the groups are serializable. Each function is isolated: one that returns an error (or panics) has its
+// own writes dropped and is answered at once; neither the group nor the other functions run again (bbolt's
+// DB.Batch rolls the whole batch back and re-runs the others). Groups commit in order; a commit that fails fails
+// every function it carried, and the group after it (which read its writes). A group in which no function wrote
+// anything is not committed (no fsync).
 
-// groupWriter is the writer: the executor and committer goroutines and the queue.
+// groupWriter is the writer: the queue, the executor and the committer.
 type groupWriter struct {
-	bolt     *bolt.DB
-	maxGroup int
+	bolt *bolt.DB
 
-	mu      sync.Mutex
-	queue   []*writeCall
-	closed  bool
-	wake    chan struct{} // one pending wake-up
-	commits chan *group   // executed groups, to the committer
-	stopped chan struct{} // closed when both goroutines have ended
-	// committerDone is closed when the committer has ended
-	committerDone chan struct{}
-	// prev and prevPrev are the last two groups handed to the committer (the executor's alone)
-	prev, prevPrev *group
+	mu     sync.Mutex // guards queue and closed
+	queue  []*writeCall
+	closed bool
+	wake   chan struct{} // one pending wake-up of the executor
 
-	// groups is the number of groups begun; failed the number of the last one whose commit failed (0: none).
-	// A call made after UpdateAhead (its context says after which group, see store.DB.UpdateAhead) is failed
+	// gmu guards cur and last; the executor holds it while it runs a function, the committer to close a group
+	gmu  sync.Mutex
+	cur  *group // the open group (nil: none yet)
+	last *group // the group closed last (being committed, or done)
+	// ready tells the committer that the open group has calls (one pending signal)
+	ready    chan struct{}
+	execDone chan struct{} // closed when the executor has ended
+	stopped  chan struct{} // closed when both have ended
+
+	// groups is the number of groups opened; failed the number of the last one whose commit failed or will (0:
+	// none). A call made after UpdateAhead (its context says after which group, see store.DB.UpdateAhead) is failed
 	// without running when that group or a later one failed: it must not commit when the write before it was lost.
 	groups atomic.Uint64
 	failed atomic.Uint64
@@ -65,8 +67,8 @@ type groupWriter struct {
 
 // GroupCommitStats counts the writer's work since Open.
 type GroupCommitStats struct {
-	// Calls is the number of transaction functions run, Groups the number of groups, Commits the commits made
-	// (groups with writes), Rollbacks the groups that wrote nothing.
+	// Calls is the number of transaction functions run, Groups the number of groups closed, Commits the commits
+	// made (groups with writes), Rollbacks the groups that wrote nothing or failed.
 	Calls, Groups, Commits, Rollbacks uint64
 	// MaxGroup is the largest group.
 	MaxGroup int
@@ -93,51 +95,50 @@ type writeCall struct {
 	// after is the group whose commit this call depends on (0: none); group is the group it ran in.
 	after, group uint64
 	panicked     any
-	// ranSent and answered: the writer answered ran, done (only the goroutine holding the call touches them)
-	ranSent, answered bool
+	// ranSent: the writer answered ran (only the goroutine holding the call touches it)
+	ranSent bool
 }
 
-// group is one executed group on its way to the disk.
+// group is one group of calls: open while the executor adds to it, then closed and committed.
 type group struct {
 	num     uint64
 	writes  layer        // the writes of its functions that returned nil, merged in order
 	carried []*writeCall // those functions' calls
-	// base is the group whose writes this one read (being committed when this one ran), nil when none; its commit
-	// failing fails this one.
-	base *group
+	// base is the group that was being committed when this one opened (its writes are read through), nil when
+	// none; its commit failing fails this one (doomed, decided when this one is closed).
+	base   *group
+	doomed bool
 	// committed is closed when the committer is done with the group; err is then the commit's result.
 	committed chan struct{}
 	err       error
 }
 
-func newGroupWriter(b *bolt.DB, maxGroup int) *groupWriter {
-	w := &groupWriter{bolt: b, maxGroup: maxGroup, wake: make(chan struct{}, 1), commits: make(chan *group, 1),
-		stopped: make(chan struct{}), committerDone: make(chan struct{})}
-	go func() { w.commit(); close(w.committerDone) }()
+func newGroupWriter(b *bolt.DB) *groupWriter {
+	w := &groupWriter{bolt: b, wake: make(chan struct{}, 1), ready: make(chan struct{}, 1),
+		execDone: make(chan struct{}), stopped: make(chan struct{})}
+	go func() { w.commit(); close(w.stopped) }()
 	go w.executor()
 	return w
 }
 
-// executor runs the executor until the writer closes, then lets the committer finish.
+// executor runs the executor until the writer closes.
 func (w *groupWriter) executor() {
 	normal := false
 	defer func() {
 		if !normal {
-			// a function ended this goroutine with runtime.Goexit (t.FailNow in a test): execute failed its
-			// group; the queue goes on in a new executor
+			// a function ended this goroutine with runtime.Goexit (t.FailNow in a test): its call was failed;
+			// the queue goes on in a new executor
 			go w.executor()
 			return
 		}
-		close(w.commits)
-		<-w.committerDone
-		close(w.stopped)
+		close(w.execDone)
 	}()
 	w.run()
 	normal = true
 }
 
-// errGoexit is the result of the functions of a group in which one called runtime.Goexit.
-var errGoexit = errors.New("store/bbolt: a transaction function of the group called runtime.Goexit")
+// errGoexit is the result of a function that called runtime.Goexit.
+var errGoexit = errors.New("store/bbolt: a transaction function called runtime.Goexit")
 
 // errPanicked is the result of a function that panicked; the caller panics again with the value.
 var errPanicked = errors.New("store/bbolt: transaction function panicked")
@@ -184,7 +185,7 @@ func (w *groupWriter) update(ctx context.Context, fn func(store.KVTx) error) err
 	}
 }
 
-// updateAhead runs fn in the next group and returns fn's own result and the group's number as soon as fn has
+// updateAhead runs fn in the open group and returns fn's own result and the group's number as soon as fn has
 // run; wait returns the final result once the group's commit returned.
 func (w *groupWriter) updateAhead(ctx context.Context, fn func(store.KVTx) error) (uint64, func() error, error) {
 	if err := ctx.Err(); err != nil {
@@ -237,59 +238,149 @@ func (w *groupWriter) close() {
 	<-w.stopped
 }
 
-// run is the executor's loop: it takes the queue a group at a time and runs its functions.
+// run is the executor's loop: it takes the queue's calls one by one and runs each into the open group.
 func (w *groupWriter) run() {
 	for {
 		<-w.wake
 		for {
 			w.mu.Lock()
-			n := min(len(w.queue), w.maxGroup)
-			calls := w.queue[:n:n]
-			w.queue = w.queue[n:]
 			if len(w.queue) == 0 {
+				closed := w.closed
 				w.queue = nil
-			}
-			closed := w.closed && n == 0
-			w.mu.Unlock()
-			if closed {
-				return
-			}
-			if n == 0 {
+				w.mu.Unlock()
+				if closed {
+					return
+				}
 				break
 			}
-			g := w.execute(calls, w.base())
-			if g == nil {
-				continue
-			}
-			w.prevPrev, w.prev = w.prev, g
-			w.commits <- g
+			c := w.queue[0]
+			w.queue[0] = nil
+			w.queue = w.queue[1:]
+			w.mu.Unlock()
+			if c.state.CompareAndSwap(callQueued, callTaken) {
+				w.execute(c)
+			} // else its caller gave up before it ran: it never runs
 		}
 	}
 }
 
-// base is what the next group reads over the committed state: the last group handed to the committer while it is
-// being committed, nil when it is committed already (the read transaction then sees it) or will fail (its own base
-// failed: nothing of it will be there). The group before it must be committed first, so that the read transaction
-// opened next includes it.
-func (w *groupWriter) base() *group {
-	if pp := w.prevPrev; pp != nil {
-		<-pp.committed
-		pp.base = nil // the committer is done with it; do not keep a chain of groups alive
+// execute runs one call into the open group (opening one if needed) and tells the committer.
+func (w *groupWriter) execute(c *writeCall) {
+	began := time.Now()
+	w.gmu.Lock()
+	var rtx *bolt.Tx
+	finished := false
+	defer func() {
+		if rtx != nil {
+			rtx.Rollback() //nolint:errcheck // read-only
+		}
+		if !finished { // runtime.Goexit in the function: its own writes are dropped
+			c.answer(errGoexit)
+		}
+		w.gmu.Unlock()
+	}()
+	g := w.open()
+	if c.after != 0 && w.failed.Load() >= c.after {
+		finished = true
+		c.answer(fmt.Errorf("%w: the write this transaction came after was not committed", store.ErrUnavailable))
+		return
 	}
-	p := w.prev
-	if p == nil {
-		return nil
+	var err error
+	if rtx, err = w.bolt.Begin(false); err != nil {
+		rtx = nil
+		finished = true
+		c.answer(mapErr(err))
+		return
 	}
-	if p.base != nil && p.base.err != nil {
-		// p read writes that were lost: it will fail, and so must any call made after it (UpdateAhead)
-		w.setFailed(p.num)
-		return nil
+	ov := overlay{tx: rtx, below: []*layer{&g.writes}}
+	if g.base != nil {
+		ov.below = append(ov.below, &g.base.writes)
+	}
+	c.group = g.num
+	err = c.call(&ov)
+	finished = true
+	w.count(time.Since(began))
+	if err != nil {
+		c.answer(err) // only this call's writes are dropped
+		return
+	}
+	g.writes.merge(&ov.own)
+	g.carried = append(g.carried, c)
+	if c.ran != nil {
+		c.ran <- nil
+		c.ranSent = true
 	}
 	select {
-	case <-p.committed:
-		return nil
+	case w.ready <- struct{}{}:
 	default:
-		return p
+	}
+}
+
+// open returns the open group, opening one if there is none. Its base is the last closed group while that one is
+// being committed (unless it is doomed: then nothing of it will be there). The caller holds gmu.
+func (w *groupWriter) open() *group {
+	if w.cur != nil {
+		return w.cur
+	}
+	g := &group{num: w.groups.Add(1), committed: make(chan struct{})}
+	if l := w.last; l != nil && !l.doomed {
+		select {
+		case <-l.committed: // committed (the read transactions see it) or failed (nothing of it is there)
+		default:
+			g.base = l
+		}
+	}
+	w.cur = g
+	return g
+}
+
+// commit is the committer: whenever the open group has calls it closes it, writes it to the disk and answers its
+// callers; it ends when the executor has ended and nothing is left.
+func (w *groupWriter) commit() {
+	for {
+		select {
+		case <-w.ready:
+		case <-w.execDone:
+		}
+		w.gmu.Lock()
+		g := w.cur
+		w.cur = nil
+		if g != nil {
+			if g.base != nil && g.base.err != nil {
+				// it read writes that were lost: it fails, and so must any call made after it (UpdateAhead)
+				g.doomed = true
+				w.setFailed(g.num)
+			}
+			g.base = nil // done with it (its commit ended before this one was closed): no chain of groups
+			w.last = g
+		}
+		w.gmu.Unlock()
+		if g == nil {
+			select {
+			case <-w.execDone:
+				return
+			default:
+				continue
+			}
+		}
+		began := time.Now()
+		var err error
+		wrote := !g.writes.empty()
+		switch {
+		case g.doomed:
+			err = fmt.Errorf("%w: the commit before this transaction's failed", store.ErrUnavailable)
+		case wrote:
+			err = w.commitWrites(&g.writes)
+		}
+		if err != nil {
+			w.setFailed(g.num)
+		}
+		g.err = err
+		w.countCommit(len(g.carried), wrote && err == nil, time.Since(began))
+		close(g.committed)
+		for _, c := range g.carried {
+			c.done <- err
+		}
 	}
 }
 
@@ -299,101 +390,6 @@ func (w *groupWriter) setFailed(num uint64) {
 		f := w.failed.Load()
 		if f >= num || w.failed.CompareAndSwap(f, num) {
 			return
-		}
-	}
-}
-
-// execute runs one group's functions over base (a group being committed, or nil) and the committed state, and
-// returns it for the committer (nil when none of its calls was taken).
-func (w *groupWriter) execute(calls []*writeCall, base *group) *group {
-	var taken []*writeCall
-	for _, c := range calls {
-		if c.state.CompareAndSwap(callQueued, callTaken) {
-			taken = append(taken, c)
-		} // else its caller gave up before it ran: it never runs
-	}
-	if len(taken) == 0 {
-		return nil
-	}
-	g := &group{num: w.groups.Add(1), base: base, committed: make(chan struct{})}
-	began := time.Now()
-	rtx, err := w.bolt.Begin(false)
-	if err != nil {
-		err = mapErr(err)
-		for _, c := range taken {
-			c.answer(err)
-		}
-		close(g.committed)
-		g.err = err
-		return g
-	}
-	finished := false
-	defer func() {
-		rtx.Rollback() //nolint:errcheck // read-only
-		if !finished {
-			// runtime.Goexit in a function (t.FailNow in a test) ends this goroutine: nothing of the group
-			// commits, and the writer goes on in a new executor
-			for _, c := range taken {
-				if !c.answered {
-					c.answer(errGoexit)
-				}
-			}
-			g.err = errGoexit
-			close(g.committed)
-		}
-	}()
-	var below []*layer
-	if base != nil {
-		below = []*layer{&base.writes}
-	}
-	ov := overlay{tx: rtx, below: append([]*layer{&g.writes}, below...)}
-	for _, c := range taken {
-		if c.after != 0 && w.failed.Load() >= c.after {
-			c.answer(fmt.Errorf("%w: the write this transaction came after was not committed", store.ErrUnavailable))
-			continue
-		}
-		c.group = g.num
-		ov.reset()
-		if err := c.call(&ov); err != nil {
-			c.answer(err) // only this call's writes are dropped
-			continue
-		}
-		g.writes.merge(&ov.own)
-		if c.ran != nil {
-			c.ran <- nil
-			c.ranSent = true
-		}
-		g.carried = append(g.carried, c)
-	}
-	finished = true
-	w.count(len(taken), time.Since(began))
-	return g
-}
-
-// commit is the committer: it writes the executed groups to the disk, in order, and answers their callers.
-func (w *groupWriter) commit() {
-	for g := range w.commits {
-		if g.err != nil { // never ran (the executor answered its calls)
-			continue
-		}
-		began := time.Now()
-		var err error
-		wrote := !g.writes.empty()
-		switch {
-		case g.base != nil && g.base.err != nil:
-			err = fmt.Errorf("%w: the commit before this transaction's failed: %w", store.ErrUnavailable, g.base.err)
-		case wrote:
-			err = w.commitWrites(&g.writes)
-		}
-		if err != nil {
-			w.setFailed(g.num)
-		}
-		g.err = err
-		w.countCommit(wrote && err == nil, time.Since(began))
-		close(g.committed)
-		for _, c := range g.carried {
-			c.answered = true
-			c.done <- err
 		}
 	}
 }
@@ -411,18 +407,18 @@ func (w *groupWriter) commitWrites(l *layer) error {
 	return mapErr(tx.Commit())
 }
 
-func (w *groupWriter) count(calls int, run time.Duration) {
+func (w *groupWriter) count(run time.Duration) {
 	w.statMu.Lock()
 	defer w.statMu.Unlock()
 	w.stats.RunTime += run
-	w.stats.Calls += uint64(calls)
-	w.stats.Groups++
-	w.stats.MaxGroup = max(w.stats.MaxGroup, calls)
+	w.stats.Calls++
 }
 
-func (w *groupWriter) countCommit(committed bool, d time.Duration) {
+func (w *groupWriter) countCommit(calls int, committed bool, d time.Duration) {
 	w.statMu.Lock()
 	defer w.statMu.Unlock()
+	w.stats.Groups++
+	w.stats.MaxGroup = max(w.stats.MaxGroup, calls)
 	w.stats.CommitTime += d
 	if committed {
 		w.stats.Commits++
@@ -431,14 +427,13 @@ func (w *groupWriter) countCommit(committed bool, d time.Duration) {
 	}
 }
 
-// answer ends a call that will not be committed (its error, or the group's failure). A call that already got
-// its ran answer only gets done.
+// answer ends a call that will not be committed (its own error). A call that already got its ran answer only
+// gets done.
 func (c *writeCall) answer(err error) {
 	if c.ran != nil && !c.ranSent {
 		c.ran <- err
 		c.ranSent = true
 	}
-	c.answered = true
 	c.done <- err
 }
 
