@@ -1,7 +1,7 @@
 // Package bbolt is trustsign's embedded store backend: one bbolt file, fsync on every commit, one bucket per
 // record kind or index (the layout is in package store). Writes go through group commit (groupcommit.go): one
-// writer runs many callers' transactions and commits them together, answering each after the shared fsync. It implements store.Backend, and DB embeds *store.DB so
-// that everything the typed store offers (profiles, codes, sessions, signing requests, maintenance windows, the
+// writer runs many callers' transactions and commits them together, answering each after the shared fsync. It
+// implements store.Backend, and DB embeds *store.DB so that everything the typed store offers (profiles, codes, sessions, signing requests, maintenance windows, the
 // audit log) is available on the value Open returns.
 //
 // It is not safe for several processes: bbolt locks the file, so a second process (an admin command while the
@@ -49,9 +49,9 @@ type Options struct {
 type WritePath int
 
 const (
-	// WriteGroupCommit queues every Update and Batch to one writer goroutine that runs everything queued in one
-	// bbolt transaction, one commit for the group, and answers each caller after it (groupcommit.go). A failing
-	// function rolls back only its own writes. The default.
+	// WriteGroupCommit queues every Update and Batch to one writer that runs them as they come and commits what
+	// ran while the previous commit was on the disk in one bbolt transaction, answering each caller after that
+	// commit (groupcommit.go). A failing function rolls back only its own writes. The default.
 	WriteGroupCommit WritePath = iota
 	// WriteBoltBatch is the path before group commit: Update is one bbolt transaction and commit per call, Batch
 	// is bbolt's DB.Batch (calls coalesced for up to MaxBatchDelay; a failing call makes the batch run again
