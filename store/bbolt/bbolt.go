@@ -1,8 +1,8 @@
 // Package bbolt is trustsign's embedded store backend: one bbolt file, fsync on every commit, one bucket per
 // record kind or index (the layout is in package store). Writes go through group commit (groupcommit.go): one
 // writer runs many callers' transactions and commits them together, answering each after the shared fsync. It
-// implements store.Backend, and DB embeds *store.DB so that everything the typed store offers (profiles, codes, sessions, signing requests, maintenance windows, the
-// audit log) is available on the value Open returns.
+// implements store.Backend, and DB embeds *store.DB so that everything the typed store offers (profiles, codes,
+// sessions, signing requests, maintenance windows, the audit log) is available on the value Open returns.
 //
 // It is not safe for several processes: bbolt locks the file, so a second process (an admin command while the
 // server runs) gets store.ErrLocked after Options.LockTimeout instead of waiting for ever.
