@@ -188,7 +188,11 @@ func TestUpdateAheadOrdersTheNextWrite(t *testing.T) {
 
 	// its own error comes at once, and nothing of it is written
 	boom := errors.New("boom")
-	if _, _, err := db.UpdateAhead(ctx, func(tx *store.Tx) error { tx.KV().Put("a", []byte("no"), nil); return boom }); !errors.Is(err, boom) { //nolint:errcheck
+	_, _, err = db.UpdateAhead(ctx, func(tx *store.Tx) error {
+		tx.KV().Put("a", []byte("no"), nil) //nolint:errcheck // dropped with the error below
+		return boom
+	})
+	if !errors.Is(err, boom) {
 		t.Fatalf("failing UpdateAhead: %v", err)
 	}
 
@@ -217,7 +221,8 @@ func TestGroupCommitCanceledBeforeRunNeverRuns(t *testing.T) {
 	kv := db.Backend()
 	block, inside := make(chan struct{}), make(chan struct{})
 	go kv.Update(context.Background(), func(tx store.KVTx) error { close(inside); <-block; return nil }) //nolint:errcheck
-	<-inside                                                                                             // the writer is busy: what is queued now waits for the next group
+	// the writer is busy: what is queued now waits until the blocking function returns
+	<-inside
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan struct{}, 1)
 	errc := make(chan error, 1)
