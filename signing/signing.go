@@ -123,6 +123,9 @@ type Store interface {
 	// Update runs fn in one read-write transaction: a request's end, its audit record and the webhook delivery it
 	// owes commit together.
 	Update(ctx context.Context, fn func(*store.Tx) error) error
+	// UpdateAhead is Update returning as soon as fn has run, before its commit (store.DB.UpdateAhead): the
+	// holder's binding to a request rides in the commit of the code that follows it.
+	UpdateAhead(ctx context.Context, fn func(*store.Tx) error) (after context.Context, wait func() error, err error)
 }
 
 // Profiles is what the flow needs from the profile service.
@@ -765,25 +768,48 @@ func (s *Service) RequestCode(ctx context.Context, profileID, id string) (profil
 		return profile.CodeInfo{}, err
 	}
 	now := s.o.Clock.Now()
+	var unbound []store.SigningRequest
 	for _, r := range reqs {
-		if r.ProfileID == profileID {
-			continue
+		if r.ProfileID != profileID {
+			unbound = append(unbound, r)
 		}
-		// bind the request to this holder (compare-and-set keeps a second holder out)
-		// the returned record is the one stored by the same transaction, so it says who holds the request now
-		bound, err := s.st.SetSigningRequestStatus(ctx, r.ID, store.RequestPending, store.RequestPending, func(x *store.SigningRequest) {
-			if x.ProfileID == "" {
-				x.ProfileID, x.Updated = profileID, now
+	}
+	// bind the requests to this holder (compare-and-set keeps a second holder out), in one transaction that need
+	// not be durable before the code is issued, only with it: the code's commit carries it (or comes after it, and
+	// is refused when it was lost), so the code is asked for without waiting for a commit of its own
+	issueCtx, bound := ctx, func() error { return nil }
+	if len(unbound) > 0 {
+		var err error
+		issueCtx, bound, err = s.st.UpdateAhead(ctx, func(tx *store.Tx) error {
+			for _, r := range unbound {
+				// the returned record is the one stored by this transaction, so it says who holds the request now
+				x, err := tx.CompareAndSetStatus(r.ID, store.RequestPending, store.RequestPending, func(x *store.SigningRequest) {
+					if x.ProfileID == "" {
+						x.ProfileID, x.Updated = profileID, now
+					}
+				})
+				if err != nil {
+					return err
+				}
+				if x.ProfileID != profileID {
+					return ErrOtherHolder // another holder's: nothing of the batch is bound
+				}
 			}
+			return nil
 		})
+		if errors.Is(err, ErrOtherHolder) {
+			return profile.CodeInfo{}, ErrOtherHolder
+		}
 		if err != nil {
 			return profile.CodeInfo{}, s.mapTransition(err)
 		}
-		if bound.ProfileID != profileID {
-			return profile.CodeInfo{}, ErrOtherHolder
-		}
 	}
-	return s.profiles.IssueBatchSigningCode(ctx, profileID, bindings(reqs))
+	info, err := s.profiles.IssueBatchSigningCode(issueCtx, profileID, bindings(reqs))
+	if berr := bound(); berr != nil && err == nil {
+		// the code was not committed either (it came after the binding in the same writer); say why
+		return profile.CodeInfo{}, berr
+	}
+	return info, err
 }
 
 func (s *Service) mapTransition(err error) error {

@@ -294,3 +294,66 @@ func TestRulesOfTheFlow(t *testing.T) {
 		}
 	})
 }
+
+// Two holders asking for a code on the same request at once (the binding rides in the code's commit, see
+// RequestCode): exactly one is bound and gets a code, the other is refused and gets none; the code works.
+func TestRequestCodeRaceBindsOneHolder(t *testing.T) {
+	e := newEnv(t)
+	holders := map[string]string{"anna": e.holder(t, "anna", "44051401359"), "piotr": e.holder(t, "piotr", "02270803624")}
+	for round := range 8 {
+		e.clock.Add(2 * time.Second) // one code a second per holder
+		req, err := e.sign.Submit(ctx, "c", signing.Submission{Document: []byte(prescription), FileName: "r.xml"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sentBefore := map[string]string{}
+		for login := range holders {
+			if m, ok := e.sent.Last(login + "@example.test"); ok {
+				sentBefore[login] = m.Code
+			}
+		}
+		errs := map[string]error{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for login, id := range holders {
+			wg.Go(func() {
+				_, err := e.sign.RequestCode(ctx, id, req.ID)
+				mu.Lock()
+				errs[login] = err
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		var winner string
+		for login, err := range errs {
+			switch {
+			case err == nil && winner == "":
+				winner = login
+			case err == nil:
+				t.Fatalf("round %d: both holders got a code for one request", round)
+			case !errors.Is(err, signing.ErrOtherHolder):
+				t.Fatalf("round %d: %s: %v", round, login, err)
+			}
+		}
+		if winner == "" {
+			t.Fatalf("round %d: no holder got a code: %v", round, errs)
+		}
+		for login := range holders {
+			m, _ := e.sent.Last(login + "@example.test")
+			if login != winner && m.Code != sentBefore[login] {
+				t.Fatalf("round %d: the refused holder %s was sent a code", round, login)
+			}
+		}
+		for login, id := range holders {
+			if login == winner {
+				continue
+			}
+			if _, err := e.sign.Preview(ctx, id, req.ID); !errors.Is(err, signing.ErrOtherHolder) {
+				t.Fatalf("round %d: the refused holder sees the request: %v", round, err)
+			}
+		}
+		if _, err := e.sign.Confirm(ctx, holders[winner], req.ID, e.code(t, winner)); err != nil {
+			t.Fatalf("round %d: the bound holder's confirmation: %v", round, err)
+		}
+	}
+}

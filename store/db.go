@@ -106,6 +106,47 @@ func (db *DB) Batch(ctx context.Context, fn func(*Tx) error) error {
 	return err
 }
 
+// UpdateAhead is Update that returns as soon as fn has run, before its writes are durable, on a backend that
+// commits its transactions in order through one writer (AheadBackend: bbolt's group commit); elsewhere it is
+// Update. It is for a write that need not be durable before the caller's next write, only with it: the next write
+// then rides in the same commit or a later one, instead of waiting for this one's commit first.
+//
+// Make the next writes with the returned context after: the backend does not commit a write made with it when
+// fn's commit failed (it fails it with ErrUnavailable), so once such a later write is acknowledged, fn's writes are
+// durable too. wait returns once fn's writes are durable (nil) or lost (the commit's error); call it before
+// answering anyone on the strength of fn's writes alone. fn's own error is returned at once (nothing of fn was
+// written), as is ctx's error when fn has not run.
+func (db *DB) UpdateAhead(ctx context.Context, fn func(*Tx) error) (after context.Context, wait func() error, err error) {
+	ab, ok := db.kv.(AheadBackend)
+	if !ok || db.chainer != nil {
+		if err := db.Update(ctx, fn); err != nil {
+			return ctx, nil, err
+		}
+		return ctx, func() error { return nil }, nil
+	}
+	group, wait, err := ab.UpdateAhead(ctx, func(kv KVTx) error { return fn(db.newTx(kv)) })
+	if err != nil || group == 0 {
+		return ctx, wait, err
+	}
+	return context.WithValue(ctx, aheadKey{}, max(group, AheadOf(ctx))), wait, nil
+}
+
+// AheadBackend is a Backend whose read-write transactions are committed in order by one writer, in numbered
+// groups. UpdateAhead runs fn like Update but returns fn's result as soon as fn has run, with the number of the
+// group it ran in; wait returns after the group's commit. A transaction whose context carries a group number
+// (AheadOf) must fail, without running, when that group's commit or a later one failed.
+type AheadBackend interface {
+	UpdateAhead(ctx context.Context, fn func(KVTx) error) (group uint64, wait func() error, err error)
+}
+
+type aheadKey struct{}
+
+// AheadOf is the number of the group whose commit a write made with ctx depends on (0: none); see UpdateAhead.
+func AheadOf(ctx context.Context) uint64 {
+	g, _ := ctx.Value(aheadKey{}).(uint64)
+	return g
+}
+
 // Tx is a typed transaction. Methods that write fail on a read-only transaction.
 type Tx struct {
 	kv       KVTx

@@ -78,8 +78,9 @@ func invalid(format string, a ...any) error {
 type Backend interface {
 	View(ctx context.Context, fn func(KVTx) error) error
 	Update(ctx context.Context, fn func(KVTx) error) error
-	// Batch is Update that may be coalesced with concurrent calls into one commit (bbolt's DB.Batch). Backends
-	// without batching run it as Update.
+	// Batch is Update that may be coalesced with concurrent calls into one commit (bbolt's group commit, which
+	// also answers a Batch that writes nothing from a snapshot, without a commit). Backends without batching run
+	// it as Update.
 	Batch(ctx context.Context, fn func(KVTx) error) error
 	Close() error
 }

@@ -1,7 +1,8 @@
 // Package bbolt is trustsign's embedded store backend: one bbolt file, fsync on every commit, one bucket per
-// record kind or index (the layout is in package store). It implements store.Backend, and DB embeds *store.DB so
-// that everything the typed store offers (profiles, codes, sessions, signing requests, maintenance windows, the
-// audit log) is available on the value Open returns.
+// record kind or index (the layout is in package store). Writes go through group commit (groupcommit.go): one
+// writer runs many callers' transactions and commits them together, answering each after the shared fsync. It
+// implements store.Backend, and DB embeds *store.DB so that everything the typed store offers (profiles, codes,
+// sessions, signing requests, maintenance windows, the audit log) is available on the value Open returns.
 //
 // It is not safe for several processes: bbolt locks the file, so a second process (an admin command while the
 // server runs) gets store.ErrLocked after Options.LockTimeout instead of waiting for ever.
@@ -26,10 +27,13 @@ import (
 type Options struct {
 	// LockTimeout is how long Open waits for another process to release the file (default 1 s).
 	LockTimeout time.Duration
-	// MaxBatchDelay and MaxBatchSize tune Batch coalescing (defaults: 2 ms, 500 calls).
+	// WritePath is how Update and Batch reach the disk (default WriteGroupCommit).
+	WritePath WritePath
+	// MaxBatchDelay and MaxBatchSize tune bbolt's Batch (WriteBoltBatch only; defaults: 2 ms, 500 calls). Group
+	// commit has neither: a group is what was run while the commit before it was on the disk.
 	MaxBatchDelay time.Duration
 	MaxBatchSize  int
-	// NoBatch makes Batch behave as Update (one commit per call), for measurements.
+	// NoBatch is WriteSolo (kept for the callers that set it).
 	NoBatch bool
 	// ReadOnly opens the file for reading only (audit export and verify); writes fail.
 	ReadOnly bool
@@ -40,12 +44,30 @@ type Options struct {
 	ChainKeyFile string
 }
 
+// WritePath is how read-write transactions are committed. Every path commits with fsync (bbolt's two fdatasyncs)
+// before the call returns; they differ in how many callers share a commit.
+type WritePath int
+
+const (
+	// WriteGroupCommit queues every Update and Batch to one writer that runs them as they come and commits what
+	// ran while the previous commit was on the disk in one bbolt transaction, answering each caller after that
+	// commit (groupcommit.go). A failing function rolls back only its own writes. The default.
+	WriteGroupCommit WritePath = iota
+	// WriteBoltBatch is the path before group commit: Update is one bbolt transaction and commit per call, Batch
+	// is bbolt's DB.Batch (calls coalesced for up to MaxBatchDelay; a failing call makes the batch run again
+	// without it). For measurements.
+	WriteBoltBatch
+	// WriteSolo is one bbolt transaction and commit per call, Batch included. For measurements.
+	WriteSolo
+)
+
 // DB is an open bbolt store. Its embedded *store.DB gives the typed API.
 type DB struct {
 	*store.DB
 	bolt   *bolt.DB
 	opts   Options
 	schema int
+	writer *groupWriter // nil unless WriteGroupCommit on a writable store
 }
 
 // FileName is the store file's name inside a data directory.
@@ -79,6 +101,9 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.FileMode == 0 {
 		opts.FileMode = 0o600
 	}
+	if opts.NoBatch {
+		opts.WritePath = WriteSolo
+	}
 	if !opts.ReadOnly {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, err
@@ -104,6 +129,9 @@ func Open(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, err
 	}
+	if opts.WritePath == WriteGroupCommit && !opts.ReadOnly {
+		db.writer = newGroupWriter(b)
+	}
 	return db, nil
 }
 
@@ -125,14 +153,34 @@ func (b backend) View(ctx context.Context, fn func(store.KVTx) error) error {
 }
 
 func (b backend) Update(ctx context.Context, fn func(store.KVTx) error) error {
+	if b.db.writer != nil {
+		return b.db.writer.update(ctx, fn)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	return mapErr(b.db.bolt.Update(func(t *bolt.Tx) error { return fn(kvTx{t}) }))
 }
 
+// Batch, with group commit, first runs fn on a read-only snapshot of the last commit: when fn writes nothing (a
+// right code checked without spending it, a window not yet due...) its answer stands, without a place in the
+// writer's queue and without waiting for a commit: a read-only transaction on a committed state is serializable
+// (the writer commits one group at a time), and what it read was committed. At fn's first write the snapshot run
+// is abandoned and fn runs again as Update. (WriteBoltBatch uses bbolt's DB.Batch.)
 func (b backend) Batch(ctx context.Context, fn func(store.KVTx) error) error {
-	if b.db.opts.NoBatch {
+	if b.db.writer != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// (not after UpdateAhead: its writes may not be committed yet, and only the writer reads them)
+		if store.AheadOf(ctx) == 0 {
+			if wrote, err := b.readOnly(fn); !wrote {
+				return err
+			}
+		}
+		return b.db.writer.update(ctx, fn)
+	}
+	if b.db.opts.WritePath == WriteSolo {
 		return b.Update(ctx, fn)
 	}
 	if err := ctx.Err(); err != nil {
@@ -141,7 +189,34 @@ func (b backend) Batch(ctx context.Context, fn func(store.KVTx) error) error {
 	return mapErr(b.db.bolt.Batch(func(t *bolt.Tx) error { return fn(kvTx{t}) }))
 }
 
-func (b backend) Close() error { return b.db.bolt.Close() }
+// UpdateAhead implements store.AheadBackend: with group commit it returns as soon as fn has run in its group,
+// before the group's commit; otherwise it is Update.
+func (b backend) UpdateAhead(ctx context.Context, fn func(store.KVTx) error) (uint64, func() error, error) {
+	if b.db.writer != nil {
+		return b.db.writer.updateAhead(ctx, fn)
+	}
+	if err := b.Update(ctx, fn); err != nil {
+		return 0, nil, err
+	}
+	return 0, func() error { return nil }, nil
+}
+
+func (b backend) Close() error {
+	if b.db.writer != nil {
+		b.db.writer.close()
+	}
+	return b.db.bolt.Close()
+}
+
+// GroupCommitStats returns the group-commit writer's counts (zero without group commit).
+func (db *DB) GroupCommitStats() GroupCommitStats {
+	if db.writer == nil {
+		return GroupCommitStats{}
+	}
+	db.writer.statMu.Lock()
+	defer db.writer.statMu.Unlock()
+	return db.writer.stats
+}
 
 func mapErr(err error) error {
 	switch {
@@ -153,6 +228,36 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: read-only transaction", store.ErrInvalid)
 	}
 	return err
+}
+
+// readProbe is the KVTx of Batch's read-only attempt: its first write ends the attempt (a probeAbort panic that
+// Batch recovers), so fn never runs on past a write it cannot make.
+type readProbe struct {
+	kvTx
+	wrote bool
+}
+
+type probeAbort struct{}
+
+func (p *readProbe) Put(string, []byte, []byte) error { p.wrote = true; panic(probeAbort{}) }
+func (p *readProbe) Delete(string, []byte) error      { p.wrote = true; panic(probeAbort{}) }
+
+// readOnly runs fn on a read-only snapshot; wrote tells that fn tried to write (its run was abandoned).
+func (b backend) readOnly(fn func(store.KVTx) error) (wrote bool, err error) {
+	p := readProbe{}
+	defer func() {
+		if p.wrote {
+			if r := recover(); r != nil && r != (probeAbort{}) {
+				panic(r)
+			}
+			wrote, err = true, nil
+		}
+	}()
+	err = b.db.bolt.View(func(t *bolt.Tx) error {
+		p.kvTx = kvTx{t}
+		return fn(&p)
+	})
+	return p.wrote, mapErr(err)
 }
 
 type kvTx struct{ t *bolt.Tx }

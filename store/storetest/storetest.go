@@ -1,5 +1,5 @@
 // Package storetest is the conformance suite every store backend must pass: key-value semantics (ordering,
-// atomicity, isolation, batching, durability across reopen) and, through the typed layer, the behaviour the
+// atomicity, isolation, batching and group commit, durability across reopen) and, through the typed layer, the behaviour the
 // consumers rely on (unique indexes, compare-and-set, expiry listings, scoped reads, the audit chain).
 //
 // Run it from a backend's tests:
@@ -45,6 +45,8 @@ func Run(t *testing.T, s Suite) {
 		{"KV/BatchAtomicAndIsolated", testKVBatch},
 		{"KV/DurableAcrossReopen", testKVDurable},
 		{"KV/CanceledContext", testKVCanceled},
+		{"KV/OwnWritesInTransaction", testKVOwnWrites},
+		{"KV/ConcurrentWritersOneFails", testKVConcurrentWritersOneFails},
 		{"Profiles/UniqueIndexes", testProfileIndexes},
 		{"Profiles/UpdateAndTimeIndexes", testProfileUpdate},
 		{"Profiles/DeleteFreesIndexes", testProfileDelete},

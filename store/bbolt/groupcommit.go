@@ -1,0 +1,696 @@
+package bbolt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/trustsign/trustsign/store"
+)
+
+// Group commit. Every Update and Batch (WriteGroupCommit, the default) goes through one writer, two goroutines:
+//
+//   - the executor runs each queued transaction function as soon as it can, one after another, into the open
+//     group: the function writes into its own buffer, which joins the group's writes when it returns nil;
+//   - the committer, whenever it is free, closes the open group and writes it to the disk in ONE bbolt
+//     transaction (bbolt's two fdatasyncs), and only then answers the group's callers.
+//
+// While the committer has a group on the disk, the executor fills the next one, so a commit costs the same however
+// many transactions it carries, the number of commits per second is bounded by the disk and not by the callers,
+// and a caller waits for the rest of the commit under way and its own (a caller alone: its own commit). There is no
+// timer.
+//
+// A function reads through layers: its own writes, the writes of the functions before it in the open group, the
+// writes of the group being committed, and below them a bbolt read transaction (opened for the function, after
+// every earlier group was committed). The functions run in queue order, each seeing exactly the writes of those
+// before it: the groups are serializable. Each function is isolated: one that returns an error (or panics) has its
+// own writes dropped and is answered at once; neither the group nor the other functions run again (bbolt's
+// DB.Batch rolls the whole batch back and re-runs the others). Groups commit in order; a commit that fails fails
+// every function it carried, and the group after it (which read its writes). A group in which no function wrote
+// anything is not committed (no fsync).
+
+// groupWriter is the writer: the queue, the executor and the committer.
+type groupWriter struct {
+	bolt *bolt.DB
+
+	mu     sync.Mutex // guards queue and closed
+	queue  []*writeCall
+	closed bool
+	wake   chan struct{} // one pending wake-up of the executor
+
+	// gmu guards cur and last; the executor holds it while it runs a function, the committer to close a group
+	gmu  sync.Mutex
+	cur  *group // the open group (nil: none yet)
+	last *group // the group closed last (being committed, or done)
+	// ready tells the committer that the open group has calls (one pending signal)
+	ready    chan struct{}
+	execDone chan struct{} // closed when the executor has ended
+	stopped  chan struct{} // closed when both have ended
+
+	// groups is the number of groups opened; failed the number of the last one whose commit failed or will (0:
+	// none). A call made after UpdateAhead (its context says after which group, see store.DB.UpdateAhead) is failed
+	// without running when that group or a later one failed: it must not commit when the write before it was lost.
+	groups atomic.Uint64
+	failed atomic.Uint64
+	stats  GroupCommitStats
+	statMu sync.Mutex
+}
+
+// GroupCommitStats counts the writer's work since Open.
+type GroupCommitStats struct {
+	// Calls is the number of transaction functions run, Groups the number of groups closed, Commits the commits
+	// made (groups with writes), Rollbacks the groups that wrote nothing or failed.
+	Calls, Groups, Commits, Rollbacks uint64
+	// MaxGroup is the largest group.
+	MaxGroup int
+	// RunTime is the time spent running functions, CommitTime the time spent in commits (writing and fsyncing);
+	// they overlap.
+	RunTime, CommitTime time.Duration
+}
+
+// call states
+const (
+	callQueued int32 = iota
+	callTaken
+	callAbandoned
+)
+
+// writeCall is one caller's transaction function waiting in the queue.
+type writeCall struct {
+	fn    func(store.KVTx) error
+	state atomic.Int32
+	// ran receives fn's own result once fn has run (buffered; used by UpdateAhead), done the final result after
+	// the commit (buffered).
+	ran  chan error
+	done chan error
+	// after is the group whose commit this call depends on (0: none); group is the group it ran in.
+	after, group uint64
+	panicked     any
+	// ranSent: the writer answered ran (only the goroutine holding the call touches it)
+	ranSent bool
+}
+
+// group is one group of calls: open while the executor adds to it, then closed and committed.
+type group struct {
+	num     uint64
+	writes  layer        // the writes of its functions that returned nil, merged in order
+	carried []*writeCall // those functions' calls
+	// base is the group that was being committed when this one opened (its writes are read through), nil when
+	// none; its commit failing fails this one (doomed, decided when this one is closed).
+	base   *group
+	doomed bool
+	// committed is closed when the committer is done with the group; err is then the commit's result.
+	committed chan struct{}
+	err       error
+}
+
+func newGroupWriter(b *bolt.DB) *groupWriter {
+	w := &groupWriter{bolt: b, wake: make(chan struct{}, 1), ready: make(chan struct{}, 1),
+		execDone: make(chan struct{}), stopped: make(chan struct{})}
+	go func() { w.commit(); close(w.stopped) }()
+	go w.executor()
+	return w
+}
+
+// executor runs the executor until the writer closes.
+func (w *groupWriter) executor() {
+	normal := false
+	defer func() {
+		if !normal {
+			// a function ended this goroutine with runtime.Goexit (t.FailNow in a test): its call was failed;
+			// the queue goes on in a new executor
+			go w.executor()
+			return
+		}
+		close(w.execDone)
+	}()
+	w.run()
+	normal = true
+}
+
+// errGoexit is the result of a function that called runtime.Goexit.
+var errGoexit = errors.New("store/bbolt: a transaction function called runtime.Goexit")
+
+// errPanicked is the result of a function that panicked; the caller panics again with the value.
+var errPanicked = errors.New("store/bbolt: transaction function panicked")
+
+// enqueue queues fn; it fails with ErrClosed once the writer is closing.
+func (w *groupWriter) enqueue(ctx context.Context, fn func(store.KVTx) error, ahead bool) (*writeCall, error) {
+	c := &writeCall{fn: fn, done: make(chan error, 1), after: store.AheadOf(ctx)}
+	if ahead {
+		c.ran = make(chan error, 1)
+	}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil, fmt.Errorf("%w: the store is closing", store.ErrClosed)
+	}
+	w.queue = append(w.queue, c)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	return c, nil
+}
+
+// update runs fn in the next group and returns once the group's commit returned.
+func (w *groupWriter) update(ctx context.Context, fn func(store.KVTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c, err := w.enqueue(ctx, fn, false)
+	if err != nil {
+		return err
+	}
+	select {
+	case err := <-c.done:
+		return c.result(err)
+	case <-ctx.Done():
+		// a call the writer has not taken yet is withdrawn: it never runs. One it took is waited for, so that the
+		// answer says what happened.
+		if c.state.CompareAndSwap(callQueued, callAbandoned) {
+			return ctx.Err()
+		}
+		return c.result(<-c.done)
+	}
+}
+
+// updateAhead runs fn in the open group and returns fn's own result and the group's number as soon as fn has
+// run; wait returns the final result once the group's commit returned.
+func (w *groupWriter) updateAhead(ctx context.Context, fn func(store.KVTx) error) (uint64, func() error, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
+	}
+	c, err := w.enqueue(ctx, fn, true)
+	if err != nil {
+		return 0, nil, err
+	}
+	var once sync.Once
+	var final error
+	wait := func() error {
+		once.Do(func() { final = <-c.done })
+		return c.result(final)
+	}
+	var ran error
+	select {
+	case ran = <-c.ran:
+	case <-ctx.Done():
+		if c.state.CompareAndSwap(callQueued, callAbandoned) {
+			return 0, nil, ctx.Err()
+		}
+		ran = <-c.ran
+	}
+	if ran != nil {
+		return 0, nil, wait() // the same error, once the writer is done with the call
+	}
+	return c.group, wait, nil
+}
+
+// result re-raises a panic of fn in the caller's goroutine.
+func (c *writeCall) result(err error) error {
+	if err == errPanicked {
+		panic(c.panicked)
+	}
+	return err
+}
+
+// close stops taking calls, lets the writer finish what is queued and waits for it.
+func (w *groupWriter) close() {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+	w.mu.Unlock()
+	<-w.stopped
+}
+
+// run is the executor's loop: it takes the queue's calls one by one and runs each into the open group.
+func (w *groupWriter) run() {
+	for {
+		<-w.wake
+		for {
+			w.mu.Lock()
+			if len(w.queue) == 0 {
+				closed := w.closed
+				w.queue = nil
+				w.mu.Unlock()
+				if closed {
+					return
+				}
+				break
+			}
+			c := w.queue[0]
+			w.queue[0] = nil
+			w.queue = w.queue[1:]
+			w.mu.Unlock()
+			if c.state.CompareAndSwap(callQueued, callTaken) {
+				w.execute(c)
+			} // else its caller gave up before it ran: it never runs
+		}
+	}
+}
+
+// execute runs one call into the open group (opening one if needed) and tells the committer.
+func (w *groupWriter) execute(c *writeCall) {
+	began := time.Now()
+	w.gmu.Lock()
+	var rtx *bolt.Tx
+	finished := false
+	defer func() {
+		if rtx != nil {
+			rtx.Rollback() //nolint:errcheck // read-only
+		}
+		if !finished { // runtime.Goexit in the function: its own writes are dropped
+			c.answer(errGoexit)
+		}
+		w.gmu.Unlock()
+	}()
+	g := w.open()
+	if c.after != 0 && w.failed.Load() >= c.after {
+		finished = true
+		c.answer(fmt.Errorf("%w: the write this transaction came after was not committed", store.ErrUnavailable))
+		return
+	}
+	var err error
+	if rtx, err = w.bolt.Begin(false); err != nil {
+		rtx = nil
+		finished = true
+		c.answer(mapErr(err))
+		return
+	}
+	ov := overlay{tx: rtx, below: []*layer{&g.writes}}
+	if g.base != nil {
+		ov.below = append(ov.below, &g.base.writes)
+	}
+	c.group = g.num
+	err = c.call(&ov)
+	finished = true
+	w.count(time.Since(began))
+	if err != nil {
+		c.answer(err) // only this call's writes are dropped
+		return
+	}
+	g.writes.merge(&ov.own)
+	g.carried = append(g.carried, c)
+	if c.ran != nil {
+		c.ran <- nil
+		c.ranSent = true
+	}
+	select {
+	case w.ready <- struct{}{}:
+	default:
+	}
+}
+
+// open returns the open group, opening one if there is none. Its base is the last closed group while that one is
+// being committed (unless it is doomed: then nothing of it will be there). The caller holds gmu.
+func (w *groupWriter) open() *group {
+	if w.cur != nil {
+		return w.cur
+	}
+	g := &group{num: w.groups.Add(1), committed: make(chan struct{})}
+	if l := w.last; l != nil && !l.doomed {
+		select {
+		case <-l.committed: // committed (the read transactions see it) or failed (nothing of it is there)
+		default:
+			g.base = l
+		}
+	}
+	w.cur = g
+	return g
+}
+
+// commit is the committer: whenever the open group has calls it closes it, writes it to the disk and answers its
+// callers; it ends when the executor has ended and nothing is left.
+func (w *groupWriter) commit() {
+	for {
+		select {
+		case <-w.ready:
+		case <-w.execDone:
+		}
+		w.gmu.Lock()
+		g := w.cur
+		w.cur = nil
+		if g != nil {
+			if g.base != nil && g.base.err != nil {
+				// it read writes that were lost: it fails, and so must any call made after it (UpdateAhead)
+				g.doomed = true
+				w.setFailed(g.num)
+			}
+			g.base = nil // done with it (its commit ended before this one was closed): no chain of groups
+			w.last = g
+		}
+		w.gmu.Unlock()
+		if g == nil {
+			select {
+			case <-w.execDone:
+				return
+			default:
+				continue
+			}
+		}
+		began := time.Now()
+		var err error
+		wrote := !g.writes.empty()
+		switch {
+		case g.doomed:
+			err = fmt.Errorf("%w: the commit before this transaction's failed", store.ErrUnavailable)
+		case wrote:
+			err = w.commitWrites(&g.writes)
+		}
+		if err != nil {
+			w.setFailed(g.num)
+		}
+		g.err = err
+		w.countCommit(len(g.carried), wrote && err == nil, time.Since(began))
+		close(g.committed)
+		for _, c := range g.carried {
+			c.done <- err
+		}
+	}
+}
+
+// setFailed records that group num's commit failed (or will).
+func (w *groupWriter) setFailed(num uint64) {
+	for {
+		f := w.failed.Load()
+		if f >= num || w.failed.CompareAndSwap(f, num) {
+			return
+		}
+	}
+}
+
+// commitWrites writes one group's writes in one bbolt transaction and commits it.
+func (w *groupWriter) commitWrites(l *layer) error {
+	tx, err := w.bolt.Begin(true)
+	if err != nil {
+		return mapErr(err)
+	}
+	if err := l.apply(tx); err != nil {
+		tx.Rollback() //nolint:errcheck
+		return fmt.Errorf("store/bbolt: applying a group's writes: %w", err)
+	}
+	return mapErr(tx.Commit())
+}
+
+func (w *groupWriter) count(run time.Duration) {
+	w.statMu.Lock()
+	defer w.statMu.Unlock()
+	w.stats.RunTime += run
+	w.stats.Calls++
+}
+
+func (w *groupWriter) countCommit(calls int, committed bool, d time.Duration) {
+	w.statMu.Lock()
+	defer w.statMu.Unlock()
+	w.stats.Groups++
+	w.stats.MaxGroup = max(w.stats.MaxGroup, calls)
+	w.stats.CommitTime += d
+	if committed {
+		w.stats.Commits++
+	} else {
+		w.stats.Rollbacks++
+	}
+}
+
+// answer ends a call that will not be committed (its own error). A call that already got its ran answer only
+// gets done.
+func (c *writeCall) answer(err error) {
+	if c.ran != nil && !c.ranSent {
+		c.ran <- err
+		c.ranSent = true
+	}
+	c.done <- err
+}
+
+// call runs fn on the overlay, turning a panic into errPanicked (the caller panics again with the value).
+func (c *writeCall) call(ov *overlay) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.panicked, err = p, errPanicked
+		}
+	}()
+	return c.fn(ov)
+}
+
+// layer is a set of writes: per bucket, key to value or deletion.
+type layer struct {
+	buckets map[string]map[string]oentry
+	n       int
+}
+
+type oentry struct {
+	v   []byte
+	del bool
+}
+
+func (l *layer) empty() bool { return l.n == 0 }
+
+func (l *layer) clear() {
+	if l.n > 0 {
+		clear(l.buckets)
+		l.n = 0
+	}
+}
+
+func (l *layer) set(bucket, key string, e oentry) {
+	if l.buckets == nil {
+		l.buckets = map[string]map[string]oentry{}
+	}
+	b := l.buckets[bucket]
+	if b == nil {
+		b = map[string]oentry{}
+		l.buckets[bucket] = b
+	}
+	b[key] = e
+	l.n++
+}
+
+func (l *layer) entry(bucket, key string) (oentry, bool) {
+	if l.n == 0 {
+		return oentry{}, false
+	}
+	e, ok := l.buckets[bucket][key]
+	return e, ok
+}
+
+// merge adds o's writes over l's.
+func (l *layer) merge(o *layer) {
+	for name, b := range o.buckets {
+		for k, e := range b {
+			l.set(name, k, e)
+		}
+	}
+}
+
+// apply writes the layer into a read-write transaction.
+func (l *layer) apply(tx *bolt.Tx) error {
+	k := kvTx{tx}
+	for name, b := range l.buckets {
+		for key, e := range b {
+			var err error
+			if e.del {
+				err = k.Delete(name, []byte(key))
+			} else {
+				err = k.Put(name, []byte(key), e.v)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// overlay is the KVTx a function runs on in a group: its writes go to its own layer, which joins the group's
+// writes only when the function returns nil. Reads see its own layer, then the layers below (the group's writes,
+// the group being committed), then the read transaction.
+type overlay struct {
+	tx    *bolt.Tx
+	own   layer
+	below []*layer // newest first
+}
+
+func (o *overlay) reset() { o.own.clear() }
+
+// lookup finds key in the layers, newest first.
+func (o *overlay) lookup(bucket, key string) (oentry, bool) {
+	if e, ok := o.own.entry(bucket, key); ok {
+		return e, true
+	}
+	for _, l := range o.below {
+		if e, ok := l.entry(bucket, key); ok {
+			return e, true
+		}
+	}
+	return oentry{}, false
+}
+
+func (o *overlay) Get(bucket string, key []byte) ([]byte, error) {
+	if e, ok := o.lookup(bucket, string(key)); ok {
+		if e.del {
+			return nil, store.ErrNotFound
+		}
+		return e.v, nil
+	}
+	return kvTx{o.tx}.Get(bucket, key)
+}
+
+// Put checks what bbolt would refuse now, so that applying the writes later cannot fail half-way.
+func (o *overlay) Put(bucket string, key, value []byte) error {
+	switch {
+	case bucket == "":
+		return bolterrors.ErrBucketNameRequired
+	case len(key) == 0:
+		return bolterrors.ErrKeyRequired
+	case len(key) > bolt.MaxKeySize:
+		return bolterrors.ErrKeyTooLarge
+	case len(value) > bolt.MaxValueSize:
+		return bolterrors.ErrValueTooLarge
+	}
+	o.own.set(bucket, string(key), oentry{v: append([]byte{}, value...)})
+	return nil
+}
+
+func (o *overlay) Delete(bucket string, key []byte) error {
+	o.own.set(bucket, string(key), oentry{del: true})
+	return nil
+}
+
+// touched tells whether any layer holds bucket.
+func (o *overlay) touched(bucket string) bool {
+	if o.own.n > 0 && o.own.buckets[bucket] != nil {
+		return true
+	}
+	for _, l := range o.below {
+		if l.n > 0 && l.buckets[bucket] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// merged returns the layers' entries of bucket with prefix that are >= seek, newest layer winning, in key order
+// (a copy: the function may write while it scans).
+func (o *overlay) merged(bucket string, prefix, seek []byte) []okv {
+	seen := map[string]oentry{}
+	layers := append([]*layer{&o.own}, o.below...)
+	for i := len(layers) - 1; i >= 0; i-- { // oldest first, newer ones overwrite
+		for k, e := range layers[i].buckets[bucket] {
+			if k >= string(seek) && strings.HasPrefix(k, string(prefix)) {
+				seen[k] = e
+			}
+		}
+	}
+	out := make([]okv, 0, len(seen))
+	for k, e := range seen {
+		out = append(out, okv{k, e})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].k < out[j].k })
+	return out
+}
+
+type okv struct {
+	k string
+	e oentry
+}
+
+func (o *overlay) Scan(bucket string, prefix, start []byte, fn func(k, v []byte) (bool, error)) error {
+	if !o.touched(bucket) {
+		return kvTx{o.tx}.Scan(bucket, prefix, start, fn)
+	}
+	seek := prefix
+	if string(start) > string(seek) {
+		seek = start
+	}
+	mine := o.merged(bucket, prefix, seek)
+	var (
+		c      *bolt.Cursor
+		bk, bv []byte
+	)
+	if b := o.tx.Bucket([]byte(bucket)); b != nil {
+		c = b.Cursor()
+		if len(seek) == 0 {
+			bk, bv = c.First()
+		} else {
+			bk, bv = c.Seek(seek)
+		}
+	}
+	for {
+		if bk != nil && !bytes.HasPrefix(bk, prefix) {
+			bk = nil
+		}
+		if bk == nil && len(mine) == 0 {
+			return nil
+		}
+		var k, v []byte
+		if len(mine) > 0 && (bk == nil || mine[0].k <= string(bk)) {
+			e := mine[0]
+			mine = mine[1:]
+			if bk != nil && e.k == string(bk) {
+				bk, bv = c.Next() // the layers' entry replaces the stored one
+			}
+			if e.e.del {
+				continue
+			}
+			k, v = []byte(e.k), e.e.v
+		} else {
+			k, v = bk, bv
+			bk, bv = c.Next()
+		}
+		more, err := fn(k, v)
+		if err != nil || !more {
+			return err
+		}
+	}
+}
+
+func (o *overlay) Last(bucket string) ([]byte, []byte, error) {
+	if !o.touched(bucket) {
+		return kvTx{o.tx}.Last(bucket)
+	}
+	// the greatest key the layers hold live (each key as its newest layer has it)
+	var mk string
+	var mv []byte
+	found := false
+	for _, l := range append([]*layer{&o.own}, o.below...) {
+		for k := range l.buckets[bucket] {
+			if found && k <= mk {
+				continue
+			}
+			if e, _ := o.lookup(bucket, k); !e.del {
+				mk, mv, found = k, e.v, true
+			}
+		}
+	}
+	var bk, bv []byte
+	if b := o.tx.Bucket([]byte(bucket)); b != nil {
+		c := b.Cursor()
+		for bk, bv = c.Last(); bk != nil; bk, bv = c.Prev() {
+			if _, touched := o.lookup(bucket, string(bk)); !touched {
+				break // stored and untouched by the layers (touched keys are the layers' to answer)
+			}
+		}
+	}
+	switch {
+	case bk == nil && !found:
+		return nil, nil, store.ErrNotFound
+	case bk == nil || (found && mk > string(bk)):
+		return []byte(mk), mv, nil
+	}
+	return bk, bv, nil
+}
