@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Canonicalization algorithm URIs.
@@ -136,14 +137,28 @@ func Canonicalize(w io.Writer, s Subset, m Method) error {
 	if err := c.prepareFilters(); err != nil {
 		return err
 	}
-	c.buf = make([]byte, 0, 16<<10)
+	bp, _ := bufPool.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 0, 16<<10)
+		bp = &b
+	}
+	c.buf = (*bp)[:0]
 	c.run()
+	if c.bad == nil {
+		c.flush()
+	}
+	if cap(c.buf) <= 64<<10 {
+		*bp = c.buf[:0]
+		bufPool.Put(bp)
+	}
 	if c.bad != nil {
 		return c.bad
 	}
-	c.flush()
 	return c.err
 }
+
+// bufPool holds Canonicalize's output buffers (what it writes is copied out by w.Write).
+var bufPool sync.Pool
 
 // AppendCanonical appends the canonical form of the subset to dst (dst unchanged for a subset Canonicalize
 // refuses).
@@ -730,3 +745,11 @@ func (s Subset) Text() (string, error) {
 	walk(top, mask)
 	return b.String(), nil
 }
+
+// AppendCanonicalText appends character data s (as the parser decodes it) in its canonical form: '&', '<', '>' and
+// CR escaped. Writers that produce canonical XML directly use it to escape exactly as Canonicalize does.
+func AppendCanonicalText(b []byte, s string) []byte { return appendText(b, s) }
+
+// AppendCanonicalAttr appends an attribute value s (normalized, as the parser decodes it) in its canonical form:
+// '&', '<', '"', TAB, LF and CR escaped.
+func AppendCanonicalAttr(b []byte, s string) []byte { return appendAttrValue(b, s) }

@@ -13,7 +13,9 @@ package xmldoc
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -142,8 +144,92 @@ type Document struct {
 	// XMLDecl is the end offset of the XML declaration (0 when absent).
 	XMLDecl int
 	ids     map[string][]*Node
-	nodes   [][]Node
 	nnodes  int
+	mem     *arena
+}
+
+// arena is the memory of one parse's tree: nodes, attributes and namespace declarations are carved out of chunks,
+// so that a parse makes a few allocations rather than one per element, and Release hands the chunks to later parses.
+type arena struct {
+	nodes chunks[Node]
+	attrs chunks[Attr]
+	decls chunks[NS]
+}
+
+// arenaPool holds the arenas of released documents.
+var arenaPool sync.Pool
+
+// maxPooledNodes bounds the nodes an arena keeps for reuse (about 2.7 MB): a released large document gives back
+// only this much (and proportionally many attributes and declarations), so that the pool holds a modest tree per
+// processor at most.
+const maxPooledNodes = 16 << 10
+
+// chunks is a list of slices that one parse carves its values out of: list[:used] hold the current parse's, the
+// rest are spare (empty and zeroed) for it to continue into.
+type chunks[T any] struct {
+	list [][]T
+	used int
+}
+
+// take returns a slice of length 0 and capacity n (whose elements are zero) from the current chunk, going on to a
+// spare chunk or a new one (first elements, doubling up to most) when the current one has less room.
+func (c *chunks[T]) take(n, first, most int) []T {
+	if c.used == 0 || cap(c.list[c.used-1])-len(c.list[c.used-1]) < n {
+		if c.used < len(c.list) && cap(c.list[c.used]) >= n {
+			c.used++
+		} else {
+			size := first
+			if c.used > 0 {
+				size = min(cap(c.list[c.used-1])*2, most)
+			}
+			c.list = slices.Insert(c.list, c.used, make([]T, 0, max(size, n)))
+			c.used++
+		}
+	}
+	cur := &c.list[c.used-1]
+	l := len(*cur)
+	*cur = (*cur)[:l+n]
+	return (*cur)[l : l : l+n]
+}
+
+// reset zeroes what the parse used (so that the pool keeps no document text alive) and keeps chunks of up to keep
+// elements in all for the next parse.
+func (c *chunks[T]) reset(keep int) {
+	total, k := 0, 0
+	for _, ch := range c.list {
+		clear(ch)
+		if total+cap(ch) <= keep {
+			total += cap(ch)
+			c.list[k] = ch[:0]
+			k++
+		}
+	}
+	clear(c.list[k:])
+	c.list, c.used = c.list[:k], 0
+}
+
+func (a *arena) node() *Node {
+	s := a.nodes.take(1, 64, 8192)[:1]
+	return &s[0]
+}
+
+func (a *arena) reset() {
+	a.nodes.reset(maxPooledNodes)
+	a.attrs.reset(maxPooledNodes)
+	a.decls.reset(maxPooledNodes / 4)
+}
+
+// Release gives the document's memory back for later parses. Neither d nor any of its nodes, attributes or
+// declarations may be used afterwards (their fields are cleared). Releasing is optional: a document not released
+// is collected as usual. Use it for documents whose tree never leaves the function that parsed them.
+func (d *Document) Release() {
+	if d == nil || d.mem == nil {
+		return
+	}
+	a := d.mem
+	*d = Document{}
+	a.reset()
+	arenaPool.Put(a)
 }
 
 // Parse reads a complete document.
@@ -157,8 +243,13 @@ func ParseString(src string, lim Limits) (*Document, error) {
 	if len(src) > lim.MaxBytes {
 		return nil, &SyntaxError{lim.MaxBytes, ErrTooLarge}
 	}
-	p := parser{s: src, lim: lim, doc: &Document{Src: src}}
+	mem, _ := arenaPool.Get().(*arena)
+	if mem == nil {
+		mem = &arena{}
+	}
+	p := parser{s: src, lim: lim, doc: &Document{Src: src, mem: mem}}
 	if err := p.parse(); err != nil {
+		p.doc.Release()
 		return nil, err
 	}
 	return p.doc, nil
@@ -202,16 +293,7 @@ func (p *parser) newNode() (*Node, error) {
 	if err := p.grow(NodeSize); err != nil {
 		return nil, err
 	}
-	if len(d.nodes) == 0 || len(d.nodes[len(d.nodes)-1]) == cap(d.nodes[len(d.nodes)-1]) {
-		n := 64
-		if k := len(d.nodes); k > 0 {
-			n = min(cap(d.nodes[k-1])*2, 8192)
-		}
-		d.nodes = append(d.nodes, make([]Node, 0, n))
-	}
-	last := &d.nodes[len(d.nodes)-1]
-	*last = append(*last, Node{})
-	return &(*last)[len(*last)-1], nil
+	return d.mem.node(), nil
 }
 
 func (p *parser) appendChild(n *Node) {
@@ -622,7 +704,27 @@ func parseRune(s string, base int) (rune, bool) {
 // only the C0 controls and U+FFFE and U+FFFF need looking for: surrogates are not valid UTF-8 and everything else up
 // to U+10FFFF is a Char.
 func nonChar(s string) int {
-	for i := 0; i < len(s); i++ {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		// eight bytes at a time: any byte below 0x20 (white space included) or equal to 0xEF sends the word
+		// through the byte loop below
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		y := x ^ 0xEF*ones
+		if (x-0x20*ones)&^x&highs|(y-ones)&^y&highs == 0 {
+			continue
+		}
+		if j := nonCharBytes(s, i, i+8); j >= 0 {
+			return j
+		}
+	}
+	return nonCharBytes(s, i, len(s))
+}
+
+// nonCharBytes is nonChar over s[from:to] (looking past to for U+FFFE and U+FFFF).
+func nonCharBytes(s string, from, to int) int {
+	for i := from; i < to; i++ {
 		c := s[i]
 		switch {
 		case c < 0x20:
@@ -648,6 +750,16 @@ func isName(s string) bool {
 	if s == "" {
 		return false
 	}
+	// ASCII names (nearly all) by table
+	if c := s[0]; c < 0x80 && asciiName[c]&nameStart != 0 {
+		i := 1
+		for i < len(s) && s[i] < 0x80 && asciiName[s[i]] != 0 {
+			i++
+		}
+		if i == len(s) {
+			return true
+		}
+	}
 	for i, r := range s {
 		if i == 0 && !isNameStartChar(r) || !isNameStartChar(r) && !isNameChar(r) {
 			return false
@@ -655,6 +767,25 @@ func isName(s string) bool {
 	}
 	return true
 }
+
+// asciiName classifies the ASCII characters for names: nameStart for NameStartChar, nameChar for the other
+// NameChars.
+var asciiName = func() (t [0x80]uint8) {
+	for c := rune(0); c < 0x80; c++ {
+		switch {
+		case isNameStartChar(c):
+			t[c] = nameStart
+		case isNameChar(c):
+			t[c] = nameChar
+		}
+	}
+	return t
+}()
+
+const (
+	nameStart = 1 << iota
+	nameChar
+)
 
 // ncNameStart reports whether the local part of a prefixed name starts as an NCName must (Namespaces in XML).
 func ncNameStart(local string) bool {
@@ -680,9 +811,14 @@ func isNameChar(r rune) bool {
 }
 
 // name delimiters: white space and markup characters
-func isNameEnd(c byte) bool {
-	return isSpace(c) || c == '/' || c == '>' || c == '=' || c == '<' || c == '"' || c == '\''
-}
+func isNameEnd(c byte) bool { return nameEnd[c] }
+
+var nameEnd = func() (t [256]bool) {
+	for _, c := range []byte(" \t\n\r/>=<\"'") {
+		t[c] = true
+	}
+	return t
+}()
 
 func (p *parser) name() (prefix, local string, err error) {
 	start := p.pos
@@ -806,7 +942,7 @@ func (p *parser) startTag() error {
 		return err
 	}
 	if nd > 0 {
-		n.Decls = make([]NS, 0, nd)
+		n.Decls = p.doc.mem.decls.take(nd, 16, 1024)
 		for _, a := range list {
 			switch {
 			case a.prefix == "" && a.local == "xmlns":
@@ -830,7 +966,7 @@ func (p *parser) startTag() error {
 		return err
 	}
 	if len(list)-nd > 0 {
-		n.Attrs = make([]Attr, 0, len(list)-nd)
+		n.Attrs = p.doc.mem.attrs.take(len(list)-nd, 32, 1024)
 		for _, a := range list {
 			if a.prefix == "xmlns" || (a.prefix == "" && a.local == "xmlns") {
 				continue
@@ -918,9 +1054,15 @@ func LookupNamespace(n *Node, prefix string) (string, bool) {
 func (p *parser) endTag() error {
 	start := p.pos
 	p.pos += 2
-	prefix, local, err := p.name()
-	if err != nil {
-		return err
+	var prefix, local string
+	if cur := p.cur; cur != nil && p.closes(cur) {
+		// the open element's name (checked by its start tag)
+		prefix, local = cur.Prefix, cur.Local
+	} else {
+		var err error
+		if prefix, local, err = p.name(); err != nil {
+			return err
+		}
 	}
 	p.skipSpace()
 	if p.pos >= len(p.s) || p.s[p.pos] != '>' {
@@ -935,6 +1077,27 @@ func (p *parser) endTag() error {
 	p.cur = p.cur.Parent
 	p.last = p.last[:len(p.last)-1]
 	return nil
+}
+
+// closes reports whether the name at p.pos is n's qualified name, and if so moves past it.
+func (p *parser) closes(n *Node) bool {
+	rest := p.s[p.pos:]
+	k := 0
+	if n.Prefix != "" {
+		if !strings.HasPrefix(rest, n.Prefix) || len(rest) <= len(n.Prefix) || rest[len(n.Prefix)] != ':' {
+			return false
+		}
+		k = len(n.Prefix) + 1
+	}
+	if !strings.HasPrefix(rest[k:], n.Local) {
+		return false
+	}
+	k += len(n.Local)
+	if k >= len(rest) || !isNameEnd(rest[k]) {
+		return false
+	}
+	p.pos += k
+	return true
 }
 
 // ByID returns the elements whose Id, ID, id or xml:id attribute equals id.
@@ -1062,3 +1225,7 @@ func (n *Node) Path() string {
 	}
 	return b.String()
 }
+
+// ValidText reports whether s is valid UTF-8 made only of characters XML 1.0 allows (the Char production), so that
+// it can be written into a document as text or an attribute value (escaped) and parsed back.
+func ValidText(s string) bool { return utf8.ValidString(s) && nonChar(s) < 0 }
