@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/trustsign/trustsign/internal/keyusage"
 	"github.com/trustsign/trustsign/internal/xmldoc"
@@ -136,17 +137,15 @@ func sign(ctx context.Context, data []byte, opts SignOptions) ([]byte, error) {
 	t = t.UTC().Truncate(time.Second)
 
 	s := &sigBuilder{id: id, hash: h, alg: alg, opts: &opts, time: t}
-	src := string(data)
-	doc, object, digest, err := covered(src, &opts, id, h)
+	src := transientString(data)
+	root, object, digest, err := covered(src, &opts, id, h)
 	if err != nil {
 		return nil, err
 	}
-	defer doc.Release() // nil for detached signatures
 	s.object, s.dataDigest = object, digest
 
 	switch opts.Format {
 	case Enveloped:
-		root := doc.Root
 		out := make([]byte, 0, len(src)+s.sizeHint()+len(root.Prefix)+len(root.Local)+4)
 		tail := root.Inner
 		if tail >= 0 {
@@ -186,53 +185,62 @@ func Prepare(data []byte, opts SignOptions) error {
 	if h == 0 {
 		h = crypto.SHA256
 	}
-	doc, _, _, err := covered(string(data), &opts, "ID-prepare", h)
-	doc.Release()
+	_, _, _, err := covered(transientString(data), &opts, "ID-prepare", h)
 	return err
 }
 
+// transientString is data as a string without copying it, for reading during one call: what parsing and
+// canonicalizing data keep of it (nodes, attributes, the root's name) is cleared or copied into the output before
+// Sign and Prepare return, and no error holds a part of it, so nothing of the caller's memory outlives the call.
+// The caller must not change data during the call (as with any argument).
+func transientString(data []byte) string { return unsafe.String(unsafe.SliceData(data), len(data)) }
+
 // covered parses src (enveloped and enveloping) and digests, with h, the content the signature with id covers: the
 // document without its signatures (enveloped), the ds:Object holding its root (enveloping, returned as object) or the
-// bytes (detached).
-func covered(src string, opts *SignOptions, id string, h crypto.Hash) (doc *xmldoc.Document, object string, digest []byte, err error) {
-	switch opts.Format {
-	case Enveloped, Enveloping:
-		doc, err = xmldoc.ParseString(src, opts.Limits)
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("%w: %w", ErrNotXML, err)
-		}
-	case Detached:
-		if opts.DetachedURI == "" {
-			return nil, "", nil, errors.New("xades: detached signing needs the content's URI (file name)")
-		}
-	default:
-		return nil, "", nil, fmt.Errorf("xades: unknown format %v", opts.Format)
-	}
+// bytes (detached). It returns the root element (its name and offsets) of an XML document.
+func covered(src string, opts *SignOptions, id string, h crypto.Hash) (root xmldoc.Node, object string, digest []byte, err error) {
 	hw := h.New()
 	switch opts.Format {
 	case Enveloped:
-		if err := xmldoc.Canonicalize(hw, xmldoc.Subset{Doc: doc, Exclude: allSignatures(doc)}, xmldoc.Method{}); err != nil {
-			doc.Release()
-			return nil, "", nil, err
+		// read once, digested as it is read: no tree
+		root, err = xmldoc.CanonicalizeSource(hw, src, opts.Limits, isSignature)
+		if _, syntax := errors.AsType[*xmldoc.SyntaxError](err); syntax {
+			return root, "", nil, fmt.Errorf("%w: %w", ErrNotXML, err)
+		}
+		if err != nil {
+			return root, "", nil, err
 		}
 	case Enveloping:
-		object = `<ds:Object Id="` + id + `-object">` + src[doc.Root.Start:doc.Root.End] + `</ds:Object>`
-		od, err := xmldoc.ParseString(`<ds:Object xmlns:ds="`+NSDSig+`" Id="`+id+`-object">`+src[doc.Root.Start:doc.Root.End]+`</ds:Object>`, opts.Limits)
+		doc, err := xmldoc.ParseString(src, opts.Limits)
 		if err != nil {
-			doc.Release()
-			return nil, "", nil, fmt.Errorf("%w: %w", ErrNotXML, err)
+			return root, "", nil, fmt.Errorf("%w: %w", ErrNotXML, err)
+		}
+		start, end := doc.Root.Start, doc.Root.End
+		doc.Release()
+		object = `<ds:Object Id="` + id + `-object">` + src[start:end] + `</ds:Object>`
+		od, err := xmldoc.ParseString(`<ds:Object xmlns:ds="`+NSDSig+`" Id="`+id+`-object">`+src[start:end]+`</ds:Object>`, opts.Limits)
+		if err != nil {
+			return root, "", nil, fmt.Errorf("%w: %w", ErrNotXML, err)
 		}
 		err = xmldoc.Canonicalize(hw, xmldoc.Subset{Doc: od, Apex: od.Root}, xmldoc.Method{Exclusive: true})
 		od.Release()
 		if err != nil {
-			doc.Release()
-			return nil, "", nil, err
+			return root, "", nil, err
 		}
 	case Detached:
+		if opts.DetachedURI == "" {
+			return root, "", nil, errors.New("xades: detached signing needs the content's URI (file name)")
+		}
 		hw.Write([]byte(src))
+	default:
+		return root, "", nil, fmt.Errorf("xades: unknown format %v", opts.Format)
 	}
-	return doc, object, hw.Sum(nil), nil
+	return root, object, hw.Sum(nil), nil
 }
+
+// isSignature selects the elements an enveloped signature's reference leaves out: every ds:Signature (the XPath
+// Filter 2.0 subtract set /descendant::ds:Signature).
+func isSignature(n *xmldoc.Node) bool { return n.Is(NSDSig, "Signature") }
 
 func qname(prefix, local string) string {
 	if prefix == "" {

@@ -37,7 +37,11 @@ type openElement struct{ prefix, local string }
 // errSigWriter marks text the signature's XML cannot carry (a character XML does not allow) or a misuse.
 var errSigWriter = errors.New("xades: cannot write the signature's XML")
 
-var writerPool = sync.Pool{New: func() any { return &sigWriter{canFrom: -1} }}
+// writerPool holds sigWriters with room for a signature's SignedProperties or SignedInfo, so that writing one
+// does not grow its buffers step by step.
+var writerPool = sync.Pool{New: func() any {
+	return &sigWriter{ser: make([]byte, 0, 4<<10), can: make([]byte, 0, 4<<10), open: make([]openElement, 0, 16), canFrom: -1}
+}}
 
 func getWriter() *sigWriter { return writerPool.Get().(*sigWriter) }
 

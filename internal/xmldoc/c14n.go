@@ -386,6 +386,24 @@ func (c *canon) element(n *Node, out *Node, mask uint64) {
 			return
 		}
 	}
+	mark := c.startTag(n, out)
+	for ch := n.FirstChild; ch != nil; ch = ch.Next {
+		switch ch.Kind {
+		case ElementNode:
+			c.element(ch, n, mask)
+		case TextNode:
+			c.buf = appendText(c.buf, ch.Data)
+		case CommentNode, ProcInstNode:
+			c.misc(ch)
+		}
+		c.maybeFlush()
+	}
+	c.endTag(n, mark)
+}
+
+// startTag writes the start tag of element n, which is in the node-set, out being its nearest output ancestor (nil
+// if none). It returns what endTag needs.
+func (c *canon) startTag(n, out *Node) int {
 	for _, d := range n.Decls {
 		if d.URI != "" && !splitURI(d.URI).hasScheme && c.bad == nil {
 			c.bad = ErrRelativeNamespace
@@ -430,19 +448,12 @@ func (c *canon) element(n *Node, out *Node, mask uint64) {
 	b = append(b, '>')
 	c.buf = b
 	c.nsTmp, c.atTmp = ns[:0], attrs[:0]
+	return mark
+}
 
-	for ch := n.FirstChild; ch != nil; ch = ch.Next {
-		switch ch.Kind {
-		case ElementNode:
-			c.element(ch, n, mask)
-		case TextNode:
-			c.buf = appendText(c.buf, ch.Data)
-		case CommentNode, ProcInstNode:
-			c.misc(ch)
-		}
-		c.maybeFlush()
-	}
-	b = append(c.buf, '<', '/')
+// endTag writes n's end tag; mark is what startTag returned.
+func (c *canon) endTag(n *Node, mark int) {
+	b := append(c.buf, '<', '/')
 	b = appendQName(b, n.Prefix, n.Local)
 	c.buf = append(b, '>')
 	c.rendered = c.rendered[:mark]

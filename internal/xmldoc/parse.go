@@ -268,6 +268,8 @@ type parser struct {
 	last []*Node
 	// tree is the memory the tree takes so far (see Limits.MaxTreeFactor)
 	tree int
+	// stream, when set, receives the document as it is read instead of a tree (CanonicalizeSource)
+	stream *streamer
 }
 
 // grow counts n more bytes of tree memory, failing once the tree passes its bound for the input read so far.
@@ -284,7 +286,8 @@ func (p *parser) failf(format string, a ...any) error {
 	return &SyntaxError{p.pos, fmt.Errorf(format, a...)}
 }
 
-func (p *parser) newNode() (*Node, error) {
+// newNode returns a zeroed node for an element (as a child of p.cur) or another kind of node.
+func (p *parser) newNode(element bool) (*Node, error) {
 	d := p.doc
 	d.nnodes++
 	if d.nnodes > p.lim.MaxNodes {
@@ -293,7 +296,19 @@ func (p *parser) newNode() (*Node, error) {
 	if err := p.grow(NodeSize); err != nil {
 		return nil, err
 	}
+	if p.stream != nil {
+		return p.stream.node(p.cur, element), nil
+	}
 	return d.mem.node(), nil
+}
+
+// child adds text, a comment or a processing instruction inside the root element.
+func (p *parser) child(n *Node) {
+	if p.stream != nil {
+		p.stream.misc(n, false, false)
+		return
+	}
+	p.appendChild(n)
 }
 
 func (p *parser) appendChild(n *Node) {
@@ -495,6 +510,10 @@ func qname(prefix, local string) string {
 }
 
 func (p *parser) misc(n *Node) {
+	if p.stream != nil {
+		p.stream.misc(n, p.cur == nil, p.doc.Root == nil)
+		return
+	}
 	if p.cur == nil {
 		if p.doc.Root == nil {
 			p.doc.Prolog = append(p.doc.Prolog, n)
@@ -516,7 +535,7 @@ func (p *parser) comment() error {
 	if strings.Contains(body, "--") || strings.HasSuffix(body, "-") {
 		return p.failf("'--' inside a comment")
 	}
-	n, err := p.newNode()
+	n, err := p.newNode(false)
 	if err != nil {
 		return err
 	}
@@ -545,7 +564,7 @@ func (p *parser) procInst() error {
 	for i < len(body) && isSpace(body[i]) {
 		i++
 	}
-	n, err := p.newNode()
+	n, err := p.newNode(false)
 	if err != nil {
 		return err
 	}
@@ -562,14 +581,14 @@ func (p *parser) cdata() error {
 	if end < 0 {
 		return p.failf("unterminated CDATA section")
 	}
-	n, err := p.newNode()
+	n, err := p.newNode(false)
 	if err != nil {
 		return err
 	}
 	n.Kind, n.Data, n.Start = TextNode, normalizeEOL(p.s[p.pos+9:p.pos+9+end]), start
 	p.pos += 9 + end + 3
 	n.End, n.Inner = p.pos, p.pos
-	p.appendChild(n)
+	p.child(n)
 	return nil
 }
 
@@ -604,12 +623,12 @@ func (p *parser) text() error {
 	}
 	p.pos += end
 	// Adjacent text (after a CDATA section) is kept as separate nodes; canonical output is the same.
-	n, err := p.newNode()
+	n, err := p.newNode(false)
 	if err != nil {
 		return err
 	}
 	n.Kind, n.Data, n.Start, n.End, n.Inner = TextNode, data, start, p.pos, p.pos
-	p.appendChild(n)
+	p.child(n)
 	return nil
 }
 
@@ -854,7 +873,7 @@ func (p *parser) startTag() error {
 	if err != nil {
 		return err
 	}
-	n, err := p.newNode()
+	n, err := p.newNode(true)
 	if err != nil {
 		return err
 	}
@@ -942,7 +961,11 @@ func (p *parser) startTag() error {
 		return err
 	}
 	if nd > 0 {
-		n.Decls = p.doc.mem.decls.take(nd, 16, 1024)
+		if p.stream != nil {
+			n.Decls = p.stream.decls.take(int(p.depth()), nd)
+		} else {
+			n.Decls = p.doc.mem.decls.take(nd, 16, 1024)
+		}
 		for _, a := range list {
 			switch {
 			case a.prefix == "" && a.local == "xmlns":
@@ -966,7 +989,11 @@ func (p *parser) startTag() error {
 		return err
 	}
 	if len(list)-nd > 0 {
-		n.Attrs = p.doc.mem.attrs.take(len(list)-nd, 32, 1024)
+		if p.stream != nil {
+			n.Attrs = p.stream.attrs.take(int(p.depth()), len(list)-nd)
+		} else {
+			n.Attrs = p.doc.mem.attrs.take(len(list)-nd, 32, 1024)
+		}
 		for _, a := range list {
 			if a.prefix == "xmlns" || (a.prefix == "" && a.local == "xmlns") {
 				continue
@@ -984,13 +1011,15 @@ func (p *parser) startTag() error {
 			}
 			n.Attrs = append(n.Attrs, Attr{a.prefix, a.local, sp, a.value})
 			if (a.prefix == "" && (a.local == "Id" || a.local == "ID" || a.local == "id")) || (sp == xmlNS && a.local == "id") {
-				if p.doc.ids == nil {
-					p.doc.ids = make(map[string][]*Node)
-				}
 				if err := p.grow(idEntrySize); err != nil {
 					return err
 				}
-				p.doc.ids[a.value] = append(p.doc.ids[a.value], n)
+				if p.stream == nil {
+					if p.doc.ids == nil {
+						p.doc.ids = make(map[string][]*Node)
+					}
+					p.doc.ids[a.value] = append(p.doc.ids[a.value], n)
+				}
 			}
 		}
 	}
@@ -1002,16 +1031,32 @@ func (p *parser) startTag() error {
 		if int(n.Depth) > p.lim.MaxDepth {
 			return p.fail(ErrTooDeep)
 		}
-		p.appendChild(n)
+		if p.stream == nil {
+			p.appendChild(n)
+		}
+	}
+	if p.stream != nil {
+		p.stream.start(n)
 	}
 	if empty {
 		n.Inner, n.End = -1, p.pos // an empty-element tag has no end tag
+		if p.stream != nil {
+			p.stream.end(n)
+		}
 		return nil
 	}
 	p.cur = n
 	p.last = append(p.last, nil)
 	p.nsInScope += len(n.Decls)
 	return nil
+}
+
+// depth is the depth of the element whose start tag is being read.
+func (p *parser) depth() int32 {
+	if p.cur == nil {
+		return 1
+	}
+	return p.cur.Depth + 1
 }
 
 // resolve finds the namespace URI bound to prefix at n (n's own declarations included).
@@ -1073,6 +1118,9 @@ func (p *parser) endTag() error {
 		return p.failf("end tag </%s> does not match", qname(prefix, local))
 	}
 	p.cur.Inner, p.cur.End = start, p.pos
+	if p.stream != nil {
+		p.stream.end(p.cur)
+	}
 	p.nsInScope -= len(p.cur.Decls)
 	p.cur = p.cur.Parent
 	p.last = p.last[:len(p.last)-1]
