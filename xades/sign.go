@@ -335,8 +335,9 @@ func (s *sigBuilder) build(ctx context.Context, out []byte) ([]byte, error) {
 
 	// the signature, straight into out; SignedInfo canonicalized on the way
 	w := getWriter()
+	own := w.ser
 	defer func() {
-		w.ser = nil // out is the caller's
+		w.ser = own // out is the caller's
 		putWriter(w)
 	}()
 	w.ser = out
