@@ -20,6 +20,9 @@ import (
 	"time"
 	"unsafe"
 
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
 	"github.com/trustsign/trustsign/internal/keyusage"
 	"github.com/trustsign/trustsign/internal/xmldoc"
 )
@@ -349,7 +352,7 @@ func (s *sigBuilder) build(ctx context.Context, out []byte) ([]byte, error) {
 	if w.err != nil {
 		return nil, fmt.Errorf("xades: building SignedInfo: %w", w.err)
 	}
-	hw = s.hash.New()
+	hw.Reset()
 	hw.Write(w.can)
 	var siDigest [64]byte
 	sigValue, err := signDigest(o, s.alg, s.hash, hw.Sum(siDigest[:0]))
@@ -602,14 +605,27 @@ func signDigest(o *SignOptions, alg sigAlg, h crypto.Hash, digest []byte) ([]byt
 }
 
 func ecdsaDERToRaw(der []byte, size int) ([]byte, error) {
-	var v struct{ R, S *big.Int }
-	rest, err := asn1.Unmarshal(der, &v)
-	if err != nil || len(rest) > 0 || v.R == nil || v.S == nil {
+	// ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, both positive
+	var seq, r, sv cryptobyte.String
+	in := cryptobyte.String(der)
+	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() || !seq.ReadASN1(&r, cbasn1.INTEGER) ||
+		!seq.ReadASN1(&sv, cbasn1.INTEGER) || !seq.Empty() {
 		return nil, errors.New("xades: the signer returned a malformed ECDSA signature")
 	}
 	out := make([]byte, 2*size)
-	v.R.FillBytes(out[:size])
-	v.S.FillBytes(out[size:])
+	for i, v := range []cryptobyte.String{r, sv} {
+		// minimal two's complement: a leading zero only before a high bit; no negative values
+		if len(v) == 0 || v[0]&0x80 != 0 || (len(v) > 1 && v[0] == 0 && v[1]&0x80 == 0) {
+			return nil, errors.New("xades: the signer returned a malformed ECDSA signature")
+		}
+		if len(v) > 1 && v[0] == 0 {
+			v = v[1:]
+		}
+		if len(v) > size {
+			return nil, errors.New("xades: the signer returned a malformed ECDSA signature")
+		}
+		copy(out[(i+1)*size-len(v):(i+1)*size], v)
+	}
 	return out, nil
 }
 

@@ -416,14 +416,17 @@ func (c *canon) startTag(n, out *Node) int {
 	} else {
 		ns = c.inclusiveNS(n, out, ns)
 	}
-	attrs := c.atTmp[:0]
-	attrs = append(attrs, n.Attrs...)
-	if !c.m.Exclusive && n.Parent != nil && n.Parent != out {
-		// the parent is not in the node-set
-		attrs = c.inheritXMLAttrs(n, out, attrs)
+	attrs := n.Attrs // written as they are when no attribute is inherited and they are in canonical order already
+	if inherit := !c.m.Exclusive && n.Parent != nil && n.Parent != out; inherit || !attrsSorted(attrs) {
+		attrs = append(c.atTmp[:0], n.Attrs...)
+		if inherit {
+			// the parent is not in the node-set
+			attrs = c.inheritXMLAttrs(n, out, attrs)
+		}
+		sortAttrs(attrs)
+		c.atTmp = attrs[:0]
 	}
 	sortNS(ns)
-	sortAttrs(attrs)
 
 	b := append(c.buf, '<')
 	b = appendQName(b, n.Prefix, n.Local)
@@ -447,7 +450,7 @@ func (c *canon) startTag(n, out *Node) int {
 	}
 	b = append(b, '>')
 	c.buf = b
-	c.nsTmp, c.atTmp = ns[:0], attrs[:0]
+	c.nsTmp = ns[:0]
 	return mark
 }
 
@@ -653,6 +656,16 @@ func sortAttrs(a []Attr) {
 		}
 		return a[i].Local < a[j].Local
 	})
+}
+
+// attrsSorted reports whether a is in the order sortAttrs puts it in.
+func attrsSorted(a []Attr) bool {
+	for i := 1; i < len(a); i++ {
+		if a[i].Space < a[i-1].Space || (a[i].Space == a[i-1].Space && a[i].Local < a[i-1].Local) {
+			return false
+		}
+	}
+	return true
 }
 
 func appendQName(b []byte, prefix, local string) []byte {

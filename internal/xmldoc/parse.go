@@ -879,7 +879,7 @@ func (p *parser) startTag() error {
 	}
 	n.Kind, n.Prefix, n.Local, n.Start = ElementNode, prefix, local, start
 	type rawAttr struct{ prefix, local, value string }
-	var attrs [16]rawAttr
+	var attrs [8]rawAttr
 	list := attrs[:0]
 	empty := false
 	for {
