@@ -2,6 +2,8 @@
 // builds a read-only tree with namespace resolution, Id lookup and the byte offsets of every element, and the W3C
 // canonicalization algorithms (C14N 1.0/1.1 and exclusive C14N, with or without comments) over a document subset:
 // a subtree, minus excluded subtrees, narrowed by XPath Filter 2.0 filters (the node-set type of XML signatures).
+// A document read only to be digested need not become a tree: CanonicalizeSource canonicalizes it while parsing
+// it. Document.Release hands a tree's memory to later parses.
 //
 // It is hardened for hostile input: DOCTYPE declarations (and so entities of any kind) are refused, as are
 // non-UTF-8 encodings, characters outside XML 1.0's Char production, excessive depth, attribute counts and node
