@@ -679,6 +679,13 @@ func appendQName(b []byte, prefix, local string) []byte {
 func appendText(b []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
+		// eight bytes at a time while none of them needs escaping
+		for i+8 <= len(s) && !textSpecialIn(s[i:i+8]) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		var esc string
 		switch s[i] {
 		case '&':
@@ -697,6 +704,15 @@ func appendText(b []byte, s string) []byte {
 		last = i + 1
 	}
 	return append(b, s[last:]...)
+}
+
+// textSpecialIn reports whether w (eight bytes) holds '&', '<', '>' or CR, the characters appendText escapes.
+func textSpecialIn(w string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs } // a zero byte in v
+	return zero(x^('&'*ones))|zero(x^('<'*ones))|zero(x^('>'*ones))|zero(x^('\r'*ones)) != 0
 }
 
 func appendAttrValue(b []byte, s string) []byte {

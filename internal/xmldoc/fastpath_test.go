@@ -62,3 +62,42 @@ func TestIsNameTableMatchesProductions(t *testing.T) {
 		}
 	}
 }
+
+// appendTextSlow is appendText one byte at a time, as it was before it skipped words.
+func appendTextSlow(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '&':
+			b = append(b, "&amp;"...)
+		case '<':
+			b = append(b, "&lt;"...)
+		case '>':
+			b = append(b, "&gt;"...)
+		case '\r':
+			b = append(b, "&#xD;"...)
+		default:
+			b = append(b, s[i])
+		}
+	}
+	return b
+}
+
+// Escaping text eight bytes at a time gives what escaping byte by byte gives, wherever the characters to escape
+// fall, including next to bytes one off from them and inside multi-byte characters.
+func TestAppendTextWordSkipMatchesBytes(t *testing.T) {
+	alphabet := []byte{'&', '<', '>', '\r', '\n', '%', '=', '?', ';', '\x0c', '\x0e', 'a', 0xC5, 0xBC, 0xEF, 0xA6, 0xBE}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for n := range 30000 {
+		b := make([]byte, rng.IntN(50))
+		for i := range b {
+			if rng.IntN(5) == 0 {
+				b[i] = alphabet[rng.IntN(len(alphabet))]
+			} else {
+				b[i] = 'x'
+			}
+		}
+		if got, want := appendText([]byte("p"), string(b)), appendTextSlow([]byte("p"), string(b)); string(got) != string(want) {
+			t.Fatalf("case %d %q: %q, want %q", n, b, got, want)
+		}
+	}
+}

@@ -609,7 +609,7 @@ func (p *parser) text() error {
 		end = len(p.s) - p.pos
 	}
 	raw := p.s[p.pos : p.pos+end]
-	if strings.Contains(raw, "]]>") {
+	if strings.IndexByte(raw, '>') >= 0 && strings.Contains(raw, "]]>") {
 		return p.failf("']]>' in character data")
 	}
 	data := raw
