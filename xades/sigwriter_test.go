@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -183,6 +184,44 @@ func TestSigWriterRefusesMisuse(t *testing.T) {
 		write(w)
 		if !errors.Is(w.err, errSigWriter) {
 			t.Errorf("%s: %v", name, w.err)
+		}
+	}
+}
+
+// Signatures made at once on many goroutines share pooled buffers, parser memory and the certificate memo: each
+// must carry its own document and profile and verify.
+func TestConcurrentSigningKeepsSignaturesApart(t *testing.T) {
+	pki := testpki.New()
+	ids := []testpki.Identity{pki.EC256, pki.RSA}
+	errs := make(chan error, 64)
+	for g := range 8 {
+		go func() {
+			for i := range 10 {
+				id := ids[(g+i)%2]
+				name := fmt.Sprintf("G%dI%d", g, i)
+				doc := fmt.Sprintf(`<doc xmlns="urn:d"><who>%s</who>%s</doc>`, name, strings.Repeat("<x>zażółć</x>", g*30+i))
+				out, err := Sign([]byte(doc), SignOptions{Signer: id.Key, Certificate: id.Cert, Chain: []*x509.Certificate{pki.Intermediate},
+					Profile: &Profile{FirstName: name, Surname: "S", PESEL: "1", ProfileID: "2", Login: "l"}, Format: Format(i % 2)})
+				if err == nil {
+					var res *Result
+					if res, err = Verify(out, VerifyOptions{}); err == nil && (len(res.Signatures) != 1 || !res.Signatures[0].SignatureValid) {
+						err = fmt.Errorf("%s does not verify", name)
+					}
+				}
+				if err == nil && (strings.Count(string(out), name) != 2 || !strings.Contains(string(out), "<os:Imie>"+name+"</os:Imie>")) {
+					err = fmt.Errorf("%s: the signature carries another document or profile", name)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 }
