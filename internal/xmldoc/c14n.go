@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // Canonicalization algorithm URIs.
@@ -449,8 +450,10 @@ func (c *canon) startTag(n, out *Node) int {
 		b = append(b, '"')
 	}
 	b = append(b, '>')
-	c.buf = b
-	c.nsTmp = ns[:0]
+	c.setBuf(b)
+	if len(ns) > 0 {
+		c.nsTmp = ns[:0]
+	}
 	return mark
 }
 
@@ -458,8 +461,18 @@ func (c *canon) startTag(n, out *Node) int {
 func (c *canon) endTag(n *Node, mark int) {
 	b := append(c.buf, '<', '/')
 	b = appendQName(b, n.Prefix, n.Local)
-	c.buf = append(b, '>')
+	c.setBuf(append(b, '>'))
 	c.rendered = c.rendered[:mark]
+}
+
+// setBuf stores b, c.buf appended to: only its length when it has not moved, so that no pointer is written (and no
+// write barrier runs while the garbage collector marks).
+func (c *canon) setBuf(b []byte) {
+	if unsafe.SliceData(b) == unsafe.SliceData(c.buf) {
+		c.buf = c.buf[:len(b)]
+	} else {
+		c.buf = b
+	}
 }
 
 // inclusiveNS returns the namespace declarations inclusive C14N renders on n: those in scope at n that the nearest

@@ -290,18 +290,31 @@ func (p *parser) failf(format string, a ...any) error {
 
 // newNode returns a zeroed node for an element (as a child of p.cur) or another kind of node.
 func (p *parser) newNode(element bool) (*Node, error) {
-	d := p.doc
-	d.nnodes++
-	if d.nnodes > p.lim.MaxNodes {
-		return nil, p.fail(ErrTooMany)
-	}
-	if err := p.grow(NodeSize); err != nil {
+	if err := p.countNode(); err != nil {
 		return nil, err
 	}
 	if p.stream != nil {
 		return p.stream.node(p.cur, element), nil
 	}
-	return d.mem.node(), nil
+	return p.doc.mem.node(), nil
+}
+
+// countNode counts one more node against the limits (MaxNodes, MaxTreeFactor), whether it is kept or not.
+func (p *parser) countNode() error {
+	p.doc.nnodes++
+	if p.doc.nnodes > p.lim.MaxNodes {
+		return p.fail(ErrTooMany)
+	}
+	return p.grow(NodeSize)
+}
+
+// setString sets *dst to v unless it holds those characters already. The streaming parser reuses a node per depth
+// and its attributes: siblings mostly share names, namespaces and parents, and a field left alone costs no write
+// barrier while the garbage collector marks.
+func setString(dst *string, v string) {
+	if *dst != v {
+		*dst = v
+	}
 }
 
 // child adds text, a comment or a processing instruction inside the root element.
@@ -583,6 +596,14 @@ func (p *parser) cdata() error {
 	if end < 0 {
 		return p.failf("unterminated CDATA section")
 	}
+	if p.stream != nil {
+		if err := p.countNode(); err != nil {
+			return err
+		}
+		p.stream.text(normalizeEOL(p.s[p.pos+9 : p.pos+9+end]))
+		p.pos += 9 + end + 3
+		return nil
+	}
 	n, err := p.newNode(false)
 	if err != nil {
 		return err
@@ -624,6 +645,13 @@ func (p *parser) text() error {
 		}
 	}
 	p.pos += end
+	if p.stream != nil {
+		if err := p.countNode(); err != nil {
+			return err
+		}
+		p.stream.text(data)
+		return nil
+	}
 	// Adjacent text (after a CDATA section) is kept as separate nodes; canonical output is the same.
 	n, err := p.newNode(false)
 	if err != nil {
@@ -879,7 +907,9 @@ func (p *parser) startTag() error {
 	if err != nil {
 		return err
 	}
-	n.Kind, n.Prefix, n.Local, n.Start = ElementNode, prefix, local, start
+	n.Kind, n.Start = ElementNode, start
+	setString(&n.Prefix, prefix)
+	setString(&n.Local, local)
 	type rawAttr struct{ prefix, local, value string }
 	var attrs [8]rawAttr
 	list := attrs[:0]
@@ -964,7 +994,11 @@ func (p *parser) startTag() error {
 	}
 	if nd > 0 {
 		if p.stream != nil {
-			n.Decls = p.stream.decls.take(int(p.depth()), nd)
+			if b := p.stream.decls.take(int(p.depth()), nd); unsafe.SliceData(b) == unsafe.SliceData(n.Decls) {
+				n.Decls = n.Decls[:0] // the same buffer: no pointer written
+			} else {
+				n.Decls = b
+			}
 		} else {
 			n.Decls = p.doc.mem.decls.take(nd, 16, 1024)
 		}
@@ -985,14 +1019,27 @@ func (p *parser) startTag() error {
 				n.Decls = append(n.Decls, NS{a.local, a.value})
 			}
 		}
+	} else if len(n.Decls) > 0 {
+		n.Decls = n.Decls[:0] // a reused node (streaming)
 	}
-	n.Parent = p.cur
-	if n.Space, err = p.resolve(n, prefix, true); err != nil {
+	if n.Parent != p.cur {
+		n.Parent = p.cur
+	}
+	space, err := p.resolve(n, prefix, true)
+	if err != nil {
 		return err
+	}
+	setString(&n.Space, space)
+	if len(list)-nd == 0 && len(n.Attrs) > 0 {
+		n.Attrs = n.Attrs[:0] // a reused node (streaming)
 	}
 	if len(list)-nd > 0 {
 		if p.stream != nil {
-			n.Attrs = p.stream.attrs.take(int(p.depth()), len(list)-nd)
+			if b := p.stream.attrs.take(int(p.depth()), len(list)-nd); unsafe.SliceData(b) == unsafe.SliceData(n.Attrs) {
+				n.Attrs = n.Attrs[:0] // the same buffer: no pointer written
+			} else {
+				n.Attrs = b
+			}
 		} else {
 			n.Attrs = p.doc.mem.attrs.take(len(list)-nd, 32, 1024)
 		}
@@ -1011,7 +1058,13 @@ func (p *parser) startTag() error {
 					return p.failf("duplicate attribute {%s}%s", sp, a.local)
 				}
 			}
-			n.Attrs = append(n.Attrs, Attr{a.prefix, a.local, sp, a.value})
+			k := len(n.Attrs)
+			n.Attrs = n.Attrs[:k+1] // within the capacity taken for them
+			at := &n.Attrs[k]
+			setString(&at.Prefix, a.prefix)
+			setString(&at.Local, a.local)
+			setString(&at.Space, sp)
+			setString(&at.Value, a.value)
 			if (a.prefix == "" && (a.local == "Id" || a.local == "ID" || a.local == "id")) || (sp == xmlNS && a.local == "id") {
 				if err := p.grow(idEntrySize); err != nil {
 					return err
@@ -1048,7 +1101,9 @@ func (p *parser) startTag() error {
 		return nil
 	}
 	p.cur = n
-	p.last = append(p.last, nil)
+	if p.stream == nil {
+		p.last = append(p.last, nil)
+	}
 	p.nsInScope += len(n.Decls)
 	return nil
 }
@@ -1125,7 +1180,9 @@ func (p *parser) endTag() error {
 	}
 	p.nsInScope -= len(p.cur.Decls)
 	p.cur = p.cur.Parent
-	p.last = p.last[:len(p.last)-1]
+	if p.stream == nil {
+		p.last = p.last[:len(p.last)-1]
+	}
 	return nil
 }
 

@@ -60,8 +60,8 @@ var streamPool = sync.Pool{New: func() any { return &streamer{c: canon{buf: make
 // levelSlices are per-depth buffers of attributes or declarations.
 type levelSlices[T any] struct{ bufs [][]T }
 
-// take returns a slice of length 0 and capacity n for the element at depth, reusing the buffer of the previous
-// element at that depth (closed by now).
+// take returns a slice of length 0 and capacity at least n for the element at depth: the buffer of the previous
+// element at that depth (closed by now), unless it is too small.
 func (l *levelSlices[T]) take(depth, n int) []T {
 	for len(l.bufs) < depth {
 		l.bufs = append(l.bufs, nil)
@@ -71,8 +71,8 @@ func (l *levelSlices[T]) take(depth, n int) []T {
 		b = make([]T, 0, max(n, 8))
 		l.bufs[depth-1] = b
 	}
-	// not cleared: the element appends all n (release clears what is left at the end)
-	return b[0:0:n]
+	// not cleared: the element sets its n (release clears what is left at the end)
+	return b[:0]
 }
 
 func (l *levelSlices[T]) reset() {
@@ -88,7 +88,7 @@ func (l *levelSlices[T]) reset() {
 // node returns the node for an element (the level below parent's) or for anything else (the scratch node).
 //
 // Reused nodes are not cleared (that would be a write barrier per pointer field while the garbage collector marks):
-// the parser sets every field the streamer reads, except Attrs and Decls, which it sets only when there are some.
+// the parser sets every field the streamer reads (see setString).
 func (s *streamer) node(parent *Node, element bool) *Node {
 	if !element {
 		return &s.scratch
@@ -100,14 +100,7 @@ func (s *streamer) node(parent *Node, element bool) *Node {
 	for len(s.levels)*32 <= d {
 		s.levels = append(s.levels, make([]Node, 32))
 	}
-	n := &s.levels[d/32][d%32]
-	if n.Attrs != nil {
-		n.Attrs = nil
-	}
-	if n.Decls != nil {
-		n.Decls = nil
-	}
-	return n
+	return &s.levels[d/32][d%32]
 }
 
 func (s *streamer) start(n *Node) {
@@ -146,12 +139,18 @@ func (s *streamer) misc(n *Node, outside, prolog bool) {
 			c.misc(n)
 		}
 	case s.skip > 0:
-	case n.Kind == TextNode:
-		c.buf = appendText(c.buf, n.Data)
 	default:
 		c.misc(n)
 	}
 	c.maybeFlush()
+}
+
+// text writes character data inside the root element.
+func (s *streamer) text(data string) {
+	if s.skip == 0 {
+		s.c.setBuf(appendText(s.c.buf, data))
+		s.c.maybeFlush()
+	}
 }
 
 // release clears what refers to the document and puts s back in the pool.
