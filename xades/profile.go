@@ -9,27 +9,40 @@ import (
 // DefaultAuthorizationPolicy is written in ppZP:IdPolitykiAutoryzacji when the profile does not name one.
 const DefaultAuthorizationPolicy = "urn:trustsign:authorization:one-time-code"
 
-// podpisZP renders the trusted-profile binding in the real service's ppZP:PodpisZP shape.
-func podpisZP(p *Profile) string {
+// writePodpisZP writes the trusted-profile binding in the real service's ppZP:PodpisZP shape.
+func writePodpisZP(w *sigWriter, p *Profile) {
 	pol := p.AuthorizationPolicy
 	if pol == "" {
 		pol = DefaultAuthorizationPolicy
 	}
-	var b strings.Builder
-	b.WriteString(`<ppZP:PodpisZP xmlns:ppZP="` + NSPPZP + `" xmlns:os="` + NSOsoba + `"><ppZP:DaneZP><ppZP:DaneZPOsobyFizycznej>`)
-	b.WriteString(`<os:Nazwisko rodzajCzlonu="pierwszy">` + escapeText(p.Surname) + `</os:Nazwisko>`)
-	b.WriteString(`<os:Imie>` + escapeText(p.FirstName) + `</os:Imie>`)
+	w.start("ppZP", "PodpisZP")
+	w.decl("ppZP")
+	w.decl("os")
+	w.enter()
+	w.start("ppZP", "DaneZP")
+	w.enter()
+	w.start("ppZP", "DaneZPOsobyFizycznej")
+	w.enter()
+	w.start("os", "Nazwisko")
+	w.attr("rodzajCzlonu", "pierwszy")
+	w.enter()
+	w.text(p.Surname)
+	w.end()
+	w.element("os", "Imie", p.FirstName)
 	if p.SecondName != "" {
-		b.WriteString(`<os:ImieDrugie>` + escapeText(p.SecondName) + `</os:ImieDrugie>`)
+		w.element("os", "ImieDrugie", p.SecondName)
 	}
-	b.WriteString(`<os:PESEL>` + escapeText(p.PESEL) + `</os:PESEL>`)
-	b.WriteString(`<ppZP:IdZaufanegoProfilu>` + escapeText(p.ProfileID) + `</ppZP:IdZaufanegoProfilu>`)
-	b.WriteString(`<ppZP:IdKontaUzytkownikaEpuap>` + escapeText(p.Login) + `</ppZP:IdKontaUzytkownikaEpuap>`)
-	b.WriteString(`</ppZP:DaneZPOsobyFizycznej></ppZP:DaneZP><ppZP:DanePodpisu>`)
-	b.WriteString(`<ppZP:IdKontaUzytkownikaEpuap>` + escapeText(p.Login) + `</ppZP:IdKontaUzytkownikaEpuap>`)
-	b.WriteString(`<ppZP:IdPolitykiAutoryzacji>` + escapeText(pol) + `</ppZP:IdPolitykiAutoryzacji>`)
-	b.WriteString(`</ppZP:DanePodpisu></ppZP:PodpisZP>`)
-	return b.String()
+	w.element("os", "PESEL", p.PESEL)
+	w.element("ppZP", "IdZaufanegoProfilu", p.ProfileID)
+	w.element("ppZP", "IdKontaUzytkownikaEpuap", p.Login)
+	w.end() // DaneZPOsobyFizycznej
+	w.end() // DaneZP
+	w.start("ppZP", "DanePodpisu")
+	w.enter()
+	w.element("ppZP", "IdKontaUzytkownikaEpuap", p.Login)
+	w.element("ppZP", "IdPolitykiAutoryzacji", pol)
+	w.end() // DanePodpisu
+	w.end() // PodpisZP
 }
 
 // profileFromClaimedRole reads the trusted-profile identity from a ClaimedRole element in either known format:

@@ -1,7 +1,6 @@
 package xades
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -19,6 +18,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unsafe"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/trustsign/trustsign/internal/keyusage"
 	"github.com/trustsign/trustsign/internal/xmldoc"
@@ -137,38 +140,42 @@ func sign(ctx context.Context, data []byte, opts SignOptions) ([]byte, error) {
 	t = t.UTC().Truncate(time.Second)
 
 	s := &sigBuilder{id: id, hash: h, alg: alg, opts: &opts, time: t}
-	src := string(data)
-	doc, object, digest, err := covered(src, &opts, id, h)
+	src := transientString(data)
+	root, object, digest, err := covered(src, &opts, id, h)
 	if err != nil {
 		return nil, err
 	}
 	s.object, s.dataDigest = object, digest
 
-	sigXML, err := s.build(ctx)
-	if err != nil {
-		return nil, err
-	}
 	switch opts.Format {
 	case Enveloped:
-		root := doc.Root
-		var out bytes.Buffer
-		out.Grow(len(src) + len(sigXML) + len(root.Local) + 4)
-		if root.Inner >= 0 {
-			out.WriteString(src[:root.Inner])
-			out.WriteString(sigXML)
-			out.WriteString(src[root.Inner:])
+		out := make([]byte, 0, len(src)+s.sizeHint()+len(root.Prefix)+len(root.Local)+4)
+		tail := root.Inner
+		if tail >= 0 {
+			out = append(out, src[:tail]...)
 		} else {
 			// <root .../> becomes <root ...>SIGNATURE</root>; canonically the same element
-			tagEnd := root.End - 2
-			out.WriteString(src[:tagEnd])
-			out.WriteString(">")
-			out.WriteString(sigXML)
-			out.WriteString("</" + qname(root.Prefix, root.Local) + ">")
-			out.WriteString(src[root.End:])
+			out = append(out, src[:root.End-2]...)
+			out = append(out, '>')
 		}
-		return out.Bytes(), nil
+		if out, err = s.build(ctx, out); err != nil {
+			return nil, err
+		}
+		if tail >= 0 {
+			return append(out, src[tail:]...), nil
+		}
+		out = append(out, "</"...)
+		out = append(out, qname(root.Prefix, root.Local)...)
+		out = append(out, '>')
+		return append(out, src[root.End:]...), nil
 	default:
-		return []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + sigXML + "\n"), nil
+		const decl = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
+		out := make([]byte, 0, len(decl)+s.sizeHint()+1)
+		out = append(out, decl...)
+		if out, err = s.build(ctx, out); err != nil {
+			return nil, err
+		}
+		return append(out, '\n'), nil
 	}
 }
 
@@ -181,47 +188,62 @@ func Prepare(data []byte, opts SignOptions) error {
 	if h == 0 {
 		h = crypto.SHA256
 	}
-	_, _, _, err := covered(string(data), &opts, "ID-prepare", h)
+	_, _, _, err := covered(transientString(data), &opts, "ID-prepare", h)
 	return err
 }
 
+// transientString is data as a string without copying it, for reading during one call: what parsing and
+// canonicalizing data keep of it (nodes, attributes, the root's name) is cleared or copied into the output before
+// Sign and Prepare return, and no error holds a part of it, so nothing of the caller's memory outlives the call.
+// The caller must not change data during the call (as with any argument).
+func transientString(data []byte) string { return unsafe.String(unsafe.SliceData(data), len(data)) }
+
 // covered parses src (enveloped and enveloping) and digests, with h, the content the signature with id covers: the
 // document without its signatures (enveloped), the ds:Object holding its root (enveloping, returned as object) or the
-// bytes (detached).
-func covered(src string, opts *SignOptions, id string, h crypto.Hash) (doc *xmldoc.Document, object string, digest []byte, err error) {
-	switch opts.Format {
-	case Enveloped, Enveloping:
-		doc, err = xmldoc.ParseString(src, opts.Limits)
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("%w: %w", ErrNotXML, err)
-		}
-	case Detached:
-		if opts.DetachedURI == "" {
-			return nil, "", nil, errors.New("xades: detached signing needs the content's URI (file name)")
-		}
-	default:
-		return nil, "", nil, fmt.Errorf("xades: unknown format %v", opts.Format)
-	}
+// bytes (detached). It returns the root element (its name and offsets) of an XML document.
+func covered(src string, opts *SignOptions, id string, h crypto.Hash) (root xmldoc.Node, object string, digest []byte, err error) {
 	hw := h.New()
 	switch opts.Format {
 	case Enveloped:
-		if err := xmldoc.Canonicalize(hw, xmldoc.Subset{Doc: doc, Exclude: allSignatures(doc)}, xmldoc.Method{}); err != nil {
-			return nil, "", nil, err
+		// read once, digested as it is read: no tree
+		root, err = xmldoc.CanonicalizeSource(hw, src, opts.Limits, isSignature)
+		if _, syntax := errors.AsType[*xmldoc.SyntaxError](err); syntax {
+			return root, "", nil, fmt.Errorf("%w: %w", ErrNotXML, err)
+		}
+		if err != nil {
+			return root, "", nil, err
 		}
 	case Enveloping:
-		object = `<ds:Object Id="` + id + `-object">` + src[doc.Root.Start:doc.Root.End] + `</ds:Object>`
-		od, err := xmldoc.ParseString(`<ds:Object xmlns:ds="`+NSDSig+`" Id="`+id+`-object">`+src[doc.Root.Start:doc.Root.End]+`</ds:Object>`, opts.Limits)
+		doc, err := xmldoc.ParseString(src, opts.Limits)
 		if err != nil {
-			return nil, "", nil, fmt.Errorf("%w: %w", ErrNotXML, err)
+			return root, "", nil, fmt.Errorf("%w: %w", ErrNotXML, err)
 		}
-		if err := xmldoc.Canonicalize(hw, xmldoc.Subset{Doc: od, Apex: od.Root}, xmldoc.Method{Exclusive: true}); err != nil {
-			return nil, "", nil, err
+		start, end := doc.Root.Start, doc.Root.End
+		doc.Release()
+		object = `<ds:Object Id="` + id + `-object">` + src[start:end] + `</ds:Object>`
+		od, err := xmldoc.ParseString(`<ds:Object xmlns:ds="`+NSDSig+`" Id="`+id+`-object">`+src[start:end]+`</ds:Object>`, opts.Limits)
+		if err != nil {
+			return root, "", nil, fmt.Errorf("%w: %w", ErrNotXML, err)
+		}
+		err = xmldoc.Canonicalize(hw, xmldoc.Subset{Doc: od, Apex: od.Root}, xmldoc.Method{Exclusive: true})
+		od.Release()
+		if err != nil {
+			return root, "", nil, err
 		}
 	case Detached:
+		if opts.DetachedURI == "" {
+			return root, "", nil, errors.New("xades: detached signing needs the content's URI (file name)")
+		}
 		hw.Write([]byte(src))
+	default:
+		return root, "", nil, fmt.Errorf("xades: unknown format %v", opts.Format)
 	}
-	return doc, object, hw.Sum(nil), nil
+	return root, object, hw.Sum(nil), nil
 }
+
+// isSignature selects the elements an enveloped signature's reference leaves out: every ds:Signature (the XPath
+// Filter 2.0 subtract set /descendant::ds:Signature).
+func isSignature(n *xmldoc.Node) bool { return n.Is(NSDSig, "Signature") }
 
 func qname(prefix, local string) string {
 	if prefix == "" {
@@ -268,40 +290,212 @@ func escapeText(s string) string {
 	return r.Replace(s)
 }
 
-func (s *sigBuilder) build(ctx context.Context) (string, error) {
+// signatureSize is a bound of the length of a signature's XML besides its certificates, data object and
+// trusted-profile binding (about 2.6 KB with a P-256 key, 3.1 KB with RSA-4096), and profileSize of the binding's
+// markup: sizeHint adds them up so that sign reserves enough output for the signature and never copies it.
+const (
+	signatureSize = 3584
+	profileSize   = 1 << 10
+)
+
+// sizeHint is about the length of the signature build appends.
+func (s *sigBuilder) sizeHint() int {
+	o := s.opts
+	n := signatureSize + len(s.object) + 3*len(o.DetachedURI) + 2*len(o.MIMEType)
+	n += base64.StdEncoding.EncodedLen(len(o.Certificate.Raw))
+	for _, c := range o.Chain {
+		n += base64.StdEncoding.EncodedLen(len(c.Raw)) + 64
+	}
+	if p := o.Profile; p != nil {
+		n += profileSize + 2*(len(p.FirstName)+len(p.SecondName)+len(p.Surname)+len(p.PESEL)+len(p.ProfileID)+2*len(p.Login)+
+			len(p.AuthorizationPolicy)+len(DefaultAuthorizationPolicy))
+	}
+	return n
+}
+
+// build appends the ds:Signature element to out. It writes SignedProperties and SignedInfo with their exclusive
+// canonical forms (sigWriter) and digests those, rather than parsing the text back.
+func (s *sigBuilder) build(ctx context.Context, out []byte) ([]byte, error) {
+	o := s.opts
+	id := s.id
+	cert := o.Certificate
+	facts := factsOf(cert, s.hash)
+	if o.SigningCertificateV2 && facts.v2Err != nil {
+		return nil, facts.v2Err
+	}
+
+	// SignedProperties, into its own writer: it goes at the end of the signature, but its digest into SignedInfo
+	sp := getWriter()
+	defer putWriter(sp)
+	s.writeSignedProperties(sp, facts)
+	if sp.err != nil {
+		return nil, fmt.Errorf("xades: building SignedProperties: %w", sp.err)
+	}
+	hw := s.hash.New()
+	hw.Write(sp.can)
+	var spDigest [64]byte
+	spSum := hw.Sum(spDigest[:0])
+
+	// the signature, straight into out; SignedInfo canonicalized on the way
+	w := getWriter()
+	own := w.ser
+	defer func() {
+		w.ser = own // out is the caller's
+		putWriter(w)
+	}()
+	w.ser = out
+	w.start("ds", "Signature")
+	w.decl("ds")
+	w.attr("Id", id)
+	w.enter()
+	s.writeSignedInfo(w, spSum)
+	if w.err != nil {
+		return nil, fmt.Errorf("xades: building SignedInfo: %w", w.err)
+	}
+	hw.Reset()
+	hw.Write(w.can)
+	var siDigest [64]byte
+	sigValue, err := signDigest(o, s.alg, s.hash, hw.Sum(siDigest[:0]))
+	if err != nil {
+		return nil, err
+	}
+
+	mark := len(w.ser)
+	w.start("ds", "SignatureValue")
+	w.attr("Id", id, "-sigvalue")
+	w.enter()
+	w.base64(sigValue)
+	w.end()
+	var sigTS string
+	if o.TimeStamp != nil {
+		if sigTS, err = timeStampElement(ctx, o, s, string(w.ser[mark:])); err != nil {
+			return nil, err
+		}
+	}
+	// Chain certificates with the signer's key type go into KeyInfo after the signer's, where every XMLDSig
+	// verifier looks when building a chain; others (e.g. an RSA CA above an ECDSA seal, which makes xadesjs fail)
+	// go into the unsigned CertificateValues, which XAdES verifiers read.
+	inKeyInfo := func(c *x509.Certificate) bool { return c.PublicKeyAlgorithm == cert.PublicKeyAlgorithm }
+	inValues := 0
+	w.start("ds", "KeyInfo")
+	w.enter()
+	w.start("ds", "X509Data")
+	w.enter()
+	w.start("ds", "X509Certificate")
+	w.enter()
+	w.base64(cert.Raw)
+	w.end()
+	for _, c := range o.Chain {
+		switch {
+		case c.Equal(cert):
+		case inKeyInfo(c):
+			w.start("ds", "X509Certificate")
+			w.enter()
+			w.base64(c.Raw)
+			w.end()
+		default:
+			inValues++
+		}
+	}
+	w.end() // X509Data
+	w.end() // KeyInfo
+	w.ser = append(w.ser, s.object...)
+	w.start("ds", "Object")
+	w.enter()
+	w.start("xades", "QualifyingProperties")
+	w.decl("xades")
+	w.attr("Target", "#", id)
+	w.enter()
+	w.raw(sp.ser)
+	if inValues > 0 || sigTS != "" {
+		w.start("xades", "UnsignedProperties")
+		w.enter()
+		w.start("xades", "UnsignedSignatureProperties")
+		w.enter()
+		w.ser = append(w.ser, sigTS...)
+		if inValues > 0 {
+			w.start("xades", "CertificateValues")
+			w.enter()
+			for _, c := range o.Chain {
+				if !c.Equal(cert) && !inKeyInfo(c) {
+					w.start("xades", "EncapsulatedX509Certificate")
+					w.enter()
+					w.base64(c.Raw)
+					w.end()
+				}
+			}
+			w.end()
+		}
+		w.end()
+		w.end()
+	}
+	w.end() // QualifyingProperties
+	w.end() // Object
+	w.end() // Signature
+	if w.err != nil || len(w.open) != 0 {
+		return nil, fmt.Errorf("xades: building the signature: %w", errors.Join(errSigWriter, w.err))
+	}
+	return w.ser, nil
+}
+
+// writeSignedProperties writes the xades:SignedProperties element, canonicalized.
+func (s *sigBuilder) writeSignedProperties(w *sigWriter, facts *certFacts) {
 	o := s.opts
 	id := s.id
 	dURI := digestURI(s.hash)
-	cert := o.Certificate
-
-	// SignedProperties
-	var sp strings.Builder
-	sp.WriteString(`<xades:SignedProperties Id="` + id + `-signedprops"><xades:SignedSignatureProperties>`)
-	sp.WriteString(`<xades:SigningTime>` + s.time.Format("2006-01-02T15:04:05Z") + `</xades:SigningTime>`)
-	ch := s.hash.New()
-	ch.Write(cert.Raw)
-	certDigest := b64(ch.Sum(nil))
+	w.startCanonical()
+	w.start("xades", "SignedProperties")
+	w.attr("Id", id, "-signedprops")
+	w.enter()
+	w.start("xades", "SignedSignatureProperties")
+	w.enter()
+	var tb [32]byte
+	w.element("xades", "SigningTime", string(s.time.AppendFormat(tb[:0], "2006-01-02T15:04:05Z")))
+	certElement := "SigningCertificate"
 	if o.SigningCertificateV2 {
-		is, err := issuerSerialV2(cert)
-		if err != nil {
-			return "", err
-		}
-		sp.WriteString(`<xades:SigningCertificateV2><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="` + dURI +
-			`"/><ds:DigestValue>` + certDigest + `</ds:DigestValue></xades:CertDigest><xades:IssuerSerialV2>` + is +
-			`</xades:IssuerSerialV2></xades:Cert></xades:SigningCertificateV2>`)
+		certElement = "SigningCertificateV2"
+	}
+	w.start("xades", certElement)
+	w.enter()
+	w.start("xades", "Cert")
+	w.enter()
+	w.start("xades", "CertDigest")
+	w.enter()
+	w.emptyElement("ds", "DigestMethod", "Algorithm", dURI)
+	w.start("ds", "DigestValue")
+	w.enter()
+	w.base64(facts.digest)
+	w.end()
+	w.end() // CertDigest
+	if o.SigningCertificateV2 {
+		w.element("xades", "IssuerSerialV2", facts.v2)
 	} else {
-		sp.WriteString(`<xades:SigningCertificate><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="` + dURI +
-			`"/><ds:DigestValue>` + certDigest + `</ds:DigestValue></xades:CertDigest><xades:IssuerSerial><ds:X509IssuerName>` +
-			escapeText(cert.Issuer.String()) + `</ds:X509IssuerName><ds:X509SerialNumber>` + cert.SerialNumber.String() +
-			`</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert></xades:SigningCertificate>`)
+		w.start("xades", "IssuerSerial")
+		w.enter()
+		w.element("ds", "X509IssuerName", facts.issuer)
+		w.element("ds", "X509SerialNumber", facts.serial)
+		w.end()
 	}
-	sp.WriteString(`<xades:SignaturePolicyIdentifier><xades:SignaturePolicyImplied/></xades:SignaturePolicyIdentifier>`)
+	w.end() // Cert
+	w.end() // SigningCertificate(V2)
+	w.start("xades", "SignaturePolicyIdentifier")
+	w.enter()
+	w.start("xades", "SignaturePolicyImplied")
+	w.empty()
+	w.end()
 	if o.Profile != nil {
-		sp.WriteString(`<xades:SignerRole><xades:ClaimedRoles><xades:ClaimedRole>`)
-		sp.WriteString(podpisZP(o.Profile))
-		sp.WriteString(`</xades:ClaimedRole></xades:ClaimedRoles></xades:SignerRole>`)
+		w.start("xades", "SignerRole")
+		w.enter()
+		w.start("xades", "ClaimedRoles")
+		w.enter()
+		w.start("xades", "ClaimedRole")
+		w.enter()
+		writePodpisZP(w, o.Profile)
+		w.end()
+		w.end()
+		w.end()
 	}
-	sp.WriteString(`</xades:SignedSignatureProperties>`)
+	w.end() // SignedSignatureProperties
 	mime := o.MIMEType
 	if mime == "" {
 		mime = "text/xml"
@@ -309,101 +503,78 @@ func (s *sigBuilder) build(ctx context.Context) (string, error) {
 			mime = "application/octet-stream"
 		}
 	}
-	sp.WriteString(`<xades:SignedDataObjectProperties><xades:DataObjectFormat ObjectReference="#` + id + `-ref0"><xades:MimeType>` +
-		escapeText(mime) + `</xades:MimeType></xades:DataObjectFormat></xades:SignedDataObjectProperties>`)
-	sp.WriteString(`</xades:SignedProperties>`)
-	spText := sp.String()
+	w.start("xades", "SignedDataObjectProperties")
+	w.enter()
+	w.start("xades", "DataObjectFormat")
+	w.attr("ObjectReference", "#", id, "-ref0")
+	w.enter()
+	w.element("xades", "MimeType", mime)
+	w.end()
+	w.end()
+	w.end() // SignedProperties
+}
 
-	// Digest of SignedProperties (exclusive C14N; the in-context result equals this standalone one because
-	// exclusive C14N renders only visibly used namespaces and every element here is prefixed).
-	spDoc, err := xmldoc.ParseString(`<xades:QualifyingProperties xmlns:xades="`+NSXAdES+`" xmlns:ds="`+NSDSig+`">`+spText+`</xades:QualifyingProperties>`, xmldoc.Limits{})
-	if err != nil {
-		return "", fmt.Errorf("xades: building SignedProperties: %w", err)
-	}
-	hw := s.hash.New()
-	if err := xmldoc.Canonicalize(hw, xmldoc.Subset{Doc: spDoc, Apex: spDoc.Root.FirstChild}, xmldoc.Method{Exclusive: true}); err != nil {
-		return "", err
-	}
-	spDigest := hw.Sum(nil)
-
-	// SignedInfo
-	var si strings.Builder
-	si.WriteString(`<ds:SignedInfo><ds:CanonicalizationMethod Algorithm="` + xmldoc.ExcC14N + `"/><ds:SignatureMethod Algorithm="` + s.alg.uri + `"/>`)
+// writeSignedInfo writes the ds:SignedInfo element, canonicalized, with the digest of SignedProperties.
+func (s *sigBuilder) writeSignedInfo(w *sigWriter, spDigest []byte) {
+	o := s.opts
+	id := s.id
+	dURI := digestURI(s.hash)
+	w.startCanonical()
+	w.start("ds", "SignedInfo")
+	w.enter()
+	w.emptyElement("ds", "CanonicalizationMethod", "Algorithm", xmldoc.ExcC14N)
+	w.emptyElement("ds", "SignatureMethod", "Algorithm", s.alg.uri)
+	w.start("ds", "Reference")
+	w.attr("Id", id, "-ref0")
 	switch o.Format {
 	case Enveloped:
-		si.WriteString(`<ds:Reference Id="` + id + `-ref0" URI=""><ds:Transforms><ds:Transform Algorithm="` + TransformFilter2 +
-			`"><dsig-xpath:XPath xmlns:dsig-xpath="` + NSFilter2 + `" Filter="subtract">/descendant::ds:Signature</dsig-xpath:XPath></ds:Transform></ds:Transforms>`)
+		w.attr("URI", "")
+		w.enter()
+		w.start("ds", "Transforms")
+		w.enter()
+		w.start("ds", "Transform")
+		w.attr("Algorithm", TransformFilter2)
+		w.enter()
+		w.start("dsig-xpath", "XPath")
+		w.decl("dsig-xpath")
+		w.attr("Filter", "subtract")
+		w.enter()
+		w.text("/descendant::ds:Signature")
+		w.end()
+		w.end()
+		w.end()
 	case Enveloping:
-		si.WriteString(`<ds:Reference Id="` + id + `-ref0" URI="#` + id + `-object"><ds:Transforms><ds:Transform Algorithm="` + xmldoc.ExcC14N + `"/></ds:Transforms>`)
+		w.attr("URI", "#", id, "-object")
+		w.enter()
+		w.start("ds", "Transforms")
+		w.enter()
+		w.emptyElement("ds", "Transform", "Algorithm", xmldoc.ExcC14N)
+		w.end()
 	case Detached:
-		si.WriteString(`<ds:Reference Id="` + id + `-ref0" URI="` + escapeText(detachedURI(o.DetachedURI)) + `">`)
+		w.attr("URI", detachedURI(o.DetachedURI))
+		w.enter()
 	}
-	si.WriteString(`<ds:DigestMethod Algorithm="` + dURI + `"/><ds:DigestValue>` + b64(s.dataDigest) + `</ds:DigestValue></ds:Reference>`)
-	si.WriteString(`<ds:Reference Type="` + TypeSignedProperties + `" URI="#` + id + `-signedprops"><ds:Transforms><ds:Transform Algorithm="` +
-		xmldoc.ExcC14N + `"/></ds:Transforms><ds:DigestMethod Algorithm="` + dURI + `"/><ds:DigestValue>` + b64(spDigest) + `</ds:DigestValue></ds:Reference>`)
-	si.WriteString(`</ds:SignedInfo>`)
-	siText := si.String()
-
-	siDoc, err := xmldoc.ParseString(`<ds:Signature xmlns:ds="`+NSDSig+`">`+siText+`</ds:Signature>`, xmldoc.Limits{})
-	if err != nil {
-		return "", fmt.Errorf("xades: building SignedInfo: %w", err)
-	}
-	hw = s.hash.New()
-	if err := xmldoc.Canonicalize(hw, xmldoc.Subset{Doc: siDoc, Apex: siDoc.Root.FirstChild}, xmldoc.Method{Exclusive: true}); err != nil {
-		return "", err
-	}
-	sigValue, err := signDigest(o, s.alg, s.hash, hw.Sum(nil))
-	if err != nil {
-		return "", err
-	}
-
-	var out strings.Builder
-	out.Grow(len(siText) + len(spText) + len(s.object) + 2*len(cert.Raw) + 1024)
-	out.WriteString(`<ds:Signature xmlns:ds="` + NSDSig + `" Id="` + id + `">`)
-	out.WriteString(siText)
-	sigValueXML := `<ds:SignatureValue Id="` + id + `-sigvalue">` + b64(sigValue) + `</ds:SignatureValue>`
-	var sigTS string
-	if o.TimeStamp != nil {
-		if sigTS, err = timeStampElement(ctx, o, s, sigValueXML); err != nil {
-			return "", err
-		}
-	}
-	out.WriteString(sigValueXML)
-	// Chain certificates with the signer's key type go into KeyInfo after the signer's, where every XMLDSig
-	// verifier looks when building a chain; others (e.g. an RSA CA above an ECDSA seal, which makes xadesjs fail)
-	// go into the unsigned CertificateValues, which XAdES verifiers read.
-	var inKeyInfo, inValues []*x509.Certificate
-	for _, c := range o.Chain {
-		switch {
-		case c.Equal(cert):
-		case c.PublicKeyAlgorithm == cert.PublicKeyAlgorithm:
-			inKeyInfo = append(inKeyInfo, c)
-		default:
-			inValues = append(inValues, c)
-		}
-	}
-	out.WriteString(`<ds:KeyInfo><ds:X509Data><ds:X509Certificate>` + b64(cert.Raw) + `</ds:X509Certificate>`)
-	for _, c := range inKeyInfo {
-		out.WriteString(`<ds:X509Certificate>` + b64(c.Raw) + `</ds:X509Certificate>`)
-	}
-	out.WriteString(`</ds:X509Data></ds:KeyInfo>`)
-	out.WriteString(s.object)
-	out.WriteString(`<ds:Object><xades:QualifyingProperties xmlns:xades="` + NSXAdES + `" Target="#` + id + `">`)
-	out.WriteString(spText)
-	if len(inValues) > 0 || sigTS != "" {
-		out.WriteString(`<xades:UnsignedProperties><xades:UnsignedSignatureProperties>`)
-		out.WriteString(sigTS)
-		if len(inValues) > 0 {
-			out.WriteString(`<xades:CertificateValues>`)
-			for _, c := range inValues {
-				out.WriteString(`<xades:EncapsulatedX509Certificate>` + b64(c.Raw) + `</xades:EncapsulatedX509Certificate>`)
-			}
-			out.WriteString(`</xades:CertificateValues>`)
-		}
-		out.WriteString(`</xades:UnsignedSignatureProperties></xades:UnsignedProperties>`)
-	}
-	out.WriteString(`</xades:QualifyingProperties></ds:Object></ds:Signature>`)
-	return out.String(), nil
+	w.emptyElement("ds", "DigestMethod", "Algorithm", dURI)
+	w.start("ds", "DigestValue")
+	w.enter()
+	w.base64(s.dataDigest)
+	w.end()
+	w.end() // Reference
+	w.start("ds", "Reference")
+	w.attr("Type", TypeSignedProperties)
+	w.attr("URI", "#", id, "-signedprops")
+	w.enter()
+	w.start("ds", "Transforms")
+	w.enter()
+	w.emptyElement("ds", "Transform", "Algorithm", xmldoc.ExcC14N)
+	w.end()
+	w.emptyElement("ds", "DigestMethod", "Algorithm", dURI)
+	w.start("ds", "DigestValue")
+	w.enter()
+	w.base64(spDigest)
+	w.end()
+	w.end() // Reference
+	w.end() // SignedInfo
 }
 
 // detachedURI escapes a file name for use as a relative URI reference.
@@ -434,14 +605,27 @@ func signDigest(o *SignOptions, alg sigAlg, h crypto.Hash, digest []byte) ([]byt
 }
 
 func ecdsaDERToRaw(der []byte, size int) ([]byte, error) {
-	var v struct{ R, S *big.Int }
-	rest, err := asn1.Unmarshal(der, &v)
-	if err != nil || len(rest) > 0 || v.R == nil || v.S == nil {
+	// ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, both positive
+	var seq, r, sv cryptobyte.String
+	in := cryptobyte.String(der)
+	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() || !seq.ReadASN1(&r, cbasn1.INTEGER) ||
+		!seq.ReadASN1(&sv, cbasn1.INTEGER) || !seq.Empty() {
 		return nil, errors.New("xades: the signer returned a malformed ECDSA signature")
 	}
 	out := make([]byte, 2*size)
-	v.R.FillBytes(out[:size])
-	v.S.FillBytes(out[size:])
+	for i, v := range []cryptobyte.String{r, sv} {
+		// minimal two's complement: a leading zero only before a high bit; no negative values
+		if len(v) == 0 || v[0]&0x80 != 0 || (len(v) > 1 && v[0] == 0 && v[1]&0x80 == 0) {
+			return nil, errors.New("xades: the signer returned a malformed ECDSA signature")
+		}
+		if len(v) > 1 && v[0] == 0 {
+			v = v[1:]
+		}
+		if len(v) > size {
+			return nil, errors.New("xades: the signer returned a malformed ECDSA signature")
+		}
+		copy(out[(i+1)*size-len(v):(i+1)*size], v)
+	}
 	return out, nil
 }
 

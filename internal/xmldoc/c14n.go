@@ -5,6 +5,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
+	"unsafe"
 )
 
 // Canonicalization algorithm URIs.
@@ -136,14 +138,28 @@ func Canonicalize(w io.Writer, s Subset, m Method) error {
 	if err := c.prepareFilters(); err != nil {
 		return err
 	}
-	c.buf = make([]byte, 0, 16<<10)
+	bp, _ := bufPool.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 0, 16<<10)
+		bp = &b
+	}
+	c.buf = (*bp)[:0]
 	c.run()
+	if c.bad == nil {
+		c.flush()
+	}
+	if cap(c.buf) <= 64<<10 {
+		*bp = c.buf[:0]
+		bufPool.Put(bp)
+	}
 	if c.bad != nil {
 		return c.bad
 	}
-	c.flush()
 	return c.err
 }
+
+// bufPool holds Canonicalize's output buffers (what it writes is copied out by w.Write).
+var bufPool sync.Pool
 
 // AppendCanonical appends the canonical form of the subset to dst (dst unchanged for a subset Canonicalize
 // refuses).
@@ -371,6 +387,24 @@ func (c *canon) element(n *Node, out *Node, mask uint64) {
 			return
 		}
 	}
+	mark := c.startTag(n, out)
+	for ch := n.FirstChild; ch != nil; ch = ch.Next {
+		switch ch.Kind {
+		case ElementNode:
+			c.element(ch, n, mask)
+		case TextNode:
+			c.buf = appendText(c.buf, ch.Data)
+		case CommentNode, ProcInstNode:
+			c.misc(ch)
+		}
+		c.maybeFlush()
+	}
+	c.endTag(n, mark)
+}
+
+// startTag writes the start tag of element n, which is in the node-set, out being its nearest output ancestor (nil
+// if none). It returns what endTag needs.
+func (c *canon) startTag(n, out *Node) int {
 	for _, d := range n.Decls {
 		if d.URI != "" && !splitURI(d.URI).hasScheme && c.bad == nil {
 			c.bad = ErrRelativeNamespace
@@ -383,14 +417,17 @@ func (c *canon) element(n *Node, out *Node, mask uint64) {
 	} else {
 		ns = c.inclusiveNS(n, out, ns)
 	}
-	attrs := c.atTmp[:0]
-	attrs = append(attrs, n.Attrs...)
-	if !c.m.Exclusive && n.Parent != nil && n.Parent != out {
-		// the parent is not in the node-set
-		attrs = c.inheritXMLAttrs(n, out, attrs)
+	attrs := n.Attrs // written as they are when no attribute is inherited and they are in canonical order already
+	if inherit := !c.m.Exclusive && n.Parent != nil && n.Parent != out; inherit || !attrsSorted(attrs) {
+		attrs = append(c.atTmp[:0], n.Attrs...)
+		if inherit {
+			// the parent is not in the node-set
+			attrs = c.inheritXMLAttrs(n, out, attrs)
+		}
+		sortAttrs(attrs)
+		c.atTmp = attrs[:0]
 	}
 	sortNS(ns)
-	sortAttrs(attrs)
 
 	b := append(c.buf, '<')
 	b = appendQName(b, n.Prefix, n.Local)
@@ -413,24 +450,29 @@ func (c *canon) element(n *Node, out *Node, mask uint64) {
 		b = append(b, '"')
 	}
 	b = append(b, '>')
-	c.buf = b
-	c.nsTmp, c.atTmp = ns[:0], attrs[:0]
-
-	for ch := n.FirstChild; ch != nil; ch = ch.Next {
-		switch ch.Kind {
-		case ElementNode:
-			c.element(ch, n, mask)
-		case TextNode:
-			c.buf = appendText(c.buf, ch.Data)
-		case CommentNode, ProcInstNode:
-			c.misc(ch)
-		}
-		c.maybeFlush()
+	c.setBuf(b)
+	if len(ns) > 0 {
+		c.nsTmp = ns[:0]
 	}
-	b = append(c.buf, '<', '/')
+	return mark
+}
+
+// endTag writes n's end tag; mark is what startTag returned.
+func (c *canon) endTag(n *Node, mark int) {
+	b := append(c.buf, '<', '/')
 	b = appendQName(b, n.Prefix, n.Local)
-	c.buf = append(b, '>')
+	c.setBuf(append(b, '>'))
 	c.rendered = c.rendered[:mark]
+}
+
+// setBuf stores b, c.buf appended to: only its length when it has not moved, so that no pointer is written (and no
+// write barrier runs while the garbage collector marks).
+func (c *canon) setBuf(b []byte) {
+	if unsafe.SliceData(b) == unsafe.SliceData(c.buf) {
+		c.buf = c.buf[:len(b)]
+	} else {
+		c.buf = b
+	}
 }
 
 // inclusiveNS returns the namespace declarations inclusive C14N renders on n: those in scope at n that the nearest
@@ -629,6 +671,16 @@ func sortAttrs(a []Attr) {
 	})
 }
 
+// attrsSorted reports whether a is in the order sortAttrs puts it in.
+func attrsSorted(a []Attr) bool {
+	for i := 1; i < len(a); i++ {
+		if a[i].Space < a[i-1].Space || (a[i].Space == a[i-1].Space && a[i].Local < a[i-1].Local) {
+			return false
+		}
+	}
+	return true
+}
+
 func appendQName(b []byte, prefix, local string) []byte {
 	if prefix != "" {
 		b = append(b, prefix...)
@@ -640,6 +692,13 @@ func appendQName(b []byte, prefix, local string) []byte {
 func appendText(b []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
+		// eight bytes at a time while none of them needs escaping
+		for i+8 <= len(s) && !textSpecialIn(s[i:i+8]) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		var esc string
 		switch s[i] {
 		case '&':
@@ -658,6 +717,15 @@ func appendText(b []byte, s string) []byte {
 		last = i + 1
 	}
 	return append(b, s[last:]...)
+}
+
+// textSpecialIn reports whether w (eight bytes) holds '&', '<', '>' or CR, the characters appendText escapes.
+func textSpecialIn(w string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs } // a zero byte in v
+	return zero(x^('&'*ones))|zero(x^('<'*ones))|zero(x^('>'*ones))|zero(x^('\r'*ones)) != 0
 }
 
 func appendAttrValue(b []byte, s string) []byte {
@@ -730,3 +798,11 @@ func (s Subset) Text() (string, error) {
 	walk(top, mask)
 	return b.String(), nil
 }
+
+// AppendCanonicalText appends character data s (as the parser decodes it) in its canonical form: '&', '<', '>' and
+// CR escaped. Writers that produce canonical XML directly use it to escape exactly as Canonicalize does.
+func AppendCanonicalText(b []byte, s string) []byte { return appendText(b, s) }
+
+// AppendCanonicalAttr appends an attribute value s (normalized, as the parser decodes it) in its canonical form:
+// '&', '<', '"', TAB, LF and CR escaped.
+func AppendCanonicalAttr(b []byte, s string) []byte { return appendAttrValue(b, s) }

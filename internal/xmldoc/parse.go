@@ -2,6 +2,8 @@
 // builds a read-only tree with namespace resolution, Id lookup and the byte offsets of every element, and the W3C
 // canonicalization algorithms (C14N 1.0/1.1 and exclusive C14N, with or without comments) over a document subset:
 // a subtree, minus excluded subtrees, narrowed by XPath Filter 2.0 filters (the node-set type of XML signatures).
+// A document read only to be digested need not become a tree: CanonicalizeSource canonicalizes it while parsing
+// it. Document.Release hands a tree's memory to later parses.
 //
 // It is hardened for hostile input: DOCTYPE declarations (and so entities of any kind) are refused, as are
 // non-UTF-8 encodings, characters outside XML 1.0's Char production, excessive depth, attribute counts and node
@@ -13,7 +15,9 @@ package xmldoc
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -142,8 +146,92 @@ type Document struct {
 	// XMLDecl is the end offset of the XML declaration (0 when absent).
 	XMLDecl int
 	ids     map[string][]*Node
-	nodes   [][]Node
 	nnodes  int
+	mem     *arena
+}
+
+// arena is the memory of one parse's tree: nodes, attributes and namespace declarations are carved out of chunks,
+// so that a parse makes a few allocations rather than one per element, and Release hands the chunks to later parses.
+type arena struct {
+	nodes chunks[Node]
+	attrs chunks[Attr]
+	decls chunks[NS]
+}
+
+// arenaPool holds the arenas of released documents.
+var arenaPool sync.Pool
+
+// maxPooledNodes bounds the nodes an arena keeps for reuse (about 2.7 MB): a released large document gives back
+// only this much (and proportionally many attributes and declarations), so that the pool holds a modest tree per
+// processor at most.
+const maxPooledNodes = 16 << 10
+
+// chunks is a list of slices that one parse carves its values out of: list[:used] hold the current parse's, the
+// rest are spare (empty and zeroed) for it to continue into.
+type chunks[T any] struct {
+	list [][]T
+	used int
+}
+
+// take returns a slice of length 0 and capacity n (whose elements are zero) from the current chunk, going on to a
+// spare chunk or a new one (first elements, doubling up to most) when the current one has less room.
+func (c *chunks[T]) take(n, first, most int) []T {
+	if c.used == 0 || cap(c.list[c.used-1])-len(c.list[c.used-1]) < n {
+		if c.used < len(c.list) && cap(c.list[c.used]) >= n {
+			c.used++
+		} else {
+			size := first
+			if c.used > 0 {
+				size = min(cap(c.list[c.used-1])*2, most)
+			}
+			c.list = slices.Insert(c.list, c.used, make([]T, 0, max(size, n)))
+			c.used++
+		}
+	}
+	cur := &c.list[c.used-1]
+	l := len(*cur)
+	*cur = (*cur)[:l+n]
+	return (*cur)[l : l : l+n]
+}
+
+// reset zeroes what the parse used (so that the pool keeps no document text alive) and keeps chunks of up to keep
+// elements in all for the next parse.
+func (c *chunks[T]) reset(keep int) {
+	total, k := 0, 0
+	for _, ch := range c.list {
+		clear(ch)
+		if total+cap(ch) <= keep {
+			total += cap(ch)
+			c.list[k] = ch[:0]
+			k++
+		}
+	}
+	clear(c.list[k:])
+	c.list, c.used = c.list[:k], 0
+}
+
+func (a *arena) node() *Node {
+	s := a.nodes.take(1, 64, 8192)[:1]
+	return &s[0]
+}
+
+func (a *arena) reset() {
+	a.nodes.reset(maxPooledNodes)
+	a.attrs.reset(maxPooledNodes)
+	a.decls.reset(maxPooledNodes / 4)
+}
+
+// Release gives the document's memory back for later parses. Neither d nor any of its nodes, attributes or
+// declarations may be used afterwards (their fields are cleared). Releasing is optional: a document not released
+// is collected as usual. Use it for documents whose tree never leaves the function that parsed them.
+func (d *Document) Release() {
+	if d == nil || d.mem == nil {
+		return
+	}
+	a := d.mem
+	*d = Document{}
+	a.reset()
+	arenaPool.Put(a)
 }
 
 // Parse reads a complete document.
@@ -157,8 +245,13 @@ func ParseString(src string, lim Limits) (*Document, error) {
 	if len(src) > lim.MaxBytes {
 		return nil, &SyntaxError{lim.MaxBytes, ErrTooLarge}
 	}
-	p := parser{s: src, lim: lim, doc: &Document{Src: src}}
+	mem, _ := arenaPool.Get().(*arena)
+	if mem == nil {
+		mem = &arena{}
+	}
+	p := parser{s: src, lim: lim, doc: &Document{Src: src, mem: mem}}
 	if err := p.parse(); err != nil {
+		p.doc.Release()
 		return nil, err
 	}
 	return p.doc, nil
@@ -177,6 +270,8 @@ type parser struct {
 	last []*Node
 	// tree is the memory the tree takes so far (see Limits.MaxTreeFactor)
 	tree int
+	// stream, when set, receives the document as it is read instead of a tree (CanonicalizeSource)
+	stream *streamer
 }
 
 // grow counts n more bytes of tree memory, failing once the tree passes its bound for the input read so far.
@@ -193,25 +288,42 @@ func (p *parser) failf(format string, a ...any) error {
 	return &SyntaxError{p.pos, fmt.Errorf(format, a...)}
 }
 
-func (p *parser) newNode() (*Node, error) {
-	d := p.doc
-	d.nnodes++
-	if d.nnodes > p.lim.MaxNodes {
-		return nil, p.fail(ErrTooMany)
-	}
-	if err := p.grow(NodeSize); err != nil {
+// newNode returns a zeroed node for an element (as a child of p.cur) or another kind of node.
+func (p *parser) newNode(element bool) (*Node, error) {
+	if err := p.countNode(); err != nil {
 		return nil, err
 	}
-	if len(d.nodes) == 0 || len(d.nodes[len(d.nodes)-1]) == cap(d.nodes[len(d.nodes)-1]) {
-		n := 64
-		if k := len(d.nodes); k > 0 {
-			n = min(cap(d.nodes[k-1])*2, 8192)
-		}
-		d.nodes = append(d.nodes, make([]Node, 0, n))
+	if p.stream != nil {
+		return p.stream.node(p.cur, element), nil
 	}
-	last := &d.nodes[len(d.nodes)-1]
-	*last = append(*last, Node{})
-	return &(*last)[len(*last)-1], nil
+	return p.doc.mem.node(), nil
+}
+
+// countNode counts one more node against the limits (MaxNodes, MaxTreeFactor), whether it is kept or not.
+func (p *parser) countNode() error {
+	p.doc.nnodes++
+	if p.doc.nnodes > p.lim.MaxNodes {
+		return p.fail(ErrTooMany)
+	}
+	return p.grow(NodeSize)
+}
+
+// setString sets *dst to v unless it holds those characters already. The streaming parser reuses a node per depth
+// and its attributes: siblings mostly share names, namespaces and parents, and a field left alone costs no write
+// barrier while the garbage collector marks.
+func setString(dst *string, v string) {
+	if *dst != v {
+		*dst = v
+	}
+}
+
+// child adds text, a comment or a processing instruction inside the root element.
+func (p *parser) child(n *Node) {
+	if p.stream != nil {
+		p.stream.misc(n, false, false)
+		return
+	}
+	p.appendChild(n)
 }
 
 func (p *parser) appendChild(n *Node) {
@@ -413,6 +525,10 @@ func qname(prefix, local string) string {
 }
 
 func (p *parser) misc(n *Node) {
+	if p.stream != nil {
+		p.stream.misc(n, p.cur == nil, p.doc.Root == nil)
+		return
+	}
 	if p.cur == nil {
 		if p.doc.Root == nil {
 			p.doc.Prolog = append(p.doc.Prolog, n)
@@ -434,7 +550,7 @@ func (p *parser) comment() error {
 	if strings.Contains(body, "--") || strings.HasSuffix(body, "-") {
 		return p.failf("'--' inside a comment")
 	}
-	n, err := p.newNode()
+	n, err := p.newNode(false)
 	if err != nil {
 		return err
 	}
@@ -463,7 +579,7 @@ func (p *parser) procInst() error {
 	for i < len(body) && isSpace(body[i]) {
 		i++
 	}
-	n, err := p.newNode()
+	n, err := p.newNode(false)
 	if err != nil {
 		return err
 	}
@@ -480,14 +596,22 @@ func (p *parser) cdata() error {
 	if end < 0 {
 		return p.failf("unterminated CDATA section")
 	}
-	n, err := p.newNode()
+	if p.stream != nil {
+		if err := p.countNode(); err != nil {
+			return err
+		}
+		p.stream.text(normalizeEOL(p.s[p.pos+9 : p.pos+9+end]))
+		p.pos += 9 + end + 3
+		return nil
+	}
+	n, err := p.newNode(false)
 	if err != nil {
 		return err
 	}
 	n.Kind, n.Data, n.Start = TextNode, normalizeEOL(p.s[p.pos+9:p.pos+9+end]), start
 	p.pos += 9 + end + 3
 	n.End, n.Inner = p.pos, p.pos
-	p.appendChild(n)
+	p.child(n)
 	return nil
 }
 
@@ -506,7 +630,7 @@ func (p *parser) text() error {
 		end = len(p.s) - p.pos
 	}
 	raw := p.s[p.pos : p.pos+end]
-	if strings.Contains(raw, "]]>") {
+	if strings.IndexByte(raw, '>') >= 0 && strings.Contains(raw, "]]>") {
 		return p.failf("']]>' in character data")
 	}
 	data := raw
@@ -521,13 +645,20 @@ func (p *parser) text() error {
 		}
 	}
 	p.pos += end
+	if p.stream != nil {
+		if err := p.countNode(); err != nil {
+			return err
+		}
+		p.stream.text(data)
+		return nil
+	}
 	// Adjacent text (after a CDATA section) is kept as separate nodes; canonical output is the same.
-	n, err := p.newNode()
+	n, err := p.newNode(false)
 	if err != nil {
 		return err
 	}
 	n.Kind, n.Data, n.Start, n.End, n.Inner = TextNode, data, start, p.pos, p.pos
-	p.appendChild(n)
+	p.child(n)
 	return nil
 }
 
@@ -622,7 +753,27 @@ func parseRune(s string, base int) (rune, bool) {
 // only the C0 controls and U+FFFE and U+FFFF need looking for: surrogates are not valid UTF-8 and everything else up
 // to U+10FFFF is a Char.
 func nonChar(s string) int {
-	for i := 0; i < len(s); i++ {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		// eight bytes at a time: any byte below 0x20 (white space included) or equal to 0xEF sends the word
+		// through the byte loop below
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		y := x ^ 0xEF*ones
+		if (x-0x20*ones)&^x&highs|(y-ones)&^y&highs == 0 {
+			continue
+		}
+		if j := nonCharBytes(s, i, i+8); j >= 0 {
+			return j
+		}
+	}
+	return nonCharBytes(s, i, len(s))
+}
+
+// nonCharBytes is nonChar over s[from:to] (looking past to for U+FFFE and U+FFFF).
+func nonCharBytes(s string, from, to int) int {
+	for i := from; i < to; i++ {
 		c := s[i]
 		switch {
 		case c < 0x20:
@@ -648,6 +799,16 @@ func isName(s string) bool {
 	if s == "" {
 		return false
 	}
+	// ASCII names (nearly all) by table
+	if c := s[0]; c < 0x80 && asciiName[c]&nameStart != 0 {
+		i := 1
+		for i < len(s) && s[i] < 0x80 && asciiName[s[i]] != 0 {
+			i++
+		}
+		if i == len(s) {
+			return true
+		}
+	}
 	for i, r := range s {
 		if i == 0 && !isNameStartChar(r) || !isNameStartChar(r) && !isNameChar(r) {
 			return false
@@ -655,6 +816,25 @@ func isName(s string) bool {
 	}
 	return true
 }
+
+// asciiName classifies the ASCII characters for names: nameStart for NameStartChar, nameChar for the other
+// NameChars.
+var asciiName = func() (t [0x80]uint8) {
+	for c := rune(0); c < 0x80; c++ {
+		switch {
+		case isNameStartChar(c):
+			t[c] = nameStart
+		case isNameChar(c):
+			t[c] = nameChar
+		}
+	}
+	return t
+}()
+
+const (
+	nameStart = 1 << iota
+	nameChar
+)
 
 // ncNameStart reports whether the local part of a prefixed name starts as an NCName must (Namespaces in XML).
 func ncNameStart(local string) bool {
@@ -680,9 +860,14 @@ func isNameChar(r rune) bool {
 }
 
 // name delimiters: white space and markup characters
-func isNameEnd(c byte) bool {
-	return isSpace(c) || c == '/' || c == '>' || c == '=' || c == '<' || c == '"' || c == '\''
-}
+func isNameEnd(c byte) bool { return nameEnd[c] }
+
+var nameEnd = func() (t [256]bool) {
+	for _, c := range []byte(" \t\n\r/>=<\"'") {
+		t[c] = true
+	}
+	return t
+}()
 
 func (p *parser) name() (prefix, local string, err error) {
 	start := p.pos
@@ -718,13 +903,15 @@ func (p *parser) startTag() error {
 	if err != nil {
 		return err
 	}
-	n, err := p.newNode()
+	n, err := p.newNode(true)
 	if err != nil {
 		return err
 	}
-	n.Kind, n.Prefix, n.Local, n.Start = ElementNode, prefix, local, start
+	n.Kind, n.Start = ElementNode, start
+	setString(&n.Prefix, prefix)
+	setString(&n.Local, local)
 	type rawAttr struct{ prefix, local, value string }
-	var attrs [16]rawAttr
+	var attrs [8]rawAttr
 	list := attrs[:0]
 	empty := false
 	for {
@@ -806,7 +993,15 @@ func (p *parser) startTag() error {
 		return err
 	}
 	if nd > 0 {
-		n.Decls = make([]NS, 0, nd)
+		if p.stream != nil {
+			if b := p.stream.decls.take(int(p.depth()), nd); unsafe.SliceData(b) == unsafe.SliceData(n.Decls) {
+				n.Decls = n.Decls[:0] // the same buffer: no pointer written
+			} else {
+				n.Decls = b
+			}
+		} else {
+			n.Decls = p.doc.mem.decls.take(nd, 16, 1024)
+		}
 		for _, a := range list {
 			switch {
 			case a.prefix == "" && a.local == "xmlns":
@@ -824,13 +1019,30 @@ func (p *parser) startTag() error {
 				n.Decls = append(n.Decls, NS{a.local, a.value})
 			}
 		}
+	} else if len(n.Decls) > 0 {
+		n.Decls = n.Decls[:0] // a reused node (streaming)
 	}
-	n.Parent = p.cur
-	if n.Space, err = p.resolve(n, prefix, true); err != nil {
+	if n.Parent != p.cur {
+		n.Parent = p.cur
+	}
+	space, err := p.resolve(n, prefix, true)
+	if err != nil {
 		return err
 	}
+	setString(&n.Space, space)
+	if len(list)-nd == 0 && len(n.Attrs) > 0 {
+		n.Attrs = n.Attrs[:0] // a reused node (streaming)
+	}
 	if len(list)-nd > 0 {
-		n.Attrs = make([]Attr, 0, len(list)-nd)
+		if p.stream != nil {
+			if b := p.stream.attrs.take(int(p.depth()), len(list)-nd); unsafe.SliceData(b) == unsafe.SliceData(n.Attrs) {
+				n.Attrs = n.Attrs[:0] // the same buffer: no pointer written
+			} else {
+				n.Attrs = b
+			}
+		} else {
+			n.Attrs = p.doc.mem.attrs.take(len(list)-nd, 32, 1024)
+		}
 		for _, a := range list {
 			if a.prefix == "xmlns" || (a.prefix == "" && a.local == "xmlns") {
 				continue
@@ -846,15 +1058,23 @@ func (p *parser) startTag() error {
 					return p.failf("duplicate attribute {%s}%s", sp, a.local)
 				}
 			}
-			n.Attrs = append(n.Attrs, Attr{a.prefix, a.local, sp, a.value})
+			k := len(n.Attrs)
+			n.Attrs = n.Attrs[:k+1] // within the capacity taken for them
+			at := &n.Attrs[k]
+			setString(&at.Prefix, a.prefix)
+			setString(&at.Local, a.local)
+			setString(&at.Space, sp)
+			setString(&at.Value, a.value)
 			if (a.prefix == "" && (a.local == "Id" || a.local == "ID" || a.local == "id")) || (sp == xmlNS && a.local == "id") {
-				if p.doc.ids == nil {
-					p.doc.ids = make(map[string][]*Node)
-				}
 				if err := p.grow(idEntrySize); err != nil {
 					return err
 				}
-				p.doc.ids[a.value] = append(p.doc.ids[a.value], n)
+				if p.stream == nil {
+					if p.doc.ids == nil {
+						p.doc.ids = make(map[string][]*Node)
+					}
+					p.doc.ids[a.value] = append(p.doc.ids[a.value], n)
+				}
 			}
 		}
 	}
@@ -866,16 +1086,34 @@ func (p *parser) startTag() error {
 		if int(n.Depth) > p.lim.MaxDepth {
 			return p.fail(ErrTooDeep)
 		}
-		p.appendChild(n)
+		if p.stream == nil {
+			p.appendChild(n)
+		}
+	}
+	if p.stream != nil {
+		p.stream.start(n)
 	}
 	if empty {
 		n.Inner, n.End = -1, p.pos // an empty-element tag has no end tag
+		if p.stream != nil {
+			p.stream.end(n)
+		}
 		return nil
 	}
 	p.cur = n
-	p.last = append(p.last, nil)
+	if p.stream == nil {
+		p.last = append(p.last, nil)
+	}
 	p.nsInScope += len(n.Decls)
 	return nil
+}
+
+// depth is the depth of the element whose start tag is being read.
+func (p *parser) depth() int32 {
+	if p.cur == nil {
+		return 1
+	}
+	return p.cur.Depth + 1
 }
 
 // resolve finds the namespace URI bound to prefix at n (n's own declarations included).
@@ -918,9 +1156,15 @@ func LookupNamespace(n *Node, prefix string) (string, bool) {
 func (p *parser) endTag() error {
 	start := p.pos
 	p.pos += 2
-	prefix, local, err := p.name()
-	if err != nil {
-		return err
+	var prefix, local string
+	if cur := p.cur; cur != nil && p.closes(cur) {
+		// the open element's name (checked by its start tag)
+		prefix, local = cur.Prefix, cur.Local
+	} else {
+		var err error
+		if prefix, local, err = p.name(); err != nil {
+			return err
+		}
 	}
 	p.skipSpace()
 	if p.pos >= len(p.s) || p.s[p.pos] != '>' {
@@ -931,10 +1175,36 @@ func (p *parser) endTag() error {
 		return p.failf("end tag </%s> does not match", qname(prefix, local))
 	}
 	p.cur.Inner, p.cur.End = start, p.pos
+	if p.stream != nil {
+		p.stream.end(p.cur)
+	}
 	p.nsInScope -= len(p.cur.Decls)
 	p.cur = p.cur.Parent
-	p.last = p.last[:len(p.last)-1]
+	if p.stream == nil {
+		p.last = p.last[:len(p.last)-1]
+	}
 	return nil
+}
+
+// closes reports whether the name at p.pos is n's qualified name, and if so moves past it.
+func (p *parser) closes(n *Node) bool {
+	rest := p.s[p.pos:]
+	k := 0
+	if n.Prefix != "" {
+		if !strings.HasPrefix(rest, n.Prefix) || len(rest) <= len(n.Prefix) || rest[len(n.Prefix)] != ':' {
+			return false
+		}
+		k = len(n.Prefix) + 1
+	}
+	if !strings.HasPrefix(rest[k:], n.Local) {
+		return false
+	}
+	k += len(n.Local)
+	if k >= len(rest) || !isNameEnd(rest[k]) {
+		return false
+	}
+	p.pos += k
+	return true
 }
 
 // ByID returns the elements whose Id, ID, id or xml:id attribute equals id.
@@ -1062,3 +1332,7 @@ func (n *Node) Path() string {
 	}
 	return b.String()
 }
+
+// ValidText reports whether s is valid UTF-8 made only of characters XML 1.0 allows (the Char production), so that
+// it can be written into a document as text or an attribute value (escaped) and parsed back.
+func ValidText(s string) bool { return utf8.ValidString(s) && nonChar(s) < 0 }
