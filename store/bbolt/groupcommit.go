@@ -450,7 +450,9 @@ func (c *writeCall) call(ov *overlay) (err error) {
 // layer is a set of writes: per bucket, key to value or deletion.
 type layer struct {
 	buckets map[string]map[string]oentry
-	n       int
+	// max is each bucket's greatest key written (put or deleted): Last's candidate without going over the keys
+	max map[string]string
+	n   int
 }
 
 type oentry struct {
@@ -463,6 +465,7 @@ func (l *layer) empty() bool { return l.n == 0 }
 func (l *layer) clear() {
 	if l.n > 0 {
 		clear(l.buckets)
+		clear(l.max)
 		l.n = 0
 	}
 }
@@ -478,6 +481,12 @@ func (l *layer) set(bucket, key string, e oentry) {
 	}
 	b[key] = e
 	l.n++
+	if l.max == nil {
+		l.max = map[string]string{}
+	}
+	if m, ok := l.max[bucket]; !ok || key > m {
+		l.max[bucket] = key
+	}
 }
 
 func (l *layer) entry(bucket, key string) (oentry, bool) {
@@ -663,17 +672,38 @@ func (o *overlay) Last(bucket string) ([]byte, []byte, error) {
 	if !o.touched(bucket) {
 		return kvTx{o.tx}.Last(bucket)
 	}
-	// the greatest key the layers hold live (each key as its newest layer has it)
+	// the greatest key the layers hold live (each key as its newest layer has it): the greatest key they wrote,
+	// when it is live (always so for an append-only bucket such as the audit log's); otherwise over their keys
 	var mk string
 	var mv []byte
 	found := false
-	for _, l := range append([]*layer{&o.own}, o.below...) {
-		for k := range l.buckets[bucket] {
-			if found && k <= mk {
-				continue
+	greatest := func(l *layer) {
+		if k, ok := l.max[bucket]; ok && (!found || k > mk) {
+			mk, found = k, true
+		}
+	}
+	greatest(&o.own)
+	for _, l := range o.below {
+		greatest(l)
+	}
+	if found {
+		e, _ := o.lookup(bucket, mk)
+		mv = e.v
+		if e.del {
+			found = false
+			each := func(l *layer) {
+				for k := range l.buckets[bucket] {
+					if found && k <= mk {
+						continue
+					}
+					if e, _ := o.lookup(bucket, k); !e.del {
+						mk, mv, found = k, e.v, true
+					}
+				}
 			}
-			if e, _ := o.lookup(bucket, k); !e.del {
-				mk, mv, found = k, e.v, true
+			each(&o.own)
+			for _, l := range o.below {
+				each(l)
 			}
 		}
 	}
