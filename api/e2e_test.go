@@ -338,6 +338,10 @@ func TestE2EPrescriptionFlow(t *testing.T) {
 		t.Fatalf("fetch: %v %q", err, ct)
 	}
 	rep := verify.XML("recepta.xml", signed, e.Policy, verify.XMLOptions{})
+	// the status names the seal that signed: the signer certificate the verifier found in the signature
+	if sg := rep.Signatures[0].Signer; st.Seal == nil || sg == nil || st.Seal.Subject != sg.Subject || !strings.HasPrefix(st.Seal.Fingerprint, "sha256:") {
+		t.Errorf("status names the seal %+v, the signature's signer is %+v", st.Seal, sg)
+	}
 	if rep.Indication != verify.TotalPassed || len(rep.Signatures) != 1 {
 		t.Fatalf("verify.XML: %s %+v", rep.Indication, rep)
 	}

@@ -56,6 +56,14 @@ type requestJSON struct {
 	// Level is the baseline level of the seal; TimeStamps its time-stamps once signed.
 	Level      string          `json:"level"`
 	TimeStamps []timeStampJSON `json:"timestamps,omitempty"`
+	// Seal names the seal that signed, once signed.
+	Seal *sealJSON `json:"seal,omitempty"`
+}
+
+// sealJSON names a seal: its certificate's fingerprint and subject.
+type sealJSON struct {
+	Fingerprint string `json:"fingerprint"`
+	Subject     string `json:"subject"`
 }
 
 // timeStampJSON is one time-stamp of a seal.
@@ -71,6 +79,9 @@ func toRequestJSON(r signing.Request) requestJSON {
 		Created: r.Created, SignedAt: r.SignedAt, FailureReason: r.FailureReason, Phrase: r.Phrase, Level: r.Level}
 	for _, t := range r.TimeStamps {
 		out.TimeStamps = append(out.TimeStamps, timeStampJSON{Kind: t.Kind, Time: t.Time, TSA: t.TSA})
+	}
+	if r.SealFingerprint != "" {
+		out.Seal = &sealJSON{Fingerprint: r.SealFingerprint, Subject: r.SealSubject}
 	}
 	return out
 }

@@ -181,6 +181,14 @@ type SigningRequest struct {
 	// Level is the baseline level of the seal; TimeStamps are its time-stamps once signed (b-t and above).
 	Level      string          `json:"level,omitempty"`
 	TimeStamps []SealTimeStamp `json:"timestamps,omitempty"`
+	// Seal names the seal that signed, once signed (after a rotation: which seal made this signature).
+	Seal *Seal `json:"seal,omitempty"`
+}
+
+// Seal is a seal's certificate: Fingerprint is "sha256:" and the hex SHA-256 of its DER, Subject its subject.
+type Seal struct {
+	Fingerprint string `json:"fingerprint"`
+	Subject     string `json:"subject"`
 }
 
 // SealTimeStamp is one time-stamp of a seal: Kind "signature", "archive" or "document", the TSA's time and the

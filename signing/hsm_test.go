@@ -4,6 +4,9 @@ package signing_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"testing"
 	"time"
@@ -75,11 +78,12 @@ func TestHSMSealOutageKeepsRequestPending(t *testing.T) {
 }
 
 // TestSetSealRotates: after SetSeal the next signatures are made with the new seal, and what the previous seal
-// signed still verifies (its certificate is in its signature).
+// signed still verifies (its certificate is in its signature); each request names the seal that signed it.
 func TestSetSealRotates(t *testing.T) {
 	e := newEnv(t)
 	anna := e.holder(t, "anna", "44051401359")
 	pki := testpki.New()
+	sealedBy := map[string]string{} // file name -> the request's seal fingerprint and subject
 	sealOne := func(doc []byte, name string) []byte {
 		t.Helper()
 		req, err := e.sign.Submit(ctx, "client-1", signing.Submission{Document: doc, FileName: name})
@@ -97,6 +101,11 @@ func TestSetSealRotates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		r, err := e.sign.Get(ctx, "client-1", req.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealedBy[name] = r.SealFingerprint + " " + r.SealSubject
 		return signed
 	}
 	pdfDoc := pdftest.Build(pdftest.Simple(1, "Wniosek"), 1, pdftest.Options{})
@@ -123,6 +132,16 @@ func TestSetSealRotates(t *testing.T) {
 		}
 		if sg := tc.rep.Signatures[0].Signer; sg == nil || sg.Subject != tc.want {
 			t.Errorf("%s: signed by %+v, want %q", tc.name, sg, tc.want)
+		}
+	}
+	named := func(c *x509.Certificate) string {
+		sum := sha256.Sum256(c.Raw)
+		return "sha256:" + hex.EncodeToString(sum[:]) + " " + c.Subject.String()
+	}
+	for name, want := range map[string]string{"a.xml": named(pki.EC256.Cert), "a.pdf": named(pki.EC256.Cert),
+		"b.xml": named(pki.RSA.Cert), "b.pdf": named(pki.RSA.Cert)} {
+		if sealedBy[name] != want {
+			t.Errorf("request %s names the seal %q, want %q", name, sealedBy[name], want)
 		}
 	}
 }

@@ -13,7 +13,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base32"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -282,6 +284,9 @@ type Request struct {
 	// TimeStamps are the seal's time-stamps, as the TSA gave them (each checked then: the TSA's signature and
 	// certificate, the imprint, the nonce).
 	TimeStamps []TimeStamp
+	// SealFingerprint ("sha256:" and the hex SHA-256 of its certificate) and SealSubject name the seal that signed,
+	// once signed (empty for requests signed before seals were recorded).
+	SealFingerprint, SealSubject string
 }
 
 // TimeStamp is one time-stamp of a seal.
@@ -301,7 +306,8 @@ func (s *Service) view(r store.SigningRequest) Request {
 		Format: r.Format, ContentType: r.ContentType, Size: r.DocumentSize, Digest: r.Digest, ProfileID: r.ProfileID,
 		SuccessURL: r.SuccessURL, FailureURL: r.FailureURL, AdditionalInfo: ShownText(r.AdditionalInfo), Created: r.Created,
 		Expires: r.Expires, SignedAt: r.SignedAt, SignURL: s.o.SignURL(r.ID), FailureReason: r.FailureReason, Webhook: r.Webhook,
-		Phrase: profile.VerificationPhrase(r.Digest), Level: levelOf(r), TimeStamps: timeStampsOf(r)}
+		Phrase: profile.VerificationPhrase(r.Digest), Level: levelOf(r), TimeStamps: timeStampsOf(r),
+		SealFingerprint: r.SealFingerprint, SealSubject: Shown(r.SealSubject)}
 }
 
 // levelOf is a request's level (b-b for records made before levels).
@@ -851,12 +857,13 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 		data   []byte
 		ct     string
 		stamps []store.SealTimeStamp
+		by     *x509.Certificate // the seal's certificate
 	}
 	docs := make([]sealed, len(reqs))
 	errs := make([]error, len(reqs))
 	sealAt := func(i int) {
 		var d sealed
-		d.data, d.ct, d.stamps, errs[i] = s.seal1(ctx, reqs[i], holder)
+		d.data, d.ct, d.stamps, d.by, errs[i] = s.seal1(ctx, reqs[i], holder)
 		docs[i] = d
 	}
 	if len(reqs) > 1 && s.o.TimeStamp != nil {
@@ -906,14 +913,13 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 			return err
 		}
 		for i, r := range reqs {
-			if len(docs[i].stamps) > 0 {
-				if _, err := tx.CompareAndSetStatus(r.ID, store.RequestPending, store.RequestPending, func(x *store.SigningRequest) {
-					x.TimeStamps = docs[i].stamps
-				}); err != nil {
-					return err
+			d, err := tx.AttachSigned(r.ID, store.RequestPending, docs[i].data, docs[i].ct, now, func(x *store.SigningRequest) {
+				x.TimeStamps = docs[i].stamps
+				if by := docs[i].by; by != nil {
+					sum := sha256.Sum256(by.Raw)
+					x.SealFingerprint, x.SealSubject = "sha256:"+hex.EncodeToString(sum[:]), by.Subject.String()
 				}
-			}
-			d, err := tx.AttachSigned(r.ID, store.RequestPending, docs[i].data, docs[i].ct, now)
+			})
 			if err != nil {
 				return err
 			}
@@ -1115,15 +1121,15 @@ func (s *Service) Sweep(ctx context.Context, keep time.Duration) (expired, delet
 // seal1 makes the signature of one document for the holder, at the request's level: time-stamped above b-b,
 // then extended with the validation data (and the archive time-stamp) for b-lt and b-lta. It runs outside any
 // store transaction; the time-stamps it got are returned to be recorded with the seal.
-func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder profile.Profile) ([]byte, string, []store.SealTimeStamp, error) {
+func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder profile.Profile) ([]byte, string, []store.SealTimeStamp, *x509.Certificate, error) {
 	now := s.o.Clock.Now()
 	level := levelOf(r)
 	if levelRank(level) > levelRank(LevelBB) && s.o.TimeStamp == nil {
-		return nil, "", nil, fmt.Errorf("level %s without a time-stamping authority configured", level)
+		return nil, "", nil, nil, fmt.Errorf("level %s without a time-stamping authority configured", level)
 	}
 	extend := level == LevelBLT || level == LevelBLTA
 	if extend && s.o.Validation == nil {
-		return nil, "", nil, fmt.Errorf("level %s without a validation data source configured", level)
+		return nil, "", nil, nil, fmt.Errorf("level %s without a validation data source configured", level)
 	}
 	rec := &stampRecorder{stamp: s.o.TimeStamp, kind: "signature"}
 	switch r.Format {
@@ -1137,7 +1143,7 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 			o.TimeStamp = rec.call
 		}
 		if _, err := pades.Sign(ctx, bytes.NewReader(r.Document), int64(len(r.Document)), &out, o); err != nil {
-			return nil, "", nil, err
+			return nil, "", nil, nil, err
 		}
 		if extend {
 			signed := out.Bytes()
@@ -1146,15 +1152,15 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 			lim := sealLimits
 			if err := pades.Extend(ctx, bytes.NewReader(signed), int64(len(signed)), &ext, pades.ExtendOptions{Level: level,
 				TimeStamp: rec.call, Validation: s.o.Validation, Limits: &lim}); err != nil {
-				return nil, "", nil, fmt.Errorf("%w: %w", errExtend, err)
+				return nil, "", nil, nil, fmt.Errorf("%w: %w", errExtend, err)
 			}
 			out = ext
 		}
-		return out.Bytes(), "application/pdf", rec.got, nil
+		return out.Bytes(), "application/pdf", rec.got, o.Certificate, nil
 	default:
 		doc, mimeType, err := xmlContainer(r.FileName, r.ContentType, r.Document)
 		if err != nil {
-			return nil, "", nil, err
+			return nil, "", nil, nil, err
 		}
 		o := s.xadesOptions(holder, now, mimeType)
 		if level != LevelBB {
@@ -1170,7 +1176,7 @@ func (s *Service) seal1(ctx context.Context, r store.SigningRequest, holder prof
 		if err == nil && len(out) > verify.DefaultMaxXMLBytes {
 			err = fmt.Errorf("%w: the signed XML is %d bytes", errXMLTooLarge, len(out))
 		}
-		return out, "application/xml", rec.got, err
+		return out, "application/xml", rec.got, o.Certificate, err
 	}
 }
 

@@ -188,6 +188,10 @@ type SigningRequest struct {
 	Level string `json:"level,omitempty"`
 	// TimeStamps are the time-stamps the seal got, as the TSA answered them (checked when they were made).
 	TimeStamps []SealTimeStamp `json:"timeStamps,omitempty"`
+	// SealFingerprint and SealSubject name the seal that signed (its certificate's SHA-256, "sha256:" and hex, and
+	// its subject): after a rotation, which seal made which signature (empty in records made before).
+	SealFingerprint string `json:"sealFingerprint,omitempty"`
+	SealSubject     string `json:"sealSubject,omitempty"`
 
 	Document []byte `json:"-"`
 	Signed   []byte `json:"-"`

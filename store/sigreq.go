@@ -148,14 +148,18 @@ func (tx *Tx) CompareAndSetStatus(id, from, to string, mutate func(*SigningReque
 	return r, tx.UpdateSigningRequest(r)
 }
 
-// AttachSigned stores signed bytes and moves the request from status from to RequestSigned.
-func (tx *Tx) AttachSigned(id, from string, signed []byte, contentType string, at time.Time) (SigningRequest, error) {
+// AttachSigned stores signed bytes and moves the request from status from to RequestSigned; mutate, when given,
+// records more about the seal in the same write (its time-stamps, which seal made it).
+func (tx *Tx) AttachSigned(id, from string, signed []byte, contentType string, at time.Time, mutate ...func(*SigningRequest)) (SigningRequest, error) {
 	if len(signed) == 0 {
 		return SigningRequest{}, invalid("empty signed document")
 	}
 	r, err := tx.CompareAndSetStatus(id, from, RequestSigned, func(r *SigningRequest) {
 		t := at
 		r.SignedAt, r.SignedContentType, r.Updated = &t, contentType, at
+		for _, m := range mutate {
+			m(r)
+		}
 	})
 	if err != nil {
 		return r, err
