@@ -857,13 +857,20 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 		data   []byte
 		ct     string
 		stamps []store.SealTimeStamp
-		by     *x509.Certificate // the seal's certificate
+		// the seal that signed: its certificate's fingerprint and subject (worked out here, not in the store
+		// transaction, which runs on the store's one writer)
+		sealFingerprint, sealSubject string
 	}
 	docs := make([]sealed, len(reqs))
 	errs := make([]error, len(reqs))
 	sealAt := func(i int) {
 		var d sealed
-		d.data, d.ct, d.stamps, d.by, errs[i] = s.seal1(ctx, reqs[i], holder)
+		var by *x509.Certificate
+		d.data, d.ct, d.stamps, by, errs[i] = s.seal1(ctx, reqs[i], holder)
+		if by != nil {
+			sum := sha256.Sum256(by.Raw)
+			d.sealFingerprint, d.sealSubject = "sha256:"+hex.EncodeToString(sum[:]), by.Subject.String()
+		}
 		docs[i] = d
 	}
 	if len(reqs) > 1 && s.o.TimeStamp != nil {
@@ -914,11 +921,7 @@ func (s *Service) Confirm(ctx context.Context, profileID, id, code string) ([]Re
 		}
 		for i, r := range reqs {
 			d, err := tx.AttachSigned(r.ID, store.RequestPending, docs[i].data, docs[i].ct, now, func(x *store.SigningRequest) {
-				x.TimeStamps = docs[i].stamps
-				if by := docs[i].by; by != nil {
-					sum := sha256.Sum256(by.Raw)
-					x.SealFingerprint, x.SealSubject = "sha256:"+hex.EncodeToString(sum[:]), by.Subject.String()
-				}
+				x.TimeStamps, x.SealFingerprint, x.SealSubject = docs[i].stamps, docs[i].sealFingerprint, docs[i].sealSubject
 			})
 			if err != nil {
 				return err
