@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -355,5 +356,36 @@ func TestRequestCodeRaceBindsOneHolder(t *testing.T) {
 		if _, err := e.sign.Confirm(ctx, holders[winner], req.ID, e.code(t, winner)); err != nil {
 			t.Fatalf("round %d: the bound holder's confirmation: %v", round, err)
 		}
+	}
+}
+
+// TestIDsClusterByTime: request ids made close in time share their first characters (so the store keeps the
+// requests in flight on a few pages), ids made later sort apart, and the rest is random: no two ids repeat, and
+// ids made in the same millisecond still differ in their random part.
+func TestIDsClusterByTime(t *testing.T) {
+	e := newEnv(t)
+	submit := func() string {
+		t.Helper()
+		r, err := e.sign.Submit(ctx, "client-1", signing.Submission{Document: []byte(prescription), FileName: "recepta.xml"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`^[a-z2-7]{32}$`).MatchString(r.ID) {
+			t.Fatalf("id %q is not 32 characters of lower-case base32", r.ID)
+		}
+		return r.ID
+	}
+	a, b := submit(), submit() // the same millisecond (the test clock stands still)
+	if a == b || a[:9] != b[:9] || a[10:] == b[10:] {
+		t.Errorf("ids in one millisecond: %s and %s (want the same 48-bit time prefix and different random parts)", a, b)
+	}
+	e.clock.Add(300 * time.Millisecond)
+	c := submit()
+	if a[:6] != c[:6] {
+		t.Errorf("ids 300 ms apart do not share their first 30 bits: %s and %s", a, c)
+	}
+	e.clock.Add(30 * 24 * time.Hour)
+	if d := submit(); d[:6] == a[:6] {
+		t.Errorf("ids a month apart share their first 30 bits: %s and %s", a, d)
 	}
 }

@@ -86,6 +86,7 @@ type config struct {
 	trace            string
 	jsonOut          string
 	strict           bool
+	timeline         time.Duration
 	// store is a PostgreSQL database URL (empty database) to run -nodes nodes on instead of one node on bbolt
 	store    string
 	nodes    int
@@ -113,6 +114,7 @@ func main() {
 	flag.StringVar(&c.trace, "trace", "", "write an execution trace of the measurement to `FILE` (go tool trace -pprof=syscall|sync FILE)")
 	flag.StringVar(&c.jsonOut, "json", "", "also write the result as one JSON object to `FILE` (- for standard output instead of the text)")
 	flag.BoolVar(&c.strict, "strict", false, "exit 1 when a target is missed")
+	flag.DurationVar(&c.timeline, "timeline", 0, "print to standard error, every `INTERVAL`, the flows ended in it, their p50 and p99, the CPU used and (bbolt) the group commits")
 	flag.StringVar(&c.store, "store", "", "run the service on this empty PostgreSQL database `URL` instead of bbolt (bench/nodes.sh)")
 	flag.IntVar(&c.nodes, "nodes", 1, "with -store: nodes on the database, each with its own pool and HTTP server; requests go to them in turn")
 	flag.IntVar(&c.maxConns, "pool", 0, "with -store: each node's connection pool size (0: pgx's default, max(4, CPUs))")
@@ -311,6 +313,11 @@ func run(ctx context.Context, c config) (*result, error) {
 		defer window.Unlock()
 		return !window.start.IsZero() && !t.Before(window.start) && (window.end.IsZero() || t.Before(window.end))
 	}
+	var tl *timeline
+	if c.timeline > 0 {
+		tl = startTimeline(c.timeline, svc)
+		defer tl.stop()
+	}
 	one := func(scheduled time.Time, h *holder) {
 		if d := time.Until(h.notBefore); d > 0 {
 			waits.Add(1)
@@ -336,6 +343,9 @@ func run(ctx context.Context, c config) (*result, error) {
 			mu.Lock()
 			samples = append(samples, s)
 			mu.Unlock()
+		}
+		if tl != nil {
+			tl.add(s.flow)
 		}
 	}
 	stop := make(chan struct{})

@@ -75,6 +75,11 @@ type GroupCommitStats struct {
 	// RunTime is the time spent running functions, CommitTime the time spent in commits (writing and fsyncing);
 	// they overlap.
 	RunTime, CommitTime time.Duration
+	// Of CommitTime: ApplyTime putting the writes into bbolt's transaction, SpillTime bbolt's spill (its B+tree
+	// nodes written into pages), WriteTime writing the pages and the meta page with their fsyncs; Writes is the
+	// number of page writes and PageBytes the bytes of pages allocated.
+	ApplyTime, SpillTime, WriteTime time.Duration
+	Writes, PageBytes               int64
 }
 
 // call states
@@ -400,11 +405,22 @@ func (w *groupWriter) commitWrites(l *layer) error {
 	if err != nil {
 		return mapErr(err)
 	}
+	began := time.Now()
 	if err := l.apply(tx); err != nil {
 		tx.Rollback() //nolint:errcheck
 		return fmt.Errorf("store/bbolt: applying a group's writes: %w", err)
 	}
-	return mapErr(tx.Commit())
+	applied := time.Since(began)
+	err = tx.Commit()
+	st := tx.Stats()
+	w.statMu.Lock()
+	w.stats.ApplyTime += applied
+	w.stats.SpillTime += st.GetSpillTime()
+	w.stats.WriteTime += st.GetWriteTime()
+	w.stats.Writes += st.GetWrite()
+	w.stats.PageBytes += st.GetPageAlloc()
+	w.statMu.Unlock()
+	return mapErr(err)
 }
 
 func (w *groupWriter) count(run time.Duration) {

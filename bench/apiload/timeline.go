@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/trustsign/trustsign/client/clienttest"
+	"github.com/trustsign/trustsign/store/bbolt"
+)
+
+// timeline prints, every interval, what happened in it: the flows that ended, their latency (from arrival), the
+// process's CPU and, on bbolt, the group commits (how many, their mean size and time). It shows what a summary
+// hides: a stall, a queue that builds up, a commit that grows.
+type timeline struct {
+	mu    sync.Mutex
+	flows []time.Duration
+	done  chan struct{}
+	wg    sync.WaitGroup
+}
+
+func startTimeline(every time.Duration, svc service) *timeline {
+	t := &timeline{done: make(chan struct{})}
+	var db *bbolt.DB
+	if s, ok := svc.(*clienttest.Service); ok {
+		db = s.DB
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		last := readCost()
+		var lastStats bbolt.GroupCommitStats
+		if db != nil {
+			lastStats = db.GroupCommitStats()
+		}
+		start := time.Now()
+		for {
+			select {
+			case <-t.done:
+				return
+			case now := <-tick.C:
+				t.mu.Lock()
+				f := t.flows
+				t.flows = nil
+				t.mu.Unlock()
+				c := readCost()
+				line := fmt.Sprintf("%6.1fs %5d flows", now.Sub(start).Seconds(), len(f))
+				if len(f) > 0 {
+					line += fmt.Sprintf(" p50 %6.1f p99 %6.1f ms", ms(pct(f, 50)), ms(pct(f, 99)))
+				}
+				line += fmt.Sprintf(" cpu %3.0f%% gc %4.1f%%", 100*(c.cpu-last.cpu)/every.Seconds(), 100*(c.gcCPU-last.gcCPU)/every.Seconds())
+				last = c
+				if db != nil {
+					s := db.GroupCommitStats()
+					commits := s.Commits + s.Rollbacks - lastStats.Commits - lastStats.Rollbacks
+					if commits > 0 {
+						line += fmt.Sprintf(" | %d groups, %.1f calls each, commit %.2f ms, run %.0f µs/call",
+							commits, float64(s.Calls-lastStats.Calls)/float64(commits),
+							ms((s.CommitTime-lastStats.CommitTime)/time.Duration(commits)),
+							float64((s.RunTime-lastStats.RunTime).Microseconds())/float64(max(1, s.Calls-lastStats.Calls)))
+					n := time.Duration(commits)
+					line += fmt.Sprintf(" (apply %.2f spill %.2f write %.2f ms, %d writes, %.0f KB)",
+						ms((s.ApplyTime-lastStats.ApplyTime)/n), ms((s.SpillTime-lastStats.SpillTime)/n), ms((s.WriteTime-lastStats.WriteTime)/n),
+						(s.Writes-lastStats.Writes)/int64(commits), float64(s.PageBytes-lastStats.PageBytes)/1024/float64(commits))
+					}
+					lastStats = s
+				}
+				fmt.Fprintln(os.Stderr, line)
+			}
+		}
+	}()
+	return t
+}
+
+func (t *timeline) add(d time.Duration) {
+	t.mu.Lock()
+	t.flows = append(t.flows, d)
+	t.mu.Unlock()
+}
+
+func (t *timeline) stop() {
+	close(t.done)
+	t.wg.Wait()
+}
