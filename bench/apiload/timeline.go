@@ -61,10 +61,14 @@ func startTimeline(every time.Duration, svc service) *timeline {
 							commits, float64(s.Calls-lastStats.Calls)/float64(commits),
 							ms((s.CommitTime-lastStats.CommitTime)/time.Duration(commits)),
 							float64((s.RunTime-lastStats.RunTime).Microseconds())/float64(max(1, s.Calls-lastStats.Calls)))
-					n := time.Duration(commits)
-					line += fmt.Sprintf(" (apply %.2f spill %.2f write %.2f ms, %d writes, %.0f KB)",
-						ms((s.ApplyTime-lastStats.ApplyTime)/n), ms((s.SpillTime-lastStats.SpillTime)/n), ms((s.WriteTime-lastStats.WriteTime)/n),
-						(s.Writes-lastStats.Writes)/int64(commits), float64(s.PageBytes-lastStats.PageBytes)/1024/float64(commits))
+					}
+					if ck := s.Checkpoints - lastStats.Checkpoints; ck > 0 {
+						n := time.Duration(ck)
+						line += fmt.Sprintf(", log %.0f KB/commit | %d checkpoints %.2f ms (apply %.2f spill %.2f write %.2f ms, %d writes, %.0f KB)",
+							float64(s.LogBytes-lastStats.LogBytes)/1024/float64(max(1, commits)), ck,
+							ms((s.CheckpointTime-lastStats.CheckpointTime)/n), ms((s.ApplyTime-lastStats.ApplyTime)/n),
+							ms((s.SpillTime-lastStats.SpillTime)/n), ms((s.WriteTime-lastStats.WriteTime)/n),
+							(s.Writes-lastStats.Writes)/int64(ck), float64(s.PageBytes-lastStats.PageBytes)/1024/float64(ck))
 					}
 					lastStats = s
 				}

@@ -68,6 +68,8 @@ type DB struct {
 	opts   Options
 	schema int
 	writer *groupWriter // nil unless WriteGroupCommit on a writable store
+	// roLayer, on a read-only store, holds the writes of a write-ahead log not yet in the file (reads go through it)
+	roLayer *layer
 }
 
 // initialMmapSize is the address space mapped for the store file at the start (see Open).
@@ -127,7 +129,13 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	b.MaxBatchDelay = opts.MaxBatchDelay
 	b.MaxBatchSize = opts.MaxBatchSize
-	db := &DB{bolt: b, opts: opts}
+	// the write-ahead log of the last run (wal.go) first: nothing may read the file before it is in
+	st, roLayer, err := recoverWAL(b, path, opts.ReadOnly)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	db := &DB{bolt: b, opts: opts, roLayer: roLayer}
 	db.DB = store.New(backend{db})
 	keyPath := opts.ChainKeyFile
 	if keyPath == "" {
@@ -138,7 +146,10 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	if opts.WritePath == WriteGroupCommit && !opts.ReadOnly {
-		db.writer = newGroupWriter(b)
+		if db.writer, err = newGroupWriter(b, path, st); err != nil {
+			b.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }
@@ -157,7 +168,35 @@ func (b backend) View(ctx context.Context, fn func(store.KVTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return mapErr(b.db.bolt.View(func(t *bolt.Tx) error { return fn(kvTx{t}) }))
+	return b.db.view(fn)
+}
+
+// view runs fn on a read-only snapshot: bbolt's state under the write-ahead log's writes not yet in it.
+func (db *DB) view(fn func(store.KVTx) error) error {
+	var below []*layer
+	var tx *bolt.Tx
+	var err error
+	switch {
+	case db.writer != nil:
+		var pending []*layer
+		pending, tx, err = db.writer.snapshot()
+		for i := len(pending) - 1; i >= 0; i-- {
+			below = append(below, pending[i])
+		}
+	default:
+		tx, err = db.bolt.Begin(false)
+		if db.roLayer != nil {
+			below = []*layer{db.roLayer}
+		}
+	}
+	if err != nil {
+		return mapErr(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	if len(below) == 0 {
+		return mapErr(fn(kvTx{tx}))
+	}
+	return mapErr(fn(&overlay{tx: tx, below: below, readOnly: true}))
 }
 
 func (b backend) Update(ctx context.Context, fn func(store.KVTx) error) error {
@@ -241,7 +280,7 @@ func mapErr(err error) error {
 // readProbe is the KVTx of Batch's read-only attempt: its first write ends the attempt (a probeAbort panic that
 // Batch recovers), so fn never runs on past a write it cannot make.
 type readProbe struct {
-	kvTx
+	store.KVTx
 	wrote bool
 }
 
@@ -261,11 +300,11 @@ func (b backend) readOnly(fn func(store.KVTx) error) (wrote bool, err error) {
 			wrote, err = true, nil
 		}
 	}()
-	err = b.db.bolt.View(func(t *bolt.Tx) error {
-		p.kvTx = kvTx{t}
+	err = b.db.view(func(kv store.KVTx) error {
+		p.KVTx = kv
 		return fn(&p)
 	})
-	return p.wrote, mapErr(err)
+	return p.wrote, err
 }
 
 type kvTx struct{ t *bolt.Tx }

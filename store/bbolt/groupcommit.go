@@ -63,7 +63,35 @@ type groupWriter struct {
 	failed atomic.Uint64
 	stats  GroupCommitStats
 	statMu sync.Mutex
+
+	// the write-ahead log (wal.go): path is the store file's, id and applied its walState
+	path string
+	id   [16]byte
+	// walMu guards wal, walErr and the committer's adding to pending (so that the layers pending when the
+	// checkpointer switches files are exactly those in the files before the switch)
+	walMu  sync.Mutex
+	wal    *walFile
+	walErr error // a failed log write: the log's end is unknown, every later commit fails
+	recBuf []byte
+	// pmu guards pending: the durable groups' writes not yet in bbolt, oldest first (an immutable slice, replaced
+	// on change). A reader takes it and opens its bbolt read transaction under one RLock (snapshot).
+	pmu     sync.RWMutex
+	pending []*layer
+	// the checkpointer
+	ckWake    chan struct{}
+	ckFlush   chan chan error
+	ckQuit    chan struct{}
+	ckStopped chan struct{}
+	applied   uint64 // the last log generation in bbolt (the checkpointer's)
+	// paused stops checkpoints but the final one (tests: the log then holds every commit)
+	paused   atomic.Bool
+	quitOnce sync.Once
 }
+
+// checkpointEvery is the least time between the starts of two checkpoints (unless a flush is asked for): the
+// longer, the more groups each checkpoint writes at once (pages touched by several written once) and the more
+// layers a read goes through meanwhile.
+const checkpointEvery = 25 * time.Millisecond
 
 // GroupCommitStats counts the writer's work since Open.
 type GroupCommitStats struct {
@@ -75,11 +103,15 @@ type GroupCommitStats struct {
 	// RunTime is the time spent running functions, CommitTime the time spent in commits (writing and fsyncing);
 	// they overlap.
 	RunTime, CommitTime time.Duration
-	// Of CommitTime: ApplyTime putting the writes into bbolt's transaction, SpillTime bbolt's spill (its B+tree
-	// nodes written into pages), WriteTime writing the pages and the meta page with their fsyncs; Writes is the
-	// number of page writes and PageBytes the bytes of pages allocated.
-	ApplyTime, SpillTime, WriteTime time.Duration
-	Writes, PageBytes               int64
+	// LogBytes is what the commits appended to the write-ahead log.
+	LogBytes int64
+	// Checkpoints is the number of checkpoints made (groups' writes put into bbolt), CheckpointTime their time; of
+	// it ApplyTime putting the writes into bbolt's transaction, SpillTime bbolt's spill (its B+tree nodes written
+	// into pages), WriteTime writing the pages and the meta page with their fsyncs; Writes is the number of page
+	// writes and PageBytes the bytes of pages allocated.
+	Checkpoints                                     uint64
+	CheckpointTime, ApplyTime, SpillTime, WriteTime time.Duration
+	Writes, PageBytes                               int64
 }
 
 // call states
@@ -118,12 +150,20 @@ type group struct {
 	err       error
 }
 
-func newGroupWriter(b *bolt.DB) *groupWriter {
+func newGroupWriter(b *bolt.DB, path string, st walState) (*groupWriter, error) {
 	w := &groupWriter{bolt: b, wake: make(chan struct{}, 1), ready: make(chan struct{}, 1),
-		execDone: make(chan struct{}), stopped: make(chan struct{})}
+		execDone: make(chan struct{}), stopped: make(chan struct{}), path: path, id: st.id,
+		ckWake: make(chan struct{}, 1), ckFlush: make(chan chan error), ckQuit: make(chan struct{}),
+		ckStopped: make(chan struct{}), applied: st.applied}
+	f, err := openWALSlot(path, int((st.applied+1)%2), st.id, st.applied+1)
+	if err != nil {
+		return nil, fmt.Errorf("store: making the write-ahead log: %w", err)
+	}
+	w.wal = f
+	go w.checkpointer()
 	go func() { w.commit(); close(w.stopped) }()
 	go w.executor()
-	return w
+	return w, nil
 }
 
 // executor runs the executor until the writer closes.
@@ -241,6 +281,8 @@ func (w *groupWriter) close() {
 	}
 	w.mu.Unlock()
 	<-w.stopped
+	w.quitOnce.Do(func() { close(w.ckQuit) })
+	<-w.ckStopped
 }
 
 // run is the executor's loop: it takes the queue's calls one by one and runs each into the open group.
@@ -290,16 +332,20 @@ func (w *groupWriter) execute(c *writeCall) {
 		c.answer(fmt.Errorf("%w: the write this transaction came after was not committed", store.ErrUnavailable))
 		return
 	}
-	var err error
-	if rtx, err = w.bolt.Begin(false); err != nil {
-		rtx = nil
+	pending, tx, err := w.snapshot()
+	if err != nil {
 		finished = true
 		c.answer(mapErr(err))
 		return
 	}
-	ov := overlay{tx: rtx, below: []*layer{&g.writes}}
+	rtx = tx
+	ov := overlay{tx: rtx, below: make([]*layer, 0, 2+len(pending))}
+	ov.below = append(ov.below, &g.writes)
 	if g.base != nil {
 		ov.below = append(ov.below, &g.base.writes)
+	}
+	for i := len(pending) - 1; i >= 0; i-- {
+		ov.below = append(ov.below, pending[i])
 	}
 	c.group = g.num
 	err = c.call(&ov)
@@ -375,7 +421,7 @@ func (w *groupWriter) commit() {
 		case g.doomed:
 			err = fmt.Errorf("%w: the commit before this transaction's failed", store.ErrUnavailable)
 		case wrote:
-			err = w.commitWrites(&g.writes)
+			err = w.commitLog(&g.writes)
 		}
 		if err != nil {
 			w.setFailed(g.num)
@@ -399,28 +445,177 @@ func (w *groupWriter) setFailed(num uint64) {
 	}
 }
 
-// commitWrites writes one group's writes in one bbolt transaction and commits it.
-func (w *groupWriter) commitWrites(l *layer) error {
+// commitLog makes one group's writes durable: one record appended to the write-ahead log and fsynced. The
+// writes then join pending (reads go through them) until a checkpoint puts them into bbolt.
+func (w *groupWriter) commitLog(l *layer) error {
+	w.recBuf = encodeWALRecord(w.recBuf[:0], l)
+	w.walMu.Lock()
+	defer w.walMu.Unlock()
+	if w.walErr != nil {
+		return w.walErr
+	}
+	sealWALRecord(w.recBuf, w.wal.gen)
+	if err := w.wal.append(w.recBuf); err != nil {
+		// what reached the file is unknown: nothing more may be appended after it
+		w.walErr = fmt.Errorf("%w: writing the write-ahead log failed (restart the service): %v", store.ErrUnavailable, err)
+		return w.walErr
+	}
+	w.pmu.Lock()
+	p := make([]*layer, len(w.pending)+1)
+	copy(p, w.pending)
+	p[len(w.pending)] = l
+	w.pending = p
+	w.pmu.Unlock()
+	w.statMu.Lock()
+	w.stats.LogBytes += int64(len(w.recBuf))
+	w.statMu.Unlock()
+	if cap(w.recBuf) > 1<<20 {
+		w.recBuf = nil // one large group's buffer is not kept
+	}
+	select {
+	case w.ckWake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// snapshot returns the pending layers and a bbolt read transaction that, read under them, are one state: the
+// checkpointer drops layers from pending only after its commit, and under the write lock.
+func (w *groupWriter) snapshot() ([]*layer, *bolt.Tx, error) {
+	w.pmu.RLock()
+	defer w.pmu.RUnlock()
+	tx, err := w.bolt.Begin(false)
+	return w.pending, tx, err
+}
+
+// checkpointer puts the pending groups into bbolt, at most every checkpointEvery (at once for a flush), until
+// the writer closes; then it makes the last checkpoint and removes the log.
+func (w *groupWriter) checkpointer() {
+	defer close(w.ckStopped)
+	var last time.Time
+	for {
+		var waiting []chan error
+		select {
+		case <-w.ckWake:
+			t := time.NewTimer(time.Until(last.Add(checkpointEvery)))
+			select {
+			case <-t.C:
+			case r := <-w.ckFlush:
+				waiting = append(waiting, r)
+			case <-w.ckQuit:
+				t.Stop()
+				w.finalCheckpoint()
+				return
+			}
+			t.Stop()
+		case r := <-w.ckFlush:
+			waiting = append(waiting, r)
+		case <-w.ckQuit:
+			w.finalCheckpoint()
+			return
+		}
+		last = time.Now()
+		var err error
+		if !w.paused.Load() {
+			err = w.checkpoint(false)
+		}
+		for _, r := range waiting {
+			r <- err
+		}
+	}
+}
+
+// flush returns once every group committed before the call is in bbolt (for a backup).
+func (w *groupWriter) flush() error {
+	r := make(chan error, 1)
+	select {
+	case w.ckFlush <- r:
+		return <-r
+	case <-w.ckStopped:
+		return fmt.Errorf("%w: the store is closing", store.ErrClosed)
+	}
+}
+
+// checkpoint writes the pending layers into bbolt in one transaction, with the last log generation they hold all
+// of, and switches the committer to the other log file when that one's generation is in bbolt already (the
+// layers taken are then exactly those of the generations up to the current one). The final checkpoint runs once
+// the writer has stopped: it takes everything.
+func (w *groupWriter) checkpoint(final bool) error {
+	w.pmu.RLock()
+	none := len(w.pending) == 0
+	w.pmu.RUnlock()
+	if none && !final {
+		return nil
+	}
+	w.walMu.Lock()
+	cur := w.wal
+	w.walMu.Unlock()
+	var next *walFile
+	if !final && w.applied+1 >= cur.gen {
+		var err error
+		if next, err = openWALSlot(w.path, int((cur.gen+1)%2), w.id, cur.gen+1); err != nil {
+			next = nil // the layers stay pending and in the current file; a later checkpoint tries again
+		}
+	}
+	w.walMu.Lock()
+	if next != nil {
+		w.wal = next
+	}
+	w.pmu.RLock()
+	layers := w.pending
+	w.pmu.RUnlock()
+	w.walMu.Unlock()
+	applied := cur.gen - 1 // the generations before the current file's: all theirs is in layers or in bbolt
+	if next != nil || final {
+		applied = cur.gen
+		cur.close() //nolint:errcheck // synced record by record; only read again by a recovery
+	}
+	if len(layers) == 0 && applied <= w.applied {
+		return nil
+	}
+	began := time.Now()
+	merged := &layer{}
+	for _, l := range layers {
+		merged.merge(l)
+	}
 	tx, err := w.bolt.Begin(true)
 	if err != nil {
 		return mapErr(err)
 	}
-	began := time.Now()
-	if err := l.apply(tx); err != nil {
+	if err := merged.applySorted(tx); err != nil {
 		tx.Rollback() //nolint:errcheck
-		return fmt.Errorf("store/bbolt: applying a group's writes: %w", err)
+		return fmt.Errorf("store/bbolt: checkpoint: %w", err)
 	}
-	applied := time.Since(began)
+	if err := putWALState(tx, walState{id: w.id, applied: applied}); err != nil {
+		tx.Rollback() //nolint:errcheck
+		return err
+	}
+	applyTime := time.Since(began)
 	err = tx.Commit()
 	st := tx.Stats()
 	w.statMu.Lock()
-	w.stats.ApplyTime += applied
+	w.stats.Checkpoints++
+	w.stats.CheckpointTime += time.Since(began)
+	w.stats.ApplyTime += applyTime
 	w.stats.SpillTime += st.GetSpillTime()
 	w.stats.WriteTime += st.GetWriteTime()
 	w.stats.Writes += st.GetWrite()
 	w.stats.PageBytes += st.GetPageAlloc()
 	w.statMu.Unlock()
-	return mapErr(err)
+	if err != nil {
+		return mapErr(err)
+	}
+	w.applied = applied
+	w.pmu.Lock()
+	w.pending = append([]*layer(nil), w.pending[len(layers):]...)
+	w.pmu.Unlock()
+	return nil
+}
+
+// finalCheckpoint runs when the writer has stopped: everything pending goes into bbolt (if it fails, the log
+// stays, and the next open replays it).
+func (w *groupWriter) finalCheckpoint() {
+	w.checkpoint(true) //nolint:errcheck // the log keeps what did not make it
 }
 
 func (w *groupWriter) count(run time.Duration) {
@@ -545,9 +740,10 @@ func (l *layer) apply(tx *bolt.Tx) error {
 // writes only when the function returns nil. Reads see its own layer, then the layers below (the group's writes,
 // the group being committed), then the read transaction.
 type overlay struct {
-	tx    *bolt.Tx
-	own   layer
-	below []*layer // newest first
+	tx       *bolt.Tx
+	own      layer
+	below    []*layer // newest first
+	readOnly bool     // a View's: writes fail as on a read-only bbolt transaction
 }
 
 func (o *overlay) reset() { o.own.clear() }
@@ -578,6 +774,8 @@ func (o *overlay) Get(bucket string, key []byte) ([]byte, error) {
 // Put checks what bbolt would refuse now, so that applying the writes later cannot fail half-way.
 func (o *overlay) Put(bucket string, key, value []byte) error {
 	switch {
+	case o.readOnly:
+		return fmt.Errorf("%w: read-only transaction", store.ErrInvalid)
 	case bucket == "":
 		return bolterrors.ErrBucketNameRequired
 	case len(key) == 0:
@@ -592,6 +790,9 @@ func (o *overlay) Put(bucket string, key, value []byte) error {
 }
 
 func (o *overlay) Delete(bucket string, key []byte) error {
+	if o.readOnly {
+		return fmt.Errorf("%w: read-only transaction", store.ErrInvalid)
+	}
 	o.own.set(bucket, string(key), oentry{del: true})
 	return nil
 }
