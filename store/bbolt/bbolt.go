@@ -1,6 +1,7 @@
-// Package bbolt is trustsign's embedded store backend: one bbolt file, fsync on every commit, one bucket per
+// Package bbolt is trustsign's embedded store backend: one bbolt file and its write-ahead log, one bucket per
 // record kind or index (the layout is in package store). Writes go through group commit (groupcommit.go): one
-// writer runs many callers' transactions and commits them together, answering each after the shared fsync. It
+// writer runs many callers' transactions and commits them together in one fsync'd log record (wal.go), answering
+// each after it; checkpoints put the log's groups into the bbolt file in the background. It
 // implements store.Backend, and DB embeds *store.DB so that everything the typed store offers (profiles, codes,
 // sessions, signing requests, maintenance windows, the audit log) is available on the value Open returns.
 //

@@ -21,8 +21,9 @@ import (
 //
 //   - the executor runs each queued transaction function as soon as it can, one after another, into the open
 //     group: the function writes into its own buffer, which joins the group's writes when it returns nil;
-//   - the committer, whenever it is free, closes the open group and writes it to the disk in ONE bbolt
-//     transaction (bbolt's two fdatasyncs), and only then answers the group's callers.
+//   - the committer, whenever it is free, closes the open group and makes it durable in ONE record of the
+//     write-ahead log (one write, one fdatasync; wal.go), and only then answers the group's callers; a checkpointer
+//     puts the durable groups into bbolt in the background.
 //
 // While the committer has a group on the disk, the executor fills the next one, so a commit costs the same however
 // many transactions it carries, the number of commits per second is bounded by the disk and not by the callers,
@@ -30,8 +31,8 @@ import (
 // timer.
 //
 // A function reads through layers: its own writes, the writes of the functions before it in the open group, the
-// writes of the group being committed, and below them a bbolt read transaction (opened for the function, after
-// every earlier group was committed). The functions run in queue order, each seeing exactly the writes of those
+// writes of the group being committed, the durable groups not yet checkpointed, and below them a bbolt read
+// transaction (opened for the function). The functions run in queue order, each seeing exactly the writes of those
 // before it: the groups are serializable. Each function is isolated: one that returns an error (or panics) has its
 // own writes dropped and is answered at once; neither the group nor the other functions run again (bbolt's
 // DB.Batch rolls the whole batch back and re-runs the others). Groups commit in order; a commit that fails fails
@@ -717,28 +718,10 @@ func (l *layer) merge(o *layer) {
 	}
 }
 
-// apply writes the layer into a read-write transaction.
-func (l *layer) apply(tx *bolt.Tx) error {
-	k := kvTx{tx}
-	for name, b := range l.buckets {
-		for key, e := range b {
-			var err error
-			if e.del {
-				err = k.Delete(name, []byte(key))
-			} else {
-				err = k.Put(name, []byte(key), e.v)
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // overlay is the KVTx a function runs on in a group: its writes go to its own layer, which joins the group's
 // writes only when the function returns nil. Reads see its own layer, then the layers below (the group's writes,
-// the group being committed), then the read transaction.
+// the group being committed, the pending groups newest first), then the read transaction. A View reads through
+// the pending groups the same way (readOnly).
 type overlay struct {
 	tx       *bolt.Tx
 	own      layer
