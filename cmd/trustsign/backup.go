@@ -26,7 +26,8 @@ beside it under a temporary name and renamed when complete. The audit chain key 
 not in the copy: keep a copy of that file too (it does not change), or the restored audit log cannot be verified
 and the restored store will not open for writing.
 
-Restore: stop the server, copy OUT to DIR/` + bbolt.FileName + ` and the chain key to DIR/` + audit.ChainKeyFileName + `, start it.
+Restore: stop the server, copy OUT to DIR/` + bbolt.FileName + ` and the chain key to DIR/` + audit.ChainKeyFileName + `, remove
+DIR/` + bbolt.FileName + `-wal.0 and -wal.1 (the write-ahead log of the store the copy was taken from), start it.
 
 The bbolt store only: a PostgreSQL store (--store, ` + storeEnv + `) is backed up with PostgreSQL's tools (pg_dump, or
 pg_basebackup with WAL archiving), with a copy of DIR/` + audit.ChainKeyFileName + ` and DIR/` + profile.SecretFileName + `: see

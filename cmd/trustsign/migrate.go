@@ -159,6 +159,9 @@ const migrateLock int64 = 0x74736d6967726174
 // would not be copied.
 func knownBuckets(db *bbolt.DB) error {
 	known := append(store.Buckets(), "meta") // bbolt's own schema bucket stays behind
+	if err := db.Checkpoint(); err != nil {  // the buckets listed below are the bbolt file's
+		return err
+	}
 	return db.Bolt().View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
 			if !slices.Contains(known, string(name)) {

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/trustsign/trustsign/store"
 )
 
 // Backup writes a consistent copy of the store file to w from one read transaction, so the store stays in use
@@ -22,13 +20,8 @@ func Backup(ctx context.Context, db *DB, w io.Writer) (int64, error) {
 	}
 	// the groups only in the write-ahead log go into the file first (the copy holds every write acknowledged
 	// before the call)
-	switch {
-	case db.writer != nil:
-		if err := db.writer.flush(); err != nil {
-			return 0, err
-		}
-	case db.roLayer != nil:
-		return 0, fmt.Errorf("%w: the store has a write-ahead log not yet in its file: open it for writing once (the service or any admin command) and back it up then", store.ErrUnavailable)
+	if err := db.Checkpoint(); err != nil {
+		return 0, err
 	}
 	var n int64
 	err := db.bolt.View(func(tx *bolt.Tx) error {

@@ -158,8 +158,21 @@ func Open(path string, opts Options) (*DB, error) {
 // Path returns the file's path.
 func (db *DB) Path() string { return db.bolt.Path() }
 
-// Bolt exposes the bbolt handle (for stats and tests).
+// Bolt exposes the bbolt handle (for stats and tests). What it reads lacks the writes still only in the
+// write-ahead log: call Checkpoint first.
 func (db *DB) Bolt() *bolt.DB { return db.bolt }
+
+// Checkpoint returns once every write acknowledged before the call is in the bbolt file (not only in the
+// write-ahead log). On a read-only store it is an error when the log holds writes not in the file.
+func (db *DB) Checkpoint() error {
+	switch {
+	case db.writer != nil:
+		return db.writer.flush()
+	case db.roLayer != nil:
+		return fmt.Errorf("%w: the store has a write-ahead log not yet in its file: open it for writing once", store.ErrUnavailable)
+	}
+	return nil
+}
 
 // backend adapts DB to store.Backend without exporting View/Update over raw KV on DB itself (those names are
 // taken by the typed layer).

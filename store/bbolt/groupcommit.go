@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -88,6 +90,9 @@ type groupWriter struct {
 	paused   atomic.Bool
 	quitOnce sync.Once
 }
+
+// maxWALRecord bounds a log record (its length is 32 bits): a group whose writes come to more fails.
+const maxWALRecord = 1<<32 - 1
 
 // checkpointEvery is the least time between the starts of two checkpoints (unless a flush is asked for): the
 // longer, the more groups each checkpoint writes at once (pages touched by several written once) and the more
@@ -450,6 +455,10 @@ func (w *groupWriter) setFailed(num uint64) {
 // writes then join pending (reads go through them) until a checkpoint puts them into bbolt.
 func (w *groupWriter) commitLog(l *layer) error {
 	w.recBuf = encodeWALRecord(w.recBuf[:0], l)
+	if len(w.recBuf)-8 > maxWALRecord {
+		w.recBuf = nil
+		return fmt.Errorf("%w: one commit's writes exceed %d bytes", store.ErrInvalid, maxWALRecord)
+	}
 	w.walMu.Lock()
 	defer w.walMu.Unlock()
 	if w.walErr != nil {
@@ -613,10 +622,17 @@ func (w *groupWriter) checkpoint(final bool) error {
 	return nil
 }
 
-// finalCheckpoint runs when the writer has stopped: everything pending goes into bbolt (if it fails, the log
-// stays, and the next open replays it).
+// finalCheckpoint runs when the writer has stopped: everything pending goes into bbolt, and the log files are
+// removed, so that a cleanly stopped store is its one file (a backup restored over it finds no log of another
+// store beside it). If the checkpoint fails, the log stays, and the next open replays it.
 func (w *groupWriter) finalCheckpoint() {
-	w.checkpoint(true) //nolint:errcheck // the log keeps what did not make it
+	if w.checkpoint(true) != nil {
+		return
+	}
+	for slot := 0; slot < 2; slot++ {
+		os.Remove(walSlotName(w.path, slot)) //nolint:errcheck // in bbolt already; a file left is recognised as applied
+	}
+	syncDir(filepath.Dir(w.path)) //nolint:errcheck // as above
 }
 
 func (w *groupWriter) count(run time.Duration) {

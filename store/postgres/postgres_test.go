@@ -259,6 +259,9 @@ func TestAdoptChainKeyOfCopiedBboltStore(t *testing.T) {
 		k, v   []byte
 	}
 	var pairs []pair
+	if err := src.Checkpoint(); err != nil { // the raw read below sees the bbolt file only
+		t.Fatal(err)
+	}
 	if err := src.Bolt().View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			return b.ForEach(func(k, v []byte) error {
