@@ -78,8 +78,14 @@ func readSchema(tx *bolt.Tx) (int, error) {
 			return n, nil
 		}
 	}
+	// (a new file's meta bucket may hold the write-ahead log's state only: that file is still empty)
 	empty := true
-	err := tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
+	err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		if string(name) != bMeta {
+			empty = false
+		}
+		return nil
+	})
 	if empty {
 		return schemaUnknown, err
 	}
