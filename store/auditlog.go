@@ -34,9 +34,16 @@ func (tx *Tx) AuditLast() (uint64, []byte, error) {
 
 // AuditPut stores an audit record; seq must be the last seq + 1 (ErrConflict otherwise).
 func (tx *Tx) AuditPut(seq uint64, rec []byte) error {
-	last, _, err := tx.AuditLast()
-	if err != nil {
+	var last uint64
+	k, _, err := tx.kv.Last(bAudit) // the seq only: the record is not copied
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
 		return err
+	case len(k) != 8:
+		return fmt.Errorf("%w: audit key", ErrCorrupt)
+	default:
+		last = binary.BigEndian.Uint64(k)
 	}
 	if seq != last+1 {
 		return conflict("audit", fmt.Sprintf("seq %d after %d", seq, last))
