@@ -1299,8 +1299,12 @@ func wellFormedXML(data []byte) bool {
 	if !looksLikeXML(data) {
 		return false
 	}
-	_, err := xmldoc.Parse(data, xmldoc.Limits{})
-	return err == nil
+	d, err := xmldoc.Parse(data, xmldoc.Limits{})
+	if err != nil {
+		return false
+	}
+	d.Release() // only the answer is kept: the tree's memory goes back to the parser's pool
+	return true
 }
 
 func looksLikeXML(data []byte) bool {

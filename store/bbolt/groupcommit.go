@@ -89,6 +89,7 @@ type groupWriter struct {
 	// paused stops checkpoints but the final one (tests: the log then holds every commit)
 	paused   atomic.Bool
 	quitOnce sync.Once
+	ov       overlay // the executor's (see execute)
 }
 
 // maxWALRecord bounds a log record (its length is 32 bits): a group whose writes come to more fails.
@@ -345,8 +346,12 @@ func (w *groupWriter) execute(c *writeCall) {
 		return
 	}
 	rtx = tx
-	ov := overlay{tx: rtx, below: make([]*layer, 0, 2+len(pending))}
-	ov.below = append(ov.below, &g.writes)
+	// the executor's one overlay, used again call after call (its maps kept): a call's writes are copied into the
+	// group's layer when it ends, and a function keeps no KVTx past its return
+	ov := &w.ov
+	ov.tx = rtx
+	ov.own.reuse()
+	ov.below = append(ov.below[:0], &g.writes)
 	if g.base != nil {
 		ov.below = append(ov.below, &g.base.writes)
 	}
@@ -354,7 +359,7 @@ func (w *groupWriter) execute(c *writeCall) {
 		ov.below = append(ov.below, pending[i])
 	}
 	c.group = g.num
-	err = c.call(&ov)
+	err = c.call(ov)
 	finished = true
 	w.count(time.Since(began))
 	if err != nil {
@@ -690,6 +695,19 @@ type oentry struct {
 
 func (l *layer) empty() bool { return l.n == 0 }
 
+// reuse empties the layer for another call, keeping its maps' storage (a bucket's map that grew large is let go).
+func (l *layer) reuse() {
+	for name, b := range l.buckets {
+		if len(b) > 1024 {
+			delete(l.buckets, name)
+		} else {
+			clear(b)
+		}
+	}
+	clear(l.max)
+	l.n = 0
+}
+
 func (l *layer) clear() {
 	if l.n > 0 {
 		clear(l.buckets)
@@ -798,11 +816,11 @@ func (o *overlay) Delete(bucket string, key []byte) error {
 
 // touched tells whether any layer holds bucket.
 func (o *overlay) touched(bucket string) bool {
-	if o.own.n > 0 && o.own.buckets[bucket] != nil {
+	if o.own.n > 0 && len(o.own.buckets[bucket]) > 0 {
 		return true
 	}
 	for _, l := range o.below {
-		if l.n > 0 && l.buckets[bucket] != nil {
+		if l.n > 0 && len(l.buckets[bucket]) > 0 {
 			return true
 		}
 	}
