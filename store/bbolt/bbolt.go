@@ -45,14 +45,16 @@ type Options struct {
 	ChainKeyFile string
 }
 
-// WritePath is how read-write transactions are committed. Every path commits with fsync (bbolt's two fdatasyncs)
-// before the call returns; they differ in how many callers share a commit.
+// WritePath is how read-write transactions are committed. Every path makes the writes durable (fsync) before the
+// call returns; they differ in how many callers share a commit, and in where it goes first (group commit: the
+// write-ahead log).
 type WritePath int
 
 const (
 	// WriteGroupCommit queues every Update and Batch to one writer that runs them as they come and commits what
-	// ran while the previous commit was on the disk in one bbolt transaction, answering each caller after that
-	// commit (groupcommit.go). A failing function rolls back only its own writes. The default.
+	// ran while the previous commit was on the disk in one record of the write-ahead log, answering each caller
+	// after that commit (groupcommit.go, wal.go); checkpoints move the records into the bbolt file. A failing
+	// function rolls back only its own writes. The default.
 	WriteGroupCommit WritePath = iota
 	// WriteBoltBatch is the path before group commit: Update is one bbolt transaction and commit per call, Batch
 	// is bbolt's DB.Batch (calls coalesced for up to MaxBatchDelay; a failing call makes the batch run again
