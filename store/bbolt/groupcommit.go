@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"os"
 	"path/filepath"
 	"sort"
@@ -686,6 +687,17 @@ type layer struct {
 	// max is each bucket's greatest key written (put or deleted): Last's candidate without going over the keys
 	max map[string]string
 	n   int
+	// seen has one bit set per key written (keyBit): a read goes through some twenty layers (the groups not yet
+	// checkpointed), and most hold none of its keys; the bit tells so without the map lookups
+	seen [4]uint64
+}
+
+var keySeed = maphash.MakeSeed()
+
+// keyBit is the bit of layer.seen a key sets: word and mask.
+func keyBit(key string) (int, uint64) {
+	h := maphash.String(keySeed, key)
+	return int(h>>6) & 3, 1 << (h & 63)
 }
 
 type oentry struct {
@@ -706,6 +718,7 @@ func (l *layer) reuse() {
 	}
 	clear(l.max)
 	l.n = 0
+	l.seen = [4]uint64{}
 }
 
 func (l *layer) clear() {
@@ -713,6 +726,7 @@ func (l *layer) clear() {
 		clear(l.buckets)
 		clear(l.max)
 		l.n = 0
+		l.seen = [4]uint64{}
 	}
 }
 
@@ -727,6 +741,8 @@ func (l *layer) set(bucket, key string, e oentry) {
 	}
 	b[key] = e
 	l.n++
+	w, m := keyBit(key)
+	l.seen[w] |= m
 	if l.max == nil {
 		l.max = map[string]string{}
 	}
@@ -736,7 +752,13 @@ func (l *layer) set(bucket, key string, e oentry) {
 }
 
 func (l *layer) entry(bucket, key string) (oentry, bool) {
-	if l.n == 0 {
+	w, m := keyBit(key)
+	return l.entryBit(bucket, key, w, m)
+}
+
+// entryBit is entry with the key's bit worked out already.
+func (l *layer) entryBit(bucket, key string, w int, m uint64) (oentry, bool) {
+	if l.n == 0 || l.seen[w]&m == 0 {
 		return oentry{}, false
 	}
 	e, ok := l.buckets[bucket][key]
@@ -767,11 +789,12 @@ func (o *overlay) reset() { o.own.clear() }
 
 // lookup finds key in the layers, newest first.
 func (o *overlay) lookup(bucket, key string) (oentry, bool) {
-	if e, ok := o.own.entry(bucket, key); ok {
+	w, m := keyBit(key)
+	if e, ok := o.own.entryBit(bucket, key, w, m); ok {
 		return e, true
 	}
 	for _, l := range o.below {
-		if e, ok := l.entry(bucket, key); ok {
+		if e, ok := l.entryBit(bucket, key, w, m); ok {
 			return e, true
 		}
 	}
