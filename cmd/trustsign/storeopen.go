@@ -44,10 +44,15 @@ type openedStore struct {
 }
 
 // Ping checks that the store answers (/readyz): PostgreSQL's connection pool reaches the server; bbolt's file is
-// open.
+// open and its write-ahead log healthy (bbolt.DB.Health).
 func (s *openedStore) Ping(ctx context.Context) error {
 	if s.pg != nil {
 		return s.pg.Ping(ctx)
+	}
+	if s.bolt != nil {
+		if err := s.bolt.Health(); err != nil {
+			return err
+		}
 	}
 	return s.View(ctx, func(*store.Tx) error { return nil })
 }

@@ -164,6 +164,16 @@ func (db *DB) Path() string { return db.bolt.Path() }
 // write-ahead log: call Checkpoint first.
 func (db *DB) Bolt() *bolt.DB { return db.bolt }
 
+// Health is nil unless the store can no longer commit (a write-ahead log write failed: every later commit fails
+// until a restart) or its checkpoints have failed for 10 s (commits go on into the log, which keeps them, but the
+// file falls behind). For readiness probes.
+func (db *DB) Health() error {
+	if db.writer == nil {
+		return nil
+	}
+	return db.writer.health()
+}
+
 // Checkpoint returns once every write acknowledged before the call is in the bbolt file (not only in the
 // write-ahead log). On a read-only store it is an error when the log holds writes not in the file.
 func (db *DB) Checkpoint() error {

@@ -90,7 +90,10 @@ type groupWriter struct {
 	// paused stops checkpoints but the final one (tests: the log then holds every commit)
 	paused   atomic.Bool
 	quitOnce sync.Once
-	ov       overlay // the executor's (see execute)
+	// ckErr is the last checkpoint's error (nil after a success), ckFailingSince when the failures began (statMu)
+	ckErr          error
+	ckFailingSince time.Time
+	ov             overlay // the executor's (see execute)
 }
 
 // maxWALRecord bounds a log record (its length is 32 bits): a group whose writes come to more fails.
@@ -117,7 +120,7 @@ type GroupCommitStats struct {
 	// it ApplyTime putting the writes into bbolt's transaction, SpillTime bbolt's spill (its B+tree nodes written
 	// into pages), WriteTime writing the pages and the meta page with their fsyncs; Writes is the number of page
 	// writes and PageBytes the bytes of pages allocated.
-	Checkpoints                                     uint64
+	Checkpoints, CheckpointFailures                 uint64
 	CheckpointTime, ApplyTime, SpillTime, WriteTime time.Duration
 	Writes, PageBytes                               int64
 }
@@ -534,11 +537,44 @@ func (w *groupWriter) checkpointer() {
 		var err error
 		if !w.paused.Load() {
 			err = w.checkpoint(false)
+			w.statMu.Lock()
+			switch {
+			case err == nil:
+				w.ckErr, w.ckFailingSince = nil, time.Time{}
+			case w.ckErr == nil:
+				w.ckErr, w.ckFailingSince = err, time.Now()
+				w.stats.CheckpointFailures++
+			default:
+				w.ckErr = err
+				w.stats.CheckpointFailures++
+			}
+			w.statMu.Unlock()
 		}
 		for _, r := range waiting {
 			r <- err
 		}
 	}
+}
+
+// checkpointsFailingFor is how long checkpoints may keep failing before health says so: the log keeps every
+// commit meanwhile, but it and the memory of the groups not checkpointed grow without bound.
+const checkpointsFailingFor = 10 * time.Second
+
+// health is nil unless the log can no longer be written or checkpoints have failed for checkpointsFailingFor.
+func (w *groupWriter) health() error {
+	w.walMu.Lock()
+	werr := w.walErr
+	w.walMu.Unlock()
+	if werr != nil {
+		return werr
+	}
+	w.statMu.Lock()
+	defer w.statMu.Unlock()
+	if w.ckErr != nil && time.Since(w.ckFailingSince) >= checkpointsFailingFor {
+		return fmt.Errorf("%w: checkpoints of the write-ahead log into the store file have failed since %s: %v",
+			store.ErrUnavailable, w.ckFailingSince.UTC().Format(time.RFC3339), w.ckErr)
+	}
+	return nil
 }
 
 // flush returns once every group committed before the call is in bbolt (for a backup).

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/trustsign/trustsign/store"
 )
@@ -187,5 +189,47 @@ func TestWALCheckpointsAndSwitchesFiles(t *testing.T) {
 	defer cp.Close()
 	if got := keys(t, cp); len(got) != 60 {
 		t.Errorf("the backup holds %d keys, want 60", len(got))
+	}
+}
+
+// TestHealthReportsTheLog: a write-ahead log that failed, or checkpoints failing for 10 s, make Health (and so
+// /readyz) say so; a checkpoint that succeeds again clears it.
+func TestHealthReportsTheLog(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), FileName), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Health(); err != nil {
+		t.Fatalf("a new store: %v", err)
+	}
+	w := db.writer
+	w.statMu.Lock()
+	w.ckErr, w.ckFailingSince = errors.New("no space left on device"), time.Now().Add(-time.Second)
+	w.statMu.Unlock()
+	if err := db.Health(); err != nil {
+		t.Errorf("checkpoints failing for a second: %v, want nil (the log keeps the commits)", err)
+	}
+	w.statMu.Lock()
+	w.ckFailingSince = time.Now().Add(-checkpointsFailingFor - time.Second)
+	w.statMu.Unlock()
+	if err := db.Health(); !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "no space left") {
+		t.Errorf("checkpoints failing for 11 s: %v, want ErrUnavailable naming the cause", err)
+	}
+	putKeys(t, db, 0, 3)
+	if err := db.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Health(); err != nil {
+		t.Errorf("after a checkpoint that succeeded: %v", err)
+	}
+	w.walMu.Lock()
+	w.walErr = fmt.Errorf("%w: writing the write-ahead log failed", store.ErrUnavailable)
+	w.walMu.Unlock()
+	if err := db.Health(); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("after a log write failed: %v", err)
+	}
+	if err := db.Backend().Update(context.Background(), func(tx store.KVTx) error { return tx.Put("walt", []byte("x"), []byte("y")) }); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("a commit after a log write failed: %v, want ErrUnavailable", err)
 	}
 }
