@@ -19,6 +19,12 @@ import (
 
 // AuditLast returns the last audit record's seq and encoding (0, nil for an empty log). It satisfies audit.Log.
 func (tx *Tx) AuditLast() (uint64, []byte, error) {
+	seq, v, err := tx.auditLast()
+	return seq, append([]byte(nil), v...), err
+}
+
+// auditLast is AuditLast without copying the record (valid only until the transaction writes or ends).
+func (tx *Tx) auditLast() (uint64, []byte, error) {
 	k, v, err := tx.kv.Last(bAudit)
 	if errors.Is(err, ErrNotFound) {
 		return 0, nil, nil
@@ -29,21 +35,14 @@ func (tx *Tx) AuditLast() (uint64, []byte, error) {
 	if len(k) != 8 {
 		return 0, nil, fmt.Errorf("%w: audit key", ErrCorrupt)
 	}
-	return binary.BigEndian.Uint64(k), append([]byte(nil), v...), nil
+	return binary.BigEndian.Uint64(k), v, nil
 }
 
 // AuditPut stores an audit record; seq must be the last seq + 1 (ErrConflict otherwise).
 func (tx *Tx) AuditPut(seq uint64, rec []byte) error {
-	var last uint64
-	k, _, err := tx.kv.Last(bAudit) // the seq only: the record is not copied
-	switch {
-	case errors.Is(err, ErrNotFound):
-	case err != nil:
+	last, _, err := tx.auditLast() // the seq only: the record is not copied
+	if err != nil {
 		return err
-	case len(k) != 8:
-		return fmt.Errorf("%w: audit key", ErrCorrupt)
-	default:
-		last = binary.BigEndian.Uint64(k)
 	}
 	if seq != last+1 {
 		return conflict("audit", fmt.Sprintf("seq %d after %d", seq, last))

@@ -204,11 +204,7 @@ func (db *DB) view(fn func(store.KVTx) error) error {
 	var err error
 	switch {
 	case db.writer != nil:
-		var pending []*layer
-		pending, tx, err = db.writer.snapshot()
-		for i := len(pending) - 1; i >= 0; i-- {
-			below = append(below, pending[i])
-		}
+		below, tx, err = db.writer.snapshot(nil)
 	default:
 		tx, err = db.bolt.Begin(false)
 		if db.roLayer != nil {
@@ -291,6 +287,9 @@ func (db *DB) GroupCommitStats() GroupCommitStats {
 	return db.writer.stats
 }
 
+// errReadOnlyTx is a write in a read-only transaction (bbolt's, or a View's through the write-ahead log's layers).
+var errReadOnlyTx = fmt.Errorf("%w: read-only transaction", store.ErrInvalid)
+
 func mapErr(err error) error {
 	switch {
 	case err == nil:
@@ -298,7 +297,7 @@ func mapErr(err error) error {
 	case errors.Is(err, bolterrors.ErrDatabaseNotOpen):
 		return fmt.Errorf("%w: %v", store.ErrClosed, err)
 	case errors.Is(err, bolterrors.ErrTxNotWritable), errors.Is(err, bolterrors.ErrDatabaseReadOnly):
-		return fmt.Errorf("%w: read-only transaction", store.ErrInvalid)
+		return errReadOnlyTx
 	}
 	return err
 }
@@ -349,7 +348,7 @@ func (k kvTx) Get(bucket string, key []byte) ([]byte, error) {
 
 func (k kvTx) Put(bucket string, key, value []byte) error {
 	if !k.t.Writable() {
-		return fmt.Errorf("%w: read-only transaction", store.ErrInvalid)
+		return errReadOnlyTx
 	}
 	b, err := k.t.CreateBucketIfNotExists([]byte(bucket))
 	if err != nil {
@@ -363,7 +362,7 @@ func (k kvTx) Put(bucket string, key, value []byte) error {
 
 func (k kvTx) Delete(bucket string, key []byte) error {
 	if !k.t.Writable() {
-		return fmt.Errorf("%w: read-only transaction", store.ErrInvalid)
+		return errReadOnlyTx
 	}
 	b := k.t.Bucket([]byte(bucket))
 	if b == nil {

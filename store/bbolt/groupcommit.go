@@ -343,25 +343,23 @@ func (w *groupWriter) execute(c *writeCall) {
 		c.answer(fmt.Errorf("%w: the write this transaction came after was not committed", store.ErrUnavailable))
 		return
 	}
-	pending, tx, err := w.snapshot()
-	if err != nil {
-		finished = true
-		c.answer(mapErr(err))
-		return
-	}
-	rtx = tx
 	// the executor's one overlay, used again call after call (its maps kept): a call's writes are copied into the
 	// group's layer when it ends, and a function keeps no KVTx past its return
 	ov := &w.ov
-	ov.tx = rtx
 	ov.own.reuse()
 	ov.below = append(ov.below[:0], &g.writes)
 	if g.base != nil {
 		ov.below = append(ov.below, &g.base.writes)
 	}
-	for i := len(pending) - 1; i >= 0; i-- {
-		ov.below = append(ov.below, pending[i])
+	var err error
+	ov.below, rtx, err = w.snapshot(ov.below)
+	if err != nil {
+		rtx = nil
+		finished = true
+		c.answer(mapErr(err))
+		return
 	}
+	ov.tx = rtx
 	c.group = g.num
 	err = c.call(ov)
 	finished = true
@@ -498,13 +496,17 @@ func (w *groupWriter) commitLog(l *layer) error {
 	return nil
 }
 
-// snapshot returns the pending layers and a bbolt read transaction that, read under them, are one state: the
-// checkpointer drops layers from pending only after its commit, and under the write lock.
-func (w *groupWriter) snapshot() ([]*layer, *bolt.Tx, error) {
+// snapshot appends the pending layers to below, newest first (the order reads go through them), and returns a
+// bbolt read transaction that, read under them, is one state: the checkpointer drops layers from pending only
+// after its commit, and under the write lock.
+func (w *groupWriter) snapshot(below []*layer) ([]*layer, *bolt.Tx, error) {
 	w.pmu.RLock()
 	defer w.pmu.RUnlock()
 	tx, err := w.bolt.Begin(false)
-	return w.pending, tx, err
+	for i := len(w.pending) - 1; i >= 0; i-- {
+		below = append(below, w.pending[i])
+	}
+	return below, tx, err
 }
 
 // checkpointer puts the pending groups into bbolt, at most every checkpointEvery (at once for a flush), until
@@ -757,15 +759,6 @@ func (l *layer) reuse() {
 	l.seen = [4]uint64{}
 }
 
-func (l *layer) clear() {
-	if l.n > 0 {
-		clear(l.buckets)
-		clear(l.max)
-		l.n = 0
-		l.seen = [4]uint64{}
-	}
-}
-
 func (l *layer) set(bucket, key string, e oentry) {
 	if l.buckets == nil {
 		l.buckets = map[string]map[string]oentry{}
@@ -821,8 +814,6 @@ type overlay struct {
 	readOnly bool     // a View's: writes fail as on a read-only bbolt transaction
 }
 
-func (o *overlay) reset() { o.own.clear() }
-
 // lookup finds key in the layers, newest first.
 func (o *overlay) lookup(bucket, key string) (oentry, bool) {
 	w, m := keyBit(key)
@@ -851,7 +842,7 @@ func (o *overlay) Get(bucket string, key []byte) ([]byte, error) {
 func (o *overlay) Put(bucket string, key, value []byte) error {
 	switch {
 	case o.readOnly:
-		return fmt.Errorf("%w: read-only transaction", store.ErrInvalid)
+		return errReadOnlyTx
 	case bucket == "":
 		return bolterrors.ErrBucketNameRequired
 	case len(key) == 0:
@@ -867,7 +858,7 @@ func (o *overlay) Put(bucket string, key, value []byte) error {
 
 func (o *overlay) Delete(bucket string, key []byte) error {
 	if o.readOnly {
-		return fmt.Errorf("%w: read-only transaction", store.ErrInvalid)
+		return errReadOnlyTx
 	}
 	o.own.set(bucket, string(key), oentry{del: true})
 	return nil

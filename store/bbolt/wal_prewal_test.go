@@ -2,7 +2,6 @@ package bbolt
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -34,21 +33,8 @@ func TestWALForeignFilesRefusedBesidePreWALFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	bb.Close()
-	data, err := os.ReadFile(filepath.Join(b, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// B's file replaces A's, A's log files stay beside it
-	if err := os.WriteFile(filepath.Join(dst, FileName), data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	key, err := os.ReadFile(filepath.Join(b, "audit-chain.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dst, "audit-chain.key"), key, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	copyFiles(t, b, dst, FileName, "audit-chain.key")
 	db, err := Open(filepath.Join(dst, FileName), Options{})
 	if errors.Is(err, ErrForeignWAL) {
 		return

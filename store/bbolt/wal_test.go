@@ -39,7 +39,13 @@ func putKeys(t *testing.T, db *DB, from, to int) {
 // crashCopy copies the store file and its log files as a crash would leave them (the writer is not stopped).
 func crashCopy(t *testing.T, from, to string) {
 	t.Helper()
-	for _, name := range []string{FileName, FileName + "-wal.0", FileName + "-wal.1", "audit-chain.key"} {
+	copyFiles(t, from, to, FileName, FileName+"-wal.0", FileName+"-wal.1", "audit-chain.key")
+}
+
+// copyFiles copies the named files of directory from that exist into directory to.
+func copyFiles(t *testing.T, from, to string, names ...string) {
+	t.Helper()
+	for _, name := range names {
 		data, err := os.ReadFile(filepath.Join(from, name))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -147,12 +153,7 @@ func TestWALForeignFilesRefused(t *testing.T) {
 	dbB.writer.paused.Store(true)
 	putKeys(t, dbB, 100, 105)
 	// b's log files next to a's store file
-	for _, n := range []string{"-wal.0", "-wal.1"} {
-		data, err := os.ReadFile(filepath.Join(b, FileName+n))
-		if err == nil {
-			os.WriteFile(filepath.Join(dst, FileName+n), data, 0o600) //nolint:errcheck
-		}
-	}
+	copyFiles(t, b, dst, FileName+"-wal.0", FileName+"-wal.1")
 	dbB.Close()
 	if _, err := Open(filepath.Join(dst, FileName), Options{}); !errors.Is(err, ErrForeignWAL) {
 		t.Fatalf("open with another store's log: %v, want ErrForeignWAL", err)
