@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"syscall"
 
@@ -398,20 +400,10 @@ func syncDir(dir string) error {
 // applySorted writes the layer into a read-write transaction, each bucket's keys in order (the cursor moves
 // forward over neighbouring pages instead of jumping about).
 func (l *layer) applySorted(tx *bolt.Tx) error {
-	names := make([]string, 0, len(l.buckets))
-	for name := range l.buckets {
-		names = append(names, name)
-	}
-	sort.Strings(names)
 	k := kvTx{tx}
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(l.buckets)) {
 		b := l.buckets[name]
-		keys := make([]string, 0, len(b))
-		for key := range b {
-			keys = append(keys, key)
-		}
-		sort.Strings(keys)
-		for _, key := range keys {
+		for _, key := range slices.Sorted(maps.Keys(b)) {
 			e := b[key]
 			var err error
 			if e.del {
