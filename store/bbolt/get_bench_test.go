@@ -9,8 +9,7 @@ import (
 	"github.com/trustsign/trustsign/store"
 )
 
-// BenchmarkGetProfile reads a profile as the signing flow does (a View and GetProfile): the decoded record comes
-// from the store's cache of decoded records while its bytes stay the same.
+// BenchmarkGetProfile reads a profile as the signing flow does (a View and GetProfile).
 func BenchmarkGetProfile(b *testing.B) {
 	db, err := Open(filepath.Join(b.TempDir(), FileName), Options{})
 	if err != nil {
