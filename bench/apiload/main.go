@@ -547,13 +547,15 @@ func writeProfile(name, path string) error {
 
 // cost is what the process has spent so far: CPU seconds (user and system), the garbage collector's share of
 // them (the runtime's estimate), and heap allocations.
-type cost struct{ cpu, gcCPU, allocs, bytes float64 }
+type cost struct{ cpu, sys, faults, gcCPU, allocs, bytes float64 }
 
 func readCost() cost {
 	var c cost
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		c.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+		c.sys = time.Duration(ru.Stime.Nano()).Seconds()
+		c.faults = float64(ru.Minflt + ru.Majflt)
 	}
 	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
 	metrics.Read(s)
@@ -571,7 +573,7 @@ func readCost() cost {
 }
 
 func (c cost) minus(o cost) cost {
-	return cost{c.cpu - o.cpu, c.gcCPU - o.gcCPU, c.allocs - o.allocs, c.bytes - o.bytes}
+	return cost{c.cpu - o.cpu, c.sys - o.sys, c.faults - o.faults, c.gcCPU - o.gcCPU, c.allocs - o.allocs, c.bytes - o.bytes}
 }
 
 func pct(d []time.Duration, p float64) time.Duration {

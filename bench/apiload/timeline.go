@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
+	"runtime/metrics"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,6 +35,7 @@ func startTimeline(every time.Duration, svc service) *timeline {
 		tick := time.NewTicker(every)
 		defer tick.Stop()
 		last := readCost()
+		lastSched := readSched()
 		var lastStats bbolt.GroupCommitStats
 		if db != nil {
 			lastStats = db.GroupCommitStats()
@@ -51,8 +55,11 @@ func startTimeline(every time.Duration, svc service) *timeline {
 				if len(f) > 0 {
 					line += fmt.Sprintf(" p50 %6.1f p99 %6.1f ms", ms(pct(f, 50)), ms(pct(f, 99)))
 				}
-				line += fmt.Sprintf(" cpu %3.0f%% gc %4.1f%%", 100*(c.cpu-last.cpu)/every.Seconds(), 100*(c.gcCPU-last.gcCPU)/every.Seconds())
-				last = c
+				sched := readSched()
+				d := sched.minus(lastSched)
+				line += fmt.Sprintf(" cpu %3.0f%% (sys %3.0f%%, %.0f faults) gc %4.1f%% (%d, live %d MB) wait-to-run p99 %.1f ms", 100*(c.cpu-last.cpu)/every.Seconds(),
+					100*(c.sys-last.sys)/every.Seconds(), c.faults-last.faults, 100*(c.gcCPU-last.gcCPU)/every.Seconds(), d.gcs, d.live>>20, ms(d.quantile(0.99)))
+				last, lastSched = c, sched
 				if db != nil {
 					s := db.GroupCommitStats()
 					commits := s.Commits + s.Rollbacks - lastStats.Commits - lastStats.Rollbacks
@@ -77,6 +84,50 @@ func startTimeline(every time.Duration, svc service) *timeline {
 		}
 	}()
 	return t
+}
+
+// schedHist is the runtime's histogram of the time goroutines spent runnable before they ran.
+type schedHist struct {
+	counts    []uint64
+	buckets   []float64
+	gcs, live uint64 // garbage collections so far, and the heap they found live
+}
+
+func readSched() schedHist {
+	s := []metrics.Sample{{Name: "/sched/latencies:seconds"}, {Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	h := s[0].Value.Float64Histogram()
+	return schedHist{counts: slices.Clone(h.Counts), buckets: h.Buckets, gcs: s[1].Value.Uint64(), live: s[2].Value.Uint64()}
+}
+
+func (h schedHist) minus(o schedHist) schedHist {
+	d := schedHist{counts: slices.Clone(h.counts), buckets: h.buckets, gcs: h.gcs - o.gcs, live: h.live}
+	for i := range min(len(d.counts), len(o.counts)) {
+		d.counts[i] -= o.counts[i]
+	}
+	return d
+}
+
+// quantile is the upper bound of the bucket that holds the q quantile.
+func (h schedHist) quantile(q float64) time.Duration {
+	var total uint64
+	for _, c := range h.counts {
+		total += c
+	}
+	if total == 0 {
+		return 0
+	}
+	want, seen := uint64(math.Ceil(q*float64(total))), uint64(0)
+	for i, c := range h.counts {
+		if seen += c; seen >= want {
+			hi := h.buckets[i+1]
+			if math.IsInf(hi, 1) {
+				hi = h.buckets[i]
+			}
+			return time.Duration(hi * float64(time.Second))
+		}
+	}
+	return 0
 }
 
 func (t *timeline) add(d time.Duration) {
