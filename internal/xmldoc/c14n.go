@@ -106,8 +106,9 @@ var ErrTooManyFilterSteps = errors.New("too many XPath filter steps")
 
 // ErrRelativeNamespace is returned by Canonicalize for a subset with an element that declares a relative
 // namespace URI: Canonical XML 1.0 (section 2, following the XML Plenary decision) requires implementations to
-// report failure on them, and libxml2 does.
-var ErrRelativeNamespace = errors.New("relative namespace URIs cannot be canonicalized")
+// report failure on them, and libxml2 does. A namespace name that is no URI at all (a space in it, say) is refused
+// the same way, as libxml2 refuses it: a signature over it would verify nowhere else.
+var ErrRelativeNamespace = errors.New("relative or malformed namespace URIs cannot be canonicalized")
 
 // Contains reports whether element n (and so its attributes and namespace nodes) is in the subset.
 func (s Subset) Contains(n *Node) bool {
@@ -406,7 +407,7 @@ func (c *canon) element(n *Node, out *Node, mask uint64) {
 // if none). It returns what endTag needs.
 func (c *canon) startTag(n, out *Node) int {
 	for _, d := range n.Decls {
-		if d.URI != "" && !splitURI(d.URI).hasScheme && c.bad == nil {
+		if d.URI != "" && c.bad == nil && !absoluteURI(d.URI) {
 			c.bad = ErrRelativeNamespace
 		}
 	}

@@ -158,3 +158,75 @@ func isScheme(s string) bool {
 	}
 	return s != ""
 }
+
+// absoluteURI reports whether s is an absolute URI in RFC 3986's grammar: scheme ":" hier-part ["?" query]
+// ["#" fragment], as libxml2 (whose xmlsec1 verifies our signatures) reads one when it canonicalizes: an IP literal
+// is whatever lies between the brackets, a port has at least one digit, a fragment may also hold brackets, and a
+// byte outside the grammar (a space, a non-ASCII letter, a '%' without two hex digits after it) makes s no URI.
+func absoluteURI(s string) bool {
+	i := 0
+	for i < len(s) && s[i] != ':' {
+		i++
+	}
+	if i == len(s) || !isScheme(s[:i]) {
+		return false
+	}
+	i++
+	switch {
+	case strings.HasPrefix(s[i:], "//"):
+		i += 2
+		if j := uriRun(s, i, ":"); j < len(s) && s[j] == '@' { // userinfo
+			i = j + 1
+		}
+		if i < len(s) && s[i] == '[' {
+			k := strings.IndexByte(s[i:], ']')
+			if k < 0 {
+				return false
+			}
+			i += k + 1
+		} else {
+			i = uriRun(s, i, "")
+		}
+		if i < len(s) && s[i] == ':' {
+			j := i + 1
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			if j == i+1 {
+				return false
+			}
+			i = j
+		}
+		if i < len(s) && s[i] != '/' && s[i] != '?' && s[i] != '#' {
+			return false
+		}
+	}
+	i = uriRun(s, i, ":@/") // the path: segments of pchars
+	if i < len(s) && s[i] == '?' {
+		i = uriRun(s, i+1, ":@/?")
+	}
+	if i < len(s) && s[i] == '#' {
+		i = uriRun(s, i+1, ":@/?[]")
+	}
+	return i == len(s)
+}
+
+// uriRun returns the end of the run of s from i of unreserved characters, sub-delims, percent-encoded bytes and
+// the bytes of extra.
+func uriRun(s string, i int, extra string) int {
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("-._~!$&'()*+,;=", c) >= 0,
+			strings.IndexByte(extra, c) >= 0:
+			i++
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			i += 3
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
