@@ -519,7 +519,7 @@ func refusal(err error) error {
 		{errXMLTooLarge, fmt.Sprintf("is too large to sign in XML: the signed document would exceed the %d bytes a verifier "+
 			"reads (a file that is not XML is carried in base64, a third larger, so such files are limited to about %d bytes)",
 			verify.DefaultMaxXMLBytes, maxWrappedContent)},
-		{xmldoc.ErrRelativeNamespace, "is XML with a relative namespace URI, which XML canonicalization cannot sign"},
+		{xmldoc.ErrRelativeNamespace, "is XML with a relative or malformed namespace URI, which XML canonicalization cannot sign"},
 		{xmldoc.ErrTooLarge, "is XML beyond the signer's size limit"},
 		{xmldoc.ErrTooDeep, "is XML nested deeper than the signer's limit"},
 		{xmldoc.ErrTooMany, "is XML with more attributes, namespace declarations or nodes than the signer's limits"},

@@ -70,6 +70,9 @@ const prescription = `<?xml version="1.0" encoding="UTF-8"?>
 </rx:Recepta>
 `
 
+// flowTimeout bounds a flow (its four requests), so that a service that stops answering ends the run with errors.
+const flowTimeout = 30 * time.Second
+
 type config struct {
 	duration, warmup time.Duration
 	workers, holders int
@@ -93,6 +96,8 @@ type config struct {
 	maxConns int
 	// the seal: a key file or PKCS#11 URI with its certificate (default: the test PKI's P-256 identity)
 	sealKey, sealCert string
+	// httpClient is the driver's transport: "lean" (transport.go) or "std" (net/http's)
+	httpClient string
 }
 
 func main() {
@@ -120,6 +125,7 @@ func main() {
 	flag.IntVar(&c.maxConns, "pool", 0, "with -store: each node's connection pool size (0: pgx's default, max(4, CPUs))")
 	flag.StringVar(&c.sealKey, "seal-key", "", "seal key `FILE` (PEM) or PKCS#11 URI, with -seal-cert (default: the test PKI's P-256 key in memory)")
 	flag.StringVar(&c.sealCert, "seal-cert", "", "seal certificate and chain `FILE` (PEM) for -seal-key")
+	flag.StringVar(&c.httpClient, "http-client", "lean", "the driver's HTTP transport: lean (keep-alive connections, each request on its caller's goroutine) or std (net/http's Transport)")
 	flag.Parse()
 	res, err := run(context.Background(), c)
 	if err != nil {
@@ -222,10 +228,24 @@ func run(ctx context.Context, c config) (*result, error) {
 			return nil, err
 		}
 	}
-	tr := &http.Transport{DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		MaxIdleConns: c.workers * 2, MaxIdleConnsPerHost: c.workers * 2, IdleConnTimeout: time.Minute}
+	var tr interface {
+		http.RoundTripper
+		CloseIdleConnections()
+	}
+	switch c.httpClient {
+	case "lean":
+		tr = newLeanTransport(c.workers * 2)
+	case "std":
+		tr = &http.Transport{DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+			MaxIdleConns: c.workers * 2, MaxIdleConnsPerHost: c.workers * 2, IdleConnTimeout: time.Minute}
+	default:
+		return nil, fmt.Errorf("-http-client %q: lean or std", c.httpClient)
+	}
 	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	hc := &http.Client{Transport: tr}
+	if c.httpClient == "std" {
+		hc.Timeout = flowTimeout // net/http's own: a goroutine and a timer per request
+	}
 	var svc service
 	storeName := "bbolt"
 	if c.store == "" {
@@ -266,6 +286,8 @@ func run(ctx context.Context, c config) (*result, error) {
 	)
 	flow := func(h *holder) (sample, error) {
 		var s sample
+		ctx, cancel := context.WithTimeout(ctx, flowTimeout)
+		defer cancel()
 		t0 := time.Now()
 		doc := fmt.Appendf(nil, prescription, seq.Add(1))
 		req, err := rx.Submit(ctx, client.Submission{Document: doc, FileName: "recepta.xml", Format: client.XAdES,
