@@ -56,6 +56,7 @@ type DB struct {
 	kv       Backend
 	chainKey *audit.ChainKey
 	chainer  *auditChainer // nil: Tx.Audit extends the chain itself (see AuditQueue)
+	decoded  decoded       // decoded records read often (decoded.go)
 }
 
 // New wraps a backend.
@@ -198,7 +199,12 @@ func (tx *Tx) getJSON(bucket string, key []byte, what string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
+	if tx.db != nil && cachedBuckets[bucket] {
+		err = tx.db.decoded.decode(bucket, key, raw, v)
+	} else {
+		err = json.Unmarshal(raw, v)
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrCorrupt, what, err)
 	}
 	return nil
