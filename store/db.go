@@ -50,6 +50,11 @@ const (
 	bAuditPending    = "audit_pending"     // be64(queued ns)+writer id+be64(n) → queued audit event (JSON), until chained
 )
 
+// AppendOrderedBuckets are the buckets whose new keys sort after the ones they hold, or near the end: audit
+// sequence numbers, signing request ids that begin with their creation time, request expiries. Nothing lands in
+// the middle of them, so a backend may fill their pages fuller (bbolt splits a page at half full by default).
+var AppendOrderedBuckets = []string{bAudit, bAuditHeads, bSigReq, bSigReqDoc, bSigReqSigned, bSigReqExpiry}
+
 // DB is the typed store over a Backend. Its methods open their own transactions; View, Update and Batch give
 // callers a Tx to combine several changes (and an audit record) atomically.
 type DB struct {

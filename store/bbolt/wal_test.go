@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trustsign/trustsign/store"
+	bolt "go.etcd.io/bbolt"
 )
 
 // walStore opens a store whose checkpoints are paused: every commit stays in the write-ahead log only.
@@ -232,5 +233,48 @@ func TestHealthReportsTheLog(t *testing.T) {
 	}
 	if err := db.Backend().Update(context.Background(), func(tx store.KVTx) error { return tx.Put("walt", []byte("x"), []byte("y")) }); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("a commit after a log write failed: %v, want ErrUnavailable", err)
+	}
+}
+
+// The checkpoint fills the pages of store.AppendOrderedBuckets to appendFill, and leaves the others at bbolt's
+// half: the same ascending keys take fewer pages in an append-ordered bucket.
+func TestCheckpointFillsAppendOrderedBuckets(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), FileName), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	appendOrdered := store.AppendOrderedBuckets[0]
+	for batch := range 40 {
+		if err := db.Backend().Update(context.Background(), func(tx store.KVTx) error {
+			for i := range 50 {
+				k := fmt.Appendf(nil, "k%06d", batch*50+i)
+				v := bytes.Repeat([]byte{'v'}, 100)
+				if err := tx.Put(appendOrdered, k, v); err != nil {
+					return err
+				}
+				if err := tx.Put("other", k, v); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Checkpoint(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pages := func(name string) int {
+		var n int
+		db.bolt.View(func(tx *bolt.Tx) error { //nolint:errcheck // reads only
+			n = tx.Bucket([]byte(name)).Stats().LeafPageN
+			return nil
+		})
+		return n
+	}
+	full, half := pages(appendOrdered), pages("other")
+	if full == 0 || float64(full) > 0.65*float64(half) {
+		t.Errorf("%s: %d leaf pages, other: %d; want the append-ordered bucket in at most 65 %% of the pages", appendOrdered, full, half)
 	}
 }
