@@ -84,3 +84,35 @@ func TestNamespaceURIRefusedAsLibxml2Does(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNamespaceURIMatchesXmllint: for any namespace name, we canonicalize a document declaring it exactly when
+// xmllint --c14n does (libxml2 refuses relative and malformed URIs; so must we, or our signatures would verify
+// nowhere else, and we must not refuse what it takes).
+func FuzzNamespaceURIMatchesXmllint(f *testing.F) {
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		f.Skip("xmllint is not installed")
+	}
+	for _, c := range namespaceURIs {
+		f.Add(c.uri)
+	}
+	f.Fuzz(func(t *testing.T, uri string) {
+		if uri == "" {
+			return
+		}
+		src := []byte(`<a xmlns:p="` + html.EscapeString(uri) + `"><p:b/></a>`)
+		doc, err := Parse(src, Limits{})
+		if err != nil {
+			return // not an attribute value XML takes
+		}
+		err = Canonicalize(io.Discard, Subset{Doc: doc}, Method{})
+		if err != nil && !errors.Is(err, ErrRelativeNamespace) {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(xmllint, "--c14n", "-")
+		cmd.Stdin = bytes.NewReader(src)
+		if theirs := cmd.Run() == nil; theirs != (err == nil) {
+			t.Fatalf("%q: we accept it: %v, xmllint --c14n: %v", uri, err == nil, theirs)
+		}
+	})
+}
