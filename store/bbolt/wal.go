@@ -397,11 +397,11 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// applySorted writes the layer into a read-write transaction, each bucket's keys in order (the cursor moves
-// forward over neighbouring pages instead of jumping about).
 // appendFill is bbolt's FillPercent for store.AppendOrderedBuckets.
 const appendFill = 0.9
 
+// applySorted writes the layer into a read-write transaction, each bucket's keys in order (the cursor moves
+// forward over neighbouring pages instead of jumping about).
 func (l *layer) applySorted(tx *bolt.Tx) error {
 	k := kvTx{tx}
 	for _, name := range slices.Sorted(maps.Keys(l.buckets)) {
