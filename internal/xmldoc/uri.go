@@ -172,8 +172,7 @@ func absoluteURI(s string) bool {
 		return false
 	}
 	i++
-	switch {
-	case strings.HasPrefix(s[i:], "//"):
+	if strings.HasPrefix(s[i:], "//") { // an authority
 		i += 2
 		if j := uriRun(s, i, ":"); j < len(s) && s[j] == '@' { // userinfo
 			i = j + 1
