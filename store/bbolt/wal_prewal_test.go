@@ -13,12 +13,9 @@ import (
 // ErrForeignWAL, as the package documents for restored backups. recoverWAL used to adopt the log's id
 // (it replayed the other store's writes onto it before this was caught in review).
 func TestWALForeignFilesRefusedBesidePreWALFile(t *testing.T) {
-	a, b, dst := t.TempDir(), t.TempDir(), t.TempDir()
+	b, dst := t.TempDir(), t.TempDir()
 	// store A: the log files of a live store, writes only in its log
-	dbA := walStore(t, a)
-	putKeys(t, dbA, 0, 5)
-	crashCopy(t, a, dst)
-	dbA.Close()
+	foreignLogIn(t, dst)
 	// store B: an unrelated store file without a "wal" key (as a pre-WAL build wrote it)
 	dbB, err := Open(filepath.Join(b, FileName), Options{WritePath: WriteSolo})
 	if err != nil {

@@ -37,6 +37,17 @@ func putKeys(t *testing.T, db *DB, from, to int) {
 	}
 }
 
+// foreignLogIn leaves in dir the files of a store that crashed with five writes only in its log: the log files a
+// store file of another store may be put beside.
+func foreignLogIn(t *testing.T, dir string) {
+	t.Helper()
+	src := t.TempDir()
+	db := walStore(t, src)
+	putKeys(t, db, 0, 5)
+	crashCopy(t, src, dir)
+	db.Close()
+}
+
 // crashCopy copies the store file and its log files as a crash would leave them (the writer is not stopped).
 func crashCopy(t *testing.T, from, to string) {
 	t.Helper()
@@ -142,11 +153,8 @@ func TestWALRecordCutShort(t *testing.T) {
 
 // TestWALForeignFilesRefused: log files of another store beside a store file are refused, not replayed.
 func TestWALForeignFilesRefused(t *testing.T) {
-	a, b, dst := t.TempDir(), t.TempDir(), t.TempDir()
-	dbA := walStore(t, a)
-	putKeys(t, dbA, 0, 5)
-	crashCopy(t, a, dst)
-	dbA.Close()
+	b, dst := t.TempDir(), t.TempDir()
+	foreignLogIn(t, dst)
 	dbB, err := Open(filepath.Join(b, FileName), Options{})
 	if err != nil {
 		t.Fatal(err)
