@@ -62,6 +62,7 @@ type DB struct {
 	chainKey *audit.ChainKey
 	chainer  *auditChainer // nil: Tx.Audit extends the chain itself (see AuditQueue)
 	decoded  decoded       // decoded records read often (decoded.go)
+	auditEnd auditEnd      // the audit record appended last, with its hash (auditlog.go)
 }
 
 // New wraps a backend.
@@ -220,7 +221,13 @@ func (tx *Tx) putJSON(bucket string, key []byte, v any) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	return tx.kv.Put(bucket, key, raw)
+	if err := tx.kv.Put(bucket, key, raw); err != nil {
+		return err
+	}
+	if tx.db != nil && cachedBuckets[bucket] {
+		tx.db.decoded.remember(bucket, key, raw, v)
+	}
+	return nil
 }
 
 func (tx *Tx) exists(bucket string, key []byte) (bool, error) {
