@@ -109,6 +109,16 @@ type Log interface {
 	AuditPut(seq uint64, rec []byte) error
 }
 
+// HashLog is a Log that knows the hash of its last record without Append decoding that record: store.Tx keeps the
+// hash of the record it appended last, a chaining batch has it in memory. Append uses it when l has it.
+type HashLog interface {
+	Log
+	// AuditLastHash returns the last record's seq and hash: 0 and GenesisHash for an empty log.
+	AuditLastHash() (seq uint64, hash string, err error)
+	// AuditPutHash is AuditPut for a record whose hash field is hash.
+	AuditPutHash(seq uint64, rec []byte, hash string) error
+}
+
 // peselLike reports whether a value is a PESEL (11 digits) or carries one in the PNOPL- form of certificates
 // (what the regular expression `^[0-9]{11}$|PNOPL-[0-9]{11}` matches; written out, as it runs several times
 // for every audit event). Hex hashes are not matched: only a whole value of 11 digits is taken for a PESEL.
@@ -161,20 +171,19 @@ func Append(l Log, e Event) (Record, error) {
 	if err := e.Check(); err != nil {
 		return Record{}, err
 	}
-	seq, raw, err := l.AuditLast()
+	var (
+		seq  uint64
+		prev string
+		err  error
+	)
+	hl, hashed := l.(HashLog)
+	if hashed {
+		seq, prev, err = hl.AuditLastHash()
+	} else {
+		seq, prev, err = lastHash(l)
+	}
 	if err != nil {
 		return Record{}, err
-	}
-	prev := GenesisHash
-	if raw != nil {
-		// only its hash is needed: decoding into a struct of that field alone skips the details' map
-		var last struct {
-			Hash string `json:"hash"`
-		}
-		if err := json.Unmarshal(raw, &last); err != nil {
-			return Record{}, fmt.Errorf("%w: last record unreadable: %v", ErrBroken, err)
-		}
-		prev = last.Hash
 	}
 	d := make(map[string]string, len(e.Details))
 	for k, v := range e.Details {
@@ -192,10 +201,40 @@ func Append(l Log, e Event) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	if err := l.AuditPut(r.Seq, enc); err != nil {
+	if hashed {
+		err = hl.AuditPutHash(r.Seq, enc, r.Hash)
+	} else {
+		err = l.AuditPut(r.Seq, enc)
+	}
+	if err != nil {
 		return Record{}, err
 	}
 	return r, nil
+}
+
+// lastHash returns the seq and hash of l's last record (GenesisHash for an empty log).
+func lastHash(l Log) (uint64, string, error) {
+	seq, raw, err := l.AuditLast()
+	if err != nil {
+		return 0, "", err
+	}
+	if raw == nil {
+		return 0, GenesisHash, nil
+	}
+	h, err := RecordHash(raw)
+	return seq, h, err
+}
+
+// RecordHash returns the hash field of a stored record, for a HashLog that has to read it.
+func RecordHash(rec []byte) (string, error) {
+	// only its hash is needed: decoding into a struct of that field alone skips the details' map
+	var last struct {
+		Hash string `json:"hash"`
+	}
+	if err := json.Unmarshal(rec, &last); err != nil {
+		return "", fmt.Errorf("%w: last record unreadable: %v", ErrBroken, err)
+	}
+	return last.Hash, nil
 }
 
 // SeqKey is the store key of a sequence number (8 bytes big-endian), for backends.

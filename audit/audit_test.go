@@ -123,6 +123,65 @@ func TestAppendBuildsAChain(t *testing.T) {
 	}
 }
 
+// hashLog is a memLog that gives Append its last hash (audit.HashLog), as the store does; lied makes it give a
+// wrong one.
+type hashLog struct {
+	memLog
+	hash string
+	lied bool
+}
+
+func (h *hashLog) AuditLastHash() (uint64, string, error) {
+	seq, _, _ := h.AuditLast()
+	if seq == 0 {
+		return 0, audit.GenesisHash, nil
+	}
+	if h.lied {
+		return seq, strings.Repeat("f", 64), nil
+	}
+	return seq, h.hash, nil
+}
+
+func (h *hashLog) AuditPutHash(seq uint64, rec []byte, hash string) error {
+	if err := h.AuditPut(seq, rec); err != nil {
+		return err
+	}
+	h.hash = hash
+	return nil
+}
+
+// TestAppendToAHashLogWritesTheSameChain: a log that keeps its last hash gets byte for byte the records a plain
+// one gets, and a chain built on a wrong last hash does not verify.
+func TestAppendToAHashLogWritesTheSameChain(t *testing.T) {
+	plain, hashed := &memLog{}, &hashLog{}
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for i := range 4 {
+		e := audit.Event{Time: at.Add(time.Duration(i) * time.Second), Kind: "code.redeem", Actor: "holder:h1",
+			Subject: fmt.Sprintf("r%d", i), Details: map[string]string{"n": fmt.Sprint(i)}}
+		if _, err := audit.Append(plain, e); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := audit.Append(hashed, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range plain.recs {
+		if !bytes.Equal(plain.recs[i], hashed.recs[i]) {
+			t.Fatalf("record %d:\n%s\n%s", i+1, plain.recs[i], hashed.recs[i])
+		}
+	}
+	if _, err := verifyLines(export(t, &hashed.memLog), audit.VerifyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	hashed.lied = true
+	if _, err := audit.Append(hashed, audit.Event{Time: at, Kind: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifyLines(export(t, &hashed.memLog), audit.VerifyOptions{}); !errors.Is(err, audit.ErrBroken) {
+		t.Fatalf("a chain on a wrong last hash: %v", err)
+	}
+}
+
 func TestAppendRefusesPESELInClear(t *testing.T) {
 	l := &memLog{}
 	tests := []audit.Event{

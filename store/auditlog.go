@@ -38,6 +38,61 @@ func (tx *Tx) auditLast() (uint64, []byte, error) {
 	return binary.BigEndian.Uint64(k), v, nil
 }
 
+// AuditLastHash returns the last audit record's seq and hash (audit.HashLog): from the store's memory of the record
+// it appended last when that is still the last record, byte for byte (auditEnd), otherwise from the record.
+func (tx *Tx) AuditLastHash() (uint64, string, error) {
+	seq, v, err := tx.auditLast()
+	if err != nil {
+		return 0, "", err
+	}
+	if v == nil {
+		return 0, audit.GenesisHash, nil
+	}
+	if tx.db != nil {
+		if h, ok := tx.db.auditEnd.hash(seq, v); ok {
+			return seq, h, nil
+		}
+	}
+	h, err := audit.RecordHash(v)
+	return seq, h, err
+}
+
+// AuditPutHash is AuditPut for a record whose hash field is hash (audit.HashLog); rec must not change after.
+func (tx *Tx) AuditPutHash(seq uint64, rec []byte, hash string) error {
+	if err := tx.AuditPut(seq, rec); err != nil {
+		return err
+	}
+	if tx.db != nil {
+		tx.db.auditEnd.set(seq, rec, hash)
+	}
+	return nil
+}
+
+// auditEnd remembers the audit record appended last, with its hash, so that the next append need not decode it:
+// used only while the log's last record is that one, byte for byte (a record appended by another node, or an
+// append rolled back, leaves it unused).
+type auditEnd struct {
+	mu   sync.Mutex
+	seq  uint64
+	rec  []byte
+	hsum string
+}
+
+func (e *auditEnd) hash(seq uint64, rec []byte) (string, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.rec == nil || e.seq != seq || !bytes.Equal(e.rec, rec) {
+		return "", false
+	}
+	return e.hsum, true
+}
+
+func (e *auditEnd) set(seq uint64, rec []byte, hash string) {
+	e.mu.Lock()
+	e.seq, e.rec, e.hsum = seq, rec, hash
+	e.mu.Unlock()
+}
+
 // AuditPut stores an audit record; seq must be the last seq + 1 (ErrConflict otherwise).
 func (tx *Tx) AuditPut(seq uint64, rec []byte) error {
 	last, _, err := tx.auditLast() // the seq only: the record is not copied
@@ -463,16 +518,40 @@ type chainLog struct {
 	key        *audit.ChainKey
 	seq        uint64
 	raw        []byte
+	hash       string // raw's hash field, once read or appended ("": not yet)
 	keys, recs [][]byte
 }
 
 func (l *chainLog) AuditLast() (uint64, []byte, error) { return l.seq, l.raw, nil }
 
+// AuditLastHash is audit.HashLog's: the hash of the batch's last record, decoded once for the chain's end.
+func (l *chainLog) AuditLastHash() (uint64, string, error) {
+	if l.hash == "" {
+		if l.raw == nil {
+			return 0, audit.GenesisHash, nil
+		}
+		h, err := audit.RecordHash(l.raw)
+		if err != nil {
+			return 0, "", err
+		}
+		l.hash = h
+	}
+	return l.seq, l.hash, nil
+}
+
+func (l *chainLog) AuditPutHash(seq uint64, rec []byte, hash string) error {
+	if err := l.AuditPut(seq, rec); err != nil {
+		return err
+	}
+	l.hash = hash
+	return nil
+}
+
 func (l *chainLog) AuditPut(seq uint64, rec []byte) error {
 	if seq != l.seq+1 {
 		return conflict("audit", fmt.Sprintf("seq %d after %d", seq, l.seq))
 	}
-	l.seq, l.raw = seq, rec
+	l.seq, l.raw, l.hash = seq, rec, ""
 	l.keys, l.recs = append(l.keys, audit.SeqKey(seq)), append(l.recs, rec)
 	return nil
 }

@@ -859,6 +859,16 @@ func testAuditEventsCommitWithTheirTransaction(t *testing.T, s Suite) {
 	if err := db.Backend().View(ctx, func(tx store.KVTx) error { _, err := tx.Get("t", []byte("bad")); return err }); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the write of a transaction with a bad event: %v", err)
 	}
+	// an event appended, then its transaction failing: the next event chains on the last one committed (not on the
+	// one the store appended last, which it remembers to spare decoding it)
+	errLater := errors.New("fails after its event")
+	wantErr(t, db.Update(ctx, func(tx *store.Tx) error {
+		must(t, tx.Audit(audit.Event{Time: t0, Kind: "test.tx", Actor: "system", Subject: "rolled back"}))
+		return errLater
+	}), errLater)
+	must(t, db.Update(ctx, func(tx *store.Tx) error {
+		return tx.Audit(audit.Event{Time: t0, Kind: "test.tx", Actor: "system", Subject: "3.0"})
+	}))
 	chained(t, db)
 	var got []string
 	must(t, db.ScanAudit(ctx, 1, func(_ uint64, raw []byte) error {
@@ -867,12 +877,12 @@ func testAuditEventsCommitWithTheirTransaction(t *testing.T, s Suite) {
 		got = append(got, r.Subject)
 		return nil
 	}))
-	if want := []string{"0.0", "0.1", "1.0", "1.1", "2.0", "2.1"}; !slices.Equal(got, want) {
+	if want := []string{"0.0", "0.1", "1.0", "1.1", "2.0", "2.1", "3.0"}; !slices.Equal(got, want) {
 		t.Fatalf("chain subjects %v, want %v", got, want)
 	}
 	rep, err := audit.VerifyStore(ctx, db, audit.VerifyOptions{})
 	must(t, err)
-	if rep.Records != 6 || rep.Pending != 0 || rep.OldestPending != "" {
+	if rep.Records != 7 || rep.Pending != 0 || rep.OldestPending != "" {
 		t.Fatalf("report: %+v", rep)
 	}
 }
