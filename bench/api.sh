@@ -32,7 +32,8 @@ cleanup() {
 }
 trap cleanup EXIT
 go build -o "$tmp/apiload" ./bench/apiload
-# two cores for the service and the driver together (GOMAXPROCS=2; pinned as well when the machine has more)
+# two cores for the service and the driver together (-procs 2, GOMAXPROCS 3 as trustsign serve sets it for two
+# cores; pinned to CPUs 0 and 1 when the machine has more, which apiload would also do itself)
 pin=()
 if command -v taskset >/dev/null && [ "$(nproc)" -gt 2 ]; then pin=(taskset -c 0,1); fi
 status=0

@@ -5,7 +5,7 @@
 #   pg-2    two nodes on one PostgreSQL database, requests in turn (round robin).
 # A flow is submit -> code request -> confirm (XAdES seal, P-256) -> fetch (bench/apiload). The nodes run inside the
 # apiload process (each PostgreSQL node with its own connection pool and HTTP server, as separate processes would
-# be), with the driver on GOMAXPROCS=2; PostgreSQL is a throw-away server on loopback (store/postgres/testdb.sh),
+# be), with the driver on 2 cores (-procs 2); PostgreSQL is a throw-away server on loopback (store/postgres/testdb.sh),
 # fsync on, sharing the machine's cores. Each run gets a new database.
 #
 # Two measurements per configuration, DURATION each (default 10s):

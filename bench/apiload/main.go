@@ -16,8 +16,10 @@
 // per second arrive whatever the latency, at most -workers in flight; a flow's latency counts from its arrival, so
 // queueing is not hidden). bench/api.sh runs both.
 //
-// The Go runtime is set up as `trustsign serve` sets it: -procs cores (GOMAXPROCS, the driver included), the garbage
-// collector's target of --gc-percent (400) and a 1 GiB soft memory limit, unless GOGC or GOMEMLIMIT say otherwise.
+// The process runs on -procs cores, the driver included: on a machine with more it starts itself again bound to that
+// many CPUs. The Go runtime is set up as `trustsign serve` sets it for those cores: GOMAXPROCS half as many again
+// (internal/procs; -gomaxprocs to set it), the garbage collector's target of --gc-percent (400) and a 1 GiB soft
+// memory limit, unless GOMAXPROCS, GOGC or GOMEMLIMIT say otherwise.
 // Besides flows/s and latencies, a result gives what a flow costs the process (service and driver): CPU time, the
 // collector's part of it, and heap allocations; -cpuprofile and -memprofile say where.
 //
@@ -47,6 +49,7 @@ import (
 
 	"github.com/trustsign/trustsign/client"
 	"github.com/trustsign/trustsign/client/clienttest"
+	"github.com/trustsign/trustsign/internal/procs"
 	"github.com/trustsign/trustsign/profile"
 	"github.com/trustsign/trustsign/signer"
 )
@@ -78,6 +81,7 @@ type config struct {
 	workers, holders int
 	rate             float64
 	procs            int
+	gomaxprocs       int
 	gcPercent        int
 	targetFlows      float64
 	targetP99        time.Duration
@@ -107,7 +111,8 @@ func main() {
 	flag.IntVar(&c.workers, "workers", 16, "concurrent flows (closed loop), or the most flows in flight (with -rate)")
 	flag.Float64Var(&c.rate, "rate", 0, "open loop: start this many flows per second whatever the latency (0: closed loop, as fast as -workers go)")
 	flag.IntVar(&c.holders, "holders", 0, "profile holders (0: enough for the code rules at 4x the target rate)")
-	flag.IntVar(&c.procs, "procs", 2, "GOMAXPROCS: cores for the service and the driver together")
+	flag.IntVar(&c.procs, "procs", 2, "cores for the service and the driver together: the process runs on at most this many CPUs (started again bound to them on a machine with more)")
+	flag.IntVar(&c.gomaxprocs, "gomaxprocs", 0, "goroutines running at once (0: as `trustsign serve` sets it for -procs cores, half as many again; GOMAXPROCS wins when set)")
 	flag.IntVar(&c.gcPercent, "gc-percent", 400, "the garbage collector's target, as `trustsign serve --gc-percent` sets it (its default; GOGC wins when set)")
 	flag.Float64Var(&c.targetFlows, "target-flows", 300, "target flows per second")
 	flag.DurationVar(&c.targetP99, "target-p99", 50*time.Millisecond, "target p99 flow latency")
@@ -127,6 +132,10 @@ func main() {
 	flag.StringVar(&c.sealCert, "seal-cert", "", "seal certificate and chain `FILE` (PEM) for -seal-key")
 	flag.StringVar(&c.httpClient, "http-client", "lean", "the driver's HTTP transport: lean (keep-alive connections, each request on its caller's goroutine) or std (net/http's Transport)")
 	flag.Parse()
+	if err := procs.Confine(c.procs); err != nil {
+		fmt.Fprintln(os.Stderr, "apiload:", err)
+		os.Exit(2)
+	}
 	res, err := run(context.Background(), c)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "apiload:", err)
@@ -175,6 +184,7 @@ type result struct {
 	Nodes        int                `json:"nodes"`
 	Rate         float64            `json:"offeredFlowsPerSecond,omitempty"`
 	Procs        int                `json:"procs"`
+	GOMAXPROCS   int                `json:"gomaxprocs"`
 	Workers      int                `json:"workers"`
 	Holders      int                `json:"holders"`
 	Duration     float64            `json:"durationSeconds"`
@@ -205,7 +215,11 @@ type result struct {
 }
 
 func run(ctx context.Context, c config) (*result, error) {
-	runtime.GOMAXPROCS(c.procs)
+	gomaxprocs := c.gomaxprocs
+	if gomaxprocs == 0 {
+		gomaxprocs = procs.For(c.procs)
+	}
+	gomaxprocs, _ = procs.Set(gomaxprocs)
 	// the runtime as `trustsign serve` sets it up: its garbage collector target and soft memory limit (1 GiB),
 	// unless the environment sets them
 	if _, ok := os.LookupEnv("GOGC"); !ok && c.gcPercent > 0 {
@@ -436,7 +450,7 @@ func run(ctx context.Context, c config) (*result, error) {
 		return nil, err
 	}
 
-	r := &result{Mode: "closed-loop", Store: storeName, Nodes: max(1, c.nodes), Rate: c.rate, Procs: c.procs, Workers: c.workers, Holders: c.holders, Duration: elapsed.Seconds(), Flows: len(samples),
+	r := &result{Mode: "closed-loop", Store: storeName, Nodes: max(1, c.nodes), Rate: c.rate, Procs: c.procs, GOMAXPROCS: gomaxprocs, Workers: c.workers, Holders: c.holders, Duration: elapsed.Seconds(), Flows: len(samples),
 		Errors: errs.Load(), HolderWaits: waits.Load(), TargetFlows: c.targetFlows, TargetP99: ms(c.targetP99),
 		StepP50: map[string]float64{}, StepP99: map[string]float64{}}
 	if c.rate > 0 {
@@ -612,7 +626,7 @@ func (r *result) print(w *os.File) {
 	if r.Mode == "open-loop" {
 		load = fmt.Sprintf("open loop, %.0f flows/s offered, at most %d in flight", r.Rate, r.Workers)
 	}
-	fmt.Fprintf(w, "REST API load: %s, %d holders, GOMAXPROCS=%d, %.1f s measured, %s, %d node(s)\n", load, r.Holders, r.Procs, r.Duration, r.Store, r.Nodes)
+	fmt.Fprintf(w, "REST API load: %s, %d holders, %d cores (GOMAXPROCS=%d), %.1f s measured, %s, %d node(s)\n", load, r.Holders, r.Procs, r.GOMAXPROCS, r.Duration, r.Store, r.Nodes)
 	fmt.Fprintf(w, "flow = submit -> code -> confirm (XAdES, P-256 seal) -> fetch\n")
 	fmt.Fprintf(w, "flows:         %d (%d errors)\n", r.Flows, r.Errors)
 	if r.FirstError != "" {

@@ -37,7 +37,7 @@ type service interface {
 
 // pgNodes is -nodes services on the PostgreSQL database -store, each wired as `trustsign serve` wires it (its own
 // connection pool, profile service, signing flow and REST API behind its own loopback HTTP server), as separate
-// processes on one database would be, but in this process: they share the GOMAXPROCS cores with the driver. They
+// processes on one database would be, but in this process: they share the -procs cores with the driver. They
 // share what nodes share through --data (the profile secret, the audit chain key, the seal) and one message
 // recorder (the outbox). Requests go to the nodes in turn.
 type pgNodes struct {

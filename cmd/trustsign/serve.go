@@ -73,6 +73,7 @@ type serveConfig struct {
 	metricsLoopback               bool
 	memoryLimit                   string
 	gcPercent                     int
+	gomaxprocs                    int
 	verifySlots                   int
 	hashSlots                     int
 	// long-term seals: the level, the TSAs and the time-outs (serve_level.go)
@@ -136,6 +137,7 @@ Every flag can also be set in the environment as TRUSTSIGN_<FLAG> (e.g. TRUSTSIG
 	fl.StringVar(&c.auditHeads, "audit-heads", "", "append every signed audit head to `FILE` (JSON Lines; default DATA/audit-heads.jsonl); copy it off the machine, see docs/operations.md")
 	fl.StringVar(&c.memoryLimit, "memory-limit", "1GiB", "Go runtime's soft memory `SIZE` (like 1GiB; off: none); the GOMEMLIMIT environment variable wins")
 	fl.IntVar(&c.gcPercent, "gc-percent", defaultGCPercent, "Go garbage collector's target: the heap may grow this many percent over the live data before a collection (the Go default is 100; the memory limit still applies); the GOGC environment variable wins")
+	fl.IntVar(&c.gomaxprocs, "gomaxprocs", 0, "goroutines running at once (Go's GOMAXPROCS); default: half as many again as the cores the runtime finds (3 on 2 cores), so that a goroutine back from an fsync finds a free slot; the GOMAXPROCS environment variable wins")
 	fl.IntVar(&c.verifySlots, "verify-slots", 0, "verifications running at once (API and pages together; more queue briefly, then get 429); default: the CPUs, as many as the memory limit holds")
 	fl.StringVar(&c.level, "level", "b-b", "baseline level of the seals, and the highest an integrator may ask for: b-b, b-t (time-stamped by --tsa), b-lt (and the certificates and revocation data) or b-lta (and an archive time-stamp)")
 	fl.StringSliceVar(&c.tsaURLs, "tsa", nil, "RFC 3161 time-stamping authority `URL` for --level b-t and above, repeatable (tried in order until one answers)")
@@ -236,6 +238,9 @@ func runServe(cmd *cobra.Command, c *serveConfig) error {
 		return err
 	}
 	if err := applyGCPercent(c, logger); err != nil {
+		return err
+	}
+	if err := applyGOMAXPROCS(c, logger); err != nil {
 		return err
 	}
 	if c.metricsToken, err = readMetricsToken(c.metricsTokenFile); err != nil {

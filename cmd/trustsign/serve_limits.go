@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/trustsign/trustsign/internal/procs"
 	"github.com/trustsign/trustsign/internal/xmldoc"
 	"github.com/trustsign/trustsign/verify"
 )
@@ -77,6 +78,17 @@ func applyGCPercent(c *serveConfig, logger *slog.Logger) error {
 	}
 	debug.SetGCPercent(c.gcPercent)
 	logger.Info("garbage collector target", "percent", c.gcPercent)
+	return nil
+}
+
+// applyGOMAXPROCS sets how many goroutines run at once from --gomaxprocs, by default half as many again as the
+// cores (internal/procs says why), unless GOMAXPROCS is set.
+func applyGOMAXPROCS(c *serveConfig, logger *slog.Logger) error {
+	if c.gomaxprocs < 0 {
+		return usageErr("--gomaxprocs: %d is negative", c.gomaxprocs)
+	}
+	n, from := procs.Set(c.gomaxprocs)
+	logger.Info("goroutines running at once", "gomaxprocs", n, "from", from, "cpus", runtime.NumCPU())
 	return nil
 }
 
