@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,7 +30,7 @@ func For(cores int) int {
 // cores the runtime found are its default GOMAXPROCS: the CPUs the process may run on, within a container's CPU
 // limit. Setting it stops the runtime's own updates when a container's limit changes.
 func Set(n int) (int, string) {
-	if _, ok := os.LookupEnv("GOMAXPROCS"); ok {
+	if envSet() {
 		return runtime.GOMAXPROCS(0), "GOMAXPROCS"
 	}
 	if n > 0 {
@@ -39,6 +40,13 @@ func Set(n int) (int, string) {
 	n = For(runtime.GOMAXPROCS(0))
 	runtime.GOMAXPROCS(n)
 	return n, "default"
+}
+
+// envSet reports whether the GOMAXPROCS environment variable holds what the runtime applies: a positive number (it
+// ignores anything else, "" and "0" included, and keeps its default).
+func envSet() bool {
+	n, err := strconv.Atoi(os.Getenv("GOMAXPROCS"))
+	return err == nil && n > 0
 }
 
 // confinedEnv marks a process that Confine has started on its cores.
@@ -59,7 +67,9 @@ func Confine(cores int) error {
 	if set.Count() <= cores {
 		return nil
 	}
-	if v := os.Getenv(confinedEnv); v == strconv.Itoa(cores) {
+	// the mark names the process (exec keeps its id): one inherited from another process is not ours
+	mark := strconv.Itoa(os.Getpid()) + ":" + strconv.Itoa(cores)
+	if os.Getenv(confinedEnv) == mark {
 		return fmt.Errorf("procs: started again on %d cores, but may still run on %d CPUs", cores, set.Count())
 	}
 	var keep unix.CPUSet
@@ -80,7 +90,12 @@ func Confine(cores int) error {
 		runtime.UnlockOSThread()
 		return fmt.Errorf("procs: binding to %d CPUs: %w", cores, err)
 	}
-	env := append(os.Environ(), confinedEnv+"="+strconv.Itoa(cores))
+	env := []string{confinedEnv + "=" + mark}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, confinedEnv+"=") {
+			env = append(env, kv)
+		}
+	}
 	err = unix.Exec(exe, os.Args, env)
 	runtime.UnlockOSThread()
 	return fmt.Errorf("procs: starting again on %d cores: %w", cores, err)
