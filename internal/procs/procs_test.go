@@ -70,6 +70,15 @@ func TestSetKeepsTheEnvironmentsGOMAXPROCS(t *testing.T) {
 	}
 }
 
+// needCPUs skips the test unless this process may run on n CPUs or more.
+func needCPUs(t *testing.T, n int) {
+	t.Helper()
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil || set.Count() < n {
+		t.Skipf("needs %d CPUs", n)
+	}
+}
+
 // runChild runs this test binary's test name as a child with env added, and returns its output.
 func runChild(t *testing.T, name string, env ...string) string {
 	t.Helper()
@@ -110,11 +119,7 @@ func TestConfineIgnoresAnInheritedMark(t *testing.T) {
 		os.Stdout.WriteString("cpus " + strconv.Itoa(set.Count()) + "\n")
 		return
 	}
-	var set unix.CPUSet
-	unix.SchedGetaffinity(0, &set)
-	if set.Count() < 2 {
-		t.Skip("needs 2 CPUs")
-	}
+	needCPUs(t, 2)
 	out := runChild(t, "TestConfineIgnoresAnInheritedMark", confinedEnv+"=1")
 	if !strings.Contains(out, "cpus 1\n") {
 		t.Errorf("Confine(1) with an inherited %s=1:\n%s", confinedEnv, out)
@@ -132,11 +137,7 @@ func TestConfineMarksItsOwnProcess(t *testing.T) {
 		os.Stdout.WriteString("marker " + os.Getenv(confinedEnv) + "\n")
 		return
 	}
-	var set unix.CPUSet
-	unix.SchedGetaffinity(0, &set)
-	if set.Count() < 2 {
-		t.Skip("needs 2 CPUs")
-	}
+	needCPUs(t, 2)
 	out := runChild(t, "TestConfineMarksItsOwnProcess", confinedEnv+"=5")
 	if !strings.Contains(out, ":1\n") || strings.Contains(out, "marker 5") {
 		t.Errorf("started again by Confine(1), the process reads the marker as:\n%s", out)
