@@ -77,12 +77,14 @@ func TestLazyBegin(t *testing.T) {
 	if err := db.Update(ctx, func(tx *store.Tx) error { return tx.KV().Put("b", []byte("k"), []byte("v")) }); err != nil {
 		t.Fatal(err)
 	}
-	var got []byte
-	if err := db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		got, err = tx.KV().Get("b", []byte("k"))
-		return err
-	}); err != nil || string(got) != "v" {
+	read := func() (got []byte, err error) {
+		err = db.View(ctx, func(tx *store.Tx) error {
+			got, err = tx.KV().Get("b", []byte("k"))
+			return err
+		})
+		return got, err
+	}
+	if got, err := read(); err != nil || string(got) != "v" {
 		t.Fatalf("after failed transactions: %q %v", got, err)
 	}
 	// an Update whose fn fails after a write commits nothing
@@ -95,11 +97,7 @@ func TestLazyBegin(t *testing.T) {
 	}); !errors.Is(err, errLater) {
 		t.Fatal(err)
 	}
-	if err := db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		got, err = tx.KV().Get("b", []byte("k"))
-		return err
-	}); err != nil || string(got) != "v" {
+	if got, err := read(); err != nil || string(got) != "v" {
 		t.Fatalf("after a rolled-back write: %q %v", got, err)
 	}
 	if idle, total := db.pool.Stat().IdleConns(), db.pool.Stat().TotalConns(); idle != total {
