@@ -16,7 +16,9 @@
 # commit the primary acknowledges is on the standby's disk too. It prints the standby's URL. stop works on SDIR as on
 # DIR, and on a killed server.
 #
-# Exporting TRUSTSIGN_TEST_POSTGRES_DIR=DIR as well lets the tests restart the server (TestServerRestartRecovered).
+# No test restarts the server TRUSTSIGN_TEST_POSTGRES names (packages use it at the same time): the tests that
+# restart one start a throw-away server of their own with this script. TRUSTSIGN_TEST_POSTGRES_DIR=DIR, which
+# .ci/run still exports, is no longer read.
 #
 # The server listens on 127.0.0.1 only (and a socket in DIR), on a free port, with trust authentication for the
 # user postgres: it is for tests, never for data. Run as root (it drops to the postgres user) or as postgres.
