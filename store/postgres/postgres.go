@@ -297,7 +297,8 @@ func (k *kvTx) pipeline(read func(pgx.BatchResults) error, sql string, args ...a
 		k.begun = true
 		err = read(br)
 	}
-	if cerr := br.Close(); err == nil {
+	// a failure after the rows (the connection lost before the server said it was ready) outweighs "no rows"
+	if cerr := br.Close(); cerr != nil && (err == nil || errors.Is(err, pgx.ErrNoRows)) {
 		err = cerr
 	}
 	return err
