@@ -58,7 +58,7 @@ func TestCacheRememberEdgeValues(t *testing.T) {
 			p := Profile{ID: s, Login: s, SecondName: s, PESELHash: []byte{}, ApplicationSecretHash: []byte{},
 				Created: tm, Updated: tm, ApplicationExpires: tm, ActivatedAt: &tp, Expires: &tp, ContactConfirmedAt: &tp,
 				Confirmation: &Confirmation{Method: s, At: tm, Details: map[string]string{s: s, "x" + s: ""}, DocumentHash: []byte{}},
-				History: []Transition{{From: s, At: tm}}}
+				History:      []Transition{{From: s, At: tm}}}
 			rememberThenRead(t, fmt.Sprintf("profile %d/%d", i, j), bProfiles, &p)
 			rememberThenRead(t, fmt.Sprintf("profile empty conf %d/%d", i, j), bProfiles, &Profile{Confirmation: &Confirmation{Details: map[string]string{}}, History: []Transition{}})
 			rememberThenRead(t, fmt.Sprintf("client %d/%d", i, j), bClients, &Client{ID: s, Scopes: []string{}, KeyHash: []byte{}, Created: tm})
