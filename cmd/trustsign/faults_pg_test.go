@@ -528,7 +528,7 @@ func TestFaultDatabaseRestartMidLoad(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	pgtest.ServerURL(t)
-	db, dir := testdb(t, "start")
+	db, dir := pgtest.OwnServer(t, testdbScript, "start")
 	r := newFaultRig(t, db, 2, 8)
 	outs := r.load(4*time.Second, func() {
 		time.Sleep(1500 * time.Millisecond)
@@ -546,28 +546,6 @@ func TestFaultDatabaseRestartMidLoad(t *testing.T) {
 	r.checkNothingLost(t, outs, r.nodes[1].base)
 }
 
-// testdb runs store/postgres/testdb.sh with args and returns its standard output (a URL) and the data directory it
-// names on standard error; the server is stopped when the test ends.
-func testdb(t *testing.T, args ...string) (string, string) {
-	t.Helper()
-	cmd := exec.Command(testdbScript, args...)
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	out, err := cmd.Output()
-	m := regexp.MustCompile(`data in (\S+);`).FindStringSubmatch(errb.String())
-	if m != nil {
-		t.Cleanup(func() {
-			if out, err := exec.Command(testdbScript, "stop", m[1]).CombinedOutput(); err != nil {
-				t.Logf("testdb.sh stop %s: %v %s", m[1], err, out)
-			}
-		})
-	}
-	if err != nil || m == nil {
-		t.Fatalf("testdb.sh %s: %v %s", strings.Join(args, " "), err, errb.String())
-	}
-	return strings.TrimSpace(string(out)), m[1]
-}
-
 // TestFaultStandbyPromoted: a primary and a synchronous standby (testdb.sh standby: pg_basebackup -R over
 // loopback), nodes given one URL naming both hosts with target_session_attrs=read-write. Mid-load the primary's
 // processes are killed (SIGKILL, a lost machine) and the standby promoted; the nodes find the new primary by
@@ -578,8 +556,8 @@ func TestFaultStandbyPromoted(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	pgtest.ServerURL(t)
-	primary, pdir := testdb(t, "start")
-	standby, sdir := testdb(t, "standby", pdir)
+	primary, pdir := pgtest.OwnServer(t, testdbScript, "start")
+	standby, sdir := pgtest.OwnServer(t, testdbScript, "standby", pdir)
 	pu, err := url.Parse(primary)
 	if err != nil {
 		t.Fatal(err)

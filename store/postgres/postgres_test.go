@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -331,7 +329,7 @@ func TestAdoptChainKeyOfCopiedBboltStore(t *testing.T) {
 // and a restart under them fails their commits in flight (api's multi-node tests saw 503s from it in CI).
 func TestServerRestartRecovered(t *testing.T) {
 	testURL(t) // skips without a test server: then PostgreSQL is likely not installed either
-	url, dataDir := ownServer(t)
+	url, dataDir := pgtest.OwnServer(t, "./testdb.sh", "start")
 	db := openIn(t, url, t.TempDir(), postgres.Options{NoChainKey: true, MaxConns: 4})
 	defer db.Close()
 	ctx := context.Background()
@@ -353,26 +351,4 @@ func TestServerRestartRecovered(t *testing.T) {
 			t.Fatalf("write %d after the restart: %v", i, err)
 		}
 	}
-}
-
-// ownServer starts a throw-away PostgreSQL server with testdb.sh, stopped when the test ends, and returns its URL
-// and data directory.
-func ownServer(t *testing.T) (string, string) {
-	t.Helper()
-	cmd := exec.Command("./testdb.sh", "start")
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	out, err := cmd.Output()
-	m := regexp.MustCompile(`data in (\S+);`).FindStringSubmatch(errb.String())
-	if m != nil {
-		t.Cleanup(func() {
-			if out, err := exec.Command("./testdb.sh", "stop", m[1]).CombinedOutput(); err != nil {
-				t.Logf("testdb.sh stop %s: %v %s", m[1], err, out)
-			}
-		})
-	}
-	if err != nil || m == nil {
-		t.Fatalf("testdb.sh start: %v %s", err, errb.String())
-	}
-	return strings.TrimSpace(string(out)), m[1]
 }

@@ -4,12 +4,16 @@
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"net/url"
 	"os"
+	"os/exec"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,4 +88,28 @@ func restarting(err error) bool {
 	}
 	var ce *pgconn.ConnectError
 	return errors.As(err, &ce)
+}
+
+// OwnServer runs store/postgres/testdb.sh (script: its path from the test's package directory) with args, "start"
+// or "standby DIR", for a throw-away server of the test's own, which it stops when the test ends, and returns the
+// URL the script prints and the data directory it names. A test that restarts or kills a server uses one of these,
+// never the server of EnvURL, which other packages' tests use at the same time.
+func OwnServer(t testing.TB, script string, args ...string) (string, string) {
+	t.Helper()
+	cmd := exec.Command(script, args...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	m := regexp.MustCompile(`data in (\S+);`).FindStringSubmatch(errb.String())
+	if m != nil {
+		t.Cleanup(func() {
+			if out, err := exec.Command(script, "stop", m[1]).CombinedOutput(); err != nil {
+				t.Logf("testdb.sh stop %s: %v %s", m[1], err, out)
+			}
+		})
+	}
+	if err != nil || m == nil {
+		t.Fatalf("testdb.sh %s: %v %s", strings.Join(args, " "), err, errb.String())
+	}
+	return strings.TrimSpace(string(out)), m[1]
 }
